@@ -1,0 +1,72 @@
+import type { Db } from 'mongodb';
+
+/** Collection names are part of the contract with operators (mongosh) and ops scripts. */
+export const Collections = Object.freeze({
+  sms: 'sms',
+  locks: 'locks',
+  events: 'events',
+  accounts: 'accounts',
+  routes: 'routes',
+  connectors: 'connectors',
+  correlations: 'correlations',
+  nodes: 'nodes',
+} as const);
+
+export type CollectionName = (typeof Collections)[keyof typeof Collections];
+
+export const DEFAULT_DB_NAME = 'smsc';
+/** Capped: it only carries wake-ups, so losing old entries is harmless (a sweep finds the work). */
+export const DEFAULT_EVENTS_SIZE_BYTES = 16 * 1024 * 1024;
+export const CORRELATION_TTL_SECONDS = 72 * 3600;
+
+interface IndexSpec {
+  collection: CollectionName;
+  key: Record<string, 1 | -1>;
+  name: string;
+  unique?: boolean;
+  expireAfterSeconds?: number;
+}
+
+const INDEX_LIST: IndexSpec[] = [
+  // The claim query: state 'queued', due, highest priority first, oldest due first.
+  { collection: Collections.sms, key: { state: 1, priority: -1, nextAttemptAt: 1 }, name: 'claim' },
+  { collection: Collections.sms, key: { state: 1, nextAttemptAt: 1 }, name: 'state_nextAttemptAt' },
+  { collection: Collections.sms, key: { destKey: 1, state: 1, arrivedAt: 1 }, name: 'destKey_state_arrivedAt' },
+  // Unique by construction (derived from _id); not a unique index, which would not survive sharding on destKey.
+  { collection: Collections.sms, key: { messageId: 1 }, name: 'messageId' },
+  { collection: Collections.sms, key: { validUntil: 1 }, name: 'validUntil' },
+  { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
+  { collection: Collections.locks, key: { leaseUntil: 1 }, name: 'leaseUntil' },
+  { collection: Collections.accounts, key: { systemId: 1 }, name: 'systemId', unique: true },
+  { collection: Collections.routes, key: { prefix: 1 }, name: 'prefix' },
+  { collection: Collections.connectors, key: { name: 1 }, name: 'name', unique: true },
+  { collection: Collections.correlations, key: { connector: 1, remoteId: 1 }, name: 'connector_remoteId', unique: true },
+  { collection: Collections.correlations, key: { createdAt: 1 }, name: 'ttl_createdAt', expireAfterSeconds: CORRELATION_TTL_SECONDS },
+  { collection: Collections.nodes, key: { expiresAt: 1 }, name: 'ttl_expiresAt', expireAfterSeconds: 0 },
+];
+export const INDEXES: readonly IndexSpec[] = Object.freeze(INDEX_LIST);
+
+/** Creates the capped `events` collection (when missing) and every index; safe to run repeatedly. */
+export async function ensureSchema(db: Db, options: { eventsSizeBytes?: number } = {}): Promise<void> {
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  if (!existing.has(Collections.events)) {
+    try {
+      await db.createCollection(Collections.events, { capped: true, size: options.eventsSizeBytes ?? DEFAULT_EVENTS_SIZE_BYTES });
+    } catch (error) {
+      // Another process created it between our check and our create (NamespaceExists).
+      if ((error as { code?: number }).code !== 48) throw error;
+    }
+  }
+  const byCollection = new Map<CollectionName, IndexSpec[]>();
+  for (const spec of INDEXES) byCollection.set(spec.collection, [...(byCollection.get(spec.collection) ?? []), spec]);
+  for (const [collection, specs] of byCollection) {
+    await db.collection(collection).createIndexes(
+      specs.map(({ key, name, unique, expireAfterSeconds }) => ({
+        key,
+        name,
+        ...(unique ? { unique } : {}),
+        ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
+      })),
+    );
+  }
+}

@@ -1,0 +1,127 @@
+import type { Binary, ObjectId } from 'mongodb';
+
+/** States of an `sms` document; names are what operators query for in mongosh. */
+export const SmsState = Object.freeze({
+  queued: 'queued',
+  locked: 'locked',
+  /** Accepted by the downstream; awaiting its receipt. */
+  submitted: 'submitted',
+  delivered: 'delivered',
+  undeliverable: 'undeliverable',
+  expired: 'expired',
+  rejected: 'rejected',
+  cancelled: 'cancelled',
+} as const);
+export type SmsStateName = (typeof SmsState)[keyof typeof SmsState];
+
+export const FINAL_STATES: readonly SmsStateName[] = Object.freeze([
+  SmsState.delivered,
+  SmsState.undeliverable,
+  SmsState.expired,
+  SmsState.rejected,
+  SmsState.cancelled,
+]);
+
+/** What kind of traffic a document is: ESME-submitted (MT), mobile-originated, or a receipt to an ESME. */
+export const SmsDirection = Object.freeze({ mt: 'mt', mo: 'mo', receipt: 'receipt' } as const);
+export type SmsDirectionName = (typeof SmsDirection)[keyof typeof SmsDirection];
+
+export interface SmppAddress {
+  ton: number;
+  npi: number;
+  addr: string;
+}
+
+/** A claim: every write after it is fenced on `token`. */
+export interface LeaseLock {
+  owner: string;
+  token: string;
+  at: Date;
+  leaseUntil: Date;
+}
+
+/** Where a message goes: downstream over connectors (chosen by routes), or to a bound ESME. */
+export type SmsTarget = { kind: 'connector'; connectors?: string[] } | { kind: 'esme'; systemId: string };
+
+export interface SmsPayload {
+  dataCoding: number;
+  esmClass: number;
+  /** The user data as received (short_message or message_payload), UDH included when esmClass has UDHI. */
+  shortMessage: Binary;
+  /** Optional TLVs we keep and forward, camelCase names. */
+  tlvs?: Record<string, unknown>;
+  protocolId?: number;
+  serviceType?: string;
+}
+
+/** Links the parts of a long message so they are delivered together and in order. */
+export interface ConcatInfo {
+  /** Same for every part of one long message: `${account}:${source}:${dest}:${ref}:${total}`. */
+  groupId: string;
+  ref: number;
+  total: number;
+  seq: number;
+}
+
+export interface AttemptRecord {
+  at: Date;
+  by: string;
+  outcome: string;
+  connector?: string;
+  status?: number;
+  error?: string;
+}
+
+export interface SmsDocument {
+  _id: ObjectId;
+  /** What submit_sm_resp returned: derived from `_id`, hence unique without a unique index. */
+  messageId: string;
+  direction: SmsDirectionName;
+  /** system_id of the ESME (or peer) that submitted it. */
+  account: string;
+  arrivedAt: Date;
+  source: SmppAddress;
+  dest: SmppAddress;
+  destKey: string;
+  priority: number;
+  registeredDelivery: number;
+  validUntil: Date;
+  scheduledAt?: Date;
+  nextAttemptAt: Date;
+  attempts: number;
+  state: SmsStateName;
+  lock?: LeaseLock;
+  target: SmsTarget;
+  payload: SmsPayload;
+  concat?: ConcatInfo;
+  history: AttemptRecord[];
+  /** Set when a downstream accepted it. */
+  remote?: { connector: string; messageId: string; submittedAt: Date };
+  finalAt?: Date;
+  /** Last error seen (SMPP status or network error code). */
+  error?: { status?: number; networkErrorCode?: number; message?: string };
+}
+
+/** Message ids are the hex of the document's ObjectId (24 characters, within SMPP's 65). */
+export function messageIdOf(id: ObjectId): string {
+  return id.toHexString();
+}
+
+/** A wake-up notification in the capped `events` collection. */
+export interface EventDocument {
+  ts: Date;
+  smsId?: ObjectId;
+  /** One insert batch can notify for many messages at once. */
+  count?: number;
+  destKey?: string;
+  due: Date;
+}
+
+/** The per-destination lock: uniqueness of `_id` is the lock. */
+export interface LockDocument {
+  _id: string;
+  owner: string;
+  token: string;
+  at: Date;
+  leaseUntil: Date;
+}
