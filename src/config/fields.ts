@@ -1,0 +1,75 @@
+/**
+ * Every setting smsc reads, in one table: where it lives in the config (`path`), the environment
+ * variable and CLI flag that can set it, its kind (how a raw value is checked and converted)
+ * and its default. The README's configuration reference is this table.
+ */
+export const LOG_LEVELS = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type FieldKind =
+  | { type: 'string'; nonEmpty?: boolean }
+  | { type: 'mongoUri' }
+  | { type: 'redisUrl' }
+  | { type: 'dbName' }
+  | { type: 'port' }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'boolean' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'writeConcern' };
+
+export interface ConfigField {
+  /** `slice.key`: the place in the config object and in a config file. */
+  path: string;
+  kind: FieldKind;
+  env?: string;
+  /** Kebab-case CLI flag; read from yargs' argv under its camelCase name. */
+  flag?: string;
+  /** `undefined` means "not set" (the setting is optional). */
+  default: string | number | boolean | undefined;
+  doc: string;
+}
+
+const PORT: FieldKind = { type: 'port' };
+const ms = (min: number, max: number): FieldKind => ({ type: 'int', min, max });
+
+const FIELD_LIST: ConfigField[] = [
+  // mongo
+  { path: 'mongo.uri', kind: { type: 'mongoUri' }, env: 'MONGODB_URI', flag: 'mongodb-uri', default: undefined, doc: 'MongoDB connection string; unset means "local default" (mongodb://127.0.0.1:27017, or an embedded one for `smsc up`).' },
+  { path: 'mongo.dbName', kind: { type: 'dbName' }, env: 'MONGODB_DB', flag: 'db', default: 'smsc', doc: 'Database name.' },
+  { path: 'mongo.writeConcern', kind: { type: 'writeConcern' }, env: 'MONGODB_WRITE_CONCERN', default: 'majority', doc: 'Write concern `w` for stored messages: "majority" or a number of members.' },
+  { path: 'mongo.journal', kind: { type: 'boolean' }, env: 'MONGODB_JOURNAL', default: true, doc: 'Wait for the journal before acknowledging a submit.' },
+  { path: 'mongo.maxPoolSize', kind: { type: 'int', min: 1, max: 1000 }, env: 'MONGODB_MAX_POOL_SIZE', default: 20, doc: 'Connection pool size per process.' },
+  // redis
+  { path: 'redis.url', kind: { type: 'redisUrl' }, env: 'REDIS_URL', flag: 'redis-url', default: undefined, doc: 'Redis for TPS caps shared by all replicas; unset means per-process caps.' },
+  // inserter
+  { path: 'inserter.host', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_HOST', default: '0.0.0.0', doc: 'Address the inserter listens on.' },
+  { path: 'inserter.smppPort', kind: PORT, env: 'SMPP_PORT', flag: 'smpp-port', default: 2775, doc: 'SMPP port for ESMEs.' },
+  { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
+  { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
+  { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 48, doc: 'Validity of a message that names none.' },
+  // deliverer
+  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
+  { path: 'deliverer.sweepIntervalMs', kind: ms(100, 3_600_000), env: 'DELIVERER_SWEEP_INTERVAL_MS', default: 5_000, doc: 'Safety sweep for due work a notification missed.' },
+  { path: 'deliverer.batchSize', kind: { type: 'int', min: 1, max: 100 }, env: 'DELIVERER_BATCH_SIZE', default: 4, doc: 'Most messages delivered to one destination per round.' },
+  { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 4, doc: 'Rounds a deliverer runs in parallel.' },
+  { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 10_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
+  { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
+  // cleanup
+  { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
+  { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
+  // sink (downstream simulator)
+  { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
+  // metrics
+  { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
+  { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  // node (heartbeats)
+  { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
+  { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },
+  // log
+  { path: 'log.level', kind: { type: 'enum', values: LOG_LEVELS }, env: 'LOG_LEVEL', flag: 'log-level', default: 'info', doc: 'pino log level.' },
+];
+
+export const CONFIG_FIELDS: readonly Readonly<ConfigField>[] = Object.freeze(FIELD_LIST.map((f) => Object.freeze(f)));
+
+/** The environment variable naming a JSON config file (`--config` wins over it). */
+export const CONFIG_FILE_ENV = 'SMSC_CONFIG';

@@ -1,0 +1,74 @@
+import type { LogLevel } from './fields.ts';
+
+/** What each component receives; it never reads `process.env` itself. */
+export interface MongoConfig {
+  /** `undefined` when nobody set one: the process edge picks a local default. */
+  readonly uri: string | undefined;
+  readonly dbName: string;
+  readonly writeConcern: 'majority' | number;
+  readonly journal: boolean;
+  readonly maxPoolSize: number;
+}
+
+export interface RedisConfig {
+  readonly url: string | undefined;
+}
+
+export interface InserterConfig {
+  readonly host: string;
+  readonly smppPort: number;
+  readonly batchMaxSize: number;
+  readonly batchMaxWaitMs: number;
+  readonly defaultValidityHours: number;
+}
+
+export interface DelivererConfig {
+  readonly leaseMs: number;
+  readonly sweepIntervalMs: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+export interface CleanupConfig {
+  readonly intervalMs: number;
+  readonly retentionHours: number;
+}
+
+export interface SinkConfig {
+  readonly port: number;
+}
+
+export interface MetricsConfig {
+  /** 0 = no metrics server. */
+  readonly port: number;
+  readonly host: string;
+}
+
+export interface NodeConfig {
+  readonly name: string | undefined;
+  readonly heartbeatMs: number;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+}
+
+export interface SmscConfig {
+  readonly mongo: MongoConfig;
+  readonly redis: RedisConfig;
+  readonly inserter: InserterConfig;
+  readonly deliverer: DelivererConfig;
+  readonly cleanup: CleanupConfig;
+  readonly sink: SinkConfig;
+  readonly metrics: MetricsConfig;
+  readonly node: NodeConfig;
+  readonly log: LogConfig;
+  /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
+  readonly sources: Readonly<Record<string, string>>;
+}
+
+export type ConfigSliceName = Exclude<keyof SmscConfig, 'sources'>;
+
+export const LOCAL_MONGODB_URI = 'mongodb://127.0.0.1:27017';
