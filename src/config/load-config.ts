@@ -201,7 +201,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function show(raw: unknown): string {
   // A mistyped connection string may still carry a password.
-  const text = (JSON.stringify(raw) ?? String(raw)).replace(/\/\/[^/@\s]*@/g, '//***@');
+  const text = (typeof raw === 'number' || raw === undefined ? String(raw) : JSON.stringify(raw)).replace(/\/\/[^/@\s]*@/g, '//***@');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

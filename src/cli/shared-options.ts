@@ -1,0 +1,105 @@
+import type { Db, MongoClient } from 'mongodb';
+import type { Argv } from 'yargs';
+import { loadConfig } from '../config/load-config.ts';
+import { mongoUriOf } from '../config/slices.ts';
+import type { SmscConfig } from '../config/types.ts';
+import { connectMongo } from '../store/mongo-client.ts';
+
+/**
+ * Options every command spells the same way. None has a yargs default: an absent flag must
+ * fall through to the environment, then the config file, then the config defaults.
+ */
+export interface StoreArgs {
+  config?: string;
+  mongodbUri?: string;
+  db?: string;
+  redisUrl?: string;
+  logLevel?: string;
+}
+
+export interface MetricsArgs {
+  metricsPort?: number;
+}
+
+export interface JsonArgs {
+  json?: boolean;
+}
+
+const STORE_GROUP = 'Store and config:';
+
+/** `--config`, `--mongodb-uri`, `--db`, `--log-level`: what any command that touches MongoDB takes. */
+export function withStoreOptions<T>(yargs: Argv<T>): Argv<T & StoreArgs> {
+  return yargs
+    .option('config', {
+      type: 'string',
+      describe: 'JSON config file (also SMSC_CONFIG); flags and environment override it',
+      group: STORE_GROUP,
+      requiresArg: true,
+    })
+    .option('mongodb-uri', {
+      type: 'string',
+      describe: 'MongoDB connection string (also MONGODB_URI)',
+      group: STORE_GROUP,
+      requiresArg: true,
+    })
+    .option('db', {
+      type: 'string',
+      describe: 'Database name (also MONGODB_DB; default smsc)',
+      group: STORE_GROUP,
+      requiresArg: true,
+    })
+    .option('log-level', {
+      type: 'string',
+      describe: 'fatal|error|warn|info|debug|trace|silent (also LOG_LEVEL)',
+      group: STORE_GROUP,
+      requiresArg: true,
+    }) as unknown as Argv<T & StoreArgs>;
+}
+
+/** `--redis-url`: for processes that share TPS caps. */
+export function withRedisOption<T>(yargs: Argv<T>): Argv<T & { redisUrl?: string }> {
+  return yargs.option('redis-url', {
+    type: 'string',
+    describe: 'Redis for TPS caps shared by replicas (also REDIS_URL)',
+    group: STORE_GROUP,
+    requiresArg: true,
+  }) as unknown as Argv<T & { redisUrl?: string }>;
+}
+
+/** `--metrics-port`: every long-running process. */
+export function withMetricsOption<T>(yargs: Argv<T>): Argv<T & MetricsArgs> {
+  return yargs.option('metrics-port', {
+    type: 'number',
+    describe: 'Serve Prometheus /metrics on this port; 0 = off (also METRICS_PORT)',
+    requiresArg: true,
+  }) as unknown as Argv<T & MetricsArgs>;
+}
+
+/** `--json`: machine-readable output for scripts. */
+export function withJsonOption<T>(yargs: Argv<T>): Argv<T & JsonArgs> {
+  return yargs.option('json', {
+    type: 'boolean',
+    describe: 'Print JSON for scripts',
+  }) as unknown as Argv<T & JsonArgs>;
+}
+
+/** The process edge: this is the one place the CLI reads the environment. */
+export function configFromArgv(argv: Readonly<Record<string, unknown>>): SmscConfig {
+  return loadConfig({ flags: argv, env: process.env });
+}
+
+/** Runs `fn` with the configured database and always closes the client this opened. */
+export async function withStore<T>(config: SmscConfig, appName: string, fn: (db: Db, client: MongoClient) => Promise<T>): Promise<T> {
+  const client = await connectMongo({ uri: mongoUriOf(config.mongo), appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
+  try {
+    return await fn(client.db(config.mongo.dbName), client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Writes one line (or a JSON document) to stdout; commands print through this so tests can capture it. */
+export type Printer = (text: string) => void;
+export const stdoutPrinter: Printer = (text) => {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
