@@ -1,0 +1,180 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per process (a module is loaded once per process). Components import the
+ * metric objects they update; nothing else about Prometheus leaks into them. Names are part
+ * of the contract with dashboards and the README's metrics list.
+ */
+export const registry = new Registry();
+
+let defaultsStarted = false;
+/** Process metrics (CPU, memory, event loop lag); the process edge calls this once. */
+export function collectProcessMetrics(): void {
+  if (defaultsStarted) return;
+  defaultsStarted = true;
+  collectDefaultMetrics({ register: registry, prefix: 'smsc_process_' });
+}
+
+/** Outcomes of an ESME's submit_sm / data_sm: `ok`, or the error status name (e.g. `ESME_RTHROTTLED`). */
+export const submitsTotal = new Counter({
+  name: 'smsc_submits_total',
+  help: 'Messages submitted by ESMEs, by account and outcome status',
+  labelNames: ['account', 'status'] as const,
+  registers: [registry],
+});
+
+/** `outcome`: delivered | submitted | retry | undeliverable | expired | error. */
+export const deliveriesTotal = new Counter({
+  name: 'smsc_deliveries_total',
+  help: 'Delivery attempts by connector and outcome',
+  labelNames: ['connector', 'outcome'] as const,
+  registers: [registry],
+});
+
+/** `direction`: `in` (from a connector) or `out` (to an ESME); `stat`: DELIVRD, UNDELIV, EXPIRED, … */
+export const receiptsTotal = new Counter({
+  name: 'smsc_receipts_total',
+  help: 'Delivery receipts received from connectors or sent to ESMEs, by direction and stat',
+  labelNames: ['direction', 'stat'] as const,
+  registers: [registry],
+});
+
+/** Uncorrelated receipts: a downstream id we do not know (expired correlation or foreign). */
+export const receiptsUnmatchedTotal = new Counter({
+  name: 'smsc_receipts_unmatched_total',
+  help: 'Receipts from connectors that matched no stored message',
+  labelNames: ['connector'] as const,
+  registers: [registry],
+});
+
+export const destinationLockFailuresTotal = new Counter({
+  name: 'smsc_destination_lock_failures_total',
+  help: 'Claimed messages released because another worker held their destination',
+  registers: [registry],
+});
+
+export const destinationLockStealsTotal = new Counter({
+  name: 'smsc_destination_lock_steals_total',
+  help: 'Destination locks taken over after their lease ran out',
+  registers: [registry],
+});
+
+/** A fenced write matched nothing: another worker (or cleanup) took the lease. */
+export const leasesLostTotal = new Counter({
+  name: 'smsc_leases_lost_total',
+  help: 'Fenced writes that found the lock token changed (lease lost)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const messageClaimsTotal = new Counter({
+  name: 'smsc_message_claims_total',
+  help: 'Messages CAS-locked by deliverers',
+  registers: [registry],
+});
+
+/** Set by a queue depth sampler (see queue-depth-sampler.ts); one series per state. */
+export const queueDepth = new Gauge({
+  name: 'smsc_queue_depth',
+  help: 'Messages in the store by state (sampled)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+
+export const queueDueMessages = new Gauge({
+  name: 'smsc_queue_due_messages',
+  help: 'Queued messages whose nextAttemptAt has passed (sampled)',
+  registers: [registry],
+});
+
+export const queueOldestDueSeconds = new Gauge({
+  name: 'smsc_queue_oldest_due_seconds',
+  help: 'How long the oldest due queued message has been waiting past its nextAttemptAt (sampled)',
+  registers: [registry],
+});
+
+/** `kind`: `insert` (inserter group commit) or `delivery` (messages per destination round). */
+export const batchSize = new Histogram({
+  name: 'smsc_batch_size',
+  help: 'Messages per insert batch and per delivery batch',
+  labelNames: ['kind'] as const,
+  buckets: [1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512],
+  registers: [registry],
+});
+
+/** From receiving submit_sm to the store acknowledging it (the time an ESME waits for its resp). */
+export const storeLatencySeconds = new Histogram({
+  name: 'smsc_store_latency_seconds',
+  help: 'Time from submit_sm received to the durable store acknowledging it',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+export const submitToDeliverSeconds = new Histogram({
+  name: 'smsc_submit_to_deliver_seconds',
+  help: 'Time from arrival to acceptance by the downstream (or a bound ESME)',
+  labelNames: ['connector'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers: [registry],
+});
+
+/** `side`: `esme` (inbound, to an inserter) or `connector` (outbound); `mode`: transmitter | receiver | transceiver; `result`: ok | error status. */
+export const bindsTotal = new Counter({
+  name: 'smsc_binds_total',
+  help: 'Bind attempts by side, mode and result',
+  labelNames: ['side', 'mode', 'result'] as const,
+  registers: [registry],
+});
+
+export const boundSessions = new Gauge({
+  name: 'smsc_bound_sessions',
+  help: 'SMPP sessions currently bound, by side and mode',
+  labelNames: ['side', 'mode'] as const,
+  registers: [registry],
+});
+
+/** Connector session states as the architecture names them. */
+export const ConnectorState = Object.freeze({
+  disconnected: 'DISCONNECTED',
+  connecting: 'CONNECTING',
+  bound: 'BOUND',
+  unbound: 'UNBOUND',
+} as const);
+export type ConnectorStateName = (typeof ConnectorState)[keyof typeof ConnectorState];
+const CONNECTOR_STATES = Object.values(ConnectorState);
+
+/** 1 for the state a connector is in, 0 for the others (the usual enum-as-gauge pattern). */
+export const connectorStateGauge = new Gauge({
+  name: 'smsc_connector_state',
+  help: 'Outbound connector session state (1 = current state)',
+  labelNames: ['connector', 'state'] as const,
+  registers: [registry],
+});
+
+export function setConnectorState(connector: string, state: ConnectorStateName): void {
+  for (const s of CONNECTOR_STATES) connectorStateGauge.set({ connector, state: s }, s === state ? 1 : 0);
+}
+
+/** A removed connector should not linger as a series. */
+export function forgetConnector(connector: string): void {
+  for (const s of CONNECTOR_STATES) connectorStateGauge.remove({ connector, state: s });
+}
+
+export const expiredTotal = new Counter({
+  name: 'smsc_expired_total',
+  help: 'Messages expired by cleanup past their validity',
+  registers: [registry],
+});
+
+export const purgedTotal = new Counter({
+  name: 'smsc_purged_total',
+  help: 'Final messages purged after retention',
+  registers: [registry],
+});
+
+export const locksReleasedTotal = new Counter({
+  name: 'smsc_expired_locks_released_total',
+  help: 'Message and destination locks released by cleanup after their lease ran out',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});

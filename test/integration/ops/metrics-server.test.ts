@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../support/free-port.ts';
+import { startMetricsServer } from '../../../src/metrics/metrics-server.ts';
+import {
+  batchSize,
+  bindsTotal,
+  deliveriesTotal,
+  registry,
+  setConnectorState,
+  storeLatencySeconds,
+  submitsTotal,
+} from '../../../src/metrics/metrics.ts';
+
+const EXPECTED_NAMES = [
+  'smsc_submits_total',
+  'smsc_deliveries_total',
+  'smsc_receipts_total',
+  'smsc_destination_lock_failures_total',
+  'smsc_destination_lock_steals_total',
+  'smsc_leases_lost_total',
+  'smsc_queue_depth',
+  'smsc_batch_size',
+  'smsc_store_latency_seconds',
+  'smsc_submit_to_deliver_seconds',
+  'smsc_binds_total',
+  'smsc_bound_sessions',
+  'smsc_connector_state',
+];
+
+describe('metrics server', () => {
+  it('serves every metric of the set on /metrics, with the values components recorded', async () => {
+    const server = await startMetricsServer({ port: await freePort(), host: '127.0.0.1' });
+    try {
+      submitsTotal.inc({ account: 'acme', status: 'ok' }, 3);
+      deliveriesTotal.inc({ connector: 'op1', outcome: 'delivered' });
+      batchSize.observe({ kind: 'delivery' }, 4);
+      storeLatencySeconds.observe(0.004);
+      bindsTotal.inc({ side: 'esme', mode: 'transceiver', result: 'ok' });
+      setConnectorState('op1', 'BOUND');
+      const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const body = await res.text();
+      for (const name of EXPECTED_NAMES) expect(body, name).toContain(`# TYPE ${name} `);
+      expect(body).toContain('smsc_submits_total{account="acme",status="ok"} 3');
+      expect(body).toContain('smsc_connector_state{connector="op1",state="BOUND"} 1');
+      expect(body).toContain('smsc_connector_state{connector="op1",state="CONNECTING"} 0');
+      expect(body).toContain('smsc_batch_size_bucket{le="4",kind="delivery"} 1');
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${server.port}/nope`)).status).toBe(404);
+    } finally {
+      await server.close();
+      await server.close();
+    }
+    await expect(fetch(`http://127.0.0.1:${server.port}/metrics`)).rejects.toThrow();
+  });
+
+  it('port 0 means off: no server, close() still works', async () => {
+    const server = await startMetricsServer({ port: 0 });
+    expect(server.port).toBeUndefined();
+    await server.close();
+  });
+
+  it('a taken port is an error, not a crash', async () => {
+    const first = await startMetricsServer({ port: await freePort(), host: '127.0.0.1' });
+    try {
+      await expect(startMetricsServer({ port: first.port!, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('the registry is the one per-process registry the metric objects are on', async () => {
+    expect(await registry.getSingleMetricAsString('smsc_submits_total')).toContain('smsc_submits_total');
+  });
+});
