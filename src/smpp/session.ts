@@ -1,0 +1,715 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type smpp from 'smpp';
+import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { CommandStatus, commandStatusName } from './command-status.ts';
+import {
+  BIND_COMMANDS,
+  bindModeOf,
+  bindRequestFromWire,
+  bindRequestToWire,
+  cancelSmFromWire,
+  querySmFromWire,
+  querySmResultFromWire,
+  querySmResultToWire,
+  replaceSmFromWire,
+  shortMessageFromWire,
+  shortMessageToWire,
+  submitMultiFromWire,
+  submitMultiResultToWire,
+  type BindMode,
+  type BindRequest,
+  type BindResponse,
+  type CancelSm,
+  type QuerySm,
+  type QuerySmResult,
+  type ReplaceSm,
+  type ShortMessage,
+  type ShortMessageInput,
+  type SubmitMulti,
+  type SubmitMultiResult,
+} from './domain.ts';
+import {
+  commandStatusOf,
+  SmppClosedError,
+  SmppError,
+  SmppMalformedPduError,
+  SmppTimeoutError,
+} from './errors.ts';
+import { PduFramer } from './framer.ts';
+import { buildPdu, decodePdu, genericNack, isResponseId, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
+
+export type SessionRole = 'server' | 'client';
+export type SessionState = 'open' | 'closing' | 'closed';
+
+export interface SmppSessionOptions {
+  /** 'server': the peer is an ESME bound to us (bind rules apply); 'client': we bound to an SMSC. */
+  role: SessionRole;
+  id?: string;
+  /** Largest command_length accepted; bigger is answered generic_nack and closed. Default 65536. */
+  maxPduLength?: number;
+  /** Response timeout for requests we send. Default 10 s. */
+  responseTimeoutMs?: number;
+  /** Requests we send that may await a response at once (submit/deliver/data/query/…). Default 10. */
+  windowSize?: number;
+  /** Unanswered inbound requests at which we stop reading the socket. Default 100. */
+  maxInboundPending?: number;
+  /** Send enquire_link after this long without receiving anything. 0 = never. Default 30 s. */
+  enquireLinkIntervalMs?: number;
+  /** Close the session after this long without receiving anything. 0 = never. Default 90 s. */
+  inactivityTimeoutMs?: number;
+  /** How long close() waits for unbind_resp and the socket to finish. Default 2 s. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RequestContext {
+  session: SmppSession;
+  sequenceNumber: number;
+  /** performance.now() when the PDU was decoded. */
+  receivedAt: number;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+/** What an inbound request's handler returns; throw an SmppError to answer with its status. */
+export interface RequestHandlers {
+  bind: (req: BindRequest, ctx: RequestContext) => Awaitable<BindResponse>;
+  submitSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<{ messageId: string }>;
+  dataSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<{ messageId: string }>;
+  deliverSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<void | { messageId?: string }>;
+  querySm: (req: QuerySm, ctx: RequestContext) => Awaitable<QuerySmResult>;
+  cancelSm: (req: CancelSm, ctx: RequestContext) => Awaitable<void>;
+  replaceSm: (req: ReplaceSm, ctx: RequestContext) => Awaitable<void>;
+  submitMulti: (req: SubmitMulti, ctx: RequestContext) => Awaitable<SubmitMultiResult>;
+}
+
+export type HandlerName = keyof RequestHandlers;
+
+const HANDLER_BY_COMMAND: Readonly<Record<string, HandlerName>> = Object.freeze({
+  bind_transmitter: 'bind',
+  bind_receiver: 'bind',
+  bind_transceiver: 'bind',
+  submit_sm: 'submitSm',
+  data_sm: 'dataSm',
+  deliver_sm: 'deliverSm',
+  query_sm: 'querySm',
+  cancel_sm: 'cancelSm',
+  replace_sm: 'replaceSm',
+  submit_multi: 'submitMulti',
+});
+
+// What an ESME may send in each bind state (SMPP 3.4 section 2.3). deliver_sm is allowed from
+// transmitters and transceivers because peer SMSCs bound to us deliver MO traffic with it.
+const RECEIVER_MAY_SEND = new Set(['data_sm']);
+
+export interface SendOptions {
+  timeoutMs?: number;
+}
+
+interface Pending {
+  command: string;
+  resolve: (pdu: WirePdu) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  windowed: boolean;
+}
+
+export interface SessionEvents {
+  close: [reason: string];
+  bound: [mode: BindMode, systemId: string];
+  unbind: [];
+  outbind: [systemId: string, password: string];
+  alertNotification: [pdu: WirePdu];
+  malformed: [error: SmppMalformedPduError];
+  error: [error: Error];
+}
+
+let sessionCounter = 0;
+
+/**
+ * One SMPP session over the `smpp` package's Session, either side. The library writes PDUs and
+ * numbers our requests; we read the socket ourselves (its reader stops for good after one bad
+ * PDU), frame and decode strictly, and guarantee: one response per request we receive, every
+ * request we send settles (response, timeout or close), a bounded window outbound, reading
+ * paused while too many inbound requests are unanswered, and enquire_link liveness.
+ */
+export class SmppSession extends EventEmitter<SessionEvents> {
+  readonly id: string;
+  readonly role: SessionRole;
+  readonly lib: smpp.Session;
+
+  #state: SessionState = 'open';
+  #bindMode: BindMode | null = null;
+  #systemId: string | null = null;
+  readonly #log: Logger;
+  readonly #framer: PduFramer;
+  readonly #responseTimeoutMs: number;
+  readonly #windowSize: number;
+  readonly #maxInboundPending: number;
+  readonly #enquireLinkIntervalMs: number;
+  readonly #inactivityTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #handlers: Partial<RequestHandlers> = {};
+  readonly #pending = new Map<number, Pending>();
+  readonly #windowWaiters: (() => void)[] = [];
+  #windowUsed = 0;
+  #inboundPending = 0;
+  #backpressured = false;
+  #readingPaused = false;
+  #stopped = false;
+  #draining = false;
+  #lastReceivedAt = performance.now();
+  #enquireInFlight = false;
+  #bindInProgress = false;
+  #ticker: NodeJS.Timeout | undefined;
+  #closeReason = 'socket closed';
+  readonly #closed: Promise<void>;
+  #closePromise: Promise<void> | undefined;
+
+  constructor(lib: smpp.Session, options: SmppSessionOptions) {
+    super();
+    this.lib = lib;
+    this.role = options.role;
+    this.id = options.id ?? `${options.role === 'server' ? 's' : 'c'}${++sessionCounter}`;
+    this.#log = (options.logger ?? silentLogger).child({ session: this.id });
+    this.#framer = new PduFramer(options.maxPduLength ?? 65_536);
+    this.#responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
+    this.#windowSize = Math.max(1, options.windowSize ?? 10);
+    this.#maxInboundPending = Math.max(1, options.maxInboundPending ?? 100);
+    this.#enquireLinkIntervalMs = options.enquireLinkIntervalMs ?? 30_000;
+    this.#inactivityTimeoutMs = options.inactivityTimeoutMs ?? 90_000;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
+    const socket = lib.socket;
+
+    // Always listening: an 'error' with no listener would crash the process.
+    lib.on('error', (error: Error) => {
+      this.#log.debug({ err: error }, 'socket error');
+      this.#closeReason = `socket error: ${error.message}`;
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    });
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.once('close', () => this.#onClose());
+
+    // Replace the library's reader (bound to 'readable' in its constructor) with ours.
+    socket.removeAllListeners('readable');
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#stopped) return;
+      this.#framer.push(chunk);
+      this.#drain();
+    });
+    socket.setNoDelay(true);
+    this.#startTicker();
+  }
+
+  get remoteAddress(): string {
+    return this.lib.socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.lib.socket.remotePort ?? 0;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get bindMode(): BindMode | null {
+    return this.#bindMode;
+  }
+
+  get systemId(): string | null {
+    return this.#systemId;
+  }
+
+  /** Requests we sent that still await a response. */
+  get outstanding(): number {
+    return this.#pending.size;
+  }
+
+  /** Requests we received and have not answered yet. */
+  get inboundPending(): number {
+    return this.#inboundPending;
+  }
+
+  /** Resolves once the socket is closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  handle<K extends HandlerName>(name: K, handler: RequestHandlers[K]): this {
+    this.#handlers[name] = handler;
+    return this;
+  }
+
+  /** Stop reading the socket (e.g. during shutdown); responses to what was read still go out. */
+  pauseReading(): void {
+    this.#readingPaused = true;
+    this.lib.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#readingPaused = false;
+    if (!this.#backpressured && !this.#stopped) this.lib.socket.resume();
+    this.#drain();
+  }
+
+  // --- outbound requests -----------------------------------------------------------------------
+
+  async bind(
+    mode: BindMode,
+    credentials: { systemId: string; password: string; systemType?: string; interfaceVersion?: number; addrTon?: number; addrNpi?: number; addressRange?: string },
+    options: SendOptions = {},
+  ): Promise<BindResponse> {
+    const response = await this.#request(
+      BIND_COMMANDS[mode],
+      bindRequestToWire({
+        systemId: credentials.systemId,
+        password: credentials.password,
+        systemType: credentials.systemType ?? '',
+        interfaceVersion: credentials.interfaceVersion ?? 0x34,
+        addrTon: credentials.addrTon ?? 0,
+        addrNpi: credentials.addrNpi ?? 0,
+        addressRange: credentials.addressRange ?? '',
+      }),
+      {},
+      { ...options, windowed: false },
+    );
+    this.#setBound(mode, credentials.systemId);
+    const version = response.tlvs.sc_interface_version;
+    return {
+      systemId: typeof response.params.system_id === 'string' ? response.params.system_id : '',
+      ...(typeof version === 'number' ? { scInterfaceVersion: version } : {}),
+    };
+  }
+
+  async submitSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<{ messageId: string }> {
+    const { params, tlvs } = shortMessageToWire(msg);
+    const response = await this.#request('submit_sm', params, tlvs, options);
+    return { messageId: typeof response.params.message_id === 'string' ? response.params.message_id : '' };
+  }
+
+  async dataSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<{ messageId: string }> {
+    const { params, tlvs } = shortMessageToWire(msg);
+    const response = await this.#request('data_sm', params, tlvs, options);
+    return { messageId: typeof response.params.message_id === 'string' ? response.params.message_id : '' };
+  }
+
+  async deliverSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<void> {
+    const { params, tlvs } = shortMessageToWire(msg);
+    await this.#request('deliver_sm', params, tlvs, options);
+  }
+
+  async querySm(query: { messageId: string; source?: { ton?: number; npi?: number; addr?: string } }, options: SendOptions = {}): Promise<QuerySmResult> {
+    const response = await this.#request(
+      'query_sm',
+      {
+        message_id: query.messageId,
+        source_addr_ton: query.source?.ton ?? 0,
+        source_addr_npi: query.source?.npi ?? 0,
+        source_addr: query.source?.addr ?? '',
+      },
+      {},
+      options,
+    );
+    return querySmResultFromWire(response);
+  }
+
+  async enquireLink(options: SendOptions = {}): Promise<void> {
+    await this.#request('enquire_link', {}, {}, { ...options, windowed: false });
+  }
+
+  /** Sends unbind and waits for unbind_resp; the caller closes afterwards (close() does both). */
+  async unbind(options: SendOptions = {}): Promise<void> {
+    await this.#request('unbind', {}, {}, { ...options, windowed: false });
+    this.#bindMode = null;
+  }
+
+  /**
+   * Any request by spec name (params/TLVs in spec names). Settles with the response PDU, or
+   * rejects with SmppError (non-zero status or generic_nack), SmppTimeoutError or SmppClosedError.
+   */
+  request(command: string, params: Record<string, unknown> = {}, tlvs: Record<string, unknown> = {}, options: SendOptions = {}): Promise<WirePdu> {
+    return this.#request(command, params, tlvs, options);
+  }
+
+  #request(
+    command: string,
+    params: Record<string, unknown>,
+    tlvs: Record<string, unknown>,
+    options: SendOptions & { windowed?: boolean },
+  ): Promise<WirePdu> {
+    const windowed = options.windowed ?? true;
+    const timeoutMs = options.timeoutMs ?? this.#responseTimeoutMs;
+    // unbind must still go out while closing; nothing else may start then.
+    if (this.#state === 'closed' || (this.#state === 'closing' && command !== 'unbind')) {
+      return Promise.reject(new SmppClosedError(`cannot send ${command}: session ${this.#state}`));
+    }
+    return new Promise<WirePdu>((resolve, reject) => {
+      let sequence = 0;
+      let queuedWaiter: (() => void) | undefined;
+      const timer = setTimeout(() => {
+        if (queuedWaiter) {
+          const at = this.#windowWaiters.indexOf(queuedWaiter);
+          if (at >= 0) this.#windowWaiters.splice(at, 1);
+          reject(new SmppTimeoutError(`${command}: no window slot within ${timeoutMs} ms`));
+          return;
+        }
+        if (this.#pending.delete(sequence)) {
+          if (windowed) this.#releaseWindow();
+          reject(new SmppTimeoutError(`${command}: no response within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
+
+      const send = () => {
+        queuedWaiter = undefined;
+        if (this.#state === 'closed') {
+          clearTimeout(timer);
+          if (windowed) this.#releaseWindow();
+          reject(new SmppClosedError(`cannot send ${command}: session closed`));
+          return;
+        }
+        let pdu: smpp.PDU;
+        let written = false;
+        try {
+          pdu = buildPdu({ command, params, tlvs });
+          written = this.lib.send(pdu);
+          sequence = pdu.sequence_number;
+        } catch (error) {
+          clearTimeout(timer);
+          if (windowed) this.#releaseWindow();
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (!written) {
+          clearTimeout(timer);
+          if (windowed) this.#releaseWindow();
+          reject(new SmppClosedError(`cannot send ${command}: socket not writable`));
+          return;
+        }
+        this.#pending.set(sequence, { command, resolve, reject, timer, windowed });
+      };
+
+      if (!windowed || this.#windowUsed < this.#windowSize) {
+        if (windowed) this.#windowUsed++;
+        send();
+      } else {
+        queuedWaiter = () => {
+          this.#windowUsed++;
+          send();
+        };
+        this.#windowWaiters.push(queuedWaiter);
+      }
+    });
+  }
+
+  #releaseWindow(): void {
+    this.#windowUsed--;
+    const next = this.#windowWaiters.shift();
+    if (next) next();
+  }
+
+  #onResponse(pdu: WirePdu): void {
+    const pending = this.#pending.get(pdu.sequenceNumber);
+    if (!pending) {
+      this.#log.debug({ command: pdu.command, seq: pdu.sequenceNumber }, 'response to no pending request, ignored');
+      return;
+    }
+    this.#pending.delete(pdu.sequenceNumber);
+    clearTimeout(pending.timer);
+    if (pending.windowed) this.#releaseWindow();
+    if (pdu.command === 'generic_nack' || pdu.commandStatus !== 0) {
+      const what = pdu.command === 'generic_nack' ? 'generic_nack' : pdu.command;
+      pending.reject(new SmppError(pdu.commandStatus || CommandStatus.ESME_RUNKNOWNERR, `${pending.command}: ${what} ${commandStatusName(pdu.commandStatus)}`));
+    } else if (pdu.command !== `${pending.command}_resp`) {
+      pending.reject(new SmppError(CommandStatus.ESME_RINVCMDID, `${pending.command}: answered with ${pdu.command}`));
+    } else {
+      pending.resolve(pdu);
+    }
+  }
+
+  // --- inbound ---------------------------------------------------------------------------------
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (!this.#stopped && !this.#backpressured && !this.#readingPaused) {
+        let frame: Buffer | null;
+        try {
+          frame = this.#framer.next();
+        } catch (error) {
+          this.#fatal(error as SmppMalformedPduError);
+          return;
+        }
+        if (!frame) return;
+        this.#lastReceivedAt = performance.now();
+        let pdu: WirePdu;
+        try {
+          pdu = decodePdu(frame);
+        } catch (error) {
+          if (error instanceof SmppMalformedPduError) this.#fatal(error);
+          else this.#fatal(new SmppMalformedPduError(CommandStatus.ESME_RSYSERR, String(error)));
+          return;
+        }
+        if (isResponseId(pdu.commandId)) {
+          if (pdu.command === 'unknown') this.#log.debug({ commandId: pdu.commandId }, 'unknown response id, ignored');
+          else this.#onResponse(pdu);
+        } else {
+          this.#onRequest(pdu);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #onRequest(pdu: WirePdu): void {
+    const { command, sequenceNumber } = pdu;
+    if (command === 'unknown') {
+      this.#writeRaw(genericNack(sequenceNumber, CommandStatus.ESME_RINVCMDID));
+      return;
+    }
+    if (command === 'enquire_link') {
+      this.#respond(pdu, 0);
+      return;
+    }
+    if (command === 'unbind') {
+      this.#onUnbind(pdu);
+      return;
+    }
+    if (UNANSWERED_COMMANDS.has(command)) {
+      if (command === 'outbind') this.emit('outbind', String(pdu.params.system_id ?? ''), String(pdu.params.password ?? ''));
+      else this.emit('alertNotification', pdu);
+      return;
+    }
+    if (this.#state !== 'open') {
+      // Closing: the peer is told to go away rather than left without an answer.
+      this.#respond(pdu, CommandStatus.ESME_RINVBNDSTS);
+      return;
+    }
+    const mode = bindModeOf(command);
+    if (this.role === 'server') {
+      if (mode && (this.#bindMode || this.#bindInProgress)) {
+        this.#respond(pdu, CommandStatus.ESME_RALYBND);
+        return;
+      }
+      if (!mode && !this.#bindMode) {
+        this.#writeRaw(genericNack(sequenceNumber, CommandStatus.ESME_RINVBNDSTS));
+        return;
+      }
+      if (!mode && this.#bindMode === 'receiver' && !RECEIVER_MAY_SEND.has(command)) {
+        this.#respond(pdu, CommandStatus.ESME_RINVBNDSTS);
+        return;
+      }
+    }
+    if (pdu.fieldError) {
+      this.#respond(pdu, pdu.fieldError.commandStatus);
+      return;
+    }
+    const handlerName = HANDLER_BY_COMMAND[command];
+    const handler = handlerName ? this.#handlers[handlerName] : undefined;
+    if (!handler) {
+      this.#respond(pdu, CommandStatus.ESME_RINVCMDID);
+      return;
+    }
+    if (mode) this.#bindInProgress = true;
+    this.#inboundPending++;
+    if (this.#inboundPending >= this.#maxInboundPending && !this.#backpressured) {
+      this.#backpressured = true;
+      this.lib.socket.pause();
+    }
+    const ctx: RequestContext = { session: this, sequenceNumber, receivedAt: this.#lastReceivedAt };
+    let result: Promise<Record<string, unknown> | undefined>;
+    try {
+      result = Promise.resolve(this.#invoke(command, mode, handler, pdu, ctx));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (body) => {
+        if (mode && this.#state === 'open') this.#setBound(mode, String(pdu.params.system_id ?? ''));
+        this.#respond(pdu, 0, body);
+      },
+      (error: unknown) => {
+        const status = commandStatusOf(error);
+        if (status === CommandStatus.ESME_RSYSERR && !(error instanceof SmppError)) {
+          this.#log.warn({ err: error, command }, 'request handler failed');
+        }
+        this.#respond(pdu, status || CommandStatus.ESME_RSYSERR);
+      },
+    ).finally(() => {
+      if (mode) this.#bindInProgress = false;
+      this.#inboundPending--;
+      if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
+        this.#backpressured = false;
+        if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
+        this.#drain();
+      }
+    });
+  }
+
+  #invoke(command: string, mode: BindMode | undefined, handler: RequestHandlers[HandlerName], pdu: WirePdu, ctx: RequestContext): Awaitable<Record<string, unknown> | undefined> {
+    if (mode) {
+      const run = handler as RequestHandlers['bind'];
+      return Promise.resolve(run(bindRequestFromWire(pdu, mode), ctx)).then((r) => ({
+        system_id: r.systemId,
+        ...(r.scInterfaceVersion !== undefined ? { sc_interface_version: r.scInterfaceVersion } : {}),
+      }));
+    }
+    switch (command) {
+      case 'submit_sm':
+      case 'data_sm':
+        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ message_id: r.messageId }));
+      case 'deliver_sm':
+        // deliver_sm_resp's message_id is "unused, set to NULL" in SMPP 3.4.
+        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ message_id: r?.messageId ?? '' }));
+      case 'query_sm':
+        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then(querySmResultToWire);
+      case 'cancel_sm':
+        return Promise.resolve((handler as RequestHandlers['cancelSm'])(cancelSmFromWire(pdu), ctx)).then(() => undefined);
+      case 'replace_sm':
+        return Promise.resolve((handler as RequestHandlers['replaceSm'])(replaceSmFromWire(pdu), ctx)).then(() => undefined);
+      case 'submit_multi':
+        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then(submitMultiResultToWire);
+      default:
+        throw new SmppError(CommandStatus.ESME_RINVCMDID);
+    }
+  }
+
+  #respond(request: WirePdu, status: number, params?: Record<string, unknown>): void {
+    if (this.#stopped) return;
+    const command = `${request.command}_resp`;
+    try {
+      // Error responses carry no body (SMPP 3.4 4.4.2 and friends); the library enforces that.
+      this.lib.send(buildPdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: status, params: status ? undefined : params }));
+    } catch (error) {
+      this.#log.error({ err: error, command }, 'could not encode response; answering ESME_RSYSERR');
+      this.lib.send(buildPdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: CommandStatus.ESME_RSYSERR }));
+    }
+  }
+
+  #writeRaw(buffer: Buffer): void {
+    const socket = this.lib.socket;
+    if (!this.#stopped && socket.writable) socket.write(buffer);
+  }
+
+  #onUnbind(pdu: WirePdu): void {
+    this.#respond(pdu, 0);
+    this.#bindMode = null;
+    this.#state = this.#state === 'closed' ? 'closed' : 'closing';
+    this.#closeReason = 'unbound by peer';
+    this.emit('unbind');
+    // Nothing more is read; the socket ends once the response is flushed.
+    this.#stopped = true;
+    this.#framer.clear();
+    this.lib.socket.end();
+    this.#destroyLater();
+  }
+
+  /** generic_nack with whatever header we could read, then close; other sessions are untouched. */
+  #fatal(error: SmppMalformedPduError): void {
+    if (this.#stopped) return;
+    this.#log.warn({ err: error.message, status: commandStatusName(error.commandStatus) }, 'malformed PDU, closing session');
+    this.#writeRaw(genericNack(error.sequenceNumber ?? 0, error.commandStatus));
+    this.#stopped = true;
+    this.#framer.clear();
+    this.#closeReason = `malformed PDU: ${error.message}`;
+    this.#state = this.#state === 'closed' ? 'closed' : 'closing';
+    this.emit('malformed', error);
+    this.lib.socket.end();
+    this.#destroyLater();
+  }
+
+  #destroyLater(): void {
+    const timer = setTimeout(() => this.lib.socket.destroy(), this.#closeTimeoutMs);
+    timer.unref();
+    void this.#closed.then(() => clearTimeout(timer));
+  }
+
+  #setBound(mode: BindMode, systemId: string): void {
+    this.#bindMode = mode;
+    this.#systemId = systemId;
+    this.emit('bound', mode, systemId);
+  }
+
+  // --- liveness and shutdown -------------------------------------------------------------------
+
+  #startTicker(): void {
+    const periods = [this.#enquireLinkIntervalMs, this.#inactivityTimeoutMs].filter((p) => p > 0);
+    if (periods.length === 0) return;
+    const tick = Math.max(5, Math.min(1_000, Math.floor(Math.min(...periods) / 4)));
+    this.#ticker = setInterval(() => this.#checkLiveness(), tick);
+    this.#ticker.unref();
+  }
+
+  #checkLiveness(): void {
+    if (this.#state === 'closed') return;
+    const idle = performance.now() - this.#lastReceivedAt;
+    if (this.#inactivityTimeoutMs > 0 && idle >= this.#inactivityTimeoutMs) {
+      this.#log.info({ idleMs: Math.round(idle) }, 'peer silent past the inactivity timeout, closing');
+      this.destroy('inactivity timeout');
+      return;
+    }
+    if (this.#enquireLinkIntervalMs > 0 && idle >= this.#enquireLinkIntervalMs && !this.#enquireInFlight && this.#state === 'open') {
+      this.#enquireInFlight = true;
+      this.enquireLink()
+        .catch((error: unknown) => this.#log.debug({ err: error }, 'enquire_link failed'))
+        .finally(() => {
+          this.#enquireInFlight = false;
+        });
+    }
+  }
+
+  /**
+   * Graceful close: unbind when bound (waiting up to closeTimeoutMs for unbind_resp), end the
+   * socket, destroy it if it lingers. Idempotent; resolves when the socket is closed.
+   */
+  close(): Promise<void> {
+    if (this.#closePromise) return this.#closePromise;
+    if (this.#state === 'closed') return this.#closed;
+    this.#closePromise = (async () => {
+      const wasBound = this.#bindMode !== null && !this.#stopped;
+      this.#state = 'closing';
+      this.#closeReason = 'closed locally';
+      if (wasBound) {
+        try {
+          await this.#request('unbind', {}, {}, { timeoutMs: this.#closeTimeoutMs, windowed: false });
+        } catch (error) {
+          this.#log.debug({ err: error }, 'unbind not acknowledged');
+        }
+        this.#bindMode = null;
+      }
+      this.#stopped = true;
+      this.lib.socket.end();
+      this.#destroyLater();
+      await this.#closed;
+    })();
+    return this.#closePromise;
+  }
+
+  /** Immediate close; pending requests reject with SmppClosedError. */
+  destroy(reason = 'destroyed'): void {
+    this.#closeReason = reason;
+    this.#stopped = true;
+    this.lib.socket.destroy();
+  }
+
+  #onClose(): void {
+    this.#state = 'closed';
+    this.#stopped = true;
+    this.#bindMode = null;
+    if (this.#ticker) clearInterval(this.#ticker);
+    const error = new SmppClosedError(`session closed before the response (${this.#closeReason})`);
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+    const waiters = this.#windowWaiters.splice(0);
+    for (const waiter of waiters) waiter(); // each sees state 'closed' and rejects
+    this.#log.debug({ reason: this.#closeReason }, 'session closed');
+    this.emit('close', this.#closeReason);
+  }
+}
