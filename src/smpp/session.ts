@@ -435,7 +435,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (!this.#stopped && !this.#backpressured && !this.#readingPaused) {
+      // While a bind is being decided nothing else is dispatched, so a PDU pipelined right
+      // behind the bind is judged by the bind's outcome, not rejected as "not bound".
+      while (!this.#stopped && !this.#backpressured && !this.#readingPaused && !this.#bindInProgress) {
         let frame: Buffer | null;
         try {
           frame = this.#framer.next();
@@ -540,11 +542,14 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         this.#respond(pdu, status || CommandStatus.ESME_RSYSERR);
       },
     ).finally(() => {
-      if (mode) this.#bindInProgress = false;
       this.#inboundPending--;
       if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
         this.#backpressured = false;
         if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
+        this.#drain();
+      }
+      if (mode) {
+        this.#bindInProgress = false;
         this.#drain();
       }
     });
