@@ -1,0 +1,25 @@
+import type { Document } from 'bson';
+import type { CursorManager } from '../cursors.ts';
+import type { Catalog } from '../storage/catalog.ts';
+import type { Journal } from '../journal.ts';
+import type { TtlMonitor } from '../ttl.ts';
+
+/** What every command handler can reach. */
+export interface ServerState {
+  catalog: Catalog;
+  cursors: CursorManager;
+  journal: Journal | null;
+  ttl: TtlMonitor;
+  startedAt: number;
+  port: () => number;
+  connections: () => number;
+}
+
+export interface CommandContext {
+  server: ServerState;
+  db: string;
+  connectionId: number;
+  remote: string;
+}
+
+export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

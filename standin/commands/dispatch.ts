@@ -1,0 +1,35 @@
+import type { Document } from 'bson';
+import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
+import { wantsJournal } from './args.ts';
+import { adminCommands } from './admin.ts';
+import type { CommandContext, CommandHandler } from './context.ts';
+import { readCommands } from './crud-read.ts';
+import { WRITE_COMMANDS, writeCommands } from './crud-write.ts';
+import { ddlCommands } from './ddl.ts';
+
+const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
+  Object.entries({ ...adminCommands, ...ddlCommands, ...readCommands, ...writeCommands }),
+);
+
+/** Runs one command and returns the reply document (errors become ok:0 replies). */
+export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
+  const name = Object.keys(cmd)[0];
+  try {
+    if (name === undefined) throw new CommandError(ErrorCode.CommandNotFound, 'no such command: \'\'');
+    const handler = HANDLERS.get(name);
+    if (handler === undefined) throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
+    if (cmd.txnNumber !== undefined || cmd.startTransaction === true || cmd.autocommit === false) {
+      throw new CommandError(ErrorCode.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
+    }
+    const result = handler(cmd, ctx);
+    const reply = result instanceof Promise ? await result : result;
+    if (ctx.server.journal !== null && WRITE_COMMANDS.has(name) && wantsJournal(cmd)) await ctx.server.journal.sync();
+    return reply;
+  } catch (err) {
+    const e = toCommandError(err);
+    if (e.code === ErrorCode.InternalError && !(err instanceof CommandError)) {
+      process.stderr.write(`standin: internal error in ${name}: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    return e.toReply();
+  }
+}

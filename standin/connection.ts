@@ -1,0 +1,61 @@
+import type { Socket } from 'node:net';
+import type { ServerState } from './commands/context.ts';
+import { runCommand } from './commands/dispatch.ts';
+import { encodeMsgReply, encodeOpReply, MessageReader, OpCode, parseMessage, type Request } from './wire.ts';
+
+/**
+ * One client connection. Requests are handled strictly in arrival order; a waiting getMore
+ * only delays its own connection.
+ */
+export class Connection {
+  private readonly reader = new MessageReader();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly server: ServerState,
+    readonly id: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages: Buffer[];
+    try {
+      messages = this.reader.push(chunk);
+    } catch {
+      this.socket.destroy();
+      return;
+    }
+    for (const m of messages) {
+      this.queue = this.queue.then(() => this.handle(m));
+    }
+  }
+
+  private async handle(raw: Buffer): Promise<void> {
+    if (this.socket.destroyed) return;
+    let req: Request;
+    try {
+      req = parseMessage(raw);
+    } catch {
+      this.socket.destroy();
+      return;
+    }
+    let db = req.command.$db;
+    if (typeof db !== 'string') {
+      const full = req.fullCollectionName ?? 'admin.$cmd';
+      db = full.slice(0, full.indexOf('.'));
+    }
+    const reply = await runCommand(req.command, {
+      server: this.server,
+      db: db as string,
+      connectionId: this.id,
+      remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
+    });
+    if (req.moreToCome || this.socket.destroyed) return;
+    const bytes = req.opCode === OpCode.Query ? encodeOpReply(req.requestId, reply) : encodeMsgReply(req.requestId, reply);
+    this.socket.write(bytes);
+  }
+}

@@ -1,0 +1,79 @@
+/** MongoDB server error codes the stand-in answers with (names as in error_codes.yml). */
+export const ErrorCode = Object.freeze({
+  InternalError: 1,
+  BadValue: 2,
+  NoSuchKey: 4,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  IllegalOperation: 20,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  ConflictingUpdateOperators: 40,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
+  CannotCreateIndex: 67,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  OperationFailed: 96,
+  CappedPositionLost: 136,
+  NoSuchTransaction: 251,
+  DuplicateKey: 11000,
+  Location40324: 40324,
+} as const);
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+export type ErrorCodeNumber = (typeof ErrorCode)[ErrorCodeName];
+
+const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
+
+export function codeNameOf(code: number): string {
+  const name = NAMES.get(code);
+  return name === undefined || name.startsWith('Location') ? `Location${code}` : name;
+}
+
+/** A command failure, answered as `{ok:0, errmsg, code, codeName, ...extra}`. */
+export class CommandError extends Error {
+  readonly code: number;
+  readonly codeName: string;
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'CommandError';
+    this.code = code;
+    this.codeName = codeNameOf(code);
+    this.extra = extra;
+  }
+
+  toReply(): Record<string, unknown> {
+    return { ok: 0, errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
+  }
+}
+
+export function badValue(message: string): CommandError {
+  return new CommandError(ErrorCode.BadValue, message);
+}
+
+export function failedToParse(message: string): CommandError {
+  return new CommandError(ErrorCode.FailedToParse, message);
+}
+
+/** Turns anything thrown while running a command (mingo errors included) into a CommandError. */
+export function toCommandError(err: unknown): CommandError {
+  if (err instanceof CommandError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/immutable field '_id'/.test(message)) return new CommandError(ErrorCode.ImmutableField, message);
+  if (/would create a conflict/.test(message)) return new CommandError(ErrorCode.ConflictingUpdateOperators, message);
+  if (/unregistered pipeline operator|Unrecognized pipeline stage/i.test(message)) {
+    return new CommandError(ErrorCode.Location40324, message);
+  }
+  if (/unknown|not supported|invalid|must be|expected/i.test(message)) return new CommandError(ErrorCode.BadValue, message);
+  return new CommandError(ErrorCode.InternalError, message);
+}

@@ -1,0 +1,143 @@
+import { Query } from 'mingo';
+import { compareValues, isPlainObject, isScalar, typeRank, TypeRank } from '../bson-order.ts';
+import { badValue, toCommandError } from '../errors.ts';
+import { pathValues } from './paths.ts';
+
+export type Matcher = (doc: Record<string, unknown>) => boolean;
+type Pred = (values: unknown[]) => boolean;
+
+const MATCH_ALL: Matcher = () => true;
+
+/** Equality as a query sees it: an array field matches when the array or one element equals. */
+function eqAny(values: unknown[], v: unknown): boolean {
+  const wantNull = v === null;
+  for (const x of values) {
+    if (x === undefined || x === null) {
+      if (wantNull) return true;
+      continue;
+    }
+    if (Array.isArray(x)) {
+      for (const el of x) if (el === null ? wantNull : compareValues(el, v) === 0) return true;
+      continue;
+    }
+    if (compareValues(x, v) === 0) return true;
+  }
+  return false;
+}
+
+function cmpAny(values: unknown[], v: unknown, ok: (c: number) => boolean): boolean {
+  const rank = typeRank(v);
+  const test = (x: unknown): boolean => typeRank(x) === rank && ok(compareValues(x, v));
+  for (const x of values) {
+    if (Array.isArray(x)) {
+      for (const el of x) if (test(el)) return true;
+    } else if (test(x)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function compileOperators(spec: Record<string, unknown>): Pred | null {
+  const preds: Pred[] = [];
+  for (const [op, v] of Object.entries(spec)) {
+    if (op === '$exists') {
+      const want = Boolean(v);
+      preds.push((vals) => vals.some((x) => x !== undefined) === want);
+      continue;
+    }
+    if (op === '$in' || op === '$nin') {
+      if (!Array.isArray(v) || !v.every(isScalar)) return null;
+      const list = v;
+      preds.push(op === '$in' ? (vals) => list.some((e) => eqAny(vals, e)) : (vals) => !list.some((e) => eqAny(vals, e)));
+      continue;
+    }
+    if (!isScalar(v)) return null;
+    switch (op) {
+      case '$eq':
+        preds.push((vals) => eqAny(vals, v));
+        break;
+      case '$ne':
+        preds.push((vals) => !eqAny(vals, v));
+        break;
+      case '$gt':
+        preds.push((vals) => cmpAny(vals, v, (c) => c > 0));
+        break;
+      case '$gte':
+        preds.push(v === null ? (vals) => eqAny(vals, null) : (vals) => cmpAny(vals, v, (c) => c >= 0));
+        break;
+      case '$lt':
+        preds.push((vals) => cmpAny(vals, v, (c) => c < 0));
+        break;
+      case '$lte':
+        preds.push(v === null ? (vals) => eqAny(vals, null) : (vals) => cmpAny(vals, v, (c) => c <= 0));
+        break;
+      default:
+        return null;
+    }
+  }
+  if (preds.length === 1) return preds[0];
+  return (vals) => preds.every((p) => p(vals));
+}
+
+/** Compiles the common filter shapes to plain functions; null means "let mingo do it". */
+function compileFast(filter: Record<string, unknown>): Matcher | null {
+  const parts: Matcher[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (!Array.isArray(value) || value.length === 0) return null;
+      const subs: Matcher[] = [];
+      for (const sub of value) {
+        if (!isPlainObject(sub)) return null;
+        const m = compileFast(sub);
+        if (m === null) return null;
+        subs.push(m);
+      }
+      if (key === '$and') parts.push((d) => subs.every((m) => m(d)));
+      else if (key === '$or') parts.push((d) => subs.some((m) => m(d)));
+      else parts.push((d) => !subs.some((m) => m(d)));
+      continue;
+    }
+    if (key.startsWith('$')) return null;
+    let pred: Pred | null;
+    if (isScalar(value)) {
+      pred = (vals) => eqAny(vals, value);
+    } else if (isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith('$'))) {
+      pred = compileOperators(value);
+    } else {
+      pred = null;
+    }
+    if (pred === null) return null;
+    const p = pred;
+    if (!key.includes('.')) parts.push((d) => p([d[key]]));
+    else parts.push((d) => p(pathValues(d, key)));
+  }
+  if (parts.length === 0) return MATCH_ALL;
+  if (parts.length === 1) return parts[0];
+  return (d) => parts.every((m) => m(d));
+}
+
+function usesBsonTypesMingoMisorders(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(usesBsonTypesMingoMisorders);
+  if (isPlainObject(v)) return Object.values(v).some(usesBsonTypesMingoMisorders);
+  const t = (v as { _bsontype?: string } | null)?._bsontype;
+  return t === 'Long' || t === 'Decimal128';
+}
+
+/** Compiles a query filter once per command. Throws BadValue for filters MongoDB would reject. */
+export function compileFilter(filter: unknown): Matcher {
+  if (filter === undefined || filter === null) return MATCH_ALL;
+  if (!isPlainObject(filter)) throw badValue('query filter must be an object');
+  const fast = compileFast(filter);
+  if (fast !== null) return fast;
+  void usesBsonTypesMingoMisorders;
+  let q: Query;
+  try {
+    q = new Query(filter);
+  } catch (err) {
+    throw toCommandError(err);
+  }
+  return (d) => q.test(d);
+}
+
+export { TypeRank };

@@ -1,0 +1,191 @@
+import { isPlainObject, isScalar, RankBound, typeRank } from '../bson-order.ts';
+import { badValue } from '../errors.ts';
+import type { Collection, Doc } from '../storage/collection.ts';
+import { indexMax, indexMin, type KeyIndex } from '../storage/key-index.ts';
+import type { SortKey } from './sort.ts';
+
+interface Interval {
+  lo: unknown;
+  loIncl: boolean;
+  hi: unknown;
+  hiIncl: boolean;
+}
+
+/** Per-path constraints an index can serve: exact points or one range. */
+interface PathBounds {
+  points?: unknown[];
+  range?: Interval;
+}
+
+export interface Plan {
+  /** Record ids to examine (a superset of the matches), in the order they are produced. */
+  rids: Iterable<number>;
+  /** True when `rids` already comes in the requested sort order. */
+  sorted: boolean;
+  /** Index name used, for explain-like diagnostics. */
+  index: string | null;
+}
+
+const MAX_IN_POINTS = 1000;
+
+function addRange(b: PathBounds, op: string, v: unknown): void {
+  const r = b.range ?? { lo: new RankBound(typeRank(v), -1), loIncl: true, hi: new RankBound(typeRank(v), 1), hiIncl: true };
+  if (op === '$gt' || op === '$gte') {
+    r.lo = v;
+    r.loIncl = op === '$gte';
+    if (b.range === undefined) r.hi = new RankBound(typeRank(v), 1);
+  } else {
+    r.hi = v;
+    r.hiIncl = op === '$lte';
+    if (b.range === undefined) r.lo = new RankBound(typeRank(v), -1);
+  }
+  b.range = r;
+}
+
+function collectBounds(filter: Record<string, unknown>, out: Map<string, PathBounds>): void {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(value)) {
+      for (const sub of value) if (isPlainObject(sub)) collectBounds(sub, out);
+      continue;
+    }
+    if (key.startsWith('$')) continue;
+    const b = out.get(key) ?? {};
+    if (isScalar(value)) {
+      b.points = [value];
+    } else if (isPlainObject(value)) {
+      for (const [op, v] of Object.entries(value)) {
+        if (op === '$eq' && isScalar(v)) b.points = [v];
+        else if (op === '$in' && Array.isArray(v) && v.length <= MAX_IN_POINTS && v.every(isScalar)) {
+          if (b.points === undefined) b.points = v;
+        } else if ((op === '$gt' || op === '$gte' || op === '$lt' || op === '$lte') && isScalar(v) && v !== null) {
+          addRange(b, op, v);
+        }
+      }
+    }
+    if (b.points !== undefined || b.range !== undefined) out.set(key, b);
+  }
+}
+
+interface Candidate {
+  ix: KeyIndex;
+  score: number;
+  /** Leading fields fixed to one point. */
+  eq: number;
+  /** Intervals on field `eq` (a range or several points), if any. */
+  intervals: Interval[] | null;
+  reverse: boolean;
+  sorted: boolean;
+}
+
+function pointInterval(v: unknown): Interval {
+  return { lo: v, loIncl: true, hi: v, hiIncl: true };
+}
+
+function evaluate(ix: KeyIndex, bounds: Map<string, PathBounds>, sort: SortKey[]): Candidate {
+  let eq = 0;
+  const fixed: unknown[] = [];
+  while (eq < ix.fields.length) {
+    const b = bounds.get(ix.fields[eq]);
+    if (b?.points?.length !== 1) break;
+    fixed.push(b.points[0]);
+    eq++;
+  }
+  let intervals: Interval[] | null = null;
+  if (eq < ix.fields.length) {
+    const b = bounds.get(ix.fields[eq]);
+    if (b?.points !== undefined && b.points.length > 1) intervals = b.points.map(pointInterval);
+    else if (b?.range !== undefined) intervals = [b.range];
+  }
+  // Sort keys pinned to one value by the filter do not affect order.
+  const rest = sort.filter((k) => bounds.get(k.field)?.points?.length !== 1);
+  let sorted = rest.length === 0;
+  let reverse = false;
+  if (!sorted && !ix.multikey && (intervals === null || intervals.length === 1)) {
+    const sameDir = rest.every((k, i) => ix.fields[eq + i] === k.field && ix.dirs[eq + i] === k.dir);
+    const oppDir = rest.every((k, i) => ix.fields[eq + i] === k.field && ix.dirs[eq + i] === -k.dir);
+    if (sameDir || oppDir) {
+      sorted = true;
+      reverse = oppDir && !sameDir;
+    }
+  }
+  let score = eq * 10 + (intervals !== null ? (intervals.length === 1 ? 6 : 4) : 0) + (sorted && sort.length > 0 ? 3 : 0);
+  if (ix.unique && eq === ix.fields.length) score += 100;
+  return { ix, score, eq, intervals, reverse, sorted };
+}
+
+function* scanCandidate(c: Candidate, fixed: unknown[]): Generator<number> {
+  const { ix } = c;
+  const n = ix.fields.length;
+  const intervals = c.intervals ?? [{ lo: indexMin(1), loIncl: true, hi: indexMax(1), hiIncl: true }];
+  const j = c.eq;
+  const seen = ix.multikey || intervals.length > 1 ? new Set<number>() : null;
+  const ordered = c.reverse ? [...intervals].reverse() : intervals;
+  for (const iv of ordered) {
+    const lo: unknown[] = [...fixed];
+    const hi: unknown[] = [...fixed];
+    let loRid = -Infinity;
+    let hiRid = Infinity;
+    if (j < n) {
+      const d = ix.dirs[j];
+      const unbounded = c.intervals === null;
+      const startVal = unbounded ? indexMin(d) : d > 0 ? iv.lo : iv.hi;
+      const startIncl = unbounded ? true : d > 0 ? iv.loIncl : iv.hiIncl;
+      const endVal = unbounded ? indexMax(d) : d > 0 ? iv.hi : iv.lo;
+      const endIncl = unbounded ? true : d > 0 ? iv.hiIncl : iv.loIncl;
+      lo.push(startVal);
+      hi.push(endVal);
+      for (let k = j + 1; k < n; k++) {
+        lo.push(startIncl ? indexMin(ix.dirs[k]) : indexMax(ix.dirs[k]));
+        hi.push(endIncl ? indexMax(ix.dirs[k]) : indexMin(ix.dirs[k]));
+      }
+      loRid = startIncl ? -Infinity : Infinity;
+      hiRid = endIncl ? Infinity : -Infinity;
+    }
+    for (const rid of ix.scan(lo, loRid, hi, hiRid, c.reverse)) {
+      if (seen !== null) {
+        if (seen.has(rid)) continue;
+        seen.add(rid);
+      }
+      yield rid;
+    }
+  }
+}
+
+function hintedIndex(coll: Collection, hint: unknown): KeyIndex | null {
+  if (hint === undefined || hint === null) return null;
+  if (typeof hint === 'string') {
+    const ix = coll.findIndex(hint);
+    if (ix === undefined) throw badValue('hint provided does not correspond to an existing index');
+    return ix;
+  }
+  if (isPlainObject(hint)) {
+    if (Object.keys(hint).length === 0) return null;
+    if ('$natural' in hint) return null;
+    const want = JSON.stringify(hint);
+    const ix = coll.indexes.find((x) => JSON.stringify(x.spec.key) === want);
+    if (ix === undefined) throw badValue('hint provided does not correspond to an existing index');
+    return ix;
+  }
+  throw badValue('hint must be a string or an object');
+}
+
+/** Chooses how to find candidate documents for a filter: an index scan or the natural order. */
+export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown): Plan {
+  const forced = hintedIndex(coll, hint);
+  if (natural !== 0 || coll.indexes.length === 0 || (isPlainObject(hint) && '$natural' in hint)) {
+    return { rids: coll.natural(natural < 0), sorted: sort.length === 0, index: null };
+  }
+  const bounds = new Map<string, PathBounds>();
+  collectBounds(filter, bounds);
+  let best: Candidate | null = null;
+  for (const ix of forced ? [forced] : coll.indexes) {
+    if (!forced && !ix.complete) continue;
+    const c = evaluate(ix, bounds, sort);
+    if (!forced && c.eq === 0 && c.intervals === null && !(c.sorted && sort.length > 0)) continue;
+    if (best === null || c.score > best.score) best = c;
+  }
+  if (best === null) return { rids: coll.natural(false), sorted: sort.length === 0, index: null };
+  const fixed: unknown[] = [];
+  for (let i = 0; i < best.eq; i++) fixed.push(bounds.get(best.ix.fields[i])!.points![0]);
+  return { rids: scanCandidate(best, fixed), sorted: best.sorted, index: best.ix.name };
+}

@@ -1,0 +1,267 @@
+import { calculateObjectSize, ObjectId, UUID } from 'bson';
+import { CommandError, ErrorCode } from '../errors.ts';
+import { duplicateKeyError } from './dup-key.ts';
+import { KeyIndex, keysEqual, type IndexSpec } from './key-index.ts';
+
+export type Doc = Record<string, unknown>;
+
+export interface CollectionOptions {
+  capped?: boolean;
+  size?: number;
+  max?: number;
+  [option: string]: unknown;
+}
+
+/** What a write did, for the journal. */
+export type WriteEvent =
+  | { op: 'put'; ns: string; doc: Doc }
+  | { op: 'del'; ns: string; id: unknown };
+
+export interface CollectionHooks {
+  onWrite(event: WriteEvent): void;
+}
+
+/**
+ * One collection: documents by record id in natural (insertion) order, its indexes, capped
+ * limits, and the waiters of tailable cursors. Every method runs synchronously, so each
+ * command is atomic with respect to every other connection.
+ */
+export class Collection {
+  readonly uuid = new UUID();
+  readonly docs = new Map<number, Doc>();
+  readonly indexes: KeyIndex[] = [];
+  readonly idIndex: KeyIndex;
+  /** Capped collections only: record ids in insertion order and their BSON sizes. */
+  readonly order: number[] = [];
+  private orderHead = 0;
+  private readonly sizes = new Map<number, number>();
+  private cappedBytes = 0;
+  private seq = 0;
+  private waiters = new Set<() => void>();
+  dropped = false;
+
+  constructor(
+    readonly dbName: string,
+    readonly name: string,
+    readonly options: CollectionOptions,
+    private readonly hooks: CollectionHooks,
+  ) {
+    this.idIndex = new KeyIndex({ v: 2, key: { _id: 1 }, name: '_id_' });
+    this.indexes.push(this.idIndex);
+  }
+
+  get ns(): string {
+    return `${this.dbName}.${this.name}`;
+  }
+
+  get capped(): boolean {
+    return this.options.capped === true;
+  }
+
+  get count(): number {
+    return this.docs.size;
+  }
+
+  get lastRecordId(): number {
+    return this.seq;
+  }
+
+  /** Record ids of a capped collection after `afterRid`, in insertion order. */
+  *cappedAfter(afterRid: number): Generator<number> {
+    const order = this.order;
+    let lo = this.orderHead;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (order[mid] <= afterRid) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < order.length; i++) {
+      if (this.docs.has(order[i])) yield order[i];
+    }
+  }
+
+  /** Record ids in natural order (or reversed). */
+  *natural(reverse = false): Generator<number> {
+    if (this.capped) {
+      if (!reverse) {
+        for (let i = this.orderHead; i < this.order.length; i++) yield this.order[i];
+      } else {
+        for (let i = this.order.length - 1; i >= this.orderHead; i--) yield this.order[i];
+      }
+      return;
+    }
+    if (!reverse) {
+      yield* this.docs.keys();
+    } else {
+      const keys = [...this.docs.keys()];
+      for (let i = keys.length - 1; i >= 0; i--) yield keys[i];
+    }
+  }
+
+  findIndex(name: string): KeyIndex | undefined {
+    return this.indexes.find((ix) => ix.name === name);
+  }
+
+  ridById(id: unknown): number | undefined {
+    for (const rid of this.idIndex.scan([id], -Infinity, [id], Infinity, false)) return rid;
+    return undefined;
+  }
+
+  private checkUnique(keysets: unknown[][][], self: number): void {
+    for (let i = 0; i < this.indexes.length; i++) {
+      const ix = this.indexes[i];
+      if (!ix.unique) continue;
+      const c = ix.conflict(keysets[i], self);
+      if (c !== null) throw duplicateKeyError(this.ns, ix.name, ix.spec.key, c.key);
+    }
+  }
+
+  /** Inserts a document (adding _id first when missing); throws E11000 on a unique clash. */
+  insert(input: Doc): Doc {
+    const doc = withIdFirst(input);
+    if (Array.isArray(doc._id)) {
+      throw new CommandError(ErrorCode.InvalidIdField, `The '_id' value cannot be of type array`);
+    }
+    const keysets = this.indexes.map((ix) => ix.keysFor(doc));
+    this.checkUnique(keysets, -1);
+    const rid = ++this.seq;
+    this.docs.set(rid, doc);
+    for (let i = 0; i < this.indexes.length; i++) this.indexes[i].add(keysets[i], rid);
+    if (this.capped) {
+      const size = calculateObjectSize(doc);
+      this.order.push(rid);
+      this.sizes.set(rid, size);
+      this.cappedBytes += size;
+      this.evict(rid);
+    }
+    this.hooks.onWrite({ op: 'put', ns: this.ns, doc });
+    this.wake();
+    return doc;
+  }
+
+  /** Replaces the document at rid with a new object (stored documents are never mutated). */
+  replace(rid: number, next: Doc): void {
+    const prev = this.docs.get(rid);
+    if (prev === undefined) throw new CommandError(ErrorCode.InternalError, 'record vanished');
+    const oldKeys = this.indexes.map((ix) => ix.keysFor(prev));
+    const newKeys = this.indexes.map((ix) => ix.keysFor(next));
+    const changed = this.indexes.map((_, i) => !keysEqual(oldKeys[i], newKeys[i]));
+    for (let i = 0; i < this.indexes.length; i++) {
+      const ix = this.indexes[i];
+      if (!changed[i] || !ix.unique) continue;
+      const c = ix.conflict(newKeys[i], rid);
+      if (c !== null) throw duplicateKeyError(this.ns, ix.name, ix.spec.key, c.key);
+    }
+    for (let i = 0; i < this.indexes.length; i++) {
+      if (!changed[i]) continue;
+      this.indexes[i].remove(oldKeys[i], rid);
+      this.indexes[i].add(newKeys[i], rid);
+    }
+    this.docs.set(rid, next);
+    if (this.capped) {
+      const size = calculateObjectSize(next);
+      this.cappedBytes += size - (this.sizes.get(rid) ?? 0);
+      this.sizes.set(rid, size);
+    }
+    this.hooks.onWrite({ op: 'put', ns: this.ns, doc: next });
+    // A tailable cursor only sees inserts, but waking it is harmless and keeps waits short.
+    this.wake();
+  }
+
+  remove(rid: number): void {
+    const doc = this.docs.get(rid);
+    if (doc === undefined) return;
+    for (const ix of this.indexes) ix.remove(ix.keysFor(doc), rid);
+    this.docs.delete(rid);
+    if (this.capped) {
+      this.cappedBytes -= this.sizes.get(rid) ?? 0;
+      this.sizes.delete(rid);
+      if (this.order[this.orderHead] === rid) this.advanceHead();
+      else {
+        const at = this.order.indexOf(rid, this.orderHead);
+        if (at >= 0) this.order.splice(at, 1);
+      }
+    }
+    this.hooks.onWrite({ op: 'del', ns: this.ns, id: doc._id });
+  }
+
+  private advanceHead(): void {
+    this.orderHead++;
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order.splice(0, this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+
+  private evict(keep: number): void {
+    const max = typeof this.options.max === 'number' && this.options.max > 0 ? this.options.max : Infinity;
+    const size = typeof this.options.size === 'number' && this.options.size > 0 ? this.options.size : Infinity;
+    while ((this.docs.size > max || this.cappedBytes > size) && this.orderHead < this.order.length) {
+      const rid = this.order[this.orderHead];
+      if (rid === keep) break;
+      this.remove(rid);
+    }
+  }
+
+  /** The oldest record id still present in a capped collection (Infinity when empty). */
+  get firstRecordId(): number {
+    return this.orderHead < this.order.length ? this.order[this.orderHead] : Infinity;
+  }
+
+  addIndex(spec: IndexSpec): KeyIndex {
+    const ix = new KeyIndex(spec);
+    const keysets: Array<[number, unknown[][]]> = [];
+    for (const [rid, doc] of this.docs) {
+      const keys = ix.keysFor(doc);
+      if (ix.unique) {
+        const c = ix.conflict(keys, rid);
+        if (c !== null) throw duplicateKeyError(this.ns, ix.name, ix.spec.key, c.key);
+      }
+      ix.add(keys, rid);
+      keysets.push([rid, keys]);
+    }
+    this.indexes.push(ix);
+    return ix;
+  }
+
+  dropIndex(name: string): void {
+    const at = this.indexes.findIndex((ix) => ix.name === name);
+    if (at > 0) this.indexes.splice(at, 1);
+  }
+
+  /** Resolves when anything is written to this collection (or it is dropped). */
+  waitForWrite(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.waiters.add(done);
+    });
+  }
+
+  wake(): void {
+    if (this.waiters.size === 0) return;
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  dataSize(): number {
+    let total = 0;
+    for (const doc of this.docs.values()) total += calculateObjectSize(doc);
+    return total;
+  }
+}
+
+function withIdFirst(doc: Doc): Doc {
+  const keys = Object.keys(doc);
+  if (keys[0] === '_id') return doc;
+  if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
+  const out: Doc = { _id: doc._id };
+  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+  return out;
+}

@@ -1,0 +1,145 @@
+import { deserialize, serialize, type Document } from 'bson';
+
+export const OpCode = Object.freeze({
+  Reply: 1,
+  Query: 2004,
+  Compressed: 2012,
+  Msg: 2013,
+} as const);
+
+export const MsgFlag = Object.freeze({
+  ChecksumPresent: 1,
+  MoreToCome: 2,
+  ExhaustAllowed: 1 << 16,
+} as const);
+
+export const MAX_MESSAGE_BYTES = 48_000_000;
+
+export interface Request {
+  requestId: number;
+  opCode: number;
+  /** The command document, with OP_MSG document sequences merged in. */
+  command: Document;
+  moreToCome: boolean;
+  /** For OP_QUERY: "db.$cmd". */
+  fullCollectionName?: string;
+}
+
+export class WireError extends Error {}
+
+function readCString(buf: Buffer, at: number): [string, number] {
+  const end = buf.indexOf(0, at);
+  if (end < 0) throw new WireError('unterminated cstring');
+  return [buf.toString('utf8', at, end), end + 1];
+}
+
+/** Parses one complete message (header included). */
+export function parseMessage(buf: Buffer): Request {
+  const length = buf.readInt32LE(0);
+  const requestId = buf.readInt32LE(4);
+  const opCode = buf.readInt32LE(12);
+  if (opCode === OpCode.Msg) {
+    const flags = buf.readUInt32LE(16);
+    const end = flags & MsgFlag.ChecksumPresent ? length - 4 : length;
+    let at = 20;
+    let command: Document | undefined;
+    const sequences: Array<[string, Document[]]> = [];
+    while (at < end) {
+      const kind = buf[at++];
+      if (kind === 0) {
+        const size = buf.readInt32LE(at);
+        command = deserialize(buf.subarray(at, at + size));
+        at += size;
+      } else if (kind === 1) {
+        const size = buf.readInt32LE(at);
+        const secEnd = at + size;
+        const [id, docsAt] = readCString(buf, at + 4);
+        const docs: Document[] = [];
+        let p = docsAt;
+        while (p < secEnd) {
+          const dsize = buf.readInt32LE(p);
+          docs.push(deserialize(buf.subarray(p, p + dsize)));
+          p += dsize;
+        }
+        sequences.push([id, docs]);
+        at = secEnd;
+      } else {
+        throw new WireError(`unknown OP_MSG section kind ${kind}`);
+      }
+    }
+    if (command === undefined) throw new WireError('OP_MSG without a body section');
+    for (const [id, docs] of sequences) {
+      const existing = command[id];
+      command[id] = Array.isArray(existing) ? [...existing, ...docs] : docs;
+    }
+    return { requestId, opCode, command, moreToCome: (flags & MsgFlag.MoreToCome) !== 0 };
+  }
+  if (opCode === OpCode.Query) {
+    let at = 20;
+    const [fullCollectionName, next] = readCString(buf, at);
+    at = next + 8;
+    const size = buf.readInt32LE(at);
+    const command = deserialize(buf.subarray(at, at + size));
+    return { requestId, opCode, command, moreToCome: false, fullCollectionName };
+  }
+  throw new WireError(`unsupported opCode ${opCode}`);
+}
+
+let nextResponseId = 1;
+
+function header(length: number, responseTo: number, opCode: number): Buffer {
+  const h = Buffer.allocUnsafe(16);
+  h.writeInt32LE(length, 0);
+  h.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
+  h.writeInt32LE(responseTo, 8);
+  h.writeInt32LE(opCode, 12);
+  return h;
+}
+
+/** An OP_MSG reply with one kind-0 section. */
+export function encodeMsgReply(responseTo: number, body: Document): Buffer {
+  const bson = serialize(body);
+  const prefix = Buffer.allocUnsafe(5);
+  prefix.writeUInt32LE(0, 0);
+  prefix[4] = 0;
+  return Buffer.concat([header(16 + 5 + bson.length, responseTo, OpCode.Msg), prefix, bson]);
+}
+
+/** An OP_REPLY to a legacy OP_QUERY (only the handshake uses it). */
+export function encodeOpReply(responseTo: number, body: Document): Buffer {
+  const bson = serialize(body);
+  const fields = Buffer.alloc(20);
+  fields.writeInt32LE(8, 0); // AwaitCapable
+  fields.writeInt32LE(1, 16); // numberReturned; cursorId and startingFrom stay 0
+  return Buffer.concat([header(16 + 20 + bson.length, responseTo, OpCode.Reply), fields, bson]);
+}
+
+/** Splits a byte stream into whole messages. */
+export class MessageReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  push(chunk: Buffer): Buffer[] {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.pendingBytes < 4) break;
+      if (this.pending[0].length < 4) this.flatten();
+      const length = this.pending[0].readInt32LE(0);
+      if (length < 16 || length > MAX_MESSAGE_BYTES) throw new WireError(`invalid message length ${length}`);
+      if (this.pendingBytes < length) break;
+      this.flatten();
+      const all = this.pending[0];
+      out.push(all.subarray(0, length));
+      const rest = all.subarray(length);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+    }
+    return out;
+  }
+
+  private flatten(): void {
+    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending)];
+  }
+}
