@@ -1,0 +1,133 @@
+import os from 'node:os';
+import type { Db } from 'mongodb';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import { Collections } from '../store/collections.ts';
+
+/** One running process, as `smsc status` and mongosh see it. A TTL index removes entries whose beats stopped. */
+export interface NodeDocument {
+  _id: string;
+  kind: string;
+  host: string;
+  pid: number;
+  startedAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  /** Whatever the process adds each beat: ports, connector states, version. */
+  info?: Record<string, unknown>;
+}
+
+export interface HeartbeatOptions {
+  db: Db;
+  /** inserter | deliverer | cleanup | sink | up | … */
+  kind: string;
+  /** Unique among running processes; default `${kind}-${host}-${pid}`. */
+  name?: string;
+  host?: string;
+  pid?: number;
+  /** Beat period (default 10 s). */
+  intervalMs?: number;
+  /** An entry counts as gone after this long without a beat (default 3 periods). */
+  ttlMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Extra state to publish on every beat (e.g. connector states). */
+  info?: () => Record<string, unknown>;
+}
+
+export function defaultNodeName(kind: string, host = os.hostname(), pid = process.pid): string {
+  return `${kind}-${host}-${pid}`;
+}
+
+/** Writes this process's entry in `nodes` every period; start() writes the first, close() deletes it. */
+export class HeartbeatWriter {
+  readonly name: string;
+  readonly #db: Db;
+  readonly #kind: string;
+  readonly #host: string;
+  readonly #pid: number;
+  readonly #intervalMs: number;
+  readonly #ttlMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #info: (() => Record<string, unknown>) | undefined;
+  #startedAt: Date | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HeartbeatOptions) {
+    this.#db = options.db;
+    this.#kind = options.kind;
+    this.#host = options.host ?? os.hostname();
+    this.#pid = options.pid ?? process.pid;
+    this.name = options.name ?? defaultNodeName(options.kind, this.#host, this.#pid);
+    this.#intervalMs = options.intervalMs ?? 10_000;
+    this.#ttlMs = options.ttlMs ?? 3 * this.#intervalMs;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger;
+    this.#info = options.info;
+  }
+
+  /** Writes the first beat (so a process that cannot reach the store fails at start) and schedules the rest. */
+  async start(): Promise<void> {
+    if (this.#startedAt) return;
+    this.#startedAt = this.#clock.now();
+    await this.beat();
+    this.#schedule();
+  }
+
+  /** One beat now; errors are logged by the periodic loop, thrown to a direct caller. */
+  async beat(): Promise<void> {
+    const startedAt = this.#startedAt ?? this.#clock.now();
+    const now = this.#clock.now();
+    const info = this.#info?.();
+    // Upsert by name: filter {_id: name}; sets the whole entry; no match inserts it.
+    const run = this.#db
+      .collection<NodeDocument>(Collections.nodes)
+      .updateOne(
+        { _id: this.name },
+        {
+          $set: {
+            kind: this.#kind,
+            host: this.#host,
+            pid: this.#pid,
+            startedAt,
+            lastSeenAt: now,
+            expiresAt: new Date(now.getTime() + this.#ttlMs),
+            ...(info ? { info } : {}),
+          },
+        },
+        { upsert: true },
+      )
+      .then(() => undefined);
+    this.#inFlight = run.catch(() => undefined);
+    await run;
+  }
+
+  #schedule(): void {
+    if (this.#closing) return;
+    this.#timer = setTimeout(() => {
+      this.beat()
+        .catch((error: unknown) => this.#logger?.warn({ err: error, node: this.name }, 'heartbeat write failed'))
+        .finally(() => this.#schedule());
+    }, this.#intervalMs);
+    // A heartbeat alone must not keep a finished process alive.
+    this.#timer.unref();
+  }
+
+  /** Stops beating and removes our entry (only ours: a restarted namesake's entry stays). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearTimeout(this.#timer);
+      await this.#inFlight;
+      if (!this.#startedAt) return;
+      // Filter on pid and startedAt as well as the name: delete our own entry, never a successor's.
+      await this.#db
+        .collection<NodeDocument>(Collections.nodes)
+        .deleteOne({ _id: this.name, pid: this.#pid, startedAt: this.#startedAt })
+        .catch((error: unknown) => this.#logger?.warn({ err: error, node: this.name }, 'could not remove heartbeat entry'));
+    })();
+    return this.#closing;
+  }
+}
