@@ -29,7 +29,7 @@ describe('enquire_link liveness', () => {
   it('sends enquire_link to an idle peer and closes it when it stays silent past the timeout', async () => {
     const { server, closeReasons } = await liveServer();
     const sock = await rawSocket(server.port);
-    cleanups.push(() => sock.socket.destroy());
+    cleanups.push(() => void sock.socket.destroy());
     const started = Date.now();
     await sock.waitBytes(16, 1_000);
     expect(parseHeader(sock.bytes()).id).toBe(CommandId.enquire_link);
