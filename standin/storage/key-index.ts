@@ -47,7 +47,7 @@ export class KeyIndex {
       const d = spec.key[f];
       return typeof d === 'number' && d < 0 ? -1 : 1;
     });
-    this.unique = spec.unique === true;
+    this.unique = spec.unique === true || spec.name === '_id_';
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : null;
     const dirs = this.dirs;
     const n = dirs.length;
