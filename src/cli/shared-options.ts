@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import { mongoUriOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
+import { SmscError } from '../errors/smsc-error.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 
 /**
@@ -84,13 +85,27 @@ export function withJsonOption<T>(yargs: Argv<T>): Argv<T & JsonArgs> {
 }
 
 /** The process edge: this is the one place the CLI reads the environment. */
-export function configFromArgv(argv: Readonly<Record<string, unknown>>): SmscConfig {
-  return loadConfig({ flags: argv, env: process.env });
+export function configFromArgv(
+  argv: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SmscConfig {
+  return loadConfig({ flags: argv, env });
+}
+
+/** Connection strings may carry a password; never print one. */
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** Runs `fn` with the configured database and always closes the client this opened. */
 export async function withStore<T>(config: SmscConfig, appName: string, fn: (db: Db, client: MongoClient) => Promise<T>): Promise<T> {
-  const client = await connectMongo({ uri: mongoUriOf(config.mongo), appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
+  const uri = mongoUriOf(config.mongo);
+  let client: MongoClient;
+  try {
+    client = await connectMongo({ uri, appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
+  } catch (error) {
+    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB at ${redactUri(uri)} (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
+  }
   try {
     return await fn(client.db(config.mongo.dbName), client);
   } finally {
