@@ -1,0 +1,88 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.ts';
+import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
+import { Collections } from '../../../src/store/collections.ts';
+import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import { useTestDb } from '../../support/mongo.ts';
+import { makeSms } from './sms-fixtures.ts';
+
+const t = useTestDb('ops_requeue');
+const NOW = new Date(Date.UTC(2026, 2, 1, 10, 0, 0));
+const clock = new ManualClock(NOW);
+const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+
+async function requeue(args: Partial<RequeueArgs>): Promise<string> {
+  const out: string[] = [];
+  await runRequeue({ mongodbUri: t.uri, db: t.dbName, ...args }, { print: (s) => out.push(s), clock, env: {} });
+  return out.join('\n');
+}
+
+const sms = () => t.db.collection<SmsDocument>(Collections.sms);
+
+describe('smsc requeue', () => {
+  beforeEach(async () => {
+    await sms().deleteMany({});
+    await t.db.collection(Collections.events).deleteMany({});
+  });
+
+  it('sends one undeliverable message back to queued, due now, attempts reset, with a history entry', async () => {
+    const doc = makeSms(NOW, {
+      state: 'undeliverable',
+      attempts: 5,
+      finalAt: minutes(-3),
+      nextAttemptAt: minutes(-30),
+      history: [{ at: minutes(-3), by: 'w1', outcome: 'undeliverable', error: 'no route' }],
+    });
+    await sms().insertOne(doc);
+    expect(await requeue({ messageId: doc.messageId })).toBe('Requeued 1 message(s).');
+    const after = await sms().findOne({ _id: doc._id });
+    expect(after).toMatchObject({ state: 'queued', attempts: 0, nextAttemptAt: NOW, validUntil: doc.validUntil });
+    expect(after?.finalAt).toBeUndefined();
+    expect(after?.history.map((h) => h.outcome)).toEqual(['undeliverable', 'requeued']);
+    // Deliverers are woken at once instead of at their next sweep.
+    expect(await t.db.collection(Collections.events).countDocuments({ due: NOW })).toBe(1);
+  });
+
+  it('never touches a locked message; says so in one sentence', async () => {
+    const doc = makeSms(NOW, { state: 'locked', lock: { owner: 'w1', token: 't', at: minutes(-1), leaseUntil: minutes(1) } });
+    await sms().insertOne(doc);
+    await expect(requeue({ messageId: doc.messageId })).rejects.toThrow(`Message ${doc.messageId} is locked and was not requeued`);
+    expect(await sms().findOne({ _id: doc._id })).toMatchObject({ state: 'locked', lock: { token: 't' } });
+  });
+
+  it('requeues every requeueable message to one destination and leaves the rest', async () => {
+    const dest = { ton: 1, npi: 1, addr: '447700900777' };
+    const other = makeSms(NOW, { state: 'undeliverable' });
+    const docs = [
+      makeSms(NOW, { dest, destKey: dest.addr, state: 'undeliverable' }),
+      makeSms(NOW, { dest, destKey: dest.addr, state: 'queued', nextAttemptAt: minutes(50) }),
+      makeSms(NOW, { dest, destKey: dest.addr, state: 'submitted' }),
+      makeSms(NOW, { dest, destKey: dest.addr, state: 'delivered' }),
+      makeSms(NOW, { dest, destKey: dest.addr, state: 'locked', lock: { owner: 'w', token: 'x', at: NOW, leaseUntil: minutes(1) } }),
+    ];
+    await sms().insertMany([...docs, other]);
+    expect(await requeue({ dest: dest.addr, json: true })).toBe(JSON.stringify({ requeued: 2, validityExtended: 0 }));
+    const states = await sms().find({ destKey: dest.addr }).sort({ _id: 1 }).toArray();
+    expect(states.map((d) => d.state)).toEqual(['queued', 'queued', 'submitted', 'delivered', 'locked']);
+    expect(states[1].nextAttemptAt).toEqual(NOW);
+    expect((await sms().findOne({ _id: other._id }))?.state).toBe('undeliverable');
+  });
+
+  it('requeues by state and extends the validity of expired messages so cleanup does not expire them again', async () => {
+    const stillValid = makeSms(NOW, { state: 'expired', validUntil: minutes(5) });
+    const pastValidity = makeSms(NOW, { state: 'expired', validUntil: minutes(-5) });
+    await sms().insertMany([stillValid, pastValidity, makeSms(NOW, { state: 'undeliverable' })]);
+    expect(await requeue({ state: 'expired', extendValidityHours: 2 })).toBe('Requeued 2 message(s) (1 past validity got an extension).');
+    expect((await sms().findOne({ _id: stillValid._id }))?.validUntil).toEqual(minutes(5));
+    expect((await sms().findOne({ _id: pastValidity._id }))?.validUntil).toEqual(minutes(120));
+    expect(await sms().countDocuments({ state: 'undeliverable' })).toBe(1);
+  });
+
+  it('refuses states that must not be requeued, and unclear selectors', async () => {
+    await expect(requeue({ state: 'locked' })).rejects.toThrow('Messages in state locked cannot be requeued; requeueable states are queued, undeliverable, expired, rejected.');
+    await expect(requeue({ state: 'lost' })).rejects.toThrow('Unknown state "lost"');
+    await expect(requeue({})).rejects.toThrow('Name exactly one of');
+    await expect(requeue({ dest: '1', state: 'expired' })).rejects.toThrow('Name exactly one of');
+    await expect(requeue({ messageId: 'nope' })).rejects.toThrow('No message with id nope.');
+  });
+});
