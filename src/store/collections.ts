@@ -36,6 +36,8 @@ const INDEX_LIST: IndexSpec[] = [
   { collection: Collections.sms, key: { messageId: 1 }, name: 'messageId' },
   { collection: Collections.sms, key: { validUntil: 1 }, name: 'validUntil' },
   { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
+  // The inserter's per-account backlog cap (ESME_RMSGQFUL) and query_sm / cancel_sm by account.
+  { collection: Collections.sms, key: { account: 1, state: 1 }, name: 'account_state' },
   { collection: Collections.locks, key: { leaseUntil: 1 }, name: 'leaseUntil' },
   { collection: Collections.accounts, key: { systemId: 1 }, name: 'systemId', unique: true },
   { collection: Collections.routes, key: { prefix: 1 }, name: 'prefix' },

@@ -1,0 +1,140 @@
+import type { Collection, Db } from 'mongodb';
+import { ConfigError } from '../errors/smsc-error.ts';
+import { Collections } from '../store/collections.ts';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { ACCOUNT_DEFAULTS, PASSWORD_MAX, SYSTEM_ID_MAX, type AccountDocument } from './account.ts';
+import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword, type ScryptCost } from './password-hash.ts';
+
+export interface NewAccount {
+  systemId: string;
+  password: string;
+  tps?: number;
+  maxBinds?: number;
+  sourceAllow?: string[];
+  maxQueued?: number;
+}
+
+export interface AccountPatch {
+  password?: string;
+  tps?: number;
+  maxBinds?: number;
+  sourceAllow?: string[];
+  maxQueued?: number;
+  enabled?: boolean;
+}
+
+export type AuthOutcome =
+  | { ok: true; account: AccountDocument }
+  | { ok: false; reason: 'unknown-system-id' | 'wrong-password' | 'disabled' };
+
+/** Account rows without the hash, for listings. */
+export type AccountView = Omit<AccountDocument, 'passwordHash' | '_id'>;
+
+export class AccountStore {
+  readonly #accounts: Collection<AccountDocument>;
+  readonly #clock: Clock;
+  readonly #cost: ScryptCost;
+
+  constructor(db: Db, options: { clock?: Clock; scryptCost?: ScryptCost } = {}) {
+    this.#accounts = db.collection<AccountDocument>(Collections.accounts);
+    this.#clock = options.clock ?? systemClock;
+    this.#cost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
+  }
+
+  async add(input: NewAccount): Promise<AccountView> {
+    validateSystemId(input.systemId);
+    validatePassword(input.password);
+    const now = this.#clock.now();
+    const doc: AccountDocument = {
+      systemId: input.systemId,
+      passwordHash: await hashPassword(input.password, this.#cost),
+      tps: validateCount('tps', input.tps ?? ACCOUNT_DEFAULTS.tps),
+      maxBinds: validateCount('max-binds', input.maxBinds ?? ACCOUNT_DEFAULTS.maxBinds, 1),
+      sourceAllow: validatePatterns(input.sourceAllow ?? []),
+      maxQueued: validateCount('max-queued', input.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued),
+      enabled: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.#accounts.insertOne(doc);
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) throw new ConfigError(`Account ${input.systemId} already exists.`);
+      throw error;
+    }
+    return viewOf(doc);
+  }
+
+  async get(systemId: string): Promise<AccountDocument | null> {
+    return this.#accounts.findOne({ systemId });
+  }
+
+  async list(): Promise<AccountView[]> {
+    const docs = await this.#accounts.find({}, { projection: { passwordHash: 0 } }).sort({ systemId: 1 }).toArray();
+    return docs.map((doc) => viewOf(doc));
+  }
+
+  /** Applies the patch; returns the updated account, or null when there is none by that system_id. */
+  async set(systemId: string, patch: AccountPatch): Promise<AccountView | null> {
+    const update: Partial<AccountDocument> = { updatedAt: this.#clock.now() };
+    if (patch.password !== undefined) {
+      validatePassword(patch.password);
+      update.passwordHash = await hashPassword(patch.password, this.#cost);
+    }
+    if (patch.tps !== undefined) update.tps = validateCount('tps', patch.tps);
+    if (patch.maxBinds !== undefined) update.maxBinds = validateCount('max-binds', patch.maxBinds, 1);
+    if (patch.sourceAllow !== undefined) update.sourceAllow = validatePatterns(patch.sourceAllow);
+    if (patch.maxQueued !== undefined) update.maxQueued = validateCount('max-queued', patch.maxQueued);
+    if (patch.enabled !== undefined) update.enabled = patch.enabled;
+    const doc = await this.#accounts.findOneAndUpdate({ systemId }, { $set: update }, { returnDocument: 'after' });
+    return doc ? viewOf(doc) : null;
+  }
+
+  async remove(systemId: string): Promise<boolean> {
+    const result = await this.#accounts.deleteOne({ systemId });
+    return result.deletedCount === 1;
+  }
+
+  /** Checks a bind's credentials; the password is compared in constant time on the scrypt keys. */
+  async authenticate(systemId: string, password: string): Promise<AuthOutcome> {
+    const account = await this.get(systemId);
+    if (!account) return { ok: false, reason: 'unknown-system-id' };
+    if (!(await verifyPassword(password, account.passwordHash))) return { ok: false, reason: 'wrong-password' };
+    if (account.enabled === false) return { ok: false, reason: 'disabled' };
+    return { ok: true, account };
+  }
+}
+
+function viewOf(doc: AccountDocument): AccountView {
+  const { passwordHash: _hash, _id, ...view } = doc;
+  return view;
+}
+
+function validateSystemId(systemId: string): void {
+  if (!/^[\x21-\x7e]+$/.test(systemId) || systemId.length > SYSTEM_ID_MAX) {
+    throw new ConfigError(`system_id must be 1 to ${SYSTEM_ID_MAX} printable ASCII characters without spaces.`);
+  }
+}
+
+function validatePassword(password: string): void {
+  if (!/^[\x20-\x7e]+$/.test(password) || password.length > PASSWORD_MAX) {
+    throw new ConfigError(`The password must be 1 to ${PASSWORD_MAX} printable ASCII characters (SMPP 3.4 limit).`);
+  }
+}
+
+function validateCount(name: string, value: number, min = 0): number {
+  if (!Number.isInteger(value) || value < min || value > 1_000_000_000) {
+    throw new ConfigError(`--${name} must be a whole number of at least ${min}, got ${value}.`);
+  }
+  return value;
+}
+
+function validatePatterns(patterns: string[]): string[] {
+  for (const pattern of patterns) {
+    if (pattern.length === 0 || pattern.length > 21 || !/^[\x20-\x7e]+$/.test(pattern)) {
+      throw new ConfigError(`Source pattern ${JSON.stringify(pattern)} must be 1 to 21 printable ASCII characters.`);
+    }
+  }
+  return [...new Set(patterns)];
+}

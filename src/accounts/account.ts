@@ -1,0 +1,58 @@
+import type { ObjectId } from 'mongodb';
+
+/** An ESME's credentials and limits, as stored in the `accounts` collection. */
+export interface AccountDocument {
+  _id?: ObjectId;
+  systemId: string;
+  /** `scrypt$N$r$p$salt$key`; the plain password is never stored. */
+  passwordHash: string;
+  /** Submits per second shared by all inserters; 0 = unlimited. */
+  tps: number;
+  /** Concurrent binds across this inserter; beyond it a bind gets ESME_RBINDFAIL. */
+  maxBinds: number;
+  /** Allowed source addresses / sender ids as patterns (`*` any run, `?` one character); empty = any. */
+  sourceAllow: string[];
+  /** Cap on this account's messages waiting in the store (queued or locked); 0 = no cap. */
+  maxQueued: number;
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The account fields the inserter needs once a session is bound (no secret in it). */
+export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'>;
+
+export const ACCOUNT_DEFAULTS = Object.freeze({ tps: 0, maxBinds: 10, maxQueued: 0 } as const);
+
+/** SMPP 3.4 C-Octet String limits (null terminator excluded). */
+export const SYSTEM_ID_MAX = 15;
+export const PASSWORD_MAX = 8;
+
+const patternCache = new Map<string, RegExp>();
+
+function patternRegExp(pattern: string): RegExp {
+  let re = patternCache.get(pattern);
+  if (!re) {
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    re = new RegExp(`^${body}$`, 'i');
+    if (patternCache.size > 10_000) patternCache.clear();
+    patternCache.set(pattern, re);
+  }
+  return re;
+}
+
+/** Whether `source` (an address or alphanumeric sender id) is allowed for the account. */
+export function sourceAllowed(limits: Pick<AccountLimits, 'sourceAllow'>, source: string): boolean {
+  if (limits.sourceAllow.length === 0) return true;
+  return limits.sourceAllow.some((pattern) => patternRegExp(pattern).test(source));
+}
+
+export function limitsOf(account: AccountDocument): AccountLimits {
+  return Object.freeze({
+    systemId: account.systemId,
+    tps: account.tps ?? ACCOUNT_DEFAULTS.tps,
+    maxBinds: account.maxBinds ?? ACCOUNT_DEFAULTS.maxBinds,
+    sourceAllow: Object.freeze([...(account.sourceAllow ?? [])]) as string[],
+    maxQueued: account.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued,
+  });
+}

@@ -1,0 +1,112 @@
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+
+export interface BindGuardOptions {
+  /** Failures are counted within this window from the first one (default 60 s). */
+  windowMs?: number;
+  /** From this many failures on, every bind attempt for the key is delayed (default 3). */
+  slowAfter?: number;
+  /** At this many failures the key is refused outright for `refuseForMs` (default 10). */
+  refuseAfter?: number;
+  refuseForMs?: number;
+  /** Delay doubles per failure past `slowAfter` from 250 ms, capped here (default 2 s). */
+  maxDelayMs?: number;
+  /** Bounded memory under a flood of distinct addresses (default 10,000 keys). */
+  maxKeys?: number;
+}
+
+export interface BindVerdict {
+  refuse: boolean;
+  delayMs: number;
+}
+
+interface Entry {
+  failures: number;
+  firstAt: number;
+  refusedUntil: number;
+}
+
+/**
+ * Slows down, then refuses for a while, repeated bind failures from one address or for one
+ * system_id, so credentials cannot be guessed at line rate.
+ */
+export class BindGuard {
+  readonly #windowMs: number;
+  readonly #slowAfter: number;
+  readonly #refuseAfter: number;
+  readonly #refuseForMs: number;
+  readonly #maxDelayMs: number;
+  readonly #maxKeys: number;
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(options: BindGuardOptions = {}, clock: Clock = systemClock) {
+    this.#windowMs = options.windowMs ?? 60_000;
+    this.#slowAfter = options.slowAfter ?? 3;
+    this.#refuseAfter = options.refuseAfter ?? 10;
+    this.#refuseForMs = options.refuseForMs ?? 60_000;
+    this.#maxDelayMs = options.maxDelayMs ?? 2_000;
+    this.#maxKeys = options.maxKeys ?? 10_000;
+    this.#clock = clock;
+  }
+
+  /** The strictest verdict over the keys (e.g. `addr:1.2.3.4` and `sys:acme`). */
+  check(keys: readonly string[]): BindVerdict {
+    const now = this.#clock.now().getTime();
+    let refuse = false;
+    let delayMs = 0;
+    for (const key of keys) {
+      const entry = this.#live(key, now);
+      if (!entry) continue;
+      if (entry.refusedUntil > now) refuse = true;
+      if (entry.failures >= this.#slowAfter) {
+        delayMs = Math.max(delayMs, Math.min(this.#maxDelayMs, 250 * 2 ** (entry.failures - this.#slowAfter)));
+      }
+    }
+    return { refuse, delayMs };
+  }
+
+  /** Records a failed bind; returns the keys that just became refused (for the log). */
+  recordFailure(keys: readonly string[]): string[] {
+    const now = this.#clock.now().getTime();
+    const newlyRefused: string[] = [];
+    for (const key of keys) {
+      let entry = this.#live(key, now);
+      if (!entry) {
+        if (this.#entries.size >= this.#maxKeys) this.#evictOldest();
+        entry = { failures: 0, firstAt: now, refusedUntil: 0 };
+        this.#entries.set(key, entry);
+      }
+      entry.failures++;
+      if (entry.failures >= this.#refuseAfter && entry.refusedUntil <= now) {
+        entry.refusedUntil = now + this.#refuseForMs;
+        newlyRefused.push(key);
+      }
+    }
+    return newlyRefused;
+  }
+
+  recordSuccess(keys: readonly string[]): void {
+    for (const key of keys) this.#entries.delete(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #live(key: string, now: number): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.refusedUntil <= now && now - entry.firstAt > this.#windowMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #evictOldest(): void {
+    // Map iteration is insertion order: the first key is the oldest entry.
+    const first = this.#entries.keys().next();
+    if (!first.done) this.#entries.delete(first.value);
+  }
+}

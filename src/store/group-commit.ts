@@ -1,0 +1,231 @@
+import { MongoBulkWriteError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { SmscError } from '../errors/smsc-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { CommandStatus } from '../smpp/command-status.ts';
+import { Collections } from './collections.ts';
+import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
+import type { EventDocument, SmsDocument } from './sms-document.ts';
+
+export const StoreErrorCode = Object.freeze({
+  WRITE_FAILED: 'STORE_WRITE_FAILED',
+  WRITE_TIMEOUT: 'STORE_WRITE_TIMEOUT',
+  QUEUE_FULL: 'STORE_QUEUE_FULL',
+  CLOSED: 'STORE_CLOSED',
+} as const);
+
+/**
+ * The write was not acknowledged: the message may or may not be stored, so the ESME is told to
+ * resubmit (ESME_RSYSERR, or ESME_RMSGQFUL when we refused it for lack of room).
+ */
+export class StoreWriteError extends SmscError {
+  readonly commandStatus: number;
+
+  constructor(code: (typeof StoreErrorCode)[keyof typeof StoreErrorCode], message: string, cause?: unknown) {
+    super(code, message, cause === undefined ? undefined : { cause });
+    this.commandStatus = code === StoreErrorCode.QUEUE_FULL ? CommandStatus.ESME_RMSGQFUL : CommandStatus.ESME_RSYSERR;
+  }
+}
+
+export interface GroupCommitOptions {
+  /** A batch is written when it holds this many documents (default 256)… */
+  maxBatchDocs?: number;
+  /** …or when its first document has waited this long (default 2 ms; 0 = end of the current I/O turn). */
+  maxDelayMs?: number;
+  /** insertMany calls allowed at once (default 4); more batches wait, growing instead. */
+  maxInFlight?: number;
+  /** Documents waiting for a batch beyond which writes are refused with ESME_RMSGQFUL (default 20,000). */
+  maxQueuedDocs?: number;
+  /** Default {w:'majority', j:true}: an acknowledged message survives the loss of the primary. */
+  writeConcern?: WriteConcernSettings;
+  /** A batch not acknowledged within this is answered as failed (default 10 s). */
+  timeoutMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface GroupCommitStats {
+  batches: number;
+  documents: number;
+  failedDocuments: number;
+  events: number;
+  largestBatch: number;
+}
+
+interface Waiter {
+  doc: SmsDocument;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Group commit for `sms`: documents written at about the same time (by any session) share one
+ * unordered insertMany and one wake-up in `events`. Each caller's promise settles when its batch
+ * is acknowledged with the configured write concern — that is the moment a submit may be answered.
+ */
+export class GroupCommitWriter {
+  readonly #sms: Collection<SmsDocument>;
+  readonly #events: Collection<EventDocument>;
+  readonly #maxBatchDocs: number;
+  readonly #maxDelayMs: number;
+  readonly #maxInFlight: number;
+  readonly #maxQueuedDocs: number;
+  readonly #writeConcern: WriteConcernSettings;
+  readonly #timeoutMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  #queue: Waiter[] = [];
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #inFlight = 0;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly stats: GroupCommitStats = { batches: 0, documents: 0, failedDocuments: 0, events: 0, largestBatch: 0 };
+
+  constructor(db: Db, options: GroupCommitOptions = {}) {
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
+    this.#events = db.collection<EventDocument>(Collections.events);
+    this.#maxBatchDocs = options.maxBatchDocs ?? 256;
+    this.#maxDelayMs = options.maxDelayMs ?? 2;
+    this.#maxInFlight = options.maxInFlight ?? 4;
+    this.#maxQueuedDocs = options.maxQueuedDocs ?? 20_000;
+    this.#writeConcern = options.writeConcern ?? DEFAULT_WRITE_CONCERN;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Documents accepted but not yet acknowledged (queued or in flight). */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves once `doc` is acknowledged; rejects with a StoreWriteError otherwise. */
+  write(doc: SmsDocument): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreWriteError(StoreErrorCode.CLOSED, 'the store writer is closed'));
+    if (this.#queue.length >= this.#maxQueuedDocs) {
+      return Promise.reject(new StoreWriteError(StoreErrorCode.QUEUE_FULL, 'too many messages waiting to be stored'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ doc, resolve, reject });
+      if (this.#queue.length >= this.#maxBatchDocs) this.#flush();
+      else this.#schedule();
+    });
+  }
+
+  /** Several documents in the same batch (the parts of one PDU); one result per document. */
+  writeAll(docs: SmsDocument[]): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(docs.map((doc) => this.write(doc)));
+  }
+
+  /** Writes what is queued, waits for every batch in flight, and refuses further writes. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.drain();
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drain(): Promise<void> {
+    if (this.#queue.length === 0 && this.#inFlight === 0) return Promise.resolve();
+    this.#flush();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const fire = () => {
+      this.#timer = undefined;
+      this.#flush();
+    };
+    this.#timer = this.#maxDelayMs > 0 ? setTimeout(fire, this.#maxDelayMs) : setImmediate(fire);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    if (this.#maxDelayMs > 0) clearTimeout(this.#timer as NodeJS.Timeout);
+    else clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = undefined;
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
+      const batch = this.#queue.splice(0, this.#maxBatchDocs);
+      this.#inFlight++;
+      void this.#writeBatch(batch).finally(() => {
+        this.#inFlight--;
+        // Documents that queued while every slot was busy have waited long enough: write them now.
+        if (this.#queue.length > 0) this.#flush();
+        else if (this.#inFlight === 0) this.#idle.splice(0).forEach((resolve) => resolve());
+      });
+    }
+    if (this.#queue.length === 0) this.#clearTimer();
+  }
+
+  async #writeBatch(batch: Waiter[]): Promise<void> {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      const error = new StoreWriteError(StoreErrorCode.WRITE_TIMEOUT, `insert not acknowledged within ${this.#timeoutMs} ms`);
+      for (const waiter of batch) waiter.reject(error);
+      this.stats.failedDocuments += batch.length;
+      this.#logger.error({ docs: batch.length }, 'store write timed out; the ESMEs were told to resubmit');
+    }, this.#timeoutMs);
+    const docs = batch.map((waiter) => waiter.doc);
+    let failed = new Map<number, Error>();
+    let allFailed: Error | undefined;
+    try {
+      // insertMany: unordered, so one bad document does not hold back the others.
+      await this.#sms.insertMany(docs, { ordered: false, writeConcern: this.#writeConcern });
+    } catch (error) {
+      failed = perDocumentFailures(error, docs.length);
+      if (failed.size === 0) allFailed = new StoreWriteError(StoreErrorCode.WRITE_FAILED, 'insert failed', error);
+      this.#logger.error({ err: (error as Error).message, docs: docs.length, failed: failed.size || docs.length }, 'store write failed');
+    } finally {
+      clearTimeout(timer);
+    }
+    this.stats.batches++;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, docs.length);
+    if (settled) return;
+    let stored = 0;
+    let due = Infinity;
+    for (let i = 0; i < batch.length; i++) {
+      const error = allFailed ?? failed.get(i);
+      if (error) {
+        batch[i].reject(error);
+        this.stats.failedDocuments++;
+      } else {
+        stored++;
+        due = Math.min(due, docs[i].nextAttemptAt.getTime());
+        batch[i].resolve();
+      }
+    }
+    this.stats.documents += stored;
+    if (stored > 0) this.#notify(stored, due, docs);
+  }
+
+  /** One wake-up per batch; w:1 and not awaited: a lost notification only delays work until a sweep. */
+  #notify(count: number, due: number, docs: SmsDocument[]): void {
+    const event: EventDocument = { ts: this.#clock.now(), count, due: new Date(due) };
+    if (docs.length === 1 || docs.every((doc) => doc.destKey === docs[0].destKey)) event.destKey = docs[0].destKey;
+    if (docs.length === 1) event.smsId = docs[0]._id;
+    this.stats.events++;
+    this.#events.insertOne(event, { writeConcern: { w: 1 } }).catch((error: Error) => {
+      this.#logger.warn({ err: error.message }, 'could not write the events notification (workers will find the work on a sweep)');
+    });
+  }
+}
+
+/** For a bulk error that names individual documents (and no write concern problem), their errors by index. */
+function perDocumentFailures(error: unknown, count: number): Map<number, Error> {
+  const failures = new Map<number, Error>();
+  if (!(error instanceof MongoBulkWriteError)) return failures;
+  if (error.err || error.result?.getWriteConcernError?.()) return failures;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  for (const writeError of writeErrors) {
+    if (writeError && Number.isInteger(writeError.index) && writeError.index < count) {
+      failures.set(writeError.index, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,92 @@
+import { Binary, MongoClient, ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { ensureSchema } from '../../../src/store/collections.ts';
+import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-commit.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { freePort } from '../../support/free-port.ts';
+import { useTestDb } from '../../support/mongo.ts';
+
+const t = useTestDb('group_commit');
+
+function doc(destKey = '+447700900123', id = new ObjectId()): SmsDocument {
+  const now = new Date();
+  return {
+    _id: id,
+    messageId: messageIdOf(id),
+    direction: 'mt',
+    account: 'acme',
+    arrivedAt: now,
+    source: { ton: 5, npi: 0, addr: 'ACME' },
+    dest: { ton: 1, npi: 1, addr: destKey.slice(1) },
+    destKey,
+    priority: 0,
+    registeredDelivery: 0,
+    validUntil: new Date(now.getTime() + 3600_000),
+    nextAttemptAt: now,
+    attempts: 0,
+    state: 'queued',
+    target: { kind: 'connector' },
+    payload: { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.from('hi')) },
+    history: [],
+  };
+}
+
+describe('GroupCommitWriter', () => {
+  it('writes documents that arrive together in one insertMany and one event', async () => {
+    await ensureSchema(t.db);
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 5, maxBatchDocs: 256, writeConcern: { w: 1 } });
+    const docs = Array.from({ length: 50 }, (_, i) => doc(`+4477009${String(i).padStart(5, '0')}`));
+    const eventsBefore = await t.db.collection('events').countDocuments();
+    await Promise.all(docs.map((d) => writer.write(d)));
+    expect(writer.stats.batches).toBe(1);
+    expect(writer.stats.documents).toBe(50);
+    expect(await t.db.collection('sms').countDocuments({ _id: { $in: docs.map((d) => d._id) } })).toBe(50);
+    await new Promise((r) => setTimeout(r, 100));
+    const events = await t.db.collection('events').find().toArray();
+    expect(events.length - eventsBefore).toBe(1);
+    expect(events.at(-1)).toMatchObject({ count: 50 });
+    await writer.close();
+  });
+
+  it('splits at maxBatchDocs', async () => {
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 5, maxBatchDocs: 10, writeConcern: { w: 1 } });
+    await Promise.all(Array.from({ length: 35 }, () => writer.write(doc())));
+    expect(writer.stats.batches).toBe(4);
+    expect(writer.stats.largestBatch).toBe(10);
+    await writer.close();
+  });
+
+  it('fails only the documents the server refused (duplicate _id), not their batch mates', async () => {
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 5, writeConcern: { w: 1 } });
+    const existing = doc();
+    await writer.write(existing);
+    const fresh = [doc(), doc()];
+    const results = await writer.writeAll([fresh[0], { ...existing }, fresh[1]]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const reason = (results[1] as PromiseRejectedResult).reason as StoreWriteError;
+    expect(reason).toBeInstanceOf(StoreWriteError);
+    expect(reason.commandStatus).toBe(0x08);
+    await writer.close();
+  });
+
+  it('refuses with ESME_RMSGQFUL when too much waits, and after close', async () => {
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 50, maxQueuedDocs: 3, writeConcern: { w: 1 } });
+    const results = await writer.writeAll([doc(), doc(), doc(), doc()]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(((results[3] as PromiseRejectedResult).reason as StoreWriteError).commandStatus).toBe(0x14);
+    await writer.close();
+    await expect(writer.write(doc())).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('answers a storage failure as ESME_RSYSERR', async () => {
+    // A MongoDB nobody listens on: server selection fails, the whole batch is unacknowledged.
+    const port = await freePort();
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}`, { serverSelectionTimeoutMS: 300 });
+    const writer = new GroupCommitWriter(client.db('x'), { maxDelayMs: 1, writeConcern: { w: 1 } });
+    const results = await writer.writeAll([doc(), doc()]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ commandStatus: 0x08, code: 'STORE_WRITE_FAILED' });
+    await writer.close();
+    await client.close();
+  });
+});
