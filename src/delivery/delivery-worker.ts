@@ -1,0 +1,200 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Db, Filter } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { SmsDocument } from '../store/sms-document.ts';
+import type { DeliveryOptions } from './delivery-options.ts';
+import { DeliveryRound, emptyStats, type RoundStats } from './delivery-round.ts';
+import { EventTail } from './event-tail.ts';
+import type { Sender } from './submit-outcome.ts';
+import { Wakeup } from './wakeup.ts';
+
+export interface DeliveryWorkerOptions {
+  /** Destinations this process works on at once (each lane runs rounds). Default 8. */
+  lanes: number;
+  /** Slow safety sweep: releases expired leases and looks for work. Default 30 s. */
+  sweepMs: number;
+  /** Retry pause when due work exists but every destination of it is held by someone else. Default 200 ms. */
+  busyRetryMs: number;
+  /** Tolerated clock skew before an expired lease is taken over by the sweep. Default 2 s. */
+  leaseGraceMs: number;
+  /** Tail `events` (default true); without it the worker relies on the due timer and sweep. */
+  tailEvents: boolean;
+  /** Bounded wait for in-flight batches at shutdown. Default 10 s. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: Readonly<DeliveryWorkerOptions> = Object.freeze({
+  lanes: 8,
+  sweepMs: 30_000,
+  busyRetryMs: 200,
+  leaseGraceMs: 2000,
+  tailEvents: true,
+  shutdownGraceMs: 10_000,
+});
+
+export interface DeliveryWorkerDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  sender: Sender;
+  delivery: Readonly<DeliveryOptions>;
+  worker?: Partial<DeliveryWorkerOptions>;
+  claimFilter?: Filter<SmsDocument>;
+  owner?: string;
+}
+
+export function defaultOwner(kind = 'deliverer'): string {
+  return `${kind}:${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * The competing delivery worker: lanes run protocol rounds whenever something wakes them —
+ * an event on the tail, the earliest due `nextAttemptAt`, or the safety sweep.
+ */
+export class DeliveryWorker {
+  readonly owner: string;
+  readonly stats: RoundStats = emptyStats();
+  readonly #deps: DeliveryWorkerDeps;
+  readonly #options: DeliveryWorkerOptions;
+  readonly #round: DeliveryRound;
+  readonly #wakeup = new Wakeup();
+  readonly #stop = new AbortController();
+  #tail: EventTail | undefined;
+  #lanes: Promise<void>[] = [];
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #dueTimer: NodeJS.Timeout | undefined;
+  #dueAt = Infinity;
+  #refreshing = false;
+  #closed: Promise<void> | undefined;
+  #sweeping: Promise<void> | undefined;
+
+  constructor(deps: DeliveryWorkerDeps) {
+    this.#deps = deps;
+    this.#options = { ...DEFAULT_WORKER_OPTIONS, ...deps.worker };
+    this.owner = deps.owner ?? defaultOwner();
+    this.#round = new DeliveryRound({
+      db: deps.db,
+      clock: deps.clock,
+      owner: this.owner,
+      logger: deps.logger,
+      sender: deps.sender,
+      options: deps.delivery,
+      claimFilter: deps.claimFilter ?? { 'target.kind': 'connector' },
+      held: new Set(),
+    });
+  }
+
+  start(): void {
+    if (this.#lanes.length > 0 || this.#stop.signal.aborted) return;
+    if (this.#options.tailEvents) {
+      this.#tail = new EventTail(
+        this.#deps.db,
+        this.#deps.clock,
+        this.#deps.logger,
+        { onEvent: (event) => this.#onEvent(event.due), onReopen: () => this.wake() },
+        { owner: this.owner },
+      );
+      this.#tail.start();
+    }
+    this.#sweepTimer = setInterval(() => this.sweep(), this.#options.sweepMs);
+    for (let i = 0; i < this.#options.lanes; i++) this.#lanes.push(this.#lane(i));
+  }
+
+  /** Makes every lane look for work now. */
+  wake(): void {
+    this.#wakeup.wake();
+  }
+
+  /** Releases expired leases (any worker may) and looks for work. */
+  sweep(): Promise<void> {
+    this.#sweeping ??= (async () => {
+      try {
+        const grace = this.#options.leaseGraceMs;
+        const messages = await this.#round.messages.releaseExpired(this.owner, grace);
+        const destinations = await this.#round.destinations.releaseExpired(grace);
+        if (messages + destinations > 0) this.#deps.logger.info({ messages, destinations }, 'released expired leases');
+      } catch (error) {
+        this.#deps.logger.warn({ err: error }, 'sweep failed');
+      } finally {
+        this.#sweeping = undefined;
+        this.wake();
+      }
+    })();
+    return this.#sweeping;
+  }
+
+  #onEvent(due: Date | undefined): void {
+    const at = due ? due.getTime() : 0;
+    if (at <= this.#deps.clock.now().getTime()) this.wake();
+    else this.#armDueTimer(at);
+  }
+
+  async #lane(index: number): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      const seen = this.#wakeup.generation;
+      try {
+        await this.#round.run(signal, this.stats);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#deps.logger.warn({ err: error, lane: index }, 'delivery round failed');
+        await this.#wakeup.wait(this.#wakeup.generation, this.#options.busyRetryMs * 5, signal);
+        continue;
+      }
+      if (signal.aborted) break;
+      void this.#refreshDueTimer();
+      await this.#wakeup.wait(seen, this.#options.sweepMs, signal);
+    }
+  }
+
+  /** Arms the timer for the earliest due message (one query at a time for all lanes). */
+  async #refreshDueTimer(): Promise<void> {
+    if (this.#refreshing || this.#stop.signal.aborted) return;
+    this.#refreshing = true;
+    try {
+      const due = await this.#round.messages.earliestDue();
+      if (!due) return;
+      const now = this.#deps.clock.now().getTime();
+      // Due already but not claimable: every such destination is held elsewhere; look again shortly.
+      this.#armDueTimer(Math.max(due.getTime(), now + this.#options.busyRetryMs));
+    } catch (error) {
+      this.#deps.logger.debug({ err: error }, 'earliest-due query failed');
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  #armDueTimer(at: number): void {
+    if (this.#stop.signal.aborted) return;
+    if (this.#dueTimer && at >= this.#dueAt) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = at;
+    const delay = Math.min(Math.max(0, at - this.#deps.clock.now().getTime()), this.#options.sweepMs);
+    this.#dueTimer = setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.#dueAt = Infinity;
+      this.wake();
+    }, delay);
+  }
+
+  /** Stops claiming, lets in-flight batches finish (bounded), stops tailing. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#stop.abort(new Error('worker closing'));
+      clearInterval(this.#sweepTimer);
+      clearTimeout(this.#dueTimer);
+      this.wake();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#options.shutdownGraceMs);
+      });
+      await Promise.race([Promise.allSettled(this.#lanes), grace]);
+      clearTimeout(timer);
+      await this.#sweeping;
+      await this.#tail?.close();
+    })();
+    return this.#closed;
+  }
+}
