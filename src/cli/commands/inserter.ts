@@ -1,0 +1,44 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runInserterProcess } from '../../inserter/inserter-process.ts';
+import {
+  configFromArgv,
+  withMetricsOption,
+  withRedisOption,
+  withStoreOptions,
+  type MetricsArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
+
+export type InserterArgs = StoreArgs &
+  MetricsArgs & {
+    redisUrl?: string;
+    smppPort?: number;
+    shutdownGraceMs?: number;
+    maxValidityHours?: number;
+    monitorCommands?: boolean;
+  };
+
+export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
+  return withMetricsOption(withRedisOption(withStoreOptions(yargs)))
+    .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs; 0 picks a free one (also SMPP_PORT; default 2775)', requiresArg: true })
+    .option('shutdown-grace-ms', { type: 'number', describe: 'Longest a SIGTERM shutdown may take', default: 10_000, requiresArg: true })
+    .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted', default: 168, requiresArg: true })
+    .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
+    .example('$0 inserter --smpp-port 2775', 'accept ESMEs on 2775')
+    .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter') as unknown as Argv<InserterArgs>;
+}
+
+/** `smsc inserter`: the SMPP server ESMEs bind to; stores each message, then answers. */
+export const inserterCommand: CommandModule<object, InserterArgs> = {
+  command: 'inserter',
+  describe: 'Run the SMPP server for ESMEs (stores every message before acknowledging it)',
+  builder: inserterBuilder,
+  handler: async (argv) => {
+    const config = configFromArgv(argv as Record<string, unknown>);
+    await runInserterProcess(config, {
+      shutdownGraceMs: argv.shutdownGraceMs,
+      maxValidityHours: argv.maxValidityHours,
+      monitorCommands: argv.monitorCommands,
+    });
+  },
+};

@@ -1,0 +1,94 @@
+import type { MongoClient } from 'mongodb';
+import { AccountStore } from '../accounts/account-store.ts';
+import { mongoUriOf, writeConcernOf } from '../config/slices.ts';
+import type { SmscConfig } from '../config/types.ts';
+import { SmscError } from '../errors/smsc-error.ts';
+import { createLogger } from '../logging/logger.ts';
+import { ensureSchema } from '../store/collections.ts';
+import { GroupCommitWriter } from '../store/group-commit.ts';
+import { connectMongo } from '../store/mongo-client.ts';
+import { createRateLimiter } from '../throttle/rate-limiter.ts';
+import { Inserter } from './inserter.ts';
+
+export interface InserterProcessOptions {
+  /** How long SIGTERM may take before the process gives up waiting (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Longest validity_period accepted, in hours (default 7 days). */
+  maxValidityHours?: number;
+  /** Where the ready line goes (default stdout). */
+  print?: (line: string) => void;
+  /** Count MongoDB commands (the bench reads them from the `stats` line printed at exit). */
+  monitorCommands?: boolean;
+}
+
+/**
+ * The inserter as a process: owns the MongoClient and the Redis connection, prints
+ * `inserter listening on HOST:PORT` once ready, and shuts down in order on SIGTERM/SIGINT.
+ * Resolves when the process has stopped.
+ */
+export async function runInserterProcess(config: SmscConfig, options: InserterProcessOptions = {}): Promise<void> {
+  const log = createLogger('inserter-process');
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const uri = mongoUriOf(config.mongo);
+  let client: MongoClient;
+  try {
+    client = await connectMongo({ uri, appName: 'smsc-inserter', maxPoolSize: config.mongo.maxPoolSize, monitorCommands: options.monitorCommands });
+  } catch (error) {
+    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
+  }
+  let commands = 0;
+  if (options.monitorCommands) client.on('commandStarted', () => commands++);
+  const db = client.db(config.mongo.dbName);
+  await ensureSchema(db);
+  const rateLimiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
+  await rateLimiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; TPS per process until it is'));
+  const writer = new GroupCommitWriter(db, {
+    maxBatchDocs: config.inserter.batchMaxSize,
+    maxDelayMs: config.inserter.batchMaxWaitMs,
+    writeConcern: writeConcernOf(config.mongo),
+    logger: createLogger('group-commit'),
+  });
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  const inserter = new Inserter(
+    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('inserter') },
+    {
+      host: config.inserter.host,
+      port: config.inserter.smppPort,
+      shutdownGraceMs: graceMs,
+      policy: {
+        defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
+        ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),
+      },
+    },
+  );
+  const { host, port } = await inserter.start();
+  print(`inserter listening on ${host}:${port}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      // Last resort if something hangs past the grace: the process must not linger.
+      setTimeout(() => {
+        log.error('shutdown exceeded its grace period; exiting');
+        process.exit(1);
+      }, graceMs + 2_000).unref();
+      resolve();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  // The fixed order: stop intake and answer what was read, flush the store, then the connections.
+  await inserter.shutdown(graceMs);
+  await writer.close();
+  await rateLimiter.close();
+  if (options.monitorCommands) {
+    const s = writer.stats;
+    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands })}`);
+  }
+  await client.close();
+  process.exitCode = process.exitCode ?? 0;
+}

@@ -1,0 +1,317 @@
+import type { Db } from 'mongodb';
+import type { AccountStore } from '../accounts/account-store.ts';
+import { limitsOf, type AccountLimits } from '../accounts/account.ts';
+import type { Clock } from '../clock.ts';
+import { sleep, systemClock } from '../clock.ts';
+import { maskMsisdn } from '../codec/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { CommandStatus } from '../smpp/command-status.ts';
+import type { BindRequest, BindResponse, ShortMessage, SubmitMulti, SubmitMultiResult } from '../smpp/domain.ts';
+import { commandStatusOf, SmppError } from '../smpp/errors.ts';
+import { createSmppServer, type SmppServer } from '../smpp/server.ts';
+import type { RequestContext, SmppSession } from '../smpp/session.ts';
+import type { GroupCommitWriter } from '../store/group-commit.ts';
+import type { SmsDocument } from '../store/sms-document.ts';
+import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import { BacklogTracker } from './backlog.ts';
+import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
+import { MessageOps } from './message-ops.ts';
+import {
+  buildSmsDocuments,
+  DEFAULT_SUBMIT_POLICY,
+  prepareMessage,
+  validateDestination,
+  type SubmitCommand,
+  type SubmitPolicy,
+} from './submit-validation.ts';
+
+export interface InserterOptions {
+  /** Default '0.0.0.0'; port 0 picks a free one (read `inserter.port`). Default 2775. */
+  host?: string;
+  port?: number;
+  /** Our system_id in bind responses. Default 'smsc'. */
+  systemId?: string;
+  policy?: Partial<SubmitPolicy>;
+  /** Unanswered PDUs per session before we stop reading its socket (default 100). */
+  windowSize?: number;
+  /** Largest PDU accepted (default 65,536 octets: message_payload fits). */
+  maxPduLength?: number;
+  /** We send enquire_link after this much silence (default 30 s), and close after inactivityTimeoutMs (default 90 s). */
+  enquireLinkIntervalMs?: number;
+  inactivityTimeoutMs?: number;
+  /** Connections at once (default 5,000). */
+  maxConnections?: number;
+  bindGuard?: BindGuardOptions;
+  /** How long shutdown waits for read PDUs to be stored and answered before unbinding (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+export interface InserterDeps {
+  db: Db;
+  accounts: AccountStore;
+  writer: GroupCommitWriter;
+  rateLimiter: RateLimiter;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface Bound {
+  limits: AccountLimits;
+}
+
+const SUBMIT_MULTI_MAX_DESTS = 254;
+
+/**
+ * The SMPP server ESMEs bind to. Every message is stored (group commit, configured write
+ * concern) before its response goes out; anything that is not acknowledged by the store is
+ * answered with an error so the ESME resubmits.
+ */
+export class Inserter {
+  readonly #options: InserterOptions;
+  readonly #policy: SubmitPolicy;
+  readonly #accounts: AccountStore;
+  readonly #writer: GroupCommitWriter;
+  readonly #limiter: RateLimiter;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #ops: MessageOps;
+  readonly #backlog: BacklogTracker;
+  readonly #guard: BindGuard;
+  readonly #bound = new WeakMap<SmppSession, Bound>();
+  readonly #bindCounts = new Map<string, number>();
+  #server: SmppServer | undefined;
+  #shuttingDown: Promise<void> | undefined;
+  readonly stats = { submitted: 0, rejected: 0, throttled: 0 };
+
+  constructor(deps: InserterDeps, options: InserterOptions = {}) {
+    this.#options = options;
+    this.#policy = { ...DEFAULT_SUBMIT_POLICY, ...options.policy };
+    this.#accounts = deps.accounts;
+    this.#writer = deps.writer;
+    this.#limiter = deps.rateLimiter;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = (deps.logger ?? silentLogger).child({ component: 'inserter' });
+    this.#ops = new MessageOps(deps.db);
+    this.#backlog = new BacklogTracker(deps.db, this.#log);
+    this.#guard = new BindGuard(options.bindGuard, this.#clock);
+  }
+
+  get port(): number {
+    if (!this.#server) throw new Error('inserter not started');
+    return this.#server.port;
+  }
+
+  get sessionCount(): number {
+    return this.#server?.sessions.size ?? 0;
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.#server) return { host: this.#server.host, port: this.#server.port };
+    this.#server = await createSmppServer(
+      {
+        host: this.#options.host ?? '0.0.0.0',
+        port: this.#options.port ?? 2775,
+        maxConnections: this.#options.maxConnections ?? 5_000,
+        maxInboundPending: this.#options.windowSize ?? 100,
+        maxPduLength: this.#options.maxPduLength ?? 65_536,
+        enquireLinkIntervalMs: this.#options.enquireLinkIntervalMs ?? 30_000,
+        inactivityTimeoutMs: this.#options.inactivityTimeoutMs ?? 90_000,
+        logger: this.#log,
+      },
+      (session) => this.#onSession(session),
+    );
+    return { host: this.#server.host, port: this.#server.port };
+  }
+
+  /**
+   * Graceful stop: refuse new connections and binds, stop reading, let everything already read be
+   * stored and answered (bounded by the grace period), unbind every session, close. Idempotent.
+   */
+  shutdown(graceMs = this.#options.shutdownGraceMs ?? 10_000): Promise<void> {
+    this.#shuttingDown ??= (async () => {
+      const server = this.#server;
+      if (!server) return;
+      const deadline = Date.now() + graceMs;
+      server.stopAccepting();
+      for (const session of server.sessions) session.pauseReading();
+      // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
+      const answerBy = deadline - Math.min(2_000, graceMs / 4);
+      while (Date.now() < answerBy && [...server.sessions].some((s) => s.inboundPending > 0)) await sleep(5);
+      await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()))]);
+      await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()))]);
+      for (const session of server.sessions) session.destroy('shutdown grace expired');
+      this.#log.info('inserter stopped');
+    })();
+    return this.#shuttingDown;
+  }
+
+  #onSession(session: SmppSession): void {
+    if (this.#shuttingDown) {
+      session.destroy('shutting down');
+      return;
+    }
+    session.on('error', () => {});
+    session
+      .handle('bind', (req, ctx) => this.#bind(req, ctx))
+      .handle('submitSm', (req, ctx) => this.#submit(req, 'submit_sm', ctx))
+      .handle('dataSm', (req, ctx) => this.#submit(req, 'data_sm', ctx))
+      .handle('deliverSm', async (req, ctx) => {
+        await this.#submit(req, 'deliver_sm', ctx);
+        return { messageId: '' };
+      })
+      .handle('submitMulti', (req, ctx) => this.#submitMulti(req, ctx))
+      .handle('querySm', (req, ctx) => this.#ops.query(req, this.#limitsOf(ctx)))
+      .handle('cancelSm', (req, ctx) => this.#ops.cancel(req, this.#limitsOf(ctx), this.#clock.now()))
+      .handle('replaceSm', (req, ctx) => this.#ops.replace(req, this.#limitsOf(ctx), this.#clock.now(), this.#policy));
+    session.once('close', () => {
+      const bound = this.#bound.get(session);
+      if (!bound) return;
+      this.#bound.delete(session);
+      const left = (this.#bindCounts.get(bound.limits.systemId) ?? 1) - 1;
+      if (left <= 0) this.#bindCounts.delete(bound.limits.systemId);
+      else this.#bindCounts.set(bound.limits.systemId, left);
+    });
+  }
+
+  #limitsOf(ctx: RequestContext): AccountLimits {
+    const bound = this.#bound.get(ctx.session);
+    // The session layer only lets bound sessions through; this is a second lock on the door.
+    if (!bound) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'not bound');
+    return bound.limits;
+  }
+
+  async #bind(req: BindRequest, ctx: RequestContext): Promise<BindResponse> {
+    const session = ctx.session;
+    const keys = [`addr:${session.remoteAddress}`, `sys:${req.systemId}`];
+    const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
+    if (this.#shuttingDown) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
+    const verdict = this.#guard.check(keys);
+    if (verdict.refuse) {
+      log.warn('bind refused: too many failed binds recently');
+      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+    }
+    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+
+    const fail = (status: number, reason: string): never => {
+      const refused = this.#guard.recordFailure(keys);
+      log.warn({ reason }, 'bind failed');
+      if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
+      throw new SmppError(status, reason);
+    };
+    const outcome = await this.#accounts.authenticate(req.systemId, req.password);
+    if (!outcome.ok) {
+      if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
+      if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
+      fail(CommandStatus.ESME_RBINDFAIL, 'account disabled');
+    }
+    if (outcome.ok !== true) throw new SmppError(CommandStatus.ESME_RBINDFAIL);
+    if (this.#shuttingDown || session.state !== 'open') throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
+    const limits = limitsOf(outcome.account);
+    const count = this.#bindCounts.get(limits.systemId) ?? 0;
+    if (count >= limits.maxBinds) {
+      log.warn({ maxBinds: limits.maxBinds }, 'bind refused: account at its maximum number of binds');
+      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many binds for this account');
+    }
+    this.#guard.recordSuccess(keys);
+    this.#bindCounts.set(limits.systemId, count + 1);
+    this.#bound.set(session, { limits });
+    log.info('bound');
+    return { systemId: this.#options.systemId ?? 'smsc', scInterfaceVersion: 0x34 };
+  }
+
+  async #admit(limits: AccountLimits, adding: number): Promise<void> {
+    if (limits.tps > 0 && !(await this.#limiter.tryAcquire(limits.systemId, limits.tps))) {
+      this.stats.throttled++;
+      throw new SmppError(CommandStatus.ESME_RTHROTTLED, 'account TPS exceeded');
+    }
+    if (await this.#backlog.isFull(limits.systemId, limits.maxQueued, adding)) {
+      throw new SmppError(CommandStatus.ESME_RMSGQFUL, 'account backlog at its cap');
+    }
+  }
+
+  async #store(limits: AccountLimits, docs: SmsDocument[]): Promise<PromiseSettledResult<void>[]> {
+    const results = await this.#writer.writeAll(docs);
+    const stored = results.filter((r) => r.status === 'fulfilled').length;
+    if (stored > 0) this.#backlog.added(limits.systemId, stored);
+    return results;
+  }
+
+  async #submit(req: ShortMessage, command: SubmitCommand, ctx: RequestContext): Promise<{ messageId: string }> {
+    const limits = this.#limitsOf(ctx);
+    try {
+      const now = this.#clock.now();
+      const prepared = prepareMessage(req, command, limits, now, this.#policy);
+      const destination = validateDestination(req.dest, this.#policy);
+      await this.#admit(limits, prepared.parts.length);
+      const docs = buildSmsDocuments(prepared, destination);
+      const results = await this.#store(limits, docs);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      this.stats.submitted++;
+      return { messageId: docs[0].messageId };
+    } catch (error) {
+      this.#noteRejection(error, command, req, ctx);
+      throw error;
+    }
+  }
+
+  async #submitMulti(req: SubmitMulti, ctx: RequestContext): Promise<SubmitMultiResult> {
+    const limits = this.#limitsOf(ctx);
+    try {
+      if (req.dests.length === 0 || req.dests.length > SUBMIT_MULTI_MAX_DESTS) {
+        throw new SmppError(CommandStatus.ESME_RINVNUMDESTS, `number_of_dests ${req.dests.length} is not 1..${SUBMIT_MULTI_MAX_DESTS}`);
+      }
+      const now = this.#clock.now();
+      const prepared = prepareMessage(req, 'submit_multi', limits, now, this.#policy);
+      const unsuccessful: SubmitMultiResult['unsuccessful'] = [];
+      const batches: { dest: { ton: number; npi: number; addr: string }; docs: SmsDocument[] }[] = [];
+      for (const dest of req.dests) {
+        if (dest.kind === 'list') {
+          // No distribution lists are defined on this SMSC.
+          unsuccessful.push({ dest: { ton: 0, npi: 0, addr: dest.name }, status: CommandStatus.ESME_RINVDLNAME });
+          continue;
+        }
+        try {
+          batches.push({ dest: dest.address, docs: buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy)) });
+        } catch (error) {
+          unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
+        }
+      }
+      if (batches.length === 0) throw new SmppError(unsuccessful[0]?.status ?? CommandStatus.ESME_RINVDSTADR, 'no valid destination');
+      await this.#admit(limits, batches.reduce((n, b) => n + b.docs.length, 0));
+      const results = await this.#store(limits, batches.flatMap((b) => b.docs));
+      let i = 0;
+      let firstStored: string | undefined;
+      for (const batch of batches) {
+        const mine = results.slice(i, i + batch.docs.length);
+        i += batch.docs.length;
+        const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) unsuccessful.push({ dest: batch.dest, status: commandStatusOf(failed.reason) });
+        else firstStored ??= batch.docs[0].messageId;
+      }
+      if (!firstStored) throw new SmppError(unsuccessful[0].status, 'no destination could be stored');
+      this.stats.submitted++;
+      return { messageId: firstStored, unsuccessful };
+    } catch (error) {
+      this.#noteRejection(error, 'submit_multi', undefined, ctx);
+      throw error;
+    }
+  }
+
+  #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext): void {
+    this.stats.rejected++;
+    const status = commandStatusOf(error);
+    if (status === CommandStatus.ESME_RTHROTTLED) return;
+    this.#log.debug(
+      {
+        session: ctx.session.id,
+        command,
+        status,
+        reason: (error as Error).message,
+        ...(req ? { dest: maskMsisdn(req.dest.addr) } : {}),
+      },
+      'submit rejected',
+    );
+  }
+}

@@ -1,0 +1,134 @@
+import { Binary, type Collection, type Db, type Filter } from 'mongodb';
+import { formatSmppAbsolute } from '../codec/index.ts';
+import type { AccountLimits } from '../accounts/account.ts';
+import { CommandStatus } from '../smpp/command-status.ts';
+import type { CancelSm, QuerySm, QuerySmResult, ReplaceSm } from '../smpp/domain.ts';
+import { SmppError } from '../smpp/errors.ts';
+import { Collections } from '../store/collections.ts';
+import { SmsState, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { prepareMessage, type SubmitPolicy } from './submit-validation.ts';
+
+/** message_state values of query_sm_resp (SMPP 3.4 5.2.28) for our states. */
+export const MessageStateOf: Readonly<Record<SmsStateName, number>> = Object.freeze({
+  queued: 1, // ENROUTE
+  locked: 1,
+  submitted: 1,
+  delivered: 2,
+  expired: 3,
+  cancelled: 4, // DELETED
+  undeliverable: 5,
+  rejected: 8,
+});
+
+const MESSAGE_ID = /^[0-9a-f]{24}$/;
+
+function checkMessageId(messageId: string, status: number): void {
+  if (!MESSAGE_ID.test(messageId)) throw new SmppError(status, 'message_id is not one this SMSC issued');
+}
+
+/**
+ * query_sm, cancel_sm and replace_sm against the store. An ESME only ever sees its own messages
+ * (every filter carries `account`); changes are CAS on `state: 'queued'`, so a message a
+ * deliverer has locked (or already finished) is never changed under it.
+ */
+export class MessageOps {
+  readonly #sms: Collection<SmsDocument>;
+
+  constructor(db: Db) {
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
+  }
+
+  async query(req: QuerySm, account: AccountLimits): Promise<QuerySmResult> {
+    checkMessageId(req.messageId, CommandStatus.ESME_RINVMSGID);
+    const doc = await this.#sms.findOne(
+      { messageId: req.messageId, account: account.systemId },
+      { projection: { state: 1, finalAt: 1, error: 1, source: 1 } },
+    );
+    if (!doc || (req.source.addr !== '' && doc.source.addr !== req.source.addr)) {
+      throw new SmppError(CommandStatus.ESME_RQUERYFAIL, 'no such message for this account');
+    }
+    return {
+      messageId: req.messageId,
+      finalDate: doc.finalAt ? formatSmppAbsolute(doc.finalAt) : '',
+      messageState: MessageStateOf[doc.state] ?? 7,
+      errorCode: Math.min(255, Math.max(0, doc.error?.networkErrorCode ?? 0)),
+    };
+  }
+
+  async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {
+    const cancel = { $set: { state: SmsState.cancelled, finalAt: now } };
+    if (req.messageId !== '') {
+      checkMessageId(req.messageId, CommandStatus.ESME_RCANCELFAIL);
+      // CAS queued -> cancelled on the named message (of this account; source/dest when given).
+      // Returns the document before; null means it is not ours, not found, or past queued.
+      const filter: Filter<SmsDocument> = { messageId: req.messageId, account: account.systemId, state: SmsState.queued };
+      if (req.source.addr !== '') filter['source.addr'] = req.source.addr;
+      if (req.dest.addr !== '') filter['dest.addr'] = req.dest.addr;
+      const before = await this.#sms.findOneAndUpdate(filter, cancel, { projection: { concat: 1 } });
+      if (!before) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'message is not queued (or not found)');
+      if (before.concat) {
+        // The other parts of the same long message that are still queued go with it.
+        await this.#sms.updateMany({ account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued }, cancel);
+      }
+      return;
+    }
+    // No message_id: every queued message of this account from source_addr to destination_addr.
+    if (req.source.addr === '' || req.dest.addr === '') {
+      throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'without message_id, source_addr and destination_addr are required');
+    }
+    const filter: Filter<SmsDocument> = {
+      account: account.systemId,
+      state: SmsState.queued,
+      'source.addr': req.source.addr,
+      'dest.addr': req.dest.addr,
+    };
+    if (req.serviceType !== '') filter['payload.serviceType'] = req.serviceType;
+    const result = await this.#sms.updateMany(filter, cancel);
+    if (result.modifiedCount === 0) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'no queued message matched');
+  }
+
+  async replace(req: ReplaceSm, account: AccountLimits, now: Date, policy: SubmitPolicy): Promise<void> {
+    checkMessageId(req.messageId, CommandStatus.ESME_RREPLACEFAIL);
+    const current = await this.#sms.findOne({ messageId: req.messageId, account: account.systemId });
+    if (!current || current.state !== SmsState.queued) throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message is not queued (or not found)');
+    if (req.source.addr !== '' && current.source.addr !== req.source.addr) throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'source_addr does not match');
+    // Same checks as a submit for the fields replace_sm carries (times, registered_delivery, length).
+    const prepared = prepareMessage(
+      {
+        serviceType: '',
+        source: req.source.addr !== '' ? req.source : current.source,
+        esmClass: current.payload.esmClass,
+        protocolId: 0,
+        priority: 0,
+        scheduleDeliveryTime: req.scheduleDeliveryTime,
+        validityPeriod: req.validityPeriod,
+        registeredDelivery: req.registeredDelivery,
+        replaceIfPresent: 0,
+        dataCoding: current.payload.dataCoding,
+        smDefaultMsgId: req.smDefaultMsgId,
+        shortMessage: req.shortMessage,
+        tlvs: {},
+        unknownTlvs: [],
+      },
+      'submit_sm',
+      { ...account, sourceAllow: [] },
+      now,
+      policy,
+    );
+    const set: Record<string, unknown> = {
+      'payload.shortMessage': new Binary(req.shortMessage),
+      registeredDelivery: req.registeredDelivery,
+    };
+    if (req.validityPeriod !== '') set.validUntil = prepared.validUntil;
+    if (prepared.scheduledAt) {
+      set.scheduledAt = prepared.scheduledAt;
+      set.nextAttemptAt = prepared.scheduledAt;
+    }
+    // CAS on state 'queued' (and the attempt count we read): a deliverer that locked it in the
+    // meantime wins, and the ESME hears ESME_RREPLACEFAIL.
+    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set });
+    if (result.matchedCount === 0) {
+      throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message left the queue before it could be replaced');
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The inserter process: `node --import tsx workers/inserter.ts [--smpp-port 2775]` (same as `smsc inserter`).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { inserterCommand } from '../src/cli/commands/inserter.ts';
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('inserter')
+    .command({ ...inserterCommand, command: '$0' })
+    .strict()
+    .help()
+    .parseAsync();
+} catch (error) {
+  process.stderr.write(`inserter: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}
