@@ -143,7 +143,7 @@ async function lockStatus(db: Db, now: Date): Promise<LockStatus> {
   };
 }
 
-async function oldestDueMessage(db: Db, now: Date): Promise<OldestDue | null> {
+export async function oldestDueMessage(db: Db, now: Date): Promise<OldestDue | null> {
   // Same shape as the claim query without priority: the message that has waited longest past its due time.
   const doc = await db
     .collection<SmsDocument>(Collections.sms)

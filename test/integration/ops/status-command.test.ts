@@ -54,7 +54,7 @@ describe('smsc status against a store in known states', () => {
         { _id: '447700900001', owner: 'w1', token: 'a', at: minutes(-1), leaseUntil: minutes(1) },
         { _id: '447700900002', owner: 'w2', token: 'b', at: minutes(-10), leaseUntil: minutes(-9) },
       ]);
-      await t.db.collection(Collections.nodes).insertMany([
+      await t.db.collection<{ _id: string; [key: string]: unknown }>(Collections.nodes).insertMany([
         { _id: 'deliverer-a-1', kind: 'deliverer', host: 'a', pid: 1, startedAt: minutes(-60), lastSeenAt: minutes(0), expiresAt: minutes(1), info: { connectors: { op1: 'BOUND', op2: { state: 'CONNECTING' } } } },
         { _id: 'inserter-b-2', kind: 'inserter', host: 'b', pid: 2, startedAt: minutes(-60), lastSeenAt: minutes(0), expiresAt: minutes(1) },
         // Beats stopped; the TTL monitor has not removed it yet.
