@@ -1,5 +1,7 @@
+import { SmscError } from '../errors/smsc-error.ts';
+
 /**
- * One error hierarchy for the codec. Every error carries a stable string `code`
+ * One error hierarchy for the codec, under the project's SmscError. Every error carries a stable string `code`
  * so callers (inserter, deliverer, CLI) can branch on it without parsing messages.
  */
 
@@ -20,13 +22,11 @@ export const CodecErrorCode = Object.freeze({
 
 export type CodecErrorCodeName = (typeof CodecErrorCode)[keyof typeof CodecErrorCode];
 
-export class CodecError extends Error {
-  readonly code: CodecErrorCodeName;
+export class CodecError extends SmscError {
+  declare readonly code: CodecErrorCodeName;
 
   constructor(code: CodecErrorCodeName, message: string) {
-    super(message);
-    this.name = 'CodecError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -45,7 +45,6 @@ export class UnmappableCharacterError extends CodecError {
       CodecErrorCode.UNMAPPABLE_CHARACTER,
       `Character ${JSON.stringify(character)} (U+${hex}) at position ${position} cannot be encoded in ${encoding}.`,
     );
-    this.name = 'UnmappableCharacterError';
     this.character = character;
     this.codePoint = codePoint;
     this.position = position;
@@ -79,7 +78,6 @@ export class SmppTimeError extends CodecError {
 
   constructor(field: SmppTimeFieldName, value: string, reason: string) {
     super(CodecErrorCode.INVALID_TIME, `Invalid ${field} ${JSON.stringify(value)}: ${reason}.`);
-    this.name = 'SmppTimeError';
     this.field = field;
     this.commandStatusName = SmppTimeFieldStatus[field];
     this.value = value;
@@ -92,7 +90,6 @@ export class AddressError extends CodecError {
 
   constructor(address: string, reason: string) {
     super(CodecErrorCode.INVALID_ADDRESS, `Invalid address: ${reason}.`);
-    this.name = 'AddressError';
     this.address = address;
   }
 }

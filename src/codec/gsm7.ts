@@ -113,7 +113,53 @@ export function gsm7SeptetCount(text: string): number {
 
 /** Text -> unpacked septets (one per octet). Throws UnmappableCharacterError, never substitutes. */
 export function encodeGsm7(text: string): Buffer {
-  const out = Buffer.allocUnsafe(gsm7SeptetCount(text));
+  return fillGsm7(text, gsm7SeptetCount(text));
+}
+
+/**
+ * Detection and encoding in one go: the septets, or null when some character is not
+ * in GSM-7 (the caller then uses UCS-2). Saves a pass over the text on the hot path.
+ */
+export function tryEncodeGsm7(text: string): Buffer | null {
+  const n = text.length;
+  // Optimistic single pass for the common case (no extension characters).
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) {
+    const v = ENCODE_TABLE[text.charCodeAt(i)];
+    if (v < 0 || v >= EXT_FLAG) return tryEncodeGsm7From(text, out, i);
+    out[i] = v;
+  }
+  return out;
+}
+
+function tryEncodeGsm7From(text: string, prefix: Buffer, from: number): Buffer | null {
+  let count = from;
+  for (let i = from; i < text.length; i++) {
+    const v = ENCODE_TABLE[text.charCodeAt(i)];
+    if (v === UNMAPPABLE) return null;
+    count += v >= EXT_FLAG ? 2 : 1;
+  }
+  const out = Buffer.allocUnsafe(count);
+  prefix.copy(out, 0, 0, from);
+  let j = from;
+  for (let i = from; i < text.length; i++) {
+    const v = ENCODE_TABLE[text.charCodeAt(i)];
+    if (v >= EXT_FLAG) {
+      out[j++] = GSM7_ESCAPE;
+      out[j++] = v & 0x7f;
+    } else {
+      out[j++] = v;
+    }
+  }
+  return out;
+}
+
+function fillGsm7(text: string, septets: number): Buffer {
+  const out = Buffer.allocUnsafe(septets);
+  if (septets === text.length) {
+    for (let i = 0; i < septets; i++) out[i] = ENCODE_TABLE[text.charCodeAt(i)];
+    return out;
+  }
   let j = 0;
   for (let i = 0; i < text.length; i++) {
     const v = ENCODE_TABLE[text.charCodeAt(i)];

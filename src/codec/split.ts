@@ -5,7 +5,8 @@
  * as one plain part, whatever the strategy.
  */
 import { CodecError, CodecErrorCode } from './errors.ts';
-import { fillBitsAfterUdh, GSM7_ESCAPE, packSeptets } from './gsm7.ts';
+import { fillBitsAfterUdh, GSM7_ESCAPE, packSeptets, tryEncodeGsm7 } from './gsm7.ts';
+import { encodeUcs2 } from './ucs2.ts';
 import { encodeText } from './text-codec.ts';
 import { resolveEncoding, type EncodingRequest } from './detect.ts';
 import { dataCodingFor, type MessageClass, type TextEncodingName } from './data-coding.ts';
@@ -134,6 +135,10 @@ function layout(text: Buffer, encoding: SplitEncoding, packing: Gsm7Packing, udh
   return encoding === 'GSM7' && packing === 'packed' ? packSeptets(text, fillBitsAfterUdh(udhOctets)) : text;
 }
 
+function plainPart(shortMessage: Buffer, units: number): MessagePart {
+  return { shortMessage, messagePayload: null, esmClassUdhi: false, udh: null, sar: null, sequence: 1, total: 1, units };
+}
+
 /**
  * Splits an already encoded body (GSM-7 unpacked). Use this to re-segment octets an ESME
  * sent (e.g. a message_payload going to a peer that only takes UDH).
@@ -143,18 +148,7 @@ export function splitEncoded(body: Buffer, encoding: SplitEncoding, options: Spl
   const packing = options.gsm7Packing ?? 'unpacked';
   const limits = PartLimits[encoding];
   const units = unitsOf(body.length, encoding);
-  const plain = (b: Buffer, u: number): MessagePart => ({
-    shortMessage: layout(b, encoding, packing, 0),
-    messagePayload: null,
-    esmClassUdhi: false,
-    udh: null,
-    sar: null,
-    sequence: 1,
-    total: 1,
-    units: u,
-  });
-
-  if (units <= limits.single) return [plain(body, units)];
+  if (units <= limits.single) return [plainPart(layout(body, encoding, packing, 0), units)];
 
   switch (strategy) {
     case 'single':
@@ -194,15 +188,42 @@ export function splitEncoded(body: Buffer, encoding: SplitEncoding, options: Spl
         const sequence = k + 1;
         const partUnits = unitsOf(end - start, encoding);
         if (strategy === 'sar') {
-          parts.push({ ...plain(segment, partUnits), sar: { reference, total, sequence }, sequence, total });
+          parts.push({
+            shortMessage: layout(segment, encoding, packing, 0),
+            messagePayload: null,
+            esmClassUdhi: false,
+            udh: null,
+            sar: { reference, total, sequence },
+            sequence,
+            total,
+            units: partUnits,
+          });
           continue;
         }
-        const udh =
-          strategy === 'udh8'
-            ? Buffer.from([0x05, UdhIei.CONCAT_8BIT, 0x03, reference, total, sequence])
-            : Buffer.from([0x06, UdhIei.CONCAT_16BIT, 0x04, reference >> 8, reference & 0xff, total, sequence]);
+        const udhLength = strategy === 'udh8' ? 6 : 7;
+        const text = layout(segment, encoding, packing, udhLength);
+        // One allocation per part: header written in place, text copied after it.
+        const shortMessage = Buffer.allocUnsafe(udhLength + text.length);
+        if (strategy === 'udh8') {
+          shortMessage[0] = 0x05;
+          shortMessage[1] = UdhIei.CONCAT_8BIT;
+          shortMessage[2] = 0x03;
+          shortMessage[3] = reference;
+          shortMessage[4] = total;
+          shortMessage[5] = sequence;
+        } else {
+          shortMessage[0] = 0x06;
+          shortMessage[1] = UdhIei.CONCAT_16BIT;
+          shortMessage[2] = 0x04;
+          shortMessage[3] = reference >> 8;
+          shortMessage[4] = reference & 0xff;
+          shortMessage[5] = total;
+          shortMessage[6] = sequence;
+        }
+        text.copy(shortMessage, udhLength);
+        const udh = shortMessage.subarray(0, udhLength);
         parts.push({
-          shortMessage: Buffer.concat([udh, layout(segment, encoding, packing, udh.length)]),
+          shortMessage,
           messagePayload: null,
           esmClassUdhi: true,
           udh,
@@ -220,8 +241,17 @@ export function splitEncoded(body: Buffer, encoding: SplitEncoding, options: Spl
 
 /** Picks (or applies) the encoding, encodes, and splits. Unmappable characters throw. */
 export function splitText(text: string, options: SplitTextOptions): SplitResult {
-  const encoding = resolveEncoding(text, options.encoding ?? 'auto');
-  const body = encodeText(text, encoding);
+  const request = options.encoding ?? 'auto';
+  let encoding: TextEncodingName;
+  let body: Buffer;
+  if (request === 'auto') {
+    const gsm = tryEncodeGsm7(text);
+    encoding = gsm === null ? 'UCS2' : 'GSM7';
+    body = gsm ?? encodeUcs2(text);
+  } else {
+    encoding = resolveEncoding(text, request);
+    body = encodeText(text, encoding);
+  }
   const dataCoding = dataCodingFor(encoding, options.messageClass ?? null);
   return { encoding, dataCoding, parts: splitEncoded(body, encoding, options) };
 }
