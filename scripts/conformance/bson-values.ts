@@ -86,6 +86,7 @@ export function typeAliasesOf(value: unknown): string[] {
     return aliases;
   }
   if (Array.isArray(value)) return ['array'];
+  if (value instanceof Map) return ['object'];
   if (value instanceof Date) return ['date'];
   if (value instanceof RegExp) return ['regex'];
   if (value instanceof Uint8Array) return ['binData'];
@@ -160,7 +161,9 @@ export function deepClone<T>(value: T): T {
 export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   try {
-    const text = EJSON.stringify(value as never, { relaxed: true });
+    const text = EJSON.stringify(value as never, (_key, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), undefined, {
+      relaxed: true,
+    });
     return text.length > 400 ? `${text.slice(0, 400)}…` : text;
   } catch {
     return String(value);

@@ -30,6 +30,11 @@ function operatorOf(value: unknown): [string, unknown] | undefined {
   return undefined;
 }
 
+/** The driver passes some command fields (e.g. `sort`) as a Map, which BSON serialises as a document. */
+function plainMap(value: unknown): unknown {
+  return value instanceof Map ? Object.fromEntries(value) : value;
+}
+
 function join(path: string, key: string | number): string {
   return path ? `${path}.${key}` : String(key);
 }
@@ -105,6 +110,7 @@ export class UnsupportedOperatorError extends Error {
 
 /** Asserts `actual` matches `expected`; throws MatchError naming the first difference. */
 export function match(expected: unknown, actual: unknown, isRoot: boolean, path = '', options: MatchOptions = {}): void {
+  actual = plainMap(actual);
   const op = operatorOf(expected);
   if (op) {
     matchOperator(op[0], op[1], actual, isRoot, path, options);
@@ -160,6 +166,7 @@ export function matchResult(expected: unknown, actual: unknown, iterable: boolea
  * key order is free and numbers compare by value (the driver has promoted int/long/double alike).
  */
 export function matchExactly(expected: unknown, actual: unknown, path = ''): void {
+  actual = plainMap(actual);
   if (isDocument(expected)) {
     if (!isDocument(actual)) throw new MatchError(path, `expected a document, got ${show(actual)}`);
     const expectedKeys = Object.keys(expected);

@@ -195,3 +195,12 @@ describe('match with values parsed from Extended JSON', () => {
     expect(ok(expected, { n: 42 })).not.toThrow();
   });
 });
+
+describe('match with driver-side Maps', () => {
+  it('treats a Map (the driver sends sort as one) as the document it serialises to', () => {
+    expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', 1]]) })).not.toThrow();
+    expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', -1]]) })).toThrow(/sort._id/);
+    expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', 1], ['x', 1]]) })).toThrow(/unexpected field/);
+    expect(ok({ sort: { $$type: 'object' } }, { sort: new Map([['_id', 1]]) })).not.toThrow();
+  });
+});
