@@ -110,6 +110,29 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+interface PackedObjectId {
+  i0?: number;
+  i1: number;
+  i2: number;
+  i3: number;
+}
+
+function compareObjectIds(a: unknown, b: unknown): number {
+  const p = a as PackedObjectId;
+  const q = b as PackedObjectId;
+  // bson 7.3 keeps the 12 bytes as four 24-bit integers; comparing those avoids allocating.
+  if (typeof p.i0 === 'number' && typeof q.i0 === 'number') {
+    if (p.i0 !== q.i0) return p.i0 < q.i0 ? -1 : 1;
+    if (p.i1 !== q.i1) return p.i1 < q.i1 ? -1 : 1;
+    if (p.i2 !== q.i2) return p.i2 < q.i2 ? -1 : 1;
+    return p.i3 === q.i3 ? 0 : p.i3 < q.i3 ? -1 : 1;
+  }
+  const x = (a as { id: Uint8Array }).id;
+  const y = (b as { id: Uint8Array }).id;
+  for (let i = 0; i < 12; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
@@ -150,6 +173,16 @@ function binaryBytes(v: unknown): Uint8Array {
 
 /** Total order over BSON values, as MongoDB sorts and compares them. */
 export function compareValues(a: unknown, b: unknown): number {
+  const ta = typeof a;
+  if (ta === typeof b) {
+    if (ta === 'string') return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
+    if (ta === 'number' && a === a && b === b) return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+    if (ta === 'object' && a !== null && b !== null) {
+      if (a instanceof Date && b instanceof Date) return compareNumbers(a.getTime(), b.getTime());
+      const oa = (a as { _bsontype?: string })._bsontype;
+      if (oa === 'ObjectId' && (b as { _bsontype?: string })._bsontype === 'ObjectId') return compareObjectIds(a, b);
+    }
+  }
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
@@ -172,7 +205,7 @@ export function compareValues(a: unknown, b: unknown): number {
     case TypeRank.Date:
       return compareNumbers((a as Date).getTime(), (b as Date).getTime());
     case TypeRank.ObjectId:
-      return compareStrings((a as { toHexString(): string }).toHexString(), (b as { toHexString(): string }).toHexString());
+      return compareObjectIds(a, b);
     case TypeRank.Array:
       return compareArrays(a as unknown[], b as unknown[]);
     case TypeRank.Object:
