@@ -171,7 +171,7 @@ export class Sink {
   constructor(options: SinkOptions = {}) {
     Sink.validate(options);
     this.#options = { ...options };
-    this.#log = (options.logger ?? silentLogger).child({ component: 'sink' });
+    this.#log = options.logger ?? silentLogger;
   }
 
   static validate(options: SinkOptions): void {

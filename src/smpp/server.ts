@@ -34,7 +34,7 @@ export function createSmppServer(
   options: SmppServerOptions,
   onSession: (session: SmppSession) => void,
 ): Promise<SmppServer> {
-  const log = (options.logger ?? silentLogger).child({ component: 'smpp-server' });
+  const log = options.logger ?? silentLogger;
   const sessions = new Set<SmppSession>();
   const { port = 2775, host = '0.0.0.0', maxConnections, closeGraceMs = 5_000, logger, ...sessionOptions } = options;
   const server = smpp.createServer({}, (lib) => {

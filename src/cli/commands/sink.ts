@@ -1,0 +1,150 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ConfigError } from '../../errors/smsc-error.ts';
+import { createLogger } from '../../logging/logger.ts';
+import type { DestinationRule, OutcomeRef, ReceiptStatName } from '../../sink/outcomes.ts';
+import { ReceiptStat } from '../../sink/outcomes.ts';
+import { Sink, type ReceivedMessage, type SinkOptions } from '../../sink/sink.ts';
+
+export interface SinkArgs {
+  port: number;
+  host: string;
+  systemId: string;
+  bindSystemId?: string;
+  bindPassword?: string;
+  latencyMs?: number;
+  latencyMin?: number;
+  latencyMax?: number;
+  failRate: number;
+  throttleRate: number;
+  invalidRate: number;
+  rule?: string[];
+  dlr: boolean;
+  dlrDelayMs: number;
+  dlrFailRate: number;
+  dlrAlways: boolean;
+  print: boolean;
+}
+
+function rate(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(`--${name} must be between 0 and 1, got ${value}`);
+  return value;
+}
+
+/** `--rule 4477=invalidDest`, `--rule 3312=throttled`, `--rule 49=DELIVRD/UNDELIV`… */
+function parseRule(text: string): DestinationRule {
+  const match = /^([0-9+]*)=(.+)$/.exec(text.trim());
+  if (!match) throw new ConfigError(`--rule ${JSON.stringify(text)}: expected PREFIX=OUTCOME (e.g. 4477=invalidDest or 4478=UNDELIV)`);
+  const [, prefix, what] = match;
+  if (what in ReceiptStat) return { prefix, stat: what as ReceiptStatName };
+  return { prefix, status: /^\d+$/.test(what) ? Number(what) : (what as OutcomeRef) };
+}
+
+/** Turns the command line into sink options; every problem is one ConfigError sentence. */
+export function sinkOptionsFromArgs(argv: SinkArgs): SinkOptions {
+  const failRate = rate(argv.failRate, 'fail-rate');
+  const throttleRate = rate(argv.throttleRate, 'throttle-rate');
+  const invalidRate = rate(argv.invalidRate, 'invalid-rate');
+  const okRate = 1 - failRate - throttleRate - invalidRate;
+  if (okRate < 0) throw new ConfigError('--fail-rate, --throttle-rate and --invalid-rate add up to more than 1');
+  if (argv.latencyMs !== undefined && (argv.latencyMin !== undefined || argv.latencyMax !== undefined)) {
+    throw new ConfigError('give either --latency-ms or --latency-min/--latency-max, not both');
+  }
+  const latencyMs =
+    argv.latencyMin !== undefined || argv.latencyMax !== undefined
+      ? { min: argv.latencyMin ?? 0, max: argv.latencyMax ?? argv.latencyMin ?? 0 }
+      : (argv.latencyMs ?? 0);
+  const dlrFailRate = rate(argv.dlrFailRate, 'dlr-fail-rate');
+  if ((argv.bindSystemId === undefined) !== (argv.bindPassword === undefined)) {
+    throw new ConfigError('--bind-system-id and --bind-password go together');
+  }
+  const options: SinkOptions = {
+    port: argv.port,
+    host: argv.host,
+    systemId: argv.systemId,
+    latencyMs,
+    outcomes: { ok: okRate, systemError: failRate, throttled: throttleRate, invalidDest: invalidRate },
+    rules: (argv.rule ?? []).map(parseRule),
+    receipts: {
+      enabled: argv.dlr,
+      delayMs: argv.dlrDelayMs,
+      when: argv.dlrAlways ? 'always' : 'requested',
+      stats: { DELIVRD: 1 - dlrFailRate, UNDELIV: dlrFailRate },
+    },
+    ...(argv.bindSystemId !== undefined ? { credentials: [{ systemId: argv.bindSystemId, password: argv.bindPassword! }] } : {}),
+  };
+  try {
+    Sink.validate(options);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  return options;
+}
+
+function messageLine(m: ReceivedMessage): string {
+  return JSON.stringify({
+    event: 'message',
+    index: m.index,
+    command: m.command,
+    session: m.sessionId,
+    systemId: m.systemId,
+    from: m.source.addr,
+    to: m.dest.addr,
+    text: m.text,
+    hex: m.text === null ? m.bytes.toString('hex') : undefined,
+    dataCoding: m.dataCoding,
+    esmClass: m.esmClass,
+    registeredDelivery: m.registeredDelivery,
+    part: m.part ?? undefined,
+    status: m.status,
+    messageId: m.messageId,
+    arrivedAt: m.arrivedAt.toISOString(),
+  });
+}
+
+export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
+  return yargs
+    .option('port', { type: 'number', default: 2776, describe: 'SMPP port; 0 picks a free one (printed on the first line)', requiresArg: true })
+    .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on', requiresArg: true })
+    .option('system-id', { type: 'string', default: 'SINK', describe: 'Our system_id in bind responses', requiresArg: true })
+    .option('bind-system-id', { type: 'string', describe: 'Accept only this system_id (default: any credentials)', requiresArg: true })
+    .option('bind-password', { type: 'string', describe: 'Password for --bind-system-id', requiresArg: true })
+    .option('latency-ms', { type: 'number', describe: 'Fixed submit_sm_resp latency', requiresArg: true })
+    .option('latency-min', { type: 'number', describe: 'Random latency: lower bound (ms)', requiresArg: true })
+    .option('latency-max', { type: 'number', describe: 'Random latency: upper bound (ms)', requiresArg: true })
+    .option('fail-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RSYSERR', requiresArg: true })
+    .option('throttle-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RTHROTTLED', requiresArg: true })
+    .option('invalid-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RINVDSTADR', requiresArg: true })
+    .option('rule', { type: 'string', array: true, describe: 'PREFIX=OUTCOME for destinations starting with PREFIX: ok, throttled, invalidDest, systemError, queueFull, an ESME_… name or number, or a receipt stat (UNDELIV, EXPIRED, REJECTD…)', requiresArg: true })
+    .option('dlr', { type: 'boolean', default: false, describe: 'Send delivery receipts (when registered_delivery asks)' })
+    .option('dlr-delay-ms', { type: 'number', default: 0, describe: 'Delay before a receipt', requiresArg: true })
+    .option('dlr-fail-rate', { type: 'number', default: 0, describe: 'Fraction of receipts with stat UNDELIV', requiresArg: true })
+    .option('dlr-always', { type: 'boolean', default: false, describe: 'Send receipts even when registered_delivery is 0' })
+    .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
+    .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
+    .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix') as unknown as Argv<SinkArgs>;
+}
+
+/** `smsc sink`: the downstream simulator, until SIGINT/SIGTERM. JSON lines on stdout. */
+export const sinkCommand: CommandModule<object, SinkArgs> = {
+  command: 'sink',
+  describe: 'Run the downstream simulator (an SMPP server that plays the operator)',
+  builder: sinkBuilder,
+  handler: async (argv) => {
+    const options = sinkOptionsFromArgs(argv);
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    const sink = new Sink({
+      ...options,
+      logger: createLogger('sink'),
+      recordLimit: 0,
+      ...(argv.print ? { onMessage: (m: ReceivedMessage) => write(messageLine(m)) } : {}),
+    });
+    await sink.start();
+    write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host }));
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await sink.close();
+    write(JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }));
+  },
+};
