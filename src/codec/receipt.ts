@@ -242,17 +242,31 @@ export function tryParseReceipt(input: string): DeliveryReceipt | null {
  */
 export type MessageIdFormat = 'string' | 'hex' | 'decimal';
 
+/** Per-connector setting: the format plus, for 'string' ids, what else to ignore. */
+export interface MessageIdNormalisation {
+  readonly format: MessageIdFormat;
+  /** 'string' only: compare case-insensitively (hex-looking ids in mixed case). */
+  readonly ignoreCase?: boolean;
+  /** 'string' only: "000123" and "123" are the same id. */
+  readonly stripLeadingZeros?: boolean;
+}
+
 /**
- * A comparable key for a message id: 'string' keeps it (trimmed); 'hex' and 'decimal'
- * read it as a number and give its decimal value, so "00FF" (hex) and "255" (decimal)
- * meet. A value that is not a number in the declared format throws INVALID_MESSAGE_ID.
+ * A comparable key for a message id: 'string' keeps it (trimmed, optionally lower-cased
+ * and without leading zeros); 'hex' and 'decimal' read it as a number and give its
+ * decimal value, so "00FF" (hex) and "255" (decimal) meet. A value that is not a number
+ * in the declared format throws INVALID_MESSAGE_ID.
  */
-export function messageIdKey(id: string, format: MessageIdFormat = 'string'): string {
-  const t = id.trim();
+export function messageIdKey(id: string, how: MessageIdFormat | MessageIdNormalisation = 'string'): string {
+  const { format, ignoreCase = false, stripLeadingZeros = false } = typeof how === 'string' ? { format: how } : how;
+  const t = typeof id === 'string' ? id.trim() : '';
   if (t === '') throw new CodecError(CodecErrorCode.INVALID_MESSAGE_ID, 'Message id is empty.');
   switch (format) {
-    case 'string':
-      return t;
+    case 'string': {
+      let k = ignoreCase ? t.toLowerCase() : t;
+      if (stripLeadingZeros) k = k.replace(/^0+(?=.)/, '');
+      return k;
+    }
     case 'hex': {
       const h = t.startsWith('0x') || t.startsWith('0X') ? t.slice(2) : t;
       if (!/^[0-9a-fA-F]{1,64}$/.test(h)) {
@@ -270,7 +284,13 @@ export function messageIdKey(id: string, format: MessageIdFormat = 'string'): st
   throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, `Unknown message id format ${String(format)}.`);
 }
 
-export function messageIdsMatch(a: string, aFormat: MessageIdFormat, b: string, bFormat: MessageIdFormat): boolean {
+/** True when two ids, each read by its peer's normalisation, denote the same message. */
+export function messageIdsMatch(
+  a: string,
+  aFormat: MessageIdFormat | MessageIdNormalisation,
+  b: string,
+  bFormat: MessageIdFormat | MessageIdNormalisation,
+): boolean {
   try {
     return messageIdKey(a, aFormat) === messageIdKey(b, bFormat);
   } catch (error) {

@@ -72,6 +72,11 @@ describe('GSM 7-bit default alphabet and extension table', () => {
     expect(() => decodeGsm7(fromHex('4180'))).toThrow(expect.objectContaining({ code: 'MALFORMED_DATA' }));
   });
 
+  it('decodes long bodies (beyond one String.fromCharCode chunk) intact', () => {
+    const text = 'ab€'.repeat(7000);
+    expect(decodeGsm7(encodeGsm7(text))).toBe(text);
+  });
+
   it('computes UDH fill bits', () => {
     expect(fillBitsAfterUdh(0)).toBe(0);
     expect(fillBitsAfterUdh(6)).toBe(1);

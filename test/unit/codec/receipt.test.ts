@@ -143,6 +143,13 @@ describe('message id normalisation', () => {
     expect(messageIdsMatch('007', 'decimal', '7', 'decimal')).toBe(true);
   });
 
+  it("'string' can ignore case and leading zeros when a peer needs it", () => {
+    expect(messageIdKey('000AbC', { format: 'string', ignoreCase: true, stripLeadingZeros: true })).toBe('abc');
+    expect(messageIdKey('0000', { format: 'string', stripLeadingZeros: true })).toBe('0');
+    expect(messageIdsMatch('00ab12', { format: 'string', stripLeadingZeros: true, ignoreCase: true }, 'AB12', { format: 'string', ignoreCase: true })).toBe(true);
+    expect(messageIdsMatch('00ab12', 'string', 'AB12', 'string')).toBe(false);
+  });
+
   it('rejects ids that are not numbers in the declared format', () => {
     expect(() => messageIdKey('xyz', 'hex')).toThrow(expect.objectContaining({ code: 'INVALID_MESSAGE_ID' }));
     expect(() => messageIdKey('12a', 'decimal')).toThrow(expect.objectContaining({ code: 'INVALID_MESSAGE_ID' }));
