@@ -1,0 +1,115 @@
+import type { Argv, CommandModule } from 'yargs';
+import { AccountStore, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
+import { ConfigError } from '../../errors/smsc-error.ts';
+import { ensureSchema } from '../../store/collections.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type Printer,
+  type StoreArgs,
+} from '../shared-options.ts';
+
+export interface AccountArgs extends StoreArgs, JsonArgs {
+  action: 'add' | 'list' | 'set' | 'remove';
+  systemId?: string;
+  password?: string;
+  tps?: number;
+  maxBinds?: number;
+  maxQueued?: number;
+  sourceAllow?: string[];
+  enabled?: boolean;
+}
+
+export interface AccountCommandDeps {
+  print?: Printer;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+function formatAccount(a: AccountView): string {
+  const limits = [
+    `tps=${a.tps === 0 ? 'unlimited' : a.tps}`,
+    `max-binds=${a.maxBinds}`,
+    `max-queued=${a.maxQueued === 0 ? 'unlimited' : a.maxQueued}`,
+    `source-allow=${a.sourceAllow.length ? a.sourceAllow.join(',') : 'any'}`,
+  ];
+  return `${a.systemId}${a.enabled ? '' : ' (disabled)'}  ${limits.join('  ')}`;
+}
+
+/** `smsc account add|list|set|remove` without yargs, for tests. Passwords are never printed. */
+export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {}): Promise<AccountView[] | AccountView | boolean> {
+  const print = deps.print ?? stdoutPrinter;
+  const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
+  const need = (name: 'systemId' | 'password'): string => {
+    const value = argv[name];
+    if (typeof value !== 'string' || value === '') throw new ConfigError(`account ${argv.action} needs --${name === 'systemId' ? 'system-id' : 'password'}.`);
+    return value;
+  };
+  return withStore(config, 'smsc-account', async (db) => {
+    await ensureSchema(db);
+    const store = new AccountStore(db);
+    switch (argv.action) {
+      case 'add': {
+        const view = await store.add({
+          systemId: need('systemId'),
+          password: need('password'),
+          tps: argv.tps,
+          maxBinds: argv.maxBinds,
+          maxQueued: argv.maxQueued,
+          sourceAllow: argv.sourceAllow,
+        });
+        print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}`);
+        return view;
+      }
+      case 'list': {
+        const all = await store.list();
+        print(argv.json ? JSON.stringify(all) : all.length ? all.map(formatAccount).join('\n') : 'no accounts');
+        return all;
+      }
+      case 'set': {
+        const patch: AccountPatch = {};
+        if (argv.password !== undefined) patch.password = argv.password;
+        if (argv.tps !== undefined) patch.tps = argv.tps;
+        if (argv.maxBinds !== undefined) patch.maxBinds = argv.maxBinds;
+        if (argv.maxQueued !== undefined) patch.maxQueued = argv.maxQueued;
+        if (argv.sourceAllow !== undefined) patch.sourceAllow = argv.sourceAllow;
+        if (argv.enabled !== undefined) patch.enabled = argv.enabled;
+        if (Object.keys(patch).length === 0) throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --enabled.');
+        const view = await store.set(need('systemId'), patch);
+        if (!view) throw new ConfigError(`No account ${argv.systemId}.`);
+        print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}`);
+        return view;
+      }
+      case 'remove': {
+        const removed = await store.remove(need('systemId'));
+        if (!removed) throw new ConfigError(`No account ${argv.systemId}.`);
+        print(argv.json ? JSON.stringify({ removed: argv.systemId }) : `removed ${argv.systemId}`);
+        return removed;
+      }
+    }
+  });
+}
+
+export const accountCommand: CommandModule<object, AccountArgs> = {
+  command: 'account <action>',
+  describe: 'Manage ESME accounts (credentials stored as scrypt hashes)',
+  builder: (yargs: Argv<object>) =>
+    (withJsonOption(withStoreOptions(yargs)) as Argv<object>)
+      .positional('action', { choices: ['add', 'list', 'set', 'remove'] as const, describe: 'What to do', demandOption: true })
+      .option('system-id', { type: 'string', describe: 'The ESME system_id (1-15 characters)', requiresArg: true })
+      .option('password', { type: 'string', describe: 'The bind password (1-8 characters; stored hashed)', requiresArg: true })
+      .option('tps', { type: 'number', describe: 'Submits per second across all inserters; 0 = unlimited', requiresArg: true })
+      .option('max-binds', { type: 'number', describe: 'Concurrent binds per inserter (default 10)', requiresArg: true })
+      .option('max-queued', { type: 'number', describe: 'Cap on stored waiting messages (ESME_RMSGQFUL beyond); 0 = none', requiresArg: true })
+      .option('source-allow', { type: 'string', array: true, describe: 'Allowed source addresses / sender ids (* and ? wildcards); none = any' })
+      .option('enabled', { type: 'boolean', describe: 'Allow binds (set --no-enabled to lock the account)' })
+      .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')
+      .example('$0 account set --system-id acme --tps 200', 'raise its TPS')
+      .example('$0 account list --json', 'for scripts') as unknown as Argv<AccountArgs>,
+  handler: async (argv) => {
+    await runAccount(argv);
+  },
+};
