@@ -179,7 +179,9 @@ export class DeliveryRound {
           .catch((error: unknown): SubmitOutcome => ({ kind: 'temporary', connector: current.connector, error: errorText(error) }));
         if (outcome.kind === 'accepted') {
           decisions.set(sms, { kind: 'submitted', outcome });
-          accepted.push({ connector: outcome.connector, remoteId: outcome.remoteId, smsId: sms._id, createdAt: clock.now() });
+          for (const remoteId of [outcome.remoteId, ...(outcome.otherRemoteIds ?? [])]) {
+            accepted.push({ connector: outcome.connector, remoteId, smsId: sms._id, createdAt: clock.now() });
+          }
           stats.submitted++;
         } else if (outcome.kind === 'permanent') {
           decisions.set(sms, { kind: 'failed', outcome });

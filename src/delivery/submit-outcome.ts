@@ -2,7 +2,8 @@ import type { SmsDocument } from '../store/sms-document.ts';
 
 /** What happened to one submit to a downstream. */
 export type SubmitOutcome =
-  | { kind: 'accepted'; connector: string; remoteId: string }
+  /** `otherRemoteIds`: further parts when one stored message left as several submits. */
+  | { kind: 'accepted'; connector: string; remoteId: string; otherRemoteIds?: string[] }
   | { kind: 'temporary'; connector?: string; status?: number; error: string }
   | { kind: 'permanent'; connector?: string; status?: number; error: string };
 

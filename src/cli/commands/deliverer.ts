@@ -1,0 +1,42 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runDelivererProcess } from '../../delivery/deliverer-process.ts';
+import { configFromArgv, withMetricsOption, withRedisOption, withStoreOptions, type MetricsArgs, type StoreArgs } from '../shared-options.ts';
+
+export type DelivererArgs = StoreArgs &
+  MetricsArgs & {
+    lanes?: number;
+    leaseMs?: number;
+    maxAttempts?: number;
+    backoffScale?: number;
+    refreshMs?: number;
+    monitorCommands?: boolean;
+  };
+
+export function delivererBuilder(yargs: Argv<object>): Argv<DelivererArgs> {
+  return withMetricsOption(withRedisOption(withStoreOptions(yargs)))
+    .option('lanes', { type: 'number', describe: 'Destinations worked on at once (default: deliverer.concurrency)', requiresArg: true })
+    .option('lease-ms', { type: 'number', describe: 'Lock lease (default: deliverer.leaseMs, 30 s)', requiresArg: true })
+    .option('max-attempts', { type: 'number', describe: 'Attempts before a message is undeliverable (default 30)', requiresArg: true })
+    .option('backoff-scale', { type: 'number', describe: 'Scale of the connector reconnect schedule (tests)', default: 1, hidden: true })
+    .option('refresh-ms', { type: 'number', describe: 'How often routes and connectors are re-read', default: 2000, requiresArg: true })
+    .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
+    .example('$0 deliverer', 'deliver queued messages over the configured connectors')
+    .example('REDIS_URL=redis://cache:6379 $0 deliverer', 'connector TPS caps shared by every replica') as unknown as Argv<DelivererArgs>;
+}
+
+/** `smsc deliverer`: a competing delivery worker; run as many as you like against one database. */
+export const delivererCommand: CommandModule<object, DelivererArgs> = {
+  command: 'deliverer',
+  describe: 'Run a delivery worker (forwards queued messages over outbound SMPP connectors)',
+  builder: delivererBuilder,
+  handler: async (argv) => {
+    const config = configFromArgv(argv as Record<string, unknown>);
+    await runDelivererProcess(config, {
+      delivery: { ...(argv.leaseMs ? { leaseMs: argv.leaseMs } : {}), ...(argv.maxAttempts ? { maxAttempts: argv.maxAttempts } : {}) },
+      worker: argv.lanes ? { lanes: argv.lanes } : {},
+      backoffScale: argv.backoffScale,
+      refreshMs: argv.refreshMs,
+      monitorCommands: argv.monitorCommands,
+    });
+  },
+};

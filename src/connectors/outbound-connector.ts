@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { sleep, type Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import { connectSmpp } from '../smpp/client.ts';
+import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
+import { SmppError } from '../smpp/errors.ts';
+import type { RequestHandlers, SmppSession } from '../smpp/session.ts';
+import type { SmsDocument } from '../store/sms-document.ts';
+import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import type { SubmitOutcome } from '../delivery/submit-outcome.ts';
+import { reconnectDelayMs, type ConnectorDocument } from './connector-document.ts';
+import { toOutboundPdus } from './outbound-form.ts';
+import { isPermanentStatus } from './status-class.ts';
+
+export const ConnectorState = Object.freeze({
+  DISCONNECTED: 'DISCONNECTED',
+  CONNECTING: 'CONNECTING',
+  BOUND: 'BOUND',
+  UNBOUND: 'UNBOUND',
+} as const);
+export type ConnectorStateName = (typeof ConnectorState)[keyof typeof ConnectorState];
+
+export interface OutboundConnectorOptions {
+  /** Multiplies the reconnect schedule (5, 10, 20, 40, then 60 s); tests pass e.g. 0.01. */
+  backoffScale?: number;
+  /** Pause after ESME_RTHROTTLED; doubles on repeats up to 16x. Default 1 s. */
+  throttlePauseMs?: number;
+  /** Handlers for requests the downstream sends us (deliver_sm receipts, MO). */
+  handlers?: Partial<RequestHandlers>;
+  clock: Clock;
+  logger: Logger;
+  limiter?: RateLimiter;
+}
+
+interface ConnectorEvents {
+  state: [state: ConnectorStateName];
+}
+
+/**
+ * One outbound SMPP client session from a `connectors` entry: DISCONNECTED -> CONNECTING ->
+ * BOUND -> UNBOUND (-> DISCONNECTED, reconnect after backoff; reset on a successful bind).
+ */
+export class OutboundConnector extends EventEmitter<ConnectorEvents> {
+  readonly config: ConnectorDocument;
+  #state: ConnectorStateName = ConnectorState.DISCONNECTED;
+  #session: SmppSession | undefined;
+  readonly #options: OutboundConnectorOptions;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #failures = 0;
+  #throttledUntil = 0;
+  #throttleStreak = 0;
+  #reference = Math.floor(Math.random() * 0xffff);
+  /** Times (ms) each connection attempt started: the reconnect schedule, for tests and status. */
+  readonly attempts: number[] = [];
+  readonly log: Logger;
+
+  constructor(config: ConnectorDocument, options: OutboundConnectorOptions) {
+    super();
+    this.config = config;
+    this.#options = options;
+    this.log = options.logger.child({ connector: config.name });
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get state(): ConnectorStateName {
+    return this.#state;
+  }
+
+  get bound(): boolean {
+    return this.#state === ConnectorState.BOUND && this.#session?.state === 'open';
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  #setState(state: ConnectorStateName): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      this.#setState(ConnectorState.CONNECTING);
+      this.attempts.push(Date.now());
+      try {
+        const session = await connectSmpp({
+          host: this.config.host,
+          port: this.config.port,
+          windowSize: this.config.window,
+          responseTimeoutMs: this.config.responseTimeoutMs ?? 10_000,
+          enquireLinkIntervalMs: this.config.enquireLinkMs ?? 30_000,
+          inactivityTimeoutMs: 3 * (this.config.enquireLinkMs ?? 30_000),
+          logger: this.log,
+          id: `connector:${this.config.name}`,
+        });
+        session.on('error', (error) => this.log.debug({ err: error }, 'session error'));
+        for (const [name, handler] of Object.entries(this.#options.handlers ?? {})) {
+          session.handle(name as keyof RequestHandlers, handler as never);
+        }
+        if (!this.#options.handlers?.deliverSm) {
+          // Receipts are handled by the receipts component when wired in; acknowledge meanwhile.
+          session.handle('deliverSm', () => undefined);
+        }
+        const closed = new Promise<string>((resolve) => session.once('close', resolve));
+        try {
+          await session.bind(this.config.bind, { systemId: this.config.systemId, password: this.config.password, systemType: this.config.systemType ?? '' });
+        } catch (error) {
+          session.destroy('bind failed');
+          throw error;
+        }
+        if (signal.aborted) {
+          await session.close();
+          break;
+        }
+        this.#session = session;
+        this.#failures = 0;
+        this.#setState(ConnectorState.BOUND);
+        this.log.info({ host: this.config.host, port: this.config.port }, 'connector bound');
+        const reason = await Promise.race([closed, new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('stopping'), { once: true }))]);
+        this.#session = undefined;
+        this.#setState(ConnectorState.UNBOUND);
+        if (signal.aborted) {
+          await session.close().catch(() => {});
+          break;
+        }
+        this.log.warn({ reason }, 'connector session lost');
+      } catch (error) {
+        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'connector could not bind');
+      }
+      this.#setState(ConnectorState.DISCONNECTED);
+      this.#failures++;
+      await sleep(reconnectDelayMs(this.#failures, this.#options.backoffScale ?? 1), signal).catch(() => {});
+    }
+    this.#setState(ConnectorState.DISCONNECTED);
+  }
+
+  /** Sends one stored message (one or more submit_sm) and classifies the answer. */
+  async submit(sms: SmsDocument, signal: AbortSignal): Promise<SubmitOutcome> {
+    const name = this.config.name;
+    const session = this.#session;
+    if (!session || !this.bound) return { kind: 'temporary', connector: name, error: 'connector not bound' };
+    let pdus;
+    try {
+      pdus = toOutboundPdus(sms, this.config.long, () => (this.#reference = (this.#reference + 1) & 0xffff));
+    } catch (error) {
+      return { kind: 'permanent', connector: name, error: `cannot encode for ${this.config.long}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const ids: string[] = [];
+    try {
+      for (const pdu of pdus) {
+        await this.#pace(signal);
+        const response = await session.submitSm(pdu);
+        ids.push(response.messageId);
+      }
+      this.#throttleStreak = 0;
+      return { kind: 'accepted', connector: name, remoteId: ids[0], ...(ids.length > 1 ? { otherRemoteIds: ids.slice(1) } : {}) };
+    } catch (error) {
+      if (error instanceof SmppError && error.code === 'SMPP_STATUS') {
+        const status = error.commandStatus;
+        if (status === CommandStatus.ESME_RTHROTTLED) this.#throttled();
+        const error_ = commandStatusName(status);
+        return isPermanentStatus(status) ? { kind: 'permanent', connector: name, status, error: error_ } : { kind: 'temporary', connector: name, status, error: error_ };
+      }
+      return { kind: 'temporary', connector: name, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** The TPS cap (shared through Redis by every replica) and the pause after ESME_RTHROTTLED. */
+  async #pace(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const pause = this.#throttledUntil - Date.now();
+      if (pause > 0) await sleep(pause, signal);
+      if (!this.#options.limiter || this.config.tps <= 0) return;
+      if (await this.#options.limiter.tryAcquire(this.config.name, this.config.tps)) return;
+      // Budget for this second is spent: wait for the next window.
+      await sleep(1000 - (Date.now() % 1000) + 1, signal);
+    }
+  }
+
+  #throttled(): void {
+    this.#throttleStreak = Math.min(this.#throttleStreak + 1, 5);
+    const pause = (this.#options.throttlePauseMs ?? 1000) * 2 ** (this.#throttleStreak - 1);
+    this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + pause);
+    this.log.info({ pauseMs: pause }, 'downstream throttled us; slowing down');
+  }
+
+  /** Unbinds and stops reconnecting. Idempotent. */
+  async close(): Promise<void> {
+    this.#stop.abort(new Error('connector closing'));
+    await this.#loop;
+  }
+}

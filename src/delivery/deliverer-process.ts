@@ -1,0 +1,111 @@
+import type { MongoClient } from 'mongodb';
+import { systemClock } from '../clock.ts';
+import { mongoUriOf } from '../config/slices.ts';
+import type { SmscConfig } from '../config/types.ts';
+import { ConnectorPool } from '../connectors/connector-pool.ts';
+import { ConnectorSender } from '../connectors/connector-sender.ts';
+import { SmscError } from '../errors/smsc-error.ts';
+import { createLogger } from '../logging/logger.ts';
+import { Router } from '../routing/router.ts';
+import { ensureSchema } from '../store/collections.ts';
+import { connectMongo } from '../store/mongo-client.ts';
+import { createRateLimiter } from '../throttle/rate-limiter.ts';
+import { resolveDeliveryOptions, type DeliveryOptions } from './delivery-options.ts';
+import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.ts';
+
+export interface DelivererProcessOptions {
+  /** Overrides of the protocol tunables (tests shorten the lease). */
+  delivery?: Partial<DeliveryOptions>;
+  worker?: Partial<DeliveryWorkerOptions>;
+  /** Reconnect schedule scale for connectors (tests: e.g. 0.01). */
+  backoffScale?: number;
+  /** How often routes and connectors are re-read. Default 2 s. */
+  refreshMs?: number;
+  monitorCommands?: boolean;
+  print?: (line: string) => void;
+}
+
+/**
+ * `smsc deliverer` as a process: owns the MongoClient and Redis connection, runs connectors and
+ * the delivery worker, prints `deliverer ready` and, on SIGTERM/SIGINT, shuts down in order.
+ */
+export async function runDelivererProcess(config: SmscConfig, options: DelivererProcessOptions = {}): Promise<void> {
+  const log = createLogger('deliverer');
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const uri = mongoUriOf(config.mongo);
+  let client: MongoClient;
+  try {
+    client = await connectMongo({ uri, appName: 'smsc-deliverer', maxPoolSize: config.mongo.maxPoolSize, monitorCommands: options.monitorCommands });
+  } catch (error) {
+    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
+  }
+  let commands = 0;
+  const byCommand: Record<string, number> = {};
+  if (options.monitorCommands) {
+    client.on('commandStarted', (event) => {
+      commands++;
+      byCommand[event.commandName] = (byCommand[event.commandName] ?? 0) + 1;
+    });
+  }
+  const db = client.db(config.mongo.dbName);
+  await ensureSchema(db);
+  const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
+  if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
+  await limiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
+  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs: options.refreshMs });
+  await pool.start();
+  const router = new Router(db, createLogger('router'), { refreshMs: options.refreshMs });
+  const delivery = resolveDeliveryOptions({
+    leaseMs: config.deliverer.leaseMs,
+    batchSize: config.deliverer.batchSize,
+    backoffBaseMs: config.deliverer.retryBaseMs,
+    backoffMaxMs: config.deliverer.retryMaxMs,
+    ...options.delivery,
+  });
+  const worker = new DeliveryWorker({
+    db,
+    clock: systemClock,
+    logger: log,
+    sender: new ConnectorSender(pool, router),
+    delivery,
+    worker: { lanes: config.deliverer.concurrency, sweepMs: config.deliverer.sweepIntervalMs, ...options.worker },
+  });
+  // Give connectors a moment to bind so the first round does not reschedule everything.
+  await waitForBinds(pool, 3000);
+  worker.start();
+  print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      setTimeout(() => {
+        log.error('shutdown exceeded its grace period; exiting');
+        process.exit(1);
+      }, 20_000).unref();
+      resolve();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the store.
+  await worker.close();
+  await pool.close();
+  await limiter.close();
+  const { batchSizes, ...stats } = worker.stats;
+  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands, byCommand })}`);
+  await client.close();
+  process.exitCode = process.exitCode ?? 0;
+}
+
+async function waitForBinds(pool: ConnectorPool, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const all = pool.list();
+    if (all.every((c) => c.bound)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,45 @@
+import type { Collection, Db } from 'mongodb';
+import type { Logger } from '../logging/logger.ts';
+import { Collections } from '../store/collections.ts';
+import { pickRoute, type RouteDocument } from './route-document.ts';
+
+/**
+ * Routes from the `routes` collection, re-read every `refreshMs` so changes take effect in
+ * running workers without a restart.
+ */
+export class Router {
+  readonly #routes: Collection<RouteDocument>;
+  readonly #refreshMs: number;
+  readonly #logger: Logger;
+  #cache: RouteDocument[] = [];
+  #loadedAt = -Infinity;
+  #loading: Promise<void> | undefined;
+
+  constructor(db: Db, logger: Logger, options: { refreshMs?: number } = {}) {
+    this.#routes = db.collection<RouteDocument>(Collections.routes);
+    this.#refreshMs = options.refreshMs ?? 2000;
+    this.#logger = logger;
+  }
+
+  async #refresh(): Promise<void> {
+    if (Date.now() - this.#loadedAt < this.#refreshMs) return;
+    this.#loading ??= (async () => {
+      try {
+        this.#cache = await this.#routes.find({}, { projection: { _id: 0 } }).toArray();
+        this.#loadedAt = Date.now();
+      } catch (error) {
+        // Keep routing with what we have; the next call tries again.
+        this.#logger.warn({ err: error }, 'could not reload routes');
+        if (this.#loadedAt === -Infinity) throw error;
+      } finally {
+        this.#loading = undefined;
+      }
+    })();
+    await this.#loading;
+  }
+
+  async route(destKey: string): Promise<RouteDocument | null> {
+    await this.#refresh();
+    return pickRoute(this.#cache, destKey);
+  }
+}
