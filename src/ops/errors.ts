@@ -4,6 +4,9 @@ export const OpsErrorCode = Object.freeze({
   messageNotFound: 'MESSAGE_NOT_FOUND',
   badSelector: 'REQUEUE_BAD_SELECTOR',
   notRequeueable: 'REQUEUE_NOT_ALLOWED',
+  submitInvalid: 'SUBMIT_INVALID',
+  submitFailed: 'SUBMIT_FAILED',
+  receiptTimeout: 'RECEIPT_TIMEOUT',
 } as const);
 export type OpsErrorCodeName = (typeof OpsErrorCode)[keyof typeof OpsErrorCode];
 
