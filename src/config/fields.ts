@@ -59,6 +59,7 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
   // sink (downstream simulator)
   { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
+  { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },

@@ -38,6 +38,7 @@ export interface CleanupConfig {
 
 export interface SinkConfig {
   readonly port: number;
+  readonly host: string;
 }
 
 export interface MetricsConfig {
