@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { listSpecFiles, loadTestFile, SpecLoadError } from './conformance/loader.ts';
+import { listSpecFiles, loadTestFile, SpecLoadError, type TestFile } from './conformance/loader.ts';
 import { discoverServer } from './conformance/requirements.ts';
 import { killAllSessions, runFile, type RunnerContext, type TestOutcome } from './conformance/runner.ts';
 import { startStandin, type StandinProcess } from './conformance/standin-process.ts';
@@ -85,13 +85,12 @@ async function main(): Promise<number> {
     for (const set of sets) {
       const tally = new Tally();
       const onResult = (r: TestOutcome) => {
-        if (grep && !`${r.file} ${r.test}`.toLowerCase().includes(grep)) return;
         tally.add(r);
         total.add(r);
         process.stdout.write(`${formatOutcome(r)}\n`);
       };
       for (const entry of listSpecFiles(set.dir, dirname(specDir))) {
-        let file;
+        let file: TestFile;
         try {
           file = loadTestFile(entry.path, entry.name);
         } catch (error) {
@@ -99,7 +98,11 @@ async function main(): Promise<number> {
           onResult({ file: entry.name, test: '(file)', status: 'fail', detail: error.message });
           continue;
         }
-        if (grep && !`${file.name} ${file.tests.map((t) => t.description).join(' ')}`.toLowerCase().includes(grep)) continue;
+        if (grep) {
+          const wanted = file.tests.filter((t) => `${file.name} ${t.description}`.toLowerCase().includes(grep));
+          if (wanted.length === 0) continue;
+          file = { ...file, tests: wanted };
+        }
         await runFile(file, ctx, onResult);
       }
       if (sets.length > 1) process.stdout.write(`${set.label}: ${tally.summary()}\n`);

@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type Db, type FindCursor, type AbstractCursor } from 'mongodb';
+import { MongoClient, type Collection, type Db } from 'mongodb';
 import { EventRecorder } from './events.ts';
 
 /** Thrown for a problem in the test file or the runner itself, never for a driver/server error. */
@@ -21,7 +21,6 @@ export type Entity =
   | ClientEntity
   | { kind: 'database'; db: Db; client: string }
   | { kind: 'collection'; collection: Collection; client: string }
-  | { kind: 'cursor'; cursor: AbstractCursor | FindCursor }
   | { kind: 'value'; value: unknown };
 
 /** The per-test entity map: unique names, typed look-ups. */
@@ -53,12 +52,9 @@ export class EntityMap {
     return [...this.entities].filter((e): e is [string, ClientEntity] => e[1].kind === 'client');
   }
 
-  /** Closes cursors then clients; errors are collected, not thrown, so every resource is released. */
+  /** Closes the clients (which ends their sessions and cursors); errors are collected, not thrown. */
   async close(): Promise<string[]> {
     const problems: string[] = [];
-    for (const [id, e] of this.entities) {
-      if (e.kind === 'cursor') await e.cursor.close().catch((err: Error) => problems.push(`closing cursor ${id}: ${err.message}`));
-    }
     for (const [id, e] of this.clients()) {
       e.recorder?.stop();
       await e.client.close().catch((err: Error) => problems.push(`closing client ${id}: ${err.message}`));
@@ -91,7 +87,12 @@ export async function createEntities(defs: Record<string, Record<string, unknown
         });
         const recorder =
           observe.size > 0
-            ? new EventRecorder(client, observe, new Set((spec.ignoreCommandMonitoringEvents as string[] | undefined) ?? []))
+            ? new EventRecorder(
+                client,
+                observe,
+                new Set((spec.ignoreCommandMonitoringEvents as string[] | undefined) ?? []),
+                spec.observeSensitiveCommands === true,
+              )
             : undefined;
         map.set(id, { kind: 'client', client, recorder });
         break;

@@ -47,6 +47,7 @@ export class EventRecorder {
     client: MongoClient,
     private readonly observe: ReadonlySet<string>,
     private readonly ignoreCommands: ReadonlySet<string>,
+    private readonly observeSensitive = false,
   ) {
     client.on('commandStarted', (e: CommandStartedEvent) =>
       this.record({ type: 'commandStartedEvent', commandName: e.commandName, databaseName: e.databaseName, command: e.command }),
@@ -69,7 +70,7 @@ export class EventRecorder {
     const name = event.commandName.toLowerCase();
     if (name === 'configurefailpoint') return;
     if ([...this.ignoreCommands].some((c) => c.toLowerCase() === name)) return;
-    if (isSensitive(event.commandName, event.command ?? event.reply)) return;
+    if (!this.observeSensitive && isSensitive(event.commandName, event.command ?? event.reply)) return;
     this.events.push(event);
   }
 }

@@ -94,7 +94,8 @@ export async function discoverServer(client: MongoClient, uri: string): Promise<
   return {
     version: String(buildInfo.version),
     topology,
-    serverless: process.env.SERVERLESS === '1',
+    // Atlas Serverless is not something this runner is pointed at.
+    serverless: false,
     auth,
     getParameters: async (names) => {
       const cmd: Record<string, unknown> = { getParameter: 1 };
