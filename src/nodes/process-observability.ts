@@ -1,0 +1,75 @@
+import type { Db } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import type { SmscConfig } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import { startMetricsServer } from '../metrics/metrics-server.ts';
+import { collectProcessMetrics } from '../metrics/metrics.ts';
+import { QueueDepthSampler } from '../metrics/queue-depth-sampler.ts';
+import { HeartbeatWriter } from './heartbeat.ts';
+
+export interface ProcessObservabilityOptions {
+  db: Db;
+  /** inserter | deliverer | cleanup | sink | up */
+  kind: string;
+  config: Pick<SmscConfig, 'metrics' | 'node'>;
+  logger?: Logger;
+  clock?: Clock;
+  /** Published with every heartbeat, e.g. `() => ({ connectors: { op1: 'BOUND' }, smppPort: 2775 })`. */
+  info?: () => Record<string, unknown>;
+  /** Keep smsc_queue_depth current from this process (the cleanup worker does). */
+  sampleQueueDepth?: boolean;
+}
+
+export interface ProcessObservability {
+  readonly nodeName: string;
+  /** The metrics port actually bound, undefined when metrics are off. */
+  readonly metricsPort: number | undefined;
+  /** Stops in reverse order of start; idempotent. Removes this process from `nodes`. */
+  close(): Promise<void>;
+}
+
+/**
+ * What every long-running process does besides its job: a heartbeat in `nodes`, Prometheus
+ * metrics on `metrics.port` (0 = off), optionally the queue depth sampler. One call from the
+ * process entry point; close() in its shutdown sequence, after the work has stopped.
+ */
+export async function startProcessObservability(options: ProcessObservabilityOptions): Promise<ProcessObservability> {
+  const { db, kind, config, logger, clock } = options;
+  collectProcessMetrics();
+  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, ...(logger ? { logger } : {}) });
+  const heartbeat = new HeartbeatWriter({
+    db,
+    kind,
+    intervalMs: config.node.heartbeatMs,
+    ...(config.node.name ? { name: config.node.name } : {}),
+    ...(logger ? { logger } : {}),
+    ...(clock ? { clock } : {}),
+    info: () => ({ ...(metrics.port ? { metricsPort: metrics.port } : {}), ...(options.info?.() ?? {}) }),
+  });
+  let sampler: QueueDepthSampler | undefined;
+  try {
+    await heartbeat.start();
+    if (options.sampleQueueDepth) {
+      sampler = new QueueDepthSampler({ db, ...(logger ? { logger } : {}), ...(clock ? { clock } : {}) });
+      await sampler.start();
+    }
+  } catch (error) {
+    await sampler?.close();
+    await heartbeat.close();
+    await metrics.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    nodeName: heartbeat.name,
+    metricsPort: metrics.port,
+    close() {
+      closing ??= (async () => {
+        await sampler?.close();
+        await heartbeat.close();
+        await metrics.close();
+      })();
+      return closing;
+    },
+  };
+}
