@@ -93,6 +93,13 @@ describe('smsc dlr-parse', () => {
     });
   });
 
+  it('a missing argument is one sentence and a non-zero exit', async () => {
+    const r = await smsc(['dlr-parse', '--json']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^smsc: Give the receipt text/);
+  });
+
   it('text that is not a receipt is one sentence and a non-zero exit', async () => {
     const r = await smsc(['dlr-parse', 'hello world', '--json']);
     expect(r.code).not.toBe(0);

@@ -1,9 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { MessageState, parseReceipt, type DeliveryReceipt } from '../../codec/index.ts';
+import { CodecError, CodecErrorCode, MessageState, parseReceipt, type DeliveryReceipt } from '../../codec/index.ts';
 import { stdoutPrinter, withJsonOption, type JsonArgs, type Printer } from '../shared-options.ts';
 
 export interface DlrParseArgs extends JsonArgs {
-  receipt: string;
+  receipt?: string;
 }
 
 export interface DlrParseJson {
@@ -63,17 +63,21 @@ export function formatReceiptInfo(j: DlrParseJson): string {
 
 /** `smsc dlr-parse` without yargs, for tests. Text that is not a receipt throws a CodecError. */
 export function runDlrParse(argv: DlrParseArgs, print: Printer = stdoutPrinter): DlrParseJson {
-  const json = receiptToJson(parseReceipt(String(argv.receipt)));
+  if (typeof argv.receipt !== 'string') {
+    throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, 'Give the receipt text as the argument, in quotes: smsc dlr-parse "id:… stat:…".');
+  }
+  const json = receiptToJson(parseReceipt(argv.receipt));
   print(argv.json ? JSON.stringify(json) : formatReceiptInfo(json));
   return json;
 }
 
 export const dlrParseCommand: CommandModule<object, DlrParseArgs> = {
-  command: 'dlr-parse <receipt>',
+  // Optional in yargs' eyes so a missing argument gets one sentence from us, not two from yargs.
+  command: 'dlr-parse [receipt]',
   describe: 'Parse delivery receipt text (id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…)',
   builder: (yargs: Argv<object>) =>
     withJsonOption(
-      yargs.positional('receipt', { type: 'string', demandOption: true, describe: 'The receipt text (quote it)' }),
+      yargs.positional('receipt', { type: 'string', describe: 'The receipt text (quote it)' }),
     ).example(
       '$0 dlr-parse "id:123 sub:001 dlvrd:001 submit date:2311221530 done date:2311221531 stat:DELIVRD err:000 text:Hi" --json',
       'parsed receipt as JSON',

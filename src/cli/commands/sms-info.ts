@@ -56,6 +56,8 @@ export const smsInfoCommand: CommandModule<object, SmsInfoArgs> = {
       .example('$0 sms-info --text "Hello {world}"', 'human-readable')
       .example('$0 sms-info --text "Привет 😀" --json', 'one JSON object for scripts') as unknown as Argv<SmsInfoArgs>,
   handler: (argv) => {
+    // yargs runs the handler even after a non-throwing .fail() reported the missing argument.
+    if (typeof argv.text !== 'string') return;
     runSmsInfo(argv);
   },
 };
