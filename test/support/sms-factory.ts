@@ -8,7 +8,7 @@ let sequence = 0;
 export function makeSms(overrides: Partial<SmsDocument> & { text?: string; at?: Date } = {}): SmsDocument {
   const { text, at, ...rest } = overrides;
   const _id = rest._id ?? new ObjectId();
-  const arrivedAt = rest.arrivedAt ?? at ?? new Date(Date.UTC(2026, 0, 1) + sequence++);
+  const arrivedAt = rest.arrivedAt ?? at ?? new Date(Date.now() + sequence++);
   const destAddr = rest.dest?.addr ?? rest.destKey ?? '4915100000001';
   return {
     _id,

@@ -73,8 +73,9 @@ describe('delivery worker loop', () => {
     await insertSms(handle.db, makeSeries('4933', 1, now, { state: 'locked', lock: { owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) } }));
     await handle.db.collection(Collections.locks).insertOne({ _id: '4933' as never, owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) });
     start(sender, { tailEvents: false, sweepMs: 300 });
-    await until(async () => sender.sent.length === 1, 5000);
-    expect(await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })).toBe(0);
+    await until(async () => (await sms().countDocuments({ destKey: '4933', state: 'submitted' })) === 1, 5000);
+    expect(sender.sent).toHaveLength(1);
+    await until(async () => (await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })) === 0, 2000);
   });
 
   it('several workers share the work without concurrent submits to one destination', async () => {

@@ -1,0 +1,105 @@
+import type { Db } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import { DestinationLocks } from '../delivery/destination-locks.ts';
+import { MessageLocks } from '../delivery/message-locks.ts';
+import { Collections } from '../store/collections.ts';
+import { FINAL_STATES, SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
+
+export interface CleanupOptions {
+  /** Final messages older than this are deleted. Default 7 days. */
+  retentionMs: number;
+  /** Attempt limit (same as the deliverers'). */
+  maxAttempts: number;
+  /** Tolerated clock skew before an expired lease is taken over. Default 2 s. */
+  leaseGraceMs: number;
+  historyLimit: number;
+}
+
+export const DEFAULT_CLEANUP_OPTIONS: Readonly<CleanupOptions> = Object.freeze({
+  retentionMs: 7 * 24 * 3600_000,
+  maxAttempts: 30,
+  leaseGraceMs: 2000,
+  historyLimit: 20,
+});
+
+export interface CleanupCounts {
+  messageLocksReleased: number;
+  destinationLocksReleased: number;
+  expired: number;
+  attemptLimit: number;
+  purged: number;
+}
+
+/**
+ * One cleanup pass. Every step is a single multi-document update or delete whose filter
+ * re-checks the condition per document, so concurrent cleanups and renewing workers are safe.
+ */
+export class CleanupPass {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #options: CleanupOptions;
+  readonly #by: string;
+  readonly #messages: MessageLocks;
+  readonly #destinations: DestinationLocks;
+
+  constructor(db: Db, clock: Clock, by: string, options: Partial<CleanupOptions> = {}) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#by = by;
+    this.#options = { ...DEFAULT_CLEANUP_OPTIONS, ...options };
+    this.#messages = new MessageLocks(db, clock, { leaseMs: 0, historyLimit: this.#options.historyLimit });
+    this.#destinations = new DestinationLocks(db, clock, { leaseMs: 0 });
+  }
+
+  async run(): Promise<CleanupCounts> {
+    const messageLocksReleased = await this.#messages.releaseExpired(this.#by, this.#options.leaseGraceMs);
+    const destinationLocksReleased = await this.#destinations.releaseExpired(this.#options.leaseGraceMs);
+    const expired = await this.expireOverdue();
+    const attemptLimit = await this.markAttemptLimit();
+    const purged = await this.purgeFinal();
+    return { messageLocksReleased, destinationLocksReleased, expired, attemptLimit, purged };
+  }
+
+  #record(outcome: string): AttemptRecord {
+    return { at: this.#clock.now(), by: this.#by, outcome };
+  }
+
+  /** Queued messages past validUntil become `expired` (the receipts component answers the ESME). */
+  async expireOverdue(): Promise<number> {
+    const now = this.#clock.now();
+    // filter: {state: 'queued', validUntil <= now}
+    // update: {$set: {state: 'expired', finalAt: now}, $push: {history: expired (bounded)}}
+    // returns: modifiedCount; 0 = nothing overdue. Locked ones are left to their holder (it expires them itself).
+    const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
+      { state: SmsState.queued, validUntil: { $lte: now } },
+      { $set: { state: SmsState.expired, finalAt: now }, $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Queued messages that used up their attempts (e.g. after the limit was lowered) become undeliverable. */
+  async markAttemptLimit(): Promise<number> {
+    const now = this.#clock.now();
+    // filter: {state: 'queued', attempts >= maxAttempts}
+    // update: {$set: {state: 'undeliverable', finalAt: now, error}, $push: {history: attempt-limit (bounded)}}
+    // returns: modifiedCount; 0 = none over the limit.
+    const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
+      { state: SmsState.queued, attempts: { $gte: this.#options.maxAttempts } },
+      {
+        $set: { state: SmsState.undeliverable, finalAt: now, error: { message: `attempt limit reached (${this.#options.maxAttempts})` } },
+        $push: { history: { $each: [this.#record('attempt-limit')], $slice: -this.#options.historyLimit } },
+      },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Deletes final messages whose final state is older than the retention. */
+  async purgeFinal(): Promise<number> {
+    const cutoff = new Date(this.#clock.now().getTime() - this.#options.retentionMs);
+    // filter: {state ∈ final states, finalAt <= now - retention}
+    // delete: every such message
+    // returns: deletedCount; 0 = nothing old enough.
+    const result = await this.#db.collection<SmsDocument>(Collections.sms).deleteMany({ state: { $in: [...FINAL_STATES] }, finalAt: { $lte: cutoff } });
+    return result.deletedCount;
+  }
+}

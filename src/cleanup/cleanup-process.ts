@@ -1,0 +1,56 @@
+import type { MongoClient } from 'mongodb';
+import { sleep, systemClock } from '../clock.ts';
+import { mongoUriOf } from '../config/slices.ts';
+import type { SmscConfig } from '../config/types.ts';
+import { defaultOwner } from '../delivery/delivery-worker.ts';
+import { SmscError } from '../errors/smsc-error.ts';
+import { createLogger } from '../logging/logger.ts';
+import { ensureSchema } from '../store/collections.ts';
+import { connectMongo } from '../store/mongo-client.ts';
+import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
+
+export interface CleanupProcessOptions {
+  once?: boolean;
+  cleanup?: Partial<CleanupOptions>;
+  print?: (line: string) => void;
+}
+
+/** `smsc cleanup [--once]`: one pass and exit, or passes every `cleanup.intervalMs` until SIGTERM. */
+export async function runCleanupProcess(config: SmscConfig, options: CleanupProcessOptions = {}): Promise<void> {
+  const log = createLogger('cleanup');
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let client: MongoClient;
+  try {
+    client = await connectMongo({ uri: mongoUriOf(config.mongo), appName: 'smsc-cleanup', maxPoolSize: 2 });
+  } catch (error) {
+    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
+  }
+  try {
+    const db = client.db(config.mongo.dbName);
+    await ensureSchema(db);
+    const pass = new CleanupPass(db, systemClock, defaultOwner('cleanup'), { retentionMs: config.cleanup.retentionHours * 3600_000, ...options.cleanup });
+    if (options.once) {
+      print(`cleanup ${JSON.stringify(await pass.run())}`);
+      return;
+    }
+    const stop = new AbortController();
+    const onSignal = () => stop.abort(new Error('stopping'));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    print('cleanup ready');
+    while (!stop.signal.aborted) {
+      try {
+        const counts = await pass.run();
+        if (Object.values(counts).some((n) => n > 0)) print(`cleanup ${JSON.stringify(counts)}`);
+      } catch (error) {
+        log.warn({ err: error }, 'cleanup pass failed; trying again next interval');
+      }
+      await sleep(config.cleanup.intervalMs, stop.signal).catch(() => {});
+    }
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  } finally {
+    await client.close();
+  }
+  process.exitCode = process.exitCode ?? 0;
+}

@@ -1,0 +1,16 @@
+// The cleanup process: `node --import tsx workers/cleanup.ts [--once]` (same as `smsc cleanup`).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { cleanupCommand } from '../src/cli/commands/cleanup.ts';
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('cleanup')
+    .command({ ...cleanupCommand, command: '$0' })
+    .strict()
+    .help()
+    .parseAsync();
+} catch (error) {
+  process.stderr.write(`cleanup: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}
