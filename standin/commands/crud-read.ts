@@ -3,10 +3,9 @@ import { Aggregator } from 'mingo';
 import { compareValues, isPlainObject, toNumber } from '../bson-order.ts';
 import { CommandError, ErrorCode, failedToParse, toCommandError } from '../errors.ts';
 import { cloneValue } from '../query/clone.ts';
-import { runQuery, countMatches } from '../query/execute.ts';
+import { runQuery, countMatches, type QueryStats } from '../query/execute.ts';
 import { compileFilter } from '../query/matcher.ts';
 import { pathValues } from '../query/paths.ts';
-import { planQuery } from '../query/planner.ts';
 import { compileProjection } from '../query/projection.ts';
 import { parseSort } from '../query/sort.ts';
 import type { Doc } from '../storage/collection.ts';
@@ -278,18 +277,32 @@ function explain(cmd: Document, ctx: CommandContext): Document {
     throw new CommandError(ErrorCode.BadValue, `explain is not supported for ${verb}`);
   }
   const coll = ctx.server.catalog.get(ctx.db, collName);
-  let index: string | null = null;
+  const stats: QueryStats = { index: null, docsExamined: 0, nReturned: 0 };
+  const started = performance.now();
   if (coll !== undefined) {
-    const { keys, natural } = parseSort(sort);
-    index = planQuery(coll, filter, keys, natural, inner.hint).index;
+    const single = verb === 'findAndModify' || verb === 'findandmodify';
+    const limit = single ? 1 : typeof inner.limit === 'number' ? inner.limit : 0;
+    runQuery(coll, { filter, sort, limit, skip: typeof inner.skip === 'number' ? inner.skip : 0, hint: inner.hint, stats });
   }
-  const winningPlan = index === null ? { stage: 'COLLSCAN' } : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: index } };
-  return {
+  const ms = performance.now() - started;
+  const winningPlan = stats.index === null ? { stage: 'COLLSCAN' } : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.index } };
+  const reply: Document = {
     explainVersion: '1',
     queryPlanner: { namespace: `${ctx.db}.${collName}`, parsedQuery: filter, winningPlan, rejectedPlans: [] },
-    serverInfo: { host: '127.0.0.1', port: ctx.server.port(), version: '7.0.14' },
-    ok: 1,
   };
+  if (cmd.verbosity !== 'queryPlanner') {
+    reply.executionStats = {
+      executionSuccess: true,
+      nReturned: stats.nReturned,
+      executionTimeMillis: Math.round(ms),
+      executionTimeMicros: Math.round(ms * 1000),
+      totalKeysExamined: stats.index === null ? 0 : stats.docsExamined,
+      totalDocsExamined: stats.docsExamined,
+    };
+  }
+  reply.serverInfo = { host: '127.0.0.1', port: ctx.server.port(), version: '7.0.14' };
+  reply.ok = 1;
+  return reply;
 }
 
 export const readCommands: Record<string, CommandHandler> = {

@@ -13,6 +13,14 @@ export interface QueryOptions {
   limit?: number;
   hint?: unknown;
   matcher?: Matcher;
+  /** Filled in when given: how much work the query did (for explain executionStats). */
+  stats?: QueryStats;
+}
+
+export interface QueryStats {
+  index: string | null;
+  docsExamined: number;
+  nReturned: number;
 }
 
 export interface Match {
@@ -30,9 +38,12 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   const limit = opts.limit !== undefined && opts.limit !== 0 ? Math.abs(opts.limit) : Infinity;
   const plan = planQuery(coll, filter, keys, natural, opts.hint);
   const out: Match[] = [];
+  const stats = opts.stats;
+  if (stats !== undefined) stats.index = plan.index;
   if (plan.sorted) {
     let skipped = 0;
     for (const rid of plan.rids) {
+      if (stats !== undefined) stats.docsExamined++;
       const doc = coll.docs.get(rid);
       if (doc === undefined || !matcher(doc)) continue;
       if (skipped < skip) {
@@ -42,10 +53,12 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
       out.push({ rid, doc });
       if (out.length >= limit) break;
     }
+    if (stats !== undefined) stats.nReturned = out.length;
     return out;
   }
   const all: Match[] = [];
   for (const rid of plan.rids) {
+    if (stats !== undefined) stats.docsExamined++;
     const doc = coll.docs.get(rid);
     if (doc !== undefined && matcher(doc)) all.push({ rid, doc });
   }
@@ -57,6 +70,7 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   );
   const end = limit === Infinity ? sorted.length : Math.min(sorted.length, skip + limit);
   for (let i = skip; i < end; i++) out.push({ rid: byDoc.get(sorted[i])!, doc: sorted[i] });
+  if (stats !== undefined) stats.nReturned = out.length;
   return out;
 }
 

@@ -6,7 +6,7 @@ describe('stand-in single-document atomicity', () => {
   const h = useStandin();
 
   it('lets exactly one of N concurrent connections win a compare-and-swap', async () => {
-    const coll = h.db.collection('cas');
+    const coll = h.db.collection<any>('cas');
     const clients = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const c = new MongoClient(h.standin.uri, { maxPoolSize: 4 });
@@ -19,7 +19,7 @@ describe('stand-in single-document atomicity', () => {
         await coll.insertOne({ _id: round, owner: null, version: 0 });
         const attempts = clients.flatMap((c, i) =>
           [0, 1, 2].map((j) =>
-            c.db(h.db.databaseName).collection('cas').findOneAndUpdate(
+            c.db(h.db.databaseName).collection<any>('cas').findOneAndUpdate(
               { _id: round, owner: null, version: 0 },
               { $set: { owner: `w${i}.${j}` }, $inc: { version: 1 } },
               { returnDocument: 'after' },
@@ -37,14 +37,14 @@ describe('stand-in single-document atomicity', () => {
   });
 
   it('counts every concurrent $inc exactly once', async () => {
-    const coll = h.db.collection('counter');
+    const coll = h.db.collection<any>('counter');
     await coll.insertOne({ _id: 'c', n: 0 });
     await Promise.all(Array.from({ length: 200 }, () => coll.updateOne({ _id: 'c' }, { $inc: { n: 1 } })));
     expect(await coll.findOne({ _id: 'c' })).toEqual({ _id: 'c', n: 200 });
   });
 
   it('lets only one concurrent upsert insert when the filter field is uniquely indexed', async () => {
-    const coll = h.db.collection('upsert_race');
+    const coll = h.db.collection<any>('upsert_race');
     await coll.createIndex({ key: 1 }, { unique: true });
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => coll.findOneAndUpdate({ key: 'k' }, { $setOnInsert: { by: i } }, { upsert: true, includeResultMetadata: true })),

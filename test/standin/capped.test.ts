@@ -6,17 +6,17 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('keeps insertion order and evicts the oldest documents past max', async () => {
     await h.db.createCollection('cap_max', { capped: true, size: 100_000, max: 3 });
-    const c = h.db.collection('cap_max');
+    const c = h.db.collection<any>('cap_max');
     for (let i = 0; i < 5; i++) await c.insertOne({ i });
     expect((await c.find().toArray()).map((d) => d.i)).toEqual([2, 3, 4]);
     expect((await c.find({}, { sort: { $natural: -1 } }).toArray()).map((d) => d.i)).toEqual([4, 3, 2]);
-    const info = await h.db.listCollections({ name: 'cap_max' }).toArray();
+    const info = await h.db.listCollections({ name: 'cap_max' }, { nameOnly: false }).toArray();
     expect(info[0].options).toMatchObject({ capped: true, size: 100_000, max: 3 });
   });
 
   it('evicts by size when the byte limit is reached first', async () => {
     await h.db.createCollection('cap_size', { capped: true, size: 1000 });
-    const c = h.db.collection('cap_size');
+    const c = h.db.collection<any>('cap_size');
     for (let i = 0; i < 50; i++) await c.insertOne({ i, pad: 'x'.repeat(80) });
     const left = (await c.find().toArray()).map((d) => d.i);
     expect(left.length).toBeLessThan(12);
@@ -31,7 +31,7 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('wakes an awaitData getMore as soon as a document is inserted', async () => {
     await h.db.createCollection('tail_wake', { capped: true, size: 100_000 });
-    const c = h.db.collection('tail_wake');
+    const c = h.db.collection<any>('tail_wake');
     await c.insertOne({ i: 0 });
     const cursor = c.find({}, { tailable: true, awaitData: true, maxAwaitTimeMS: 5000 });
     expect(await cursor.next()).toMatchObject({ i: 0 });
@@ -46,7 +46,7 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('returns an empty batch with the same cursor id when the wait times out (default 1 s)', async () => {
     await h.db.createCollection('tail_timeout', { capped: true, size: 100_000 });
-    const c = h.db.collection('tail_timeout');
+    const c = h.db.collection<any>('tail_timeout');
     await c.insertOne({ i: 0 });
     const first = await h.db.command({ find: 'tail_timeout', filter: {}, tailable: true, awaitData: true });
     const id = first.cursor.id;
@@ -67,7 +67,7 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('only returns documents matching the tailable filter, and a waiting cursor does not block others', async () => {
     await h.db.createCollection('tail_filter', { capped: true, size: 100_000 });
-    const c = h.db.collection('tail_filter');
+    const c = h.db.collection<any>('tail_filter');
     await c.insertOne({ kind: 'a', i: 0 });
     const cursor = c.find({ kind: 'b' }, { tailable: true, awaitData: true, maxAwaitTimeMS: 3000 });
     const next = cursor.next();
@@ -87,7 +87,7 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('fails a getMore with CappedPositionLost (136) once its position was evicted', async () => {
     await h.db.createCollection('tail_lost', { capped: true, size: 100_000, max: 2 });
-    const c = h.db.collection('tail_lost');
+    const c = h.db.collection<any>('tail_lost');
     await c.insertMany([{ i: 0 }, { i: 1 }]);
     const first = await h.db.command({ find: 'tail_lost', filter: {}, tailable: true, batchSize: 1 });
     expect(first.cursor.firstBatch).toEqual([expect.objectContaining({ i: 0 })]);
@@ -100,7 +100,7 @@ describe('stand-in capped collections and tailable cursors', () => {
   });
 
   it('rejects tailable cursors on non-capped collections with code 2', async () => {
-    await h.db.collection('plain').insertOne({ a: 1 });
+    await h.db.collection<any>('plain').insertOne({ a: 1 });
     const err = await h.db.command({ find: 'plain', filter: {}, tailable: true }).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.message).toMatch(/tailable cursor requested on non capped collection/);
@@ -110,7 +110,7 @@ describe('stand-in capped collections and tailable cursors', () => {
 
   it('allows updates and deletes on capped collections (7.0 behaviour)', async () => {
     await h.db.createCollection('cap_mut', { capped: true, size: 10_000 });
-    const c = h.db.collection('cap_mut');
+    const c = h.db.collection<any>('cap_mut');
     await c.insertMany([{ i: 0 }, { i: 1 }, { i: 2 }]);
     await c.updateOne({ i: 1 }, { $set: { big: 'y'.repeat(100) } });
     await c.deleteOne({ i: 0 });

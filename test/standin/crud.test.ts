@@ -6,7 +6,7 @@ describe('stand-in CRUD semantics', () => {
   const h = useStandin();
 
   it('applies $set $unset $inc $min $max $push/$each/$slice $pull $addToSet $currentDate', async () => {
-    const c = h.db.collection('ops');
+    const c = h.db.collection<any>('ops');
     await c.insertOne({ _id: 1, a: 1, b: 'x', n: 5, lo: 10, hi: 10, arr: [1, 2], tags: ['a'], nested: { k: 1 } });
     const res = await c.updateOne(
       { _id: 1 },
@@ -19,7 +19,7 @@ describe('stand-in CRUD semantics', () => {
         $push: { arr: { $each: [3, 4, 5], $slice: -3 } },
         $addToSet: { tags: { $each: ['a', 'b'] } },
         $currentDate: { at: true, ts: { $type: 'timestamp' } },
-      },
+      } as any,
     );
     expect(res).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
     const d = await c.findOne({ _id: 1 });
@@ -27,18 +27,18 @@ describe('stand-in CRUD semantics', () => {
     expect(d).not.toHaveProperty('b');
     expect(d!.at).toBeInstanceOf(Date);
     expect(d!.ts).toBeInstanceOf(Timestamp);
-    await c.updateOne({ _id: 1 }, { $pull: { arr: { $gte: 4 } } });
+    await c.updateOne({ _id: 1 }, { $pull: { arr: { $gte: 4 } } } as any);
     expect((await c.findOne({ _id: 1 }))!.arr).toEqual([3]);
   });
 
   it('reports a no-op update as matched but not modified', async () => {
-    const c = h.db.collection('noop');
+    const c = h.db.collection<any>('noop');
     await c.insertOne({ _id: 1, a: 1 });
     await expect(c.updateOne({ _id: 1 }, { $set: { a: 1 } })).resolves.toMatchObject({ matchedCount: 1, modifiedCount: 0 });
   });
 
   it('rejects $inc on a string (14), _id changes (66) and conflicting paths (40)', async () => {
-    const c = h.db.collection('bad');
+    const c = h.db.collection<any>('bad');
     await c.insertOne({ _id: 1, s: 'str' });
     await expect(c.updateOne({ _id: 1 }, { $inc: { s: 1 } })).rejects.toMatchObject({ code: 14 });
     await expect(c.updateOne({ _id: 1 }, { $set: { _id: 2 } })).rejects.toMatchObject({ code: 66 });
@@ -46,7 +46,7 @@ describe('stand-in CRUD semantics', () => {
   });
 
   it('upserts seed from the filter, apply $setOnInsert and report upserted ids', async () => {
-    const c = h.db.collection('ups');
+    const c = h.db.collection<any>('ups');
     const r = await c.updateOne({ key: 'k1', n: { $gt: 3 } }, { $set: { v: 1 }, $setOnInsert: { created: true } }, { upsert: true });
     expect(r.upsertedCount).toBe(1);
     expect(r.matchedCount).toBe(0);
@@ -64,7 +64,7 @@ describe('stand-in CRUD semantics', () => {
   });
 
   it('findAndModify honours sort, new, fields, upsert and remove', async () => {
-    const c = h.db.collection('fam');
+    const c = h.db.collection<any>('fam');
     await c.insertMany([
       { _id: 1, q: 'a', p: 3 },
       { _id: 2, q: 'a', p: 1 },
@@ -87,7 +87,7 @@ describe('stand-in CRUD semantics', () => {
   });
 
   it('sorts and compares across BSON types in MongoDB order', async () => {
-    const c = h.db.collection('order');
+    const c = h.db.collection<any>('order');
     const oid = new ObjectId();
     await c.insertMany([
       { _id: 1, v: 'str' },
@@ -111,7 +111,7 @@ describe('stand-in CRUD semantics', () => {
   });
 
   it('applies inclusion, exclusion, dotted and $slice projections', async () => {
-    const c = h.db.collection('proj');
+    const c = h.db.collection<any>('proj');
     await c.insertOne({ _id: 1, a: 1, b: 2, sub: { x: 1, y: 2 }, arr: [1, 2, 3, 4] });
     expect(await c.findOne({}, { projection: { a: 1 } })).toEqual({ _id: 1, a: 1 });
     expect(await c.findOne({}, { projection: { a: 0, sub: 0, arr: 0 } })).toEqual({ _id: 1, b: 2 });
@@ -120,18 +120,18 @@ describe('stand-in CRUD semantics', () => {
   });
 
   it('returns copies: mutating a result never changes the store', async () => {
-    const c = h.db.collection('copies');
+    const c = h.db.collection<any>('copies');
     await c.insertOne({ _id: 1, nested: { list: [1] } });
     const cursor = c.find({}, { batchSize: 1 });
     const first = await cursor.next();
     first!.nested.list.push(2);
-    await c.updateOne({ _id: 1 }, { $push: { 'nested.list': 9 } });
+    await c.updateOne({ _id: 1 }, { $push: { 'nested.list': 9 } } as any);
     expect((await c.findOne({ _id: 1 }))!.nested.list).toEqual([1, 9]);
     await cursor.close();
   });
 
   it('supports count, distinct, countDocuments, estimatedDocumentCount and aggregation', async () => {
-    const c = h.db.collection('agg');
+    const c = h.db.collection<any>('agg');
     await c.insertMany([
       { g: 'x', v: 1, t: ['a', 'b'] },
       { g: 'x', v: 2, t: ['b'] },
@@ -144,11 +144,11 @@ describe('stand-in CRUD semantics', () => {
     expect(await c.distinct('g', { v: { $lt: 5 } })).toEqual(['x']);
     const grouped = await c.aggregate([{ $match: { v: { $gte: 1 } } }, { $group: { _id: '$g', s: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
     expect(grouped).toEqual([{ _id: 'x', s: 3 }, { _id: 'y', s: 5 }]);
-    expect(await h.db.collection('nothing').countDocuments({})).toBe(0);
+    expect(await h.db.collection<any>('nothing').countDocuments({})).toBe(0);
   });
 
   it('deletes one or many and reports counts', async () => {
-    const c = h.db.collection('del');
+    const c = h.db.collection<any>('del');
     await c.insertMany([{ k: 1 }, { k: 1 }, { k: 2 }]);
     await expect(c.deleteOne({ k: 1 })).resolves.toMatchObject({ deletedCount: 1 });
     await expect(c.deleteMany({})).resolves.toMatchObject({ deletedCount: 2 });
@@ -157,7 +157,7 @@ describe('stand-in CRUD semantics', () => {
   it('creates, lists, drops collections and indexes', async () => {
     await h.db.createCollection('ddl');
     await expect(h.db.createCollection('ddl')).rejects.toMatchObject({ code: 48 });
-    const c = h.db.collection('ddl');
+    const c = h.db.collection<any>('ddl');
     await c.createIndex({ a: 1, b: -1 }, { name: 'ab' });
     expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_', 'ab']);
     await c.dropIndex('ab');
@@ -165,9 +165,9 @@ describe('stand-in CRUD semantics', () => {
     const names = (await h.db.listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name);
     expect(names).toContain('ddl');
     expect(await c.drop()).toBe(true);
-    await expect(h.db.collection('ddl').indexes()).rejects.toMatchObject({ code: 26 });
+    await expect(h.db.collection<any>('ddl').indexes()).rejects.toMatchObject({ code: 26 });
     // The server answers 26 (NamespaceNotFound); the driver turns that into `false`.
-    expect(await h.db.collection('never').drop()).toBe(false);
+    expect(await h.db.collection<any>('never').drop()).toBe(false);
     await expect(h.db.command({ drop: 'never' })).rejects.toMatchObject({ code: 26 });
   });
 });

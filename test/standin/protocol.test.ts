@@ -38,20 +38,20 @@ describe('stand-in protocol and admin commands', () => {
   });
 
   it('lists databases that hold collections', async () => {
-    await h.db.collection('listed').insertOne({ a: 1 });
+    await h.db.collection<any>('listed').insertOne({ a: 1 });
     const { databases } = await h.db.admin().listDatabases();
     expect(databases.map((d) => d.name)).toContain('standin_test');
   });
 
   it('processes w:0 writes (moreToCome) without replying and keeps the connection usable', async () => {
-    const coll = h.db.collection('w0');
+    const coll = h.db.collection<any>('w0');
     await coll.insertOne({ n: 1 }, { writeConcern: { w: 0 } });
     await coll.insertOne({ n: 2 }, { writeConcern: { w: 0 } });
     expect(await coll.countDocuments({})).toBe(2);
   });
 
   it('accepts comment, writeConcern majority+j, readConcern and maxTimeMS on commands', async () => {
-    const coll = h.db.collection('opts', { writeConcern: { w: 'majority', j: true }, readConcern: { level: 'local' } });
+    const coll = h.db.collection<any>('opts', { writeConcern: { w: 'majority', j: true }, readConcern: { level: 'local' } });
     await coll.insertOne({ a: 1 }, { comment: { why: 'test' } });
     const found = await coll.find({}, { comment: 'x', maxTimeMS: 1000 }).toArray();
     expect(found).toHaveLength(1);
@@ -61,7 +61,7 @@ describe('stand-in protocol and admin commands', () => {
   it('rejects transactions with code 20 as a standalone does', async () => {
     const session = h.client.startSession();
     session.startTransaction();
-    const err = await h.db.collection('txn').insertOne({ a: 1 }, { session }).catch((e) => e);
+    const err = await h.db.collection<any>('txn').insertOne({ a: 1 }, { session }).catch((e) => e);
     await session.abortTransaction().catch(() => {});
     await session.endSession();
     expect(err).toBeInstanceOf(Error);
@@ -69,13 +69,13 @@ describe('stand-in protocol and admin commands', () => {
   });
 
   it('returns results in batches through getMore, honouring batchSize and limit', async () => {
-    const coll = h.db.collection('batches');
+    const coll = h.db.collection<any>('batches');
     await coll.insertMany(Array.from({ length: 10 }, (_, i) => ({ _id: i })));
     const events: string[] = [];
     const client = new MongoClient(h.standin.uri, { monitorCommands: true });
     client.on('commandStarted', (e) => events.push(e.commandName));
     try {
-      const docs = await client.db('standin_test').collection('batches').find({}, { batchSize: 3, limit: 7, sort: { _id: 1 } }).toArray();
+      const docs = await client.db('standin_test').collection<any>('batches').find({}, { batchSize: 3, limit: 7, sort: { _id: 1 } }).toArray();
       expect(docs.map((d) => d._id)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       expect(events.filter((e) => e === 'getMore')).toHaveLength(2);
     } finally {
@@ -84,7 +84,7 @@ describe('stand-in protocol and admin commands', () => {
   });
 
   it('kills cursors and answers getMore on a dead cursor with CursorNotFound (43)', async () => {
-    const coll = h.db.collection('batches');
+    const coll = h.db.collection<any>('batches');
     const cursor = coll.find({}, { batchSize: 2 });
     await cursor.next();
     const id = cursor.id!;

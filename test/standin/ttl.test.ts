@@ -5,7 +5,7 @@ describe('stand-in TTL indexes', () => {
   const h = useStandin({ ttlMonitorIntervalMs: 100 });
 
   it('deletes documents whose indexed date is older than expireAfterSeconds', async () => {
-    const c = h.db.collection('ttl');
+    const c = h.db.collection<any>('ttl');
     await c.createIndex({ at: 1 }, { expireAfterSeconds: 1 });
     const now = Date.now();
     await c.insertMany([
@@ -21,7 +21,7 @@ describe('stand-in TTL indexes', () => {
   });
 
   it('expires a document once its time passes', async () => {
-    const c = h.db.collection('ttl_soon');
+    const c = h.db.collection<any>('ttl_soon');
     await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
     await c.insertOne({ _id: 1, expiresAt: new Date(Date.now() + 300) });
     expect(await c.countDocuments({})).toBe(1);

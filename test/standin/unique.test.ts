@@ -6,7 +6,7 @@ describe('stand-in unique indexes', () => {
   const h = useStandin();
 
   it('rejects a duplicate on a single-field unique index with MongoDB\'s exact error', async () => {
-    const c = h.db.collection('single');
+    const c = h.db.collection<any>('single');
     await c.createIndex({ phone: 1 }, { unique: true });
     await c.insertOne({ phone: '555' });
     const err = await c.insertOne({ phone: '555' }).catch((e) => e);
@@ -18,7 +18,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('enforces _id uniqueness with index _id_ and shell-style ObjectId rendering', async () => {
-    const c = h.db.collection('ids');
+    const c = h.db.collection<any>('ids');
     const id = new ObjectId();
     await c.insertOne({ _id: id });
     const err = await c.insertOne({ _id: id }).catch((e) => e);
@@ -27,7 +27,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('enforces compound unique indexes on the combination only', async () => {
-    const c = h.db.collection('compound');
+    const c = h.db.collection<any>('compound');
     await c.createIndex({ a: 1, b: 1 }, { unique: true, name: 'a_b' });
     await c.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }, { a: 2, b: 1 }]);
     const err = await c.insertOne({ a: 1, b: 2 }).catch((e) => e);
@@ -37,7 +37,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('applies partialFilterExpression: only matching documents take part', async () => {
-    const c = h.db.collection('partial');
+    const c = h.db.collection<any>('partial');
     await c.createIndex({ ref: 1 }, { unique: true, partialFilterExpression: { state: 'open' } });
     await c.insertMany([{ ref: 'r', state: 'done' }, { ref: 'r', state: 'done' }, { ref: 'r', state: 'open' }]);
     await expect(c.insertOne({ ref: 'r', state: 'open' })).rejects.toMatchObject({ code: 11000 });
@@ -46,7 +46,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('reports insertMany duplicates as writeErrors with the right index, ordered', async () => {
-    const c = h.db.collection('many_ordered');
+    const c = h.db.collection<any>('many_ordered');
     await c.createIndex({ k: 1 }, { unique: true });
     const err = await c.insertMany([{ k: 1 }, { k: 2 }, { k: 1 }, { k: 3 }]).catch((e) => e);
     expect(err).toBeInstanceOf(MongoBulkWriteError);
@@ -58,7 +58,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('reports insertMany duplicates as writeErrors with the right indexes, unordered', async () => {
-    const c = h.db.collection('many_unordered');
+    const c = h.db.collection<any>('many_unordered');
     await c.createIndex({ k: 1 }, { unique: true });
     const err = await c.insertMany([{ k: 1 }, { k: 1 }, { k: 2 }, { k: 2 }, { k: 3 }], { ordered: false }).catch((e) => e);
     expect(err).toBeInstanceOf(MongoBulkWriteError);
@@ -68,7 +68,7 @@ describe('stand-in unique indexes', () => {
   });
 
   it('rejects an update that would create a duplicate, and findAndModify at top level', async () => {
-    const c = h.db.collection('upd');
+    const c = h.db.collection<any>('upd');
     await c.createIndex({ u: 1 }, { unique: true });
     await c.insertMany([{ _id: 1, u: 'a' }, { _id: 2, u: 'b' }]);
     await expect(c.updateOne({ _id: 2 }, { $set: { u: 'a' } })).rejects.toMatchObject({ code: 11000, keyValue: { u: 'a' } });
@@ -81,18 +81,18 @@ describe('stand-in unique indexes', () => {
   });
 
   it('refuses to build a unique index over existing duplicates', async () => {
-    const c = h.db.collection('build');
+    const c = h.db.collection<any>('build');
     await c.insertMany([{ x: 1 }, { x: 1 }]);
     await expect(c.createIndex({ x: 1 }, { unique: true })).rejects.toMatchObject({ code: 11000 });
     expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_']);
   });
 
   it('treats missing fields as null in a non-sparse unique index, and skips them when sparse', async () => {
-    const c = h.db.collection('nulls');
+    const c = h.db.collection<any>('nulls');
     await c.createIndex({ m: 1 }, { unique: true });
     await c.insertOne({ a: 1 });
     await expect(c.insertOne({ a: 2 })).rejects.toMatchObject({ code: 11000, keyValue: { m: null } });
-    const s = h.db.collection('sparse');
+    const s = h.db.collection<any>('sparse');
     await s.createIndex({ m: 1 }, { unique: true, sparse: true });
     await s.insertMany([{ a: 1 }, { a: 2 }]);
     expect(await s.countDocuments({})).toBe(2);
