@@ -1,0 +1,171 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Binary } from 'mongodb';
+import { systemClock } from '../../../src/clock.ts';
+import { silentLogger } from '../../../src/logging/logger.ts';
+import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
+import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
+import { OutboundConnector } from '../../../src/connectors/outbound-connector.ts';
+import { validateConnector, type ConnectorDocument } from '../../../src/connectors/connector-document.ts';
+import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
+import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
+import { Router } from '../../../src/routing/router.ts';
+import { startSink, type Sink } from '../../../src/sink/sink.ts';
+import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import { freePort } from '../../support/free-port.ts';
+import { useTestDb } from '../../support/mongo.ts';
+import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const connector = (name: string, port: number, extra: Partial<ConnectorDocument> = {}) =>
+  validateConnector({ name, host: '127.0.0.1', port, systemId: name.slice(0, 15), password: 'pw', ...extra });
+
+describe('outbound connectors against the sink', () => {
+  const handle = useTestDb('delivery_connectors');
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const sms = () => handle.db.collection<SmsDocument>(Collections.sms);
+
+  beforeAll(async () => {
+    await ensureSchema(handle.db);
+  });
+
+  afterEach(async () => {
+    for (const close of cleanups.splice(0).reverse()) await close();
+    await sms().deleteMany({});
+    await handle.db.collection(Collections.routes).deleteMany({});
+    await handle.db.collection(Collections.connectors).deleteMany({});
+  });
+
+  async function sink(options: Parameters<typeof startSink>[0] = {}): Promise<Sink> {
+    const s = await startSink({ port: 0, ...options });
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  async function pipeline(connectors: ConnectorDocument[], routes: object[]) {
+    await handle.db.collection(Collections.connectors).insertMany(connectors.map((c) => ({ ...c })));
+    await handle.db.collection(Collections.routes).insertMany(routes.map((r) => ({ priority: 0, weight: 1, enabled: true, ...r })));
+    const pool = new ConnectorPool(handle.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
+    await pool.start();
+    cleanups.push(() => pool.close());
+    const worker = new DeliveryWorker({
+      db: handle.db,
+      clock: systemClock,
+      logger: silentLogger,
+      sender: new ConnectorSender(pool, new Router(handle.db, silentLogger, { refreshMs: 200 })),
+      delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
+      worker: { lanes: 4, sweepMs: 500, busyRetryMs: 50, tailEvents: false },
+    });
+    cleanups.push(() => worker.close());
+    worker.start();
+    return { pool, worker };
+  }
+
+  it('reconnects on the 5/10/20/40/60 s schedule (scaled) and resets after a bind', async () => {
+    const port = await freePort();
+    const c = new OutboundConnector(connector('late', port), { clock: systemClock, logger: silentLogger, backoffScale: 0.02 });
+    cleanups.push(() => c.close());
+    c.start();
+    await until(() => c.attempts.length >= 6, 10_000, 'six connection attempts');
+    const gaps = c.attempts.slice(1, 6).map((t, i) => t - c.attempts[i]);
+    // 100, 200, 400, 800, 1200 ms: each gap at least its delay, and never wildly more.
+    [100, 200, 400, 800, 1200].forEach((delay, i) => {
+      expect(gaps[i]).toBeGreaterThanOrEqual(delay - 5);
+      expect(gaps[i]).toBeLessThan(delay + 400);
+    });
+    expect(c.state).not.toBe('BOUND');
+    const s = await sink({ port });
+    await until(() => c.state === 'BOUND', 5000, 'bound once the downstream is up');
+    // After a bind the schedule starts over at 5 s (scaled: 100 ms).
+    const before = c.attempts.length;
+    for (const session of s.sessions) session.destroy('test drops the link');
+    await until(() => c.attempts.length > before, 3000, 'a reconnect');
+    const lostAt = Date.now();
+    await until(() => c.state === 'BOUND', 3000, 'bound again');
+    expect(Date.now() - lostAt).toBeLessThan(1000);
+  });
+
+  it('delivers through the route, fails over to the backup when the primary is not bound', async () => {
+    const s = await sink();
+    const deadPort = await freePort();
+    await pipeline([connector('primary', deadPort), connector('backup', s.port)], [{ prefix: '49', connectors: ['primary', 'backup'] }]);
+    await insertSms(handle.db, makeSeries('4915000001', 3, new Date()));
+    await s.waitForMessages(3, 10_000);
+    await until(async () => (await sms().countDocuments({ state: 'submitted' })) === 3, 5000, 'submitted');
+    const docs = await sms().find().toArray();
+    expect(docs.every((d) => d.remote?.connector === 'backup')).toBe(true);
+    expect(s.received.map((m) => m.text)).toEqual(['4915000001#0', '4915000001#1', '4915000001#2']);
+    const correlations = await handle.db.collection(Collections.correlations).find().toArray();
+    expect(correlations.map((c) => c.remoteId).sort()).toEqual(s.received.map((m) => m.messageId).sort());
+  });
+
+  it('no route: undeliverable; route changes apply without a restart', async () => {
+    const s = await sink();
+    await pipeline([connector('only', s.port)], [{ prefix: '33', connectors: ['only'] }]);
+    await insertSms(handle.db, [makeSms({ destKey: '4477', dest: { ton: 1, npi: 1, addr: '4477' } })]);
+    await until(async () => (await sms().countDocuments({ state: 'undeliverable' })) === 1, 5000, 'undeliverable');
+    await handle.db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['only'], priority: 0, weight: 1, enabled: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await insertSms(handle.db, [makeSms({ destKey: '4478', dest: { ton: 1, npi: 1, addr: '4478' } })]);
+    await s.waitForMessages(1, 5000);
+    expect(s.received[0].dest.addr).toBe('4478');
+  });
+
+  it('keeps at most `window` submits outstanding', async () => {
+    const s = await sink({ latencyMs: 60 });
+    const c = new OutboundConnector(connector('win', s.port, { window: 2 }), { clock: systemClock, logger: silentLogger });
+    cleanups.push(() => c.close());
+    c.start();
+    await until(() => c.bound, 5000, 'bound');
+    let maxOutstanding = 0;
+    const sampler = setInterval(() => {
+      const total = [...s.inFlight.values()].reduce((a, b) => a + b, 0);
+      maxOutstanding = Math.max(maxOutstanding, total);
+    }, 2);
+    const signal = new AbortController().signal;
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => c.submit(makeSms({ destKey: `4490${i}`, dest: { ton: 1, npi: 1, addr: `4490${i}` } }), signal)));
+    clearInterval(sampler);
+    expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
+    expect(maxOutstanding).toBe(2);
+  });
+
+  it('ESME_RTHROTTLED is temporary and slows the connector down; invalid destination is permanent', async () => {
+    const s = await sink({ rules: [{ prefix: '4499', status: 'throttled' }, { prefix: '4488', status: 'invalidDest' }] });
+    const c = new OutboundConnector(connector('thr', s.port), { clock: systemClock, logger: silentLogger, throttlePauseMs: 300 });
+    cleanups.push(() => c.close());
+    c.start();
+    await until(() => c.bound, 5000, 'bound');
+    const signal = new AbortController().signal;
+    const throttled = await c.submit(makeSms({ destKey: '44991', dest: { ton: 1, npi: 1, addr: '44991' } }), signal);
+    expect(throttled).toMatchObject({ kind: 'temporary', status: 0x58 });
+    const started = Date.now();
+    const ok = await c.submit(makeSms({ destKey: '44771', dest: { ton: 1, npi: 1, addr: '44771' } }), signal);
+    expect(ok.kind).toBe('accepted');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), signal)).toMatchObject({ kind: 'permanent', status: 0x0b });
+  });
+
+  it('re-splits a long message_payload into the connector form', async () => {
+    const s = await sink();
+    const c = new OutboundConnector(connector('long', s.port, { long: 'sar' }), { clock: systemClock, logger: silentLogger });
+    cleanups.push(() => c.close());
+    c.start();
+    await until(() => c.bound, 5000, 'bound');
+    const text = 'x'.repeat(300);
+    const long = makeSms({ destKey: '4466', dest: { ton: 1, npi: 1, addr: '4466' } });
+    long.payload = { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } };
+    const outcome = await c.submit(long, new AbortController().signal);
+    expect(outcome).toMatchObject({ kind: 'accepted' });
+    expect(s.received).toHaveLength(2);
+    expect(s.received.map((m) => m.part?.form)).toEqual(['sar', 'sar']);
+    expect(s.received.map((m) => m.text).join('')).toBe(text);
+    expect(outcome.kind === 'accepted' && outcome.otherRemoteIds).toHaveLength(1);
+  });
+});
