@@ -89,7 +89,11 @@ export function configFromArgv(
   argv: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SmscConfig {
-  return loadConfig({ flags: argv, env });
+  const config = loadConfig({ flags: argv, env });
+  // The logger reads LOG_LEVEL when the first logger is created; publishing the resolved level
+  // here makes --log-level and a config file's log.level count as much as the variable does.
+  if (env === process.env && config.sources['log.level']) process.env.LOG_LEVEL = config.log.level;
+  return config;
 }
 
 /** Connection strings may carry a password; never print one. */

@@ -54,10 +54,14 @@ const ESM_CLASS_TYPE_MASK = 0x3c;
 const ESM_CLASS_DELIVERY_RECEIPT = 0x04;
 const ESM_CLASS_UDHI = 0x40;
 
-/** SMPP address fields for what an operator types: digits (optionally +) are international, else alphanumeric. */
+/**
+ * SMPP address fields for what an operator types: '+' or 8+ digits are international (E.164),
+ * shorter digit strings are short codes (TON unknown), anything else an alphanumeric sender.
+ */
 export function addressOf(value: string, role: 'source' | 'destination'): { ton: number; npi: number; addr: string } {
   const trimmed = value.trim();
-  if (/^\+?\d{1,20}$/.test(trimmed)) return { ton: 1, npi: 1, addr: trimmed.replace(/^\+/, '') };
+  if (/^\+\d{1,20}$/.test(trimmed) || /^\d{8,20}$/.test(trimmed)) return { ton: 1, npi: 1, addr: trimmed.replace(/^\+/, '') };
+  if (/^\d{1,7}$/.test(trimmed)) return { ton: 0, npi: 1, addr: trimmed };
   if (role === 'source' && trimmed.length > 0 && trimmed.length <= 11 && /^[\x20-\x7e]+$/.test(trimmed)) return { ton: 5, npi: 0, addr: trimmed };
   throw new OpsError(
     OpsErrorCode.submitInvalid,

@@ -95,14 +95,26 @@ export async function collectStatus(db: Db, clock: Clock): Promise<StatusReport>
   };
 }
 
-/** Message counts by state (also the queue depth gauge's source). */
+/**
+ * Message counts by state (also the queue depth gauge's source). One count per state rather than
+ * a $group: each is a COUNT_SCAN on the {state, nextAttemptAt} index, cheap however large `sms`
+ * grows, where a $group would read every document.
+ */
 export async function queueDepthByState(db: Db): Promise<Record<string, number>> {
-  const rows = await db
-    .collection<SmsDocument>(Collections.sms)
-    .aggregate<{ _id: string | null; n: number }>([{ $group: { _id: '$state', n: { $sum: 1 } } }])
-    .toArray();
-  const out: Record<string, number> = {};
-  for (const row of rows) out[String(row._id)] = row.n;
+  const sms = db.collection<SmsDocument>(Collections.sms);
+  const states = Object.values(SmsState);
+  const [known, other] = await Promise.all([
+    Promise.all(states.map((state) => sms.countDocuments({ state }))),
+    sms.countDocuments({ state: { $nin: states } }),
+  ]);
+  const out: Record<string, number> = Object.fromEntries(states.map((state, i) => [state, known[i]]));
+  if (other > 0) {
+    // Rare (a bug or a hand edit): name the odd states so the operator can find them.
+    const rows = await sms
+      .aggregate<{ _id: unknown; n: number }>([{ $match: { state: { $nin: states } } }, { $group: { _id: '$state', n: { $sum: 1 } } }])
+      .toArray();
+    for (const row of rows) out[String(row._id)] = row.n;
+  }
   return out;
 }
 

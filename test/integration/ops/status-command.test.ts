@@ -128,3 +128,12 @@ describe('smsc status against a store in known states', () => {
     ).rejects.toThrow(/^Cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1/);
   });
 });
+
+describe('smsc status with a document in an unexpected state', () => {
+  it('counts it under otherStates instead of hiding it', async () => {
+    await t.db.collection(Collections.sms).insertOne(makeSms(NOW, { state: 'limbo' as never }));
+    const report = await statusJson();
+    expect(report.queue.otherStates).toEqual({ limbo: 1 });
+    expect(report.queue.total).toBe(10);
+  });
+});
