@@ -38,7 +38,7 @@ import {
   SmppTimeoutError,
 } from './errors.ts';
 import { PduFramer } from './framer.ts';
-import { buildPdu, decodePdu, genericNack, isResponseId, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
+import { decodePdu, encodePdu, genericNack, isResponseId, MAX_SEQUENCE_NUMBER, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
 
 export type SessionRole = 'server' | 'client';
 export type SessionState = 'open' | 'closing' | 'closed';
@@ -104,16 +104,29 @@ const HANDLER_BY_COMMAND: Readonly<Record<string, HandlerName>> = Object.freeze(
 // transmitters and transceivers because peer SMSCs bound to us deliver MO traffic with it.
 const RECEIVER_MAY_SEND = new Set(['data_sm']);
 
+interface ResponseBody {
+  params?: Record<string, unknown>;
+  tlvs?: Record<string, unknown>;
+}
+
 export interface SendOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  command: string;
-  resolve: (pdu: WirePdu) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-  windowed: boolean;
+class OutboundRequest {
+  sequence = 0;
+  queued = false;
+  timer!: NodeJS.Timeout;
+  resolve!: (pdu: WirePdu) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    readonly command: string,
+    readonly params: Record<string, unknown>,
+    readonly tlvs: Record<string, unknown>,
+    readonly windowed: boolean,
+    readonly timeoutMs: number,
+  ) {}
 }
 
 export interface SessionEvents {
@@ -152,8 +165,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   readonly #inactivityTimeoutMs: number;
   readonly #closeTimeoutMs: number;
   readonly #handlers: Partial<RequestHandlers> = {};
-  readonly #pending = new Map<number, Pending>();
-  readonly #windowWaiters: (() => void)[] = [];
+  readonly #pending = new Map<number, OutboundRequest>();
+  readonly #windowWaiters: OutboundRequest[] = [];
   #windowUsed = 0;
   #inboundPending = 0;
   #backpressured = false;
@@ -163,6 +176,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   #lastReceivedAt = performance.now();
   #enquireInFlight = false;
   #bindInProgress = false;
+  #corked = false;
   #ticker: NodeJS.Timeout | undefined;
   #closeReason = 'socket closed';
   readonly #closed: Promise<void>;
@@ -340,74 +354,73 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     tlvs: Record<string, unknown>,
     options: SendOptions & { windowed?: boolean },
   ): Promise<WirePdu> {
-    const windowed = options.windowed ?? true;
-    const timeoutMs = options.timeoutMs ?? this.#responseTimeoutMs;
     // unbind must still go out while closing; nothing else may start then.
     if (this.#state === 'closed' || (this.#state === 'closing' && command !== 'unbind')) {
       return Promise.reject(new SmppClosedError(`cannot send ${command}: session ${this.#state}`));
     }
-    return new Promise<WirePdu>((resolve, reject) => {
-      let sequence = 0;
-      let queuedWaiter: (() => void) | undefined;
-      const timer = setTimeout(() => {
-        if (queuedWaiter) {
-          const at = this.#windowWaiters.indexOf(queuedWaiter);
-          if (at >= 0) this.#windowWaiters.splice(at, 1);
-          reject(new SmppTimeoutError(`${command}: no window slot within ${timeoutMs} ms`));
-          return;
-        }
-        if (this.#pending.delete(sequence)) {
-          if (windowed) this.#releaseWindow();
-          reject(new SmppTimeoutError(`${command}: no response within ${timeoutMs} ms`));
-        }
-      }, timeoutMs);
-
-      const send = () => {
-        queuedWaiter = undefined;
-        if (this.#state === 'closed') {
-          clearTimeout(timer);
-          if (windowed) this.#releaseWindow();
-          reject(new SmppClosedError(`cannot send ${command}: session closed`));
-          return;
-        }
-        let pdu: smpp.PDU;
-        let written = false;
-        try {
-          pdu = buildPdu({ command, params, tlvs });
-          written = this.lib.send(pdu);
-          sequence = pdu.sequence_number;
-        } catch (error) {
-          clearTimeout(timer);
-          if (windowed) this.#releaseWindow();
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        if (!written) {
-          clearTimeout(timer);
-          if (windowed) this.#releaseWindow();
-          reject(new SmppClosedError(`cannot send ${command}: socket not writable`));
-          return;
-        }
-        this.#pending.set(sequence, { command, resolve, reject, timer, windowed });
-      };
-
-      if (!windowed || this.#windowUsed < this.#windowSize) {
-        if (windowed) this.#windowUsed++;
-        send();
-      } else {
-        queuedWaiter = () => {
-          this.#windowUsed++;
-          send();
-        };
-        this.#windowWaiters.push(queuedWaiter);
-      }
+    const req = new OutboundRequest(command, params, tlvs, options.windowed ?? true, options.timeoutMs ?? this.#responseTimeoutMs);
+    const promise = new Promise<WirePdu>((resolve, reject) => {
+      req.resolve = resolve;
+      req.reject = reject;
     });
+    // The timeout covers the wait for a window slot as well as for the response.
+    req.timer = setTimeout(this.#onRequestTimeout, req.timeoutMs, req);
+    if (!req.windowed || this.#windowUsed < this.#windowSize) {
+      if (req.windowed) this.#windowUsed++;
+      this.#dispatch(req);
+    } else {
+      req.queued = true;
+      this.#windowWaiters.push(req);
+    }
+    return promise;
+  }
+
+  readonly #onRequestTimeout = (req: OutboundRequest): void => {
+    if (req.queued) {
+      const at = this.#windowWaiters.indexOf(req);
+      if (at >= 0) this.#windowWaiters.splice(at, 1);
+      req.queued = false;
+      req.reject(new SmppTimeoutError(`${req.command}: no window slot within ${req.timeoutMs} ms`));
+      return;
+    }
+    if (this.#pending.get(req.sequence) === req) {
+      this.#pending.delete(req.sequence);
+      if (req.windowed) this.#releaseWindow();
+      req.reject(new SmppTimeoutError(`${req.command}: no response within ${req.timeoutMs} ms`));
+    }
+  };
+
+  /** Writes a request that holds its window slot (if windowed). */
+  #dispatch(req: OutboundRequest): void {
+    req.queued = false;
+    let failure: Error | undefined;
+    if (this.#state === 'closed') {
+      failure = new SmppClosedError(`cannot send ${req.command}: session closed`);
+    } else {
+      try {
+        req.sequence = this.#nextSequence();
+        const frame = encodePdu({ command: req.command, sequenceNumber: req.sequence, params: req.params, tlvs: req.tlvs });
+        if (!this.#write(frame)) failure = new SmppClosedError(`cannot send ${req.command}: socket not writable`);
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    if (failure) {
+      clearTimeout(req.timer);
+      if (req.windowed) this.#releaseWindow();
+      req.reject(failure);
+      return;
+    }
+    this.#pending.set(req.sequence, req);
   }
 
   #releaseWindow(): void {
     this.#windowUsed--;
     const next = this.#windowWaiters.shift();
-    if (next) next();
+    if (next) {
+      this.#windowUsed++;
+      this.#dispatch(next);
+    }
   }
 
   #onResponse(pdu: WirePdu): void {
@@ -523,7 +536,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.lib.socket.pause();
     }
     const ctx: RequestContext = { session: this, sequenceNumber, receivedAt: this.#lastReceivedAt };
-    let result: Promise<Record<string, unknown> | undefined>;
+    let result: Promise<ResponseBody | undefined>;
     try {
       result = Promise.resolve(this.#invoke(command, mode, handler, pdu, ctx));
     } catch (error) {
@@ -555,49 +568,75 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     });
   }
 
-  #invoke(command: string, mode: BindMode | undefined, handler: RequestHandlers[HandlerName], pdu: WirePdu, ctx: RequestContext): Awaitable<Record<string, unknown> | undefined> {
+  #invoke(command: string, mode: BindMode | undefined, handler: RequestHandlers[HandlerName], pdu: WirePdu, ctx: RequestContext): Awaitable<ResponseBody | undefined> {
     if (mode) {
       const run = handler as RequestHandlers['bind'];
       return Promise.resolve(run(bindRequestFromWire(pdu, mode), ctx)).then((r) => ({
-        system_id: r.systemId,
-        ...(r.scInterfaceVersion !== undefined ? { sc_interface_version: r.scInterfaceVersion } : {}),
+        params: { system_id: r.systemId },
+        tlvs: r.scInterfaceVersion !== undefined ? { sc_interface_version: r.scInterfaceVersion } : undefined,
       }));
     }
     switch (command) {
       case 'submit_sm':
       case 'data_sm':
-        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ message_id: r.messageId }));
+        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ params: { message_id: r.messageId } }));
       case 'deliver_sm':
         // deliver_sm_resp's message_id is "unused, set to NULL" in SMPP 3.4.
-        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ message_id: r?.messageId ?? '' }));
+        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ params: { message_id: r?.messageId ?? '' } }));
       case 'query_sm':
-        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then(querySmResultToWire);
+        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then((r) => ({ params: querySmResultToWire(r) }));
       case 'cancel_sm':
         return Promise.resolve((handler as RequestHandlers['cancelSm'])(cancelSmFromWire(pdu), ctx)).then(() => undefined);
       case 'replace_sm':
         return Promise.resolve((handler as RequestHandlers['replaceSm'])(replaceSmFromWire(pdu), ctx)).then(() => undefined);
       case 'submit_multi':
-        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then(submitMultiResultToWire);
+        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then((r) => ({ params: submitMultiResultToWire(r) }));
       default:
         throw new SmppError(CommandStatus.ESME_RINVCMDID);
     }
   }
 
-  #respond(request: WirePdu, status: number, params?: Record<string, unknown>): void {
+  #respond(request: WirePdu, status: number, body?: ResponseBody): void {
     if (this.#stopped) return;
     const command = `${request.command}_resp`;
+    let frame: Buffer;
     try {
-      // Error responses carry no body (SMPP 3.4 4.4.2 and friends); the library enforces that.
-      this.lib.send(buildPdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: status, params: status ? undefined : params }));
+      frame = encodePdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: status, params: body?.params, tlvs: body?.tlvs });
     } catch (error) {
       this.#log.error({ err: error, command }, 'could not encode response; answering ESME_RSYSERR');
-      this.lib.send(buildPdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: CommandStatus.ESME_RSYSERR }));
+      frame = encodePdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: CommandStatus.ESME_RSYSERR });
     }
+    this.#write(frame);
+  }
+
+  /** SMPP 3.4 5.1.4: 0x00000001..0x7FFFFFFF, then wrap (kept in the library's counter). */
+  #nextSequence(): number {
+    const next = this.lib.sequence >= MAX_SEQUENCE_NUMBER || this.lib.sequence < 0 ? 1 : this.lib.sequence + 1;
+    this.lib.sequence = next;
+    return next;
+  }
+
+  /**
+   * Writes are corked until the next tick, so the responses to a burst of requests leave in one
+   * syscall instead of one each (that was the largest cost per message after encoding).
+   */
+  #write(frame: Buffer): boolean {
+    const socket = this.lib.socket;
+    if (!socket.writable) return false;
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
+    return true;
   }
 
   #writeRaw(buffer: Buffer): void {
-    const socket = this.lib.socket;
-    if (!this.#stopped && socket.writable) socket.write(buffer);
+    if (!this.#stopped) this.#write(buffer);
   }
 
   #onUnbind(pdu: WirePdu): void {
@@ -712,8 +751,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       pending.reject(error);
     }
     this.#pending.clear();
-    const waiters = this.#windowWaiters.splice(0);
-    for (const waiter of waiters) waiter(); // each sees state 'closed' and rejects
+    for (const waiter of this.#windowWaiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.queued = false;
+      waiter.reject(error);
+    }
     this.#log.debug({ reason: this.#closeReason }, 'session closed');
     this.emit('close', this.#closeReason);
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { shortMessageFromWire, shortMessageToWire, tlvsToWire } from '../../../src/smpp/domain.ts';
 import { SmppMalformedPduError } from '../../../src/smpp/errors.ts';
-import { CommandId, decodePdu, encodePdu, genericNack } from '../../../src/smpp/pdu.ts';
+import { buildPdu, CommandId, decodePdu, encodePdu, genericNack } from '../../../src/smpp/pdu.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -159,5 +159,35 @@ describe('encoding', () => {
     expect(lib.destination_addr).toBe('123');
     expect(lib.sar_msg_ref_num).toBe(513);
     expect(lib.sequence_number).toBe(7);
+  });
+
+  it('produces the same octets as the library encoder (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('submit_sm', 'deliver_sm', 'data_sm'),
+        fc.record({
+          source: fc.record({ ton: fc.integer({ min: 0, max: 6 }), npi: fc.integer({ min: 0, max: 18 }), addr: fc.stringMatching(/^[0-9A-Za-z]{0,20}$/) }),
+          dest: fc.record({ ton: fc.integer({ min: 0, max: 6 }), npi: fc.integer({ min: 0, max: 18 }), addr: fc.stringMatching(/^[0-9]{1,20}$/) }),
+          esmClass: fc.integer({ min: 0, max: 255 }),
+          registeredDelivery: fc.integer({ min: 0, max: 31 }),
+          dataCoding: fc.integer({ min: 0, max: 255 }),
+          shortMessage: fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+          validityPeriod: fc.constantFrom('', '000001000000000R', '261231235959000+'),
+        }),
+        fc.record({ sarMsgRefNum: fc.integer({ min: 0, max: 0xffff }), receiptedMessageId: fc.stringMatching(/^[0-9a-f]{1,16}$/), messageState: fc.integer({ min: 0, max: 9 }) }, { requiredKeys: [] }),
+        (command, msg, tlvIn) => {
+          const { params, tlvs } = shortMessageToWire({ ...msg, tlvs: tlvIn });
+          const ours = encodePdu({ command, sequenceNumber: 42, params, tlvs });
+          const theirs = buildPdu({ command, sequenceNumber: 42, params, tlvs }).toBuffer();
+          expect(ours.toString('hex')).toBe(theirs.toString('hex'));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses a short_message over 255 octets and unknown TLVs', () => {
+    expect(() => encodePdu({ command: 'submit_sm', params: { short_message: Buffer.alloc(300) } })).toThrow(/message_payload/);
+    expect(() => encodePdu({ command: 'submit_sm', tlvs: { nope: 1 } })).toThrow(/nope/);
   });
 });
