@@ -171,7 +171,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   #inboundPending = 0;
   #backpressured = false;
   #readingPaused = false;
+  /** No more bytes are written (and none read). */
   #stopped = false;
+  /** No more requests are read (after the peer's unbind); responses still go out. */
+  #inputClosed = false;
+  #idleWaiters: (() => void)[] = [];
   #draining = false;
   #lastReceivedAt = performance.now();
   #enquireInFlight = false;
@@ -209,7 +213,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     // Replace the library's reader (bound to 'readable' in its constructor) with ours.
     socket.removeAllListeners('readable');
     socket.on('data', (chunk: Buffer) => {
-      if (this.#stopped) return;
+      if (this.#stopped || this.#inputClosed) return;
       this.#framer.push(chunk);
       this.#drain();
     });
@@ -450,7 +454,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     try {
       // While a bind is being decided nothing else is dispatched, so a PDU pipelined right
       // behind the bind is judged by the bind's outcome, not rejected as "not bound".
-      while (!this.#stopped && !this.#backpressured && !this.#readingPaused && !this.#bindInProgress) {
+      while (!this.#stopped && !this.#inputClosed && !this.#backpressured && !this.#readingPaused && !this.#bindInProgress) {
         let frame: Buffer | null;
         try {
           frame = this.#framer.next();
@@ -556,6 +560,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       },
     ).finally(() => {
       this.#inboundPending--;
+      if (this.#inboundPending === 0 && this.#idleWaiters.length > 0) {
+        for (const wake of this.#idleWaiters.splice(0)) wake();
+      }
       if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
         this.#backpressured = false;
         if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
@@ -639,17 +646,36 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (!this.#stopped) this.#write(buffer);
   }
 
+  /**
+   * The peer's unbind: nothing more is read, requests already read are answered first (bounded
+   * by closeTimeoutMs), then unbind_resp, then the socket ends.
+   */
   #onUnbind(pdu: WirePdu): void {
-    this.#respond(pdu, 0);
-    this.#bindMode = null;
+    this.#inputClosed = true;
+    this.#framer.clear();
     this.#state = this.#state === 'closed' ? 'closed' : 'closing';
     this.#closeReason = 'unbound by peer';
     this.emit('unbind');
-    // Nothing more is read; the socket ends once the response is flushed.
-    this.#stopped = true;
-    this.#framer.clear();
-    this.lib.socket.end();
-    this.#destroyLater();
+    void this.#waitInboundIdle(this.#closeTimeoutMs).then(() => {
+      this.#respond(pdu, 0);
+      this.#bindMode = null;
+      this.#stopped = true;
+      this.lib.socket.end();
+      this.#destroyLater();
+    });
+  }
+
+  /** Resolves when every request read so far has been answered, or after timeoutMs. */
+  #waitInboundIdle(timeoutMs: number): Promise<void> {
+    if (this.#inboundPending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** generic_nack with whatever header we could read, then close; other sessions are untouched. */
@@ -707,16 +733,18 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Graceful close: unbind when bound (waiting up to closeTimeoutMs for unbind_resp), end the
-   * socket, destroy it if it lingers. Idempotent; resolves when the socket is closed.
+   * Graceful close: answer the requests already read (new ones get ESME_RINVBNDSTS), unbind
+   * when bound (waiting up to closeTimeoutMs for unbind_resp), end the socket, destroy it if it
+   * lingers. Idempotent; resolves when the socket is closed.
    */
   close(): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     if (this.#state === 'closed') return this.#closed;
     this.#closePromise = (async () => {
-      const wasBound = this.#bindMode !== null && !this.#stopped;
       this.#state = 'closing';
       this.#closeReason = 'closed locally';
+      await this.#waitInboundIdle(this.#closeTimeoutMs);
+      const wasBound = this.#bindMode !== null && !this.#stopped;
       if (wasBound) {
         try {
           await this.#request('unbind', {}, {}, { timeoutMs: this.#closeTimeoutMs, windowed: false });

@@ -141,6 +141,42 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     await waitFor(() => srv.sessions.size === 0, 2_000, 'server to forget the session');
   });
 
+  it('answers requests already read before honouring the peer\'s unbind', async () => {
+    const srv = await server({}, (s) => {
+      s.handle('bind', () => ({ systemId: 'S' }));
+      s.handle('submitSm', async () => {
+        await delay(100);
+        return { messageId: 'slow' };
+      });
+    });
+    const c = await raw(srv.port);
+    await c.call('bind_transceiver', { system_id: 'a' });
+    const closed = new Promise<void>((r) => c.session.socket.once('close', () => r()));
+    const [submit, unbind] = await Promise.all([c.call('submit_sm', { destination_addr: '1' }), c.call('unbind')]);
+    await closed;
+    expect(submit).toMatchObject({ command: 'submit_sm_resp', command_status: 0, message_id: 'slow' });
+    expect(unbind.command).toBe('unbind_resp');
+    expect(c.received.map((p) => p.command)).toEqual(['bind_transceiver_resp', 'submit_sm_resp', 'unbind_resp']);
+  });
+
+  it('close() answers in-flight requests, then unbinds', async () => {
+    const srv = await createSmppServer({ port: 0, host: '127.0.0.1', closeTimeoutMs: 1_000 }, (s) => {
+      s.handle('bind', () => ({ systemId: 'S' }));
+      s.handle('submitSm', async () => {
+        await delay(100);
+        return { messageId: 'done' };
+      });
+    });
+    const c = await raw(srv.port);
+    c.session.on('unbind', (pdu: smpp.PDU) => c.session.send(pdu.response()));
+    await c.call('bind_transceiver', { system_id: 'a' });
+    const submit = c.call('submit_sm', { destination_addr: '1' });
+    await waitFor(() => [...srv.sessions][0]?.inboundPending === 1);
+    await srv.close();
+    expect((await submit).message_id).toBe('done');
+    expect(c.received.map((p) => p.command)).toEqual(['bind_transceiver_resp', 'submit_sm_resp', 'unbind']);
+  });
+
   it('close() unbinds bound sessions and stops accepting', async () => {
     const srv = await createSmppServer({ port: 0, host: '127.0.0.1', closeTimeoutMs: 500 }, (s) => s.handle('bind', () => ({ systemId: 'S' })));
     const c = await raw(srv.port);
@@ -177,6 +213,7 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     expect(calls).toBe(4); // the other 16 wait in the socket, not in memory as started work
     const session = [...srv.sessions][0];
     expect(session.inboundPending).toBe(4);
+    expect(session.lib.socket.isPaused()).toBe(true); // the kernel buffers the rest, not us
     while (gates.length || calls < 20) {
       gates.splice(0).forEach((g) => g());
       await delay(5);
