@@ -4,6 +4,7 @@ import { mongoUriOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
+import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { connectMongo } from '../store/mongo-client.ts';
@@ -62,6 +63,13 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     },
   );
   const { host, port } = await inserter.start();
+  const observability = await startProcessObservability({
+    db,
+    kind: 'inserter',
+    config,
+    logger: createLogger('observability'),
+    info: () => ({ smppPort: port, sessions: inserter.sessionCount }),
+  });
   print(`inserter listening on ${host}:${port}`);
 
   await new Promise<void>((resolve) => {
@@ -84,6 +92,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   // The fixed order: stop intake and answer what was read, flush the store, then the connections.
   await inserter.shutdown(graceMs);
   await writer.close();
+  await observability.close();
   await rateLimiter.close();
   if (options.monitorCommands) {
     const s = writer.stats;

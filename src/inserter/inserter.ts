@@ -6,9 +6,10 @@ import { sleep, systemClock } from '../clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { CommandStatus } from '../smpp/command-status.ts';
 import type { BindRequest, BindResponse, ShortMessage, SubmitMulti, SubmitMultiResult } from '../smpp/domain.ts';
+import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { commandStatusOf, SmppError } from '../smpp/errors.ts';
+import { bindsTotal, boundSessions, storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';
 import { createSmppServer, type SmppServer } from '../smpp/server.ts';
 import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
@@ -43,6 +44,8 @@ export interface InserterOptions {
   /** Connections at once (default 5,000). */
   maxConnections?: number;
   bindGuard?: BindGuardOptions;
+  /** Account limits (TPS, sources, caps) are re-read this often while bound, so `account set` takes effect (default 10 s). */
+  limitsRefreshMs?: number;
   /** How long shutdown waits for read PDUs to be stored and answered before unbinding (default 10 s). */
   shutdownGraceMs?: number;
 }
@@ -58,7 +61,12 @@ export interface InserterDeps {
 
 interface Bound {
   limits: AccountLimits;
+  mode: string;
+  loadedAt: number;
+  refreshing: boolean;
 }
+
+
 
 const SUBMIT_MULTI_MAX_DESTS = 254;
 
@@ -168,6 +176,7 @@ export class Inserter {
       const bound = this.#bound.get(session);
       if (!bound) return;
       this.#bound.delete(session);
+      boundSessions.dec({ side: 'esme', mode: bound.mode });
       const left = (this.#bindCounts.get(bound.limits.systemId) ?? 1) - 1;
       if (left <= 0) this.#bindCounts.delete(bound.limits.systemId);
       else this.#bindCounts.set(bound.limits.systemId, left);
@@ -178,7 +187,27 @@ export class Inserter {
     const bound = this.#bound.get(ctx.session);
     // The session layer only lets bound sessions through; this is a second lock on the door.
     if (!bound) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'not bound');
+    if (Date.now() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing) void this.#refreshLimits(ctx.session, bound);
     return bound.limits;
+  }
+
+  /** Re-reads the account; a removed or disabled account loses its sessions (unbind, then close). */
+  async #refreshLimits(session: SmppSession, bound: Bound): Promise<void> {
+    bound.refreshing = true;
+    try {
+      const account = await this.#accounts.get(bound.limits.systemId);
+      bound.loadedAt = Date.now();
+      if (!account || account.enabled === false) {
+        this.#log.warn({ session: session.id, systemId: bound.limits.systemId }, 'account removed or disabled; closing its session');
+        void session.close();
+        return;
+      }
+      bound.limits = limitsOf(account);
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'could not refresh account limits; keeping the previous ones');
+    } finally {
+      bound.refreshing = false;
+    }
   }
 
   async #bind(req: BindRequest, ctx: RequestContext): Promise<BindResponse> {
@@ -187,13 +216,16 @@ export class Inserter {
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
     if (this.#shuttingDown) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
     const verdict = this.#guard.check(keys);
+    const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
     if (verdict.refuse) {
       log.warn('bind refused: too many failed binds recently');
+      result(CommandStatus.ESME_RBINDFAIL);
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
     }
     if (verdict.delayMs > 0) await sleep(verdict.delayMs);
 
     const fail = (status: number, reason: string): never => {
+      result(status);
       const refused = this.#guard.recordFailure(keys);
       log.warn({ reason }, 'bind failed');
       if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
@@ -210,12 +242,15 @@ export class Inserter {
     const limits = limitsOf(outcome.account);
     const count = this.#bindCounts.get(limits.systemId) ?? 0;
     if (count >= limits.maxBinds) {
+      result(CommandStatus.ESME_RBINDFAIL);
       log.warn({ maxBinds: limits.maxBinds }, 'bind refused: account at its maximum number of binds');
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many binds for this account');
     }
     this.#guard.recordSuccess(keys);
     this.#bindCounts.set(limits.systemId, count + 1);
-    this.#bound.set(session, { limits });
+    this.#bound.set(session, { limits, mode: req.mode, loadedAt: Date.now(), refreshing: false });
+    result(0);
+    boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');
     return { systemId: this.#options.systemId ?? 'smsc', scInterfaceVersion: 0x34 };
   }
@@ -249,9 +284,11 @@ export class Inserter {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       this.stats.submitted++;
+      submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+      storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
       return { messageId: docs[0].messageId };
     } catch (error) {
-      this.#noteRejection(error, command, req, ctx);
+      this.#noteRejection(error, command, req, ctx, limits);
       throw error;
     }
   }
@@ -292,16 +329,19 @@ export class Inserter {
       }
       if (!firstStored) throw new SmppError(unsuccessful[0].status, 'no destination could be stored');
       this.stats.submitted++;
+      submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+      storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
       return { messageId: firstStored, unsuccessful };
     } catch (error) {
-      this.#noteRejection(error, 'submit_multi', undefined, ctx);
+      this.#noteRejection(error, 'submit_multi', undefined, ctx, limits);
       throw error;
     }
   }
 
-  #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext): void {
+  #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext, limits: AccountLimits): void {
     this.stats.rejected++;
     const status = commandStatusOf(error);
+    submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
     if (status === CommandStatus.ESME_RTHROTTLED) return;
     this.#log.debug(
       {

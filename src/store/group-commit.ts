@@ -4,6 +4,7 @@ import { systemClock } from '../clock.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
+import { batchSize } from '../metrics/metrics.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
@@ -185,6 +186,7 @@ export class GroupCommitWriter {
       clearTimeout(timer);
     }
     this.stats.batches++;
+    batchSize.observe({ kind: 'insert' }, docs.length);
     this.stats.largestBatch = Math.max(this.stats.largestBatch, docs.length);
     if (settled) return;
     let stored = 0;
