@@ -1,0 +1,66 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ConfigError } from '../../errors/smsc-error.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { DEMO_ACCOUNT, runAllInOne } from '../../up/all-in-one.ts';
+
+interface UpArgs {
+  mongodbUri?: string;
+  db?: string;
+  redisUrl?: string;
+  dataDir: string;
+  mongoPort: number;
+  smppPort?: number;
+  sinkPort: number;
+  deliverers: number;
+  account: string;
+}
+
+function parseAccount(value: string): { systemId: string; password: string } {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) throw new ConfigError(`--account must look like ID:PASSWORD, got "${value.slice(0, at > 0 ? at : value.length)}:…".`);
+  return { systemId: value.slice(0, at), password: value.slice(at + 1) };
+}
+
+/** `smsc up` (`npm start`): the all-in-one default on one machine. */
+export const upCommand: CommandModule<object, UpArgs> = {
+  command: 'up',
+  describe: 'Run everything on this machine: MongoDB (embedded unless MONGODB_URI), inserter, deliverers, cleanup, simulator',
+  builder: (yargs: Argv<object>) =>
+    yargs
+      .option('mongodb-uri', { type: 'string', describe: 'Use this MongoDB instead of an embedded one (also MONGODB_URI)', requiresArg: true })
+      .option('db', { type: 'string', describe: 'Database name (also MONGODB_DB; default smsc)', requiresArg: true })
+      .option('redis-url', { type: 'string', describe: 'Redis for shared TPS limits (also REDIS_URL); optional', requiresArg: true })
+      .option('data-dir', { type: 'string', default: './data', describe: 'Where the embedded MongoDB keeps its files', requiresArg: true })
+      .option('mongo-port', { type: 'number', default: 27017, describe: 'Port for the embedded MongoDB (another is picked when taken)', requiresArg: true })
+      .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs (also SMPP_PORT; default 2775)', requiresArg: true })
+      .option('sink-port', { type: 'number', default: 2776, describe: 'Port of the downstream simulator', requiresArg: true })
+      .option('deliverers', { type: 'number', default: 2, describe: 'Delivery worker processes', requiresArg: true })
+      .option('account', { type: 'string', default: `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`, describe: 'ESME account ID:PASSWORD, created when absent', requiresArg: true })
+      .example('$0 up', 'embedded MongoDB in ./data, SMPP on 2775, simulator on 2776, account demo:demo')
+      .example('MONGODB_URI=mongodb://db:27017 $0 up --account acme:s3cret', 'against your MongoDB') as unknown as Argv<UpArgs>,
+  handler: async (argv) => {
+    const smppPort = argv.smppPort ?? (process.env.SMPP_PORT ? Number(process.env.SMPP_PORT) : 2775);
+    if (!Number.isInteger(smppPort) || smppPort < 0 || smppPort > 65535) throw new ConfigError('--smpp-port (or SMPP_PORT) must be a port number.');
+    if (!Number.isInteger(argv.deliverers) || argv.deliverers < 0) throw new ConfigError('--deliverers must be 0 or more.');
+    const stop = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await runAllInOne(
+      {
+        mongodbUri: argv.mongodbUri ?? process.env.MONGODB_URI,
+        dbName: argv.db ?? process.env.MONGODB_DB ?? 'smsc',
+        redisUrl: argv.redisUrl ?? process.env.REDIS_URL,
+        dataDir: argv.dataDir,
+        mongoPort: argv.mongoPort,
+        smppPort,
+        sinkPort: argv.sinkPort,
+        deliverers: argv.deliverers,
+        account: parseAccount(argv.account),
+        logger: createLogger('up'),
+        print: (line) => process.stdout.write(`${line}\n`),
+      },
+      stop,
+    );
+  },
+};
