@@ -31,8 +31,8 @@ function apply(catalog: Catalog, e: CatalogEvent): void {
     case 'put': {
       const coll = catalog.getOrCreate(db, name);
       const rid = coll.ridById(e.doc._id);
-      if (rid === undefined) coll.insert(e.doc);
-      else coll.replace(rid, e.doc);
+      if (rid === undefined) coll.insert(e.doc, false);
+      else coll.replace(rid, e.doc, false);
       return;
     }
     case 'del': {

@@ -12,6 +12,7 @@ import type { Doc } from '../storage/collection.ts';
 import { collectionArg, nonNegative, optionalDoc, optionalNumber } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 import { storageStats } from './ddl.ts';
+import { letVariables } from './let.ts';
 
 function batchSizeOf(cmd: Document): number | undefined {
   return nonNegative('batchSize', optionalNumber(cmd, 'batchSize'));
@@ -48,7 +49,8 @@ function find(cmd: Document, ctx: CommandContext): Document {
     compileFilter(filter);
     return { cursor: { id: Long.ZERO, ns, firstBatch: [] }, ok: 1 };
   }
-  const docs = runQuery(coll, { filter, sort, skip, limit, hint: cmd.hint }).map((m) => m.doc);
+  const variables = letVariables(cmd);
+  const docs = runQuery(coll, { filter, sort, skip, limit, hint: cmd.hint, variables }).map((m) => m.doc);
   if (limit !== undefined && limit > 0 && (batchSize === undefined || batchSize > limit)) batchSize = limit;
   return ctx.server.cursors.openBuffered(ns, docs, batchSize, singleBatch, project);
 }
@@ -183,7 +185,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
       if (rest[i] && isPlainObject(rest[i].$sort)) sort = rest[i++].$sort as Doc;
       let limit: number | undefined;
       if (sort !== undefined && rest[i] && typeof rest[i].$limit === 'number') limit = rest[i++].$limit as number;
-      input = runQuery(coll, { filter, sort, limit, hint: cmd.hint }).map((m) => cloneValue(m.doc));
+      input = runQuery(coll, { filter, sort, limit, hint: cmd.hint, variables: letVariables(cmd) }).map((m) => cloneValue(m.doc));
       rest = rest.slice(i);
     }
     results = runPipeline(input, rest, cmd, ctx);
@@ -208,7 +210,7 @@ function runPipeline(input: Doc[], pipeline: Doc[], cmd: Document, ctx: CommandC
   if (stages.length === 0) return input;
   try {
     const agg = new Aggregator(stages, {
-      variables: isPlainObject(cmd.let) ? cmd.let : undefined,
+      variables: letVariables(cmd),
       collectionResolver: (name: string) => {
         const c = ctx.server.catalog.get(ctx.db, name);
         return c === undefined ? [] : [...c.docs.values()].map(cloneValue);

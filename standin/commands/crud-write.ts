@@ -8,6 +8,7 @@ import { applyUpdate, buildUpsert, docsEqual, isOperatorUpdate, validateUpdate, 
 import type { Collection, Doc } from '../storage/collection.ts';
 import { collectionArg, optionalDoc } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
+import { letVariables } from './let.ts';
 
 interface WriteError {
   index: number;
@@ -49,7 +50,7 @@ function insert(cmd: Document, ctx: CommandContext): Document {
     try {
       const doc = docs[i];
       if (!isPlainObject(doc)) throw new CommandError(ErrorCode.TypeMismatch, 'document to insert must be an object');
-      coll.insert(doc);
+      coll.insert(doc, cmd.bypassDocumentValidation !== true);
       n++;
     } catch (err) {
       errors.push(writeErrorOf(i, err));
@@ -89,21 +90,21 @@ interface UpdateOutcome {
 }
 
 /** One update statement, atomically per document. */
-function runUpdate(coll: Collection | undefined, st: UpdateStatement, ctx: CommandContext, name: string, variables?: Doc): UpdateOutcome {
-  const matcher = compileFilter(st.q);
+function runUpdate(coll: Collection | undefined, st: UpdateStatement, ctx: CommandContext, name: string, variables: Doc | undefined, validate: boolean): UpdateOutcome {
+  const matcher = compileFilter(st.q, variables);
   const matches = coll === undefined ? [] : runQuery(coll, { filter: st.q, limit: st.multi ? 0 : 1, hint: st.hint, matcher });
   let modified = 0;
   for (const { rid, doc } of matches) {
     const next = applyUpdate(doc, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables });
     if (!docsEqual(doc, next)) {
-      coll!.replace(rid, next);
+      coll!.replace(rid, next, validate);
       modified++;
     }
   }
   if (matches.length > 0 || !st.upsert) return { matched: matches.length, modified };
   const doc = buildUpsert(st.q, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables });
   const target = coll ?? ctx.server.catalog.getOrCreate(ctx.db, name);
-  const stored = target.insert(doc);
+  const stored = target.insert(doc, validate);
   return { matched: 0, modified: 0, upsertedId: stored._id };
 }
 
@@ -111,7 +112,11 @@ function update(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'update');
   const list = statements(cmd, 'updates', 'update');
   const ordered = cmd.ordered !== false;
-  const variables = optionalDoc(cmd, 'let');
+  // Server 7.0 has no sort on update statements (8.0 added it); the whole command fails to parse.
+  if (list.some((st) => isPlainObject(st) && st.sort !== undefined)) {
+    throw new CommandError(40415, "BSON field 'update.updates.sort' is an unknown field.");
+  }
+  const variables = letVariables(cmd);
   const errors: WriteError[] = [];
   const upserted: Array<{ index: number; _id: unknown }> = [];
   let n = 0;
@@ -120,7 +125,7 @@ function update(cmd: Document, ctx: CommandContext): Document {
     try {
       const st = parseUpdateStatement(list[i]);
       const coll = ctx.server.catalog.get(ctx.db, name);
-      const r = runUpdate(coll, st, ctx, name, variables);
+      const r = runUpdate(coll, st, ctx, name, variables, cmd.bypassDocumentValidation !== true);
       if (r.upsertedId !== undefined) {
         upserted.push({ index: i, _id: r.upsertedId });
         n++;
@@ -141,6 +146,7 @@ function update(cmd: Document, ctx: CommandContext): Document {
 function del(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'delete');
   const list = statements(cmd, 'deletes', 'delete');
+  const variables = letVariables(cmd);
   const ordered = cmd.ordered !== false;
   const errors: WriteError[] = [];
   let n = 0;
@@ -157,7 +163,7 @@ function del(cmd: Document, ctx: CommandContext): Document {
         compileFilter(q);
         continue;
       }
-      const matches = runQuery(coll, { filter: q, limit, hint: st.hint });
+      const matches = runQuery(coll, { filter: q, limit, hint: st.hint, variables });
       for (const m of matches) coll.remove(m.rid);
       n += matches.length;
     } catch (err) {
@@ -185,9 +191,9 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
   if (Array.isArray(u) && cmd.arrayFilters !== undefined) throw failedToParse('Cannot specify arrayFilters and a pipeline update');
   if (hasUpdate) validateUpdate(u);
   const project = compileProjection(cmd.fields, query);
-  const variables = optionalDoc(cmd, 'let');
+  const variables = letVariables(cmd);
   const coll = ctx.server.catalog.get(ctx.db, name);
-  const match = coll === undefined ? undefined : runQuery(coll, { filter: query, sort, limit: 1, hint: cmd.hint })[0];
+  const match = coll === undefined ? undefined : runQuery(coll, { filter: query, sort, limit: 1, hint: cmd.hint, variables })[0];
   if (remove) {
     if (match === undefined) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
     coll!.remove(match.rid);
@@ -196,12 +202,12 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
   const arrayFilters = Array.isArray(cmd.arrayFilters) ? (cmd.arrayFilters as Doc[]) : undefined;
   if (match !== undefined) {
     const next = applyUpdate(match.doc, u!, { arrayFilters, filter: query, variables });
-    if (!docsEqual(match.doc, next)) coll!.replace(match.rid, next);
+    if (!docsEqual(match.doc, next)) coll!.replace(match.rid, next, cmd.bypassDocumentValidation !== true);
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(returnNew ? next : match.doc), ok: 1 };
   }
   if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
   const doc = buildUpsert(query, u!, { arrayFilters, filter: query, variables });
-  const stored = (coll ?? ctx.server.catalog.getOrCreate(ctx.db, name)).insert(doc);
+  const stored = (coll ?? ctx.server.catalog.getOrCreate(ctx.db, name)).insert(doc, cmd.bypassDocumentValidation !== true);
   return {
     lastErrorObject: { n: 1, updatedExisting: false, upserted: stored._id },
     value: returnNew ? project(stored) : null,

@@ -13,6 +13,8 @@ export interface QueryOptions {
   limit?: number;
   hint?: unknown;
   matcher?: Matcher;
+  /** `let` variables for $expr. */
+  variables?: Record<string, unknown>;
   /** Filled in when given: how much work the query did (for explain executionStats). */
   stats?: QueryStats;
 }
@@ -32,7 +34,7 @@ export interface Match {
 export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   const filter = opts.filter ?? {};
   if (!isPlainObject(filter)) throw badValue('filter must be an object');
-  const matcher = opts.matcher ?? compileFilter(filter);
+  const matcher = opts.matcher ?? compileFilter(filter, opts.variables);
   const { keys, natural } = parseSort(opts.sort);
   const skip = Math.max(0, opts.skip ?? 0);
   const limit = opts.limit !== undefined && opts.limit !== 0 ? Math.abs(opts.limit) : Infinity;

@@ -1,5 +1,5 @@
 import { Query } from 'mingo';
-import { compareValues, isPlainObject, isScalar, typeRank, TypeRank } from '../bson-order.ts';
+import { compareValues, isPlainObject, isScalar, typeRank } from '../bson-order.ts';
 import { badValue, toCommandError } from '../errors.ts';
 import { pathValues } from './paths.ts';
 
@@ -117,27 +117,18 @@ function compileFast(filter: Record<string, unknown>): Matcher | null {
   return (d) => parts.every((m) => m(d));
 }
 
-function usesBsonTypesMingoMisorders(v: unknown): boolean {
-  if (Array.isArray(v)) return v.some(usesBsonTypesMingoMisorders);
-  if (isPlainObject(v)) return Object.values(v).some(usesBsonTypesMingoMisorders);
-  const t = (v as { _bsontype?: string } | null)?._bsontype;
-  return t === 'Long' || t === 'Decimal128';
-}
-
 /** Compiles a query filter once per command. Throws BadValue for filters MongoDB would reject. */
-export function compileFilter(filter: unknown): Matcher {
+export function compileFilter(filter: unknown, variables?: Record<string, unknown>): Matcher {
   if (filter === undefined || filter === null) return MATCH_ALL;
   if (!isPlainObject(filter)) throw badValue('query filter must be an object');
   const fast = compileFast(filter);
   if (fast !== null) return fast;
-  void usesBsonTypesMingoMisorders;
   let q: Query;
   try {
-    q = new Query(filter);
+    q = new Query(filter, variables ? { variables } : undefined);
   } catch (err) {
     throw toCommandError(err);
   }
   return (d) => q.test(d);
 }
 
-export { TypeRank };

@@ -1,5 +1,7 @@
 import { calculateObjectSize, ObjectId, UUID } from 'bson';
+import { isPlainObject } from '../bson-order.ts';
 import { CommandError, ErrorCode } from '../errors.ts';
+import { compileFilter, type Matcher } from '../query/matcher.ts';
 import { duplicateKeyError } from './dup-key.ts';
 import { KeyIndex, keysEqual, type IndexSpec } from './key-index.ts';
 
@@ -117,12 +119,42 @@ export class Collection {
     }
   }
 
+  private validatorSource: unknown = undefined;
+  private validatorMatcher: Matcher | null = null;
+
+  /** Enforces the collection's query-style validator (validationAction "error"). */
+  private validate(doc: Doc): void {
+    const v = this.options.validator;
+    if (v !== this.validatorSource) {
+      this.validatorSource = v;
+      try {
+        this.validatorMatcher = isPlainObject(v) && Object.keys(v).length > 0 ? compileFilter(v) : null;
+      } catch {
+        // Validators mingo cannot compile ($jsonSchema) are not enforced by the stand-in.
+        this.validatorMatcher = null;
+      }
+    }
+    if (this.validatorMatcher === null || this.options.validationLevel === 'off' || this.options.validationAction === 'warn') return;
+    if (!this.validatorMatcher(doc)) {
+      throw new CommandError(121, 'Document failed validation', {
+        errInfo: { failingDocumentId: doc._id, details: { operatorName: '$and', clausesNotSatisfied: [] } },
+      });
+    }
+  }
+
   /** Inserts a document (adding _id first when missing); throws E11000 on a unique clash. */
-  insert(input: Doc): Doc {
+  insert(input: Doc, validate = true): Doc {
     const doc = withIdFirst(input);
     if (Array.isArray(doc._id)) {
       throw new CommandError(ErrorCode.InvalidIdField, `The '_id' value cannot be of type array`);
     }
+    if (isPlainObject(doc._id)) {
+      const bad = Object.keys(doc._id).find((k) => k.startsWith('$'));
+      if (bad !== undefined) {
+        throw new CommandError(ErrorCode.InvalidIdField, `_id fields may not contain '$'-prefixed fields: ${bad} is not valid for storage.`);
+      }
+    }
+    if (validate) this.validate(doc);
     const keysets = this.indexes.map((ix) => ix.keysFor(doc));
     this.checkUnique(keysets, -1);
     const rid = ++this.seq;
@@ -141,9 +173,10 @@ export class Collection {
   }
 
   /** Replaces the document at rid with a new object (stored documents are never mutated). */
-  replace(rid: number, next: Doc): void {
+  replace(rid: number, next: Doc, validate = true): void {
     const prev = this.docs.get(rid);
     if (prev === undefined) throw new CommandError(ErrorCode.InternalError, 'record vanished');
+    if (validate) this.validate(next);
     const oldKeys = this.indexes.map((ix) => ix.keysFor(prev));
     const newKeys = this.indexes.map((ix) => ix.keysFor(next));
     const changed = this.indexes.map((_, i) => !keysEqual(oldKeys[i], newKeys[i]));
