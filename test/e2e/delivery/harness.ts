@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { Db } from 'mongodb';
+import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
+import { Collections } from '../../../src/store/collections.ts';
+import { validateConnector } from '../../../src/connectors/connector-document.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+/** Starts a real `workers/deliverer.ts` process against the test database. */
+export function startDeliverer(uri: string, dbName: string, args: string[] = [], env: Record<string, string> = {}): Promise<ReadyProcess> {
+  return spawnUntilReady(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'workers/deliverer.ts'), '--mongodb-uri', uri, '--db', dbName, '--refresh-ms', '200', '--backoff-scale', '0.01', ...args],
+    /deliverer ready/,
+    {
+      cwd: repoRoot,
+      timeoutMs: 30_000,
+      env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', DELIVERER_SWEEP_INTERVAL_MS: '500', DELIVERER_RETRY_BASE_MS: '500', DELIVERER_RETRY_MAX_MS: '2000', ...env },
+    },
+  );
+}
+
+/** One connector named `sink` to the sink's port and a default route to it. */
+export async function routeAllTo(db: Db, port: number, extra: Record<string, unknown> = {}): Promise<void> {
+  await db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'sink', host: '127.0.0.1', port, systemId: 'smsc', password: 'pw', window: 50, ...extra }) });
+  await db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['sink'], priority: 0, weight: 1, enabled: true });
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The `deliverer stats {...}` line a deliverer prints at exit. */
+export function statsOf(proc: ReadyProcess): Record<string, unknown> | undefined {
+  const match = proc.output().match(/deliverer stats (\{.*\})/);
+  return match ? (JSON.parse(match[1]) as Record<string, unknown>) : undefined;
+}
