@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ServerState } from './commands/context.ts';
-import { runCommand } from './commands/dispatch.ts';
+import { NO_REPLY, runCommand } from './commands/dispatch.ts';
 import { encodeMsgReply, encodeOpReply, MessageReader, OpCode, parseMessage, type Request } from './wire.ts';
 
 /**
@@ -53,8 +53,9 @@ export class Connection {
       db: db as string,
       connectionId: this.id,
       remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
+      closeConnection: () => this.socket.destroy(),
     });
-    if (req.moreToCome || this.socket.destroyed) return;
+    if (req.moreToCome || this.socket.destroyed || reply === NO_REPLY) return;
     const bytes = req.opCode === OpCode.Query ? encodeOpReply(req.requestId, reply) : encodeMsgReply(req.requestId, reply);
     this.socket.write(bytes);
   }

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ServerState } from './commands/context.ts';
 import { Connection } from './connection.ts';
 import { CursorManager } from './cursors.ts';
+import { FailPoints } from './fail-points.ts';
 import { Journal } from './journal.ts';
 import { Catalog } from './storage/catalog.ts';
 import { DEFAULT_TTL_INTERVAL_MS, TtlMonitor } from './ttl.ts';
@@ -36,6 +37,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
     cursors,
     journal,
     ttl,
+    failPoints: new FailPoints(),
     startedAt: Date.now(),
     port: () => port,
     connections: () => sockets.size,

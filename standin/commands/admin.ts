@@ -173,4 +173,5 @@ export const adminCommands: Record<string, CommandHandler> = {
   logout: ok,
   fsync: ok,
   standinTtlSweep: runTtlSweep,
+  configureFailPoint: (cmd, ctx) => ctx.server.failPoints.configure(cmd),
 };

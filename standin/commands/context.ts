@@ -3,6 +3,7 @@ import type { CursorManager } from '../cursors.ts';
 import type { Catalog } from '../storage/catalog.ts';
 import type { Journal } from '../journal.ts';
 import type { TtlMonitor } from '../ttl.ts';
+import type { FailPoints } from '../fail-points.ts';
 
 /** What every command handler can reach. */
 export interface ServerState {
@@ -10,6 +11,7 @@ export interface ServerState {
   cursors: CursorManager;
   journal: Journal | null;
   ttl: TtlMonitor;
+  failPoints: FailPoints;
   startedAt: number;
   port: () => number;
   connections: () => number;
@@ -20,6 +22,8 @@ export interface CommandContext {
   db: string;
   connectionId: number;
   remote: string;
+  /** Drops this client connection without a reply (fail points use it). */
+  closeConnection(): void;
 }
 
 export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

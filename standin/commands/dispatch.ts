@@ -11,6 +11,9 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
   Object.entries({ ...adminCommands, ...ddlCommands, ...readCommands, ...writeCommands }),
 );
 
+/** Returned when the connection was closed instead of answering. */
+export const NO_REPLY: Document = Object.freeze({});
+
 /** Runs one command and returns the reply document (errors become ok:0 replies). */
 export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = Object.keys(cmd)[0];
@@ -21,8 +24,18 @@ export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Do
     if (cmd.txnNumber !== undefined || cmd.startTransaction === true || cmd.autocommit === false) {
       throw new CommandError(ErrorCode.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
     }
+    const fail = name === 'configureFailPoint' ? null : ctx.server.failPoints.check(name);
+    if (fail !== null) {
+      if (fail.blockMs > 0) await new Promise((r) => setTimeout(r, fail.blockMs));
+      if (fail.closeConnection) {
+        ctx.closeConnection();
+        return NO_REPLY;
+      }
+      if (fail.error !== undefined) throw fail.error;
+    }
     const result = handler(cmd, ctx);
     const reply = result instanceof Promise ? await result : result;
+    if (fail?.writeConcernError !== undefined) reply.writeConcernError = fail.writeConcernError;
     if (ctx.server.journal !== null && WRITE_COMMANDS.has(name) && wantsJournal(cmd)) await ctx.server.journal.sync();
     return reply;
   } catch (err) {
