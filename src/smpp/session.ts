@@ -261,7 +261,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return this;
   }
 
-  /** Stop reading the socket (e.g. during shutdown); responses to what was read still go out. */
+  /**
+   * Stop reading the socket (first step of a shutdown): no new request is dispatched, responses
+   * to those already dispatched still go out. close() reads again (for unbind_resp) but then
+   * refuses requests with ESME_RINVBNDSTS, so nothing is acknowledged without its handler.
+   */
   pauseReading(): void {
     this.#readingPaused = true;
     this.lib.socket.pause();
@@ -744,6 +748,13 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.#state = 'closing';
       this.#closeReason = 'closed locally';
       await this.#waitInboundIdle(this.#closeTimeoutMs);
+      // unbind_resp (and late responses) must be readable even if reading was paused for the
+      // shutdown; requests read from here on are refused with ESME_RINVBNDSTS, not dispatched.
+      if (this.#readingPaused) {
+        this.#readingPaused = false;
+        if (!this.#backpressured && !this.#stopped) this.lib.socket.resume();
+        this.#drain();
+      }
       const wasBound = this.#bindMode !== null && !this.#stopped;
       if (wasBound) {
         try {

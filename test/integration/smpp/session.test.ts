@@ -177,6 +177,28 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     expect(c.received.map((p) => p.command)).toEqual(['bind_transceiver_resp', 'submit_sm_resp', 'unbind']);
   });
 
+  it('after pauseReading, close() still reads the unbind_resp and refuses requests it had not dispatched', async () => {
+    let handled = 0;
+    let session: SmppSession | undefined;
+    const srv = await server({ closeTimeoutMs: 1_000 }, (s) => {
+      session = s;
+      s.handle('bind', () => ({ systemId: 'S' }));
+      s.handle('submitSm', () => ({ messageId: String(++handled) }));
+    });
+    const c = await raw(srv.port);
+    c.session.on('unbind', (pdu: smpp.PDU) => c.session.send(pdu.response()));
+    await c.call('bind_transceiver', { system_id: 'a' });
+    session!.pauseReading();
+    const late = c.call('submit_sm', { destination_addr: '1' });
+    await delay(50);
+    expect(handled).toBe(0);
+    const started = Date.now();
+    await session!.close();
+    expect(Date.now() - started).toBeLessThan(900); // the unbind_resp was read, no timeout
+    expect((await late).command_status).toBe(CommandStatus.ESME_RINVBNDSTS);
+    expect(handled).toBe(0);
+  });
+
   it('close() unbinds bound sessions and stops accepting', async () => {
     const srv = await createSmppServer({ port: 0, host: '127.0.0.1', closeTimeoutMs: 500 }, (s) => s.handle('bind', () => ({ systemId: 'S' })));
     const c = await raw(srv.port);
