@@ -70,6 +70,24 @@ interface Bound {
 
 const SUBMIT_MULTI_MAX_DESTS = 254;
 
+const corked = new WeakSet<SmppSession>();
+
+/**
+ * A stored batch answers many PDUs at once (in the same microtask run). Corking the socket until
+ * the next tick sends all of one session's responses in a single write instead of one syscall each.
+ */
+function corkUntilNextTick(session: SmppSession): void {
+  if (corked.has(session)) return;
+  const socket = session.lib.socket;
+  if (socket.destroyed) return;
+  corked.add(session);
+  socket.cork();
+  process.nextTick(() => {
+    corked.delete(session);
+    socket.uncork();
+  });
+}
+
 /**
  * The SMPP server ESMEs bind to. Every message is stored (group commit, configured write
  * concern) before its response goes out; anything that is not acknowledged by the store is
@@ -100,7 +118,7 @@ export class Inserter {
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'inserter' });
-    this.#ops = new MessageOps(deps.db);
+    this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
   }
@@ -280,7 +298,16 @@ export class Inserter {
       const destination = validateDestination(req.dest, this.#policy);
       await this.#admit(limits, prepared.parts.length);
       const docs = buildSmsDocuments(prepared, destination);
+      if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
+        const replaced = await this.#ops.replaceIfPresent(docs[0]);
+        if (replaced) {
+          this.stats.submitted++;
+          submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+          return { messageId: replaced };
+        }
+      }
       const results = await this.#store(limits, docs);
+      corkUntilNextTick(ctx.session);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       this.stats.submitted++;

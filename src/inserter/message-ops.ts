@@ -1,4 +1,4 @@
-import { Binary, type Collection, type Db, type Filter } from 'mongodb';
+import { Binary, type Collection, type Db, type Filter, type WriteConcernSettings } from 'mongodb';
 import { formatSmppAbsolute } from '../codec/index.ts';
 import type { AccountLimits } from '../accounts/account.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
@@ -33,9 +33,43 @@ function checkMessageId(messageId: string, status: number): void {
  */
 export class MessageOps {
   readonly #sms: Collection<SmsDocument>;
+  readonly #writeConcern: WriteConcernSettings | undefined;
 
-  constructor(db: Db) {
+  /** `writeConcern`: what a change must reach before the ESME is told it succeeded (the store's). */
+  constructor(db: Db, writeConcern?: WriteConcernSettings) {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
+    this.#writeConcern = writeConcern;
+  }
+
+  /**
+   * replace_if_present_flag = 1: the newest queued single-part message of this account with the
+   * same source, destination and service_type takes the new content (CAS on state 'queued').
+   * Returns its message_id, or null when there is none (the submit is then stored as new).
+   */
+  async replaceIfPresent(doc: SmsDocument): Promise<string | null> {
+    const filter: Filter<SmsDocument> = {
+      account: doc.account,
+      state: SmsState.queued,
+      destKey: doc.destKey,
+      'source.addr': doc.source.addr,
+      'payload.serviceType': doc.payload.serviceType ?? { $exists: false },
+      concat: { $exists: false },
+    };
+    const before = await this.#sms.findOneAndUpdate(
+      filter,
+      {
+        $set: {
+          payload: doc.payload,
+          priority: doc.priority,
+          registeredDelivery: doc.registeredDelivery,
+          validUntil: doc.validUntil,
+          nextAttemptAt: doc.nextAttemptAt,
+          ...(doc.scheduledAt ? { scheduledAt: doc.scheduledAt } : {}),
+        },
+      },
+      { sort: { arrivedAt: -1 }, projection: { messageId: 1 }, ...(this.#writeConcern ? { writeConcern: this.#writeConcern } : {}) },
+    );
+    return before?.messageId ?? null;
   }
 
   async query(req: QuerySm, account: AccountLimits): Promise<QuerySmResult> {
@@ -64,11 +98,11 @@ export class MessageOps {
       const filter: Filter<SmsDocument> = { messageId: req.messageId, account: account.systemId, state: SmsState.queued };
       if (req.source.addr !== '') filter['source.addr'] = req.source.addr;
       if (req.dest.addr !== '') filter['dest.addr'] = req.dest.addr;
-      const before = await this.#sms.findOneAndUpdate(filter, cancel, { projection: { concat: 1 } });
+      const before = await this.#sms.findOneAndUpdate(filter, cancel, { projection: { concat: 1 }, ...this.#wc() });
       if (!before) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'message is not queued (or not found)');
       if (before.concat) {
         // The other parts of the same long message that are still queued go with it.
-        await this.#sms.updateMany({ account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued }, cancel);
+        await this.#sms.updateMany({ account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued }, cancel, this.#wc());
       }
       return;
     }
@@ -83,7 +117,7 @@ export class MessageOps {
       'dest.addr': req.dest.addr,
     };
     if (req.serviceType !== '') filter['payload.serviceType'] = req.serviceType;
-    const result = await this.#sms.updateMany(filter, cancel);
+    const result = await this.#sms.updateMany(filter, cancel, this.#wc());
     if (result.modifiedCount === 0) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'no queued message matched');
   }
 
@@ -126,9 +160,13 @@ export class MessageOps {
     }
     // CAS on state 'queued' (and the attempt count we read): a deliverer that locked it in the
     // meantime wins, and the ESME hears ESME_RREPLACEFAIL.
-    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set });
+    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set }, this.#wc());
     if (result.matchedCount === 0) {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message left the queue before it could be replaced');
     }
+  }
+
+  #wc(): { writeConcern?: WriteConcernSettings } {
+    return this.#writeConcern ? { writeConcern: this.#writeConcern } : {};
   }
 }

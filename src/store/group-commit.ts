@@ -97,6 +97,11 @@ export class GroupCommitWriter {
     this.#logger = options.logger ?? silentLogger;
   }
 
+  /** The write concern every batch waits for (other writes that answer an ESME use it too). */
+  get writeConcern(): WriteConcernSettings {
+    return this.#writeConcern;
+  }
+
   /** Documents accepted but not yet acknowledged (queued or in flight). */
   get pending(): number {
     return this.#queue.length;

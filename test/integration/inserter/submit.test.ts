@@ -216,3 +216,19 @@ describe('submit_sm', () => {
     small.close();
   });
 });
+
+describe('replace_if_present_flag', () => {
+  it('replaces the queued message with the same source, destination and service_type', async () => {
+    const first = await esme.submit({ destination_addr: '447700900401', service_type: 'NEWS', short_message: Buffer.from('v1') });
+    const second = await esme.submit({ destination_addr: '447700900401', service_type: 'NEWS', short_message: Buffer.from('v2'), replace_if_present_flag: 1 });
+    expect(second.command_status).toBe(0);
+    expect(second.message_id).toBe(first.message_id);
+    const docs = await sms().find({ destKey: '+447700900401' }).toArray();
+    expect(docs).toHaveLength(1);
+    expect(bytes(docs[0]).toString()).toBe('v2');
+    // Another service_type is another message.
+    const other = await esme.submit({ destination_addr: '447700900401', service_type: 'ADS', short_message: Buffer.from('x'), replace_if_present_flag: 1 });
+    expect(other.message_id).not.toBe(first.message_id);
+    expect(await sms().countDocuments({ destKey: '+447700900401' })).toBe(2);
+  });
+});
