@@ -56,7 +56,7 @@ export interface PreparedMessage {
   protocolId: number;
   serviceType: string;
   /** One entry per stored document: a long message_payload becomes several parts. */
-  parts: { shortMessage: Buffer; esmClass: number; seq: number; total: number }[];
+  parts: { shortMessage: Buffer; esmClass: number; seq: number; total: number; messagePayload?: Buffer }[];
   /** Linking of the parts: from the UDH / SAR the ESME sent, or ours when we split a message_payload. */
   concatRef?: { ref: number; total: number; seqOfFirst: number };
   tlvs: Record<string, unknown>;
@@ -186,7 +186,9 @@ export function prepareMessage(
   };
 
   if (inbound.form === 'payload') {
-    prepared.parts = splitPayload(inbound.payload, dcs.alphabet, msg.esmClass, prepared);
+    // inbound.payload is the text after any UDH; a message with its own UDH is kept whole.
+    const whole = (msg.esmClass & ESM_UDHI) !== 0 && payloadTlv ? payloadTlv : inbound.payload;
+    prepared.parts = splitPayload(whole, dcs.alphabet, msg.esmClass, prepared);
   } else {
     const body = payloadTlv && payloadTlv.length > 0 ? payloadTlv : msg.shortMessage;
     prepared.parts = [{ shortMessage: body, esmClass: msg.esmClass, seq: inbound.sequence, total: inbound.total }];
@@ -220,10 +222,11 @@ function splitEncodingOf(alphabet: string): SplitEncoding {
 /**
  * A message_payload longer than one part is stored as UDH-linked parts (8-bit reference), so
  * every long message sits in the store in one shape whatever form it arrived in. One carrying its
- * own UDH (ports, …) is kept whole; the deliverer re-splits it.
+ * own UDH (ports, …) is kept whole as a message_payload; the deliverer re-splits it.
  */
 function splitPayload(payload: Buffer, alphabet: string, esmClass: number, prepared: PreparedMessage): PreparedMessage['parts'] {
-  if ((esmClass & ESM_UDHI) !== 0) return [{ shortMessage: payload, esmClass, seq: 1, total: 1 }];
+  // With its own UDH it may exceed what short_message can hold: it stays a message_payload.
+  if ((esmClass & ESM_UDHI) !== 0) return [{ shortMessage: Buffer.alloc(0), messagePayload: payload, esmClass, seq: 1, total: 1 }];
   const ref = Math.floor(Math.random() * 256);
   let parts;
   try {
@@ -290,7 +293,11 @@ export function buildSmsDocuments(prepared: PreparedMessage, destination: ValidD
         dataCoding: prepared.dataCoding,
         esmClass: part.esmClass,
         shortMessage: new Binary(part.shortMessage),
-        ...(Object.keys(prepared.tlvs).length > 0 ? { tlvs: prepared.tlvs } : {}),
+        ...(part.messagePayload
+          ? { tlvs: { ...prepared.tlvs, messagePayload: new Binary(part.messagePayload) } }
+          : Object.keys(prepared.tlvs).length > 0
+            ? { tlvs: prepared.tlvs }
+            : {}),
         ...(prepared.protocolId ? { protocolId: prepared.protocolId } : {}),
         ...(prepared.serviceType ? { serviceType: prepared.serviceType } : {}),
       },

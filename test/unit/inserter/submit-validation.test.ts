@@ -167,3 +167,16 @@ describe('submit validation: accepted messages', () => {
     expect(doc.target.kind).toBe('esme');
   });
 });
+
+describe('message_payload with its own UDH', () => {
+  it('is kept whole as a message_payload TLV (it may not fit short_message)', () => {
+    const udh = Buffer.from([0x06, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0]); // port addressing
+    const body = Buffer.concat([udh, Buffer.alloc(300, 0x41)]);
+    const prepared = prep(msg({ esmClass: 0x40, shortMessage: Buffer.alloc(0), tlvs: { messagePayload: body } }));
+    const docs = buildSmsDocuments(prepared, validateDestination(msg().dest));
+    expect(docs).toHaveLength(1);
+    expect(docs[0].payload.shortMessage.length()).toBe(0);
+    const stored = docs[0].payload.tlvs?.messagePayload as { buffer: Uint8Array };
+    expect(Buffer.from(stored.buffer)).toEqual(body);
+  });
+});
