@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { DestinationLocks } from '../delivery/destination-locks.ts';
 import { MessageLocks } from '../delivery/message-locks.ts';
+import { expiredTotal, locksReleasedTotal, purgedTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { FINAL_STATES, SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
 
@@ -57,6 +58,10 @@ export class CleanupPass {
     const expired = await this.expireOverdue();
     const attemptLimit = await this.markAttemptLimit();
     const purged = await this.purgeFinal();
+    locksReleasedTotal.inc({ kind: 'message' }, messageLocksReleased);
+    locksReleasedTotal.inc({ kind: 'destination' }, destinationLocksReleased);
+    expiredTotal.inc(expired);
+    purgedTotal.inc(purged);
     return { messageLocksReleased, destinationLocksReleased, expired, attemptLimit, purged };
   }
 

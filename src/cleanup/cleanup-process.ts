@@ -5,6 +5,9 @@ import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
+import { collectProcessMetrics } from '../metrics/metrics.ts';
+import { startMetricsServer } from '../metrics/metrics-server.ts';
+import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
@@ -33,6 +36,10 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
       print(`cleanup ${JSON.stringify(await pass.run())}`);
       return;
     }
+    collectProcessMetrics();
+    const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
+    const heartbeat = new HeartbeatWriter({ db, kind: 'cleanup', ...(config.node.name ? { name: config.node.name } : {}), intervalMs: config.node.heartbeatMs, logger: log });
+    await heartbeat.start();
     const stop = new AbortController();
     const onSignal = () => stop.abort(new Error('stopping'));
     process.once('SIGTERM', onSignal);
@@ -49,6 +56,8 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
     }
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await heartbeat.close();
+    await metrics.close();
   } finally {
     await client.close();
   }

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
+import { forgetConnector } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import type { RequestHandlers } from '../smpp/session.ts';
@@ -56,7 +57,9 @@ export class ConnectorPool {
           const doc = wanted.get(name);
           if (!doc || fingerprint(doc) !== entry.fingerprint) {
             this.#connectors.delete(name);
-            void entry.connector.close();
+            void entry.connector.close().then(() => {
+              if (!this.#connectors.has(name)) forgetConnector(name);
+            });
           }
         }
         for (const [name, doc] of wanted) {

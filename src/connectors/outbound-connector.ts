@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { sleep, type Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
+import { bindsTotal, boundSessions, setConnectorState } from '../metrics/metrics.ts';
 import { connectSmpp } from '../smpp/client.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { SmppError } from '../smpp/errors.ts';
@@ -80,7 +81,10 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
 
   #setState(state: ConnectorStateName): void {
     if (this.#state === state) return;
+    if (state === ConnectorState.BOUND) boundSessions.inc({ side: 'connector', mode: this.config.bind });
+    if (this.#state === ConnectorState.BOUND) boundSessions.dec({ side: 'connector', mode: this.config.bind });
     this.#state = state;
+    setConnectorState(this.config.name, state);
     this.emit('state', state);
   }
 
@@ -112,9 +116,11 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
         try {
           await session.bind(this.config.bind, { systemId: this.config.systemId, password: this.config.password, systemType: this.config.systemType ?? '' });
         } catch (error) {
+          bindsTotal.inc({ side: 'connector', mode: this.config.bind, result: error instanceof SmppError ? error.statusName : 'error' });
           session.destroy('bind failed');
           throw error;
         }
+        bindsTotal.inc({ side: 'connector', mode: this.config.bind, result: 'ok' });
         if (signal.aborted) {
           await session.close();
           break;

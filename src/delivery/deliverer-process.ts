@@ -6,6 +6,9 @@ import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
+import { collectProcessMetrics } from '../metrics/metrics.ts';
+import { startMetricsServer } from '../metrics/metrics-server.ts';
+import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { Router } from '../routing/router.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectMongo } from '../store/mongo-client.ts';
@@ -70,6 +73,17 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     delivery,
     worker: { lanes: config.deliverer.concurrency, sweepMs: config.deliverer.sweepIntervalMs, ...options.worker },
   });
+  collectProcessMetrics();
+  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
+  const heartbeat = new HeartbeatWriter({
+    db,
+    kind: 'deliverer',
+    ...(config.node.name ? { name: config.node.name } : {}),
+    intervalMs: config.node.heartbeatMs,
+    logger: log,
+    info: () => ({ owner: worker.owner, connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])), submitted: worker.stats.submitted }),
+  });
+  await heartbeat.start();
   // Give connectors a moment to bind so the first round does not reschedule everything.
   await waitForBinds(pool, 3000);
   worker.start();
@@ -94,6 +108,8 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the store.
   await worker.close();
   await pool.close();
+  await heartbeat.close();
+  await metrics.close();
   await limiter.close();
   const { batchSizes, ...stats } = worker.stats;
   print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands, byCommand })}`);

@@ -2,6 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
+import {
+  batchSize as batchSizeHistogram,
+  deliveriesTotal,
+  destinationLockFailuresTotal,
+  destinationLockStealsTotal,
+  leasesLostTotal,
+  messageClaimsTotal,
+  submitToDeliverSeconds,
+} from '../metrics/metrics.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import { Correlations, type CorrelationDocument } from './correlations.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
@@ -86,6 +95,7 @@ export class DeliveryRound {
     const first = await this.messages.claimOne([...excluded, ...this.#held], owner, token);
     if (!first || !first.lock) return 'idle';
     stats.claims++;
+    messageClaimsTotal.inc();
     const destKey = first.destKey;
     if (this.#held.has(destKey)) {
       // Another lane of ours took it between our claim and now.
@@ -101,9 +111,13 @@ export class DeliveryRound {
         await this.messages.release([first._id], token);
         excluded.add(destKey);
         stats.busyDestinations++;
+        destinationLockFailuresTotal.inc();
         return 'busy';
       }
-      if (acquired === 'stolen') stats.steals++;
+      if (acquired === 'stolen') {
+        stats.steals++;
+        destinationLockStealsTotal.inc();
+      }
       try {
         const batch = await this.messages.collectBatch(first, first.lock, this.#deps.options.batchSize);
         if (batch.length > 0) await this.deliverBatch(batch, token, stop, stats);
@@ -122,6 +136,7 @@ export class DeliveryRound {
     const destKey = batch[0].destKey;
     stats.batches++;
     stats.batchSizes.push(batch.length);
+    batchSizeHistogram.observe({ kind: 'delivery' }, batch.length);
     const lost = new AbortController();
     const renewer = new LeaseRenewer(this.destinations, this.messages, logger, {
       destKey,
@@ -197,8 +212,17 @@ export class DeliveryRound {
       const ctx = { now: clock.now(), by: owner, options };
       const updates: FencedUpdate[] = batch.map((sms) => ({ id: sms._id, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
       const matched = await this.messages.applyFenced(token, updates);
+      for (const sms of batch) {
+        const decision = decisions.get(sms);
+        if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
+        const connector = 'outcome' in decision ? (decision.outcome.connector ?? 'none') : 'none';
+        const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind;
+        deliveriesTotal.inc({ connector, outcome });
+        if (decision.kind === 'submitted') submitToDeliverSeconds.observe({ connector }, (clock.now().getTime() - sms.arrivedAt.getTime()) / 1000);
+      }
       if (matched < updates.length) {
         stats.fencedOff += updates.length - matched;
+        leasesLostTotal.inc({ kind: 'message' }, updates.length - matched);
         logger.warn({ destKey: maskDestKey(destKey), lost: updates.length - matched }, 'lease lost on part of a batch; its writes were fenced off');
       }
       if (holdUntil && !lost.signal.aborted) await this.messages.holdDestination(destKey, holdUntil);
