@@ -41,6 +41,8 @@ export interface InserterOptions {
   /** We send enquire_link after this much silence (default 30 s), and close after inactivityTimeoutMs (default 90 s). */
   enquireLinkIntervalMs?: number;
   inactivityTimeoutMs?: number;
+  /** A connection that has not bound within this is closed (default 30 s). */
+  bindTimeoutMs?: number;
   /** Connections at once (default 5,000). */
   maxConnections?: number;
   bindGuard?: BindGuardOptions;
@@ -178,6 +180,12 @@ export class Inserter {
       return;
     }
     session.on('error', () => {});
+    // An unbound connection holds a slot and some memory: it gets a while to bind, then goes.
+    const bindTimer = setTimeout(() => {
+      if (!this.#bound.has(session)) session.destroy('no bind within the bind timeout');
+    }, this.#options.bindTimeoutMs ?? 30_000);
+    bindTimer.unref();
+    session.once('close', () => clearTimeout(bindTimer));
     session
       .handle('bind', (req, ctx) => this.#bind(req, ctx))
       .handle('submitSm', (req, ctx) => this.#submit(req, 'submit_sm', ctx))

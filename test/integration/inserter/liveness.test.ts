@@ -40,3 +40,18 @@ describe('session liveness', () => {
     expect(elapsed).toBeLessThan(3_000);
   });
 });
+
+describe('bind timeout', () => {
+  it('closes a connection that does not bind in time', async () => {
+    const quick = await startInserter(t.db, { inserter: { bindTimeoutMs: 200, inactivityTimeoutMs: 0, enquireLinkIntervalMs: 0 } });
+    try {
+      const esme = await TestEsme.connect(quick.port);
+      expect((await esme.request('enquire_link')).command_status).toBe(0); // talking is not binding
+      const started = Date.now();
+      await esme.waitClosed(3_000);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await quick.stop();
+    }
+  });
+});
