@@ -13,6 +13,9 @@ import { Router } from '../routing/router.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
+import { createConnectorIntake } from '../receipts/connector-intake.ts';
+import { writeConcernOf } from '../config/slices.ts';
+import { defaultOwner } from './delivery-worker.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from './delivery-options.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.ts';
 
@@ -55,7 +58,9 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
   if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
   await limiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
-  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs: options.refreshMs });
+  // Receipts and MO arriving on the connectors (issue 6): stored before deliver_sm_resp.
+  const intake = await createConnectorIntake({ db, clock: systemClock, logger: createLogger('receipts'), by: defaultOwner('receipts'), routesRefreshMs: options.refreshMs, writeConcern: writeConcernOf(config.mongo) });
+  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs: options.refreshMs, handlersFor: (c) => intake.handlersFor(c) });
   await pool.start();
   const router = new Router(db, createLogger('router'), { refreshMs: options.refreshMs });
   const delivery = resolveDeliveryOptions({

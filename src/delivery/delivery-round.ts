@@ -15,6 +15,7 @@ import type { SmsDocument } from '../store/sms-document.ts';
 import { Correlations, type CorrelationDocument } from './correlations.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
 import { DestinationLocks } from './destination-locks.ts';
+import { FinishWriter } from './finish-writer.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
 import { MessageLocks, type FencedUpdate } from './message-locks.ts';
 import { retryAt, updateFor, type BatchDecision } from './outcome-writes.ts';
@@ -64,6 +65,7 @@ export class DeliveryRound {
   readonly messages: MessageLocks;
   readonly destinations: DestinationLocks;
   readonly #correlations: Correlations;
+  readonly #finisher: FinishWriter;
   readonly #held: Set<string>;
 
   constructor(deps: DeliveryRoundDeps) {
@@ -75,6 +77,7 @@ export class DeliveryRound {
     });
     this.destinations = new DestinationLocks(deps.db, deps.clock, { leaseMs: deps.options.leaseMs });
     this.#correlations = new Correlations(deps.db);
+    this.#finisher = new FinishWriter(deps.db, this.messages, deps.logger);
     this.#held = deps.held ?? new Set();
   }
 
@@ -118,11 +121,12 @@ export class DeliveryRound {
         stats.steals++;
         destinationLockStealsTotal.inc();
       }
+      let released = false;
       try {
         const batch = await this.messages.collectBatch(first, first.lock, this.#deps.options.batchSize);
-        if (batch.length > 0) await this.deliverBatch(batch, token, stop, stats);
+        if (batch.length > 0) released = await this.deliverBatch(batch, token, stop, stats);
       } finally {
-        await this.destinations.release(destKey, owner, token);
+        if (!released) await this.destinations.release(destKey, owner, token);
       }
       return 'batch';
     } finally {
@@ -130,8 +134,11 @@ export class DeliveryRound {
     }
   }
 
-  /** Steps d and e: in arrival order over one session, then correlations, then fenced outcomes. */
-  async deliverBatch(batch: SmsDocument[], token: string, stop: AbortSignal | undefined, stats: RoundStats): Promise<void> {
+  /**
+   * Steps d and e (and f when it can be grouped): in arrival order over one session, then
+   * correlations, then fenced outcomes. Returns true when the destination lock was released too.
+   */
+  async deliverBatch(batch: SmsDocument[], token: string, stop: AbortSignal | undefined, stats: RoundStats): Promise<boolean> {
     const { clock, owner, options, sender, logger } = this.#deps;
     const destKey = batch[0].destKey;
     stats.batches++;
@@ -207,27 +214,39 @@ export class DeliveryRound {
           stats.retried++;
         }
       }
-      // The correlation goes first: once the state says `submitted`, a receipt must find it.
-      await this.#correlations.record(accepted);
       const ctx = { now: clock.now(), by: owner, options };
       const updates: FencedUpdate[] = batch.map((sms) => ({ id: sms._id, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
-      const matched = await this.messages.applyFenced(token, updates);
-      for (const sms of batch) {
-        const decision = decisions.get(sms);
-        if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
-        const connector = 'outcome' in decision ? (decision.outcome.connector ?? 'none') : 'none';
-        const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind;
-        deliveriesTotal.inc({ connector, outcome });
-        if (decision.kind === 'submitted') submitToDeliverSeconds.observe({ connector }, (clock.now().getTime() - sms.arrivedAt.getTime()) / 1000);
+      this.#countOutcomes(batch, decisions);
+      await renewer.close();
+      if (!holdUntil) {
+        // Grouped with other lanes' batches: correlations, then outcomes, then the destination lock.
+        stats.fencedOff += await this.#finisher.finish({ token, correlations: accepted, updates, release: { destKey, owner } });
+        return true;
       }
+      // The correlation goes first: once the state says `submitted`, a receipt must find it.
+      await this.#correlations.record(accepted);
+      const matched = await this.messages.applyFenced(token, updates);
       if (matched < updates.length) {
         stats.fencedOff += updates.length - matched;
         leasesLostTotal.inc({ kind: 'message' }, updates.length - matched);
         logger.warn({ destKey: maskDestKey(destKey), lost: updates.length - matched }, 'lease lost on part of a batch; its writes were fenced off');
       }
-      if (holdUntil && !lost.signal.aborted) await this.messages.holdDestination(destKey, holdUntil);
+      if (!lost.signal.aborted) await this.messages.holdDestination(destKey, holdUntil);
+      return false;
     } finally {
       await renewer.close();
+    }
+  }
+
+  #countOutcomes(batch: SmsDocument[], decisions: Map<SmsDocument, BatchDecision>): void {
+    const now = this.#deps.clock.now().getTime();
+    for (const sms of batch) {
+      const decision = decisions.get(sms);
+      if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
+      const connector = 'outcome' in decision ? (decision.outcome.connector ?? 'none') : 'none';
+      const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind;
+      deliveriesTotal.inc({ connector, outcome });
+      if (decision.kind === 'submitted') submitToDeliverSeconds.observe({ connector }, (now - sms.arrivedAt.getTime()) / 1000);
     }
   }
 }

@@ -147,6 +147,19 @@ export class MessageLocks {
     return result.matchedCount;
   }
 
+  /** Like applyFenced for updates of several batches, each fenced on its own token; one command. */
+  async applyFencedMany(updates: (FencedUpdate & { token: string })[]): Promise<number> {
+    if (updates.length === 0) return 0;
+    // filter (each): {_id, lock.token: <its batch's token>}
+    // update (each): the outcome (see outcome-writes.ts)
+    // returns: matchedCount; a miss = that batch's lease was lost: it writes nothing.
+    const result = await this.#sms.bulkWrite(
+      updates.map(({ id, token, update }) => ({ updateOne: { filter: { _id: id, 'lock.token': token }, update } })),
+      { ordered: false },
+    );
+    return result.matchedCount;
+  }
+
   /**
    * After a temporary failure: the destination's other queued, due-earlier messages wait until
    * the retry, so nothing overtakes the failed one. Only the destination's holder calls this.

@@ -2,6 +2,7 @@ import type { Document } from 'mongodb';
 import { SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
 import { backoffMs, type DeliveryOptions } from './delivery-options.ts';
 import type { SubmitOutcome } from './submit-outcome.ts';
+import { receiptDueSet } from '../receipts/receipt-hooks.ts';
 
 /** What the round decided for one message of a batch. */
 export type BatchDecision =
@@ -42,7 +43,7 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
     case 'submitted': {
       const { connector, remoteId } = decision.outcome;
       return {
-        $set: { state: SmsState.submitted, remote: { connector, messageId: remoteId, submittedAt: now } },
+        $set: { state: SmsState.submitted, remote: { connector, messageId: remoteId, submittedAt: now, ...(decision.outcome.otherRemoteIds?.length ? { otherIds: decision.outcome.otherRemoteIds } : {}) } },
         $unset: { lock: '', error: '' },
         $inc: { attempts: 1 },
         $push: push({ at: now, by, outcome: 'submitted', connector, status: 0 }, limit),
@@ -53,14 +54,14 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
       const record: AttemptRecord = { at: now, by, outcome: 'retry', ...(connector ? { connector } : {}), ...(status !== undefined ? { status } : {}), error };
       if (sms.attempts + 1 >= options.maxAttempts) {
         return {
-          $set: { state: SmsState.undeliverable, finalAt: now, error: { ...errorField(decision.outcome), message: `attempt limit reached (${options.maxAttempts}): ${error}` } },
+          $set: { state: SmsState.undeliverable, finalAt: now, error: { ...errorField(decision.outcome), message: `attempt limit reached (${options.maxAttempts}): ${error}` }, ...receiptDueSet(sms, true) },
           $unset: { lock: '' },
           $inc: { attempts: 1 },
           $push: push({ ...record, outcome: 'attempt-limit' }, limit),
         };
       }
       return {
-        $set: { state: SmsState.queued, nextAttemptAt: retryAt(sms, ctx), error: errorField(decision.outcome) },
+        $set: { state: SmsState.queued, nextAttemptAt: retryAt(sms, ctx), error: errorField(decision.outcome), ...receiptDueSet(sms, false) },
         $unset: { lock: '' },
         $inc: { attempts: 1 },
         $push: push(record, limit),
@@ -69,7 +70,7 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
     case 'failed': {
       const { connector, status, error } = decision.outcome;
       return {
-        $set: { state: SmsState.undeliverable, finalAt: now, error: errorField(decision.outcome) },
+        $set: { state: SmsState.undeliverable, finalAt: now, error: errorField(decision.outcome), ...receiptDueSet(sms, true) },
         $unset: { lock: '' },
         $inc: { attempts: 1 },
         $push: push({ at: now, by, outcome: 'undeliverable', ...(connector ? { connector } : {}), ...(status !== undefined ? { status } : {}), error }, limit),
@@ -77,7 +78,7 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
     }
     case 'expired':
       return {
-        $set: { state: SmsState.expired, finalAt: now },
+        $set: { state: SmsState.expired, finalAt: now, ...receiptDueSet(sms, true) },
         $unset: { lock: '' },
         $push: push({ at: now, by, outcome: 'expired' }, limit),
       };
