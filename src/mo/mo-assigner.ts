@@ -1,0 +1,52 @@
+import type { Collection, Db } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import { Collections } from '../store/collections.ts';
+import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import { moDestKey, type MoRoutes } from './mo-routes.ts';
+
+/**
+ * Routes MO messages stored without an ESME (deliver_sm from peers bound to an inserter, or MO
+ * that arrived before its route existed). Each assignment is a CAS on the unrouted, queued
+ * state, so several processes may run it at once.
+ */
+export class MoAssigner {
+  readonly #sms: Collection<SmsDocument>;
+  readonly #clock: Clock;
+  readonly #routes: MoRoutes;
+  readonly #logger: Logger;
+  readonly #retryMs: number;
+
+  constructor(db: Db, clock: Clock, routes: MoRoutes, logger: Logger, options: { retryMs?: number } = {}) {
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
+    this.#clock = clock;
+    this.#routes = routes;
+    this.#logger = logger;
+    this.#retryMs = options.retryMs ?? 30_000;
+  }
+
+  /** One pass; returns how many messages got an ESME. */
+  async runOnce(limit = 100): Promise<number> {
+    const now = this.#clock.now();
+    const unrouted = await this.#sms
+      .find({ state: SmsState.queued, nextAttemptAt: { $lte: now }, 'target.kind': 'esme', 'target.systemId': '' }, { projection: { _id: 1, destKey: 1, source: 1 } })
+      .limit(limit)
+      .toArray();
+    let routed = 0;
+    for (const doc of unrouted) {
+      const esme = await this.#routes.esmeFor(doc.destKey);
+      // filter: {_id, state: 'queued', target.systemId: ''} (still unrouted)
+      // update: routed -> {target.systemId, destKey: esme:<id>:<subscriber>}; no route -> look again after retryMs
+      // returns: modifiedCount; 0 = another process routed it (or it expired) meanwhile.
+      const result = await this.#sms.updateOne(
+        { _id: doc._id, state: SmsState.queued, 'target.systemId': '' },
+        esme
+          ? { $set: { 'target.systemId': esme, destKey: moDestKey(esme, doc.source), nextAttemptAt: now } }
+          : { $set: { nextAttemptAt: new Date(now.getTime() + this.#retryMs) } },
+      );
+      if (esme) routed += result.modifiedCount;
+    }
+    if (unrouted.length > routed) this.#logger.debug({ unrouted: unrouted.length - routed }, 'MO messages without an ESME route');
+    return routed;
+  }
+}

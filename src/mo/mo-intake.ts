@@ -1,0 +1,60 @@
+import type { Collection, Db, WriteConcern } from 'mongodb';
+import type { AccountLimits } from '../accounts/account.ts';
+import type { Clock } from '../clock.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../inserter/submit-validation.ts';
+import type { Logger } from '../logging/logger.ts';
+import { ESME_EVENT_KEY } from '../receipts/receipt-emitter.ts';
+import type { MoSink } from '../receipts/receipt-intake.ts';
+import type { ShortMessage } from '../smpp/domain.ts';
+import { Collections } from '../store/collections.ts';
+import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
+import { moDestKey, type MoRoutes } from './mo-routes.ts';
+
+export interface MoIntakeDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  routes: MoRoutes;
+  /** Default `{w: 'majority', j: true}`: the deliver_sm_resp promises the message is stored. */
+  writeConcern?: WriteConcern;
+  /** Validity of MO messages waiting for their ESME. Default 72 h. */
+  validityMs?: number;
+}
+
+/**
+ * Mobile-originated deliver_sm / data_sm from a connector: validated like any message, stored as
+ * `direction: 'mo'` (one document per part, linked), routed to an ESME by the routes, and only
+ * then acknowledged. Without a matching ESME route it is stored unrouted and the MoAssigner
+ * routes it when a route appears (until its validity ends).
+ */
+export class MoIntake implements MoSink {
+  readonly #deps: MoIntakeDeps;
+  readonly #sms: Collection<SmsDocument>;
+  readonly #events: Collection<EventDocument>;
+
+  constructor(deps: MoIntakeDeps) {
+    this.#deps = deps;
+    this.#sms = deps.db.collection<SmsDocument>(Collections.sms);
+    this.#events = deps.db.collection<EventDocument>(Collections.events);
+  }
+
+  async store(connector: string, msg: ShortMessage): Promise<string> {
+    const now = this.#deps.clock.now();
+    const peer: AccountLimits = { systemId: connector, tps: 0, maxBinds: 0, sourceAllow: [], maxQueued: 0 };
+    const policy = { ...DEFAULT_SUBMIT_POLICY, defaultValidityMs: this.#deps.validityMs ?? 72 * 3600_000, maxValidityMs: 7 * 24 * 3600_000 };
+    const prepared = prepareMessage(msg, 'deliver_sm', peer, now, policy);
+    const docs = buildSmsDocuments(prepared, validateDestination(msg.dest, policy));
+    const esme = await this.#deps.routes.esmeFor(docs[0].destKey);
+    if (esme) {
+      for (const doc of docs) {
+        doc.target = { kind: 'esme', systemId: esme };
+        doc.destKey = moDestKey(esme, doc.source);
+      }
+    } else {
+      this.#deps.logger.warn({ connector }, 'MO without an ESME route; stored until one is added');
+    }
+    await this.#sms.insertMany(docs, { ordered: true, writeConcern: this.#deps.writeConcern ?? { w: 'majority', j: true } });
+    await this.#events.insertOne({ ts: now, count: docs.length, destKey: ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
+    return docs[0].messageId;
+  }
+}

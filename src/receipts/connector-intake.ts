@@ -1,0 +1,30 @@
+import type { Db, WriteConcern } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import { MoIntake } from '../mo/mo-intake.ts';
+import { MoRoutes } from '../mo/mo-routes.ts';
+import { ReceiptEmitter } from './receipt-emitter.ts';
+import { ReceiptIntake, type ReceiptIntakeOptions } from './receipt-intake.ts';
+import { ensureReceiptSchema } from './receipt-schema.ts';
+
+export interface ConnectorIntakeDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** Names this process in message history. */
+  by: string;
+  routesRefreshMs?: number;
+  writeConcern?: WriteConcern;
+  options?: Partial<ReceiptIntakeOptions>;
+}
+
+/**
+ * What a deliverer process wires into its connectors: receipts update messages (and create the
+ * ESME receipt at once), MO is stored and routed. Pass `intake.handlersFor` to the ConnectorPool.
+ */
+export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<ReceiptIntake> {
+  await ensureReceiptSchema(deps.db);
+  const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger);
+  const mo = new MoIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, routes: new MoRoutes(deps.db, deps.logger, { refreshMs: deps.routesRefreshMs }), writeConcern: deps.writeConcern });
+  return new ReceiptIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, by: deps.by, emitter, mo, options: deps.options });
+}

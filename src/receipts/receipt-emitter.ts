@@ -1,0 +1,177 @@
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import { sleep, type Clock } from '../clock.ts';
+import { MessageState } from '../codec/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import { receiptsTotal } from '../metrics/metrics.ts';
+import { Collections } from '../store/collections.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
+import { buildReceiptDocument } from './receipt-builder.ts';
+import type { SmsWithReceipt } from './receipt-fields.ts';
+import { wantsFinalReceipt, wantsIntermediate } from './receipt-request.ts';
+import { messageStateOfFinal } from './receipt-states.ts';
+
+export interface ReceiptEmitterOptions {
+  /** How often the outbox is polled besides explicit wake-ups. Default 250 ms. */
+  pollMs: number;
+  /** Flagged messages handled per query. Default 256. */
+  batchSize: number;
+  /** How long a receipt waits for its ESME to bind before it expires. Default 72 h. */
+  receiptValidityMs: number;
+}
+
+export const DEFAULT_EMITTER_OPTIONS: Readonly<ReceiptEmitterOptions> = Object.freeze({
+  pollMs: 250,
+  batchSize: 256,
+  receiptValidityMs: 72 * 3600_000,
+});
+
+/** The `events` destKey of receipt and MO notifications: ESME deliverers wake on it, others ignore it. */
+export const ESME_EVENT_KEY = 'esme:';
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The receipt outbox: turns messages flagged `receiptDue` into receipt documents for their ESME.
+ * Exactly once per message and kind, whoever runs it and however often: the receipt `_id` is
+ * derived from the message (a second insert is a duplicate key), and the flag is cleared with a
+ * CAS on the state it was read in (a flag set again by a later transition survives).
+ */
+export class ReceiptEmitter {
+  readonly #sms: Collection<SmsWithReceipt>;
+  readonly #events: Collection<EventDocument>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #options: ReceiptEmitterOptions;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #wakeNow: (() => void) | undefined;
+  #woken = false;
+  readonly stats = { created: 0, cleared: 0 };
+
+  constructor(db: Db, clock: Clock, logger: Logger, options: Partial<ReceiptEmitterOptions> = {}) {
+    this.#sms = db.collection<SmsWithReceipt>(Collections.sms);
+    this.#events = db.collection<EventDocument>(Collections.events);
+    this.#clock = clock;
+    this.#logger = logger;
+    this.#options = { ...DEFAULT_EMITTER_OPTIONS, ...options };
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#wakeNow?.();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      this.#woken = false;
+      try {
+        while ((await this.runOnce()) >= this.#options.batchSize && !signal.aborted);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#logger.warn({ err: error }, 'receipt outbox pass failed');
+      }
+      if (this.#woken) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.#wakeNow = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, this.#options.pollMs);
+        signal.addEventListener('abort', done, { once: true });
+        this.#wakeNow = done;
+      });
+    }
+  }
+
+  /** One pass over the outbox; returns how many flagged messages it handled. */
+  async runOnce(): Promise<number> {
+    // Read-only: flagged messages (sparse index `receiptDue`).
+    const flagged = await this.#sms.find({ receiptDue: true }).limit(this.#options.batchSize).toArray();
+    if (flagged.length === 0) return 0;
+    await this.emitFor(flagged);
+    return flagged.length;
+  }
+
+  /**
+   * Creates whatever receipts `docs` (as read, flagged) call for, notifies the ESME deliverers,
+   * and clears the flags. Public: the receipt intake calls it right after its own finalising
+   * write, so a receipt does not wait for the next poll.
+   */
+  async emitFor(docs: SmsWithReceipt[]): Promise<void> {
+    const now = this.#clock.now();
+    const receipts = docs.flatMap((doc) => {
+      const spec = receiptSpecOf(doc);
+      return spec ? [buildReceiptDocument(doc, spec, { now, validityMs: this.#options.receiptValidityMs })] : [];
+    });
+    if (receipts.length > 0) {
+      const inserted = await this.#insertIgnoringDuplicates(receipts);
+      if (inserted.length > 0) {
+        this.stats.created += inserted.length;
+        for (const r of inserted) receiptsTotal.inc({ direction: 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
+        await this.#events.insertOne({ ts: now, count: inserted.length, destKey: ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch((error: Error) => {
+          this.#logger.debug({ err: error.message }, 'could not notify ESME deliverers (their timer finds the receipts)');
+        });
+      }
+    }
+    // filter (each): {_id, receiptDue: true, state: <as read>, attempts: <as read>}
+    // update (each): {$unset: {receiptDue}}
+    // returns: matchedCount; a miss = the message moved on (e.g. retry -> final) and set the flag
+    //          again for its new state: the next pass handles it.
+    const ops: AnyBulkWriteOperation<SmsWithReceipt>[] = docs.map((doc) => ({
+      updateOne: { filter: { _id: doc._id, receiptDue: true, state: doc.state, attempts: doc.attempts }, update: { $unset: { receiptDue: '' } } },
+    }));
+    const result = await this.#sms.bulkWrite(ops, { ordered: false });
+    this.stats.cleared += result.modifiedCount;
+  }
+
+  async #insertIgnoringDuplicates(receipts: SmsWithReceipt[]): Promise<SmsWithReceipt[]> {
+    try {
+      await this.#sms.insertMany(receipts, { ordered: false });
+      return receipts;
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: { code?: number; index?: number }[] | { code?: number; index?: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      const code = (error as { code?: number }).code;
+      if (list.length === 0 && code !== DUPLICATE_KEY) throw error;
+      if (list.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      const duplicates = new Set(list.map((e) => e.index));
+      if (list.length === 0) return [];
+      return receipts.filter((_, i) => !duplicates.has(i));
+    }
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    this.#stop.abort(new Error('closing'));
+    this.#wakeNow?.();
+    await this.#loop;
+  }
+}
+
+/** Which receipt, if any, a flagged message calls for in the state it was read in. */
+export function receiptSpecOf(doc: SmsWithReceipt): { messageState: number; final: boolean; kind: string } | null {
+  if (doc.direction !== SmsDirection.mt || !doc.account) return null;
+  if (FINAL_STATES.includes(doc.state)) {
+    const messageState = doc.finalStat ?? messageStateOfFinal(doc.state);
+    return wantsFinalReceipt(doc.registeredDelivery, messageState) ? { messageState, final: true, kind: 'final' } : null;
+  }
+  if (doc.state === SmsState.queued && doc.attempts > 0 && wantsIntermediate(doc.registeredDelivery)) {
+    return { messageState: MessageState.ENROUTE, final: false, kind: `enroute:${doc.attempts}` };
+  }
+  return null;
+}
+
+/** Pause helper for callers that poll the emitter in tests. */
+export async function drainOutbox(emitter: ReceiptEmitter, rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    if ((await emitter.runOnce()) === 0) return;
+    await sleep(0);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Collection, Db, Document, ObjectId } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import { MessageState, messageStateToStatWord } from '../codec/index.ts';
+import { Collections } from '../store/collections.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord } from '../store/sms-document.ts';
+import type { SmsWithReceipt } from './receipt-fields.ts';
+import { wantsAnyReceipt } from './receipt-request.ts';
+import { combineParts, effectOfReceipt } from './receipt-states.ts';
+
+/** What applying one downstream receipt did. */
+export type ApplyResult =
+  | { kind: 'final'; doc: SmsWithReceipt }
+  | { kind: 'intermediate' | 'part'; smsId: ObjectId }
+  /** The message was already final (a repeated receipt, or cleanup/another receipt won). */
+  | { kind: 'duplicate'; smsId: ObjectId }
+  /** Known downstream id, but our message is not `submitted` yet: the receipt overtook our state write. */
+  | { kind: 'not-ready'; smsId: ObjectId }
+  | { kind: 'not-found' };
+
+export interface ReceiptUpdate {
+  connector: string;
+  /** Candidate correlation keys (already normalised with the connector's receipt id form). */
+  keys: string[];
+  messageState: number;
+  networkErrorCode: number | null;
+}
+
+interface CorrelationRef {
+  smsId: ObjectId;
+  remoteId: string;
+}
+
+/**
+ * State changes driven by downstream receipts, each a CAS on `state: 'submitted'`: of all the
+ * receipts, workers and cleanups that race to finish a message, exactly one write makes it final
+ * (and flags it for its ESME receipt in that same write); the others match nothing.
+ */
+export class ReceiptFinaliser {
+  readonly #sms: Collection<SmsWithReceipt>;
+  readonly #correlations: Collection<CorrelationRef & { connector: string }>;
+  readonly #clock: Clock;
+  readonly #by: string;
+  readonly #historyLimit: number;
+
+  constructor(db: Db, clock: Clock, options: { by: string; historyLimit?: number }) {
+    this.#sms = db.collection<SmsWithReceipt>(Collections.sms);
+    this.#correlations = db.collection(Collections.correlations);
+    this.#clock = clock;
+    this.#by = options.by;
+    this.#historyLimit = options.historyLimit ?? 20;
+  }
+
+  #push(record: AttemptRecord): Document {
+    return { history: { $each: [record], $slice: -this.#historyLimit } };
+  }
+
+  async apply(update: ReceiptUpdate): Promise<ApplyResult> {
+    if (update.keys.length === 0) return { kind: 'not-found' };
+    const correlation = await this.#correlations.findOne({ connector: update.connector, remoteId: { $in: update.keys } }, { projection: { smsId: 1, remoteId: 1 } });
+    if (!correlation) return { kind: 'not-found' };
+    const smsId = correlation.smsId;
+    const doc = await this.#sms.findOne({ _id: smsId }, { projection: { state: 1, remote: 1, remoteReceipts: 1, registeredDelivery: 1 } });
+    // Purged after its retention: nothing left to update.
+    if (!doc || FINAL_STATES.includes(doc.state)) return { kind: 'duplicate', smsId };
+    if (doc.state !== SmsState.submitted) return { kind: 'not-ready', smsId };
+    const now = this.#clock.now();
+    const stat = messageStateToStatWord(update.messageState);
+    const record: AttemptRecord = { at: now, by: this.#by, outcome: `receipt ${stat}`, connector: update.connector };
+    let effect = effectOfReceipt(update.messageState);
+    if (effect.kind === 'intermediate') {
+      // filter: {_id, state: 'submitted'}; update: history only (ENROUTE/ACCEPTD keep it submitted).
+      // returns: matchedCount; 0 = finished meanwhile: the final receipt already answered.
+      await this.#sms.updateOne({ _id: smsId, state: SmsState.submitted }, { $push: this.#push(record) });
+      return { kind: 'intermediate', smsId };
+    }
+    const parts = 1 + (doc.remote?.otherIds?.length ?? 0);
+    if (parts > 1) {
+      // filter: {_id, state: 'submitted', this part not yet recorded}
+      // update: {$push: {remoteReceipts: {id, state, err, at}, history}}
+      // returns: the document after; null = finished meanwhile, or this part's receipt came twice.
+      const after = await this.#sms.findOneAndUpdate(
+        { _id: smsId, state: SmsState.submitted, 'remoteReceipts.id': { $ne: correlation.remoteId } },
+        {
+          $push: {
+            remoteReceipts: { id: correlation.remoteId, state: update.messageState, ...(update.networkErrorCode !== null ? { err: update.networkErrorCode } : {}), at: now },
+            ...this.#push(record),
+          },
+        },
+        { returnDocument: 'after', projection: { remoteReceipts: 1 } },
+      );
+      if (!after) return { kind: 'duplicate', smsId };
+      const combined = combineParts((after.remoteReceipts ?? []).map((r) => r.state), parts);
+      if (!combined) return { kind: 'part', smsId };
+      effect = combined;
+    }
+    if (effect.kind !== 'final') return { kind: 'intermediate', smsId };
+    const failed = effect.state !== SmsState.delivered;
+    // filter: {_id, state: 'submitted'} — the CAS that lets exactly one finaliser win
+    // update: {$set: {state: <final>, finalAt, finalStat, receiptDue (when the ESME asked), error.networkErrorCode}, $push: history}
+    // returns: the document after; null = someone else finalised it first: this receipt is a duplicate.
+    const final = await this.#sms.findOneAndUpdate(
+      { _id: smsId, state: SmsState.submitted },
+      {
+        $set: {
+          state: effect.state,
+          finalAt: now,
+          finalStat: effect.messageState,
+          ...(wantsAnyReceipt(doc.registeredDelivery) ? { receiptDue: true } : {}),
+          ...(failed && update.networkErrorCode !== null ? { 'error.networkErrorCode': update.networkErrorCode } : {}),
+        },
+        ...(parts > 1 ? {} : { $push: this.#push(record) }),
+      },
+      { returnDocument: 'after' },
+    );
+    return final ? { kind: 'final', doc: final } : { kind: 'duplicate', smsId };
+  }
+}
+
+/**
+ * Messages the downstream accepted but never sent a receipt for are finalised once their validity
+ * (plus `graceMs`) is over: state `expired`, reported to the ESME as UNKNOWN, so every ESME that
+ * asked for a receipt gets an answer and the message can be purged.
+ */
+export async function finaliseUnanswered(db: Db, clock: Clock, options: { by: string; graceMs: number; historyLimit?: number }): Promise<number> {
+  const now = clock.now();
+  const record: AttemptRecord = { at: now, by: options.by, outcome: 'no-receipt' };
+  // filter: {state: 'submitted', validUntil <= now - grace} (index validUntil; state re-checked per document)
+  // update: {$set: {state: 'expired', finalAt, finalStat: UNKNOWN, receiptDue, error}, $push: history}
+  // returns: modifiedCount; 0 = nothing overdue. A receipt that wins the race first leaves it unmatched.
+  const result = await db.collection<SmsWithReceipt>(Collections.sms).updateMany(
+    { state: SmsState.submitted, validUntil: { $lte: new Date(now.getTime() - options.graceMs) }, direction: SmsDirection.mt },
+    {
+      $set: {
+        state: SmsState.expired,
+        finalAt: now,
+        finalStat: MessageState.UNKNOWN,
+        receiptDue: true,
+        'error.message': 'no receipt from the downstream before the validity ended',
+      },
+      $push: { history: { $each: [record], $slice: -(options.historyLimit ?? 20) } },
+    },
+  );
+  return result.modifiedCount;
+}
