@@ -4,6 +4,7 @@ import { DestinationLocks } from '../delivery/destination-locks.ts';
 import { MessageLocks } from '../delivery/message-locks.ts';
 import { expiredTotal, locksReleasedTotal, purgedTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
+import { finaliseUnanswered } from '../receipts/receipt-finaliser.ts';
 import { FINAL_STATES, SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
 
 export interface CleanupOptions {
@@ -14,6 +15,8 @@ export interface CleanupOptions {
   /** Tolerated clock skew before an expired lease is taken over. Default 2 s. */
   leaseGraceMs: number;
   historyLimit: number;
+  /** `submitted` messages without a downstream receipt are finalised (stat UNKNOWN) this long after their validity. Default 10 min. */
+  receiptGraceMs: number;
 }
 
 export const DEFAULT_CLEANUP_OPTIONS: Readonly<CleanupOptions> = Object.freeze({
@@ -21,6 +24,7 @@ export const DEFAULT_CLEANUP_OPTIONS: Readonly<CleanupOptions> = Object.freeze({
   maxAttempts: 30,
   leaseGraceMs: 2000,
   historyLimit: 20,
+  receiptGraceMs: 10 * 60_000,
 });
 
 export interface CleanupCounts {
@@ -29,6 +33,8 @@ export interface CleanupCounts {
   expired: number;
   attemptLimit: number;
   purged: number;
+  /** Finalised without a receipt from the downstream (receipts component). */
+  unanswered: number;
 }
 
 /**
@@ -57,12 +63,13 @@ export class CleanupPass {
     const destinationLocksReleased = await this.#destinations.releaseExpired(this.#options.leaseGraceMs);
     const expired = await this.expireOverdue();
     const attemptLimit = await this.markAttemptLimit();
+    const unanswered = await finaliseUnanswered(this.#db, this.#clock, { by: this.#by, graceMs: this.#options.receiptGraceMs, historyLimit: this.#options.historyLimit });
     const purged = await this.purgeFinal();
     locksReleasedTotal.inc({ kind: 'message' }, messageLocksReleased);
     locksReleasedTotal.inc({ kind: 'destination' }, destinationLocksReleased);
     expiredTotal.inc(expired);
     purgedTotal.inc(purged);
-    return { messageLocksReleased, destinationLocksReleased, expired, attemptLimit, purged };
+    return { messageLocksReleased, destinationLocksReleased, expired, attemptLimit, purged, unanswered };
   }
 
   #record(outcome: string): AttemptRecord {
@@ -77,7 +84,8 @@ export class CleanupPass {
     // returns: modifiedCount; 0 = nothing overdue. Locked ones are left to their holder (it expires them itself).
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, validUntil: { $lte: now } },
-      { $set: { state: SmsState.expired, finalAt: now }, $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } } },
+      // receiptDue: the receipt outbox decides whether its ESME asked for an EXPIRED receipt.
+      { $set: { state: SmsState.expired, finalAt: now, receiptDue: true }, $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } } },
     );
     return result.modifiedCount;
   }
@@ -91,7 +99,7 @@ export class CleanupPass {
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, attempts: { $gte: this.#options.maxAttempts } },
       {
-        $set: { state: SmsState.undeliverable, finalAt: now, error: { message: `attempt limit reached (${this.#options.maxAttempts})` } },
+        $set: { state: SmsState.undeliverable, finalAt: now, error: { message: `attempt limit reached (${this.#options.maxAttempts})` }, receiptDue: true },
         $push: { history: { $each: [this.#record('attempt-limit')], $slice: -this.#options.historyLimit } },
       },
     );

@@ -17,6 +17,8 @@ export interface ConnectorPoolOptions {
   backoffScale?: number;
   throttlePauseMs?: number;
   handlers?: Partial<RequestHandlers>;
+  /** Per-connector handlers (receipts need to know which connector they came on); wins over `handlers`. */
+  handlersFor?: (config: ConnectorDocument) => Partial<RequestHandlers>;
 }
 
 /** Runs one OutboundConnector per enabled `connectors` entry and follows changes to the collection. */
@@ -70,7 +72,7 @@ export class ConnectorPool {
             limiter: this.#options.limiter,
             backoffScale: this.#options.backoffScale,
             throttlePauseMs: this.#options.throttlePauseMs,
-            handlers: this.#options.handlers,
+            handlers: this.#options.handlersFor?.(doc) ?? this.#options.handlers,
           });
           this.#connectors.set(name, { connector, fingerprint: fingerprint(doc) });
           connector.start();

@@ -8,6 +8,7 @@ import { SmppError } from '../smpp/errors.ts';
 import type { RequestHandlers, SmppSession } from '../smpp/session.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import { remoteIdKey } from '../receipts/remote-ids.ts';
 import type { SubmitOutcome } from '../delivery/submit-outcome.ts';
 import { reconnectDelayMs, type ConnectorDocument } from './connector-document.ts';
 import { toOutboundPdus } from './outbound-form.ts';
@@ -163,7 +164,8 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
       for (const pdu of pdus) {
         await this.#pace(signal);
         const response = await session.submitSm(pdu);
-        ids.push(response.messageId);
+        // Kept in the comparable form receipts are looked up by (the connector's messageIdForm).
+        ids.push(remoteIdKey(this.config, response.messageId, 'submit'));
       }
       this.#throttleStreak = 0;
       return { kind: 'accepted', connector: name, remoteId: ids[0], ...(ids.length > 1 ? { otherRemoteIds: ids.slice(1) } : {}) };

@@ -90,7 +90,8 @@ export class MessageOps {
   }
 
   async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {
-    const cancel = { $set: { state: SmsState.cancelled, finalAt: now } };
+    // receiptDue: the receipt outbox sends DELETED to ESMEs that asked for receipts.
+    const cancel = { $set: { state: SmsState.cancelled, finalAt: now, receiptDue: true } };
     if (req.messageId !== '') {
       checkMessageId(req.messageId, CommandStatus.ESME_RCANCELFAIL);
       // CAS queued -> cancelled on the named message (of this account; source/dest when given).
