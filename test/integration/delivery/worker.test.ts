@@ -57,6 +57,18 @@ describe('delivery worker loop', () => {
     expect(w.stats.submitted).toBe(3);
   });
 
+  it('reopens the tail when its cursor dies (collection dropped and recreated) and finds the work', async () => {
+    const sender = new RecordingSender();
+    start(sender);
+    await new Promise((r) => setTimeout(r, 300));
+    await handle.db.collection(Collections.events).drop();
+    await ensureSchema(handle.db, { eventsSizeBytes: 64 * 1024 });
+    await insertSms(handle.db, makeSeries('4944', 2, new Date()));
+    await handle.db.collection<EventDocument>(Collections.events).insertOne({ ts: new Date(), due: new Date(), count: 2 });
+    const took = await until(async () => sender.sent.length === 2, 10_000);
+    expect(took).toBeLessThan(8000); // the 60 s sweep did not do it
+  });
+
   it('wakes when a scheduled message falls due, without any event', async () => {
     const sender = new RecordingSender();
     const dueAt = new Date(Date.now() + 700);
