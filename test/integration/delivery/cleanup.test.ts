@@ -38,7 +38,7 @@ describe('cleanup pass', () => {
       { _id: 'live', ...lease(30_000) },
     ]);
     const counts = await new CleanupPass(handle.db, clock, 'cleanup-test', { maxAttempts: 5 }).run();
-    expect(counts).toEqual({ messageLocksReleased: 1, destinationLocksReleased: 1, expired: 1, attemptLimit: 1, purged: 1 });
+    expect(counts).toEqual({ messageLocksReleased: 1, destinationLocksReleased: 1, expired: 1, attemptLimit: 1, purged: 1, unanswered: 0 });
     const byDest = Object.fromEntries((await sms().find().toArray()).map((d) => [d.destKey, d]));
     expect(byDest.stale).toMatchObject({ state: 'queued' });
     expect(byDest.stale.lock).toBeUndefined();
