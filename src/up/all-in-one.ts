@@ -66,9 +66,12 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     };
     let stopping = false;
     await start('sink', ['sink', '--port', String(options.sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'], /"listening"/);
-    await start('inserter', ['inserter', '--smpp-port', String(options.smppPort), '--metrics-port', '0'], /inserter listening on/);
-    for (let i = 1; i <= options.deliverers; i++) await start(`deliverer-${i}`, ['deliverer', '--metrics-port', '0'], /deliverer ready/);
-    await start('cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/);
+    // Independent of each other once the simulator listens: start them together.
+    await Promise.all([
+      start('inserter', ['inserter', '--smpp-port', String(options.smppPort), '--metrics-port', '0'], /inserter listening on/),
+      ...Array.from({ length: options.deliverers }, (_, i) => start(`deliverer-${i + 1}`, ['deliverer', '--metrics-port', '0'], /deliverer ready/)),
+      start('cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/),
+    ]);
 
     print(`smsc is up. MongoDB: ${mongo.uri} (database ${options.dbName})`);
     // The default demo credentials are printed so a newcomer can use them; a chosen password is not echoed.

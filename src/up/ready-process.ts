@@ -31,7 +31,14 @@ export function spawnReadyProcess(options: ReadyProcessOptions): Promise<ReadyPr
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
+      // Its own process group: a Ctrl-C at the terminal reaches only the parent, which then
+      // stops its children one after another in the order it chooses.
+      detached: true,
     });
+    // If the parent dies without stopping it, it must not linger.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     let stdout = '';
     let stderr = '';
