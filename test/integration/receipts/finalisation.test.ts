@@ -1,0 +1,177 @@
+import { ObjectId } from 'mongodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/clock.ts';
+import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
+import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
+import { silentLogger } from '../../../src/logging/logger.ts';
+import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
+import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
+import { finaliseUnanswered } from '../../../src/receipts/receipt-finaliser.ts';
+import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
+import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
+import type { ShortMessage } from '../../../src/smpp/domain.ts';
+import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { SmsState } from '../../../src/store/sms-document.ts';
+import { useTestDb } from '../../support/mongo.ts';
+import { insertSms, makeSms } from '../../support/sms-factory.ts';
+
+const t = useTestDb('receipts_final');
+
+beforeAll(async () => {
+  await ensureSchema(t.db);
+  await ensureReceiptSchema(t.db);
+});
+
+function receiptPdu(id: string, stat: string, state: number, err = 0): ShortMessage {
+  return {
+    serviceType: '',
+    source: { ton: 1, npi: 1, addr: '491701234567' },
+    dest: { ton: 0, npi: 0, addr: 'ACME' },
+    esmClass: 0x04,
+    protocolId: 0,
+    priority: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresent: 0,
+    dataCoding: 0,
+    smDefaultMsgId: 0,
+    shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:${stat} err:${String(err).padStart(3, '0')} text:`),
+    tlvs: { receiptedMessageId: id, messageState: state, networkErrorCode: Buffer.from([3, 0, err]) },
+    unknownTlvs: [],
+  };
+}
+
+const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger);
+const intake = (options = {}) =>
+  new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, by: 'test', emitter: emitter(), options: { retryWindowMs: 2000, ...options } });
+
+async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsWithReceipt> = {}): Promise<SmsWithReceipt> {
+  const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.submitted, attempts: 1, remote: { connector, messageId: remoteId, submittedAt: new Date() }, ...overrides });
+  await insertSms(t.db, [sms]);
+  await t.db.collection(Collections.correlations).insertOne({ connector, remoteId, smsId: sms._id, createdAt: new Date() });
+  return sms;
+}
+
+const receiptsFor = (smsId: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).toArray();
+const load = (id: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: id });
+const textOf = (doc: SmsWithReceipt) => Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
+
+describe('receipts from downstream', () => {
+  it('a DELIVRD receipt finalises the message and creates one receipt document for its ESME', async () => {
+    const sms = await submitted('r-1');
+    await intake().onMessage({ name: 'op' }, receiptPdu('r-1', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(sms._id))?.state).toBe('delivered');
+    const receipts = await receiptsFor(sms._id);
+    expect(receipts).toHaveLength(1);
+    expect(receipts[0].target).toEqual({ kind: 'esme', systemId: 'acme' });
+    expect(parseReceipt(textOf(receipts[0]))).toMatchObject({ id: sms.messageId, stat: 'DELIVRD' });
+  });
+
+  it('records the network error code of a failure and reports it in err:', async () => {
+    const sms = await submitted('r-2');
+    await intake().onMessage({ name: 'op' }, receiptPdu('r-2', 'UNDELIV', MessageState.UNDELIVERABLE, 34));
+    const after = await load(sms._id);
+    expect(after?.state).toBe('undeliverable');
+    expect(after?.error?.networkErrorCode).toBe(34);
+    const [receipt] = await receiptsFor(sms._id);
+    expect(parseReceipt(textOf(receipt))).toMatchObject({ stat: 'UNDELIV', err: '034' });
+  });
+
+  it('ENROUTE keeps the message submitted; the final receipt still comes through', async () => {
+    const sms = await submitted('r-3');
+    await intake().onMessage({ name: 'op' }, receiptPdu('r-3', 'ENROUTE', MessageState.ENROUTE));
+    expect((await load(sms._id))?.state).toBe('submitted');
+    await intake().onMessage({ name: 'op' }, receiptPdu('r-3', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(sms._id))?.state).toBe('delivered');
+  });
+
+  it('exactly one final state and one receipt when receipts, cleanups and outboxes race', async () => {
+    const sms = await submitted('r-race', 'op', { validUntil: new Date(Date.now() - 3600_000) });
+    const racers = intake();
+    await Promise.all([
+      ...Array.from({ length: 6 }, () => racers.onMessage({ name: 'op' }, receiptPdu('r-race', 'DELIVRD', MessageState.DELIVERED))),
+      ...Array.from({ length: 6 }, () => racers.onMessage({ name: 'op' }, receiptPdu('r-race', 'UNDELIV', MessageState.UNDELIVERABLE))),
+      finaliseUnanswered(t.db, systemClock, { by: 'cleanup-a', graceMs: 0 }),
+      finaliseUnanswered(t.db, systemClock, { by: 'cleanup-b', graceMs: 0 }),
+      emitter().runOnce(),
+      emitter().runOnce(),
+    ]);
+    await Promise.all([emitter().runOnce(), emitter().runOnce(), emitter().runOnce()]);
+    const after = await load(sms._id);
+    const receipts = await receiptsFor(sms._id);
+    expect(receipts).toHaveLength(1);
+    const stat = parseReceipt(textOf(receipts[0])).stat;
+    const expected = { delivered: 'DELIVRD', undeliverable: 'UNDELIV', expired: 'UNKNOWN' } as Record<string, string>;
+    expect(stat).toBe(expected[after!.state]);
+    expect(after?.receiptDue).toBeUndefined();
+  });
+
+  it('a receipt that overtakes the correlation and state writes is kept and matched', async () => {
+    const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
+    await insertSms(t.db, [sms]);
+    const started = Date.now();
+    const pending = intake().onMessage({ name: 'op' }, receiptPdu('r-early', 'DELIVRD', MessageState.DELIVERED));
+    await new Promise((r) => setTimeout(r, 150));
+    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-early', smsId: sms._id, createdAt: new Date() });
+    await new Promise((r) => setTimeout(r, 150));
+    // The deliverer's fenced state write comes last.
+    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, { $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-early', submittedAt: new Date() } }, $unset: { lock: '' } });
+    await pending;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect((await load(sms._id))?.state).toBe('delivered');
+    expect(await receiptsFor(sms._id)).toHaveLength(1);
+  });
+
+  it('a receipt for an id nobody knows is retried for the window, then recorded as orphaned', async () => {
+    const i = intake({ retryWindowMs: 200 });
+    await i.onMessage({ name: 'op' }, receiptPdu('nobody-knows', 'DELIVRD', MessageState.DELIVERED));
+    expect(i.stats.orphaned).toBe(1);
+    const orphan = await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'nobody-knows' });
+    expect(orphan).toMatchObject({ connector: 'op', reason: 'unknown-id', messageState: 2 });
+  });
+
+  it('matches ids through the connector id forms (hex submit_sm_resp, decimal receipt)', async () => {
+    // The connector stored the submit_sm_resp id "00FF" in its comparable form.
+    const sms = await submitted('255', 'hexop');
+    await intake().onMessage({ name: 'hexop', messageIdForm: { submit: 'hex', receipt: 'decimal' } }, receiptPdu('0255', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(sms._id))?.state).toBe('delivered');
+  });
+
+  it('a message that left as several submits is final when every part is', async () => {
+    const sms = await submitted('p-1', 'op', { remote: { connector: 'op', messageId: 'p-1', submittedAt: new Date(), otherIds: ['p-2'] } });
+    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'p-2', smsId: sms._id, createdAt: new Date() });
+    await intake().onMessage({ name: 'op' }, receiptPdu('p-1', 'DELIVRD', MessageState.DELIVERED));
+    await intake().onMessage({ name: 'op' }, receiptPdu('p-1', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(sms._id))?.state).toBe('submitted');
+    await intake().onMessage({ name: 'op' }, receiptPdu('p-2', 'UNDELIV', MessageState.UNDELIVERABLE));
+    expect((await load(sms._id))?.state).toBe('undeliverable');
+    expect(await receiptsFor(sms._id)).toHaveLength(1);
+  });
+});
+
+describe('finalisation without a downstream receipt', () => {
+  it('submitted past validity + grace becomes final and reports UNKNOWN', async () => {
+    const sms = await submitted('silent', 'op', { validUntil: new Date(Date.now() - 120_000) });
+    const fresh = await submitted('silent-2', 'op', { validUntil: new Date(Date.now() - 10_000) });
+    expect(await finaliseUnanswered(t.db, systemClock, { by: 'test', graceMs: 60_000 })).toBe(1);
+    expect((await load(fresh._id))?.state).toBe('submitted');
+    await emitter().runOnce();
+    const [receipt] = await receiptsFor(sms._id);
+    expect(parseReceipt(textOf(receipt))).toMatchObject({ stat: 'UNKNOWN' });
+    expect((receipt.payload.tlvs as Record<string, unknown>).messageState).toBe(MessageState.UNKNOWN);
+  });
+
+  it('cleanup expiry gives an EXPIRED receipt to ESMEs that asked, none to those that did not', async () => {
+    const asked = makeSms({ account: 'acme', registeredDelivery: 1, validUntil: new Date(Date.now() - 1000) });
+    const silent = makeSms({ account: 'acme', registeredDelivery: 0, validUntil: new Date(Date.now() - 1000) });
+    const failuresOnly = makeSms({ account: 'acme', registeredDelivery: 2, validUntil: new Date(Date.now() - 1000) });
+    await insertSms(t.db, [asked, silent, failuresOnly]);
+    await new CleanupPass(t.db, systemClock, 'cleanup').run();
+    await emitter().runOnce();
+    expect(parseReceipt(textOf((await receiptsFor(asked._id))[0])).stat).toBe('EXPIRED');
+    expect(await receiptsFor(silent._id)).toHaveLength(0);
+    expect(await receiptsFor(failuresOnly._id)).toHaveLength(1);
+    expect(await t.db.collection(Collections.sms).countDocuments({ receiptDue: true })).toBe(0);
+  });
+});
