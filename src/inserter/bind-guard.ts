@@ -13,6 +13,11 @@ export interface BindGuardOptions {
   maxDelayMs?: number;
   /** Bounded memory under a flood of distinct addresses (default 10,000 keys). */
   maxKeys?: number;
+  /**
+   * Password checks in progress at once per key (default 4): scrypt is deliberately costly, so a
+   * burst of parallel binds must not get them all computed before the first failures count.
+   */
+  maxConcurrentPerKey?: number;
 }
 
 export interface BindVerdict {
@@ -39,6 +44,8 @@ export class BindGuard {
   readonly #maxKeys: number;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
+  readonly #inProgress = new Map<string, number>();
+  readonly #maxConcurrent: number;
 
   constructor(options: BindGuardOptions = {}, clock: Clock = systemClock) {
     this.#windowMs = options.windowMs ?? 60_000;
@@ -48,6 +55,23 @@ export class BindGuard {
     this.#maxDelayMs = options.maxDelayMs ?? 2_000;
     this.#maxKeys = options.maxKeys ?? 10_000;
     this.#clock = clock;
+    this.#maxConcurrent = options.maxConcurrentPerKey ?? 4;
+  }
+
+  /** Claims a password-check slot for every key; false (nothing claimed) when one is at its limit. */
+  begin(keys: readonly string[]): boolean {
+    if (keys.some((key) => (this.#inProgress.get(key) ?? 0) >= this.#maxConcurrent)) return false;
+    for (const key of keys) this.#inProgress.set(key, (this.#inProgress.get(key) ?? 0) + 1);
+    return true;
+  }
+
+  /** Releases what begin() claimed. */
+  end(keys: readonly string[]): void {
+    for (const key of keys) {
+      const left = (this.#inProgress.get(key) ?? 1) - 1;
+      if (left <= 0) this.#inProgress.delete(key);
+      else this.#inProgress.set(key, left);
+    }
   }
 
   /** The strictest verdict over the keys (e.g. `addr:1.2.3.4` and `sys:acme`). */

@@ -10,6 +10,8 @@ import { GroupCommitWriter } from '../store/group-commit.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { Inserter } from './inserter.ts';
+import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
+import { systemClock } from '../clock.ts';
 
 export interface InserterProcessOptions {
   /** How long SIGTERM may take before the process gives up waiting (default 10 s). */
@@ -50,8 +52,11 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     logger: createLogger('group-commit'),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
+  // Receipts and MO to ESMEs bound here (issue 6).
+  const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
+  await esmeDelivery.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('inserter') },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
@@ -90,6 +95,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     process.on('SIGINT', onInt);
   });
   // The fixed order: stop intake and answer what was read, flush the store, then the connections.
+  await esmeDelivery.close(Math.min(3000, graceMs / 3));
   await inserter.shutdown(graceMs);
   await writer.close();
   await observability.close();

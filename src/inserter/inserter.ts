@@ -59,6 +59,8 @@ export interface InserterDeps {
   rateLimiter: RateLimiter;
   clock?: Clock;
   logger?: Logger;
+  /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
+  esmeSessions?: { attach(session: SmppSession): void };
 }
 
 interface Bound {
@@ -103,6 +105,7 @@ export class Inserter {
   readonly #limiter: RateLimiter;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #esmeSessions: InserterDeps['esmeSessions'];
   readonly #ops: MessageOps;
   readonly #backlog: BacklogTracker;
   readonly #guard: BindGuard;
@@ -120,6 +123,7 @@ export class Inserter {
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'inserter' });
+    this.#esmeSessions = deps.esmeSessions;
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
@@ -180,6 +184,7 @@ export class Inserter {
       return;
     }
     session.on('error', () => {});
+    this.#esmeSessions?.attach(session);
     // An unbound connection holds a slot and some memory: it gets a while to bind, then goes.
     const bindTimer = setTimeout(() => {
       if (!this.#bound.has(session)) session.destroy('no bind within the bind timeout');
@@ -257,7 +262,17 @@ export class Inserter {
       if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
       throw new SmppError(status, reason);
     };
-    const outcome = await this.#accounts.authenticate(req.systemId, req.password);
+    if (!this.#guard.begin(keys)) {
+      log.warn('bind refused: too many binds being checked at once for this address or system_id');
+      result(CommandStatus.ESME_RBINDFAIL);
+      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
+    }
+    let outcome;
+    try {
+      outcome = await this.#accounts.authenticate(req.systemId, req.password);
+    } finally {
+      this.#guard.end(keys);
+    }
     if (!outcome.ok) {
       if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
       if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');

@@ -28,10 +28,12 @@ export async function startInserter(
     redisUrl?: string;
     keyPrefix?: string;
     logger?: Logger;
+    /** Default: a cheap scrypt cost so tests stay fast. */
+    scryptCost?: { N: number; r: number; p: number };
   } = {},
 ): Promise<RunningInserter> {
   await ensureSchema(db);
-  const accounts = new AccountStore(db, { scryptCost: CHEAP_SCRYPT });
+  const accounts = new AccountStore(db, { scryptCost: options.scryptCost ?? CHEAP_SCRYPT });
   for (const account of options.accounts ?? []) {
     if (!(await accounts.get(account.systemId))) await accounts.add(account);
   }

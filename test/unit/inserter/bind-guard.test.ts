@@ -42,3 +42,17 @@ describe('BindGuard', () => {
     expect(guard.size).toBeLessThanOrEqual(100);
   });
 });
+
+describe('BindGuard concurrency', () => {
+  it('lets only a few password checks run at once per key', () => {
+    const guard = new BindGuard({ maxConcurrentPerKey: 2 });
+    expect(guard.begin(['addr:a', 'sys:x'])).toBe(true);
+    expect(guard.begin(['addr:a', 'sys:y'])).toBe(true);
+    expect(guard.begin(['addr:a', 'sys:z'])).toBe(false);
+    expect(guard.begin(['addr:b', 'sys:z'])).toBe(true); // nothing was claimed by the refused call
+    expect(guard.begin(['addr:c', 'sys:z'])).toBe(true);
+    expect(guard.begin(['addr:d', 'sys:z'])).toBe(false); // sys:z is at its limit from two addresses
+    guard.end(['addr:a', 'sys:x']);
+    expect(guard.begin(['addr:a', 'sys:w'])).toBe(true); // addr:a has a free slot again
+  });
+});
