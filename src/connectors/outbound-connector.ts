@@ -53,6 +53,8 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
   #throttledUntil = 0;
   #throttleStreak = 0;
   #reference = Math.floor(Math.random() * 0xffff);
+  /** For bind mode transmitter: whether the paired receiver session is bound. */
+  receiverBound = false;
   /** Times (ms) each connection attempt started: the reconnect schedule, for tests and status. */
   readonly attempts: number[] = [];
   readonly log: Logger;
@@ -89,39 +91,55 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
     this.emit('state', state);
   }
 
+  /** Connects, installs the handlers for what the downstream sends us, and binds in `mode`. */
+  async #openSession(mode: 'transceiver' | 'transmitter' | 'receiver'): Promise<{ session: SmppSession; closed: Promise<string> }> {
+    const session = await connectSmpp({
+      host: this.config.host,
+      port: this.config.port,
+      windowSize: this.config.window,
+      responseTimeoutMs: this.config.responseTimeoutMs ?? 10_000,
+      enquireLinkIntervalMs: this.config.enquireLinkMs ?? 30_000,
+      inactivityTimeoutMs: 3 * (this.config.enquireLinkMs ?? 30_000),
+      logger: this.log,
+      id: `connector:${this.config.name}:${mode}`,
+    });
+    session.on('error', (error) => this.log.debug({ err: error }, 'session error'));
+    for (const [name, handler] of Object.entries(this.#options.handlers ?? {})) {
+      session.handle(name as keyof RequestHandlers, handler as never);
+    }
+    if (!this.#options.handlers?.deliverSm) {
+      // Receipts are handled by the receipts component when wired in; acknowledge meanwhile.
+      session.handle('deliverSm', () => undefined);
+    }
+    const closed = new Promise<string>((resolve) => session.once('close', resolve));
+    try {
+      await session.bind(mode, { systemId: this.config.systemId, password: this.config.password, systemType: this.config.systemType ?? '' });
+    } catch (error) {
+      bindsTotal.inc({ side: 'connector', mode, result: error instanceof SmppError ? error.statusName : 'error' });
+      session.destroy('bind failed');
+      throw error;
+    }
+    bindsTotal.inc({ side: 'connector', mode, result: 'ok' });
+    return { session, closed };
+  }
+
+  #stopped(): Promise<string> {
+    const signal = this.#stop.signal;
+    return new Promise<string>((resolve) => {
+      if (signal.aborted) resolve('stopping');
+      else signal.addEventListener('abort', () => resolve('stopping'), { once: true });
+    });
+  }
+
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
+    // A transmitter bind gets a receiver session beside it, so receipts still come back (TX+RX pair).
+    const receiver = this.config.bind === 'transmitter' ? this.#runReceiver() : Promise.resolve();
     while (!signal.aborted) {
       this.#setState(ConnectorState.CONNECTING);
       this.attempts.push(Date.now());
       try {
-        const session = await connectSmpp({
-          host: this.config.host,
-          port: this.config.port,
-          windowSize: this.config.window,
-          responseTimeoutMs: this.config.responseTimeoutMs ?? 10_000,
-          enquireLinkIntervalMs: this.config.enquireLinkMs ?? 30_000,
-          inactivityTimeoutMs: 3 * (this.config.enquireLinkMs ?? 30_000),
-          logger: this.log,
-          id: `connector:${this.config.name}`,
-        });
-        session.on('error', (error) => this.log.debug({ err: error }, 'session error'));
-        for (const [name, handler] of Object.entries(this.#options.handlers ?? {})) {
-          session.handle(name as keyof RequestHandlers, handler as never);
-        }
-        if (!this.#options.handlers?.deliverSm) {
-          // Receipts are handled by the receipts component when wired in; acknowledge meanwhile.
-          session.handle('deliverSm', () => undefined);
-        }
-        const closed = new Promise<string>((resolve) => session.once('close', resolve));
-        try {
-          await session.bind(this.config.bind, { systemId: this.config.systemId, password: this.config.password, systemType: this.config.systemType ?? '' });
-        } catch (error) {
-          bindsTotal.inc({ side: 'connector', mode: this.config.bind, result: error instanceof SmppError ? error.statusName : 'error' });
-          session.destroy('bind failed');
-          throw error;
-        }
-        bindsTotal.inc({ side: 'connector', mode: this.config.bind, result: 'ok' });
+        const { session, closed } = await this.#openSession(this.config.bind);
         if (signal.aborted) {
           await session.close();
           break;
@@ -130,7 +148,7 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
         this.#failures = 0;
         this.#setState(ConnectorState.BOUND);
         this.log.info({ host: this.config.host, port: this.config.port }, 'connector bound');
-        const reason = await Promise.race([closed, new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('stopping'), { once: true }))]);
+        const reason = await Promise.race([closed, this.#stopped()]);
         this.#session = undefined;
         this.#setState(ConnectorState.UNBOUND);
         if (signal.aborted) {
@@ -146,6 +164,31 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
       await sleep(reconnectDelayMs(this.#failures, this.#options.backoffScale ?? 1), signal).catch(() => {});
     }
     this.#setState(ConnectorState.DISCONNECTED);
+    await receiver;
+  }
+
+  /** The receiver half of a TX+RX pair: same reconnect schedule, its own failure count. */
+  async #runReceiver(): Promise<void> {
+    const signal = this.#stop.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const { session, closed } = await this.#openSession('receiver');
+        this.receiverBound = true;
+        failures = 0;
+        await Promise.race([closed, this.#stopped()]);
+        this.receiverBound = false;
+        if (signal.aborted) {
+          await session.close().catch(() => {});
+          break;
+        }
+      } catch (error) {
+        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'connector receiver could not bind');
+      }
+      failures++;
+      await sleep(reconnectDelayMs(failures, this.#options.backoffScale ?? 1), signal).catch(() => {});
+    }
+    this.receiverBound = false;
   }
 
   /** Sends one stored message (one or more submit_sm) and classifies the answer. */

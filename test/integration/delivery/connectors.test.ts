@@ -152,6 +152,28 @@ describe('outbound connectors against the sink', () => {
     expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), signal)).toMatchObject({ kind: 'permanent', status: 0x0b });
   });
 
+  it('a transmitter bind gets a receiver beside it, and receipts arrive on it', async () => {
+    const s = await sink({ receipts: { enabled: true, when: 'always' } });
+    const receipts: string[] = [];
+    const c = new OutboundConnector(connector('txrx', s.port, { bind: 'transmitter' }), {
+      clock: systemClock,
+      logger: silentLogger,
+      handlers: {
+        deliverSm: (msg) => {
+          receipts.push(msg.tlvs.receiptedMessageId ?? '');
+        },
+      },
+    });
+    cleanups.push(() => c.close());
+    c.start();
+    await until(() => c.bound && c.receiverBound, 5000, 'TX and RX bound');
+    expect([...s.sessions].map((session) => session.bindMode).sort()).toEqual(['receiver', 'transmitter']);
+    const outcome = await c.submit(makeSms({ destKey: '4455', dest: { ton: 1, npi: 1, addr: '4455' } }), new AbortController().signal);
+    expect(outcome.kind).toBe('accepted');
+    await until(() => receipts.length === 1, 5000, 'receipt on the receiver');
+    expect(receipts[0].toLowerCase()).toBe(s.received[0].messageId?.toLowerCase());
+  });
+
   it('re-splits a long message_payload into the connector form', async () => {
     const s = await sink();
     const c = new OutboundConnector(connector('long', s.port, { long: 'sar' }), { clock: systemClock, logger: silentLogger });
