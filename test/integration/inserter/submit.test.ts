@@ -93,6 +93,21 @@ describe('submit_sm', () => {
     expect(docs[0].concat).toMatchObject({ ref: 0x7b, total: 3 });
   });
 
+  it('a 2-part SAR message is stored as two linked documents, SAR TLVs kept', async () => {
+    const ids: string[] = [];
+    for (let seq = 1; seq <= 2; seq++) {
+      const resp = await esme.submit({ short_message: Buffer.from(`sar ${seq}`), sar_msg_ref_num: 0x1234, sar_total_segments: 2, sar_segment_seqnum: seq });
+      expect(resp.command_status).toBe(0);
+      ids.push(resp.message_id as string);
+    }
+    const docs = await sms().find({ messageId: { $in: ids } }).sort({ 'concat.seq': 1 }).toArray();
+    expect(docs.map((d) => d.concat)).toEqual([
+      { groupId: 'acme:ACME:+447700900123:4660:2', ref: 0x1234, total: 2, seq: 1 },
+      { groupId: 'acme:ACME:+447700900123:4660:2', ref: 0x1234, total: 2, seq: 2 },
+    ]);
+    expect(docs[1].payload.tlvs).toMatchObject({ sarMsgRefNum: 0x1234, sarTotalSegments: 2, sarSegmentSeqnum: 2 });
+  });
+
   it('a long message_payload is stored as linked parts; message_id names the first', async () => {
     const text = 'The quick brown fox jumps over the lazy dog. '.repeat(8); // 360 characters
     const resp = await esme.submit({ short_message: Buffer.alloc(0), message_payload: Buffer.from(text) });
