@@ -27,6 +27,8 @@ export interface EsmeDeliveryServiceOptions {
   /** Tail `events` (default true). */
   tailEvents?: boolean;
   routesRefreshMs?: number;
+  /** Unrouted MO is looked at again this often (routes may be added). Default 30 s. */
+  moRetryMs?: number;
 }
 
 export interface EsmeDeliveryServiceDeps {
@@ -66,7 +68,7 @@ export class EsmeDeliveryService {
     this.#delivery = { ...DEFAULT_ESME_DELIVERY_OPTIONS, ...options.delivery };
     this.#round = new EsmeDeliveryRound({ db: deps.db, clock: deps.clock, owner: this.owner, logger: deps.logger, sessions: this.sessions, options: this.#delivery, held: new Set() });
     this.emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), options.emitter);
-    this.#assigner = new MoAssigner(deps.db, deps.clock, new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }), deps.logger);
+    this.#assigner = new MoAssigner(deps.db, deps.clock, new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }), deps.logger, { retryMs: options.moRetryMs });
     this.sessions.on('bound', (systemId) => void this.#onBound(systemId));
   }
 

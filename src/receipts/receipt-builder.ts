@@ -29,13 +29,16 @@ export function esmeLockKey(systemId: string, subscriberKey: string): string {
 /**
  * Receipt ids are derived from the message's `_id`, so whoever creates a message's final
  * receipt — any worker, cleanup, a process that crashed after inserting it — inserts the same
- * `_id`, and the unique `_id` index lets exactly one of them in. The first 4 bytes keep the
- * message's timestamp (ObjectId order stays meaningful); the rest is a hash of the kind.
+ * `_id`, and the unique `_id` index lets exactly one of them in. Layout: the message's timestamp
+ * (4 bytes) and counter (3 bytes), then 5 bytes of a hash of kind and message: receipts created
+ * together sort (by `_id`, the batch order's tie-break) like their messages did.
  */
 export function receiptIdFor(smsId: ObjectId, kind: string): ObjectId {
+  const source = Buffer.from(smsId.id);
   const bytes = Buffer.alloc(12);
-  Buffer.from(smsId.id).copy(bytes, 0, 0, 4);
-  createHash('sha256').update(`${kind}:${smsId.toHexString()}`).digest().copy(bytes, 4, 0, 8);
+  source.copy(bytes, 0, 0, 4);
+  source.copy(bytes, 4, 9, 12);
+  createHash('sha256').update(`${kind}:${smsId.toHexString()}`).digest().copy(bytes, 7, 0, 5);
   return new ObjectId(bytes);
 }
 
