@@ -15,7 +15,11 @@ export interface DeliveryWorkerOptions {
   lanes: number;
   /** Slow safety sweep: releases expired leases and looks for work. Default 30 s. */
   sweepMs: number;
-  /** Retry pause when due work exists but every destination of it is held by someone else. Default 200 ms. */
+  /**
+   * First retry pause when due work exists but every destination of it is held by someone else
+   * (the holders carry on with those destinations themselves); doubles while that persists, up
+   * to 16x. Default 100 ms.
+   */
   busyRetryMs: number;
   /** Tolerated clock skew before an expired lease is taken over by the sweep. Default 2 s. */
   leaseGraceMs: number;
@@ -28,7 +32,7 @@ export interface DeliveryWorkerOptions {
 export const DEFAULT_WORKER_OPTIONS: Readonly<DeliveryWorkerOptions> = Object.freeze({
   lanes: 8,
   sweepMs: 30_000,
-  busyRetryMs: 200,
+  busyRetryMs: 100,
   leaseGraceMs: 2000,
   tailEvents: true,
   shutdownGraceMs: 10_000,
@@ -67,6 +71,7 @@ export class DeliveryWorker {
   #dueTimer: NodeJS.Timeout | undefined;
   #dueAt = Infinity;
   #refreshing = false;
+  #busyStreak = 0;
   #closed: Promise<void> | undefined;
   #sweeping: Promise<void> | undefined;
 
@@ -135,8 +140,10 @@ export class DeliveryWorker {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       const seen = this.#wakeup.generation;
+      const batchesBefore = this.stats.batches;
       try {
         await this.#round.run(signal, this.stats);
+        if (this.stats.batches > batchesBefore) this.#busyStreak = 0;
       } catch (error) {
         if (signal.aborted) break;
         this.#deps.logger.warn({ err: error, lane: index }, 'delivery round failed');
@@ -157,8 +164,15 @@ export class DeliveryWorker {
       const due = await this.#round.messages.earliestDue();
       if (!due) return;
       const now = this.#deps.clock.now().getTime();
-      // Due already but not claimable: every such destination is held elsewhere; look again shortly.
-      this.#armDueTimer(Math.max(due.getTime(), now + this.#options.busyRetryMs));
+      if (due.getTime() > now) {
+        this.#armDueTimer(due.getTime());
+        return;
+      }
+      // Due already but not claimable: every such destination is held elsewhere and its holder
+      // carries on with it; look again shortly, backing off while nothing changes.
+      const pause = this.#options.busyRetryMs * 2 ** Math.min(this.#busyStreak, 4);
+      this.#busyStreak++;
+      this.#armDueTimer(now + pause);
     } catch (error) {
       this.#deps.logger.debug({ err: error }, 'earliest-due query failed');
     } finally {

@@ -50,7 +50,7 @@ describe('4 deliverer processes share the work', () => {
     const total = docs.length;
 
     const began = Date.now();
-    procs.push(...(await Promise.all([1, 2, 3, 4].map(() => startDeliverer(handle.uri, handle.dbName, ['--lanes', '4'])))));
+    procs.push(...(await Promise.all([1, 2, 3, 4].map(() => startDeliverer(handle.uri, handle.dbName, ['--lanes', '4', '--monitor-commands'])))));
     await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === total, 90_000, `${total} submitted`);
     const seconds = (Date.now() - began) / 1000;
     await Promise.all(procs.map((p) => p.stop('SIGTERM')));
@@ -58,7 +58,7 @@ describe('4 deliverer processes share the work', () => {
     const unique = new Set(sink.received.map((m) => m.text));
     const duplicates = sink.received.length - unique.size;
     const stats = procs.map(statsOf);
-    console.log(`[concurrency] ${total} messages to ${DESTINATIONS} destinations by 4 processes in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s); duplicates ${duplicates}; max in flight per destination ${sink.maxConcurrentPerDestination}; per-process submitted ${stats.map((s) => s?.submitted).join('/')}`);
+    console.log(`[concurrency] ${total} messages to ${DESTINATIONS} destinations by 4 processes in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s); duplicates ${duplicates}; max in flight per destination ${sink.maxConcurrentPerDestination}; per-process submitted ${stats.map((s) => s?.submitted).join('/')}; claims ${stats.reduce((n, s) => n + Number(s?.claims ?? 0), 0)}, busy ${stats.reduce((n, s) => n + Number(s?.busyDestinations ?? 0), 0)}, MongoDB commands ${stats.reduce((n, s) => n + Number(s?.mongoCommands ?? 0), 0)}`);
     expect(unique.size).toBe(total);
     expect(sink.overlappingDestinations.size).toBe(0);
     expect(sink.maxConcurrentPerDestination).toBe(1);
