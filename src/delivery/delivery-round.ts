@@ -187,8 +187,8 @@ export class DeliveryRound {
               decisions.set(sms, { kind: 'failed', outcome: selected });
               stats.failed++;
             } else if (selected.kind === 'temporary') {
-              decisions.set(sms, { kind: 'retry', outcome: selected });
               holdUntil = retryAt(sms, { now, options });
+              decisions.set(sms, { kind: 'retry', outcome: selected, at: holdUntil });
               stats.retried++;
             }
             continue;
@@ -209,8 +209,8 @@ export class DeliveryRound {
           decisions.set(sms, { kind: 'failed', outcome });
           stats.failed++;
         } else {
-          decisions.set(sms, { kind: 'retry', outcome });
           holdUntil = retryAt(sms, { now: clock.now(), options });
+          decisions.set(sms, { kind: 'retry', outcome, at: holdUntil });
           stats.retried++;
         }
       }

@@ -63,8 +63,8 @@ export class MessageLocks {
    * Step c, holding the destination lock: the batch is the destination's oldest due messages
    * (at most `limit`), queued or locked by anyone — a worker that locked one but could not get
    * the destination is overruled, and its release CAS then fails harmlessly.
-   * `first` (claimed in step a) is kept when it is among them, released when older ones come
-   * first (order per destination wins), dropped when it is no longer ours.
+   * `first` (claimed in step a) is kept when it is among them, else released (fenced: a no-op
+   * when it is no longer ours).
    */
   async collectBatch(first: SmsDocument, lock: LeaseLock, limit: number): Promise<SmsDocument[]> {
     const now = this.#clock.now();
@@ -81,9 +81,9 @@ export class MessageLocks {
       .toArray();
     const firstId = first._id.toHexString();
     const includesFirst = candidates.some((doc) => doc._id.toHexString() === firstId && doc.lock?.token === lock.token);
-    if (!includesFirst && candidates.length >= limit) {
-      await this.release([first._id], lock.token);
-    }
+    // Not among them: older messages come first (order wins), or it is not due any more (a holder
+    // pushed it back while we waited for the destination), or it is no longer ours (a miss).
+    if (!includesFirst) await this.release([first._id], lock.token);
     const others = candidates.filter((doc) => doc.lock?.token !== lock.token);
     if (others.length === 0) return includesFirst ? candidates.filter((doc) => doc.lock?.token === lock.token) : [];
     const ids = others.map((doc) => doc._id);
@@ -161,15 +161,17 @@ export class MessageLocks {
   }
 
   /**
-   * After a temporary failure: the destination's other queued, due-earlier messages wait until
-   * the retry, so nothing overtakes the failed one. Only the destination's holder calls this.
+   * After a temporary failure: the destination's other due-earlier messages wait until the
+   * retry, so nothing overtakes the failed one. Only the destination's holder calls this. It
+   * includes messages another worker claimed (step a) but could not take the destination for:
+   * their release keeps `nextAttemptAt`, so they too wait.
    */
   async holdDestination(destKey: string, until: Date): Promise<number> {
-    // filter: {destKey, state: 'queued', nextAttemptAt < until, ...claimFilter}
+    // filter: {destKey, state ∈ [queued, locked], nextAttemptAt < until, ...claimFilter}
     // update: {$set: {nextAttemptAt: until}}
     // returns: modifiedCount; 0 = nothing else was waiting for this destination.
     const result = await this.#sms.updateMany(
-      { ...this.#options.claimFilter, destKey, state: SmsState.queued, nextAttemptAt: { $lt: until } } as Filter<SmsDocument>,
+      { ...this.#options.claimFilter, destKey, state: { $in: [SmsState.queued, SmsState.locked] }, nextAttemptAt: { $lt: until } } as Filter<SmsDocument>,
       { $set: { nextAttemptAt: until } },
     );
     return result.modifiedCount;

@@ -7,7 +7,8 @@ import { receiptDueSet } from '../receipts/receipt-hooks.ts';
 /** What the round decided for one message of a batch. */
 export type BatchDecision =
   | { kind: 'submitted'; outcome: Extract<SubmitOutcome, { kind: 'accepted' }> }
-  | { kind: 'retry'; outcome: Extract<SubmitOutcome, { kind: 'temporary' }> }
+  /** `at`: when to retry; the rest of the destination waits for exactly this moment too. */
+  | { kind: 'retry'; outcome: Extract<SubmitOutcome, { kind: 'temporary' }>; at?: Date }
   | { kind: 'failed'; outcome: Extract<SubmitOutcome, { kind: 'permanent' }> }
   | { kind: 'expired' }
   /** Not attempted: waits behind an earlier message of the batch that must be retried. */
@@ -61,7 +62,7 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
         };
       }
       return {
-        $set: { state: SmsState.queued, nextAttemptAt: retryAt(sms, ctx), error: errorField(decision.outcome), ...receiptDueSet(sms, false) },
+        $set: { state: SmsState.queued, nextAttemptAt: decision.at ?? retryAt(sms, ctx), error: errorField(decision.outcome), ...receiptDueSet(sms, false) },
         $unset: { lock: '' },
         $inc: { attempts: 1 },
         $push: push(record, limit),
