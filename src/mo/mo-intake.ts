@@ -1,7 +1,7 @@
 import type { Collection, Db, WriteConcern } from 'mongodb';
 import type { AccountLimits } from '../accounts/account.ts';
 import type { Clock } from '../clock.ts';
-import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../inserter/submit-validation.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination, type SubmitPolicy, type ValidDestination } from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ESME_EVENT_KEY } from '../receipts/receipt-emitter.ts';
 import type { MoSink } from '../receipts/receipt-intake.ts';
@@ -43,7 +43,7 @@ export class MoIntake implements MoSink {
     const peer: AccountLimits = { systemId: connector, tps: 0, maxBinds: 0, sourceAllow: [], maxQueued: 0 };
     const policy = { ...DEFAULT_SUBMIT_POLICY, defaultValidityMs: this.#deps.validityMs ?? 72 * 3600_000, maxValidityMs: 7 * 24 * 3600_000 };
     const prepared = prepareMessage(msg, 'deliver_sm', peer, now, policy);
-    const docs = buildSmsDocuments(prepared, validateDestination(msg.dest, policy));
+    const docs = buildSmsDocuments(prepared, moDestination(msg.dest, policy));
     const esme = await this.#deps.routes.esmeFor(docs[0].destKey);
     if (esme) {
       for (const doc of docs) {
@@ -56,5 +56,18 @@ export class MoIntake implements MoSink {
     await this.#sms.insertMany(docs, { ordered: true, writeConcern: this.#deps.writeConcern ?? { w: 'majority', j: true } });
     await this.#events.insertOne({ ts: now, count: docs.length, destKey: ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
     return docs[0].messageId;
+  }
+}
+
+/**
+ * MO goes to short codes and service numbers that operators often flag as international (TON 1),
+ * which a subscriber-number check rejects; any digit string is a usable MO destination.
+ */
+function moDestination(dest: ShortMessage['dest'], policy: SubmitPolicy): ValidDestination {
+  try {
+    return validateDestination(dest, policy);
+  } catch (error) {
+    if (/^\+?\d{1,20}$/.test(dest.addr)) return { dest: { ...dest }, destKey: dest.addr.replace(/^\+/, '') };
+    throw error;
   }
 }

@@ -44,7 +44,8 @@ export class MoRoutes {
   /** The system_id that receives MO for `destKey`, or null when no ESME route matches. */
   async esmeFor(destKey: string): Promise<string | null> {
     await this.#refresh();
-    return pickRoute(this.#cache, destKey)?.esme ?? null;
+    // destKeys of international numbers start with '+'; route prefixes are digits.
+    return pickRoute(this.#cache, destKey.replace(/^\+/, ''))?.esme ?? null;
   }
 }
 
