@@ -45,7 +45,7 @@ describe('smsc connector | route | cleanup', () => {
     expect((await handle.db.collection(Collections.connectors).findOne({ name: 'op1' }))?.password).toBe('s3cret');
     expect((await smsc('connector', 'remove', '--name', 'op1')).code).toBe(0);
     expect((await smsc('connector', 'list')).stdout).toContain('No connectors.');
-  });
+  }, 120_000);
 
   it('manages routes, including the default route and ESME routes', async () => {
     expect((await smsc('route', 'add', '--prefix', '44', '--connector', 'op1', '--backup', 'op2', '--priority', '2')).code).toBe(0);
@@ -61,7 +61,7 @@ describe('smsc connector | route | cleanup', () => {
     ]);
     expect((await smsc('route', 'remove', '--prefix', '44')).stdout).toContain('Removed 1 route(s).');
     expect(await handle.db.collection(Collections.routes).countDocuments()).toBe(2);
-  });
+  }, 120_000);
 
   it('cleanup --once prints what it did', async () => {
     await insertSms(handle.db, [makeSms({ validUntil: new Date(Date.now() - 1000) }), makeSms({ state: 'locked', lock: { owner: 'x', token: 't', at: new Date(), leaseUntil: new Date(Date.now() - 60_000) } })]);
@@ -69,5 +69,5 @@ describe('smsc connector | route | cleanup', () => {
     expect(result.code, result.stderr).toBe(0);
     const counts = JSON.parse(result.stdout.match(/cleanup (\{.*\})/)![1]);
     expect(counts).toMatchObject({ expired: 1, messageLocksReleased: 1, destinationLocksReleased: 0, attemptLimit: 0, purged: 0 });
-  });
+  }, 60_000);
 });
