@@ -12,6 +12,8 @@ import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/rece
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { SmsState } from '../../../src/store/sms-document.ts';
+import { updateFor } from '../../../src/delivery/outcome-writes.ts';
+import { DEFAULT_DELIVERY_OPTIONS } from '../../../src/delivery/delivery-options.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 
@@ -53,7 +55,7 @@ async function submitted(remoteId: string, connector = 'op', overrides: Partial<
   return sms;
 }
 
-const receiptsFor = (smsId: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).toArray();
+const receiptsFor = (smsId: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).sort({ arrivedAt: 1, _id: 1 }).toArray();
 const load = (id: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: id });
 const textOf = (doc: SmsWithReceipt) => Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
 
@@ -173,5 +175,38 @@ describe('finalisation without a downstream receipt', () => {
     expect(await receiptsFor(silent._id)).toHaveLength(0);
     expect(await receiptsFor(failuresOnly._id)).toHaveLength(1);
     expect(await t.db.collection(Collections.sms).countDocuments({ receiptDue: true })).toBe(0);
+  });
+});
+
+describe('notifications from deliverer outcomes', () => {
+  const ctx = () => ({ now: new Date(), by: 'worker', options: DEFAULT_DELIVERY_OPTIONS });
+
+  it('a temporary failure sends an ENROUTE intermediate notification when registered_delivery has 0x10, once per attempt', async () => {
+    const sms = makeSms({ account: 'acme', registeredDelivery: 0x11, state: SmsState.locked, attempts: 0 });
+    const plain = makeSms({ account: 'acme', registeredDelivery: 0x01, state: SmsState.locked, attempts: 0 });
+    await insertSms(t.db, [sms, plain]);
+    const retry = { kind: 'retry' as const, outcome: { kind: 'temporary' as const, connector: 'op', status: 0x58, error: 'ESME_RTHROTTLED' } };
+    for (const doc of [sms, plain]) await t.db.collection(Collections.sms).updateOne({ _id: doc._id }, updateFor(doc, retry, ctx()));
+    await emitter().runOnce();
+    await emitter().runOnce();
+    const [note] = await receiptsFor(sms._id);
+    expect(note.payload.esmClass).toBe(0x20);
+    expect(parseReceipt(textOf(note)).stat).toBe('ENROUTE');
+    expect(note.receipt?.final).toBe(false);
+    expect(await receiptsFor(plain._id)).toHaveLength(0);
+    // The message then fails for good: its final receipt follows the notification.
+    const again = (await load(sms._id))!;
+    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, updateFor(again, { kind: 'failed', outcome: { kind: 'permanent', connector: 'op', status: 0x0b, error: 'ESME_RINVDSTADR' } }, ctx()));
+    await emitter().runOnce();
+    const all = await receiptsFor(sms._id);
+    expect(all.map((r) => r.receipt?.stat)).toEqual(['ENROUTE', 'UNDELIV']);
+  });
+
+  it('receipts arriving as data_sm are applied the same way', async () => {
+    const sms = await submitted('d-1');
+    const handlers = intake().handlersFor({ name: 'op' });
+    await handlers.dataSm!(receiptPdu('d-1', 'REJECTD', MessageState.REJECTED), {} as never);
+    expect((await load(sms._id))?.state).toBe('rejected');
+    expect(parseReceipt(textOf((await receiptsFor(sms._id))[0])).stat).toBe('REJECTD');
   });
 });
