@@ -8,7 +8,7 @@ export interface AccountDocument {
   passwordHash: string;
   /** Submits per second shared by all inserters; 0 = unlimited. */
   tps: number;
-  /** Concurrent binds across this inserter; beyond it a bind gets ESME_RBINDFAIL. */
+  /** Concurrent binds (all inserters sharing a Redis, else per inserter); beyond it ESME_RBINDFAIL. */
   maxBinds: number;
   /** Allowed source addresses / sender ids as patterns (`*` any run, `?` one character); empty = any. */
   sourceAllow: string[];

@@ -8,7 +8,9 @@ import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { connectMongo } from '../store/mongo-client.ts';
+import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
+import { createBindSlots } from './bind-slots.ts';
 import { Inserter } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
@@ -43,8 +45,14 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   if (options.monitorCommands) client.on('commandStarted', () => commands++);
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
-  const rateLimiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
+  // One Redis connection for TPS and bind counting; commands fail fast rather than queue (fallbacks apply).
+  const redis = config.redis.url
+    ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
+    : undefined;
+  redis?.on('error', (error: Error) => log.debug({ err: error.message }, 'Redis error'));
+  const rateLimiter = createRateLimiter({ redis, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
   await rateLimiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; TPS per process until it is'));
+  const bindSlots = createBindSlots({ redis, keyPrefix: 'smsc:binds', logger: createLogger('bind-slots') });
   const writer = new GroupCommitWriter(db, {
     maxBatchDocs: config.inserter.batchMaxSize,
     maxDelayMs: config.inserter.batchMaxWaitMs,
@@ -56,7 +64,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
   await esmeDelivery.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
@@ -100,6 +108,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   await writer.close();
   await observability.close();
   await rateLimiter.close();
+  await redis?.quit().catch(() => redis.disconnect());
   if (options.monitorCommands) {
     const s = writer.stats;
     print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands })}`);

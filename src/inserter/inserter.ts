@@ -17,6 +17,7 @@ import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { BacklogTracker } from './backlog.ts';
 import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
+import { createBindSlots, type BindSlots } from './bind-slots.ts';
 import { MessageOps } from './message-ops.ts';
 import {
   buildSmsDocuments,
@@ -57,6 +58,8 @@ export interface InserterDeps {
   accounts: AccountStore;
   writer: GroupCommitWriter;
   rateLimiter: RateLimiter;
+  /** Concurrent binds per account; default: counted in this process only. */
+  bindSlots?: BindSlots;
   clock?: Clock;
   logger?: Logger;
   /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
@@ -110,7 +113,7 @@ export class Inserter {
   readonly #backlog: BacklogTracker;
   readonly #guard: BindGuard;
   readonly #bound = new WeakMap<SmppSession, Bound>();
-  readonly #bindCounts = new Map<string, number>();
+  readonly #slots: BindSlots;
   #server: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
   readonly stats = { submitted: 0, rejected: 0, throttled: 0 };
@@ -127,6 +130,7 @@ export class Inserter {
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
+    this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
   }
 
   get port(): number {
@@ -173,6 +177,7 @@ export class Inserter {
       await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()))]);
       await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()))]);
       for (const session of server.sessions) session.destroy('shutdown grace expired');
+      await this.#slots.close();
       this.#log.info('inserter stopped');
     })();
     return this.#shuttingDown;
@@ -208,9 +213,7 @@ export class Inserter {
       if (!bound) return;
       this.#bound.delete(session);
       boundSessions.dec({ side: 'esme', mode: bound.mode });
-      const left = (this.#bindCounts.get(bound.limits.systemId) ?? 1) - 1;
-      if (left <= 0) this.#bindCounts.delete(bound.limits.systemId);
-      else this.#bindCounts.set(bound.limits.systemId, left);
+      this.#slots.release(bound.limits.systemId, session.id);
     });
   }
 
@@ -281,14 +284,17 @@ export class Inserter {
     if (outcome.ok !== true) throw new SmppError(CommandStatus.ESME_RBINDFAIL);
     if (this.#shuttingDown || session.state !== 'open') throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
     const limits = limitsOf(outcome.account);
-    const count = this.#bindCounts.get(limits.systemId) ?? 0;
-    if (count >= limits.maxBinds) {
+    if (!(await this.#slots.acquire(limits.systemId, session.id, limits.maxBinds))) {
       result(CommandStatus.ESME_RBINDFAIL);
       log.warn({ maxBinds: limits.maxBinds }, 'bind refused: account at its maximum number of binds');
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many binds for this account');
     }
+    if (session.state !== 'open') {
+      // Closed while we were counting: give the slot back (the close handler saw no bind).
+      this.#slots.release(limits.systemId, session.id);
+      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'session closed');
+    }
     this.#guard.recordSuccess(keys);
-    this.#bindCounts.set(limits.systemId, count + 1);
     this.#bound.set(session, { limits, mode: req.mode, loadedAt: Date.now(), refreshing: false });
     result(0);
     boundSessions.inc({ side: 'esme', mode: req.mode });

@@ -102,7 +102,7 @@ export const accountCommand: CommandModule<object, AccountArgs> = {
       .option('system-id', { type: 'string', describe: 'The ESME system_id (1-15 characters)', requiresArg: true })
       .option('password', { type: 'string', describe: 'The bind password (1-8 characters; stored hashed)', requiresArg: true })
       .option('tps', { type: 'number', describe: 'Submits per second across all inserters; 0 = unlimited', requiresArg: true })
-      .option('max-binds', { type: 'number', describe: 'Concurrent binds per inserter (default 10)', requiresArg: true })
+      .option('max-binds', { type: 'number', describe: 'Concurrent binds (across all inserters with Redis, else per inserter; default 10)', requiresArg: true })
       .option('max-queued', { type: 'number', describe: 'Cap on stored waiting messages (ESME_RMSGQFUL beyond); 0 = none', requiresArg: true })
       .option('source-allow', { type: 'string', array: true, describe: 'Allowed source addresses / sender ids (* and ? wildcards); none = any' })
       .option('enabled', { type: 'boolean', describe: 'Allow binds (set --no-enabled to lock the account)' })

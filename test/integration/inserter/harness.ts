@@ -1,6 +1,7 @@
 import smpp from 'smpp';
 import type { Db } from 'mongodb';
 import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
+import type { BindSlots } from '../../../src/inserter/bind-slots.ts';
 import { Inserter, type InserterOptions } from '../../../src/inserter/inserter.ts';
 import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
@@ -28,6 +29,7 @@ export async function startInserter(
     redisUrl?: string;
     keyPrefix?: string;
     logger?: Logger;
+    bindSlots?: BindSlots;
     /** Default: a cheap scrypt cost so tests stay fast. */
     scryptCost?: { N: number; r: number; p: number };
   } = {},
@@ -41,7 +43,7 @@ export async function startInserter(
   const limiter = createRateLimiter({ redis: options.redisUrl, keyPrefix: options.keyPrefix ?? 'test:tps', logger: silentLogger });
   if (options.redisUrl) await limiter.ready();
   const inserter = new Inserter(
-    { db, accounts, writer, rateLimiter: limiter, logger: options.logger ?? silentLogger },
+    { db, accounts, writer, rateLimiter: limiter, logger: options.logger ?? silentLogger, ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}) },
     { host: '127.0.0.1', port: 0, ...options.inserter },
   );
   const { port } = await inserter.start();
