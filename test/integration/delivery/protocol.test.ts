@@ -3,6 +3,9 @@ import { ManualClock } from '../../../src/clock.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { DeliveryRound, emptyStats, newToken } from '../../../src/delivery/delivery-round.ts';
 import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
+import { DestinationLocks } from '../../../src/delivery/destination-locks.ts';
+import { LeaseRenewer } from '../../../src/delivery/lease-renewer.ts';
+import { MessageLocks } from '../../../src/delivery/message-locks.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -211,6 +214,29 @@ describe('delivery locking protocol', () => {
       const texts = sender.sent.filter((s) => s.destKey === d).map((s) => s.text);
       expect(texts).toEqual([...texts].sort((x, y) => Number(x.split('#')[1]) - Number(y.split('#')[1])));
     }
+  });
+
+  it('the lease renewer extends both leases at half the lease and reports a lost destination once', async () => {
+    const leaseMs = 400;
+    const real = { now: () => new Date() };
+    const destinations = new DestinationLocks(handle.db, real, { leaseMs });
+    const messages = new MessageLocks(handle.db, real, { leaseMs, historyLimit: 5 });
+    await insertSms(handle.db, makeSeries('r', 1, t0));
+    const claimed = await messages.claimOne([], 'w1', 'tok');
+    expect(await destinations.acquire('r', 'w1', 'tok')).toBe('acquired');
+    const lost: string[] = [];
+    const renewer = new LeaseRenewer(destinations, messages, silentLogger, { destKey: 'r', token: 'tok', leaseMs, messageIds: () => [claimed!._id], onLost: (why) => lost.push(why) });
+    renewer.start();
+    await new Promise((r) => setTimeout(r, 1000)); // 2.5 leases: alive only through renewals
+    const lock = await locks().findOne({ _id: 'r' });
+    const doc = await sms().findOne({ _id: claimed!._id });
+    expect(lock!.leaseUntil.getTime()).toBeGreaterThan(Date.now());
+    expect(doc!.lock!.leaseUntil.getTime()).toBeGreaterThan(Date.now());
+    // Someone steals the destination (e.g. cleanup after a stall): the renewer stops and says so.
+    await locks().updateOne({ _id: 'r' }, { $set: { token: 'thief' } });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(lost).toEqual(['destination lease lost']);
+    await renewer.close();
   });
 
   it('newToken gives distinct tokens', () => {
