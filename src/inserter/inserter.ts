@@ -299,7 +299,8 @@ export class Inserter {
     result(0);
     boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');
-    return { systemId: this.#options.systemId ?? 'smsc', scInterfaceVersion: 0x34 };
+    // SMPP 3.4 5.3.2.25: an ESME that announced an older version gets no optional parameters.
+    return { systemId: this.#options.systemId ?? 'smsc', ...(req.interfaceVersion >= 0x34 ? { scInterfaceVersion: 0x34 } : {}) };
   }
 
   async #admit(limits: AccountLimits, adding: number): Promise<void> {

@@ -43,6 +43,20 @@ describe('inserter binds', () => {
     });
   }
 
+  it('sc_interface_version goes only to ESMEs that announced 3.4', async () => {
+    const v34 = await connect();
+    const resp34 = await v34.request('bind_transceiver', { system_id: 'acme', password: 'pw', interface_version: 0x34 });
+    expect(resp34.sc_interface_version).toBe(0x34);
+    const v33 = await connect();
+    const resp33 = await v33.request('bind_transceiver', { system_id: 'acme', password: 'pw', interface_version: 0x33 });
+    expect(resp33.command_status).toBe(0);
+    expect(resp33.sc_interface_version).toBeUndefined();
+    v34.close();
+    v33.close();
+    await Promise.all([v34.waitClosed(), v33.waitClosed()]);
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
   it('unknown system_id -> ESME_RINVSYSID, wrong password -> ESME_RINVPASWD, disabled -> ESME_RBINDFAIL', async () => {
     const esme = await connect();
     expect((await esme.request('bind_transceiver', { system_id: 'ghost', password: 'pw' })).command_status).toBe(CommandStatus.ESME_RINVSYSID);
