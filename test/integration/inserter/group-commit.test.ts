@@ -48,6 +48,13 @@ describe('GroupCommitWriter', () => {
     await writer.close();
   });
 
+  it('with maxDelayMs 0 batches what arrives in the same I/O turn', async () => {
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 0, writeConcern: { w: 1 } });
+    await Promise.all(Array.from({ length: 20 }, () => writer.write(doc())));
+    expect(writer.stats.batches).toBe(1);
+    await writer.close();
+  });
+
   it('splits at maxBatchDocs', async () => {
     const writer = new GroupCommitWriter(t.db, { maxDelayMs: 5, maxBatchDocs: 10, writeConcern: { w: 1 } });
     await Promise.all(Array.from({ length: 35 }, () => writer.write(doc())));
