@@ -129,6 +129,10 @@ export function prepareMessage(
   if (payloadTlv && payloadTlv.length > 0 && msg.shortMessage.length > 0) {
     throw reject(CommandStatus.ESME_RINVMSGLEN, 'short_message and message_payload are both set (sm_length must be 0 with message_payload)');
   }
+  const sarGiven = [msg.tlvs.sarMsgRefNum, msg.tlvs.sarTotalSegments, msg.tlvs.sarSegmentSeqnum].filter((v) => v !== undefined).length;
+  if (sarGiven > 0 && sarGiven < 3) {
+    throw reject(CommandStatus.ESME_RMISSINGTLV, 'sar_msg_ref_num, sar_total_segments and sar_segment_seqnum go together');
+  }
   let inbound: InboundPart;
   try {
     inbound = parseInboundPart({
@@ -142,7 +146,6 @@ export function prepareMessage(
   } catch (error) {
     if (error instanceof CodecError) {
       if (error.code === CodecErrorCode.INVALID_UDH) throw reject(CommandStatus.ESME_RINVESMCLASS, error.message);
-      if (/together/.test(error.message)) throw reject(CommandStatus.ESME_RMISSINGTLV, error.message);
       if (error.code === CodecErrorCode.INVALID_SEGMENT) {
         throw reject(msg.tlvs.sarMsgRefNum !== undefined ? CommandStatus.ESME_RINVTLVVAL : CommandStatus.ESME_RINVESMCLASS, error.message);
       }
