@@ -39,7 +39,8 @@ export function readInboundReceipt(msg: ShortMessage): InboundReceipt {
   const tlvId = msg.tlvs.receiptedMessageId;
   if (typeof tlvId === 'string' && tlvId.trim() !== '') ids.push(tlvId);
   if (parsed && !ids.includes(parsed.id)) ids.push(parsed.id);
-  const tlvState = typeof msg.tlvs.messageState === 'number' ? msg.tlvs.messageState : null;
+  // A message_state outside SMPP's 0..9 says nothing we can use; the text may still.
+  const tlvState = typeof msg.tlvs.messageState === 'number' && msg.tlvs.messageState >= 0 && msg.tlvs.messageState <= 9 ? msg.tlvs.messageState : null;
   const errText = parsed?.err && /^\d{1,5}$/.test(parsed.err) ? Number(parsed.err) : null;
   return {
     ids,

@@ -125,6 +125,11 @@ describe('inbound receipts', () => {
     expect(readInboundReceipt(msg)).toMatchObject({ ids: ['77'], messageState: 5, networkErrorCode: 34 });
   });
 
+  it('ignores a message_state TLV outside 0..9 and reads the stat word instead', () => {
+    const msg = deliverSm({ shortMessage: Buffer.from('id:9 stat:EXPIRED'), tlvs: { receiptedMessageId: '9', messageState: 42 } });
+    expect(readInboundReceipt(msg).messageState).toBe(3);
+  });
+
   it('esm_class decides receipt or MO', () => {
     expect(isReceipt({ esmClass: 0x00 })).toBe(false);
     expect(isReceipt({ esmClass: 0x40 })).toBe(false);
