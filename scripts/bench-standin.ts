@@ -4,27 +4,32 @@
  *   indexed findOneAndUpdate with 100,000 documents in the collection, operations/s
  *   tailable awaitData cursor wake-up latency after an insert, ms
  *
- *   npm run bench:standin [-- --docs 100000 --ops 20000 --concurrency 8 --uri URI]
+ *   npm run bench:standin [-- --docs 100000 --ops 20000 --clients 2 --concurrency 4 --uri URI]
  *
- * Starts the stand-in as its own process (as `npm run mongo:standin` would) unless --uri is
- * given, so the driver and the server do not share one event loop.
+ * Starts the stand-in as its own process (as `npm run mongo:standin` does) unless --uri is
+ * given. The findOneAndUpdate phase runs its clients as child processes: one driver instance
+ * cannot issue more than a few thousand operations per second, and the point is the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MongoClient, type Collection } from 'mongodb';
+import { connect } from 'node:net';
+import { BSON, MongoClient, type Collection } from 'mongodb';
 
-const { values } = parseArgs({
-  options: {
-    docs: { type: 'string', default: '100000' },
-    ops: { type: 'string', default: '20000' },
-    concurrency: { type: 'string', default: '8' },
-    wakeups: { type: 'string', default: '50' },
-    uri: { type: 'string' },
-  },
-});
+interface ClientJob {
+  uri: string;
+  from: number;
+  to: number;
+  docs: number;
+  concurrency: number;
+}
+
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function rate(n: number, ms: number): string {
+  return Math.round((n * 1000) / ms).toLocaleString('en-US');
+}
 
 async function spawnStandin(): Promise<{ uri: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], {
@@ -45,61 +50,151 @@ async function spawnStandin(): Promise<{ uri: string; proc: ChildProcess }> {
     proc.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
   });
 }
-const DOCS = Number(values.docs);
-const OPS = Number(values.ops);
-const CONCURRENCY = Number(values.concurrency);
-const WAKEUPS = Number(values.wakeups);
 
-function rate(n: number, ms: number): string {
-  return Math.round((n * 1000) / ms).toLocaleString('en-US');
+function waitForLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (c: Buffer): void => {
+      buf += c.toString();
+      if (buf.split('\n').includes(line)) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`client process exited ${code} before "${line}"`)));
+  });
 }
 
-async function benchInsert(coll: Collection): Promise<void> {
+/**
+ * One benchmark client process: its own MongoClient with `concurrency` operations in flight.
+ * It prints "ready" once connected, starts on a line from stdin, and prints "done" at the end.
+ */
+async function fouaClient(job: ClientJob): Promise<void> {
+  const client = new MongoClient(job.uri, { maxPoolSize: job.concurrency });
+  await client.connect();
+  const coll = client.db('bench_standin').collection('sms');
+  await Promise.all(Array.from({ length: job.concurrency }, () => coll.findOne({ seq: 0 })));
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  let next = job.from;
+  const run = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= job.to) return;
+      const seq = (i * 7919) % job.docs;
+      const doc = await coll.findOneAndUpdate({ seq }, { $inc: { attempts: 1 }, $set: { lockedBy: i } }, { returnDocument: 'after' });
+      if (doc === null) throw new Error(`no document for seq ${seq}`);
+    }
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, run));
+  process.stdout.write('done\n');
+  process.stdin.destroy();
+  await client.close();
+}
+
+async function benchInsert(coll: Collection, docs: number): Promise<void> {
   const started = performance.now();
-  for (let i = 0; i < DOCS; i += 100) {
+  for (let i = 0; i < docs; i += 100) {
     const batch = [];
-    for (let j = i; j < Math.min(DOCS, i + 100); j++) {
+    for (let j = i; j < Math.min(docs, i + 100); j++) {
       batch.push({ seq: j, state: 'queued', dest: `4479${String(j).padStart(8, '0')}`, attempts: 0, at: new Date() });
     }
     await coll.insertMany(batch);
   }
   const ms = performance.now() - started;
-  console.log(`insertMany (batches of 100): ${rate(DOCS, ms)} docs/s (${DOCS} docs in ${ms.toFixed(0)} ms)`);
+  console.log(`insertMany (batches of 100): ${rate(docs, ms)} docs/s (${docs} docs in ${ms.toFixed(0)} ms)`);
 }
 
-async function benchFindOneAndUpdate(coll: Collection): Promise<void> {
+async function benchFindOneAndUpdate(coll: Collection, uri: string, docs: number, ops: number, clients: number, concurrency: number): Promise<void> {
   await coll.createIndex({ seq: 1 });
   await coll.createIndex({ state: 1, at: 1 });
-  // Warm up the connection pool and the JIT.
-  for (let i = 0; i < 500; i++) await coll.findOneAndUpdate({ seq: i }, { $inc: { attempts: 1 } });
-  let next = 0;
+  const perClient = Math.ceil(ops / clients);
+  const procs = Array.from({ length: clients }, (_, t) => {
+    const job: ClientJob = { uri, from: t * perClient, to: Math.min(ops, (t + 1) * perClient), docs, concurrency };
+    return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_STANDIN_CLIENT: JSON.stringify(job) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+  });
+  await Promise.all(procs.map((c) => waitForLine(c, 'ready')));
+  const finished = procs.map((c) => waitForLine(c, 'done'));
   const started = performance.now();
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= OPS) return;
-      const seq = (i * 7919) % DOCS;
-      const doc = await coll.findOneAndUpdate({ seq, state: 'queued' }, { $set: { state: 'sending', lock: i }, $inc: { attempts: 1 } }, { returnDocument: 'after' });
-      if (doc === null) throw new Error(`no document for seq ${seq}`);
-      await coll.updateOne({ seq }, { $set: { state: 'queued' } });
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  for (const c of procs) c.stdin!.write('go\n');
+  await Promise.all(finished);
   const ms = performance.now() - started;
   console.log(
-    `indexed findOneAndUpdate with ${DOCS} docs: ${rate(OPS, ms)} ops/s ` +
-      `(${OPS} fOAU + ${OPS} updateOne, concurrency ${CONCURRENCY}, ${ms.toFixed(0)} ms)`,
+    `indexed findOneAndUpdate with ${docs} docs: ${rate(ops, ms)} ops/s ` +
+      `(${ops} ops, ${clients} client processes x ${concurrency} in flight, ${ms.toFixed(0)} ms)`,
   );
-  const claimStarted = performance.now();
   const claims = 2000;
+  const claimStarted = performance.now();
   for (let i = 0; i < claims; i++) {
     await coll.findOneAndUpdate({ state: 'queued', at: { $lte: new Date() } }, { $set: { state: 'claimed' } }, { sort: { at: 1 } });
   }
   const claimMs = performance.now() - claimStarted;
-  console.log(`claim (fOAU on {state, at} with sort, sequential): ${rate(claims, claimMs)} ops/s, ${((claimMs / claims) * 1000).toFixed(0)} µs round trip`);
+  console.log(`claim (fOAU on {state, at} with sort, one client, sequential): ${rate(claims, claimMs)} ops/s, ${((claimMs / claims) * 1000).toFixed(0)} µs round trip`);
 }
 
-async function benchWakeup(client: MongoClient): Promise<void> {
+/** One OP_MSG request carrying a command document. */
+function opMsg(requestId: number, body: Record<string, unknown>): Buffer {
+  const doc = BSON.serialize(body);
+  const head = Buffer.alloc(21);
+  head.writeInt32LE(21 + doc.length, 0);
+  head.writeInt32LE(requestId, 4);
+  head.writeInt32LE(2013, 12);
+  return Buffer.concat([head, doc]);
+}
+
+/**
+ * The server's own rate without any driver: raw OP_MSG findAndModify commands over a few
+ * connections, `window` requests in flight on each.
+ */
+async function benchRawWire(uri: string, docs: number, ops: number, connections: number, window: number): Promise<void> {
+  const [host, port] = uri.replace('mongodb://', '').split(':');
+  let sent = 0;
+  let received = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, () =>
+      new Promise<void>((resolve, reject) => {
+        const sock = connect(Number(port), host);
+        sock.setNoDelay(true);
+        let pending: Buffer = Buffer.alloc(0);
+        let inFlight = 0;
+        const sendOne = (): void => {
+          inFlight++;
+          const i = sent++;
+          const seq = (i * 104729) % docs;
+          sock.write(opMsg(i + 1, { findAndModify: 'sms', query: { seq }, update: { $inc: { attempts: 1 } }, new: true, $db: 'bench_standin' }));
+        };
+        sock.on('connect', () => {
+          for (let k = 0; k < window && sent < ops; k++) sendOne();
+          if (inFlight === 0) sock.end();
+        });
+        sock.on('data', (chunk: Buffer) => {
+          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+          while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
+            const len = pending.readInt32LE(0);
+            const reply = BSON.deserialize(pending.subarray(21, len));
+            if (reply.ok !== 1 || reply.value === null) reject(new Error(`bad reply ${JSON.stringify(reply)}`));
+            pending = pending.subarray(len);
+            received++;
+            inFlight--;
+            if (sent < ops) sendOne();
+            else if (inFlight === 0) sock.end();
+          }
+        });
+        sock.on('close', () => resolve());
+        sock.on('error', reject);
+      }),
+    ),
+  );
+  const ms = performance.now() - started;
+  console.log(`server capacity, indexed findAndModify over raw OP_MSG (${connections} connections x ${window} in flight): ${rate(received, ms)} ops/s`);
+}
+
+async function benchWakeup(client: MongoClient, wakeups: number): Promise<void> {
   const db = client.db('bench_standin');
   await db.collection('log').drop().catch(() => {});
   await db.createCollection('log', { capped: true, size: 1_000_000 });
@@ -108,7 +203,7 @@ async function benchWakeup(client: MongoClient): Promise<void> {
   const cursor = log.find({}, { tailable: true, awaitData: true, maxAwaitTimeMS: 5000 });
   await cursor.next();
   const lat: number[] = [];
-  for (let i = 0; i < WAKEUPS; i++) {
+  for (let i = 0; i < wakeups; i++) {
     const waiting = cursor.next();
     await new Promise((r) => setTimeout(r, 20));
     const t0 = performance.now();
@@ -123,17 +218,29 @@ async function benchWakeup(client: MongoClient): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      docs: { type: 'string', default: '100000' },
+      ops: { type: 'string', default: '20000' },
+      clients: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '4' },
+      wakeups: { type: 'string', default: '50' },
+      uri: { type: 'string' },
+    },
+  });
+  const docs = Number(values.docs);
   const standin = values.uri ? null : await spawnStandin();
   const uri = values.uri ?? standin!.uri;
-  const client = new MongoClient(uri, { maxPoolSize: Math.max(10, CONCURRENCY) });
+  const client = new MongoClient(uri);
   await client.connect();
   try {
     const db = client.db('bench_standin');
     await db.dropDatabase();
     const coll = db.collection('sms');
-    await benchInsert(coll);
-    await benchFindOneAndUpdate(coll);
-    await benchWakeup(client);
+    await benchInsert(coll, docs);
+    await benchFindOneAndUpdate(coll, uri, docs, Number(values.ops), Number(values.clients), Number(values.concurrency));
+    await benchRawWire(uri, docs, Number(values.ops), 4, 16);
+    await benchWakeup(client, Number(values.wakeups));
     await db.dropDatabase();
   } finally {
     await client.close();
@@ -145,7 +252,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+const clientJob = process.env.BENCH_STANDIN_CLIENT;
+const entry = clientJob ? fouaClient(JSON.parse(clientJob) as ClientJob) : main();
+entry.catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });
