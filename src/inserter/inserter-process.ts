@@ -11,7 +11,7 @@ import { connectMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from './bind-slots.ts';
-import { Inserter } from './inserter.ts';
+import { Inserter, type InserterOptions } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
 
@@ -24,6 +24,8 @@ export interface InserterProcessOptions {
   print?: (line: string) => void;
   /** Count MongoDB commands (the bench reads them from the `stats` line printed at exit). */
   monitorCommands?: boolean;
+  /** Session settings (window, enquire_link, inactivity, bind timeout); defaults as in InserterOptions. */
+  sessions?: Pick<InserterOptions, 'windowSize' | 'enquireLinkIntervalMs' | 'inactivityTimeoutMs' | 'bindTimeoutMs'>;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
       host: config.inserter.host,
       port: config.inserter.smppPort,
       shutdownGraceMs: graceMs,
+      ...options.sessions,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
         ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),

@@ -16,6 +16,10 @@ export type InserterArgs = StoreArgs &
     shutdownGraceMs?: number;
     maxValidityHours?: number;
     monitorCommands?: boolean;
+    window?: number;
+    enquireLinkMs?: number;
+    inactivityMs?: number;
+    bindTimeoutMs?: number;
   };
 
 export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
@@ -23,6 +27,10 @@ export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
     .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs; 0 picks a free one (also SMPP_PORT; default 2775)', requiresArg: true })
     .option('shutdown-grace-ms', { type: 'number', describe: 'Longest a SIGTERM shutdown may take', default: 10_000, requiresArg: true })
     .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted', default: 168, requiresArg: true })
+    .option('window', { type: 'number', describe: 'Unanswered PDUs per session before reading pauses', default: 100, requiresArg: true })
+    .option('enquire-link-ms', { type: 'number', describe: 'Send enquire_link after this much silence (0 = never)', default: 30_000, requiresArg: true })
+    .option('inactivity-ms', { type: 'number', describe: 'Close a session silent this long (0 = never)', default: 90_000, requiresArg: true })
+    .option('bind-timeout-ms', { type: 'number', describe: 'Close a connection that has not bound within this', default: 30_000, requiresArg: true })
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
     .example('$0 inserter --smpp-port 2775', 'accept ESMEs on 2775')
     .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter') as unknown as Argv<InserterArgs>;
@@ -39,6 +47,12 @@ export const inserterCommand: CommandModule<object, InserterArgs> = {
       shutdownGraceMs: argv.shutdownGraceMs,
       maxValidityHours: argv.maxValidityHours,
       monitorCommands: argv.monitorCommands,
+      sessions: {
+        windowSize: argv.window,
+        enquireLinkIntervalMs: argv.enquireLinkMs,
+        inactivityTimeoutMs: argv.inactivityMs,
+        bindTimeoutMs: argv.bindTimeoutMs,
+      },
     });
   },
 };
