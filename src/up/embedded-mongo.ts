@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logging/logger.ts';
+import { withConsoleWarnMuted } from '../util/quiet-console.ts';
 import { spawnReadyProcess } from './ready-process.ts';
 
 export interface EmbeddedMongo {
@@ -41,10 +42,10 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no mongod within ${limit} ms`)), limit);
     });
-    const server = await Promise.race([creating, timeout]);
+    const server = await withConsoleWarnMuted(() => Promise.race([creating, timeout]));
     return { uri: server.getUri(), kind: 'memory-server', stop: async () => void (await server.stop({ doCleanup: false })) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim().slice(0, 300);
     options.logger.warn({ reason }, 'no mongod could be obtained; falling back to the test stand-in');
   } finally {
     clearTimeout(timer);

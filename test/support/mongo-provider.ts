@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withConsoleWarnMuted } from '../../src/util/quiet-console.ts';
 import { spawnUntilReady } from './spawn-ready.ts';
 
 export interface TestMongo {
@@ -35,7 +36,7 @@ async function tryMemoryServer(): Promise<{ server?: TestMongo; reason: string }
       timer = setTimeout(() => reject(new Error(`no mongod within ${MEMORY_SERVER_TIMEOUT_MS} ms`)), MEMORY_SERVER_TIMEOUT_MS);
     });
     creating.catch(() => {});
-    const server = await Promise.race([creating, timeout]);
+    const server = await withConsoleWarnMuted(() => Promise.race([creating, timeout]));
     return {
       reason: '',
       server: {
@@ -79,5 +80,5 @@ function redactUri(uri: string): string {
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].slice(0, 200);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
