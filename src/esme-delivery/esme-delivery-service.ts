@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.ts';
 import { MoAssigner } from '../mo/mo-assigner.ts';
 import { MoRoutes } from '../mo/mo-routes.ts';
 import { ESME_EVENT_KEY, ReceiptEmitter, type ReceiptEmitterOptions } from '../receipts/receipt-emitter.ts';
+import { applyParkedReceipts, ReceiptFinaliser } from '../receipts/receipt-finaliser.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { Collections } from '../store/collections.ts';
@@ -53,6 +54,7 @@ export class EsmeDeliveryService {
   readonly #delivery: EsmeDeliveryOptions;
   readonly #round: EsmeDeliveryRound;
   readonly #assigner: MoAssigner;
+  readonly #finaliser: ReceiptFinaliser;
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
   #tail: EventTail | undefined;
@@ -69,6 +71,7 @@ export class EsmeDeliveryService {
     this.#round = new EsmeDeliveryRound({ db: deps.db, clock: deps.clock, owner: this.owner, logger: deps.logger, sessions: this.sessions, options: this.#delivery, held: new Set() });
     this.emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), options.emitter);
     this.#assigner = new MoAssigner(deps.db, deps.clock, new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }), deps.logger, { retryMs: options.moRetryMs });
+    this.#finaliser = new ReceiptFinaliser(deps.db, deps.clock, { by: this.owner });
     this.sessions.on('bound', (systemId) => void this.#onBound(systemId));
   }
 
@@ -117,8 +120,9 @@ export class EsmeDeliveryService {
   async #sweep(): Promise<void> {
     try {
       await this.#assigner.runOnce();
+      await applyParkedReceipts(this.#deps.db, this.#finaliser);
     } catch (error) {
-      this.#deps.logger.warn({ err: error }, 'MO routing pass failed');
+      this.#deps.logger.warn({ err: error }, 'MO routing / parked receipts pass failed');
     }
     this.wake();
   }

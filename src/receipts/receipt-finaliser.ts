@@ -14,7 +14,7 @@ export type ApplyResult =
   /** The message was already final (a repeated receipt, or cleanup/another receipt won). */
   | { kind: 'duplicate'; smsId: ObjectId }
   /** Known downstream id, but our message is not `submitted` yet: the receipt overtook our state write. */
-  | { kind: 'not-ready'; smsId: ObjectId }
+  | { kind: 'not-ready'; smsId: ObjectId; remoteId: string }
   | { kind: 'not-found' };
 
 export interface ReceiptUpdate {
@@ -58,13 +58,18 @@ export class ReceiptFinaliser {
     if (update.keys.length === 0) return { kind: 'not-found' };
     const correlation = await this.#correlations.findOne({ connector: update.connector, remoteId: { $in: update.keys } }, { projection: { smsId: 1, remoteId: 1 } });
     if (!correlation) return { kind: 'not-found' };
+    return this.applyTo(correlation, update);
+  }
+
+  /** Applies a receipt to the message a correlation (or a parked early receipt) names. */
+  async applyTo(correlation: CorrelationRef, update: Omit<ReceiptUpdate, 'keys'>): Promise<ApplyResult> {
     const smsId = correlation.smsId;
     const doc = await this.#sms.findOne({ _id: smsId }, { projection: { state: 1, remote: 1, remoteReceipts: 1, registeredDelivery: 1 } });
     // Purged after its retention: nothing left to update.
     if (!doc || FINAL_STATES.includes(doc.state)) return { kind: 'duplicate', smsId };
-    if (doc.state !== SmsState.submitted) return { kind: 'not-ready', smsId };
+    if (doc.state !== SmsState.submitted) return { kind: 'not-ready', smsId, remoteId: correlation.remoteId };
     const now = this.#clock.now();
-    const stat = messageStateToStatWord(update.messageState);
+    const stat = statWordOf(update.messageState);
     const record: AttemptRecord = { at: now, by: this.#by, outcome: `receipt ${stat}`, connector: update.connector };
     let effect = effectOfReceipt(update.messageState);
     if (effect.kind === 'intermediate') {
@@ -114,6 +119,52 @@ export class ReceiptFinaliser {
     );
     return final ? { kind: 'final', doc: final } : { kind: 'duplicate', smsId };
   }
+}
+
+function statWordOf(state: number): string {
+  try {
+    return messageStateToStatWord(state);
+  } catch {
+    return 'UNKNOWN';
+  }
+}
+
+/** A receipt that came while its message was not `submitted` yet, parked on the message itself. */
+export interface EarlyReceipt {
+  connector: string;
+  remoteId: string;
+  messageState: number;
+  networkErrorCode: number | null;
+  at: Date;
+}
+
+/**
+ * Parks a receipt that outlived the retry window because its message is still locked (a slow
+ * batch whose state write has not happened yet). It changes nothing the holder's fenced write
+ * touches; `applyParkedReceipts` applies it once the message is `submitted`.
+ */
+export async function parkEarlyReceipt(db: Db, smsId: ObjectId, early: EarlyReceipt): Promise<boolean> {
+  // filter: {_id, state ∈ [queued, locked]} (not submitted yet, not final)
+  // update: {$set: {earlyReceipt}}
+  // returns: matchedCount; 0 = it became submitted or final meanwhile: the caller retries normally.
+  const result = await db.collection(Collections.sms).updateOne({ _id: smsId, state: { $in: [SmsState.queued, SmsState.locked] } }, { $set: { earlyReceipt: early } });
+  return result.matchedCount === 1;
+}
+
+/** Applies parked early receipts whose messages are now `submitted` (or drops them once final). Returns how many it settled. */
+export async function applyParkedReceipts(db: Db, finaliser: ReceiptFinaliser, limit = 100): Promise<number> {
+  const sms = db.collection<SmsWithReceipt & { earlyReceipt?: EarlyReceipt }>(Collections.sms);
+  const parked = await sms.find({ earlyReceipt: { $exists: true } }, { projection: { state: 1, earlyReceipt: 1 } }).limit(limit).toArray();
+  let settled = 0;
+  for (const doc of parked) {
+    if (!doc.earlyReceipt || doc.state === SmsState.queued || doc.state === SmsState.locked) continue;
+    const early = doc.earlyReceipt;
+    if (doc.state === SmsState.submitted) await finaliser.applyTo({ smsId: doc._id, remoteId: early.remoteId }, early);
+    // filter: {_id, earlyReceipt.at: <as read>}; update: {$unset: {earlyReceipt}}; 0 = another process settled it.
+    const result = await sms.updateOne({ _id: doc._id, 'earlyReceipt.at': early.at }, { $unset: { earlyReceipt: '' } });
+    settled += result.modifiedCount;
+  }
+  return settled;
 }
 
 /**

@@ -9,7 +9,7 @@ import { SmppError } from '../smpp/errors.ts';
 import type { RequestHandlers } from '../smpp/session.ts';
 import { isReceipt, readInboundReceipt, type InboundReceipt } from './inbound-receipt.ts';
 import type { ReceiptEmitter } from './receipt-emitter.ts';
-import { ReceiptFinaliser, type ApplyResult } from './receipt-finaliser.ts';
+import { parkEarlyReceipt, ReceiptFinaliser, type ApplyResult } from './receipt-finaliser.ts';
 import { ORPHAN_RECEIPTS } from './receipt-schema.ts';
 import { remoteIdKey, type HasMessageIdForm } from './remote-ids.ts';
 
@@ -63,7 +63,7 @@ export class ReceiptIntake {
   readonly #finaliser: ReceiptFinaliser;
   readonly #orphans: Collection;
   #retrying = 0;
-  readonly stats = { applied: 0, duplicates: 0, retried: 0, orphaned: 0, mo: 0 };
+  readonly stats = { applied: 0, duplicates: 0, retried: 0, orphaned: 0, parked: 0, mo: 0 };
 
   constructor(deps: ReceiptIntakeDeps) {
     this.#deps = deps;
@@ -113,7 +113,16 @@ export class ReceiptIntake {
         const result = await this.#finaliser.apply(update);
         if (await this.#settled(result)) return;
         if (clock.now().getTime() >= deadline) {
-          await this.#recordOrphan(connector.name, receipt, result.kind === 'not-ready' ? 'message-not-submitted' : 'unknown-id', 'smsId' in result ? result.smsId : undefined);
+          if (result.kind === 'not-ready') {
+            // Known message, still in a slow batch: park the receipt on it; it is applied once the state write lands.
+            const early = { connector: connector.name, remoteId: result.remoteId, messageState: update.messageState, networkErrorCode: update.networkErrorCode, at: clock.now() };
+            if (await parkEarlyReceipt(this.#deps.db, result.smsId, early)) {
+              this.stats.parked++;
+              return;
+            }
+            continue; // it became submitted or final just now: the next try settles it
+          }
+          await this.#recordOrphan(connector.name, receipt, 'unknown-id');
           return;
         }
         if (!counted) {
@@ -154,7 +163,7 @@ export class ReceiptIntake {
     }
   }
 
-  async #recordOrphan(connector: string, receipt: InboundReceipt, reason: string, smsId?: unknown): Promise<void> {
+  async #recordOrphan(connector: string, receipt: InboundReceipt, reason: string): Promise<void> {
     this.stats.orphaned++;
     receiptsUnmatchedTotal.inc({ connector });
     this.#deps.logger.info({ connector, ids: receipt.ids, reason }, 'receipt orphaned');
@@ -165,7 +174,6 @@ export class ReceiptIntake {
       networkErrorCode: receipt.networkErrorCode,
       text: receipt.text,
       reason,
-      ...(smsId ? { smsId } : {}),
       receivedAt: this.#deps.clock.now(),
     });
   }

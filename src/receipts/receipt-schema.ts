@@ -14,6 +14,7 @@ export async function ensureReceiptSchema(db: Db): Promise<void> {
   await db.collection(Collections.sms).createIndexes([
     { key: { receiptDue: 1 }, name: 'receiptDue', sparse: true },
     { key: { 'receipt.smsId': 1 }, name: 'receipt_smsId', sparse: true },
+    { key: { earlyReceipt: 1 }, name: 'earlyReceipt', sparse: true },
   ]);
   await db.collection(ORPHAN_RECEIPTS).createIndexes([{ key: { receivedAt: 1 }, name: 'ttl_receivedAt', expireAfterSeconds: ORPHAN_TTL_SECONDS }]);
 }

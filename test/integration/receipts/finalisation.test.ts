@@ -6,7 +6,7 @@ import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
 import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
-import { finaliseUnanswered } from '../../../src/receipts/receipt-finaliser.ts';
+import { applyParkedReceipts, finaliseUnanswered, ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
 import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
 import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
@@ -123,6 +123,25 @@ describe('receipts from downstream', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect((await load(sms._id))?.state).toBe('delivered');
     expect(await receiptsFor(sms._id)).toHaveLength(1);
+  });
+
+  it('a receipt for a message still locked past the window is parked on it and applied once it is submitted', async () => {
+    const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
+    await insertSms(t.db, [sms]);
+    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-slow', smsId: sms._id, createdAt: new Date() });
+    const i = intake({ retryWindowMs: 150 });
+    await i.onMessage({ name: 'op' }, receiptPdu('r-slow', 'UNDELIV', MessageState.UNDELIVERABLE, 9));
+    expect(i.stats).toMatchObject({ parked: 1, orphaned: 0 });
+    const finaliser = new ReceiptFinaliser(t.db, systemClock, { by: 'sweeper' });
+    // Still locked: nothing to do yet.
+    expect(await applyParkedReceipts(t.db, finaliser)).toBe(0);
+    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, { $set: { state: SmsState.submitted }, $unset: { lock: '' } });
+    expect(await applyParkedReceipts(t.db, finaliser)).toBe(1);
+    const after = await load(sms._id);
+    expect(after).toMatchObject({ state: 'undeliverable', error: { networkErrorCode: 9 } });
+    expect((after as Record<string, unknown>).earlyReceipt).toBeUndefined();
+    await emitter().runOnce();
+    expect(parseReceipt(textOf((await receiptsFor(sms._id))[0])).stat).toBe('UNDELIV');
   });
 
   it('a receipt for an id nobody knows is retried for the window, then recorded as orphaned', async () => {
