@@ -69,6 +69,7 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   const sorted = sortDocs(
     all.map((m) => m.doc),
     keys,
+    skip + limit,
   );
   const end = limit === Infinity ? sorted.length : Math.min(sorted.length, skip + limit);
   for (let i = skip; i < end; i++) out.push({ rid: byDoc.get(sorted[i])!, doc: sorted[i] });

@@ -45,15 +45,46 @@ function sortValue(doc: Doc, field: string, dir: number): unknown {
   return have ? best : null;
 }
 
-export function sortDocs(docs: Doc[], keys: SortKey[]): Doc[] {
-  if (keys.length === 0) return docs;
-  const decorated = docs.map((d) => ({ d, v: keys.map((k) => sortValue(d, k.field, k.dir)) }));
-  decorated.sort((a, b) => {
+interface Decorated {
+  d: Doc;
+  v: unknown[];
+}
+
+function comparator(keys: SortKey[]): (a: Decorated, b: Decorated) => number {
+  return (a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const c = compareValues(a.v[i], b.v[i]);
       if (c !== 0) return keys[i].dir < 0 ? -c : c;
     }
     return 0;
-  });
+  };
+}
+
+/**
+ * Sorts documents (stably) by the sort keys; with `keep`, only the first `keep` are needed,
+ * which a bounded insertion sort finds without sorting everything.
+ */
+export function sortDocs(docs: Doc[], keys: SortKey[], keep = Infinity): Doc[] {
+  if (keys.length === 0) return docs;
+  const cmp = comparator(keys);
+  if (keep < docs.length && keep <= 1000) {
+    const top: Decorated[] = [];
+    for (const d of docs) {
+      const x = { d, v: keys.map((k) => sortValue(d, k.field, k.dir)) };
+      if (top.length === keep && cmp(x, top[keep - 1]) >= 0) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cmp(top[mid], x) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, x);
+      if (top.length > keep) top.pop();
+    }
+    return top.map((x) => x.d);
+  }
+  const decorated = docs.map((d) => ({ d, v: keys.map((k) => sortValue(d, k.field, k.dir)) }));
+  decorated.sort(cmp);
   return decorated.map((x) => x.d);
 }

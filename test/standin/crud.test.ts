@@ -110,6 +110,17 @@ describe('stand-in CRUD semantics', () => {
     expect((await c.find({ v: { $lt: Long.fromString('9007199254740993') } }).toArray()).map((d) => d._id).sort()).toEqual([11, 2, 9].sort());
   });
 
+  it('returns the same first documents for sort+limit as for a full sort (ties in natural order)', async () => {
+    const c = h.db.collection<any>('topk');
+    const docs = Array.from({ length: 3000 }, (_, i) => ({ _id: i, p: (i * 7919) % 13, q: (i * 104729) % 101 }));
+    await c.insertMany(docs);
+    const expected = [...docs].sort((a, b) => b.p - a.p || a.q - b.q || a._id - b._id).map((d) => d._id);
+    for (const [skip, limit] of [[0, 1], [0, 10], [5, 50], [0, 999]]) {
+      const got = (await c.find({}, { sort: { p: -1, q: 1 }, skip, limit }).toArray()).map((d) => d._id);
+      expect(got).toEqual(expected.slice(skip, skip + limit));
+    }
+  });
+
   it('applies inclusion, exclusion, dotted and $slice projections', async () => {
     const c = h.db.collection<any>('proj');
     await c.insertOne({ _id: 1, a: 1, b: 2, sub: { x: 1, y: 2 }, arr: [1, 2, 3, 4] });
