@@ -13,6 +13,7 @@ import { routeAllTo, startDeliverer, statsOf, until } from './harness.ts';
 // SMSC_E2E_DESTINATIONS restore the full size against a real MongoDB.
 const DESTINATIONS = Number(process.env.SMSC_E2E_DESTINATIONS ?? 100);
 const TARGET = Number(process.env.SMSC_E2E_MESSAGES ?? 1000);
+const WAIT_MS = Math.max(90_000, TARGET * 60);
 
 /** Some destinations get many messages, most a few, some exactly one. */
 function countFor(i: number): number {
@@ -51,7 +52,7 @@ describe('4 deliverer processes share the work', () => {
 
     const began = Date.now();
     procs.push(...(await Promise.all([1, 2, 3, 4].map(() => startDeliverer(handle.uri, handle.dbName, ['--lanes', '4', '--monitor-commands'])))));
-    await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === total, 90_000, `${total} submitted`);
+    await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === total, WAIT_MS, `${total} submitted`);
     const seconds = (Date.now() - began) / 1000;
     await Promise.all(procs.map((p) => p.stop('SIGTERM')));
 
@@ -72,5 +73,5 @@ describe('4 deliverer processes share the work', () => {
       byDest.set(dest, [...(byDest.get(dest) ?? []), Number(seq)]);
     }
     for (const [dest, seqs] of byDest) expect(seqs, dest).toEqual([...seqs].sort((a, b) => a - b));
-  }, 120_000);
+  }, WAIT_MS + 30_000);
 });
