@@ -60,6 +60,7 @@ export interface PreparedMessage {
   /** Linking of the parts: from the UDH / SAR the ESME sent, or ours when we split a message_payload. */
   concatRef?: { ref: number; total: number; seqOfFirst: number };
   tlvs: Record<string, unknown>;
+  hasTlvs: boolean;
 }
 
 export interface ValidDestination {
@@ -133,25 +134,11 @@ export function prepareMessage(
   if (sarGiven > 0 && sarGiven < 3) {
     throw reject(CommandStatus.ESME_RMISSINGTLV, 'sar_msg_ref_num, sar_total_segments and sar_segment_seqnum go together');
   }
-  let inbound: InboundPart;
-  try {
-    inbound = parseInboundPart({
-      shortMessage: msg.shortMessage,
-      messagePayload: payloadTlv ?? null,
-      esmClass: msg.esmClass,
-      sarMsgRefNum: msg.tlvs.sarMsgRefNum,
-      sarTotalSegments: msg.tlvs.sarTotalSegments,
-      sarSegmentSeqnum: msg.tlvs.sarSegmentSeqnum,
-    });
-  } catch (error) {
-    if (error instanceof CodecError) {
-      if (error.code === CodecErrorCode.INVALID_UDH) throw reject(CommandStatus.ESME_RINVESMCLASS, error.message);
-      if (error.code === CodecErrorCode.INVALID_SEGMENT) {
-        throw reject(msg.tlvs.sarMsgRefNum !== undefined ? CommandStatus.ESME_RINVTLVVAL : CommandStatus.ESME_RINVESMCLASS, error.message);
-      }
-    }
-    throw error;
-  }
+  const plain = (msg.esmClass & ESM_UDHI) === 0 && sarGiven === 0 && !(payloadTlv && payloadTlv.length > 0);
+  // Most traffic is one plain short_message: nothing to parse (and the parser's object spreads cost).
+  const inbound: InboundForm = plain
+    ? { form: 'single', reference: 0, total: 1, sequence: 1, payload: msg.shortMessage }
+    : parseInbound(msg, payloadTlv);
 
   // Times: parse, resolve against now, and keep within policy.
   const scheduledAt = parseTime(msg.scheduleDeliveryTime, now, 'schedule_delivery_time');
@@ -170,7 +157,14 @@ export function prepareMessage(
   }
 
   const tlvs: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(msg.tlvs)) if (value !== undefined && !TLVS_NOT_STORED.has(name)) tlvs[name] = value;
+  let hasTlvs = false;
+  for (const name in msg.tlvs) {
+    const value = msg.tlvs[name];
+    if (value !== undefined && !TLVS_NOT_STORED.has(name)) {
+      tlvs[name] = value;
+      hasTlvs = true;
+    }
+  }
 
   const prepared: PreparedMessage = {
     command,
@@ -180,13 +174,14 @@ export function prepareMessage(
     registeredDelivery: rd,
     arrivedAt: now,
     validUntil,
-    ...(scheduledAt ? { scheduledAt } : {}),
     dataCoding: msg.dataCoding,
     protocolId: msg.protocolId,
     serviceType: msg.serviceType,
     parts: [],
     tlvs,
+    hasTlvs,
   };
+  if (scheduledAt) prepared.scheduledAt = scheduledAt;
 
   if (inbound.form === 'payload') {
     // inbound.payload is the text after any UDH; a message with its own UDH is kept whole.
@@ -198,6 +193,30 @@ export function prepareMessage(
     if (inbound.total > 1) prepared.concatRef = { ref: inbound.reference, total: inbound.total, seqOfFirst: inbound.sequence };
   }
   return prepared;
+}
+
+type InboundForm = Pick<InboundPart, 'form' | 'reference' | 'total' | 'sequence' | 'payload'>;
+
+/** UDH / SAR / message_payload forms, with the codec's errors mapped to SMPP statuses. */
+function parseInbound(msg: Omit<ShortMessage, 'dest'>, payloadTlv: Buffer | undefined): InboundForm {
+  try {
+    return parseInboundPart({
+      shortMessage: msg.shortMessage,
+      messagePayload: payloadTlv ?? null,
+      esmClass: msg.esmClass,
+      sarMsgRefNum: msg.tlvs.sarMsgRefNum,
+      sarTotalSegments: msg.tlvs.sarTotalSegments,
+      sarSegmentSeqnum: msg.tlvs.sarSegmentSeqnum,
+    });
+  } catch (error) {
+    if (error instanceof CodecError) {
+      if (error.code === CodecErrorCode.INVALID_UDH) throw reject(CommandStatus.ESME_RINVESMCLASS, error.message);
+      if (error.code === CodecErrorCode.INVALID_SEGMENT) {
+        throw reject(msg.tlvs.sarMsgRefNum !== undefined ? CommandStatus.ESME_RINVTLVVAL : CommandStatus.ESME_RINVESMCLASS, error.message);
+      }
+    }
+    throw error;
+  }
 }
 
 function parseTime(value: string, now: Date, field: 'validity_period' | 'schedule_delivery_time'): Date | null {
@@ -275,6 +294,12 @@ export function buildSmsDocuments(prepared: PreparedMessage, destination: ValidD
       const { ref, total } = prepared.concatRef;
       concat = { groupId: `${prepared.account}:${prepared.source.addr}:${destination.destKey}:${ref}:${total}`, ref, total, seq: part.seq };
     }
+    // Built by assignment rather than object spreads: this runs once per stored message.
+    const payload: SmsDocument['payload'] = { dataCoding: prepared.dataCoding, esmClass: part.esmClass, shortMessage: new Binary(part.shortMessage) };
+    if (part.messagePayload) payload.tlvs = Object.assign({}, prepared.tlvs, { messagePayload: new Binary(part.messagePayload) });
+    else if (prepared.hasTlvs) payload.tlvs = prepared.tlvs;
+    if (prepared.protocolId) payload.protocolId = prepared.protocolId;
+    if (prepared.serviceType) payload.serviceType = prepared.serviceType;
     const doc: SmsDocument = {
       _id,
       messageId: messageIdOf(_id),
@@ -287,26 +312,15 @@ export function buildSmsDocuments(prepared: PreparedMessage, destination: ValidD
       priority: prepared.priority,
       registeredDelivery: prepared.registeredDelivery,
       validUntil: prepared.validUntil,
-      ...(prepared.scheduledAt ? { scheduledAt: prepared.scheduledAt } : {}),
       nextAttemptAt: due,
       attempts: 0,
       state: SmsState.queued,
       target,
-      payload: {
-        dataCoding: prepared.dataCoding,
-        esmClass: part.esmClass,
-        shortMessage: new Binary(part.shortMessage),
-        ...(part.messagePayload
-          ? { tlvs: { ...prepared.tlvs, messagePayload: new Binary(part.messagePayload) } }
-          : Object.keys(prepared.tlvs).length > 0
-            ? { tlvs: prepared.tlvs }
-            : {}),
-        ...(prepared.protocolId ? { protocolId: prepared.protocolId } : {}),
-        ...(prepared.serviceType ? { serviceType: prepared.serviceType } : {}),
-      },
-      ...(concat ? { concat } : {}),
+      payload,
       history: [],
     };
+    if (prepared.scheduledAt) doc.scheduledAt = prepared.scheduledAt;
+    if (concat) doc.concat = concat;
     return doc;
   });
 }
