@@ -20,6 +20,9 @@ function apply(catalog: Catalog, e: CatalogEvent): void {
     case 'drop':
       catalog.drop(db, name);
       return;
+    case 'view':
+      if (catalog.view(db, name) === undefined) catalog.createView(db, name, e.viewOn, e.pipeline);
+      return;
     case 'index': {
       const coll = catalog.getOrCreate(db, name);
       if (coll.findIndex(e.spec.name) === undefined) coll.addIndex(e.spec);
@@ -98,6 +101,7 @@ export class Journal {
       bytes += b.length;
       if (bytes > 4 * 1024 * 1024) flush();
     };
+    for (const view of catalog.allViews()) add(view);
     for (const coll of catalog.allCollections()) {
       add({ op: 'create', ns: coll.ns, options: coll.options });
       for (const ix of coll.indexes.slice(1)) add({ op: 'index', ns: coll.ns, spec: ix.spec });

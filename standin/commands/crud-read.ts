@@ -13,6 +13,7 @@ import { collectionArg, nonNegative, optionalDoc, optionalNumber } from './args.
 import type { CommandContext, CommandHandler } from './context.ts';
 import { storageStats } from './ddl.ts';
 import { letVariables } from './let.ts';
+import { readable } from './views.ts';
 
 function batchSizeOf(cmd: Document): number | undefined {
   return nonNegative('batchSize', optionalNumber(cmd, 'batchSize'));
@@ -33,7 +34,7 @@ function find(cmd: Document, ctx: CommandContext): Document {
   let batchSize = batchSizeOf(cmd);
   const tailable = cmd.tailable === true;
   if (cmd.awaitData === true && !tailable) throw failedToParse("Cannot set 'awaitData' without also setting 'tailable'");
-  const coll = ctx.server.catalog.get(ctx.db, name);
+  const coll = readable(ctx, name);
   const project = compileProjection(cmd.projection, filter);
   if (tailable) {
     if (coll === undefined || !coll.capped) {
@@ -80,7 +81,7 @@ function killCursors(cmd: Document, ctx: CommandContext): Document {
 
 function count(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'count');
-  const coll = ctx.server.catalog.get(ctx.db, name);
+  const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
   if (coll === undefined) {
     compileFilter(query);
@@ -94,7 +95,7 @@ function count(cmd: Document, ctx: CommandContext): Document {
 function distinct(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'distinct');
   if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
-  const coll = ctx.server.catalog.get(ctx.db, name);
+  const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
   if (coll === undefined) return { values: [], ok: 1 };
   const values: unknown[] = [];
@@ -147,7 +148,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
   const dbLevel = target === 1;
   const name = dbLevel ? '$cmd.aggregate' : collectionArg(cmd, 'aggregate');
   const ns = `${ctx.db}.${name}`;
-  const coll = dbLevel ? undefined : ctx.server.catalog.get(ctx.db, name);
+  const coll = dbLevel ? undefined : readable(ctx, name);
   for (const st of pipeline) {
     const op = Object.keys(st)[0];
     if (op === '$out' || op === '$merge') {

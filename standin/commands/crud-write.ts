@@ -43,6 +43,7 @@ function insert(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'insert');
   const docs = statements(cmd, 'documents', 'insert');
   const ordered = cmd.ordered !== false;
+  ctx.server.catalog.requireNotView(ctx.db, name);
   const coll = ctx.server.catalog.getOrCreate(ctx.db, name);
   const errors: WriteError[] = [];
   let n = 0;
@@ -112,6 +113,7 @@ function update(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'update');
   const list = statements(cmd, 'updates', 'update');
   const ordered = cmd.ordered !== false;
+  ctx.server.catalog.requireNotView(ctx.db, name);
   // Server 7.0 has no sort on update statements (8.0 added it); the whole command fails to parse.
   if (list.some((st) => isPlainObject(st) && st.sort !== undefined)) {
     throw new CommandError(40415, "BSON field 'update.updates.sort' is an unknown field.");
@@ -146,6 +148,7 @@ function update(cmd: Document, ctx: CommandContext): Document {
 function del(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'delete');
   const list = statements(cmd, 'deletes', 'delete');
+  ctx.server.catalog.requireNotView(ctx.db, name);
   const variables = letVariables(cmd);
   const ordered = cmd.ordered !== false;
   const errors: WriteError[] = [];
@@ -176,6 +179,7 @@ function del(cmd: Document, ctx: CommandContext): Document {
 
 function findAndModify(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
+  ctx.server.catalog.requireNotView(ctx.db, name);
   const query = optionalDoc(cmd, 'query') ?? {};
   const sort = optionalDoc(cmd, 'sort');
   const remove = cmd.remove === true;

@@ -25,7 +25,15 @@ function create(cmd: Document, ctx: CommandContext): Document {
     if (cmd[k] !== undefined) options[k] = cmd[k];
   }
   if (cmd.viewOn !== undefined) {
-    throw new CommandError(ErrorCode.CommandNotFound, 'views are not supported by the stand-in');
+    if (typeof cmd.viewOn !== 'string' || cmd.viewOn.length === 0) {
+      throw new CommandError(ErrorCode.TypeMismatch, "'viewOn' option must be a non-empty string");
+    }
+    const pipeline = cmd.pipeline ?? [];
+    if (!Array.isArray(pipeline) || !pipeline.every(isPlainObject)) {
+      throw new CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+    }
+    ctx.server.catalog.createView(ctx.db, name, cmd.viewOn, pipeline);
+    return { ok: 1 };
   }
   const existing = ctx.server.catalog.get(ctx.db, name);
   if (existing !== undefined) {
@@ -157,6 +165,9 @@ function listCollections(cmd: Document, ctx: CommandContext): Document {
   const filter = optionalDoc(cmd, 'filter') ?? {};
   const nameOnly = cmd.nameOnly === true;
   let infos = ctx.server.catalog.collections(ctx.db).map((c) => collectionInfo(c, false));
+  for (const v of ctx.server.catalog.viewsOf(ctx.db)) {
+    infos.push({ name: v.name, type: 'view', options: { viewOn: v.viewOn, pipeline: v.pipeline }, info: { readOnly: true } });
+  }
   if (Object.keys(filter).length > 0) {
     try {
       const q = new Query(filter);

@@ -7,6 +7,7 @@ export type CatalogEvent =
   | WriteEvent
   | { op: 'create'; ns: string; options: CollectionOptions }
   | { op: 'drop'; ns: string }
+  | { op: 'view'; ns: string; viewOn: string; pipeline: Record<string, unknown>[] }
   | { op: 'index'; ns: string; spec: IndexSpec }
   | { op: 'dropIndex'; ns: string; name: string };
 
@@ -14,9 +15,17 @@ export type CatalogListener = (event: CatalogEvent) => void;
 
 const NAME_RE = /^[^\0$]+$/;
 
-/** All databases and their collections. */
+/** A read-only view: a pipeline over another collection of the same database. */
+export interface ViewDef {
+  name: string;
+  viewOn: string;
+  pipeline: Record<string, unknown>[];
+}
+
+/** All databases and their collections (and views). */
 export class Catalog {
   private readonly dbs = new Map<string, Map<string, Collection>>();
+  private readonly views = new Map<string, Map<string, ViewDef>>();
   private listener: CatalogListener = () => {};
   private readonly hooks: CollectionHooks = { onWrite: (e) => this.listener(e) };
 
@@ -26,6 +35,34 @@ export class Catalog {
 
   databaseNames(): string[] {
     return [...this.dbs.keys()].filter((d) => (this.dbs.get(d)?.size ?? 0) > 0);
+  }
+
+  view(db: string, name: string): ViewDef | undefined {
+    return this.views.get(db)?.get(name);
+  }
+
+  viewsOf(db: string): ViewDef[] {
+    return [...(this.views.get(db)?.values() ?? [])];
+  }
+
+  createView(db: string, name: string, viewOn: string, pipeline: Record<string, unknown>[]): void {
+    if (this.get(db, name) !== undefined || this.view(db, name) !== undefined) {
+      throw new CommandError(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
+    }
+    let views = this.views.get(db);
+    if (views === undefined) {
+      views = new Map();
+      this.views.set(db, views);
+    }
+    views.set(name, { name, viewOn, pipeline });
+    this.listener({ op: 'view', ns: `${db}.${name}`, viewOn, pipeline });
+  }
+
+  /** Throws CommandNotSupportedOnView (166) when the namespace is a view. */
+  requireNotView(db: string, name: string): void {
+    if (this.view(db, name) !== undefined) {
+      throw new CommandError(166, `Namespace ${db}.${name} is a view, not a collection`, { codeName: 'CommandNotSupportedOnView' });
+    }
   }
 
   collections(db: string): Collection[] {
@@ -44,6 +81,7 @@ export class Catalog {
   }
 
   create(db: string, name: string, options: CollectionOptions = {}): Collection {
+    this.requireNotView(db, name);
     if (typeof name !== 'string' || name.length === 0 || !NAME_RE.test(name) || name.startsWith('system.')) {
       throw new CommandError(ErrorCode.InvalidNamespace, `Invalid collection name: ${String(name)}`);
     }
@@ -67,6 +105,10 @@ export class Catalog {
   }
 
   drop(db: string, name: string): Collection | undefined {
+    if (this.views.get(db)?.delete(name)) {
+      this.listener({ op: 'drop', ns: `${db}.${name}` });
+      return new Collection(db, name, {}, this.hooks);
+    }
     const colls = this.dbs.get(db);
     const c = colls?.get(name);
     if (c === undefined) return undefined;
@@ -79,6 +121,7 @@ export class Catalog {
 
   dropDatabase(db: string): void {
     for (const c of this.collections(db)) this.drop(db, c.name);
+    for (const v of this.viewsOf(db)) this.drop(db, v.name);
     this.dbs.delete(db);
   }
 
@@ -90,6 +133,14 @@ export class Catalog {
   dropIndex(coll: Collection, name: string): void {
     coll.dropIndex(name);
     this.listener({ op: 'dropIndex', ns: coll.ns, name });
+  }
+
+  allViews(): CatalogEvent[] {
+    const out: CatalogEvent[] = [];
+    for (const [db, views] of this.views) {
+      for (const v of views.values()) out.push({ op: 'view', ns: `${db}.${v.name}`, viewOn: v.viewOn, pipeline: v.pipeline });
+    }
+    return out;
   }
 
   allCollections(): Collection[] {

@@ -165,6 +165,22 @@ describe('stand-in CRUD semantics', () => {
     await expect(c.deleteMany({})).resolves.toMatchObject({ deletedCount: 2 });
   });
 
+  it('reads through views and refuses writes to them (166)', async () => {
+    const src = h.db.collection<any>('viewsrc');
+    await src.insertMany([{ _id: 1, k: 'a' }, { _id: 2, k: 'b' }, { _id: 3, k: 'b' }]);
+    await h.db.createCollection('bview', { viewOn: 'viewsrc', pipeline: [{ $match: { k: 'b' } }] });
+    const v = h.db.collection<any>('bview');
+    expect((await v.find({}, { sort: { _id: -1 } }).toArray()).map((d) => d._id)).toEqual([3, 2]);
+    expect(await v.countDocuments({})).toBe(2);
+    expect(await v.estimatedDocumentCount()).toBe(2);
+    await src.insertOne({ _id: 4, k: 'b' });
+    expect(await v.countDocuments({ _id: { $gt: 2 } })).toBe(2);
+    await expect(v.insertOne({ k: 'b' })).rejects.toMatchObject({ code: 166 });
+    const info = await h.db.listCollections({ name: 'bview' }, { nameOnly: false }).toArray();
+    expect(info[0]).toMatchObject({ type: 'view', options: { viewOn: 'viewsrc' } });
+    expect(await v.drop()).toBe(true);
+  });
+
   it('creates, lists, drops collections and indexes', async () => {
     await h.db.createCollection('ddl');
     await expect(h.db.createCollection('ddl')).rejects.toMatchObject({ code: 48 });
