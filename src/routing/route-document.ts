@@ -32,9 +32,11 @@ export function validateRoute(input: Partial<RouteDocument>): RouteDocument {
  * weight among equals (`random` in [0,1)). Disabled routes are ignored.
  */
 export function pickRoute<R extends RouteDocument>(routes: readonly R[], destKey: string, random: () => number = Math.random): R | null {
+  // Prefixes are digits; international destKeys carry a '+' (E.164) that a prefix never names.
+  const digits = destKey.startsWith('+') ? destKey.slice(1) : destKey;
   let best: R[] = [];
   for (const route of routes) {
-    if (route.enabled === false || !destKey.startsWith(route.prefix)) continue;
+    if (route.enabled === false || !digits.startsWith(route.prefix)) continue;
     const current = best[0];
     if (!current || route.prefix.length > current.prefix.length || (route.prefix.length === current.prefix.length && route.priority > current.priority)) {
       best = [route];

@@ -16,6 +16,12 @@ describe('routing', () => {
     expect(pickRoute(routes.slice(1), '4412345')).toBeNull();
   });
 
+  it('matches international destKeys (+E.164) by their digits', () => {
+    expect(pickRoute(routes, '+4915112345')?.connectors).toEqual(['de-mobile-hi']);
+    expect(pickRoute(routes, '+4930123')?.connectors).toEqual(['de']);
+    expect(pickRoute(routes, '+4412345')?.connectors).toEqual(['default']);
+  });
+
   it('weight shares traffic among equals', () => {
     const equal = [route('44', ['a'], { weight: 3 }), route('44', ['b'], { weight: 1 })];
     let seed = 0;
