@@ -98,18 +98,16 @@ function distinct(cmd: Document, ctx: CommandContext): Document {
   const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
   if (coll === undefined) return { values: [], ok: 1 };
-  const values: unknown[] = [];
-  const add = (v: unknown): void => {
-    if (v === undefined) return;
-    if (!values.some((x) => compareValues(x, v) === 0 && typeof x === typeof v)) values.push(v);
-  };
-  for (const { doc } of runQuery(coll, { filter: query, hint: cmd.hint })) {
+  const all: unknown[] = [];
+  for (const { doc } of runQuery(coll, { filter: query, hint: cmd.hint, variables: letVariables(cmd) })) {
     for (const v of pathValues(doc, cmd.key)) {
-      if (Array.isArray(v)) v.forEach(add);
-      else add(v);
+      if (Array.isArray(v)) all.push(...v);
+      else if (v !== undefined) all.push(v);
     }
   }
-  values.sort(compareValues);
+  all.sort(compareValues);
+  const values: unknown[] = [];
+  for (const v of all) if (values.length === 0 || compareValues(values[values.length - 1], v) !== 0) values.push(v);
   return { values, ok: 1 };
 }
 

@@ -272,6 +272,8 @@ export class Collection {
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, ms));
+      // A waiting getMore must not keep a closed server's process alive.
+      timer.unref();
       this.waiters.add(done);
     });
   }
