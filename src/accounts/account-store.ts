@@ -13,6 +13,7 @@ export interface NewAccount {
   maxBinds?: number;
   sourceAllow?: string[];
   maxQueued?: number;
+  peer?: boolean;
 }
 
 export interface AccountPatch {
@@ -21,6 +22,7 @@ export interface AccountPatch {
   maxBinds?: number;
   sourceAllow?: string[];
   maxQueued?: number;
+  peer?: boolean;
   enabled?: boolean;
 }
 
@@ -53,6 +55,7 @@ export class AccountStore {
       maxBinds: validateCount('max-binds', input.maxBinds ?? ACCOUNT_DEFAULTS.maxBinds, 1),
       sourceAllow: validatePatterns(input.sourceAllow ?? []),
       maxQueued: validateCount('max-queued', input.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued),
+      peer: input.peer === true,
       enabled: true,
       createdAt: now,
       updatedAt: now,
@@ -86,6 +89,7 @@ export class AccountStore {
     if (patch.maxBinds !== undefined) update.maxBinds = validateCount('max-binds', patch.maxBinds, 1);
     if (patch.sourceAllow !== undefined) update.sourceAllow = validatePatterns(patch.sourceAllow);
     if (patch.maxQueued !== undefined) update.maxQueued = validateCount('max-queued', patch.maxQueued);
+    if (patch.peer !== undefined) update.peer = patch.peer;
     if (patch.enabled !== undefined) update.enabled = patch.enabled;
     const doc = await this.#accounts.findOneAndUpdate({ systemId }, { $set: update }, { returnDocument: 'after' });
     return doc ? viewOf(doc) : null;

@@ -14,13 +14,15 @@ export interface AccountDocument {
   sourceAllow: string[];
   /** Cap on this account's messages waiting in the store (queued or locked); 0 = no cap. */
   maxQueued: number;
+  /** A peer SMSC: may send deliver_sm (stored as MO traffic). Ordinary ESMEs may not. */
+  peer?: boolean;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** The account fields the inserter needs once a session is bound (no secret in it). */
-export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'>;
+export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'> & { peer?: boolean };
 
 export const ACCOUNT_DEFAULTS = Object.freeze({ tps: 0, maxBinds: 10, maxQueued: 0 } as const);
 
@@ -54,5 +56,6 @@ export function limitsOf(account: AccountDocument): AccountLimits {
     maxBinds: account.maxBinds ?? ACCOUNT_DEFAULTS.maxBinds,
     sourceAllow: Object.freeze([...(account.sourceAllow ?? [])]) as string[],
     maxQueued: account.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued,
+    peer: account.peer === true,
   });
 }

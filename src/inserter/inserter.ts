@@ -201,6 +201,8 @@ export class Inserter {
       .handle('submitSm', (req, ctx) => this.#submit(req, 'submit_sm', ctx))
       .handle('dataSm', (req, ctx) => this.#submit(req, 'data_sm', ctx))
       .handle('deliverSm', async (req, ctx) => {
+        // Only peer SMSCs inject MO traffic; from an ordinary ESME a deliver_sm is out of place.
+        if (!this.#limitsOf(ctx).peer) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
         await this.#submit(req, 'deliver_sm', ctx);
         return { messageId: '' };
       })

@@ -21,6 +21,7 @@ export interface AccountArgs extends StoreArgs, JsonArgs {
   maxBinds?: number;
   maxQueued?: number;
   sourceAllow?: string[];
+  peer?: boolean;
   enabled?: boolean;
 }
 
@@ -35,6 +36,7 @@ function formatAccount(a: AccountView): string {
     `max-binds=${a.maxBinds}`,
     `max-queued=${a.maxQueued === 0 ? 'unlimited' : a.maxQueued}`,
     `source-allow=${a.sourceAllow.length ? a.sourceAllow.join(',') : 'any'}`,
+    ...(a.peer ? ['peer'] : []),
   ];
   return `${a.systemId}${a.enabled ? '' : ' (disabled)'}  ${limits.join('  ')}`;
 }
@@ -60,6 +62,7 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
           maxBinds: argv.maxBinds,
           maxQueued: argv.maxQueued,
           sourceAllow: argv.sourceAllow,
+          peer: argv.peer,
         });
         print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}`);
         return view;
@@ -76,8 +79,9 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
         if (argv.maxBinds !== undefined) patch.maxBinds = argv.maxBinds;
         if (argv.maxQueued !== undefined) patch.maxQueued = argv.maxQueued;
         if (argv.sourceAllow !== undefined) patch.sourceAllow = argv.sourceAllow;
+        if (argv.peer !== undefined) patch.peer = argv.peer;
         if (argv.enabled !== undefined) patch.enabled = argv.enabled;
-        if (Object.keys(patch).length === 0) throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --enabled.');
+        if (Object.keys(patch).length === 0) throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled.');
         const view = await store.set(need('systemId'), patch);
         if (!view) throw new ConfigError(`No account ${argv.systemId}.`);
         print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}`);
@@ -105,6 +109,7 @@ export const accountCommand: CommandModule<object, AccountArgs> = {
       .option('max-binds', { type: 'number', describe: 'Concurrent binds (across all inserters with Redis, else per inserter; default 10)', requiresArg: true })
       .option('max-queued', { type: 'number', describe: 'Cap on stored waiting messages (ESME_RMSGQFUL beyond); 0 = none', requiresArg: true })
       .option('source-allow', { type: 'string', array: true, describe: 'Allowed source addresses / sender ids (* and ? wildcards); none = any' })
+      .option('peer', { type: 'boolean', describe: 'A peer SMSC: may send deliver_sm (stored as MO traffic)' })
       .option('enabled', { type: 'boolean', describe: 'Allow binds (set --no-enabled to lock the account)' })
       .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')
       .example('$0 account set --system-id acme --tps 200', 'raise its TPS')

@@ -14,9 +14,9 @@ describe('smsc account', () => {
     await run({ action: 'add', systemId: 'acme', password: 'topsecr', tps: 20, sourceAllow: ['ACME', '4470*'] });
     await run({ action: 'list' });
     expect(out.join('\n')).toContain('acme  tps=20  max-binds=10  max-queued=unlimited  source-allow=ACME,4470*');
-    await run({ action: 'set', systemId: 'acme', maxBinds: 3, enabled: false });
+    await run({ action: 'set', systemId: 'acme', maxBinds: 3, enabled: false, peer: true });
     await run({ action: 'list', json: true });
-    expect(JSON.parse(out.at(-1)!)).toMatchObject([{ systemId: 'acme', maxBinds: 3, enabled: false, tps: 20 }]);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject([{ systemId: 'acme', maxBinds: 3, enabled: false, tps: 20, peer: true }]);
     expect(out.join('\n')).not.toContain('topsecr');
     expect(out.join('\n')).not.toContain('scrypt$');
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
   run = await startInserter(t.db, {
     accounts: [
       { systemId: 'acme', password: 'pw', sourceAllow: ['ACME', '4470*'] },
-      { systemId: 'peer', password: 'pw' },
+      { systemId: 'peer', password: 'pw', peer: true },
       { systemId: 'small', password: 'pw', maxQueued: 2 },
     ],
   });
@@ -135,6 +135,14 @@ describe('submit_sm', () => {
     const doc = await sms().findOne({ account: 'peer', direction: 'mo' });
     expect(doc).toMatchObject({ destKey: '12345', state: 'queued', target: { kind: 'esme' } });
     peer.close();
+  });
+
+  it('deliver_sm from an ordinary ESME is refused (ESME_RINVBNDSTS), nothing stored', async () => {
+    const before = await sms().countDocuments();
+    const resp = await esme.request('deliver_sm', { source_addr: '447700900555', source_addr_ton: 1, source_addr_npi: 1, destination_addr: '12345', short_message: Buffer.from('spoof') });
+    expect(resp.command).toBe('deliver_sm_resp');
+    expect(resp.command_status).toBe(CommandStatus.ESME_RINVBNDSTS);
+    expect(await sms().countDocuments()).toBe(before);
   });
 
   it('submit_multi stores one message per valid destination and lists the failed ones', async () => {
