@@ -47,7 +47,16 @@ const KNOWN_OPS = new Set([
   '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$push', '$pull', '$pullAll', '$addToSet',
   '$pop', '$setOnInsert', '$currentDate', '$bit',
 ]);
-const FAST_OPS = new Set(['$set', '$unset', '$inc', '$setOnInsert']);
+const FAST_OPS = new Set(['$set', '$unset', '$inc', '$setOnInsert', '$push']);
+
+/** `$push` specs the fast path handles: a value, or `$each` with an optional `$slice`. */
+function simplePush(spec: unknown): { items: unknown[]; slice?: number } | null {
+  if (!isPlainObject(spec) || !('$each' in spec)) return { items: [spec] };
+  const keys = Object.keys(spec);
+  if (!Array.isArray(spec.$each) || !keys.every((k) => k === '$each' || k === '$slice')) return null;
+  if (spec.$slice !== undefined && (typeof spec.$slice !== 'number' || !Number.isInteger(spec.$slice))) return null;
+  return { items: spec.$each, slice: spec.$slice as number | undefined };
+}
 
 function checkConflicts(u: Doc): void {
   const paths: string[] = [];
@@ -94,6 +103,20 @@ function checkIncTypes(doc: Doc, spec: Doc, op: string): void {
       throw new CommandError(
         ErrorCode.TypeMismatch,
         `Cannot apply ${op} to a value of non-numeric type. {_id: ${shellString(doc._id)}} has the field '${path}' of non-numeric type ${typeName(cur)}`,
+      );
+    }
+  }
+}
+
+/** $push and $addToSet need an array (or nothing) at their path, as MongoDB checks. */
+function checkArrayTargets(doc: Doc, spec: Doc): void {
+  for (const path of Object.keys(spec)) {
+    if (path.includes('$')) continue;
+    const cur = getPath(doc, path);
+    if (cur !== undefined && !Array.isArray(cur)) {
+      throw new CommandError(
+        ErrorCode.BadValue,
+        `The field '${path}' must be an array but is of type ${typeName(cur)} in document {_id: ${shellString(doc._id)}}`,
       );
     }
   }
@@ -153,7 +176,13 @@ function pathIsPlain(doc: Doc, path: string): boolean {
 function applyFast(doc: Doc, u: Doc, ctx: UpdateContext): Doc | null {
   for (const [op, spec] of Object.entries(u)) {
     if (!FAST_OPS.has(op)) return null;
-    for (const p of Object.keys(spec as Doc)) if (!pathIsPlain(doc, p)) return null;
+    for (const [p, v] of Object.entries(spec as Doc)) {
+      if (!pathIsPlain(doc, p)) return null;
+      if (op === '$push') {
+        const cur = getPath(doc, p);
+        if ((cur !== undefined && !Array.isArray(cur)) || simplePush(v) === null) return null;
+      }
+    }
   }
   const out: Doc = { ...doc };
   for (const [op, spec] of Object.entries(u)) {
@@ -162,6 +191,13 @@ function applyFast(doc: Doc, u: Doc, ctx: UpdateContext): Doc | null {
       let ok = true;
       if (op === '$set' || (op === '$setOnInsert' && ctx.inserting)) ok = setPath(out, p, cloneValue(v));
       else if (op === '$unset') ok = setPath(out, p, undefined, true);
+      else if (op === '$push') {
+        const { items, slice } = simplePush(v)!;
+        const cur = (getPath(out, p) as unknown[] | undefined) ?? [];
+        let arr = [...cur, ...items.map(cloneValue)];
+        if (slice !== undefined) arr = slice >= 0 ? arr.slice(0, slice) : arr.slice(slice);
+        ok = setPath(out, p, arr);
+      }
       else if (op === '$inc') {
         const cur = getPath(out, p);
         ok = setPath(out, p, cur === undefined || cur === null ? v : addNumbers(cur, v));
@@ -211,6 +247,7 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, ctx: UpdateContext = {}): D
     checkConflicts(u);
     if (u.$inc !== undefined) checkIncTypes(doc, u.$inc as Doc, '$inc');
     if (u.$mul !== undefined) checkIncTypes(doc, u.$mul as Doc, '$mul');
+    for (const op of ['$push', '$addToSet']) if (u[op] !== undefined) checkArrayTargets(doc, u[op] as Doc);
     const mod = convertCurrentDate(u);
     const fast = applyFast(doc, mod, ctx);
     if (fast !== null) {

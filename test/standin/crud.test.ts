@@ -31,6 +31,18 @@ describe('stand-in CRUD semantics', () => {
     expect((await c.findOne({ _id: 1 }))!.arr).toEqual([3]);
   });
 
+  it('pushes with $each and $slice on nested and missing arrays, leaving other arrays alone', async () => {
+    const c = h.db.collection<any>('push');
+    await c.insertOne({ _id: 1, attempts: [{ n: 1 }], meta: { log: ['a'] }, other: [1] });
+    await c.updateOne({ _id: 1 }, { $push: { attempts: { $each: [{ n: 2 }, { n: 3 }], $slice: -2 }, 'meta.log': 'b', fresh: { $each: [1, 2, 3], $slice: 2 } } } as any);
+    const d = await c.findOne({ _id: 1 });
+    expect(d).toEqual({ _id: 1, attempts: [{ n: 2 }, { n: 3 }], meta: { log: ['a', 'b'] }, other: [1], fresh: [1, 2] });
+    await c.updateOne({ _id: 1 }, { $push: { attempts: { $each: [{ n: 0 }], $position: 0 } } } as any);
+    expect((await c.findOne({ _id: 1 }))!.attempts).toEqual([{ n: 0 }, { n: 2 }, { n: 3 }]);
+    await c.insertOne({ _id: 2, s: 'text' });
+    await expect(c.updateOne({ _id: 2 }, { $push: { s: 1 } } as any)).rejects.toBeInstanceOf(Error);
+  });
+
   it('reports a no-op update as matched but not modified', async () => {
     const c = h.db.collection<any>('noop');
     await c.insertOne({ _id: 1, a: 1 });
