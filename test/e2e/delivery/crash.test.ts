@@ -1,3 +1,4 @@
+import type { Filter } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
@@ -35,10 +36,12 @@ describe('a deliverer killed mid-batch', () => {
     const [victim, survivor] = await Promise.all([startDeliverer(handle.uri, handle.dbName, args), startDeliverer(handle.uri, handle.dbName, args)]);
     procs.push(victim, survivor);
     await sink.waitForMessages(20, 30_000);
-    // Kill it while it holds batches (every lane is busy with 40-80 ms submits).
+    // Kill it while it holds a batch (every lane is busy with 40-80 ms submits).
+    const heldByVictim: Filter<SmsDocument> = { state: 'locked', 'lock.owner': { $regex: `:${victim.child.pid}:` } };
+    await until(async () => (await handle.db.collection(Collections.sms).countDocuments(heldByVictim)) > 0, 10_000, 'victim holds a batch');
     victim.child.kill('SIGKILL');
     await new Promise((resolve) => victim.child.once('exit', resolve));
-    const stranded = await handle.db.collection<SmsDocument>(Collections.sms).countDocuments({ state: 'locked', 'lock.owner': { $regex: `:${victim.child.pid}:` } });
+    const stranded = await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim);
     const killedAt = Date.now();
     await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length, 60_000, 'all submitted');
     const tookMs = Date.now() - killedAt;
@@ -47,7 +50,6 @@ describe('a deliverer killed mid-batch', () => {
     const unique = new Set(texts);
     const duplicates = texts.length - unique.size;
     console.log(`[crash] ${docs.length} messages; killed holding ${stranded} locked; recovered in ${tookMs} ms; duplicates ${duplicates} (bound ${LANES * BATCH})`);
-    expect(stranded).toBeGreaterThan(0);
     expect(unique.size).toBe(docs.length);
     expect(survivor.child.exitCode).toBeNull();
     expect(duplicates).toBeLessThanOrEqual(LANES * BATCH);
