@@ -38,7 +38,7 @@ describe('a deliverer killed mid-batch', () => {
     await sink.waitForMessages(20, 30_000);
     // Kill it while it holds a batch (every lane is busy with 40-80 ms submits).
     const heldByVictim: Filter<SmsDocument> = { state: 'locked', 'lock.owner': { $regex: `:${victim.child.pid}:` } };
-    await until(async () => (await handle.db.collection(Collections.sms).countDocuments(heldByVictim)) > 0, 10_000, 'victim holds a batch');
+    await until(async () => (await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim)) > 0, 10_000, 'victim holds a batch');
     victim.child.kill('SIGKILL');
     await new Promise((resolve) => victim.child.once('exit', resolve));
     const stranded = await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim);
