@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Document } from 'bson';
 import type { ServerState } from './commands/context.ts';
 import { NO_REPLY, runCommand } from './commands/dispatch.ts';
 import { encodeMsgReply, encodeOpReply, MessageReader, OpCode, parseMessage, type Request } from './wire.ts';
@@ -30,7 +31,11 @@ export class Connection {
       return;
     }
     for (const m of messages) {
-      this.queue = this.queue.then(() => this.handle(m));
+      this.queue = this.queue.then(() => this.handle(m)).catch((err: unknown) => {
+        // Nothing may take the server down: report, drop this connection, keep serving others.
+        process.stderr.write(`standin: connection ${this.id} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+        this.socket.destroy();
+      });
     }
   }
 
@@ -56,7 +61,21 @@ export class Connection {
       closeConnection: () => this.socket.destroy(),
     });
     if (req.moreToCome || this.socket.destroyed || reply === NO_REPLY) return;
-    const bytes = req.opCode === OpCode.Query ? encodeOpReply(req.requestId, reply) : encodeMsgReply(req.requestId, reply);
-    this.socket.write(bytes);
+    this.socket.write(this.encode(req, reply));
+  }
+
+  private encode(req: Request, reply: Document): Buffer {
+    const enc = req.opCode === OpCode.Query ? encodeOpReply : encodeMsgReply;
+    try {
+      return enc(req.requestId, reply);
+    } catch (err) {
+      // For example a result batch over 16 MiB, or a value BSON cannot encode.
+      return enc(req.requestId, {
+        ok: 0,
+        errmsg: `reply could not be encoded: ${(err as Error)?.message ?? String(err)}`,
+        code: 10334,
+        codeName: 'BSONObjectTooLarge',
+      });
+    }
   }
 }

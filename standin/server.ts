@@ -52,6 +52,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
     server!.once('error', reject);
     server!.listen(options.port ?? 0, host, () => resolve());
   });
+  server.on('error', (err) => process.stderr.write(`standin: server error: ${err.message}\n`));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   ttl.start();
