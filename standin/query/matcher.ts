@@ -38,9 +38,65 @@ function cmpAny(values: unknown[], v: unknown, ok: (c: number) => boolean): bool
   return false;
 }
 
+const TYPE_ALIASES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool',
+  9: 'date', 10: 'null', 11: 'regex', 13: 'javascript', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal',
+  [-1]: 'minKey', 127: 'maxKey',
+});
+
+/** The BSON type name of a stored value (numbers: int when they fit int32, else double). */
+export function bsonTypeName(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? 'int' : 'double';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'long';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Date) return 'date';
+  if (v instanceof RegExp) return 'regex';
+  switch ((v as { _bsontype?: string })._bsontype) {
+    case 'ObjectId': return 'objectId';
+    case 'Long': return 'long';
+    case 'Decimal128': return 'decimal';
+    case 'Double': return 'double';
+    case 'Int32': return 'int';
+    case 'Binary': return 'binData';
+    case 'Timestamp': return 'timestamp';
+    case 'BSONRegExp': return 'regex';
+    case 'MinKey': return 'minKey';
+    case 'MaxKey': return 'maxKey';
+    case 'Code': return 'javascript';
+    default: return 'object';
+  }
+}
+
+const NUMBER_TYPES = new Set(['int', 'long', 'double', 'decimal']);
+
+function typePred(spec: unknown): Pred | null {
+  const list = Array.isArray(spec) ? spec : [spec];
+  const names: string[] = [];
+  for (const t of list) {
+    if (typeof t === 'number' && TYPE_ALIASES[t] !== undefined) names.push(TYPE_ALIASES[t]);
+    else if (typeof t === 'string') names.push(t);
+    else return null;
+  }
+  const has = (v: unknown): boolean => {
+    const n = bsonTypeName(v);
+    return names.includes(n) || (names.includes('number') && NUMBER_TYPES.has(n));
+  };
+  return (vals) => vals.some((v) => v !== undefined && (has(v) || (Array.isArray(v) && v.some(has))));
+}
+
 function compileOperators(spec: Record<string, unknown>): Pred | null {
   const preds: Pred[] = [];
   for (const [op, v] of Object.entries(spec)) {
+    if (op === '$type') {
+      const p = typePred(v);
+      if (p === null) return null;
+      preds.push(p);
+      continue;
+    }
     if (op === '$exists') {
       const want = Boolean(v);
       preds.push((vals) => vals.some((x) => x !== undefined) === want);

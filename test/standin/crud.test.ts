@@ -133,6 +133,29 @@ describe('stand-in CRUD semantics', () => {
     }
   });
 
+  it('matches $type by BSON type name and number, including objectId, long and arrays', async () => {
+    const c = h.db.collection<any>('types');
+    await c.insertMany([
+      { _id: 1, v: new ObjectId() },
+      { _id: 2, v: Long.fromString('9007199254740993') },
+      { _id: 3, v: 'text' },
+      { _id: 4, v: 3 },
+      { _id: 5, v: 2.5 },
+      { _id: 6, v: ['a', 1] },
+      { _id: 7, v: null },
+      { _id: 8 },
+    ]);
+    const ids = async (t: unknown): Promise<number[]> => (await c.find({ v: { $type: t } } as any, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
+    expect(await ids('objectId')).toEqual([1]);
+    expect(await ids('long')).toEqual([2]);
+    expect(await ids('string')).toEqual([3, 6]);
+    expect(await ids('number')).toEqual([2, 4, 5, 6]);
+    expect(await ids(1)).toEqual([5]);
+    expect(await ids('array')).toEqual([6]);
+    expect(await ids('null')).toEqual([7]);
+    expect(await ids(['int', 'double'])).toEqual([4, 5, 6]);
+  });
+
   it('applies inclusion, exclusion, dotted and $slice projections', async () => {
     const c = h.db.collection<any>('proj');
     await c.insertOne({ _id: 1, a: 1, b: 2, sub: { x: 1, y: 2 }, arr: [1, 2, 3, 4] });
