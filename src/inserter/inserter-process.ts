@@ -106,8 +106,11 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     process.on('SIGINT', onInt);
   });
   // The fixed order: stop intake and answer what was read, flush the store, then the connections.
+  const deadline = Date.now() + graceMs;
+  inserter.stopIntake();
   await esmeDelivery.close(Math.min(3000, graceMs / 3));
-  await inserter.shutdown(graceMs);
+  // What is left of the grace, less a margin for flushing and closing connections.
+  await inserter.shutdown(Math.max(500, deadline - Date.now() - 500));
   await writer.close();
   await observability.close();
   await rateLimiter.close();

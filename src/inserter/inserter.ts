@@ -116,6 +116,7 @@ export class Inserter {
   readonly #slots: BindSlots;
   #server: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
+  #intakeStopped = false;
   readonly stats = { submitted: 0, rejected: 0, throttled: 0 };
 
   constructor(deps: InserterDeps, options: InserterOptions = {}) {
@@ -164,13 +165,21 @@ export class Inserter {
    * Graceful stop: refuse new connections and binds, stop reading, let everything already read be
    * stored and answered (bounded by the grace period), unbind every session, close. Idempotent.
    */
+  /** First step of a shutdown, usable on its own: refuse new connections and stop reading PDUs. */
+  stopIntake(): void {
+    this.#intakeStopped = true;
+    const server = this.#server;
+    if (!server) return;
+    server.stopAccepting();
+    for (const session of server.sessions) session.pauseReading();
+  }
+
   shutdown(graceMs = this.#options.shutdownGraceMs ?? 10_000): Promise<void> {
     this.#shuttingDown ??= (async () => {
       const server = this.#server;
       if (!server) return;
       const deadline = Date.now() + graceMs;
-      server.stopAccepting();
-      for (const session of server.sessions) session.pauseReading();
+      this.stopIntake();
       // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
       const answerBy = deadline - Math.min(2_000, graceMs / 4);
       while (Date.now() < answerBy && [...server.sessions].some((s) => s.inboundPending > 0)) await sleep(5);
@@ -184,7 +193,7 @@ export class Inserter {
   }
 
   #onSession(session: SmppSession): void {
-    if (this.#shuttingDown) {
+    if (this.#shuttingDown || this.#intakeStopped) {
       session.destroy('shutting down');
       return;
     }
@@ -250,7 +259,7 @@ export class Inserter {
     const session = ctx.session;
     const keys = [`addr:${session.remoteAddress}`, `sys:${req.systemId}`];
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
-    if (this.#shuttingDown) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
+    if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
     const verdict = this.#guard.check(keys);
     const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
     if (verdict.refuse) {

@@ -20,10 +20,23 @@ async function startOfSecond(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000 - ms + 20));
 }
 
-async function burst(clients: TestEsme[], total: number): Promise<number[]> {
+/** Sends `total` submits at once; returns their statuses and how many one-second windows they spanned. */
+async function burst(clients: TestEsme[], total: number): Promise<{ statuses: number[]; windows: number }> {
   await startOfSecond();
+  const startedAt = Date.now();
   const sends = Array.from({ length: total }, (_, i) => clients[i % clients.length].submit({}));
-  return (await Promise.all(sends)).map((r) => r.command_status);
+  const statuses = (await Promise.all(sends)).map((r) => r.command_status);
+  // On a loaded machine a burst may cross a second boundary: the next window's budget then applies too.
+  const windows = Math.floor(Date.now() / 1000) - Math.floor(startedAt / 1000) + 1;
+  return { statuses, windows };
+}
+
+function expectLimited({ statuses, windows }: { statuses: number[]; windows: number }, tps: number): void {
+  const ok = statuses.filter((s) => s === 0).length;
+  expect(ok).toBeGreaterThanOrEqual(Math.min(tps, statuses.length));
+  expect(ok).toBeLessThanOrEqual(tps * windows);
+  expect(statuses.filter((s) => s === CommandStatus.ESME_RTHROTTLED)).toHaveLength(statuses.length - ok);
+  if (windows === 1) expect(ok).toBe(tps);
 }
 
 describe('per-account TPS', () => {
@@ -35,12 +48,10 @@ describe('per-account TPS', () => {
     expect(a.limiter.mode).toBe('redis');
     const clients = [await TestEsme.bound(a.port, 'shared', 'pw'), await TestEsme.bound(b.port, 'shared', 'pw')];
     esmes.push(...clients);
-    const statuses = await burst(clients, 30);
-    expect(statuses.filter((s) => s === 0)).toHaveLength(10);
-    expect(statuses.filter((s) => s === CommandStatus.ESME_RTHROTTLED)).toHaveLength(20);
+    expectLimited(await burst(clients, 30), 10);
     // The next second has a fresh budget.
     const next = await burst(clients, 4);
-    expect(next).toEqual([0, 0, 0, 0]);
+    expect(next.statuses).toEqual([0, 0, 0, 0]);
   });
 
   it('without Redis is enforced per process', async () => {
@@ -49,9 +60,7 @@ describe('per-account TPS', () => {
     expect(run.limiter.mode).toBe('local');
     const client = await TestEsme.bound(run.port, 'solo', 'pw');
     esmes.push(client);
-    const statuses = await burst([client], 12);
-    expect(statuses.filter((s) => s === 0)).toHaveLength(5);
-    expect(statuses.filter((s) => s === CommandStatus.ESME_RTHROTTLED)).toHaveLength(7);
+    expectLimited(await burst([client], 12), 5);
   });
 });
 
