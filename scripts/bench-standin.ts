@@ -93,17 +93,24 @@ async function fouaClient(job: ClientJob): Promise<void> {
   await client.close();
 }
 
-async function benchInsert(coll: Collection, docs: number): Promise<void> {
-  const started = performance.now();
-  for (let i = 0; i < docs; i += 100) {
-    const batch = [];
-    for (let j = i; j < Math.min(docs, i + 100); j++) {
-      batch.push({ seq: j, state: 'queued', dest: `4479${String(j).padStart(8, '0')}`, attempts: 0, at: new Date() });
+async function benchInsert(coll: Collection, docs: number, inFlight: number): Promise<void> {
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    for (;;) {
+      const i = next;
+      next += 100;
+      if (i >= docs) return;
+      const batch = [];
+      for (let j = i; j < Math.min(docs, i + 100); j++) {
+        batch.push({ seq: j, state: 'queued', dest: `4479${String(j).padStart(8, '0')}`, attempts: 0, at: new Date() });
+      }
+      await coll.insertMany(batch);
     }
-    await coll.insertMany(batch);
-  }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, writer));
   const ms = performance.now() - started;
-  console.log(`insertMany (batches of 100): ${rate(docs, ms)} docs/s (${docs} docs in ${ms.toFixed(0)} ms)`);
+  console.log(`insertMany (batches of 100, ${inFlight} in flight): ${rate(docs, ms)} docs/s (${docs} docs in ${ms.toFixed(0)} ms)`);
 }
 
 async function benchFindOneAndUpdate(coll: Collection, uri: string, docs: number, ops: number, clients: number, concurrency: number): Promise<void> {
@@ -237,7 +244,7 @@ async function main(): Promise<void> {
     const db = client.db('bench_standin');
     await db.dropDatabase();
     const coll = db.collection('sms');
-    await benchInsert(coll, docs);
+    await benchInsert(coll, docs, Number(values.concurrency));
     await benchFindOneAndUpdate(coll, uri, docs, Number(values.ops), Number(values.clients), Number(values.concurrency));
     await benchRawWire(uri, docs, Number(values.ops), 4, 16);
     await benchWakeup(client, Number(values.wakeups));
