@@ -51,11 +51,21 @@ export class SortedList<T> {
       this.maxes.push(item);
       return;
     }
-    let ci = this.chunkFor(item);
-    if (ci === this.chunks.length) ci--;
+    let ci: number;
+    let at: number;
+    const last = this.chunks.length - 1;
+    // Ascending keys (ObjectIds, sequence numbers, timestamps) append: skip both searches.
+    if (this.cmp(item, this.maxes[last]) > 0) {
+      ci = last;
+      at = this.chunks[last].length;
+    } else {
+      ci = this.chunkFor(item);
+      if (ci === this.chunks.length) ci--;
+      at = SortedList.lowerIn(this.chunks[ci], item, this.cmp);
+    }
     const chunk = this.chunks[ci];
-    const at = SortedList.lowerIn(chunk, item, this.cmp);
-    chunk.splice(at, 0, item);
+    if (at === chunk.length) chunk.push(item);
+    else chunk.splice(at, 0, item);
     this.maxes[ci] = chunk[chunk.length - 1];
     if (chunk.length > LOAD * 2) {
       const tail = chunk.splice(LOAD);
