@@ -1,4 +1,4 @@
-import { Long, type Document } from 'bson';
+import type { Document } from 'bson';
 import { Query } from 'mingo';
 import { isPlainObject, toNumber } from '../bson-order.ts';
 import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
@@ -88,6 +88,12 @@ function sameKey(a: Document, b: Document): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && toNumber(a[k]) === toNumber(b[k]));
 }
 
+/** Whether two specs with the same name and key would behave the same (createIndex is idempotent then). */
+function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
+  const same = (k: string): boolean => JSON.stringify(a[k] ?? null) === JSON.stringify(b[k] ?? null);
+  return Boolean(a.unique) === Boolean(b.unique) && Boolean(a.sparse) === Boolean(b.sparse) && same('partialFilterExpression') && same('expireAfterSeconds');
+}
+
 function createIndexes(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'createIndexes');
   const specs = cmd.indexes;
@@ -108,12 +114,16 @@ function createIndexes(cmd: Document, ctx: CommandContext): Document {
           `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
         );
       }
+      if (!sameOptions(sameName.spec, spec)) {
+        throw new CommandError(
+          ErrorCode.IndexOptionsConflict,
+          `An existing index has the same name as the requested index but different options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
+        );
+      }
       continue;
     }
     if (sameKeys !== undefined) {
-      if (Boolean(sameKeys.spec.unique) !== Boolean(spec.unique) || sameKeys.name === '_id_') {
-        if (sameKeys.name === '_id_') continue;
-      }
+      if (sameKeys.name === '_id_') continue;
       throw new CommandError(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${sameKeys.name}`);
     }
     ctx.server.catalog.addIndex(coll, spec);
@@ -305,4 +315,3 @@ export const ddlCommands: Record<string, CommandHandler> = {
   renameCollection,
 };
 
-export { Long };

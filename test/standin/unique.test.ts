@@ -80,6 +80,15 @@ describe('stand-in unique indexes', () => {
     expect(await c.findOne({ _id: 2 })).toEqual({ _id: 2, u: 'b' });
   });
 
+  it('treats a repeated createIndex as a no-op and a conflicting one as IndexOptionsConflict (85)', async () => {
+    const c = h.db.collection<any>('idem');
+    await c.createIndex({ k: 1 }, { unique: true, name: 'k_1' });
+    await expect(c.createIndex({ k: 1 }, { unique: true, name: 'k_1' })).resolves.toBe('k_1');
+    await expect(c.createIndex({ k: 1 }, { name: 'k_1' })).rejects.toMatchObject({ code: 85 });
+    await expect(c.createIndex({ k: 1 }, { name: 'other' })).rejects.toMatchObject({ code: 85 });
+    await expect(c.createIndex({ k: -1 }, { name: 'k_1' })).rejects.toMatchObject({ code: 86 });
+  });
+
   it('refuses to build a unique index over existing duplicates', async () => {
     const c = h.db.collection<any>('build');
     await c.insertMany([{ x: 1 }, { x: 1 }]);
