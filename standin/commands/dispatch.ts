@@ -3,12 +3,14 @@ import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
 import { wantsJournal } from './args.ts';
 import { adminCommands } from './admin.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
+import { aggregateCommands } from './aggregate.ts';
 import { readCommands } from './crud-read.ts';
+import { explainCommands } from './explain.ts';
 import { WRITE_COMMANDS, writeCommands } from './crud-write.ts';
 import { ddlCommands } from './ddl.ts';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...adminCommands, ...ddlCommands, ...readCommands, ...writeCommands }),
+  Object.entries({ ...adminCommands, ...ddlCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
 );
 
 /** Returned when the connection was closed instead of answering. */
