@@ -8,7 +8,7 @@ import { compileFilter } from '../query/matcher.ts';
 import type { Doc } from '../storage/collection.ts';
 import { collectionArg, nonNegative, optionalNumber } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
-import { storageStats } from './ddl.ts';
+import { storageStats } from './stats.ts';
 import { letVariables } from './let.ts';
 import { readable } from './views.ts';
 

@@ -8,9 +8,11 @@ import { readCommands } from './crud-read.ts';
 import { explainCommands } from './explain.ts';
 import { WRITE_COMMANDS, writeCommands } from './crud-write.ts';
 import { ddlCommands } from './ddl.ts';
+import { indexCommands } from './indexes.ts';
+import { statsCommands } from './stats.ts';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...adminCommands, ...ddlCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
+  Object.entries({ ...adminCommands, ...ddlCommands, ...indexCommands, ...statsCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
 );
 
 /** Returned when the connection was closed instead of answering. */
