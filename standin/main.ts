@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { startStandin } from './server.ts';
 
-const USAGE = `Usage: npm run mongo:standin -- [--port N] [--dbpath DIR] [--ttl-monitor-ms MS]
+const USAGE = `Usage: npm run mongo:standin -- [--port N] [--host ADDR] [--dbpath DIR] [--ttl-monitor-ms MS]
 
 A MongoDB wire-protocol stand-in for tests (standalone MongoDB 7.0, no auth).
-  --port N            TCP port on 127.0.0.1 (0 picks a free port; default 27017)
+  --port N            TCP port (0 picks a free port; default 27017)
+  --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --dbpath DIR        keep data in DIR (append-only journal); memory only without it
   --ttl-monitor-ms MS how often expired TTL documents are deleted (default 60000)`;
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     ({ values } = parseArgs({
       options: {
         port: { type: 'string' },
+        host: { type: 'string' },
         dbpath: { type: 'string' },
         'ttl-monitor-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   if (ttl !== undefined && !(ttl > 0)) fail(`--ttl-monitor-ms must be a positive number, got ${String(values['ttl-monitor-ms'])}`);
   const standin = await startStandin({
     port,
+    host: typeof values.host === 'string' ? values.host : undefined,
     dbpath: typeof values.dbpath === 'string' ? values.dbpath : undefined,
     ttlMonitorIntervalMs: ttl,
   });

@@ -59,8 +59,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
   const cursorSweep = setInterval(() => cursors.sweepIdle(), 60_000);
   cursorSweep.unref();
   let closed: Promise<void> | null = null;
+  // A wildcard address is not something a client can dial; print the loopback address then.
+  const dialHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    uri: `mongodb://${host}:${port}`,
+    uri: `mongodb://${dialHost}:${port}`,
     port,
     close(): Promise<void> {
       if (closed !== null) return closed;
