@@ -108,7 +108,10 @@ function evaluate(ix: KeyIndex, bounds: Map<string, PathBounds>, sort: SortKey[]
       reverse = oppDir && !sameDir;
     }
   }
-  let score = eq * 10 + (intervals !== null ? (intervals.length === 1 ? 6 : 4) : 0) + (sorted && sort.length > 0 ? 3 : 0);
+  // An index that yields the requested order beats one that only narrows a range on the same
+  // equality prefix: sort+limit (a claim: "the oldest due message") then stops at the first
+  // match instead of collecting and sorting every candidate.
+  let score = eq * 10 + (intervals !== null ? (intervals.length === 1 ? 6 : 4) : 0) + (sorted && sort.length > 0 ? 7 : 0);
   if (ix.unique && eq === ix.fields.length) score += 100;
   return { ix, score, eq, intervals, reverse, sorted };
 }
