@@ -70,8 +70,8 @@ describe('stand-in secondary indexes', () => {
     const perClaim = (performance.now() - t2) / ops;
     // The driver adds its own cost and CPU is shared, so the end-to-end bound is loose;
     // a full scan of 100k documents alone costs tens of milliseconds.
-    expect(perUpdate - perPing).toBeLessThan(5);
-    expect(perClaim - perPing).toBeLessThan(5);
+    expect(perUpdate - perPing).toBeLessThan(10);
+    expect(perClaim - perPing).toBeLessThan(10);
     // Server-side: the planner touches one document and stays well under a millisecond.
     for (const inner of [
       { findAndModify: 'big', query: { seq: 4242 }, update: { $inc: { n: 1 } } },
