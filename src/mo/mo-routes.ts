@@ -1,8 +1,7 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { normaliseDestination } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { pickRoute, type RouteDocument } from '../routing/route-document.ts';
-import { Collections } from '../store/collections.ts';
+import { Router } from '../routing/router.ts';
 import { esmeLockKey } from '../receipts/receipt-builder.ts';
 import type { SmppAddress } from '../store/sms-document.ts';
 
@@ -12,40 +11,15 @@ import type { SmppAddress } from '../store/sms-document.ts';
  * Connector routes are ignored here, so a default route to a connector never swallows MO.
  */
 export class MoRoutes {
-  readonly #routes: Collection<RouteDocument>;
-  readonly #refreshMs: number;
-  readonly #logger: Logger;
-  #cache: RouteDocument[] = [];
-  #loadedAt = -Infinity;
-  #loading: Promise<void> | undefined;
+  readonly #router: Router;
 
   constructor(db: Db, logger: Logger, options: { refreshMs?: number } = {}) {
-    this.#routes = db.collection<RouteDocument>(Collections.routes);
-    this.#refreshMs = options.refreshMs ?? 2000;
-    this.#logger = logger;
-  }
-
-  async #refresh(): Promise<void> {
-    if (Date.now() - this.#loadedAt < this.#refreshMs) return;
-    this.#loading ??= (async () => {
-      try {
-        this.#cache = await this.#routes.find({ esme: { $exists: true, $ne: '' } }, { projection: { _id: 0 } }).toArray();
-        this.#loadedAt = Date.now();
-      } catch (error) {
-        this.#logger.warn({ err: error }, 'could not reload MO routes');
-        if (this.#loadedAt === -Infinity) throw error;
-      } finally {
-        this.#loading = undefined;
-      }
-    })();
-    await this.#loading;
+    this.#router = new Router(db, logger, { refreshMs: options.refreshMs, filter: { esme: { $exists: true, $ne: '' } } });
   }
 
   /** The system_id that receives MO for `destKey`, or null when no ESME route matches. */
   async esmeFor(destKey: string): Promise<string | null> {
-    await this.#refresh();
-    // destKeys of international numbers start with '+'; route prefixes are digits.
-    return pickRoute(this.#cache, destKey.replace(/^\+/, ''))?.esme ?? null;
+    return (await this.#router.route(destKey))?.esme ?? null;
   }
 }
 
