@@ -14,6 +14,7 @@ import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { SmsState } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { shortMessage } from '../../support/short-message.ts';
 
 const t = useTestDb('receipts_esme');
 
@@ -156,23 +157,7 @@ describe('MO to ESMEs', () => {
     const received: ShortMessage[] = [];
     await bindEsme(node.server.port, 'moapp', received);
     const mo = new MoIntake({ db: t.db, clock: systemClock, logger: silentLogger, routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }), writeConcern: { w: 1 } });
-    const base: ShortMessage = {
-      serviceType: '',
-      source: { ton: 1, npi: 1, addr: '491709999999' },
-      dest: { ton: 0, npi: 1, addr: '7771' },
-      esmClass: 0,
-      protocolId: 0,
-      priority: 0,
-      scheduleDeliveryTime: '',
-      validityPeriod: '',
-      registeredDelivery: 0,
-      replaceIfPresent: 0,
-      dataCoding: 0,
-      smDefaultMsgId: 0,
-      shortMessage: Buffer.from('STOP'),
-      tlvs: {},
-      unknownTlvs: [],
-    };
+    const base = shortMessage({ source: { ton: 1, npi: 1, addr: '491709999999' }, dest: { ton: 0, npi: 1, addr: '7771' }, shortMessage: Buffer.from('STOP') });
     await mo.store('sink', base);
     const long = 'A'.repeat(150) + 'B'.repeat(150) + 'C'.repeat(100);
     await mo.store('sink', { ...base, shortMessage: Buffer.alloc(0), tlvs: { messagePayload: Buffer.from(long, 'latin1') } });

@@ -16,6 +16,7 @@ import { updateFor } from '../../../src/delivery/outcome-writes.ts';
 import { DEFAULT_DELIVERY_OPTIONS } from '../../../src/delivery/delivery-options.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { shortMessage } from '../../support/short-message.ts';
 
 const t = useTestDb('receipts_final');
 
@@ -25,23 +26,12 @@ beforeAll(async () => {
 });
 
 function receiptPdu(id: string, stat: string, state: number, err = 0): ShortMessage {
-  return {
-    serviceType: '',
-    source: { ton: 1, npi: 1, addr: '491701234567' },
+  return shortMessage({
     dest: { ton: 0, npi: 0, addr: 'ACME' },
     esmClass: 0x04,
-    protocolId: 0,
-    priority: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresent: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
     shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:${stat} err:${String(err).padStart(3, '0')} text:`),
     tlvs: { receiptedMessageId: id, messageState: state, networkErrorCode: Buffer.from([3, 0, err]) },
-    unknownTlvs: [],
-  };
+  });
 }
 
 const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger);

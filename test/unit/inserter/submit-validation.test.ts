@@ -10,29 +10,13 @@ import {
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmppError } from '../../../src/smpp/errors.ts';
+import { shortMessage } from '../../support/short-message.ts';
 
 const NOW = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
 const ACCOUNT: AccountLimits = { systemId: 'acme', tps: 0, maxBinds: 2, sourceAllow: ['ACME', '4470*'], maxQueued: 0 };
 
 function msg(overrides: Partial<ShortMessage> = {}): ShortMessage {
-  return {
-    serviceType: '',
-    source: { ton: 5, npi: 0, addr: 'ACME' },
-    dest: { ton: 1, npi: 1, addr: '447700900123' },
-    esmClass: 0,
-    protocolId: 0,
-    priority: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresent: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
-    shortMessage: Buffer.from('hello'),
-    tlvs: {},
-    unknownTlvs: [],
-    ...overrides,
-  };
+  return shortMessage({ source: { ton: 5, npi: 0, addr: 'ACME' }, shortMessage: Buffer.from('hello'), ...overrides });
 }
 
 function statusOf(fn: () => unknown): number | 'ok' {

@@ -10,6 +10,7 @@ import { combineParts, effectOfReceipt, messageStateOfFinal } from '../../../src
 import { remoteIdKey } from '../../../src/receipts/remote-ids.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { shortMessage } from '../../support/short-message.ts';
 
 function mt(overrides: Partial<SmsDocument> = {}): SmsDocument {
   const _id = new ObjectId();
@@ -37,24 +38,7 @@ function mt(overrides: Partial<SmsDocument> = {}): SmsDocument {
 }
 
 function deliverSm(overrides: Partial<ShortMessage>): ShortMessage {
-  return {
-    serviceType: '',
-    source: { ton: 1, npi: 1, addr: '491701234567' },
-    dest: { ton: 0, npi: 0, addr: 'ACME' },
-    esmClass: 0x04,
-    protocolId: 0,
-    priority: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresent: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
-    shortMessage: Buffer.alloc(0),
-    tlvs: {},
-    unknownTlvs: [],
-    ...overrides,
-  };
+  return shortMessage({ dest: { ton: 0, npi: 0, addr: 'ACME' }, esmClass: 0x04, ...overrides });
 }
 
 describe('registered_delivery', () => {
