@@ -2,13 +2,13 @@ import { randomInt } from 'node:crypto';
 import { ConcatStrategy, type ConcatStrategyName } from '../codec/length.ts';
 import { messageStateToStatWord, tryParseReceipt, type DeliveryReceipt } from '../codec/receipt.ts';
 import { splitText } from '../codec/split.ts';
-import { decodeText } from '../codec/text-codec.ts';
 import type { Logger } from '../logging/logger.ts';
 import { connectSmpp } from '../smpp/client.ts';
 import type { ShortMessage, Tlvs } from '../smpp/domain.ts';
 import { SmppError, SmppErrorCode } from '../smpp/errors.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
+import { userDataText } from '../receipts/inbound-receipt.ts';
 
 export interface EsmeSubmitRequest {
   host: string;
@@ -185,13 +185,7 @@ export function receiptOf(msg: ShortMessage): ReceivedReceipt | null {
   const typed = (msg.esmClass & ESM_CLASS_TYPE_MASK) === ESM_CLASS_DELIVERY_RECEIPT;
   const tlvId = typeof msg.tlvs.receiptedMessageId === 'string' ? msg.tlvs.receiptedMessageId : undefined;
   if (!typed && tlvId === undefined) return null;
-  const bytes = msg.shortMessage.length > 0 ? msg.shortMessage : (msg.tlvs.messagePayload ?? Buffer.alloc(0));
-  let text: string;
-  try {
-    text = decodeText(bytes, msg.dataCoding);
-  } catch {
-    text = bytes.toString('latin1');
-  }
+  const text = userDataText(msg);
   const parsed = tryParseReceipt(text);
   const messageId = tlvId ?? parsed?.id;
   if (messageId === undefined) return null;

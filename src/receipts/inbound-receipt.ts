@@ -26,14 +26,21 @@ export function networkErrorCodeOf(value: unknown): number | null {
   return value.readUInt16BE(1);
 }
 
-export function readInboundReceipt(msg: ShortMessage): InboundReceipt {
+/**
+ * The user data of a deliver_sm/data_sm as text (short_message, else message_payload). Peers
+ * label receipts with odd data_codings, so what the codec refuses is read as Latin-1.
+ */
+export function userDataText(msg: ShortMessage): string {
   const bytes = msg.shortMessage.length > 0 ? msg.shortMessage : (msg.tlvs.messagePayload ?? Buffer.alloc(0));
-  let text: string;
   try {
-    text = decodeText(bytes, msg.dataCoding);
+    return decodeText(bytes, msg.dataCoding);
   } catch {
-    text = bytes.toString('latin1');
+    return bytes.toString('latin1');
   }
+}
+
+export function readInboundReceipt(msg: ShortMessage): InboundReceipt {
+  const text = userDataText(msg);
   const parsed = tryParseReceipt(text);
   const ids: string[] = [];
   const tlvId = msg.tlvs.receiptedMessageId;
