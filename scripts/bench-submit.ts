@@ -12,12 +12,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import smpp from 'smpp';
 import { AccountStore } from '../src/accounts/account-store.ts';
+import { connectSmpp } from '../src/smpp/client.ts';
+import type { SmppSession } from '../src/smpp/session.ts';
 import { ensureSchema } from '../src/store/collections.ts';
 
 const { values } = parseArgs({
@@ -29,6 +32,9 @@ const { values } = parseArgs({
     half: { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     'batch-wait-ms': { type: 'string' },
+    // 'own' = src/smpp (connectSmpp), ~5x cheaper per PDU than the bare `smpp` package, so the
+    // client does not eat the CPU the inserter and the database need on a small machine.
+    client: { type: 'string', default: 'own' },
   },
 });
 const SESSIONS = Number(values.sessions);
@@ -66,6 +72,50 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** What the load loops need from a bound session, whichever client library is under it. */
+interface BenchSession {
+  submit(dest: string, done: (ok: boolean) => void): void;
+  unbind(): void;
+  destroy(): void;
+}
+
+const TEXT = 'Benchmark message, about as long as a typical notification SMS.';
+const TEXT_BYTES = Buffer.from(TEXT);
+
+async function bindOwn(port: number): Promise<BenchSession> {
+  const session: SmppSession = await connectSmpp({ host: '127.0.0.1', port, windowSize: WINDOW, responseTimeoutMs: 60_000 });
+  session.on('error', () => {});
+  await session.bind('transmitter', { systemId: 'bench', password: 'bench' });
+  return {
+    submit(dest, done) {
+      session
+        .submitSm({ source: { ton: 5, npi: 0, addr: 'BENCH' }, dest: { ton: 1, npi: 1, addr: dest }, shortMessage: TEXT_BYTES })
+        .then(() => done(true), () => done(false));
+    },
+    unbind: () => void session.unbind().catch(() => {}),
+    destroy: () => session.destroy('bench over'),
+  };
+}
+
+async function bindLib(port: number): Promise<BenchSession> {
+  const session = await bindSession(port);
+  return {
+    submit(dest, done) {
+      const pdu = new smpp.PDU('submit_sm', {
+        source_addr: 'BENCH',
+        source_addr_ton: 5,
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: dest,
+        short_message: TEXT_BYTES,
+      });
+      session.send(pdu, (resp) => done(resp.command_status === 0));
+    },
+    unbind: () => session.send(new smpp.PDU('unbind', {})),
+    destroy: () => session.destroy(),
+  };
+}
+
 function bindSession(port: number): Promise<smpp.Session> {
   return new Promise((resolve, reject) => {
     const session = smpp.connect({ host: '127.0.0.1', port }, () => {
@@ -86,7 +136,7 @@ interface RunResult {
 }
 
 /** Each session keeps `window` submits outstanding (or paces to `rate` per second overall). */
-async function run(sessions: smpp.Session[], seconds: number, rate?: number): Promise<RunResult> {
+async function run(sessions: BenchSession[], seconds: number, rate?: number): Promise<RunResult> {
   const latencies: number[] = [];
   let accepted = 0;
   let rejected = 0;
@@ -107,16 +157,8 @@ async function run(sessions: smpp.Session[], seconds: number, rate?: number): Pr
           }
           next += perLoopInterval;
           const t0 = performance.now();
-          const pdu = new smpp.PDU('submit_sm', {
-            source_addr: 'BENCH',
-            source_addr_ton: 5,
-            dest_addr_ton: 1,
-            dest_addr_npi: 1,
-            destination_addr: `4477009${String(seq++ % 100_000).padStart(5, '0')}`,
-            short_message: Buffer.from('Benchmark message, about as long as a typical notification SMS.'),
-          });
-          session.send(pdu, (resp) => {
-            if (resp.command_status === 0) {
+          session.submit(`4477009${String(seq++ % 100_000).padStart(5, '0')}`, (ok) => {
+            if (ok) {
               accepted++;
               latencies.push(performance.now() - t0);
             } else rejected++;
@@ -170,24 +212,43 @@ async function main(): Promise<void> {
     });
     children.push(inserter);
     const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
-    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => bindSession(port)));
-    process.stdout.write(`inserter pid ${inserter.pid} on port ${port}; ${SESSIONS} sessions x window ${WINDOW}, ${SECONDS} s\n`);
+    const bind = values.client === 'smpp' ? bindLib : bindOwn;
+    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => bind(port)));
+    process.stdout.write(`inserter pid ${inserter.pid} on port ${port}; ${SESSIONS} sessions x window ${WINDOW}, ${SECONDS} s, client ${values.client}\n`);
 
     await run(sessions, 1); // warm-up (JIT, pools)
+    const standinPid = children.length > 1 ? children[0].pid : undefined;
     const cpuBefore = cpuSeconds(inserter.pid!);
+    const standinBefore = standinPid ? cpuSeconds(standinPid) : 0;
+    const clientBefore = process.cpuUsage();
     const full = await run(sessions, SECONDS);
     const cpu = cpuSeconds(inserter.pid!) - cpuBefore;
+    const clientUsage = process.cpuUsage(clientBefore);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
+    const standinCpu = standinPid ? cpuSeconds(standinPid) - standinBefore : NaN;
     report('full load', full);
-    process.stdout.write(`inserter CPU: ${((cpu / Math.max(1, full.accepted)) * 10_000).toFixed(2)} s per 10,000 messages\n`);
+    const per10k = (seconds: number) => ((seconds / Math.max(1, full.accepted)) * 10_000).toFixed(2);
+    process.stdout.write(
+      `inserter CPU: ${per10k(cpu)} s per 10,000 messages (bench client ${per10k(clientCpu)} s` +
+        `${standinPid ? `, stand-in ${per10k(standinCpu)} s` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`,
+    );
     if (values.half) report('half load', await run(sessions, SECONDS, full.accepted / full.seconds / 2));
 
-    for (const s of sessions) s.send(new smpp.PDU('unbind', {}));
+    for (const s of sessions) s.unbind();
     const statsLine = waitForLine(inserter, /inserter stats (\{.*\})/, 'inserter stats');
     inserter.kill('SIGTERM');
-    const stats = JSON.parse((await statsLine)[1]) as { documents: number; batches: number; mongoCommands: number; events: number };
+    const stats = JSON.parse((await statsLine)[1]) as {
+      documents: number;
+      batches: number;
+      mongoCommands: number;
+      events: number;
+      batchMs?: number;
+      maxInFlight?: number;
+    };
     process.stdout.write(
       `MongoDB: ${stats.mongoCommands} commands for ${stats.documents} stored messages = ${(stats.mongoCommands / Math.max(1, stats.documents)).toFixed(3)} per message ` +
-        `(${stats.batches} insertMany batches, avg ${(stats.documents / Math.max(1, stats.batches)).toFixed(1)} docs, ${stats.events} events)\n`,
+        `(${stats.batches} insertMany batches, avg ${(stats.documents / Math.max(1, stats.batches)).toFixed(1)} docs, ` +
+        `avg round trip ${((stats.batchMs ?? NaN) / Math.max(1, stats.batches)).toFixed(1)} ms, up to ${stats.maxInFlight ?? '?'} in flight, ${stats.events} events)\n`,
     );
     for (const s of sessions) s.destroy();
     await Promise.race([new Promise((r) => inserter.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);

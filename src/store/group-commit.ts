@@ -53,6 +53,10 @@ export interface GroupCommitStats {
   failedDocuments: number;
   events: number;
   largestBatch: number;
+  /** Sum of insertMany round trips, in ms (divide by `batches` for the mean). */
+  batchMs: number;
+  /** Most insertMany calls that were in flight at once. */
+  maxInFlight: number;
 }
 
 interface Waiter {
@@ -82,7 +86,15 @@ export class GroupCommitWriter {
   #inFlight = 0;
   #closed = false;
   #idle: (() => void)[] = [];
-  readonly stats: GroupCommitStats = { batches: 0, documents: 0, failedDocuments: 0, events: 0, largestBatch: 0 };
+  readonly stats: GroupCommitStats = {
+    batches: 0,
+    documents: 0,
+    failedDocuments: 0,
+    events: 0,
+    largestBatch: 0,
+    batchMs: 0,
+    maxInFlight: 0,
+  };
 
   constructor(db: Db, options: GroupCommitOptions = {}) {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
@@ -158,6 +170,7 @@ export class GroupCommitWriter {
     while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
       const batch = this.#queue.splice(0, this.#maxBatchDocs);
       this.#inFlight++;
+      if (this.#inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.#inFlight;
       void this.#writeBatch(batch).finally(() => {
         this.#inFlight--;
         // Documents that queued while every slot was busy have waited long enough: write them now.
@@ -180,6 +193,7 @@ export class GroupCommitWriter {
     const docs = batch.map((waiter) => waiter.doc);
     let failed = new Map<number, Error>();
     let allFailed: Error | undefined;
+    const startedAt = performance.now();
     try {
       // insertMany: unordered, so one bad document does not hold back the others.
       await this.#sms.insertMany(docs, { ordered: false, writeConcern: this.#writeConcern });
@@ -191,6 +205,7 @@ export class GroupCommitWriter {
       clearTimeout(timer);
     }
     this.stats.batches++;
+    this.stats.batchMs += performance.now() - startedAt;
     batchSize.observe({ kind: 'insert' }, docs.length);
     this.stats.largestBatch = Math.max(this.stats.largestBatch, docs.length);
     if (settled) return;
