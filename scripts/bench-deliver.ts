@@ -1,7 +1,7 @@
 /**
  * Delivery throughput, end to end:
  *
- *   npm run bench:deliver [-- --messages 4000 --per-dest 4 --workers 1,2,4 --lanes 8 --uri URI]
+ *   npm run bench:deliver [-- --messages 4000 --per-dest 4 --workers 1,2,4 --lanes 8 --uri URI --profile DIR]
  *
  * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and a sink with zero
  * latency, then for each worker count: fills `sms` with N messages (`--per-dest` messages per
@@ -11,6 +11,7 @@
  * monitoring, printed at exit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,10 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1,2,4' },
     lanes: { type: 'string', default: '8' },
     uri: { type: 'string' },
+    /** Writes a V8 CPU profile of every deliverer into this directory (`--cpu-prof-dir`). */
+    profile: { type: 'string' },
+    /** With --uri: the server's pid, to report its CPU per message too. */
+    'server-pid': { type: 'string' },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -34,6 +39,7 @@ const PER_DEST = String(values['per-dest']).split(',').map(Number);
 const WORKERS = String(values.workers).split(',').map(Number);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const children: ChildProcess[] = [];
+const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 
 function waitForLine(proc: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
@@ -51,6 +57,20 @@ function waitForLine(proc: ChildProcess, pattern: RegExp, what: string, timeoutM
   });
 }
 
+/** User+system CPU seconds of a process (Linux /proc); NaN when unknown. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat (12 and 13 after the command name).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+let standinPid = values['server-pid'] ? Number(values['server-pid']) : undefined;
+
 async function main(): Promise<void> {
   let uri = values.uri ?? process.env.MONGODB_URI;
   let server = 'MONGODB_URI';
@@ -59,6 +79,7 @@ async function main(): Promise<void> {
     children.push(standin);
     uri = (await waitForLine(standin, /mongodb:\/\/127\.0\.0\.1:\d+/, 'stand-in'))[0];
     server = 'the stand-in';
+    standinPid = standin.pid;
   }
   const sink = await startSink({ port: 0, latencyMs: 0, recordLimit: 10 });
   const client = new MongoClient(uri);
@@ -76,7 +97,7 @@ async function main(): Promise<void> {
       const docs = Array.from({ length: Math.ceil(MESSAGES / perDest) }, (_, i) => makeSeries(`4915${String(i).padStart(8, '0')}`, perDest, start)).flat().slice(0, MESSAGES);
       for (let i = 0; i < docs.length; i += 2000) await db.collection(Collections.sms).insertMany(docs.slice(i, i + 2000));
       const procs = Array.from({ length: workers }, () =>
-        spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'workers/deliverer.ts'), '--mongodb-uri', uri!, '--db', dbName, '--lanes', String(values.lanes), '--monitor-commands'], {
+        spawn(process.execPath, [...profileArgs, '--import', 'tsx', join(repoRoot, 'workers/deliverer.ts'), '--mongodb-uri', uri!, '--db', dbName, '--lanes', String(values.lanes), '--monitor-commands'], {
           cwd: repoRoot,
           stdio: ['ignore', 'pipe', 'inherit'],
           env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
@@ -85,23 +106,30 @@ async function main(): Promise<void> {
       children.push(...procs);
       await Promise.all(procs.map((p, i) => waitForLine(p, /deliverer ready/, `deliverer ${i}`)));
       const began = performance.now();
-      for (;;) {
-        const done = await db.collection(Collections.sms).countDocuments({ state: 'submitted' });
-        if (done >= docs.length) break;
-        await new Promise((r) => setTimeout(r, 50));
+      const serverCpuBefore = cpuSecondsOf(standinPid);
+      // One indexed lookup per poll (a count would scan the collection and load the server being measured).
+      while (await db.collection(Collections.sms).findOne({ state: { $in: ['queued', 'locked'] } }, { projection: { _id: 1 } })) {
+        await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = (performance.now() - began) / 1000;
+      const serverCpu = cpuSecondsOf(standinPid) - serverCpuBefore;
+      const delivered = await db.collection(Collections.sms).countDocuments({ state: 'submitted' });
+      if (delivered < docs.length) console.log(`  (only ${delivered} of ${docs.length} submitted; the rest ended otherwise)`);
       const stats = await Promise.all(
         procs.map((p, i) => {
           const line = waitForLine(p, /deliverer stats (\{.*\})/, `deliverer ${i} stats`);
           p.kill('SIGTERM');
-          return line.then((m) => JSON.parse(m[1]) as { mongoCommands: number; submitted: number; byCommand: Record<string, number> });
+          return line.then((m) => JSON.parse(m[1]) as { mongoCommands: number; submitted: number; byCommand: Record<string, number>; cpuMs: number });
         }),
       );
+      // Let them exit on their own (a profile is written at exit), but not forever.
+      await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => { p.once('exit', r); setTimeout(r, 10_000).unref(); }))));
       const commands = stats.reduce((sum, s) => sum + s.mongoCommands, 0);
       const byCommand: Record<string, number> = {};
       for (const s of stats) for (const [k, v] of Object.entries(s.byCommand)) byCommand[k] = (byCommand[k] ?? 0) + v;
-      const row = `per-dest ${perDest}  workers ${workers}: ${Math.round(docs.length / seconds)} delivered/s (${docs.length} in ${seconds.toFixed(2)} s), ${(commands / docs.length).toFixed(2)} MongoDB commands per delivered message ${JSON.stringify(byCommand)}`;
+      const cpuMs = stats.reduce((sum, s) => sum + s.cpuMs, 0);
+      const cpu = `deliverer CPU ${((cpuMs * 1000) / docs.length).toFixed(0)} µs/message${Number.isNaN(serverCpu) ? '' : `, stand-in CPU ${((serverCpu * 1e6) / docs.length).toFixed(0)} µs/message`}`;
+      const row = `per-dest ${perDest}  workers ${workers}: ${Math.round(docs.length / seconds)} delivered/s (${docs.length} in ${seconds.toFixed(2)} s), ${(commands / docs.length).toFixed(2)} MongoDB commands per delivered message; ${cpu} ${JSON.stringify(byCommand)}`;
       console.log(row);
       rows.push(row);
       await db.dropDatabase();

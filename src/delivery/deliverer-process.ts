@@ -92,6 +92,8 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   // Give connectors a moment to bind so the first round does not reschedule everything.
   await waitForBinds(pool, 3000);
   worker.start();
+  // CPU spent from here on, printed at exit: what one delivered message costs this process.
+  const cpuAtStart = process.cpuUsage();
   print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
 
   await new Promise<void>((resolve) => {
@@ -117,7 +119,9 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   await metrics.close();
   await limiter.close();
   const { batchSizes, ...stats } = worker.stats;
-  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands, byCommand })}`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands, byCommand, cpuMs })}`);
   await client.close();
   process.exitCode = process.exitCode ?? 0;
 }
