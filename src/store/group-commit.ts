@@ -86,6 +86,9 @@ export class GroupCommitWriter {
   #inFlight = 0;
   #closed = false;
   #idle: (() => void)[] = [];
+  #pendingEvents: EventDocument[] = [];
+  #eventsInFlight = false;
+  #eventsDone: Promise<void> = Promise.resolve();
   readonly stats: GroupCommitStats = {
     batches: 0,
     documents: 0,
@@ -141,6 +144,8 @@ export class GroupCommitWriter {
   async close(): Promise<void> {
     this.#closed = true;
     await this.drain();
+    // The last wake-ups go out before the caller closes the connection.
+    while (this.#eventsInFlight) await this.#eventsDone;
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -226,17 +231,64 @@ export class GroupCommitWriter {
     if (stored > 0) this.#notify(stored, due, docs);
   }
 
-  /** One wake-up per batch; w:1 and not awaited: a lost notification only delays work until a sweep. */
+  /**
+   * Wake-ups for stored batches; w:1 and not awaited: a lost notification only delays work until a
+   * sweep. At most one events write is in flight: batches stored meanwhile are merged (per destKey)
+   * into the next one, so under load there are far fewer events than batches — every tailing
+   * worker reads each of them, and the store does one command less per batch.
+   */
   #notify(count: number, due: number, docs: SmsDocument[]): void {
-    const event: EventDocument = { ts: this.#clock.now(), count, due: new Date(due) };
-    if (docs.length === 1 || docs.every((doc) => doc.destKey === docs[0].destKey)) event.destKey = docs[0].destKey;
-    if (docs.length === 1) event.smsId = docs[0]._id;
-    this.stats.events++;
-    this.#events.insertOne(event, { writeConcern: { w: 1 } }).catch((error: Error) => {
-      this.#logger.warn({ err: error.message }, 'could not write the events notification (workers will find the work on a sweep)');
-    });
+    let destKey: string | undefined = docs[0].destKey;
+    for (let i = 1; i < docs.length; i++) {
+      if (docs[i].destKey !== destKey) {
+        destKey = undefined;
+        break;
+      }
+    }
+    let merged = this.#pendingEvents.find((event) => event.destKey === destKey);
+    // Beyond a handful of distinct keys, one keyless event (a general wake-up) takes the rest.
+    if (!merged && this.#pendingEvents.length >= MAX_PENDING_EVENTS) {
+      destKey = undefined;
+      merged = this.#pendingEvents.find((event) => event.destKey === undefined);
+    }
+    if (merged) {
+      merged.count = (merged.count ?? 0) + count;
+      if (due < merged.due.getTime()) merged.due = new Date(due);
+      delete merged.smsId;
+    } else {
+      const event: EventDocument = { ts: this.#clock.now(), count, due: new Date(due) };
+      if (destKey !== undefined) event.destKey = destKey;
+      if (docs.length === 1) event.smsId = docs[0]._id;
+      this.#pendingEvents.push(event);
+    }
+    if (!this.#eventsInFlight) this.#sendEvents();
+  }
+
+  #sendEvents(): void {
+    const events = this.#pendingEvents;
+    if (events.length === 0) return;
+    this.#pendingEvents = [];
+    const ts = this.#clock.now();
+    for (const event of events) event.ts = ts;
+    this.stats.events += events.length;
+    this.#eventsInFlight = true;
+    const write = events.length === 1 ? this.#events.insertOne(events[0], EVENT_WRITE) : this.#events.insertMany(events, { ...EVENT_WRITE, ordered: false });
+    this.#eventsDone = write
+      .then(
+        () => {},
+        (error: Error) => {
+          this.#logger.warn({ err: error.message }, 'could not write the events notification (workers will find the work on a sweep)');
+        },
+      )
+      .finally(() => {
+        this.#eventsInFlight = false;
+        this.#sendEvents();
+      });
   }
 }
+
+const MAX_PENDING_EVENTS = 16;
+const EVENT_WRITE = Object.freeze({ writeConcern: Object.freeze({ w: 1 }) });
 
 /** For a bulk error that names individual documents (and no write concern problem), their errors by index. */
 function perDocumentFailures(error: unknown, count: number): Map<number, Error> {

@@ -48,6 +48,22 @@ describe('GroupCommitWriter', () => {
     await writer.close();
   });
 
+  it('merges the wake-ups of batches stored while an events write is in flight, losing no count', async () => {
+    await ensureSchema(t.db);
+    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 0, maxBatchDocs: 1, maxInFlight: 8, writeConcern: { w: 1 } });
+    const before = await t.db.collection('events').countDocuments();
+    const docs = Array.from({ length: 40 }, (_, i) => doc(i % 2 ? '+447700900111' : '+447700900222'));
+    await Promise.all(docs.map((d) => writer.write(d)));
+    await writer.close();
+    expect(writer.stats.batches).toBe(40);
+    const events = (await t.db.collection('events').find().toArray()).slice(before);
+    expect(events.length).toBe(writer.stats.events);
+    expect(events.length).toBeLessThan(40);
+    expect(events.reduce((n, e) => n + (e.count as number), 0)).toBe(40);
+    // Merged per destKey: each event still names the one destination it is about.
+    for (const event of events) expect(['+447700900111', '+447700900222']).toContain(event.destKey);
+  });
+
   it('with maxDelayMs 0 batches what arrives in the same I/O turn', async () => {
     const writer = new GroupCommitWriter(t.db, { maxDelayMs: 0, writeConcern: { w: 1 } });
     await Promise.all(Array.from({ length: 20 }, () => writer.write(doc())));
