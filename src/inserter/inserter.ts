@@ -71,6 +71,8 @@ interface Bound {
   mode: string;
   loadedAt: number;
   refreshing: boolean;
+  /** submitsTotal{account, status: 'ok'}, looked up once per bind rather than once per message. */
+  okCounter: { inc(): void };
 }
 
 
@@ -229,11 +231,15 @@ export class Inserter {
   }
 
   #limitsOf(ctx: RequestContext): AccountLimits {
+    return this.#boundOf(ctx).limits;
+  }
+
+  #boundOf(ctx: RequestContext): Bound {
     const bound = this.#bound.get(ctx.session);
     // The session layer only lets bound sessions through; this is a second lock on the door.
     if (!bound) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'not bound');
     if (Date.now() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing) void this.#refreshLimits(ctx.session, bound);
-    return bound.limits;
+    return bound;
   }
 
   /** Re-reads the account; a removed or disabled account loses its sessions (unbind, then close). */
@@ -306,7 +312,7 @@ export class Inserter {
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'session closed');
     }
     this.#guard.recordSuccess(keys);
-    this.#bound.set(session, { limits, mode: req.mode, loadedAt: Date.now(), refreshing: false });
+    this.#bound.set(session, { limits, mode: req.mode, loadedAt: Date.now(), refreshing: false, okCounter: submitsTotal.labels(limits.systemId, 'ok') });
     result(0);
     boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');
@@ -314,7 +320,13 @@ export class Inserter {
     return { systemId: this.#options.systemId ?? 'smsc', ...(req.interfaceVersion >= 0x34 ? { scInterfaceVersion: 0x34 } : {}) };
   }
 
-  async #admit(limits: AccountLimits, adding: number): Promise<void> {
+  /** Undefined (nothing to wait for) when the account has neither a TPS limit nor a backlog cap: the common case costs no promise. */
+  #admit(limits: AccountLimits, adding: number): Promise<void> | undefined {
+    if (!(limits.tps > 0) && !(limits.maxQueued > 0)) return undefined;
+    return this.#admitLimited(limits, adding);
+  }
+
+  async #admitLimited(limits: AccountLimits, adding: number): Promise<void> {
     if (limits.tps > 0 && !(await this.#limiter.tryAcquire(limits.systemId, limits.tps))) {
       this.stats.throttled++;
       throw new SmppError(CommandStatus.ESME_RTHROTTLED, 'account TPS exceeded');
@@ -331,28 +343,44 @@ export class Inserter {
     return results;
   }
 
+  /** One document (the usual submit): no allSettled, no result arrays. Rejects with the store's error. */
+  async #storeOne(limits: AccountLimits, doc: SmsDocument): Promise<void> {
+    await this.#writer.write(doc);
+    this.#backlog.added(limits.systemId, 1);
+  }
+
   async #submit(req: ShortMessage, command: SubmitCommand, ctx: RequestContext): Promise<{ messageId: string }> {
-    const limits = this.#limitsOf(ctx);
+    const bound = this.#boundOf(ctx);
+    const limits = bound.limits;
     try {
       const now = this.#clock.now();
       const prepared = prepareMessage(req, command, limits, now, this.#policy);
       const destination = validateDestination(req.dest, this.#policy);
-      await this.#admit(limits, prepared.parts.length);
+      const admitted = this.#admit(limits, prepared.parts.length);
+      if (admitted) await admitted;
       const docs = buildSmsDocuments(prepared, destination);
       if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
         const replaced = await this.#ops.replaceIfPresent(docs[0]);
         if (replaced) {
           this.stats.submitted++;
-          submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+          bound.okCounter.inc();
           return { messageId: replaced };
         }
       }
-      const results = await this.#store(limits, docs);
-      corkUntilNextTick(ctx.session);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (docs.length === 1) {
+        try {
+          await this.#storeOne(limits, docs[0]);
+        } finally {
+          corkUntilNextTick(ctx.session);
+        }
+      } else {
+        const results = await this.#store(limits, docs);
+        corkUntilNextTick(ctx.session);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
       this.stats.submitted++;
-      submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+      bound.okCounter.inc();
       storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
       return { messageId: docs[0].messageId };
     } catch (error) {
