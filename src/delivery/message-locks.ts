@@ -13,6 +13,9 @@ export interface MessageLocksOptions {
   claimFilter?: Filter<SmsDocument>;
 }
 
+/** What a claim returns: enough to take the destination and collect the batch, which reads the documents. */
+export type ClaimedMessage = Pick<SmsDocument, '_id' | 'destKey' | 'state' | 'lock'>;
+
 /** A fenced write: applies only while the message still carries our lock token. */
 export interface FencedUpdate {
   id: ObjectId;
@@ -40,13 +43,14 @@ export class MessageLocks {
   }
 
   /** Step a: CAS-lock the most urgent due message outside the excluded destinations. */
-  async claimOne(excluded: Iterable<string>, owner: string, token: string): Promise<SmsDocument | null> {
+  async claimOne(excluded: Iterable<string>, owner: string, token: string): Promise<ClaimedMessage | null> {
     const lock = this.lockFor(owner, token);
     const skip = [...excluded];
     // filter: {state: 'queued', nextAttemptAt <= now, destKey ∉ excluded, ...claimFilter}
     // update: {$set: {state: 'locked', lock: {owner, token, at, leaseUntil}}}
     // sort:   {priority: -1, nextAttemptAt: 1} (index `claim`)
-    // returns: the claimed document (after the update); null = nothing due outside `excluded`.
+    // returns: the claimed document (after the update), only {_id, destKey, state, lock}: the
+    //          batch read that follows returns it whole; null = nothing due outside `excluded`.
     return this.#sms.findOneAndUpdate(
       {
         ...this.#options.claimFilter,
@@ -55,8 +59,8 @@ export class MessageLocks {
         ...(skip.length > 0 ? { destKey: { $nin: skip } } : {}),
       },
       { $set: { state: SmsState.locked, lock } },
-      { sort: { priority: -1, nextAttemptAt: 1 }, returnDocument: 'after' },
-    );
+      { sort: { priority: -1, nextAttemptAt: 1 }, returnDocument: 'after', projection: { _id: 1, destKey: 1, state: 1, lock: 1 } },
+    ) as Promise<ClaimedMessage | null>;
   }
 
   /**
@@ -66,7 +70,7 @@ export class MessageLocks {
    * `first` (claimed in step a) is kept when it is among them, else released (fenced: a no-op
    * when it is no longer ours).
    */
-  async collectBatch(first: SmsDocument, lock: LeaseLock, limit: number): Promise<SmsDocument[]> {
+  async collectBatch(first: ClaimedMessage, lock: LeaseLock, limit: number): Promise<SmsDocument[]> {
     const now = this.#clock.now();
     // Read-only: the due messages of this destination in arrival order.
     const candidates = await this.#sms
