@@ -1,7 +1,7 @@
 /**
  * Delivery throughput, end to end:
  *
- *   npm run bench:deliver [-- --messages 4000 --per-dest 4 --workers 1,2,4 --lanes 8 --uri URI --profile DIR]
+ *   npm run bench:deliver [-- --messages 4000 --per-dest 4 --workers 1,2,4 --lanes 32 --uri URI --profile DIR]
  *
  * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and a sink with zero
  * latency, then for each worker count: fills `sms` with N messages (`--per-dest` messages per
@@ -26,7 +26,10 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '4000' },
     'per-dest': { type: 'string', default: '4,1' },
     workers: { type: 'string', default: '1,2,4' },
-    lanes: { type: 'string', default: '8' },
+    // Each lane is a destination in flight; with zero latency the deliverer is CPU-bound, and more
+    // lanes mean bigger group commits and more replies per event-loop wake (8 -> 32 lanes on this
+    // 2-core VM: 1.27 -> 1.11 commands and 1.6 -> 1.4 ms CPU per message, 645 -> 814 msg/s).
+    lanes: { type: 'string', default: '32' },
     uri: { type: 'string' },
     /** Writes a V8 CPU profile of every deliverer into this directory (`--cpu-prof-dir`). */
     profile: { type: 'string' },
