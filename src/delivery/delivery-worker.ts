@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
@@ -79,6 +80,9 @@ export class DeliveryWorker {
     this.#deps = deps;
     this.#options = { ...DEFAULT_WORKER_OPTIONS, ...deps.worker };
     this.owner = deps.owner ?? defaultOwner();
+    // Every idle lane waits on the stop signal (and removes its listener when woken): many lanes
+    // are many listeners, not a leak.
+    setMaxListeners(Math.max(10, 2 * this.#options.lanes + 10), this.#stop.signal);
     this.#round = new DeliveryRound({
       db: deps.db,
       clock: deps.clock,
