@@ -1,15 +1,12 @@
-import type { MongoClient } from 'mongodb';
 import { sleep, systemClock } from '../clock.ts';
-import { mongoUriOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
-import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { collectProcessMetrics } from '../metrics/metrics.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { ensureSchema } from '../store/collections.ts';
-import { connectMongo } from '../store/mongo-client.ts';
+import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
 
 export interface CleanupProcessOptions {
@@ -22,12 +19,7 @@ export interface CleanupProcessOptions {
 export async function runCleanupProcess(config: SmscConfig, options: CleanupProcessOptions = {}): Promise<void> {
   const log = createLogger('cleanup');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  let client: MongoClient;
-  try {
-    client = await connectMongo({ uri: mongoUriOf(config.mongo), appName: 'smsc-cleanup', maxPoolSize: 2 });
-  } catch (error) {
-    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
-  }
+  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-cleanup', maxPoolSize: 2 });
   try {
     const db = client.db(config.mongo.dbName);
     await ensureSchema(db);

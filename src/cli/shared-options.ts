@@ -1,10 +1,8 @@
 import type { Db, MongoClient } from 'mongodb';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
-import { mongoUriOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
-import { connectMongo } from '../store/mongo-client.ts';
+import { connectConfiguredMongo, redactUri } from '../store/mongo-client.ts';
 
 /**
  * Options every command spells the same way. None has a yargs default: an absent flag must
@@ -97,19 +95,11 @@ export function configFromArgv(
 }
 
 /** Connection strings may carry a password; never print one. */
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, '//***@');
-}
+export { redactUri };
 
 /** Runs `fn` with the configured database and always closes the client this opened. */
 export async function withStore<T>(config: SmscConfig, appName: string, fn: (db: Db, client: MongoClient) => Promise<T>): Promise<T> {
-  const uri = mongoUriOf(config.mongo);
-  let client: MongoClient;
-  try {
-    client = await connectMongo({ uri, appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
-  } catch (error) {
-    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB at ${redactUri(uri)} (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
-  }
+  const client = await connectConfiguredMongo(config.mongo, { appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
   try {
     return await fn(client.db(config.mongo.dbName), client);
   } finally {

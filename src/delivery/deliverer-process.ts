@@ -1,17 +1,14 @@
-import type { MongoClient } from 'mongodb';
 import { systemClock } from '../clock.ts';
-import { mongoUriOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
-import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { collectProcessMetrics } from '../metrics/metrics.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { Router } from '../routing/router.ts';
 import { ensureSchema } from '../store/collections.ts';
-import { connectMongo } from '../store/mongo-client.ts';
+import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
@@ -38,13 +35,7 @@ export interface DelivererProcessOptions {
 export async function runDelivererProcess(config: SmscConfig, options: DelivererProcessOptions = {}): Promise<void> {
   const log = createLogger('deliverer');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const uri = mongoUriOf(config.mongo);
-  let client: MongoClient;
-  try {
-    client = await connectMongo({ uri, appName: 'smsc-deliverer', maxPoolSize: config.mongo.maxPoolSize, monitorCommands: options.monitorCommands });
-  } catch (error) {
-    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
-  }
+  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
   let commands = 0;
   const byCommand: Record<string, number> = {};
   if (options.monitorCommands) {

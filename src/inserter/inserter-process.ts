@@ -1,13 +1,11 @@
-import type { MongoClient } from 'mongodb';
 import { AccountStore } from '../accounts/account-store.ts';
-import { mongoUriOf, writeConcernOf } from '../config/slices.ts';
+import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
-import { connectMongo } from '../store/mongo-client.ts';
+import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from './bind-slots.ts';
@@ -36,13 +34,7 @@ export interface InserterProcessOptions {
 export async function runInserterProcess(config: SmscConfig, options: InserterProcessOptions = {}): Promise<void> {
   const log = createLogger('inserter-process');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const uri = mongoUriOf(config.mongo);
-  let client: MongoClient;
-  try {
-    client = await connectMongo({ uri, appName: 'smsc-inserter', maxPoolSize: config.mongo.maxPoolSize, monitorCommands: options.monitorCommands });
-  } catch (error) {
-    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
-  }
+  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
   let commands = 0;
   if (options.monitorCommands) client.on('commandStarted', () => commands++);
   const db = client.db(config.mongo.dbName);
