@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
@@ -10,6 +10,14 @@ import { moDestKey, type MoRoutes } from './mo-routes.ts';
  * that arrived before its route existed). Each assignment is a CAS on the unrouted, queued
  * state, so several processes may run it at once.
  */
+/**
+ * Due MO still waiting for a route to an ESME. Its equalities match the partial index
+ * `unrouted_mo` (src/store/collections.ts), so the sweep reads only these, never the whole queue.
+ */
+export function unroutedMoFilter(now: Date): Filter<SmsDocument> {
+  return { state: SmsState.queued, nextAttemptAt: { $lte: now }, 'target.kind': 'esme', 'target.systemId': '' };
+}
+
 export class MoAssigner {
   readonly #sms: Collection<SmsDocument>;
   readonly #clock: Clock;
@@ -29,7 +37,7 @@ export class MoAssigner {
   async runOnce(limit = 100): Promise<number> {
     const now = this.#clock.now();
     const unrouted = await this.#sms
-      .find({ state: SmsState.queued, nextAttemptAt: { $lte: now }, 'target.kind': 'esme', 'target.systemId': '' }, { projection: { _id: 1, destKey: 1, source: 1 } })
+      .find(unroutedMoFilter(now), { projection: { _id: 1, destKey: 1, source: 1 } })
       .limit(limit)
       .toArray();
     let routed = 0;

@@ -25,6 +25,7 @@ interface IndexSpec {
   name: string;
   unique?: boolean;
   expireAfterSeconds?: number;
+  partialFilterExpression?: Record<string, unknown>;
 }
 
 const INDEX_LIST: IndexSpec[] = [
@@ -35,6 +36,14 @@ const INDEX_LIST: IndexSpec[] = [
   // Unique by construction (derived from _id); not a unique index, which would not survive sharding on destKey.
   { collection: Collections.sms, key: { messageId: 1 }, name: 'messageId' },
   { collection: Collections.sms, key: { validUntil: 1 }, name: 'validUntil' },
+  // MO waiting for a route to an ESME: a handful of documents, swept every second by each
+  // inserter; partial, so ordinary traffic pays nothing for it and the sweep reads only these.
+  {
+    collection: Collections.sms,
+    key: { nextAttemptAt: 1 },
+    name: 'unrouted_mo',
+    partialFilterExpression: { state: 'queued', 'target.kind': 'esme', 'target.systemId': '' },
+  },
   { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
   // The inserter's per-account backlog cap (ESME_RMSGQFUL) and query_sm / cancel_sm by account.
   { collection: Collections.sms, key: { account: 1, state: 1 }, name: 'account_state' },
@@ -63,9 +72,10 @@ export async function ensureSchema(db: Db, options: { eventsSizeBytes?: number }
   for (const spec of INDEXES) byCollection.set(spec.collection, [...(byCollection.get(spec.collection) ?? []), spec]);
   for (const [collection, specs] of byCollection) {
     await db.collection(collection).createIndexes(
-      specs.map(({ key, name, unique, expireAfterSeconds }) => ({
+      specs.map(({ key, name, unique, expireAfterSeconds, partialFilterExpression }) => ({
         key,
         name,
+        ...(partialFilterExpression ? { partialFilterExpression } : {}),
         ...(unique ? { unique } : {}),
         ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
       })),

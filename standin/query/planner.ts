@@ -1,4 +1,4 @@
-import { isPlainObject, isScalar, RankBound, typeRank } from '../bson-order.ts';
+import { isPlainObject, isScalar, RankBound, typeRank, valuesEqual } from '../bson-order.ts';
 import { badValue } from '../errors.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
 import { indexMax, indexMin, type KeyIndex } from '../storage/key-index.ts';
@@ -172,6 +172,23 @@ function hintedIndex(coll: Collection, hint: unknown): KeyIndex | null {
   throw badValue('hint must be a string or an object');
 }
 
+/**
+ * Whether the query's own equality clauses imply a partial index's filter, as MongoDB requires
+ * before it plans with a partial index. Only filters made of equalities are recognised; anything
+ * else keeps the index out of plans (a safe no).
+ */
+function impliesPartialFilter(ix: KeyIndex, bounds: Map<string, PathBounds>): boolean {
+  const partial = ix.spec.partialFilterExpression;
+  if (partial === undefined || ix.spec.sparse === true || ix.fields.some((f) => typeof ix.spec.key[f] === 'string')) return false;
+  for (const [path, cond] of Object.entries(partial)) {
+    const want = isPlainObject(cond) && Object.keys(cond).length === 1 && '$eq' in cond ? cond.$eq : cond;
+    if (path.startsWith('$') || !isScalar(want)) return false;
+    const points = bounds.get(path)?.points;
+    if (points?.length !== 1 || !valuesEqual(points[0], want)) return false;
+  }
+  return true;
+}
+
 /** Chooses how to find candidate documents for a filter: an index scan or the natural order. */
 export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown): Plan {
   const forced = hintedIndex(coll, hint);
@@ -182,9 +199,13 @@ export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natura
   collectBounds(filter, bounds);
   let best: Candidate | null = null;
   for (const ix of forced ? [forced] : coll.indexes) {
-    if (!forced && !ix.complete) continue;
+    if (!forced && !ix.complete && !impliesPartialFilter(ix, bounds)) continue;
     const c = evaluate(ix, bounds, sort);
-    if (!forced && c.eq === 0 && c.intervals === null && !(c.sorted && sort.length > 0)) continue;
+    // A partial index holds only documents that already pass its filter's equalities: count
+    // them like equality-bound leading fields (MongoDB's trial runs favour it the same way).
+    const partial = ix.complete ? undefined : ix.spec.partialFilterExpression;
+    if (partial !== undefined) c.score += Object.keys(partial).length * 10;
+    else if (!forced && c.eq === 0 && c.intervals === null && !(c.sorted && sort.length > 0)) continue;
     if (best === null || c.score > best.score) best = c;
   }
   if (best === null) return { rids: coll.natural(false), sorted: sort.length === 0, index: null };

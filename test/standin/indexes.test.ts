@@ -44,6 +44,22 @@ describe('stand-in secondary indexes', () => {
     expect(planOf(await h.db.command({ explain: { find: 'ix', filter: { other: 1 } } }))).toBe('COLLSCAN');
   });
 
+  it('plans with a partial index only when the query implies its filter, and finds the same documents', async () => {
+    const c = h.db.collection<any>('partial');
+    await c.createIndex({ due: 1 }, { name: 'waiting_due', partialFilterExpression: { state: 'queued', kind: 'mo' } });
+    await c.createIndex({ state: 1, due: 1 }, { name: 'state_due' });
+    await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ seq: i, state: i % 2 ? 'queued' : 'sent', kind: i % 100 === 0 ? 'mo' : 'mt', due: new Date(1_700_000_000_000 + i) })));
+    const implied = { state: 'queued', kind: 'mo', due: { $lte: new Date(1_700_000_002_000) } };
+    const explain = await h.db.command({ explain: { find: 'partial', filter: implied }, verbosity: 'executionStats' });
+    expect(planOf(explain)).toBe('IXSCAN waiting_due');
+    expect(explain.executionStats.totalDocsExamined).toBeLessThan(100);
+    const viaIndex = (await c.find(implied).toArray()).map((d) => d.seq).sort((a, b) => a - b);
+    const scanned = (await c.find(implied, { hint: { $natural: 1 } }).toArray()).map((d) => d.seq).sort((a, b) => a - b);
+    expect(viaIndex).toEqual(scanned);
+    // Without kind: 'mo' the partial index lacks matching documents, so it must not be used.
+    expect(planOf(await h.db.command({ explain: { find: 'partial', filter: { state: 'queued', due: { $lte: new Date(1_700_000_002_000) } } } }))).toBe('IXSCAN state_due');
+  });
+
   it('keeps a findOneAndUpdate on an indexed filter well under a millisecond with 100,000 documents', async () => {
     const c = h.db.collection<any>('big');
     await c.createIndex({ seq: 1 });
