@@ -7,7 +7,8 @@ A MongoDB wire-protocol stand-in for tests (standalone MongoDB 7.0, no auth).
   --port N            TCP port (0 picks a free port; default 27017)
   --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --dbpath DIR        keep data in DIR (append-only journal); memory only without it
-  --ttl-monitor-ms MS how often expired TTL documents are deleted (default 60000)`;
+  --ttl-monitor-ms MS how often expired TTL documents are deleted (default 60000)
+  --slowms MS         log commands that take MS or longer to stderr (off by default)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         dbpath: { type: 'string' },
         'ttl-monitor-ms': { type: 'string' },
+        slowms: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -38,7 +40,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0-65535, got ${String(values.port)}`);
   const ttl = values['ttl-monitor-ms'] === undefined ? undefined : Number(values['ttl-monitor-ms']);
   if (ttl !== undefined && !(ttl > 0)) fail(`--ttl-monitor-ms must be a positive number, got ${String(values['ttl-monitor-ms'])}`);
+  const slowMs = values.slowms === undefined ? undefined : Number(values.slowms);
+  if (slowMs !== undefined && !(slowMs >= 0)) fail(`--slowms must be a number >= 0, got ${String(values.slowms)}`);
   const standin = await startStandin({
+    slowMs,
     port,
     host: typeof values.host === 'string' ? values.host : undefined,
     dbpath: typeof values.dbpath === 'string' ? values.dbpath : undefined,

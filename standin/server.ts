@@ -15,6 +15,8 @@ export interface StandinOptions {
   dbpath?: string;
   /** How often the TTL monitor sweeps (default 60 000 ms, like mongod). */
   ttlMonitorIntervalMs?: number;
+  /** Log commands slower than this (ms) to stderr, one JSON line each; off when absent. */
+  slowMs?: number;
 }
 
 export interface RunningStandin {
@@ -41,6 +43,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
     startedAt: Date.now(),
     port: () => port,
     connections: () => sockets.size,
+    slowMs: options.slowMs ?? null,
   };
   server = createServer((socket) => {
     sockets.add(socket);

@@ -15,6 +15,8 @@ export interface ServerState {
   startedAt: number;
   port: () => number;
   connections: () => number;
+  /** Commands that take longer than this many ms are logged to stderr (null: never), like mongod's slowms. */
+  slowMs: number | null;
 }
 
 export interface CommandContext {

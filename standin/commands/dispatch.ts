@@ -20,6 +20,32 @@ export const NO_REPLY: Document = Object.freeze({});
 
 /** Runs one command and returns the reply document (errors become ok:0 replies). */
 export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
+  if (ctx.server.slowMs === null) return runCommandTimed(cmd, ctx);
+  const started = performance.now();
+  const reply = await runCommandTimed(cmd, ctx);
+  const ms = performance.now() - started;
+  if (ms >= ctx.server.slowMs) logSlowCommand(cmd, ctx.db, ms);
+  return reply;
+}
+
+/** A mongod-style slow query line; documents in the command (inserts, updates) are not printed. */
+function logSlowCommand(cmd: Document, db: string, ms: number): void {
+  const name = Object.keys(cmd)[0] ?? '';
+  const shape: Document = {};
+  for (const [k, v] of Object.entries(cmd)) {
+    if (k === 'lsid' || k === '$clusterTime' || k === '$db') continue;
+    shape[k] = Array.isArray(v) ? `[${v.length} items]` : v;
+  }
+  let text: string;
+  try {
+    text = JSON.stringify({ msg: 'Slow query', ns: `${db}.${String(cmd[name])}`, command: shape, durationMillis: Math.round(ms) });
+  } catch {
+    text = JSON.stringify({ msg: 'Slow query', ns: `${db}.${String(cmd[name])}`, command: name, durationMillis: Math.round(ms) });
+  }
+  process.stderr.write(`${text}\n`);
+}
+
+async function runCommandTimed(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = Object.keys(cmd)[0];
   try {
     if (name === undefined) throw new CommandError(ErrorCode.CommandNotFound, 'no such command: \'\'');

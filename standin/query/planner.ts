@@ -189,6 +189,23 @@ function impliesPartialFilter(ix: KeyIndex, bounds: Map<string, PathBounds>): bo
   return true;
 }
 
+/**
+ * Whether a sparse index holds every document the query can match: the query must require one of
+ * the index's fields to exist (a non-null equality or $in, a range, or `$exists: true`), since a
+ * sparse index leaves out documents that lack all of its fields. MongoDB plans with it then too.
+ */
+function sparseCovers(ix: KeyIndex, bounds: Map<string, PathBounds>, filter: Doc): boolean {
+  if (ix.spec.sparse !== true || ix.spec.partialFilterExpression !== undefined) return false;
+  if (ix.fields.some((f) => typeof ix.spec.key[f] === 'string')) return false;
+  return ix.fields.some((f) => {
+    const b = bounds.get(f);
+    if (b?.range !== undefined) return true;
+    if (b?.points !== undefined && b.points.every((v) => v !== null && v !== undefined)) return true;
+    const cond = filter[f];
+    return isPlainObject(cond) && cond.$exists !== undefined && cond.$exists !== false && cond.$exists !== 0 && cond.$exists !== null;
+  });
+}
+
 /** Chooses how to find candidate documents for a filter: an index scan or the natural order. */
 export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown): Plan {
   const forced = hintedIndex(coll, hint);
@@ -199,12 +216,15 @@ export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natura
   collectBounds(filter, bounds);
   let best: Candidate | null = null;
   for (const ix of forced ? [forced] : coll.indexes) {
-    if (!forced && !ix.complete && !impliesPartialFilter(ix, bounds)) continue;
+    const sparse = !forced && !ix.complete && sparseCovers(ix, bounds, filter);
+    if (!forced && !ix.complete && !sparse && !impliesPartialFilter(ix, bounds)) continue;
     const c = evaluate(ix, bounds, sort);
     // A partial index holds only documents that already pass its filter's equalities: count
     // them like equality-bound leading fields (MongoDB's trial runs favour it the same way).
     const partial = ix.complete ? undefined : ix.spec.partialFilterExpression;
     if (partial !== undefined) c.score += Object.keys(partial).length * 10;
+    // Scanned whole, a sparse index is exactly the documents that have its fields.
+    else if (sparse && c.eq === 0 && c.intervals === null) c.score += 10;
     else if (!forced && c.eq === 0 && c.intervals === null && !(c.sorted && sort.length > 0)) continue;
     if (best === null || c.score > best.score) best = c;
   }

@@ -60,6 +60,25 @@ describe('stand-in secondary indexes', () => {
     expect(planOf(await h.db.command({ explain: { find: 'partial', filter: { state: 'queued', due: { $lte: new Date(1_700_000_002_000) } } } }))).toBe('IXSCAN state_due');
   });
 
+  it('plans with a sparse index when the query needs its field to exist, and never for null or $exists:false', async () => {
+    const c = h.db.collection<any>('sparse');
+    await c.createIndex({ flag: 1 }, { name: 'flag', sparse: true });
+    await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ seq: i, ...(i % 300 === 0 ? { flag: true } : {}), ...(i % 1000 === 1 ? { flag: null } : {}) })));
+    for (const filter of [{ flag: true }, { flag: { $exists: true } }]) {
+      const explain = await h.db.command({ explain: { find: 'sparse', filter }, verbosity: 'executionStats' });
+      expect(planOf(explain), JSON.stringify(filter)).toBe('IXSCAN flag');
+      expect(explain.executionStats.totalDocsExamined).toBeLessThan(20);
+      const viaIndex = (await c.find(filter).toArray()).map((d) => d.seq).sort((a, b) => a - b);
+      const scanned = (await c.find(filter, { hint: { $natural: 1 } }).toArray()).map((d) => d.seq).sort((a, b) => a - b);
+      expect(viaIndex).toEqual(scanned);
+    }
+    // These match documents the sparse index leaves out: a full scan is the only right answer.
+    for (const filter of [{ flag: null }, { flag: { $exists: false } }, { flag: { $in: [true, null] } }]) {
+      expect(planOf(await h.db.command({ explain: { find: 'sparse', filter } })), JSON.stringify(filter)).toBe('COLLSCAN');
+      expect(await c.countDocuments(filter)).toBe(await c.countDocuments(filter, { hint: { $natural: 1 } }));
+    }
+  });
+
   it('keeps a findOneAndUpdate on an indexed filter well under a millisecond with 100,000 documents', async () => {
     const c = h.db.collection<any>('big');
     await c.createIndex({ seq: 1 });
