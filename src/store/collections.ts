@@ -44,6 +44,14 @@ const INDEX_LIST: IndexSpec[] = [
     name: 'unrouted_mo',
     partialFilterExpression: { state: 'queued', 'target.kind': 'esme', 'target.systemId': '' },
   },
+  // The ESME delivery claim (receipts and MO for bound ESMEs) and its due timer: without it, each
+  // claim walks every queued MT message in the claim index before finding the few for ESMEs.
+  {
+    collection: Collections.sms,
+    key: { 'target.systemId': 1, priority: -1, nextAttemptAt: 1 },
+    name: 'esme_claim',
+    partialFilterExpression: { state: 'queued', 'target.kind': 'esme' },
+  },
   { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
   // The inserter's per-account backlog cap (ESME_RMSGQFUL) and query_sm / cancel_sm by account.
   { collection: Collections.sms, key: { account: 1, state: 1 }, name: 'account_state' },
