@@ -244,11 +244,13 @@ async function main(): Promise<void> {
       events: number;
       batchMs?: number;
       maxInFlight?: number;
+      byCommand?: Record<string, number>;
     };
     process.stdout.write(
       `MongoDB: ${stats.mongoCommands} commands for ${stats.documents} stored messages = ${(stats.mongoCommands / Math.max(1, stats.documents)).toFixed(3)} per message ` +
         `(${stats.batches} insertMany batches, avg ${(stats.documents / Math.max(1, stats.batches)).toFixed(1)} docs, ` +
-        `avg round trip ${((stats.batchMs ?? NaN) / Math.max(1, stats.batches)).toFixed(1)} ms, up to ${stats.maxInFlight ?? '?'} in flight, ${stats.events} events)\n`,
+        `avg round trip ${((stats.batchMs ?? NaN) / Math.max(1, stats.batches)).toFixed(1)} ms, up to ${stats.maxInFlight ?? '?'} in flight, ${stats.events} events)\n` +
+        `MongoDB commands by kind: ${JSON.stringify(stats.byCommand ?? {})}\n`,
     );
     for (const s of sessions) s.destroy();
     await Promise.race([new Promise((r) => inserter.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);

@@ -36,7 +36,16 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
   let commands = 0;
-  if (options.monitorCommands) client.on('commandStarted', () => commands++);
+  // Which commands, on which collection: what the bench's "commands per message" is made of.
+  const byCommand: Record<string, number> = {};
+  if (options.monitorCommands) {
+    client.on('commandStarted', (event) => {
+      commands++;
+      const target = event.command[event.commandName];
+      const key = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+      byCommand[key] = (byCommand[key] ?? 0) + 1;
+    });
+  }
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
   // One Redis connection for TPS and bind counting; commands fail fast rather than queue (fallbacks apply).
@@ -109,7 +118,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   await redis?.quit().catch(() => redis.disconnect());
   if (options.monitorCommands) {
     const s = writer.stats;
-    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands })}`);
+    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands, byCommand })}`);
   }
   await client.close();
   process.exitCode = process.exitCode ?? 0;
