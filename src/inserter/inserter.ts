@@ -343,6 +343,22 @@ export class Inserter {
     return results;
   }
 
+  /**
+   * A message stored only in part is answered as failed, so the parts that were stored are taken
+   * back first; the ESME's resubmission then stores it whole, once. Best effort: a part that cannot
+   * be taken back (already locked by a deliverer, or the store is down) is logged.
+   */
+  async #withdrawStored(docs: SmsDocument[], results: PromiseSettledResult<void>[]): Promise<void> {
+    const stored = docs.filter((_, i) => results[i].status === 'fulfilled').map((doc) => doc._id);
+    if (stored.length === 0) return;
+    try {
+      const left = await this.#ops.withdraw(stored);
+      if (left > 0) this.#log.warn({ parts: docs.length, stored: stored.length, left }, 'a message stored in part could not be fully taken back; its resubmission may duplicate parts');
+    } catch (error) {
+      this.#log.error({ err: (error as Error).message, parts: docs.length, stored: stored.length }, 'could not take back the stored parts of a message that failed');
+    }
+  }
+
   /** One document (the usual submit): no allSettled, no result arrays. Rejects with the store's error. */
   async #storeOne(limits: AccountLimits, doc: SmsDocument): Promise<void> {
     await this.#writer.write(doc);
@@ -375,8 +391,9 @@ export class Inserter {
         }
       } else {
         const results = await this.#store(limits, docs);
-        corkUntilNextTick(ctx.session);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) await this.#withdrawStored(docs, results);
+        corkUntilNextTick(ctx.session);
         if (failed) throw failed.reason;
       }
       this.stats.submitted++;
@@ -420,7 +437,10 @@ export class Inserter {
         const mine = results.slice(i, i + batch.docs.length);
         i += batch.docs.length;
         const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) unsuccessful.push({ dest: batch.dest, status: commandStatusOf(failed.reason) });
+        if (failed) {
+          await this.#withdrawStored(batch.docs, mine);
+          unsuccessful.push({ dest: batch.dest, status: commandStatusOf(failed.reason) });
+        }
         else firstStored ??= batch.docs[0].messageId;
       }
       if (!firstStored) throw new SmppError(unsuccessful[0].status, 'no destination could be stored');

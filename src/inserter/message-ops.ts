@@ -1,4 +1,4 @@
-import { Binary, type Collection, type Db, type Filter, type WriteConcernSettings } from 'mongodb';
+import { Binary, type Collection, type Db, type Filter, type ObjectId, type WriteConcernSettings } from 'mongodb';
 import { formatSmppAbsolute } from '../codec/index.ts';
 import type { AccountLimits } from '../accounts/account.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
@@ -87,6 +87,18 @@ export class MessageOps {
       messageState: MessageStateOf[doc.state] ?? 7,
       errorCode: Math.min(255, Math.max(0, doc.error?.networkErrorCode ?? 0)),
     };
+  }
+
+  /**
+   * Takes back the stored parts of a message that could not be stored whole, before the ESME is
+   * told to resubmit it (ESME_RSYSERR): otherwise the resubmission would deliver those parts twice.
+   * filter: {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone);
+   * returns how many parts could not be taken back.
+   */
+  async withdraw(ids: readonly ObjectId[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.#sms.deleteMany({ _id: { $in: [...ids] }, state: SmsState.queued }, this.#wc());
+    return ids.length - result.deletedCount;
   }
 
   async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {

@@ -119,6 +119,21 @@ describe('submit_sm', () => {
     expect(parts.map((p) => bytes(p).subarray(6).toString()).join('')).toBe(text);
   });
 
+  it('a long message stored only in part is answered ESME_RSYSERR and its stored parts are taken back', async () => {
+    // A unique index only part 2 to this destination can clash with: its insert fails, parts 1 and 3 go in.
+    await sms().createIndex({ destKey: 1, 'concat.seq': 1 }, { name: 'clash_part_2', unique: true, partialFilterExpression: { destKey: '+447700900777', 'concat.seq': 2 } });
+    await sms().insertOne({ destKey: '+447700900777', concat: { seq: 2 }, state: 'delivered' } as unknown as SmsDocument);
+    try {
+      const text = 'The quick brown fox jumps over the lazy dog. '.repeat(8);
+      const resp = await esme.submit({ destination_addr: '447700900777', short_message: Buffer.alloc(0), message_payload: Buffer.from(text) });
+      expect(resp.command_status).toBe(CommandStatus.ESME_RSYSERR);
+      expect(await sms().countDocuments({ destKey: '+447700900777', state: 'queued' })).toBe(0);
+    } finally {
+      await sms().dropIndex('clash_part_2');
+      await sms().deleteMany({ destKey: '+447700900777' });
+    }
+  });
+
   it('data_sm goes the same way', async () => {
     const resp = await esme.request('data_sm', { source_addr: 'ACME', source_addr_ton: 5, destination_addr: '447700900124', dest_addr_ton: 1, dest_addr_npi: 1, message_payload: Buffer.from('via data_sm') });
     expect(resp.command).toBe('data_sm_resp');
