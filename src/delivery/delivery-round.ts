@@ -17,7 +17,9 @@ import type { DeliveryOptions } from './delivery-options.ts';
 import { DestinationLocks } from './destination-locks.ts';
 import { FinishWriter } from './finish-writer.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
-import { MessageLocks, type FencedUpdate } from './message-locks.ts';
+import { Coalescer } from './coalescer.ts';
+import type { AcquireResult } from './destination-locks.ts';
+import { MessageLocks, type BatchIo, type FencedUpdate, type LockOthersRequest } from './message-locks.ts';
 import { retryAt, updateFor, type BatchDecision } from './outcome-writes.ts';
 import { isOutcome, type OutboundSession, type Sender, type SubmitOutcome } from './submit-outcome.ts';
 
@@ -67,6 +69,9 @@ export class DeliveryRound {
   readonly #correlations: Correlations;
   readonly #finisher: FinishWriter;
   readonly #held: Set<string>;
+  // Lanes running rounds at the same time share these commands (group commit; see Coalescer).
+  readonly #acquirer: Coalescer<{ destKey: string; owner: string; token: string }, AcquireResult>;
+  readonly #batchIo: BatchIo;
 
   constructor(deps: DeliveryRoundDeps) {
     this.#deps = deps;
@@ -79,6 +84,14 @@ export class DeliveryRound {
     this.#correlations = new Correlations(deps.db);
     this.#finisher = new FinishWriter(deps.db, this.messages, deps.logger);
     this.#held = deps.held ?? new Set();
+    this.#acquirer = new Coalescer((requests) => this.destinations.acquireMany(requests));
+    const limit = deps.options.batchSize;
+    const reader = new Coalescer<string, SmsDocument[]>((destKeys) => this.messages.readDue(destKeys, limit));
+    const locker = new Coalescer<LockOthersRequest, Set<string>>((requests) => this.messages.lockOthers(requests));
+    this.#batchIo = {
+      readDue: (destKey) => reader.submit(destKey),
+      lockOthers: (request) => locker.submit(request),
+    };
   }
 
   /** Repeats step 2 until no candidate is left (or `stop` aborts); returns what it did. */
@@ -108,7 +121,7 @@ export class DeliveryRound {
     }
     this.#held.add(destKey);
     try {
-      const acquired = await this.destinations.acquire(destKey, owner, token);
+      const acquired = await this.#acquirer.submit({ destKey, owner, token });
       if (acquired === 'busy') {
         // Release by CAS on our token; a miss means the holder already took the message over.
         await this.messages.release([first._id], token);
@@ -123,7 +136,7 @@ export class DeliveryRound {
       }
       let released = false;
       try {
-        const batch = await this.messages.collectBatch(first, first.lock, this.#deps.options.batchSize);
+        const batch = await this.messages.collectBatch(first, first.lock, this.#deps.options.batchSize, this.#batchIo);
         if (batch.length > 0) released = await this.deliverBatch(batch, token, stop, stats);
       } finally {
         if (!released) await this.destinations.release(destKey, owner, token);

@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { Collections } from '../store/collections.ts';
 import type { LockDocument } from '../store/sms-document.ts';
@@ -39,19 +39,67 @@ export class DestinationLocks {
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
       }
-      const held = await this.#locks.findOne({ _id: destKey });
-      if (!held) continue; // released between our insert and our read: insert again
-      if (held.leaseUntil.getTime() > now.getTime()) return 'busy';
-      // filter: {_id: destKey, token: <holder's token>, leaseUntil: <holder's leaseUntil>} (an expired lease, unchanged since we read it)
-      // update: {$set: {owner, token, at, leaseUntil}} (ours)
-      // returns: matchedCount; 0 = the holder renewed or another worker stole it first: busy.
-      const stolen = await this.#locks.updateOne(
-        { _id: destKey, token: held.token, leaseUntil: held.leaseUntil },
-        { $set: { owner, token, at: now, leaseUntil: mine.leaseUntil } },
-      );
-      return stolen.matchedCount === 1 ? 'stolen' : 'busy';
+      const stolen = await this.#stealExpired(destKey, owner, token, now, mine.leaseUntil);
+      if (stolen !== 'gone') return stolen;
     }
     return 'busy';
+  }
+
+  /**
+   * `acquire` for several destinations at once (different lanes of one process, different
+   * destKeys): one unordered insert of all their lock documents; each duplicate key then goes
+   * its own way as in `acquire`. Answers each request in order: its result, or an Error.
+   */
+  async acquireMany(requests: readonly { destKey: string; owner: string; token: string }[]): Promise<(AcquireResult | Error)[]> {
+    const now = this.#clock.now();
+    const leaseUntil = new Date(now.getTime() + this.#leaseMs);
+    const results: (AcquireResult | Error)[] = requests.map(() => 'acquired');
+    const failed = new Map<number, unknown>();
+    try {
+      // insert (each) locks{_id: destKey, owner, token, at, leaseUntil}, unordered
+      // returns: ack; a write error on document i with duplicate key (E11000) = someone holds that destination.
+      await this.#locks.insertMany(
+        requests.map(({ destKey, owner, token }) => ({ _id: destKey, owner, token, at: now, leaseUntil })),
+        { ordered: false },
+      );
+    } catch (error) {
+      const writeErrors = [(error as { writeErrors?: unknown }).writeErrors ?? []].flat() as { index?: number; code?: number }[];
+      // Not per-document write errors (network, or the write concern not met): as insertOne would, fail.
+      if (!(error instanceof MongoBulkWriteError) || writeErrors.length === 0 || error.result?.getWriteConcernError()) throw error;
+      for (const writeError of writeErrors) failed.set(writeError.index ?? -1, writeError);
+      if (failed.has(-1)) throw error;
+    }
+    await Promise.all(
+      [...failed].map(async ([i, writeError]) => {
+        const { destKey, owner, token } = requests[i];
+        if ((writeError as { code?: number }).code !== DUPLICATE_KEY) {
+          results[i] = new Error(`lock insert for a destination failed: ${(writeError as { errmsg?: string }).errmsg ?? 'write error'}`);
+          return;
+        }
+        try {
+          const stolen = await this.#stealExpired(destKey, owner, token, now, leaseUntil);
+          results[i] = stolen === 'gone' ? await this.acquire(destKey, owner, token) : stolen;
+        } catch (stealError) {
+          results[i] = stealError instanceof Error ? stealError : new Error(String(stealError));
+        }
+      }),
+    );
+    return results;
+  }
+
+  /** After a duplicate key: 'gone' when the holder let go meanwhile (insert again). */
+  async #stealExpired(destKey: string, owner: string, token: string, now: Date, leaseUntil: Date): Promise<AcquireResult | 'gone'> {
+    const held = await this.#locks.findOne({ _id: destKey });
+    if (!held) return 'gone'; // released between our insert and our read: insert again
+    if (held.leaseUntil.getTime() > now.getTime()) return 'busy';
+    // filter: {_id: destKey, token: <holder's token>, leaseUntil: <holder's leaseUntil>} (an expired lease, unchanged since we read it)
+    // update: {$set: {owner, token, at, leaseUntil}} (ours)
+    // returns: matchedCount; 0 = the holder renewed or another worker stole it first: busy.
+    const stolen = await this.#locks.updateOne(
+      { _id: destKey, token: held.token, leaseUntil: held.leaseUntil },
+      { $set: { owner, token, at: now, leaseUntil } },
+    );
+    return stolen.matchedCount === 1 ? 'stolen' : 'busy';
   }
 
   /** Extends our lease; false means we lost the destination (stolen after expiry or cleaned up). */

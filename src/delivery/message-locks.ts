@@ -16,6 +16,19 @@ export interface MessageLocksOptions {
 /** What a claim returns: enough to take the destination and collect the batch, which reads the documents. */
 export type ClaimedMessage = Pick<SmsDocument, '_id' | 'destKey' | 'state' | 'lock'>;
 
+/** Step c's lock of a holder's other candidates (see MessageLocks.lockOthers). */
+export interface LockOthersRequest {
+  destKey: string;
+  ids: ObjectId[];
+  lock: LeaseLock;
+}
+
+/** How collectBatch reads and locks: alone, or shared with other lanes (DeliveryRound). */
+export interface BatchIo {
+  readDue(destKey: string, limit: number): Promise<SmsDocument[]>;
+  lockOthers(request: LockOthersRequest): Promise<Set<string>>;
+}
+
 /** A fenced write: applies only while the message still carries our lock token. */
 export interface FencedUpdate {
   id: ObjectId;
@@ -68,21 +81,15 @@ export class MessageLocks {
    * (at most `limit`), queued or locked by anyone — a worker that locked one but could not get
    * the destination is overruled, and its release CAS then fails harmlessly.
    * `first` (claimed in step a) is kept when it is among them, else released (fenced: a no-op
-   * when it is no longer ours).
+   * when it is no longer ours). `via` lets the lanes of a process share the read and the lock
+   * with other lanes' batches (see DeliveryRound); by default each is a command of its own.
    */
-  async collectBatch(first: ClaimedMessage, lock: LeaseLock, limit: number): Promise<SmsDocument[]> {
-    const now = this.#clock.now();
-    // Read-only: the due messages of this destination in arrival order.
-    const candidates = await this.#sms
-      .find({
-        ...this.#options.claimFilter,
-        destKey: first.destKey,
-        state: { $in: [SmsState.queued, SmsState.locked] },
-        nextAttemptAt: { $lte: now },
-      } as Filter<SmsDocument>)
-      .sort({ arrivedAt: 1, _id: 1 })
-      .limit(limit)
-      .toArray();
+  async collectBatch(first: ClaimedMessage, lock: LeaseLock, limit: number, via?: BatchIo): Promise<SmsDocument[]> {
+    const io: BatchIo = via ?? {
+      readDue: async (destKey, n) => (await this.readDue([destKey], n))[0],
+      lockOthers: async (request) => (await this.lockOthers([request]))[0],
+    };
+    const candidates = await io.readDue(first.destKey, limit);
     const firstId = first._id.toHexString();
     const includesFirst = candidates.some((doc) => doc._id.toHexString() === firstId && doc.lock?.token === lock.token);
     // Not among them: older messages come first (order wins), or it is not due any more (a holder
@@ -90,23 +97,77 @@ export class MessageLocks {
     if (!includesFirst) await this.release([first._id], lock.token);
     const others = candidates.filter((doc) => doc.lock?.token !== lock.token);
     if (others.length === 0) return includesFirst ? candidates.filter((doc) => doc.lock?.token === lock.token) : [];
-    const ids = others.map((doc) => doc._id);
-    // filter: {_id ∈ ids, destKey, state ∈ [queued, locked]} (unchanged since we read them; we hold the destination)
-    // update: {$set: {state: 'locked', lock: ours}}
-    // returns: matchedCount; fewer than ids = some left those states meanwhile (cancelled, taken
-    //          by an expired holder): we then read back which ones carry our token.
-    const claimed = await this.#sms.updateMany(
-      { _id: { $in: ids }, destKey: first.destKey, state: { $in: [SmsState.queued, SmsState.locked] } },
-      { $set: { state: SmsState.locked, lock } },
-    );
-    let ours = new Set(ids.map((id) => id.toHexString()));
-    if (claimed.matchedCount < ids.length) {
-      const held = await this.#sms.find({ _id: { $in: ids }, 'lock.token': lock.token }, { projection: { _id: 1 } }).toArray();
-      ours = new Set(held.map((doc) => doc._id.toHexString()));
-    }
+    const ours = await io.lockOthers({ destKey: first.destKey, ids: others.map((doc) => doc._id), lock });
     return candidates
       .filter((doc) => (doc._id.toHexString() === firstId ? includesFirst : ours.has(doc._id.toHexString())))
       .map((doc) => ({ ...doc, state: SmsState.locked, lock }));
+  }
+
+  /**
+   * Read-only: for each destination, its due messages (queued or locked) in arrival order, at
+   * most `limit` each. One query for all of them; a destination that may have been cut short by
+   * the query's overall limit is read again on its own.
+   */
+  async readDue(destKeys: readonly string[], limit: number): Promise<SmsDocument[][]> {
+    const now = this.#clock.now();
+    const query = (keys: readonly string[], max: number) =>
+      this.#sms
+        .find({
+          ...this.#options.claimFilter,
+          destKey: keys.length === 1 ? keys[0] : { $in: [...keys] },
+          state: { $in: [SmsState.queued, SmsState.locked] },
+          nextAttemptAt: { $lte: now },
+        } as Filter<SmsDocument>)
+        .sort({ arrivedAt: 1, _id: 1 })
+        .limit(max)
+        .toArray();
+    const overall = destKeys.length === 1 ? limit : limit * destKeys.length * 2;
+    const docs = await query(destKeys, overall);
+    const byKey = new Map<string, SmsDocument[]>(destKeys.map((key) => [key, []]));
+    for (const doc of docs) {
+      const list = byKey.get(doc.destKey);
+      // The global order restricted to one destination is that destination's arrival order.
+      if (list && list.length < limit) list.push(doc);
+    }
+    if (docs.length === overall && destKeys.length > 1) {
+      // The overall limit was reached: a destination short of `limit` may have more beyond it.
+      await Promise.all(
+        destKeys.filter((key) => byKey.get(key)!.length < limit).map(async (key) => byKey.set(key, await query([key], limit))),
+      );
+    }
+    return destKeys.map((key) => byKey.get(key)!);
+  }
+
+  /**
+   * Step c's lock, for several destinations' batches in one command: each holder's other
+   * candidates get its lock. Answers with the ids (hex) that now carry each request's token.
+   */
+  async lockOthers(requests: readonly LockOthersRequest[]): Promise<Set<string>[]> {
+    const wanted = requests.reduce((n, r) => n + r.ids.length, 0);
+    // filter (each): {_id ∈ ids, destKey, state ∈ [queued, locked]} (unchanged since we read them; we hold the destination)
+    // update (each): {$set: {state: 'locked', lock: that holder's lock}}
+    // returns: matchedCount; fewer than all ids = some left those states meanwhile (cancelled, taken
+    //          by an expired holder): we then read back which ones carry whose token.
+    const result = await this.#sms.bulkWrite(
+      requests.map(({ destKey, ids, lock }) => ({
+        updateMany: {
+          filter: { _id: { $in: ids }, destKey, state: { $in: [SmsState.queued, SmsState.locked] } } as Filter<SmsDocument>,
+          update: { $set: { state: SmsState.locked, lock } },
+        },
+      })),
+      { ordered: false },
+    );
+    if (result.matchedCount >= wanted) return requests.map(({ ids }) => new Set(ids.map((id) => id.toHexString())));
+    const held = await this.#sms
+      .find(
+        { _id: { $in: requests.flatMap((r) => r.ids) }, 'lock.token': { $in: requests.map((r) => r.lock.token) } },
+        { projection: { _id: 1, 'lock.token': 1 } },
+      )
+      .toArray();
+    return requests.map(({ ids, lock }) => {
+      const mine = new Set(ids.map((id) => id.toHexString()));
+      return new Set(held.filter((doc) => doc.lock?.token === lock.token && mine.has(doc._id.toHexString())).map((doc) => doc._id.toHexString()));
+    });
   }
 
   /** Gives messages back to the queue untouched (same nextAttemptAt), fenced on our token. */

@@ -1,0 +1,103 @@
+import { describe, expect, it, beforeEach } from 'vitest';
+import { ManualClock } from '../../../src/clock.ts';
+import { Coalescer } from '../../../src/delivery/coalescer.ts';
+import { DestinationLocks } from '../../../src/delivery/destination-locks.ts';
+import { MessageLocks } from '../../../src/delivery/message-locks.ts';
+import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
+import { useTestDb } from '../../support/mongo.ts';
+import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
+
+const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
+const filter = { 'target.kind': 'connector' } as const;
+
+// The commands the lanes of one process share (group commit): each lane must get exactly the
+// answer it would have had alone.
+describe('commands shared by the lanes of a deliverer', () => {
+  const handle = useTestDb('delivery_shared_commands');
+  let clock: ManualClock;
+  const sms = () => handle.db.collection<SmsDocument>(Collections.sms);
+  const locks = () => handle.db.collection<LockDocument>(Collections.locks);
+  const messages = () => new MessageLocks(handle.db, clock, { leaseMs: 30_000, historyLimit: 10, claimFilter: filter });
+  const destinations = () => new DestinationLocks(handle.db, clock, { leaseMs: 30_000 });
+
+  beforeEach(async () => {
+    await ensureSchema(handle.db);
+    await sms().deleteMany({});
+    await locks().deleteMany({});
+    clock = new ManualClock(t0.getTime() + 1000);
+  });
+
+  it('one lock insert for several destinations: free ones acquired, held ones busy, expired ones stolen', async () => {
+    const now = clock.now().getTime();
+    await locks().insertMany([
+      { _id: 'held', owner: 'other', token: 'theirs', at: clock.now(), leaseUntil: new Date(now + 5000) },
+      { _id: 'dead', owner: 'gone', token: 'old', at: clock.now(), leaseUntil: new Date(now - 1) },
+    ]);
+    const results = await destinations().acquireMany([
+      { destKey: 'a', owner: 'w1', token: 't1' },
+      { destKey: 'held', owner: 'w1', token: 't2' },
+      { destKey: 'b', owner: 'w1', token: 't3' },
+      { destKey: 'dead', owner: 'w1', token: 't4' },
+    ]);
+    expect(results).toEqual(['acquired', 'busy', 'acquired', 'stolen']);
+    const byId = Object.fromEntries((await locks().find().toArray()).map((l) => [l._id, l.token]));
+    expect(byId).toEqual({ a: 't1', held: 'theirs', b: 't3', dead: 't4' });
+  });
+
+  it('one read serves several destinations, each its oldest due messages in arrival order, at most the limit', async () => {
+    await insertSms(handle.db, [
+      ...makeSeries('a', 6, t0),
+      ...makeSeries('b', 2, new Date(t0.getTime() + 100)),
+      ...makeSeries('c', 1, new Date(t0.getTime() + 60_000)), // not due
+    ]);
+    const [a, b, c, none] = await messages().readDue(['a', 'b', 'c', 'none'], 4);
+    expect(a.map(textOf)).toEqual(['a#0', 'a#1', 'a#2', 'a#3']);
+    expect(b.map(textOf)).toEqual(['b#0', 'b#1']);
+    expect(c).toEqual([]);
+    expect(none).toEqual([]);
+  });
+
+  it('a destination crowded out by the overall limit is read on its own', async () => {
+    // 'hot' has many older messages: the shared query (limit 2 × 2 destinations × 2 = 8) returns only hot's.
+    await insertSms(handle.db, [...makeSeries('hot', 20, t0), ...makeSeries('late', 3, new Date(t0.getTime() + 500))]);
+    const [hot, late] = await messages().readDue(['hot', 'late'], 2);
+    expect(hot.map(textOf)).toEqual(['hot#0', 'hot#1']);
+    expect(late.map(textOf)).toEqual(['late#0', 'late#1']);
+  });
+
+  it('one lock of several batches; each learns which of its messages it got', async () => {
+    const docs = [...makeSeries('a', 2, t0), ...makeSeries('b', 2, t0)];
+    await insertSms(handle.db, docs);
+    // b#1 was finished meanwhile (another holder after our lease ran out): no longer ours to take.
+    await sms().updateOne({ _id: docs[3]._id }, { $set: { state: 'submitted' } });
+    const m = messages();
+    const lockA = m.lockFor('w1', 'ta');
+    const lockB = m.lockFor('w1', 'tb');
+    const [gotA, gotB] = await m.lockOthers([
+      { destKey: 'a', ids: [docs[0]._id, docs[1]._id], lock: lockA },
+      { destKey: 'b', ids: [docs[2]._id, docs[3]._id], lock: lockB },
+    ]);
+    expect([...gotA].sort()).toEqual([docs[0]._id.toHexString(), docs[1]._id.toHexString()].sort());
+    expect([...gotB]).toEqual([docs[2]._id.toHexString()]);
+    expect((await sms().findOne({ _id: docs[2]._id }))?.lock?.token).toBe('tb');
+    expect((await sms().findOne({ _id: docs[3]._id }))?.state).toBe('submitted');
+  });
+
+  it('the coalescer sends what is asked in one turn as one group, and fails only the request that failed', async () => {
+    const groups: number[][] = [];
+    const c = new Coalescer<number, number>(async (xs) => {
+      groups.push(xs);
+      return xs.map((x) => (x < 0 ? new Error(`bad ${x}`) : x * 2));
+    });
+    const answers = await Promise.allSettled([c.submit(1), c.submit(-1), c.submit(3)]);
+    expect(groups).toEqual([[1, -1, 3]]);
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([2, 'bad -1', 6]);
+    // While a group is in flight, new requests wait for the next group.
+    const first = c.submit(5);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = c.submit(7);
+    expect(await Promise.all([first, second])).toEqual([10, 14]);
+    expect(groups.slice(1)).toEqual([[5], [7]]);
+  });
+});
