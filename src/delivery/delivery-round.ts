@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Filter } from 'mongodb';
+import type { Db, Filter, ObjectId } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
@@ -72,6 +72,7 @@ export class DeliveryRound {
   // Lanes running rounds at the same time share these commands (group commit; see Coalescer).
   readonly #acquirer: Coalescer<{ destKey: string; owner: string; token: string }, AcquireResult>;
   readonly #batchIo: BatchIo;
+  readonly #releaser: Coalescer<{ ids: ObjectId[]; token: string }, number>;
 
   constructor(deps: DeliveryRoundDeps) {
     this.#deps = deps;
@@ -88,6 +89,11 @@ export class DeliveryRound {
     const limit = deps.options.batchSize;
     const reader = new Coalescer<string, SmsDocument[]>((destKeys) => this.messages.readDue(destKeys, limit));
     const locker = new Coalescer<LockOthersRequest, Set<string>>((requests) => this.messages.lockOthers(requests));
+    // Releases of claims whose destination was busy (the answer is not needed: a miss is fine).
+    this.#releaser = new Coalescer(async (requests) => {
+      const released = await this.messages.releaseMany(requests);
+      return requests.map(() => released);
+    });
     this.#batchIo = {
       readDue: (destKey) => reader.submit(destKey),
       lockOthers: (request) => locker.submit(request),
@@ -115,7 +121,7 @@ export class DeliveryRound {
     const destKey = first.destKey;
     if (this.#held.has(destKey)) {
       // Another lane of ours took it between our claim and now.
-      await this.messages.release([first._id], token);
+      await this.#releaser.submit({ ids: [first._id], token });
       excluded.add(destKey);
       return 'busy';
     }
@@ -124,7 +130,7 @@ export class DeliveryRound {
       const acquired = await this.#acquirer.submit({ destKey, owner, token });
       if (acquired === 'busy') {
         // Release by CAS on our token; a miss means the holder already took the message over.
-        await this.messages.release([first._id], token);
+        await this.#releaser.submit({ ids: [first._id], token });
         excluded.add(destKey);
         stats.busyDestinations++;
         destinationLockFailuresTotal.inc();

@@ -69,16 +69,24 @@ export class DestinationLocks {
       for (const writeError of writeErrors) failed.set(writeError.index ?? -1, writeError);
       if (failed.has(-1)) throw error;
     }
+    const duplicates: number[] = [];
+    for (const [i, writeError] of failed) {
+      if ((writeError as { code?: number }).code === DUPLICATE_KEY) duplicates.push(i);
+      else results[i] = new Error(`lock insert for a destination failed: ${(writeError as { errmsg?: string }).errmsg ?? 'write error'}`);
+    }
+    if (duplicates.length === 0) return results;
+    // One read of every holder that beat us (usually all live: busy); only expired ones go on to the steal CAS.
+    const holders = new Map(
+      (await this.#locks.find({ _id: { $in: duplicates.map((i) => requests[i].destKey) } }).toArray()).map((held) => [held._id, held]),
+    );
     await Promise.all(
-      [...failed].map(async ([i, writeError]) => {
+      duplicates.map(async (i) => {
         const { destKey, owner, token } = requests[i];
-        if ((writeError as { code?: number }).code !== DUPLICATE_KEY) {
-          results[i] = new Error(`lock insert for a destination failed: ${(writeError as { errmsg?: string }).errmsg ?? 'write error'}`);
-          return;
-        }
+        const held = holders.get(destKey);
         try {
-          const stolen = await this.#stealExpired(destKey, owner, token, now, leaseUntil);
-          results[i] = stolen === 'gone' ? await this.acquire(destKey, owner, token) : stolen;
+          if (!held) results[i] = await this.acquire(destKey, owner, token); // released meanwhile: insert again
+          else if (held.leaseUntil.getTime() > now.getTime()) results[i] = 'busy';
+          else results[i] = await this.#steal(held, owner, token, now, leaseUntil);
         } catch (stealError) {
           results[i] = stealError instanceof Error ? stealError : new Error(String(stealError));
         }
@@ -92,6 +100,11 @@ export class DestinationLocks {
     const held = await this.#locks.findOne({ _id: destKey });
     if (!held) return 'gone'; // released between our insert and our read: insert again
     if (held.leaseUntil.getTime() > now.getTime()) return 'busy';
+    return this.#steal(held, owner, token, now, leaseUntil);
+  }
+
+  async #steal(held: LockDocument, owner: string, token: string, now: Date, leaseUntil: Date): Promise<AcquireResult> {
+    const destKey = held._id;
     // filter: {_id: destKey, token: <holder's token>, leaseUntil: <holder's leaseUntil>} (an expired lease, unchanged since we read it)
     // update: {$set: {owner, token, at, leaseUntil}} (ours)
     // returns: matchedCount; 0 = the holder renewed or another worker stole it first: busy.

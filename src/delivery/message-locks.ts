@@ -183,6 +183,22 @@ export class MessageLocks {
     return result.modifiedCount;
   }
 
+  /** `release` of several claims (each its own token) in one command; the count is of them all. */
+  async releaseMany(requests: readonly { ids: ObjectId[]; token: string }[]): Promise<number> {
+    const wanted = requests.filter((r) => r.ids.length > 0);
+    if (wanted.length === 0) return 0;
+    // filter (each): {_id ∈ ids, lock.token: token}
+    // update (each): {$set: {state: 'queued'}, $unset: {lock}}
+    // returns: modifiedCount; a miss = another worker overruled that claim (it holds the destination): fine.
+    const result = await this.#sms.bulkWrite(
+      wanted.map(({ ids, token }) => ({
+        updateMany: { filter: { _id: { $in: ids }, 'lock.token': token }, update: { $set: { state: SmsState.queued }, $unset: { lock: '' } } },
+      })),
+      { ordered: false },
+    );
+    return result.modifiedCount;
+  }
+
   /** Extends the lease of our messages; returns how many are still ours. */
   async renew(ids: ObjectId[], token: string): Promise<number> {
     if (ids.length === 0) return 0;
