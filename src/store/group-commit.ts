@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
+import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectionError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { SmscError } from '../errors/smsc-error.ts';
@@ -196,19 +196,9 @@ export class GroupCommitWriter {
       this.#logger.error({ docs: batch.length }, 'store write timed out; the ESMEs were told to resubmit');
     }, this.#timeoutMs);
     const docs = batch.map((waiter) => waiter.doc);
-    let failed = new Map<number, Error>();
-    let allFailed: Error | undefined;
     const startedAt = performance.now();
-    try {
-      // insertMany: unordered, so one bad document does not hold back the others.
-      await this.#sms.insertMany(docs, { ordered: false, writeConcern: this.#writeConcern });
-    } catch (error) {
-      failed = perDocumentFailures(error, docs.length);
-      if (failed.size === 0) allFailed = new StoreWriteError(StoreErrorCode.WRITE_FAILED, 'insert failed', error);
-      this.#logger.error({ err: (error as Error).message, docs: docs.length, failed: failed.size || docs.length }, 'store write failed');
-    } finally {
-      clearTimeout(timer);
-    }
+    const { failed, allFailed } = await this.#insertWithRetry(docs, () => settled);
+    clearTimeout(timer);
     this.stats.batches++;
     this.stats.batchMs += performance.now() - startedAt;
     batchSize.observe({ kind: 'insert' }, docs.length);
@@ -229,6 +219,48 @@ export class GroupCommitWriter {
     }
     this.stats.documents += stored;
     if (stored > 0) this.#notify(stored, due, docs);
+  }
+
+  /**
+   * One unordered insertMany of the batch; when the connection or the server fails under it (the
+   * write may or may not have been applied), the same documents are sent again until the batch's
+   * deadline. That is safe because every document carries its own new `_id`: on a retry, a
+   * duplicate key on `_id` means the earlier attempt stored it. So a MongoDB restart or failover
+   * shorter than the timeout delays submits instead of failing them, and none is stored twice.
+   */
+  async #insertWithRetry(docs: SmsDocument[], timedOut: () => boolean): Promise<{ failed: Map<number, Error>; allFailed?: Error }> {
+    const pending = docs.map((_, i) => i);
+    const failed = new Map<number, Error>();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // insertMany: unordered, so one bad document does not hold back the others.
+        await this.#sms.insertMany(
+          pending.map((i) => docs[i]),
+          { ordered: false, writeConcern: this.#writeConcern },
+        );
+        return { failed };
+      } catch (error) {
+        const writeErrors = bulkWriteErrors(error);
+        if (writeErrors !== null) {
+          for (const writeError of writeErrors) {
+            const at = pending[writeError.index];
+            if (at === undefined) continue;
+            // Stored by an earlier attempt whose answer was lost.
+            if (attempt > 0 && isDuplicateId(writeError)) continue;
+            failed.set(at, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
+          }
+          if (failed.size > 0) this.#logger.error({ err: (error as Error).message, docs: docs.length, failed: failed.size }, 'store write failed for some documents');
+          return { failed };
+        }
+        if (!isTransient(error) || timedOut()) {
+          this.#logger.error({ err: (error as Error).message, docs: docs.length, attempts: attempt + 1 }, 'store write failed');
+          return { failed, allFailed: new StoreWriteError(StoreErrorCode.WRITE_FAILED, 'insert failed', error) };
+        }
+        if (attempt === 0) this.#logger.warn({ err: (error as Error).message, docs: docs.length }, 'store write interrupted; retrying the same documents');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        if (timedOut()) return { failed, allFailed: new StoreWriteError(StoreErrorCode.WRITE_TIMEOUT, 'insert not acknowledged in time') };
+      }
+    }
   }
 
   /**
@@ -290,16 +322,38 @@ export class GroupCommitWriter {
 const MAX_PENDING_EVENTS = 16;
 const EVENT_WRITE = Object.freeze({ writeConcern: Object.freeze({ w: 1 }) });
 
-/** For a bulk error that names individual documents (and no write concern problem), their errors by index. */
-function perDocumentFailures(error: unknown, count: number): Map<number, Error> {
-  const failures = new Map<number, Error>();
-  if (!(error instanceof MongoBulkWriteError)) return failures;
-  if (error.err || error.result?.getWriteConcernError?.()) return failures;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  for (const writeError of writeErrors) {
-    if (writeError && Number.isInteger(writeError.index) && writeError.index < count) {
-      failures.set(writeError.index, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
-    }
+/** The per-document errors of a bulk error that names them (and no write concern problem); else null. */
+function bulkWriteErrors(error: unknown): { index: number; code?: number; errmsg?: string; keyPattern?: unknown }[] | null {
+  if (!(error instanceof MongoBulkWriteError)) return null;
+  if (error.err || error.result?.getWriteConcernError?.()) return null;
+  const list = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  const out = list
+    .filter((writeError) => writeError && Number.isInteger(writeError.index))
+    .map((writeError) => ({ index: writeError.index, code: writeError.code, errmsg: writeError.errmsg, keyPattern: (writeError.err as { keyPattern?: unknown } | undefined)?.keyPattern }));
+  return out.length > 0 ? out : null;
+}
+
+function isDuplicateId(writeError: { code?: number; errmsg?: string; keyPattern?: unknown }): boolean {
+  if (writeError.code !== 11000) return false;
+  const pattern = writeError.keyPattern;
+  if (pattern !== null && typeof pattern === 'object') {
+    const keys = Object.keys(pattern);
+    return keys.length === 1 && keys[0] === '_id';
   }
-  return failures;
+  return / index: _id_ /.test(writeError.errmsg ?? '');
+}
+
+/** Server codes after which a write may be sent again (MongoDB's retryable-writes specification). */
+const RETRYABLE_CODES: ReadonlySet<number> = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** The write may not have reached the server, or the server went away under it: worth sending again. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof MongoError)) return false;
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
+  if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('ResetPool')) return true;
+  const code = typeof error.code === 'number' ? error.code : undefined;
+  // The driver hands a bulk insert that failed as a whole on its own error (a connection closed
+  // under it) back as a MongoBulkWriteError without a server code.
+  if (error instanceof MongoBulkWriteError && code === undefined) return true;
+  return code !== undefined && RETRYABLE_CODES.has(code);
 }
