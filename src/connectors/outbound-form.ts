@@ -51,6 +51,8 @@ export function toOutboundPdus(sms: SmsDocument, form: LongFormName, referenceFo
     shortMessage: storedBytes(sms),
     tlvs: { ...(tlvs as Tlvs), ...(messagePayload ? { messagePayload } : {}) },
   };
+  // Most traffic: one part, no UDH, no SAR, no message_payload; it leaves as stored without a parse.
+  if ((sms.payload.esmClass & ESM_CLASS_UDHI) === 0 && !messagePayload && SAR_TLVS.every((key) => tlvs[key] === undefined || tlvs[key] === null)) return [base];
   const part = parseInboundPart({
     shortMessage: base.shortMessage,
     esmClass: sms.payload.esmClass,
