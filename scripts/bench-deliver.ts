@@ -110,12 +110,15 @@ async function main(): Promise<void> {
       await Promise.all(procs.map((p, i) => waitForLine(p, /deliverer ready/, `deliverer ${i}`)));
       const began = performance.now();
       const serverCpuBefore = cpuSecondsOf(standinPid);
+      // This process: the sink (answering every submit_sm) plus the completion poll.
+      const benchCpuBefore = process.cpuUsage();
       // One indexed lookup per poll (a count would scan the collection and load the server being measured).
       while (await db.collection(Collections.sms).findOne({ state: { $in: ['queued', 'locked'] } }, { projection: { _id: 1 } })) {
         await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = (performance.now() - began) / 1000;
       const serverCpu = cpuSecondsOf(standinPid) - serverCpuBefore;
+      const benchCpu = process.cpuUsage(benchCpuBefore);
       const delivered = await db.collection(Collections.sms).countDocuments({ state: 'submitted' });
       if (delivered < docs.length) console.log(`  (only ${delivered} of ${docs.length} submitted; the rest ended otherwise)`);
       const stats = await Promise.all(
@@ -131,7 +134,8 @@ async function main(): Promise<void> {
       const byCommand: Record<string, number> = {};
       for (const s of stats) for (const [k, v] of Object.entries(s.byCommand)) byCommand[k] = (byCommand[k] ?? 0) + v;
       const cpuMs = stats.reduce((sum, s) => sum + s.cpuMs, 0);
-      const cpu = `deliverer CPU ${((cpuMs * 1000) / docs.length).toFixed(0)} µs/message${Number.isNaN(serverCpu) ? '' : `, stand-in CPU ${((serverCpu * 1e6) / docs.length).toFixed(0)} µs/message`}`;
+      const sinkCpu = `, sink+bench CPU ${((benchCpu.user + benchCpu.system) / docs.length).toFixed(0)} µs/message`;
+      const cpu = `deliverer CPU ${((cpuMs * 1000) / docs.length).toFixed(0)} µs/message${Number.isNaN(serverCpu) ? '' : `, stand-in CPU ${((serverCpu * 1e6) / docs.length).toFixed(0)} µs/message`}${sinkCpu}`;
       const row = `per-dest ${perDest}  workers ${workers}: ${Math.round(docs.length / seconds)} delivered/s (${docs.length} in ${seconds.toFixed(2)} s), ${(commands / docs.length).toFixed(2)} MongoDB commands per delivered message; ${cpu} ${JSON.stringify(byCommand)}`;
       console.log(row);
       rows.push(row);
