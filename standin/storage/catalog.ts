@@ -27,10 +27,11 @@ export class Catalog {
   private readonly dbs = new Map<string, Map<string, Collection>>();
   private readonly views = new Map<string, Map<string, ViewDef>>();
   private listener: CatalogListener = () => {};
-  private readonly hooks: CollectionHooks = { onWrite: (e) => this.listener(e) };
+  private readonly hooks: CollectionHooks = { onWrite: (e) => this.listener(e), listening: false };
 
   setListener(listener: CatalogListener): void {
     this.listener = listener;
+    this.hooks.listening = true;
   }
 
   databaseNames(): string[] {

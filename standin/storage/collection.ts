@@ -21,6 +21,8 @@ export type WriteEvent =
 
 export interface CollectionHooks {
   onWrite(event: WriteEvent): void;
+  /** False when nobody records writes (no journal): events are then not even built. */
+  listening?: boolean;
 }
 
 /**
@@ -155,11 +157,13 @@ export class Collection {
       }
     }
     if (validate) this.validate(doc);
-    const keysets = this.indexes.map((ix) => ix.keysFor(doc));
+    const indexes = this.indexes;
+    const keysets: unknown[][][] = [];
+    for (let i = 0; i < indexes.length; i++) keysets.push(indexes[i].keysFor(doc));
     this.checkUnique(keysets, -1);
     const rid = ++this.seq;
     this.docs.set(rid, doc);
-    for (let i = 0; i < this.indexes.length; i++) this.indexes[i].add(keysets[i], rid);
+    for (let i = 0; i < indexes.length; i++) indexes[i].add(keysets[i], rid);
     if (this.capped) {
       const size = calculateObjectSize(doc);
       this.order.push(rid);
@@ -167,7 +171,7 @@ export class Collection {
       this.cappedBytes += size;
       this.evict(rid);
     }
-    this.hooks.onWrite({ op: 'put', ns: this.ns, doc });
+    if (this.hooks.listening !== false) this.hooks.onWrite({ op: 'put', ns: this.ns, doc });
     this.wake();
     return doc;
   }
@@ -177,19 +181,35 @@ export class Collection {
     const prev = this.docs.get(rid);
     if (prev === undefined) throw new CommandError(ErrorCode.InternalError, 'record vanished');
     if (validate) this.validate(next);
-    const oldKeys = this.indexes.map((ix) => ix.keysFor(prev));
-    const newKeys = this.indexes.map((ix) => ix.keysFor(next));
-    const changed = this.indexes.map((_, i) => !keysEqual(oldKeys[i], newKeys[i]));
-    for (let i = 0; i < this.indexes.length; i++) {
-      const ix = this.indexes[i];
-      if (!changed[i] || !ix.unique) continue;
-      const c = ix.conflict(newKeys[i], rid);
+    const indexes = this.indexes;
+    // Only indexes whose inputs changed need keys at all (updates share untouched values).
+    const oldKeys: Array<unknown[][] | null> = [];
+    const newKeys: Array<unknown[][] | null> = [];
+    for (let i = 0; i < indexes.length; i++) {
+      const ix = indexes[i];
+      if (sameInputs(ix.dependsOn, prev, next)) {
+        oldKeys.push(null);
+        newKeys.push(null);
+        continue;
+      }
+      const o = ix.keysFor(prev);
+      const n = ix.keysFor(next);
+      const same = keysEqual(o, n);
+      oldKeys.push(same ? null : o);
+      newKeys.push(same ? null : n);
+    }
+    for (let i = 0; i < indexes.length; i++) {
+      const ix = indexes[i];
+      const keys = newKeys[i];
+      if (keys === null || !ix.unique) continue;
+      const c = ix.conflict(keys, rid);
       if (c !== null) throw duplicateKeyError(this.ns, ix.name, ix.spec.key, c.key);
     }
-    for (let i = 0; i < this.indexes.length; i++) {
-      if (!changed[i]) continue;
-      this.indexes[i].remove(oldKeys[i], rid);
-      this.indexes[i].add(newKeys[i], rid);
+    for (let i = 0; i < indexes.length; i++) {
+      const keys = newKeys[i];
+      if (keys === null) continue;
+      indexes[i].remove(oldKeys[i]!, rid);
+      indexes[i].add(keys, rid);
     }
     this.docs.set(rid, next);
     if (this.capped) {
@@ -197,7 +217,7 @@ export class Collection {
       this.cappedBytes += size - (this.sizes.get(rid) ?? 0);
       this.sizes.set(rid, size);
     }
-    this.hooks.onWrite({ op: 'put', ns: this.ns, doc: next });
+    if (this.hooks.listening !== false) this.hooks.onWrite({ op: 'put', ns: this.ns, doc: next });
     // A tailable cursor only sees inserts, but waking it is harmless and keeps waits short.
     this.wake();
   }
@@ -216,7 +236,7 @@ export class Collection {
         if (at >= 0) this.order.splice(at, 1);
       }
     }
-    this.hooks.onWrite({ op: 'del', ns: this.ns, id: doc._id });
+    if (this.hooks.listening !== false) this.hooks.onWrite({ op: 'del', ns: this.ns, id: doc._id });
   }
 
   private advanceHead(): void {
@@ -292,11 +312,21 @@ export class Collection {
   }
 }
 
+/** True when every field the index depends on holds the very same value in both versions. */
+function sameInputs(deps: readonly string[] | null, prev: Doc, next: Doc): boolean {
+  if (deps === null) return false;
+  for (let i = 0; i < deps.length; i++) if (prev[deps[i]] !== next[deps[i]]) return false;
+  return true;
+}
+
 function withIdFirst(doc: Doc): Doc {
-  const keys = Object.keys(doc);
-  if (keys[0] === '_id') return doc;
+  // The first key without materializing Object.keys (for-in runs in the same order).
+  for (const first in doc) {
+    if (first === '_id') return doc;
+    break;
+  }
   if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
   const out: Doc = { _id: doc._id };
-  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+  for (const k in doc) if (k !== '_id') out[k] = doc[k];
   return out;
 }

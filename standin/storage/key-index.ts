@@ -1,7 +1,7 @@
 import { compareValues, MAX_BOUND, MIN_BOUND } from '../bson-order.ts';
 import { compileFilter, type Matcher } from '../query/matcher.ts';
 import { pathValues } from '../query/paths.ts';
-import { SortedList } from './sorted-list.ts';
+import { IndexEntries } from './index-entries.ts';
 
 export interface IndexSpec {
   v: number;
@@ -38,7 +38,13 @@ export class KeyIndex {
   /** Set once any document produced more than one key (an array value). */
   multikey = false;
   private readonly partial: Matcher | null;
-  private readonly entries: SortedList<IndexEntry>;
+  private readonly entries: IndexEntries;
+  private readonly dotted: boolean;
+  /**
+   * Top-level fields the index's keys (and partial filter) depend on; null when unknown. A
+   * rewrite that keeps each of these values (the same stored value) cannot change the keys.
+   */
+  readonly dependsOn: readonly string[] | null;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -49,15 +55,9 @@ export class KeyIndex {
     });
     this.unique = spec.unique === true || spec.name === '_id_';
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : null;
-    const dirs = this.dirs;
-    const n = dirs.length;
-    this.entries = new SortedList<IndexEntry>((a, b) => {
-      for (let i = 0; i < n; i++) {
-        const c = compareValues(a.k[i], b.k[i]);
-        if (c !== 0) return dirs[i] < 0 ? -c : c;
-      }
-      return a.r < b.r ? -1 : a.r > b.r ? 1 : 0;
-    });
+    this.entries = new IndexEntries(this.fields.length, this.dirs);
+    this.dotted = this.fields.some((f) => f.includes('.'));
+    this.dependsOn = dependencies(this.fields, spec.partialFilterExpression);
   }
 
   get name(): string {
@@ -76,6 +76,29 @@ export class KeyIndex {
   /** The distinct keys a document contributes (none when sparse/partial excludes it). */
   keysFor(doc: Record<string, unknown>): unknown[][] {
     if (this.partial !== null && !this.partial(doc)) return [];
+    // The common case: top-level fields without arrays give exactly one key.
+    if (!this.dotted) {
+      const fields = this.fields;
+      const key: unknown[] = [];
+      let allMissing = true;
+      for (let i = 0; i < fields.length; i++) {
+        const v = doc[fields[i]];
+        if (Array.isArray(v)) return this.expandKeys(doc);
+        if (v === undefined) {
+          key.push(null);
+        } else {
+          allMissing = false;
+          key.push(v);
+        }
+      }
+      if (allMissing && this.spec.sparse === true) return [];
+      return [key];
+    }
+    return this.expandKeys(doc);
+  }
+
+  /** Keys of any document: dotted paths through arrays, multikey values, sparse exclusion. */
+  private expandKeys(doc: Record<string, unknown>): unknown[][] {
     let keys: unknown[][] = [[]];
     let allMissing = true;
     for (const field of this.fields) {
@@ -105,27 +128,26 @@ export class KeyIndex {
   }
 
   add(keys: unknown[][], rid: number): void {
-    for (const k of keys) this.entries.insert({ k, r: rid });
+    for (const k of keys) this.entries.insert(k, rid);
   }
 
   remove(keys: unknown[][], rid: number): void {
-    for (const k of keys) this.entries.remove({ k, r: rid });
+    for (const k of keys) this.entries.remove(k, rid);
   }
 
   /** A record other than `self` that holds one of these keys, if this index is unique. */
   conflict(keys: unknown[][], self: number): { rid: number; key: unknown[] } | null {
     if (!this.unique) return null;
     for (const k of keys) {
-      for (const e of this.entries.range({ k, r: -Infinity }, { k, r: Infinity })) {
-        if (e.r !== self) return { rid: e.r, key: k };
-      }
+      const rid = this.entries.otherWith(k, self);
+      if (rid !== -1) return { rid, key: k };
     }
     return null;
   }
 
   /** Record ids whose keys lie between two (sentinel-padded) keys, in index order. */
   *scan(lo: unknown[], loRid: number, hi: unknown[], hiRid: number, reverse: boolean): Generator<number> {
-    for (const e of this.entries.range({ k: lo, r: loRid }, { k: hi, r: hiRid }, reverse)) yield e.r;
+    yield* this.entries.range(lo, loRid, hi, hiRid, reverse);
   }
 
   *scanAll(reverse: boolean): Generator<IndexEntry> {
@@ -136,6 +158,19 @@ export class KeyIndex {
     this.entries.clear();
     this.multikey = false;
   }
+}
+
+/** The top-level field names the index fields and a simple partial filter refer to. */
+function dependencies(fields: string[], partial: Record<string, unknown> | undefined): string[] | null {
+  const deps = new Set(fields.map((f) => f.split('.')[0]));
+  if (partial !== undefined) {
+    for (const k of Object.keys(partial)) {
+      // Operators ($and, $or, $expr...) could refer to anything: give up on this index.
+      if (k.startsWith('$')) return null;
+      deps.add(k.split('.')[0]);
+    }
+  }
+  return [...deps];
 }
 
 function dedupe(vals: unknown[]): unknown[] {
