@@ -111,9 +111,9 @@ export class DeliveryWorker {
     for (let i = 0; i < this.#options.lanes; i++) this.#lanes.push(this.#lane(i));
   }
 
-  /** Makes every lane look for work now. */
+  /** Makes a lane look for work now; each lane that finds some brings in another (see Wakeup.wakeOne). */
   wake(): void {
-    this.#wakeup.wake();
+    this.#wakeup.wakeOne();
   }
 
   /** Releases expired leases (any worker may) and looks for work. */
@@ -146,7 +146,12 @@ export class DeliveryWorker {
       const seen = this.#wakeup.generation;
       const batchesBefore = this.stats.batches;
       try {
-        await this.#round.run(signal, this.stats);
+        const excluded = new Set<string>();
+        while (!signal.aborted) {
+          if ((await this.#round.step(excluded, signal, this.stats)) === 'idle') break;
+          // It found work: more may wait, so one more idle lane joins in.
+          this.#wakeup.recruit();
+        }
         if (this.stats.batches > batchesBefore) this.#busyStreak = 0;
       } catch (error) {
         if (signal.aborted) break;
@@ -156,7 +161,8 @@ export class DeliveryWorker {
       }
       if (signal.aborted) break;
       void this.#refreshDueTimer();
-      await this.#wakeup.wait(seen, this.#options.sweepMs, signal);
+      // Only lane 0 looks again on its own; the others wait to be woken or recruited.
+      await this.#wakeup.wait(seen, index === 0 ? this.#options.sweepMs : undefined, signal);
     }
   }
 
@@ -203,7 +209,7 @@ export class DeliveryWorker {
       this.#stop.abort(new Error('worker closing'));
       clearInterval(this.#sweepTimer);
       clearTimeout(this.#dueTimer);
-      this.wake();
+      this.#wakeup.wake();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.#options.shutdownGraceMs);
