@@ -1,4 +1,5 @@
 import { deserialize, serialize, type Document } from 'bson';
+import { decodeDocument } from './bson-decode.ts';
 
 export const OpCode = Object.freeze({
   Reply: 1,
@@ -48,17 +49,19 @@ export function parseMessage(buf: Buffer): Request {
       const kind = buf[at++];
       if (kind === 0) {
         const size = buf.readInt32LE(at);
-        command = deserialize(buf.subarray(at, at + size));
+        command = decodeDocument(buf, at, end);
         at += size;
       } else if (kind === 1) {
         const size = buf.readInt32LE(at);
         const secEnd = at + size;
         const [id, docsAt] = readCString(buf, at + 4);
         const docs: Document[] = [];
+        // Inserted documents keep _id first, as MongoDB stores them (drivers append it).
+        const idFirst = id === 'documents';
         let p = docsAt;
         while (p < secEnd) {
           const dsize = buf.readInt32LE(p);
-          docs.push(deserialize(buf.subarray(p, p + dsize)));
+          docs.push(decodeDocument(buf, p, secEnd, idFirst));
           p += dsize;
         }
         sequences.push([id, docs]);

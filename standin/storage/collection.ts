@@ -327,6 +327,10 @@ function withIdFirst(doc: Doc): Doc {
   }
   if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
   const out: Doc = { _id: doc._id };
-  for (const k in doc) if (k !== '_id') out[k] = doc[k];
+  for (const k in doc) {
+    // A stored "__proto__" field is an own property (as bson decodes it), not the prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: doc[k], enumerable: true, writable: true, configurable: true });
+    else if (k !== '_id') out[k] = doc[k];
+  }
   return out;
 }
