@@ -51,7 +51,7 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
   { path: 'deliverer.sweepIntervalMs', kind: ms(100, 3_600_000), env: 'DELIVERER_SWEEP_INTERVAL_MS', default: 5_000, doc: 'Safety sweep for due work a notification missed.' },
   { path: 'deliverer.batchSize', kind: { type: 'int', min: 1, max: 100 }, env: 'DELIVERER_BATCH_SIZE', default: 4, doc: 'Most messages delivered to one destination per round.' },
-  { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 4, doc: 'Rounds a deliverer runs in parallel.' },
+  { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 32, doc: 'Rounds a deliverer runs in parallel.' },
   { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 60_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
   // cleanup
