@@ -54,8 +54,13 @@ export function emptyStats(): RoundStats {
   return { claims: 0, busyDestinations: 0, steals: 0, batches: 0, batchSizes: [], submitted: 0, retried: 0, failed: 0, expired: 0, fencedOff: 0 };
 }
 
+// Tokens only need to be unique (they fence, they do not authenticate): a random prefix per
+// process and a counter, instead of a call into the CSPRNG per round.
+const tokenPrefix = randomBytes(9).toString('hex');
+let tokenCount = 0;
+
 export function newToken(): string {
-  return randomBytes(12).toString('hex');
+  return `${tokenPrefix}${(tokenCount++).toString(36)}`;
 }
 
 /**
