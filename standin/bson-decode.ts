@@ -1,9 +1,9 @@
-import { Binary, deserialize, ObjectId, type Document } from 'bson';
+import { Binary, deserialize, ObjectId, UUID, type Document } from 'bson';
 
 /**
  * A BSON decoder for the documents clients send, producing exactly what bson's `deserialize`
  * (default options) produces. It handles the common types itself and hands any document with
- * anything else (decimals, timestamps, regexes, DBRefs, UUID binaries, odd or corrupt bytes) to
+ * anything else (decimals, timestamps, regexes, DBRefs, old binaries, odd or corrupt bytes) to
  * `deserialize`, which then decides, errors included. Decoding incoming documents was the largest
  * single cost of an insert; this avoids per-call option handling and reuses repeated field names
  * and short strings instead of building a new string for each.
@@ -114,9 +114,11 @@ function readObject(buf: Buffer, at: number, limit: number, isArray: boolean, id
       case 0x05: {
         const n = int32(buf, p);
         const sub = buf[p + 4];
-        // Subtype 2 (old binary) and 4 (UUID) have special decodings: leave them to bson.
-        if (n < 0 || p + 5 + n > stop || sub === 2 || sub === 4) throw HANDOFF;
-        value = new Binary(buf.subarray(p + 5, p + 5 + n), sub);
+        // Subtype 2 (the old binary, with a length inside) is rare: leave it to bson.
+        if (n < 0 || p + 5 + n > stop || sub === 2) throw HANDOFF;
+        const bin = new Binary(buf.subarray(p + 5, p + 5 + n), sub);
+        // As bson does: a valid UUID binary (every session id) becomes a UUID.
+        value = sub === 4 && UUID.isValid(bin) ? bin.toUUID() : bin;
         p += 5 + n;
         break;
       }

@@ -121,6 +121,10 @@ export class IndexEntries {
   /** The first record id other than `self` holding exactly this key, or -1. */
   otherWith(key: readonly unknown[], self: number): number {
     const chunks = this.chunks;
+    if (chunks.length === 0) return -1;
+    // New keys above every stored one (ascending _id values) are the common case: one comparison.
+    const last = chunks[chunks.length - 1];
+    if (this.cmpAt(last, last.rids.length - 1, key, -Infinity) < 0) return -1;
     let ci = this.chunkFor(key, -Infinity);
     if (ci === chunks.length) return -1;
     let i = this.lowerIn(chunks[ci], key, -Infinity);

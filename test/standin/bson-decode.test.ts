@@ -37,8 +37,9 @@ const scalar = fc.oneof(
   fc.constant(null),
   fc.date({ noInvalidDate: true }),
   fc.constant(new ObjectId()),
-  fc.uint8Array({ maxLength: 20 }).chain((b) => fc.constantFrom(new Binary(b, 0), new Binary(b, 2), new Binary(b, 5), new Binary(b, 0x80))),
+  fc.uint8Array({ maxLength: 20 }).chain((b) => fc.constantFrom(new Binary(b, 0), new Binary(b, 2), new Binary(b, 4), new Binary(b, 5), new Binary(b, 0x80))),
   fc.constant(new UUID().toBinary()),
+  fc.constant({ id: new UUID() }),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => Long.fromBigInt(n)),
   fc.constantFrom(Decimal128.fromString('1.5'), new Timestamp({ t: 5, i: 1 }), new BSONRegExp('a+', 'i'), /x/m, new MinKey(), new MaxKey()),
 );
