@@ -146,6 +146,12 @@ function compareObjects(a: Record<string, unknown>, b: Record<string, unknown>):
   for (let i = 0; i < n; i++) {
     const va = a[ka[i]];
     const vb = b[kb[i]];
+    if (va === vb) {
+      // The very same value (shared by a copy-on-write update): only the field names can differ.
+      const k = compareStrings(ka[i], kb[i]);
+      if (k !== 0) return k;
+      continue;
+    }
     const r = typeRank(va) - typeRank(vb);
     if (r !== 0) return r < 0 ? -1 : 1;
     const k = compareStrings(ka[i], kb[i]);

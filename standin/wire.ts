@@ -102,10 +102,15 @@ function header(length: number, responseTo: number, opCode: number): Buffer {
 /** An OP_MSG reply with one kind-0 section. */
 export function encodeMsgReply(responseTo: number, body: Document): Buffer {
   const bson = serialize(body);
-  const prefix = Buffer.allocUnsafe(5);
-  prefix.writeUInt32LE(0, 0);
-  prefix[4] = 0;
-  return Buffer.concat([header(16 + 5 + bson.length, responseTo, OpCode.Msg), prefix, bson]);
+  const out = Buffer.allocUnsafe(21 + bson.length);
+  out.writeInt32LE(21 + bson.length, 0);
+  out.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
+  out.writeInt32LE(responseTo, 8);
+  out.writeInt32LE(OpCode.Msg, 12);
+  out.writeUInt32LE(0, 16); // flagBits
+  out[20] = 0; // section kind 0: the body
+  out.set(bson, 21);
+  return out;
 }
 
 /** An OP_REPLY to a legacy OP_QUERY (only the handshake uses it). */

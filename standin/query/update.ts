@@ -322,5 +322,16 @@ export function buildUpsert(filter: Doc, u: UpdateSpec, ctx: UpdateContext): Doc
 }
 
 export function docsEqual(a: Doc, b: Doc): boolean {
-  return compareValues(a, b) === 0;
+  // compareValues(a, b) === 0, without comparing the values an update left shared.
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i]) return false;
+    const va = a[ka[i]];
+    const vb = b[kb[i]];
+    if (va !== vb && compareValues(va, vb) !== 0) return false;
+  }
+  return true;
 }

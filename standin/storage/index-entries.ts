@@ -1,6 +1,7 @@
 import { compareValues } from '../bson-order.ts';
 
-const LOAD = 256;
+/** Chunks hold LOAD to 2*LOAD entries: small enough that a splice moves little memory. */
+const LOAD = 64;
 
 /** A run of consecutive entries: `width` key values per entry laid end to end, and their record ids. */
 interface Chunk {
@@ -96,6 +97,8 @@ export class IndexEntries {
     } else {
       c.rids.splice(at, 0, rid);
       if (w === 1) c.keys.splice(at, 0, key[0]);
+      else if (w === 2) c.keys.splice(at * 2, 0, key[0], key[1]);
+      else if (w === 3) c.keys.splice(at * 3, 0, key[0], key[1], key[2]);
       else c.keys.splice(at * w, 0, ...key.slice(0, w));
     }
     if (c.rids.length > LOAD * 2) {
