@@ -16,6 +16,9 @@ export interface MessageLocksOptions {
 /** What a claim returns: enough to take the destination and collect the batch, which reads the documents. */
 export type ClaimedMessage = Pick<SmsDocument, '_id' | 'destKey' | 'state' | 'lock'>;
 
+/** The `destKey_state_arrivedAt` index (store/collections.ts): a destination's messages in arrival order. */
+const DEST_INDEX_KEY = Object.freeze({ destKey: 1, state: 1, arrivedAt: 1 } as const);
+
 /** Step c's lock of a holder's other candidates (see MessageLocks.lockOthers). */
 export interface LockOthersRequest {
   destKey: string;
@@ -110,8 +113,8 @@ export class MessageLocks {
    */
   async readDue(destKeys: readonly string[], limit: number): Promise<SmsDocument[][]> {
     const now = this.#clock.now();
-    const query = (keys: readonly string[], max: number) =>
-      this.#sms
+    const query = (keys: readonly string[], max: number) => {
+      const cursor = this.#sms
         .find({
           ...this.#options.claimFilter,
           destKey: keys.length === 1 ? keys[0] : { $in: [...keys] },
@@ -119,8 +122,12 @@ export class MessageLocks {
           nextAttemptAt: { $lte: now },
         } as Filter<SmsDocument>)
         .sort({ arrivedAt: 1, _id: 1 })
-        .limit(max)
-        .toArray();
+        .limit(max);
+      // Several destinations: the index on destKey, named, as a planner without trial runs (the
+      // stand-in) would otherwise take `claim` for the state range and read every queued message.
+      if (keys.length > 1) cursor.hint(DEST_INDEX_KEY);
+      return cursor.toArray();
+    };
     const overall = destKeys.length === 1 ? limit : limit * destKeys.length * 2;
     const docs = await query(destKeys, overall);
     const byKey = new Map<string, SmsDocument[]>(destKeys.map((key) => [key, []]));
