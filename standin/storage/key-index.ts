@@ -45,6 +45,8 @@ export class KeyIndex {
    * rewrite that keeps each of these values (the same stored value) cannot change the keys.
    */
   readonly dependsOn: readonly string[] | null;
+  /** Usable for ordinary query planning (partial and sparse indexes may lack documents). */
+  readonly complete: boolean;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -58,6 +60,7 @@ export class KeyIndex {
     this.entries = new IndexEntries(this.fields.length, this.dirs);
     this.dotted = this.fields.some((f) => f.includes('.'));
     this.dependsOn = dependencies(this.fields, spec.partialFilterExpression);
+    this.complete = this.partial === null && spec.sparse !== true && !this.fields.some((f) => typeof spec.key[f] === 'string');
   }
 
   get name(): string {
@@ -68,10 +71,6 @@ export class KeyIndex {
     return this.entries.size;
   }
 
-  /** Usable for ordinary query planning (partial and sparse indexes may lack documents). */
-  get complete(): boolean {
-    return this.partial === null && this.spec.sparse !== true && !this.fields.some((f) => typeof this.spec.key[f] === 'string');
-  }
 
   /** The distinct keys a document contributes (none when sparse/partial excludes it). */
   keysFor(doc: Record<string, unknown>): unknown[][] {
