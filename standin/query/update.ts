@@ -205,6 +205,17 @@ function applyFast(doc: Doc, u: Doc, ctx: UpdateContext): Doc | null {
       if (!ok) return null;
     }
   }
+  // `delete` (in $unset) leaves an object in V8's slow dictionary mode, and every later copy of
+  // the stored document pays for it: store a plain copy instead.
+  return '$unset' in u ? plainCopy(out) : out;
+}
+
+function plainCopy(doc: Doc): Doc {
+  const out: Doc = {};
+  for (const k of Object.keys(doc)) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: doc[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = doc[k];
+  }
   return out;
 }
 
