@@ -26,12 +26,12 @@ function eqAny(values: unknown[], v: unknown): boolean {
 }
 
 function cmpAny(values: unknown[], v: unknown, ok: (c: number) => boolean): boolean {
+  // No local closure: tsx (esbuild keepNames) would name it with a helper call on every test.
   const rank = typeRank(v);
-  const test = (x: unknown): boolean => typeRank(x) === rank && ok(compareValues(x, v));
   for (const x of values) {
     if (Array.isArray(x)) {
-      for (const el of x) if (test(el)) return true;
-    } else if (test(x)) {
+      for (const el of x) if (typeRank(el) === rank && ok(compareValues(el, v))) return true;
+    } else if (typeRank(x) === rank && ok(compareValues(x, v))) {
       return true;
     }
   }
@@ -136,6 +136,11 @@ function compileOperators(spec: Record<string, unknown>): Pred | null {
   return (vals) => preds.every((p) => p(vals));
 }
 
+/** Returned rather than assigned to a variable, so that tsx adds no naming helper call. */
+function equalsPred(value: unknown): Pred {
+  return (vals) => eqAny(vals, value);
+}
+
 /** Compiles the common filter shapes to plain functions; null means "let mingo do it". */
 function compileFast(filter: Record<string, unknown>): Matcher | null {
   const parts: Matcher[] = [];
@@ -157,7 +162,7 @@ function compileFast(filter: Record<string, unknown>): Matcher | null {
     if (key.startsWith('$')) return null;
     let pred: Pred | null;
     if (isScalar(value)) {
-      pred = (vals) => eqAny(vals, value);
+      pred = equalsPred(value);
     } else if (isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith('$'))) {
       pred = compileOperators(value);
     } else {
