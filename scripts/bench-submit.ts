@@ -218,21 +218,24 @@ async function main(): Promise<void> {
 
     await run(sessions, 1); // warm-up (JIT, pools)
     const standinPid = children.length > 1 ? children[0].pid : undefined;
-    const cpuBefore = cpuSeconds(inserter.pid!);
-    const standinBefore = standinPid ? cpuSeconds(standinPid) : 0;
-    const clientBefore = process.cpuUsage();
-    const full = await run(sessions, SECONDS);
-    const cpu = cpuSeconds(inserter.pid!) - cpuBefore;
-    const clientUsage = process.cpuUsage(clientBefore);
-    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
-    const standinCpu = standinPid ? cpuSeconds(standinPid) - standinBefore : NaN;
-    report('full load', full);
-    const per10k = (seconds: number) => ((seconds / Math.max(1, full.accepted)) * 10_000).toFixed(2);
-    process.stdout.write(
-      `inserter CPU: ${per10k(cpu)} s per 10,000 messages (bench client ${per10k(clientCpu)} s` +
-        `${standinPid ? `, stand-in ${per10k(standinCpu)} s` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`,
-    );
-    if (values.half) report('half load', await run(sessions, SECONDS, full.accepted / full.seconds / 2));
+    /** Runs `load` and reports it with the CPU each process spent per 10,000 accepted messages. */
+    const measured = async (label: string, load: () => Promise<RunResult>): Promise<RunResult> => {
+      const inserterBefore = cpuSeconds(inserter.pid!);
+      const standinBefore = standinPid ? cpuSeconds(standinPid) : 0;
+      const clientBefore = process.cpuUsage();
+      const result = await load();
+      const clientUsage = process.cpuUsage(clientBefore);
+      const per10k = (seconds: number) => ((seconds / Math.max(1, result.accepted)) * 10_000).toFixed(2);
+      report(label, result);
+      process.stdout.write(
+        `${label === 'full load' ? 'inserter CPU' : `${label}, inserter CPU`}: ${per10k(cpuSeconds(inserter.pid!) - inserterBefore)} s per 10,000 messages ` +
+          `(bench client ${per10k((clientUsage.user + clientUsage.system) / 1e6)} s` +
+          `${standinPid ? `, stand-in ${per10k(cpuSeconds(standinPid) - standinBefore)} s` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`,
+      );
+      return result;
+    };
+    const full = await measured('full load', () => run(sessions, SECONDS));
+    if (values.half) await measured('half load', () => run(sessions, SECONDS, full.accepted / full.seconds / 2));
 
     for (const s of sessions) s.unbind();
     const statsLine = waitForLine(inserter, /inserter stats (\{.*\})/, 'inserter stats');
