@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { ConfigError } from '../errors/smsc-error.ts';
 import { Collections } from '../store/collections.ts';
 import { validateConnector, type ConnectorDocument } from './connector-document.ts';
-import { isDuplicateKeyError } from '../delivery/destination-locks.ts';
+import { isDuplicateKeyError } from '../store/mongo-errors.ts';
 
 export type ConnectorView = Omit<ConnectorDocument, 'password'>;
 

@@ -1,6 +1,6 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
 import { Collections } from '../store/collections.ts';
-import { isDuplicateKeyError } from './destination-locks.ts';
+import { DUPLICATE_KEY, isDuplicateKeyError } from '../store/mongo-errors.ts';
 
 /** downstream message_id -> our sms `_id`; receipts are matched through it. */
 export interface CorrelationDocument {
@@ -30,7 +30,7 @@ export class Correlations {
       const writeErrors = (error as { writeErrors?: unknown[] }).writeErrors;
       const onlyDuplicates =
         isDuplicateKeyError(error) ||
-        (Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e as { code?: number }).code === 11000));
+        (Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e as { code?: number }).code === DUPLICATE_KEY));
       if (!onlyDuplicates) throw error;
     }
   }

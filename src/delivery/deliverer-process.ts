@@ -8,6 +8,7 @@ import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { Router } from '../routing/router.ts';
 import { ensureSchema } from '../store/collections.ts';
+import { countCommands } from '../store/command-counter.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
@@ -36,14 +37,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   const log = createLogger('deliverer');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
-  let commands = 0;
-  const byCommand: Record<string, number> = {};
-  if (options.monitorCommands) {
-    client.on('commandStarted', (event) => {
-      commands++;
-      byCommand[event.commandName] = (byCommand[event.commandName] ?? 0) + 1;
-    });
-  }
+  const commands = options.monitorCommands ? countCommands(client) : undefined;
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
   const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
@@ -112,7 +106,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   const { batchSizes, ...stats } = worker.stats;
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands, byCommand, cpuMs })}`);
+  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`);
   await client.close();
   process.exitCode = process.exitCode ?? 0;
 }

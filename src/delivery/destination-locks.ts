@@ -1,15 +1,10 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { Collections } from '../store/collections.ts';
+import { DUPLICATE_KEY, isDuplicateKeyError } from '../store/mongo-errors.ts';
 import type { LockDocument } from '../store/sms-document.ts';
 
 export type AcquireResult = 'acquired' | 'stolen' | 'busy';
-
-const DUPLICATE_KEY = 11000;
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-}
 
 /**
  * The per-destination lock: a document in `locks` whose `_id` is the destKey. Uniqueness of

@@ -4,6 +4,7 @@ import type { SmscConfig } from '../config/types.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
+import { countCommands } from '../store/command-counter.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
@@ -35,17 +36,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   const log = createLogger('inserter-process');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
-  let commands = 0;
-  // Which commands, on which collection: what the bench's "commands per message" is made of.
-  const byCommand: Record<string, number> = {};
-  if (options.monitorCommands) {
-    client.on('commandStarted', (event) => {
-      commands++;
-      const target = event.command[event.commandName];
-      const key = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
-      byCommand[key] = (byCommand[key] ?? 0) + 1;
-    });
-  }
+  const commands = options.monitorCommands ? countCommands(client) : undefined;
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
   // One Redis connection for TPS and bind counting; commands fail fast rather than queue (fallbacks apply).
@@ -116,9 +107,9 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   await observability.close();
   await rateLimiter.close();
   await redis?.quit().catch(() => redis.disconnect());
-  if (options.monitorCommands) {
+  if (commands) {
     const s = writer.stats;
-    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands, byCommand })}`);
+    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`);
   }
   await client.close();
   process.exitCode = process.exitCode ?? 0;

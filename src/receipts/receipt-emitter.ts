@@ -4,6 +4,7 @@ import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { receiptsTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
+import { DUPLICATE_KEY } from '../store/mongo-errors.ts';
 import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
 import { buildReceiptDocument } from './receipt-builder.ts';
 import type { SmsWithReceipt } from './receipt-fields.ts';
@@ -27,8 +28,6 @@ export const DEFAULT_EMITTER_OPTIONS: Readonly<ReceiptEmitterOptions> = Object.f
 
 /** The `events` destKey of receipt and MO notifications: ESME deliverers wake on it, others ignore it. */
 export const ESME_EVENT_KEY = 'esme:';
-
-const DUPLICATE_KEY = 11000;
 
 /**
  * The receipt outbox: turns messages flagged `receiptDue` into receipt documents for their ESME.

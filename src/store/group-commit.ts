@@ -8,6 +8,7 @@ import { batchSize } from '../metrics/metrics.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
+import { DUPLICATE_KEY } from './mongo-errors.ts';
 import type { EventDocument, SmsDocument } from './sms-document.ts';
 
 export const StoreErrorCode = Object.freeze({
@@ -229,25 +230,20 @@ export class GroupCommitWriter {
    * shorter than the timeout delays submits instead of failing them, and none is stored twice.
    */
   async #insertWithRetry(docs: SmsDocument[], timedOut: () => boolean): Promise<{ failed: Map<number, Error>; allFailed?: Error }> {
-    const pending = docs.map((_, i) => i);
     const failed = new Map<number, Error>();
     for (let attempt = 0; ; attempt++) {
       try {
         // insertMany: unordered, so one bad document does not hold back the others.
-        await this.#sms.insertMany(
-          pending.map((i) => docs[i]),
-          { ordered: false, writeConcern: this.#writeConcern },
-        );
+        await this.#sms.insertMany(docs, { ordered: false, writeConcern: this.#writeConcern });
         return { failed };
       } catch (error) {
         const writeErrors = bulkWriteErrors(error);
         if (writeErrors !== null) {
           for (const writeError of writeErrors) {
-            const at = pending[writeError.index];
-            if (at === undefined) continue;
+            if (writeError.index >= docs.length) continue;
             // Stored by an earlier attempt whose answer was lost.
             if (attempt > 0 && isDuplicateId(writeError)) continue;
-            failed.set(at, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
+            failed.set(writeError.index, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
           }
           if (failed.size > 0) this.#logger.error({ err: (error as Error).message, docs: docs.length, failed: failed.size }, 'store write failed for some documents');
           return { failed };
@@ -258,7 +254,8 @@ export class GroupCommitWriter {
         }
         if (attempt === 0) this.#logger.warn({ err: (error as Error).message, docs: docs.length }, 'store write interrupted; retrying the same documents');
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-        if (timedOut()) return { failed, allFailed: new StoreWriteError(StoreErrorCode.WRITE_TIMEOUT, 'insert not acknowledged in time') };
+        // The batch's timer has answered every waiter by now; #writeBatch discards this result.
+        if (timedOut()) return { failed };
       }
     }
   }
@@ -334,7 +331,7 @@ function bulkWriteErrors(error: unknown): { index: number; code?: number; errmsg
 }
 
 function isDuplicateId(writeError: { code?: number; errmsg?: string; keyPattern?: unknown }): boolean {
-  if (writeError.code !== 11000) return false;
+  if (writeError.code !== DUPLICATE_KEY) return false;
   const pattern = writeError.keyPattern;
   if (pattern !== null && typeof pattern === 'object') {
     const keys = Object.keys(pattern);

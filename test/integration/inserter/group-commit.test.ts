@@ -5,6 +5,7 @@ import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-com
 import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
+import { spawnStandin } from '../../standin/spawn-standin.ts';
 
 const t = useTestDb('group_commit');
 
@@ -99,6 +100,30 @@ describe('GroupCommitWriter', () => {
     expect(((results[3] as PromiseRejectedResult).reason as StoreWriteError).commandStatus).toBe(0x14);
     await writer.close();
     await expect(writer.write(doc())).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('sends a batch cut off by a dropped connection again, and counts a duplicate _id on that retry as stored', async () => {
+    // A server of its own: the failCommand fail point is a test command a production MongoDB refuses.
+    const server = await spawnStandin(['--port', '0']);
+    const client = new MongoClient(server.uri);
+    try {
+      const db = client.db('group_commit_retry');
+      await ensureSchema(db);
+      const [lost, fresh] = [doc('+447700900201'), doc('+447700900202')];
+      // As if the cut-off attempt had stored `lost` before the connection dropped.
+      await db.collection<SmsDocument>('sms').insertOne({ ...lost });
+      await db.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], closeConnection: true } });
+      const writer = new GroupCommitWriter(db, { maxDelayMs: 5, writeConcern: { w: 1 }, timeoutMs: 5000 });
+      const results = await writer.writeAll([lost, fresh]);
+      await writer.close();
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(writer.stats).toMatchObject({ documents: 2, failedDocuments: 0 });
+      expect(await db.collection('sms').countDocuments({ _id: { $in: [lost._id, fresh._id] } })).toBe(2);
+    } finally {
+      await client.close();
+      server.proc.kill('SIGKILL');
+      await server.exited;
+    }
   });
 
   it('answers a storage failure as ESME_RSYSERR', async () => {
