@@ -1,7 +1,7 @@
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { Collections } from '../store/collections.ts';
-import { DUPLICATE_KEY, isDuplicateKeyError } from '../store/mongo-errors.ts';
+import { documentWriteErrors, DUPLICATE_KEY, isDuplicateKeyError, type DocumentWriteError } from '../store/mongo-errors.ts';
 import type { LockDocument } from '../store/sms-document.ts';
 
 export type AcquireResult = 'acquired' | 'stolen' | 'busy';
@@ -49,7 +49,7 @@ export class DestinationLocks {
     const now = this.#clock.now();
     const leaseUntil = new Date(now.getTime() + this.#leaseMs);
     const results: (AcquireResult | Error)[] = requests.map(() => 'acquired');
-    const failed = new Map<number, unknown>();
+    let failed: DocumentWriteError[] = [];
     try {
       // insert (each) locks{_id: destKey, owner, token, at, leaseUntil}, unordered
       // returns: ack; a write error on document i with duplicate key (E11000) = someone holds that destination.
@@ -58,16 +58,14 @@ export class DestinationLocks {
         { ordered: false },
       );
     } catch (error) {
-      const writeErrors = [(error as { writeErrors?: unknown }).writeErrors ?? []].flat() as { index?: number; code?: number }[];
       // Not per-document write errors (network, or the write concern not met): as insertOne would, fail.
-      if (!(error instanceof MongoBulkWriteError) || writeErrors.length === 0 || error.result?.getWriteConcernError()) throw error;
-      for (const writeError of writeErrors) failed.set(writeError.index ?? -1, writeError);
-      if (failed.has(-1)) throw error;
+      failed = documentWriteErrors(error) ?? [];
+      if (failed.length === 0) throw error;
     }
     const duplicates: number[] = [];
-    for (const [i, writeError] of failed) {
-      if ((writeError as { code?: number }).code === DUPLICATE_KEY) duplicates.push(i);
-      else results[i] = new Error(`lock insert for a destination failed: ${(writeError as { errmsg?: string }).errmsg ?? 'write error'}`);
+    for (const { index: i, code, errmsg } of failed) {
+      if (code === DUPLICATE_KEY) duplicates.push(i);
+      else results[i] = new Error(`lock insert for a destination failed: ${errmsg ?? 'write error'}`);
     }
     if (duplicates.length === 0) return results;
     // One read of every holder that beat us (usually all live: busy); only expired ones go on to the steal CAS.

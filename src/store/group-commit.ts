@@ -8,7 +8,7 @@ import { batchSize } from '../metrics/metrics.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
-import { DUPLICATE_KEY } from './mongo-errors.ts';
+import { documentWriteErrors, DUPLICATE_KEY, type DocumentWriteError } from './mongo-errors.ts';
 import type { EventDocument, SmsDocument } from './sms-document.ts';
 
 export const StoreErrorCode = Object.freeze({
@@ -237,7 +237,7 @@ export class GroupCommitWriter {
         await this.#sms.insertMany(docs, { ordered: false, writeConcern: this.#writeConcern });
         return { failed };
       } catch (error) {
-        const writeErrors = bulkWriteErrors(error);
+        const writeErrors = documentWriteErrors(error);
         if (writeErrors !== null) {
           for (const writeError of writeErrors) {
             if (writeError.index >= docs.length) continue;
@@ -319,18 +319,7 @@ export class GroupCommitWriter {
 const MAX_PENDING_EVENTS = 16;
 const EVENT_WRITE = Object.freeze({ writeConcern: Object.freeze({ w: 1 }) });
 
-/** The per-document errors of a bulk error that names them (and no write concern problem); else null. */
-function bulkWriteErrors(error: unknown): { index: number; code?: number; errmsg?: string; keyPattern?: unknown }[] | null {
-  if (!(error instanceof MongoBulkWriteError)) return null;
-  if (error.err || error.result?.getWriteConcernError?.()) return null;
-  const list = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  const out = list
-    .filter((writeError) => writeError && Number.isInteger(writeError.index))
-    .map((writeError) => ({ index: writeError.index, code: writeError.code, errmsg: writeError.errmsg, keyPattern: (writeError.err as { keyPattern?: unknown } | undefined)?.keyPattern }));
-  return out.length > 0 ? out : null;
-}
-
-function isDuplicateId(writeError: { code?: number; errmsg?: string; keyPattern?: unknown }): boolean {
+function isDuplicateId(writeError: DocumentWriteError): boolean {
   if (writeError.code !== DUPLICATE_KEY) return false;
   const pattern = writeError.keyPattern;
   if (pattern !== null && typeof pattern === 'object') {
