@@ -20,9 +20,9 @@ export const NO_REPLY: Document = Object.freeze({});
 
 /** Runs one command and returns the reply document (errors become ok:0 replies). */
 export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
-  if (ctx.server.slowMs === null) return runCommandTimed(cmd, ctx);
+  if (ctx.server.slowMs === null) return dispatchCommand(cmd, ctx);
   const started = performance.now();
-  const reply = await runCommandTimed(cmd, ctx);
+  const reply = await dispatchCommand(cmd, ctx);
   const ms = performance.now() - started;
   if (ms >= ctx.server.slowMs) logSlowCommand(cmd, ctx.db, ms);
   return reply;
@@ -45,7 +45,7 @@ function logSlowCommand(cmd: Document, db: string, ms: number): void {
   process.stderr.write(`${text}\n`);
 }
 
-async function runCommandTimed(cmd: Document, ctx: CommandContext): Promise<Document> {
+async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = Object.keys(cmd)[0];
   try {
     if (name === undefined) throw new CommandError(ErrorCode.CommandNotFound, 'no such command: \'\'');
