@@ -26,7 +26,10 @@ describe('stand-in --slowms', () => {
       await coll.find({ secret: 'do-not-print-2' }).toArray();
     } finally {
       await client.close();
+      // Its stderr reaches us asynchronously: read the log only once the process has exited.
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGTERM');
+      await exited;
     }
     const lines = err.split('\n').filter((l) => l.includes('"Slow query"')).map((l) => JSON.parse(l) as { ns: string; command: Record<string, unknown>; durationMillis: number });
     const insert = lines.find((l) => 'insert' in l.command);
