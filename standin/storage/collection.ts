@@ -1,11 +1,12 @@
-import { calculateObjectSize, ObjectId, UUID } from 'bson';
+import { ObjectId, UUID } from 'bson';
 import { isPlainObject } from '../bson-order.ts';
 import { CommandError, ErrorCode } from '../errors.ts';
 import { compileFilter, type Matcher } from '../query/matcher.ts';
+import { DocStore, type Doc } from './doc-store.ts';
 import { duplicateKeyError } from './dup-key.ts';
 import { KeyIndex, keysEqual, type IndexSpec } from './key-index.ts';
 
-export type Doc = Record<string, unknown>;
+export type { Doc };
 
 export interface CollectionOptions {
   capped?: boolean;
@@ -32,13 +33,12 @@ export interface CollectionHooks {
  */
 export class Collection {
   readonly uuid = new UUID();
-  readonly docs = new Map<number, Doc>();
+  readonly docs = new DocStore();
   readonly indexes: KeyIndex[] = [];
   readonly idIndex: KeyIndex;
-  /** Capped collections only: record ids in insertion order and their BSON sizes. */
+  /** Capped collections only: record ids in insertion order. */
   readonly order: number[] = [];
   private orderHead = 0;
-  private readonly sizes = new Map<number, number>();
   private cappedBytes = 0;
   private seq = 0;
   private waiters = new Set<() => void>();
@@ -162,12 +162,10 @@ export class Collection {
     for (let i = 0; i < indexes.length; i++) keysets.push(indexes[i].keysFor(doc));
     this.checkUnique(keysets, -1);
     const rid = ++this.seq;
-    this.docs.set(rid, doc);
+    const size = this.docs.set(rid, doc);
     for (let i = 0; i < indexes.length; i++) indexes[i].add(keysets[i], rid);
     if (this.capped) {
-      const size = calculateObjectSize(doc);
       this.order.push(rid);
-      this.sizes.set(rid, size);
       this.cappedBytes += size;
       this.evict(rid);
     }
@@ -211,12 +209,9 @@ export class Collection {
       indexes[i].remove(oldKeys[i]!, rid);
       indexes[i].add(keys, rid);
     }
-    this.docs.set(rid, next);
-    if (this.capped) {
-      const size = calculateObjectSize(next);
-      this.cappedBytes += size - (this.sizes.get(rid) ?? 0);
-      this.sizes.set(rid, size);
-    }
+    const before = this.docs.sizeOf(rid);
+    const size = this.docs.set(rid, next);
+    if (this.capped) this.cappedBytes += size - before;
     if (this.hooks.listening !== false) this.hooks.onWrite({ op: 'put', ns: this.ns, doc: next });
     // A tailable cursor only sees inserts, but waking it is harmless and keeps waits short.
     this.wake();
@@ -226,10 +221,10 @@ export class Collection {
     const doc = this.docs.get(rid);
     if (doc === undefined) return;
     for (const ix of this.indexes) ix.remove(ix.keysFor(doc), rid);
+    const size = this.docs.sizeOf(rid);
     this.docs.delete(rid);
     if (this.capped) {
-      this.cappedBytes -= this.sizes.get(rid) ?? 0;
-      this.sizes.delete(rid);
+      this.cappedBytes -= size;
       if (this.order[this.orderHead] === rid) this.advanceHead();
       else {
         const at = this.order.indexOf(rid, this.orderHead);
@@ -306,9 +301,7 @@ export class Collection {
   }
 
   dataSize(): number {
-    let total = 0;
-    for (const doc of this.docs.values()) total += calculateObjectSize(doc);
-    return total;
+    return this.docs.totalBytes;
   }
 }
 

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { Binary, Decimal128, deserialize, Long, ObjectId, serialize } from 'bson';
+import { DocStore } from '../../standin/storage/doc-store.ts';
+
+const sample = () => ({
+  _id: new ObjectId(),
+  at: new Date(1_700_000_000_123),
+  text: 'grüße',
+  payload: { shortMessage: new Binary(Buffer.from('hello')), tlvs: { a: [1, 2.5, null, 'x'] } },
+  big: Long.fromString('9007199254740993'),
+  price: Decimal128.fromString('1.10'),
+  history: [],
+});
+
+/** Fills the store past its decoded-document cache, so `get(rid)` has to decode the bytes. */
+function evictCache(store: DocStore, fromRid: number): void {
+  for (let i = 0; i < 2_000; i++) store.set(fromRid + i, { _id: i });
+}
+
+describe('DocStore', () => {
+  it('gives back what bson would decode from the stored bytes, once the document is no longer cached', () => {
+    const store = new DocStore();
+    const doc = sample();
+    store.set(1, doc);
+    expect(store.get(1)).toBe(doc); // just stored: the same object, as before the bytes existed
+    evictCache(store, 100);
+    const read = store.get(1)!;
+    expect(read).not.toBe(doc);
+    expect(read).toEqual(deserialize(serialize(doc)));
+    expect(serialize(read)).toEqual(serialize(doc));
+  });
+
+  it('hands out the same object for repeated reads of one document (updates compare values by identity)', () => {
+    const store = new DocStore();
+    store.set(1, sample());
+    evictCache(store, 100);
+    const first = store.get(1);
+    expect(store.get(1)).toBe(first);
+  });
+
+  it('does not let a later replacement change binaries read earlier', () => {
+    const store = new DocStore();
+    store.set(1, { _id: 1, bin: new Binary(Buffer.from('first')) });
+    evictCache(store, 100);
+    const before = store.get(1)!.bin as Binary;
+    store.set(1, { _id: 1, bin: new Binary(Buffer.from('other')) });
+    evictCache(store, 5_000);
+    expect(Buffer.from(before.buffer).toString()).toBe('first');
+    expect(Buffer.from((store.get(1)!.bin as Binary).buffer).toString()).toBe('other');
+  });
+
+  it('keeps count, sizes and the total BSON size through inserts, replacements and deletes', () => {
+    const store = new DocStore();
+    const a = { _id: 1, s: 'x'.repeat(100) };
+    const b = { _id: 2, s: 'y' };
+    expect(store.set(1, a)).toBe(serialize(a).length);
+    store.set(2, b);
+    expect(store.totalBytes).toBe(serialize(a).length + serialize(b).length);
+    const a2 = { _id: 1, s: 'short' };
+    store.set(1, a2);
+    expect(store.sizeOf(1)).toBe(serialize(a2).length);
+    expect(store.totalBytes).toBe(serialize(a2).length + serialize(b).length);
+    expect(store.delete(2)).toBe(true);
+    expect(store.delete(2)).toBe(false);
+    expect(store.has(2)).toBe(false);
+    expect(store.get(2)).toBeUndefined();
+    expect(store.size).toBe(1);
+    expect(store.totalBytes).toBe(serialize(a2).length);
+    expect([...store.keys()]).toEqual([1]);
+  });
+
+  it('iterates in insertion order', () => {
+    const store = new DocStore();
+    for (const rid of [5, 3, 9]) store.set(rid, { _id: rid });
+    expect([...store.values()].map((d) => d._id)).toEqual([5, 3, 9]);
+    expect([...store].map(([rid]) => rid)).toEqual([5, 3, 9]);
+  });
+});
