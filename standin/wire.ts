@@ -1,5 +1,6 @@
 import { deserialize, serialize, type Document } from 'bson';
 import { decodeDocument } from './bson-decode.ts';
+import { SENT_BYTES, startsWithId } from './storage/doc-store.ts';
 
 export const OpCode = Object.freeze({
   Reply: 1,
@@ -58,12 +59,15 @@ export function parseMessage(buf: Buffer): Request {
         const docs: Document[] = [];
         // Inserted documents keep _id first, as MongoDB stores them (drivers append it).
         const idFirst = id === 'documents';
+        const sent: Array<Buffer | undefined> = [];
         let p = docsAt;
         while (p < secEnd) {
           const dsize = buf.readInt32LE(p);
           docs.push(decodeDocument(buf, p, secEnd, idFirst));
+          if (idFirst) sent.push(startsWithId(buf, p) ? buf.subarray(p, p + dsize) : undefined);
           p += dsize;
         }
+        if (idFirst) Object.defineProperty(docs, SENT_BYTES, { value: sent });
         sequences.push([id, docs]);
         at = secEnd;
       } else {

@@ -6,6 +6,7 @@ import { compileFilter } from '../query/matcher.ts';
 import { compileProjection } from '../query/projection.ts';
 import { applyUpdate, buildUpsert, docsEqual, isOperatorUpdate, validateUpdate, type UpdateSpec } from '../query/update.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
+import { sentBytesOf } from '../storage/doc-store.ts';
 import { collectionArg, optionalDoc } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 import { letVariables } from './let.ts';
@@ -51,7 +52,7 @@ function insert(cmd: Document, ctx: CommandContext): Document {
     try {
       const doc = docs[i];
       if (!isPlainObject(doc)) throw new CommandError(ErrorCode.TypeMismatch, 'document to insert must be an object');
-      coll.insert(doc, cmd.bypassDocumentValidation !== true);
+      coll.insert(doc, cmd.bypassDocumentValidation !== true, sentBytesOf(docs, i));
       n++;
     } catch (err) {
       errors.push(writeErrorOf(i, err));

@@ -144,8 +144,11 @@ export class Collection {
     }
   }
 
-  /** Inserts a document (adding _id first when missing); throws E11000 on a unique clash. */
-  insert(input: Doc, validate = true): Doc {
+  /**
+   * Inserts a document (adding _id first when missing); throws E11000 on a unique clash. `sent`:
+   * the BSON bytes `input` was decoded from, stored as they are when nothing had to be reordered.
+   */
+  insert(input: Doc, validate = true, sent?: Buffer): Doc {
     const doc = withIdFirst(input);
     if (Array.isArray(doc._id)) {
       throw new CommandError(ErrorCode.InvalidIdField, `The '_id' value cannot be of type array`);
@@ -162,7 +165,7 @@ export class Collection {
     for (let i = 0; i < indexes.length; i++) keysets.push(indexes[i].keysFor(doc));
     this.checkUnique(keysets, -1);
     const rid = ++this.seq;
-    const size = this.docs.set(rid, doc);
+    const size = this.docs.set(rid, doc, doc === input ? sent : undefined);
     for (let i = 0; i < indexes.length; i++) indexes[i].add(keysets[i], rid);
     if (this.capped) {
       this.order.push(rid);

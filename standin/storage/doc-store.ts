@@ -3,6 +3,24 @@ import { decodeDocument } from '../bson-decode.ts';
 
 export type Doc = Record<string, unknown>;
 
+/**
+ * On a decoded `documents` sequence (an array): each document's bytes as the client sent them,
+ * where those are exactly what would be stored (the `_id` field first), else undefined. Storing
+ * them saves encoding each inserted document again.
+ */
+export const SENT_BYTES = Symbol('sentBytes');
+
+/** The bytes the client sent for documents[i], when they can be stored as they are. */
+export function sentBytesOf(documents: unknown[], i: number): Buffer | undefined {
+  return (documents as { [SENT_BYTES]?: Array<Buffer | undefined> })[SENT_BYTES]?.[i];
+}
+
+/** True when a BSON document's first element is named `_id`. */
+export function startsWithId(bytes: Buffer, at: number): boolean {
+  // int32 length, then the element's type byte (0 ends an empty document), then its name.
+  return bytes[at + 4] !== 0 && bytes[at + 5] === 0x5f && bytes[at + 6] === 0x69 && bytes[at + 7] === 0x64 && bytes[at + 8] === 0;
+}
+
 /** How many recently stored or read documents stay decoded. */
 const DECODED_CACHE_SIZE = 1024;
 
@@ -55,10 +73,12 @@ export class DocStore {
     return this.bytes.get(rid)?.length ?? 0;
   }
 
-  /** Stores `doc` at rid (replacing what was there) and returns its BSON size. */
-  set(rid: number, doc: Doc): number {
-    const encoded = serialize(doc) as Buffer;
-    const b = encoded.toString('latin1');
+  /**
+   * Stores `doc` at rid (replacing what was there) and returns its BSON size. `sent` are the bytes
+   * `doc` was decoded from, when the caller has them: they are stored instead of encoding `doc`.
+   */
+  set(rid: number, doc: Doc, sent?: Buffer): number {
+    const b = (sent ?? (serialize(doc) as Buffer)).toString('latin1');
     const prev = this.bytes.get(rid);
     if (prev !== undefined) this.storedBytes -= prev.length;
     this.bytes.set(rid, b);

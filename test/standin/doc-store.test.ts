@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Binary, Decimal128, deserialize, Long, ObjectId, serialize } from 'bson';
 import { DocStore } from '../../standin/storage/doc-store.ts';
+import { useStandin } from './harness.ts';
 
 const sample = () => ({
   _id: new ObjectId(),
@@ -74,5 +75,23 @@ describe('DocStore', () => {
     for (const rid of [5, 3, 9]) store.set(rid, { _id: rid });
     expect([...store.values()].map((d) => d._id)).toEqual([5, 3, 9]);
     expect([...store].map(([rid]) => rid)).toEqual([5, 3, 9]);
+  });
+});
+
+describe('documents inserted through the wire', () => {
+  const h = useStandin();
+
+  it('read back the same, whether stored from the bytes sent (_id first) or encoded again (_id appended by the driver)', async () => {
+    const c = h.db.collection<Record<string, unknown>>('sent_bytes');
+    const idFirst = Array.from({ length: 50 }, (_, i) => ({ _id: new ObjectId(), i, at: new Date(1_700_000_000_000 + i), bin: new Binary(Buffer.from(`m${i}`)), n: Long.fromNumber(2 ** 40 + i) }));
+    const idLast: Array<Record<string, unknown>> = Array.from({ length: 50 }, (_, i) => ({ i: 100 + i, nested: { a: [i, 'x'] } }));
+    await c.insertMany(idFirst);
+    await c.insertMany(idLast); // the driver adds _id as the last field
+    // Push them out of the decoded-document cache, so the reads below decode the stored bytes.
+    await h.db.collection('filler').insertMany(Array.from({ length: 2_000 }, (_, i) => ({ i })));
+    const stored = await c.find({}, { sort: { i: 1 } }).toArray();
+    expect(stored.slice(0, 50)).toEqual(idFirst.map((d) => ({ ...d, n: 2 ** 40 + d.i })));
+    expect(stored.slice(50).map((d) => Object.keys(d)[0])).toEqual(idLast.map(() => '_id'));
+    expect(stored.slice(50).map(({ _id, ...rest }) => rest)).toEqual(idLast.map(({ _id, ...rest }) => rest));
   });
 });
