@@ -3,6 +3,26 @@ import { compareValues } from '../bson-order.ts';
 /** Chunks hold LOAD to 2*LOAD entries: small enough that a splice moves little memory. */
 const LOAD = 64;
 
+const DATE_SLOTS = 4096;
+const recentDates: Array<Date | undefined> = new Array<Date | undefined>(DATE_SLOTS);
+
+/**
+ * The key value to keep in an index: a Date equal to a recently kept one is replaced by that one.
+ * Documents written together carry equal timestamps (arrival, due time, expiry), and one Date
+ * object per entry was the largest share of what a full garbage collection had to visit in a
+ * big collection. Index keys are only compared and copied, never handed out to be mutated.
+ */
+function shared(value: unknown): unknown {
+  if (!(value instanceof Date)) return value;
+  const ms = value.getTime();
+  if (ms !== ms) return value;
+  const slot = (ms >>> 0) & (DATE_SLOTS - 1);
+  const kept = recentDates[slot];
+  if (kept !== undefined && kept.getTime() === ms) return kept;
+  recentDates[slot] = value;
+  return value;
+}
+
 /** A run of consecutive entries: `width` key values per entry laid end to end, and their record ids. */
 interface Chunk {
   keys: unknown[];
@@ -76,7 +96,7 @@ export class IndexEntries {
     this.count++;
     const chunks = this.chunks;
     if (chunks.length === 0) {
-      chunks.push({ keys: key.slice(0, w), rids: [rid] });
+      chunks.push({ keys: key.slice(0, w).map(shared), rids: [rid] });
       return;
     }
     let ci = chunks.length - 1;
@@ -93,13 +113,13 @@ export class IndexEntries {
     }
     if (at === c.rids.length) {
       c.rids.push(rid);
-      for (let f = 0; f < w; f++) c.keys.push(key[f]);
+      for (let f = 0; f < w; f++) c.keys.push(shared(key[f]));
     } else {
       c.rids.splice(at, 0, rid);
-      if (w === 1) c.keys.splice(at, 0, key[0]);
-      else if (w === 2) c.keys.splice(at * 2, 0, key[0], key[1]);
-      else if (w === 3) c.keys.splice(at * 3, 0, key[0], key[1], key[2]);
-      else c.keys.splice(at * w, 0, ...key.slice(0, w));
+      if (w === 1) c.keys.splice(at, 0, shared(key[0]));
+      else if (w === 2) c.keys.splice(at * 2, 0, shared(key[0]), shared(key[1]));
+      else if (w === 3) c.keys.splice(at * 3, 0, shared(key[0]), shared(key[1]), shared(key[2]));
+      else c.keys.splice(at * w, 0, ...key.slice(0, w).map(shared));
     }
     if (c.rids.length > LOAD * 2) {
       const tail: Chunk = { keys: c.keys.splice(LOAD * w), rids: c.rids.splice(LOAD) };
