@@ -21,8 +21,8 @@ export function startsWithId(bytes: Buffer, at: number): boolean {
   return bytes[at + 4] !== 0 && bytes[at + 5] === 0x5f && bytes[at + 6] === 0x69 && bytes[at + 7] === 0x64 && bytes[at + 8] === 0;
 }
 
-/** How many recently stored or read documents stay decoded. */
-const DECODED_CACHE_SIZE = 1024;
+/** How many recently read documents stay decoded. */
+const DECODED_CACHE_SIZE = 256;
 
 /**
  * A collection's documents by record id, each kept as its BSON bytes rather than as a tree of
@@ -32,8 +32,8 @@ const DECODED_CACHE_SIZE = 1024;
  * count as external memory, whose growth alone starts a full collection every few seconds
  * under a steady insert load.
  *
- * `get` decodes (into exactly what bson's `deserialize` returns) and remembers the most recent
- * documents, so one command that reads a document and then replaces it sees the same object
+ * `get` decodes (into exactly what bson's `deserialize` returns) and remembers the most recently
+ * read documents, so one command that reads a document and then replaces it sees the same object
  * twice; the index maintenance relies on that identity to skip indexes whose inputs an update
  * left alone. Documents handed out are shared and must not be mutated (as before).
  */
@@ -83,8 +83,9 @@ export class DocStore {
     if (prev !== undefined) this.storedBytes -= prev.length;
     this.bytes.set(rid, b);
     this.storedBytes += b.length;
+    // Not remembered: a document just written is rarely read again soon, and every one kept
+    // decoded for a while under an insert load was garbage that had outlived the young generation.
     this.decoded.delete(rid);
-    this.remember(rid, doc);
     return b.length;
   }
 
