@@ -1,6 +1,5 @@
 import { deserialize, serialize, type Document } from 'bson';
 import { decodeDocument } from './bson-decode.ts';
-import { SENT_BYTES, startsWithId } from './storage/doc-store.ts';
 
 export const OpCode = Object.freeze({
   Reply: 1,
@@ -33,6 +32,25 @@ function readCString(buf: Buffer, at: number): [string, number] {
   const end = buf.indexOf(0, at);
   if (end < 0) throw new WireError('unterminated cstring');
   return [buf.toString('utf8', at, end), end + 1];
+}
+
+/**
+ * On a decoded `documents` sequence (an array): each document's bytes as the client sent them,
+ * where those are exactly what would be stored (the `_id` field first), else undefined. The insert
+ * command stores them, which saves encoding each inserted document again. (The driver sends
+ * document sequences for insertMany and bulk writes; insertOne's document is in the body.)
+ */
+const SENT_BYTES = Symbol('sentBytes');
+
+/** The bytes the client sent for documents[i], when they can be stored as they are. */
+export function sentBytesOf(documents: unknown[], i: number): Buffer | undefined {
+  return (documents as { [SENT_BYTES]?: Array<Buffer | undefined> })[SENT_BYTES]?.[i];
+}
+
+/** True when a BSON document's first element is named `_id`. */
+function startsWithId(bytes: Buffer, at: number): boolean {
+  // int32 length, then the element's type byte (0 ends an empty document), then its name.
+  return bytes[at + 4] !== 0 && bytes[at + 5] === 0x5f && bytes[at + 6] === 0x69 && bytes[at + 7] === 0x64 && bytes[at + 8] === 0;
 }
 
 /** Parses one complete message (header included). */

@@ -6,7 +6,7 @@ import { compileFilter } from '../query/matcher.ts';
 import { compileProjection } from '../query/projection.ts';
 import { applyUpdate, buildUpsert, docsEqual, isOperatorUpdate, validateUpdate, type UpdateSpec } from '../query/update.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
-import { sentBytesOf } from '../storage/doc-store.ts';
+import { sentBytesOf } from '../wire.ts';
 import { collectionArg, optionalDoc } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 import { letVariables } from './let.ts';

@@ -3,24 +3,6 @@ import { decodeDocument } from '../bson-decode.ts';
 
 export type Doc = Record<string, unknown>;
 
-/**
- * On a decoded `documents` sequence (an array): each document's bytes as the client sent them,
- * where those are exactly what would be stored (the `_id` field first), else undefined. Storing
- * them saves encoding each inserted document again.
- */
-export const SENT_BYTES = Symbol('sentBytes');
-
-/** The bytes the client sent for documents[i], when they can be stored as they are. */
-export function sentBytesOf(documents: unknown[], i: number): Buffer | undefined {
-  return (documents as { [SENT_BYTES]?: Array<Buffer | undefined> })[SENT_BYTES]?.[i];
-}
-
-/** True when a BSON document's first element is named `_id`. */
-export function startsWithId(bytes: Buffer, at: number): boolean {
-  // int32 length, then the element's type byte (0 ends an empty document), then its name.
-  return bytes[at + 4] !== 0 && bytes[at + 5] === 0x5f && bytes[at + 6] === 0x69 && bytes[at + 7] === 0x64 && bytes[at + 8] === 0;
-}
-
 /** How many recently read documents stay decoded. */
 const DECODED_CACHE_SIZE = 256;
 
@@ -28,9 +10,9 @@ const DECODED_CACHE_SIZE = 256;
  * A collection's documents by record id, each kept as its BSON bytes rather than as a tree of
  * JavaScript objects: with a few hundred thousand documents stored, marking and copying the
  * object trees stalled every connection for tens of milliseconds at a time. The bytes are held
- * in a one-byte string, which the collector marks without looking inside; as Buffers they would
- * count as external memory, whose growth alone starts a full collection every few seconds
- * under a steady insert load.
+ * in a one-byte string, which the collector marks without looking inside. Held as Buffers
+ * (external memory), they made full collections come every 1.5-2.5 s under bench:submit's
+ * insert load and the half-load p99 worse than with objects.
  *
  * `get` decodes (into exactly what bson's `deserialize` returns) and remembers the most recently
  * read documents, so one command that reads a document and then replaces it sees the same object
@@ -107,12 +89,8 @@ export class DocStore {
     for (const rid of this.bytes.keys()) yield this.get(rid)!;
   }
 
-  *entries(): Generator<[number, Doc]> {
+  *[Symbol.iterator](): Generator<[number, Doc]> {
     for (const rid of this.bytes.keys()) yield [rid, this.get(rid)!];
-  }
-
-  [Symbol.iterator](): Generator<[number, Doc]> {
-    return this.entries();
   }
 
   private remember(rid: number, doc: Doc): void {
