@@ -14,9 +14,9 @@ const sample = () => ({
 });
 
 /** Reads enough other documents to push earlier reads out of the decoded-document cache. */
-function evictCache(store: DocStore, fromRid: number): void {
-  for (let i = 0; i < 2_000; i++) store.set(fromRid + i, { _id: i });
-  for (let i = 0; i < 2_000; i++) store.get(fromRid + i);
+function evictCache(store: DocStore): void {
+  for (let i = 0; i < 2_000; i++) store.set(100 + i, { _id: i });
+  for (let i = 0; i < 2_000; i++) store.get(100 + i);
 }
 
 describe('DocStore', () => {
@@ -33,18 +33,17 @@ describe('DocStore', () => {
   it('hands out the same object for repeated reads of one document (updates compare values by identity)', () => {
     const store = new DocStore();
     store.set(1, sample());
-    evictCache(store, 100);
     const first = store.get(1);
     expect(store.get(1)).toBe(first);
+    evictCache(store);
+    expect(store.get(1)).not.toBe(first); // only recent reads are kept
   });
 
   it('does not let a later replacement change binaries read earlier', () => {
     const store = new DocStore();
     store.set(1, { _id: 1, bin: new Binary(Buffer.from('first')) });
-    evictCache(store, 100);
     const before = store.get(1)!.bin as Binary;
     store.set(1, { _id: 1, bin: new Binary(Buffer.from('other')) });
-    evictCache(store, 5_000);
     expect(Buffer.from(before.buffer).toString()).toBe('first');
     expect(Buffer.from((store.get(1)!.bin as Binary).buffer).toString()).toBe('other');
   });
@@ -91,5 +90,29 @@ describe('documents inserted through the wire', () => {
     expect(stored.slice(0, 50)).toEqual(idFirst.map((d) => ({ ...d, n: 2 ** 40 + d.i })));
     expect(stored.slice(50).map((d) => Object.keys(d)[0])).toEqual(idLast.map(() => '_id'));
     expect(stored.slice(50).map(({ _id, ...rest }) => rest)).toEqual(idLast.map(({ _id, ...rest }) => rest));
+  });
+
+  it('stores the bytes as sent: an int64 keeps its 8 bytes (encoding the decoded number again would give an int32)', async () => {
+    const sent = { _id: 1, n: Long.fromNumber(5) };
+    // insertMany, because the driver sends a document sequence (OP_MSG kind 1) only for bulk writes.
+    await h.db.collection<{ _id: number; n: Long }>('sent_size').insertMany([sent]);
+    const stats = await h.db.command({ collStats: 'sent_size' });
+    expect(stats.size).toBe(serialize(sent).length);
+    expect(serialize({ _id: 1, n: 5 }).length).toBe(stats.size - 4);
+  });
+
+  it('finds documents by dates that share an index slot but differ in value', async () => {
+    // Index keys reuse a recently kept equal Date; 4096 ms apart lands in the same slot of that cache.
+    const c = h.db.collection<{ _id: number; at: Date }>('shared_dates');
+    await c.createIndex({ at: 1 });
+    const base = 1_800_000_000_000;
+    const docs = [0, 4096, 0, 8192, 4096].map((offset, i) => ({ _id: i, at: new Date(base + offset) }));
+    for (const d of docs) await c.insertOne(d);
+    for (const offset of [0, 4096, 8192]) {
+      const found = await c.find({ at: new Date(base + offset) }).toArray();
+      expect(found.map((d) => d._id).sort()).toEqual(docs.filter((d) => d.at.getTime() === base + offset).map((d) => d._id));
+    }
+    const range = await c.find({ at: { $gt: new Date(base), $lt: new Date(base + 8192) } }).toArray();
+    expect(range.map((d) => d._id).sort()).toEqual([1, 4]);
   });
 });
