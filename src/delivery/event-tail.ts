@@ -1,6 +1,7 @@
 import type { Db, FindCursor, WithId } from 'mongodb';
 import { sleep, type Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
+import { processHealth, type ProcessHealth } from '../nodes/health.ts';
 import { Collections } from '../store/collections.ts';
 import type { EventDocument } from '../store/sms-document.ts';
 
@@ -11,7 +12,11 @@ export interface EventTailOptions {
   maxAwaitTimeMS?: number;
   /** Written on open when the collection is empty, so the tailable query has a match to stay alive on. */
   owner: string;
+  /** Where the tail reports itself down (a failed cursor) and up again (a reopened one). Default: the process's health. */
+  health?: ProcessHealth;
 }
+
+let tailsCreated = 0;
 
 /**
  * Follows the capped `events` collection with a tailable, awaitData cursor. Whenever the cursor
@@ -22,7 +27,10 @@ export class EventTail {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #options: Required<EventTailOptions>;
+  readonly #options: Required<Omit<EventTailOptions, 'health'>>;
+  readonly #health: ProcessHealth;
+  /** `events-tail`, numbered when a process runs more than one. */
+  readonly healthCheck: string;
   readonly #onEvent: (event: EventDocument) => void;
   readonly #onReopen: () => void;
   readonly #stop = new AbortController();
@@ -36,7 +44,11 @@ export class EventTail {
     this.#logger = logger;
     this.#onEvent = handlers.onEvent;
     this.#onReopen = handlers.onReopen;
-    this.#options = { reopenDelayMs: 1000, maxAwaitTimeMS: 2000, ...options };
+    const { health, ...rest } = options;
+    this.#options = { reopenDelayMs: 1000, maxAwaitTimeMS: 2000, ...rest };
+    this.#health = health ?? processHealth;
+    tailsCreated++;
+    this.healthCheck = tailsCreated === 1 ? 'events-tail' : `events-tail-${tailsCreated}`;
   }
 
   start(): void {
@@ -61,14 +73,20 @@ export class EventTail {
         });
         this.opens++;
         if (this.opens > 1) this.#onReopen();
+        let first = true;
         for await (const event of this.#cursor) {
           if (this.#stop.signal.aborted) break;
+          // The first batch arrived: the cursor is open on the server, so the tail is up (again).
+          if (first) this.#health.clear(this.healthCheck);
+          first = false;
           this.#onEvent(event);
         }
         if (!this.#stop.signal.aborted) this.#logger.debug('events cursor ended; reopening');
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         this.#logger.warn({ err: error }, 'events cursor failed; reopening');
+        // Wake-ups are missed until it is back (the due timer and the sweep still find the work, later).
+        this.#health.set(this.healthCheck, `events tail down: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)}`);
       } finally {
         await this.#cursor?.close().catch(() => {});
         this.#cursor = undefined;
@@ -82,5 +100,6 @@ export class EventTail {
     this.#stop.abort(new Error('closed'));
     await this.#cursor?.close().catch(() => {});
     await this.#loop;
+    this.#health.clear(this.healthCheck);
   }
 }

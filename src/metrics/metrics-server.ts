@@ -1,14 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
+import { healthJson, processHealth, type HealthReport } from '../nodes/health.ts';
 import { registry as processRegistry } from './metrics.ts';
 
 export interface MetricsServerOptions {
   /** 0 = no server (the returned handle's close() is then a no-op). */
   port: number;
   host?: string;
-  registry?: Registry;
+  /** What `/metrics` serves: a registry, or one made per scrape (`smsc up` merges its children's). */
+  registry?: Registry | (() => Promise<Registry>);
+  /** What `/healthz` answers: 200 when ok, else 503 with the reasons. Default: this process's health. */
+  health?: () => HealthReport | Promise<HealthReport>;
   logger?: Logger;
 }
 
@@ -18,10 +23,16 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` (Prometheus text) and `GET /healthz`; resolves once listening. */
+/**
+ * Serves `GET /metrics` (Prometheus text) and `GET /healthz` (JSON: `{"status":"ok"}` with 200, or
+ * `{"status":"unavailable","problems":[{check, reason, since}]}` with 503); resolves once listening.
+ * A port in use is one clear error, not a stack trace.
+ */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   if (options.port === 0) return { port: undefined, close: async () => {} };
-  const registry = options.registry ?? processRegistry;
+  const given = options.registry ?? processRegistry;
+  const registryNow = typeof given === 'function' ? given : async () => given;
+  const healthNow = options.health ?? (() => processHealth.report());
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -29,27 +40,43 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       return;
     }
     if (url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      Promise.resolve()
+        .then(healthNow)
+        .then(
+          (report) => {
+            res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(healthJson(report))}\n`);
+          },
+          (error: unknown) => {
+            options.logger?.error({ err: error }, 'health check failed');
+            res.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'unavailable', problems: [{ check: 'healthz', reason: 'health check failed' }] })}\n`);
+          },
+        );
       return;
     }
     if (url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
       return;
     }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (error: unknown) => {
-        options.logger?.error({ err: error }, 'metrics collection failed');
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
-      },
-    );
+    registryNow()
+      .then(async (registry) => ({ body: await registry.metrics(), contentType: registry.contentType }))
+      .then(
+        ({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        (error: unknown) => {
+          options.logger?.error({ err: error }, 'metrics collection failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+        },
+      );
   });
   // Keep-alive scrapers would otherwise hold close() open until their sockets time out.
   server.keepAliveTimeout = 5_000;
+  const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new SmscError('PORT_IN_USE', `Metrics port ${options.port} on ${host} is in use (--metrics-port / METRICS_PORT).`, { cause: error }) : error);
+    };
+    server.once('error', failed);
+    server.listen(options.port, host, () => {
+      server.off('error', failed);
       resolve();
     });
   });

@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
+import { healthJson, type HealthStatusName, type ProcessHealth } from './health.ts';
 
 /** One running process, as `smsc status` and mongosh see it. A TTL index removes entries whose beats stopped. */
 export interface NodeDocument {
@@ -15,6 +16,8 @@ export interface NodeDocument {
   expiresAt: Date;
   /** Whatever the process adds each beat: ports, connector states, version. */
   info?: Record<string, unknown>;
+  /** What its `/healthz` says (see nodes/health.ts), as of the last beat. */
+  health?: { status: HealthStatusName; problems: { check: string; reason: string; since: string }[] };
 }
 
 export interface HeartbeatOptions {
@@ -33,6 +36,8 @@ export interface HeartbeatOptions {
   logger?: Logger;
   /** Extra state to publish on every beat (e.g. connector states). */
   info?: () => Record<string, unknown>;
+  /** Published with every beat, and a change of it is published at once (when the store can be reached). */
+  health?: ProcessHealth;
 }
 
 export function defaultNodeName(kind: string, host = os.hostname(), pid = process.pid): string {
@@ -51,6 +56,9 @@ export class HeartbeatWriter {
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #info: (() => Record<string, unknown>) | undefined;
+  readonly #health: ProcessHealth | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #soon: NodeJS.Timeout | undefined;
   #startedAt: Date | undefined;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -67,6 +75,7 @@ export class HeartbeatWriter {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#info = options.info;
+    this.#health = options.health;
   }
 
   /** Writes the first beat (so a process that cannot reach the store fails at start) and schedules the rest. */
@@ -75,6 +84,18 @@ export class HeartbeatWriter {
     this.#startedAt = this.#clock.now();
     await this.beat();
     this.#schedule();
+    this.#unsubscribe = this.#health?.onChange(() => this.#beatSoon());
+  }
+
+  /** A health change: one beat shortly (changes that come together make one write). */
+  #beatSoon(): void {
+    if (this.#closing || this.#soon) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      if (this.#closing) return;
+      this.beat().catch((error: unknown) => this.#logger?.debug({ err: error, node: this.name }, 'heartbeat after a health change failed'));
+    }, 200);
+    this.#soon.unref();
   }
 
   /** One beat now; errors are logged by the periodic loop, thrown to a direct caller. */
@@ -82,6 +103,7 @@ export class HeartbeatWriter {
     const startedAt = this.#startedAt ?? this.#clock.now();
     const now = this.#clock.now();
     const info = this.#info?.();
+    const health = this.#health ? healthJson(this.#health.report()) : undefined;
     // Upsert by name: filter {_id: name}; sets the whole entry; no match inserts it.
     const run = this.#db
       .collection<NodeDocument>(Collections.nodes)
@@ -96,6 +118,7 @@ export class HeartbeatWriter {
             lastSeenAt: now,
             expiresAt: new Date(now.getTime() + this.#ttlMs),
             ...(info ? { info } : {}),
+            ...(health ? { health } : {}),
           },
         },
         { upsert: true },
@@ -120,6 +143,8 @@ export class HeartbeatWriter {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearTimeout(this.#timer);
+      clearTimeout(this.#soon);
+      this.#unsubscribe?.();
       await this.#inFlight;
       if (!this.#startedAt) return;
       // Filter on pid and startedAt as well as the name: delete our own entry, never a successor's.

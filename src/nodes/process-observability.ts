@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { collectProcessMetrics } from '../metrics/metrics.ts';
 import { QueueDepthSampler } from '../metrics/queue-depth-sampler.ts';
+import { processHealth, type ProcessHealth } from './health.ts';
 import { HeartbeatWriter } from './heartbeat.ts';
 
 export interface ProcessObservabilityOptions {
@@ -18,6 +19,8 @@ export interface ProcessObservabilityOptions {
   info?: () => Record<string, unknown>;
   /** Keep smsc_queue_depth current from this process (the cleanup worker does). */
   sampleQueueDepth?: boolean;
+  /** What `/healthz` and the heartbeat report. Default: the process's health. */
+  health?: ProcessHealth;
 }
 
 export interface ProcessObservability {
@@ -36,7 +39,8 @@ export interface ProcessObservability {
 export async function startProcessObservability(options: ProcessObservabilityOptions): Promise<ProcessObservability> {
   const { db, kind, config, logger, clock } = options;
   collectProcessMetrics();
-  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, ...(logger ? { logger } : {}) });
+  const health = options.health ?? processHealth;
+  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, health: () => health.report(), ...(logger ? { logger } : {}) });
   const heartbeat = new HeartbeatWriter({
     db,
     kind,
@@ -45,6 +49,7 @@ export async function startProcessObservability(options: ProcessObservabilityOpt
     ...(logger ? { logger } : {}),
     ...(clock ? { clock } : {}),
     info: () => ({ ...(metrics.port ? { metricsPort: metrics.port } : {}), ...(options.info?.() ?? {}) }),
+    health,
   });
   let sampler: QueueDepthSampler | undefined;
   try {

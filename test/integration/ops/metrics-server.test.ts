@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
 import { startMetricsServer } from '../../../src/metrics/metrics-server.ts';
+import { ProcessHealth } from '../../../src/nodes/health.ts';
 import {
   batchSize,
   bindsTotal,
@@ -64,9 +65,37 @@ describe('metrics server', () => {
   it('a taken port is an error, not a crash', async () => {
     const first = await startMetricsServer({ port: await freePort(), host: '127.0.0.1' });
     try {
-      await expect(startMetricsServer({ port: first.port!, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startMetricsServer({ port: first.port!, host: '127.0.0.1' })).rejects.toMatchObject({
+        code: 'PORT_IN_USE',
+        message: `Metrics port ${first.port} on 127.0.0.1 is in use (--metrics-port / METRICS_PORT).`,
+      });
     } finally {
       await first.close();
+    }
+  });
+
+  it('/healthz answers 200 while healthy and 503 with the reasons (JSON) while a check fails', async () => {
+    const health = new ProcessHealth();
+    const server = await startMetricsServer({ port: await freePort(), host: '127.0.0.1', health: () => health.report() });
+    try {
+      const ok = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toContain('application/json');
+      expect(await ok.json()).toEqual({ status: 'ok', problems: [] });
+      health.set('mongodb', 'MongoDB unreachable: connect ECONNREFUSED 127.0.0.1:1');
+      health.set('events-tail', 'events tail down: connection 3 to 127.0.0.1:1 closed');
+      const down = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(down.status).toBe(503);
+      const body = (await down.json()) as { status: string; problems: { check: string; reason: string; since: string }[] };
+      expect(body.status).toBe('unavailable');
+      expect(body.problems.map((p) => p.check).sort()).toEqual(['events-tail', 'mongodb']);
+      expect(body.problems.find((p) => p.check === 'mongodb')?.reason).toContain('ECONNREFUSED');
+      expect(Number.isNaN(Date.parse(body.problems[0].since))).toBe(false);
+      health.clear('mongodb');
+      health.clear('events-tail');
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
     }
   });
 
