@@ -2,9 +2,10 @@ import { sleep, systemClock } from '../clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { createLogger } from '../logging/logger.ts';
-import { collectProcessMetrics } from '../metrics/metrics.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { HeartbeatWriter } from '../nodes/heartbeat.ts';
+import { watchMongoHealth } from '../nodes/mongo-health.ts';
+import { OpenedResources } from '../nodes/opened-resources.ts';
+import { startProcessObservability, type ProcessObservability } from '../nodes/process-observability.ts';
+import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
@@ -15,43 +16,76 @@ export interface CleanupProcessOptions {
   print?: (line: string) => void;
 }
 
-/** `smsc cleanup [--once]`: one pass and exit, or passes every `cleanup.intervalMs` until SIGTERM. */
+/**
+ * `smsc cleanup [--once]`: one pass and exit, or passes every `cleanup.intervalMs` until SIGTERM,
+ * which ends it within `node.shutdownGraceMs` (a pass cut short is simply run again by the next
+ * cleanup: every step of it is idempotent).
+ */
 export async function runCleanupProcess(config: SmscConfig, options: CleanupProcessOptions = {}): Promise<void> {
   const log = createLogger('cleanup');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const graceMs = config.node.shutdownGraceMs;
+  const shutdown = new Shutdown({ graceMs, logger: log });
+  const stop = new AbortController();
+  void stopSignal().then((signal) => {
+    log.info({ signal }, 'shutting down');
+    shutdown.begin();
+    stop.abort(new Error('stopping'));
+  });
+  const opened = new OpenedResources();
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-cleanup', maxPoolSize: 2 });
+  opened.add('MongoDB client', () => client.close());
+  const unwatch = watchMongoHealth(client);
+  opened.add('MongoDB health', unwatch);
+  let observability: ProcessObservability | undefined;
+  let pass: CleanupPass;
   try {
     const db = client.db(config.mongo.dbName);
     await ensureSchema(db);
-    const pass = new CleanupPass(db, systemClock, defaultOwner('cleanup'), { retentionMs: config.cleanup.retentionHours * 3600_000, ...options.cleanup });
-    if (options.once) {
-      print(`cleanup ${JSON.stringify(await pass.run())}`);
-      return;
+    pass = new CleanupPass(db, systemClock, defaultOwner('cleanup'), {
+      retentionMs: config.cleanup.retentionHours * 3600_000,
+      maxAttempts: config.deliverer.maxAttempts,
+      ...options.cleanup,
+    });
+    if (!options.once) {
+      observability = await startProcessObservability({ db, kind: 'cleanup', config, logger: log });
+      opened.add('heartbeat and metrics', () => observability?.close());
     }
-    collectProcessMetrics();
-    const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
-    const heartbeat = new HeartbeatWriter({ db, kind: 'cleanup', ...(config.node.name ? { name: config.node.name } : {}), intervalMs: config.node.heartbeatMs, logger: log });
-    await heartbeat.start();
-    const stop = new AbortController();
-    const onSignal = () => stop.abort(new Error('stopping'));
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    print('cleanup ready');
-    while (!stop.signal.aborted) {
-      try {
-        const counts = await pass.run();
-        if (Object.values(counts).some((n) => n > 0)) print(`cleanup ${JSON.stringify(counts)}`);
-      } catch (error) {
-        log.warn({ err: error }, 'cleanup pass failed; trying again next interval');
-      }
-      await sleep(config.cleanup.intervalMs, stop.signal).catch(() => {});
-    }
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    await heartbeat.close();
-    await metrics.close();
-  } finally {
-    await client.close();
+  } catch (error) {
+    await opened.unwind(log, Math.min(graceMs, 5_000));
+    throw error;
   }
+  if (options.once) {
+    try {
+      print(`cleanup ${JSON.stringify(await pass.run())}`);
+    } finally {
+      unwatch();
+      await client.close();
+    }
+    return;
+  }
+  print('cleanup ready');
+  let running: Promise<unknown> = Promise.resolve();
+  while (!stop.signal.aborted) {
+    running = pass.run().then(
+      (counts) => {
+        if (Object.values(counts).some((n) => n > 0)) print(`cleanup ${JSON.stringify(counts)}`);
+      },
+      (error: unknown) => {
+        if (!stop.signal.aborted) log.warn({ err: error }, 'cleanup pass failed; trying again next interval');
+      },
+    );
+    // A pass waiting on an unreachable database must not hold up a stop.
+    await Promise.race([running, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+    await sleep(config.cleanup.intervalMs, stop.signal).catch(() => {});
+  }
+  await shutdown.run([
+    { name: 'cleanup pass', run: () => running },
+    // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
+    { name: 'heartbeat and metrics', run: () => observability?.close(), capMs: 2_000 },
+  ]);
+  unwatch();
+  await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
   process.exitCode = process.exitCode ?? 0;
+  await shutdown.finish();
 }

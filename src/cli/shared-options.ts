@@ -74,6 +74,15 @@ export function withMetricsOption<T>(yargs: Argv<T>): Argv<T & MetricsArgs> {
   }) as unknown as Argv<T & MetricsArgs>;
 }
 
+/** `--shutdown-grace-ms`: every long-running process. */
+export function withShutdownOption<T>(yargs: Argv<T>): Argv<T & { shutdownGraceMs?: number }> {
+  return yargs.option('shutdown-grace-ms', {
+    type: 'number',
+    describe: 'Longest a SIGTERM/SIGINT shutdown takes (also SHUTDOWN_GRACE_MS; default 10000)',
+    requiresArg: true,
+  }) as unknown as Argv<T & { shutdownGraceMs?: number }>;
+}
+
 /** `--json`: machine-readable output for scripts. */
 export function withJsonOption<T>(yargs: Argv<T>): Argv<T & JsonArgs> {
   return yargs.option('json', {

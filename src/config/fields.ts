@@ -47,18 +47,25 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
+  { path: 'inserter.maxValidityHours', kind: { type: 'int', min: 1, max: 24 * 365 }, env: 'MAX_VALIDITY_HOURS', flag: 'max-validity-hours', default: 168, doc: 'Furthest validity_period / schedule_delivery_time accepted.' },
+  { path: 'inserter.windowSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'SMPP_WINDOW', flag: 'window', default: 100, doc: 'Unanswered PDUs per ESME session before reading pauses.' },
+  { path: 'inserter.enquireLinkMs', kind: ms(0, 3_600_000), env: 'SMPP_ENQUIRE_LINK_MS', flag: 'enquire-link-ms', default: 30_000, doc: 'Send enquire_link to an ESME after this much silence; 0 = never.' },
+  { path: 'inserter.inactivityMs', kind: ms(0, 86_400_000), env: 'SMPP_INACTIVITY_MS', flag: 'inactivity-ms', default: 90_000, doc: 'Close an ESME session silent this long; 0 = never.' },
+  { path: 'inserter.bindTimeoutMs', kind: ms(100, 3_600_000), env: 'SMPP_BIND_TIMEOUT_MS', flag: 'bind-timeout-ms', default: 30_000, doc: 'Close a connection that has not bound within this.' },
   // deliverer
-  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
+  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', flag: 'lease-ms', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
   { path: 'deliverer.sweepIntervalMs', kind: ms(100, 3_600_000), env: 'DELIVERER_SWEEP_INTERVAL_MS', default: 5_000, doc: 'Safety sweep for due work a notification missed.' },
   { path: 'deliverer.batchSize', kind: { type: 'int', min: 1, max: 100 }, env: 'DELIVERER_BATCH_SIZE', default: 4, doc: 'Most messages delivered to one destination per round.' },
-  { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 32, doc: 'Rounds a deliverer runs in parallel.' },
+  { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', flag: 'lanes', default: 32, doc: 'Destinations a deliverer works on at once (lanes).' },
+  { path: 'deliverer.maxAttempts', kind: { type: 'int', min: 1, max: 10_000 }, env: 'DELIVERER_MAX_ATTEMPTS', flag: 'max-attempts', default: 30, doc: 'Attempts before a message is undeliverable (deliverers and cleanup).' },
+  { path: 'deliverer.refreshMs', kind: ms(100, 3_600_000), env: 'DELIVERER_REFRESH_MS', flag: 'refresh-ms', default: 2_000, doc: 'How often a deliverer re-reads routes and connectors.' },
   { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 60_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
-  { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
+  { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', flag: 'retention-hours', default: 168, doc: 'How long messages in a final state are kept.' },
   // sink (downstream simulator)
-  { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
+  { path: 'sink.port', kind: PORT, env: 'SINK_PORT', flag: 'sink-port', default: 2776, doc: 'SMPP port of the downstream simulator.' },
   { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
@@ -66,6 +73,15 @@ const FIELD_LIST: ConfigField[] = [
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },
+  { path: 'node.shutdownGraceMs', kind: ms(1000, 600_000), env: 'SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 10_000, doc: 'Longest a SIGTERM/SIGINT shutdown takes; work not finished by then is left to the leases.' },
+  // up (the all-in-one)
+  { path: 'up.dataDir', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_DATA_DIR', flag: 'data-dir', default: './data', doc: 'Where `smsc up` keeps the embedded MongoDB and its lock file.' },
+  { path: 'up.mongoPort', kind: PORT, env: 'SMSC_MONGO_PORT', flag: 'mongo-port', default: 27017, doc: 'Port of the embedded MongoDB (another is picked when taken; 0 = any).' },
+  { path: 'up.deliverers', kind: { type: 'int', min: 0, max: 64 }, env: 'SMSC_DELIVERERS', flag: 'deliverers', default: 2, doc: 'Delivery worker processes `smsc up` runs.' },
+  { path: 'up.restartBaseMs', kind: ms(10, 60_000), env: 'SMSC_RESTART_BASE_MS', flag: 'restart-base-ms', default: 1_000, doc: 'First pause before a child that exited is restarted; doubles per failure.' },
+  { path: 'up.restartMaxMs', kind: ms(10, 600_000), env: 'SMSC_RESTART_MAX_MS', flag: 'restart-max-ms', default: 30_000, doc: 'Longest pause before a restart.' },
+  { path: 'up.maxFailures', kind: { type: 'int', min: 1, max: 1000 }, env: 'SMSC_MAX_FAILURES', flag: 'max-failures', default: 5, doc: 'A child that fails this often within `up.failureWindowMs` stops the whole set.' },
+  { path: 'up.failureWindowMs', kind: ms(1000, 3_600_000), env: 'SMSC_FAILURE_WINDOW_MS', default: 60_000, doc: 'Window in which `up.maxFailures` failures of one child stop the set.' },
   // log
   { path: 'log.level', kind: { type: 'enum', values: LOG_LEVELS }, env: 'LOG_LEVEL', flag: 'log-level', default: 'info', doc: 'pino log level.' },
 ];

@@ -75,6 +75,10 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
   }
+  const up = result.up as { restartBaseMs: number; restartMaxMs: number };
+  if (up.restartBaseMs > up.restartMaxMs) {
+    problems.push(`up.restartBaseMs (${up.restartBaseMs}) must not exceed up.restartMaxMs (${up.restartMaxMs})`);
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }

@@ -20,6 +20,11 @@ export interface InserterConfig {
   readonly batchMaxSize: number;
   readonly batchMaxWaitMs: number;
   readonly defaultValidityHours: number;
+  readonly maxValidityHours: number;
+  readonly windowSize: number;
+  readonly enquireLinkMs: number;
+  readonly inactivityMs: number;
+  readonly bindTimeoutMs: number;
 }
 
 export interface DelivererConfig {
@@ -29,6 +34,8 @@ export interface DelivererConfig {
   readonly concurrency: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly maxAttempts: number;
+  readonly refreshMs: number;
 }
 
 export interface CleanupConfig {
@@ -50,6 +57,19 @@ export interface MetricsConfig {
 export interface NodeConfig {
   readonly name: string | undefined;
   readonly heartbeatMs: number;
+  /** SIGTERM/SIGINT to exit, at most. */
+  readonly shutdownGraceMs: number;
+}
+
+/** `smsc up`: the all-in-one and how it supervises its children. */
+export interface UpConfig {
+  readonly dataDir: string;
+  readonly mongoPort: number;
+  readonly deliverers: number;
+  readonly restartBaseMs: number;
+  readonly restartMaxMs: number;
+  readonly maxFailures: number;
+  readonly failureWindowMs: number;
 }
 
 export interface LogConfig {
@@ -66,6 +86,7 @@ export interface SmscConfig {
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;
   readonly log: LogConfig;
+  readonly up: UpConfig;
   /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
   readonly sources: Readonly<Record<string, string>>;
 }

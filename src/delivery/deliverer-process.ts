@@ -2,10 +2,12 @@ import { systemClock } from '../clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
-import { createLogger } from '../logging/logger.ts';
-import { collectProcessMetrics } from '../metrics/metrics.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { HeartbeatWriter } from '../nodes/heartbeat.ts';
+import { ConfigError } from '../errors/smsc-error.ts';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { watchMongoHealth } from '../nodes/mongo-health.ts';
+import { OpenedResources } from '../nodes/opened-resources.ts';
+import { startProcessObservability } from '../nodes/process-observability.ts';
+import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { Router } from '../routing/router.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';
@@ -23,92 +25,117 @@ export interface DelivererProcessOptions {
   worker?: Partial<DeliveryWorkerOptions>;
   /** Reconnect schedule scale for connectors (tests: e.g. 0.01). */
   backoffScale?: number;
-  /** How often routes and connectors are re-read. Default 2 s. */
-  refreshMs?: number;
   monitorCommands?: boolean;
   print?: (line: string) => void;
 }
 
 /**
  * `smsc deliverer` as a process: owns the MongoClient and Redis connection, runs connectors and
- * the delivery worker, prints `deliverer ready` and, on SIGTERM/SIGINT, shuts down in order.
+ * the delivery worker, prints `deliverer ready` and, on SIGTERM/SIGINT, shuts down in order within
+ * `node.shutdownGraceMs`. A start-up that fails closes what it opened and throws (one line, exit 1).
  */
 export async function runDelivererProcess(config: SmscConfig, options: DelivererProcessOptions = {}): Promise<void> {
   const log = createLogger('deliverer');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
-  const commands = options.monitorCommands ? countCommands(client) : undefined;
-  const db = client.db(config.mongo.dbName);
-  await ensureSchema(db);
-  const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
-  if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
-  await limiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
-  // Receipts and MO arriving on the connectors (issue 6): stored before deliver_sm_resp.
-  const intake = await createConnectorIntake({ db, clock: systemClock, logger: createLogger('receipts'), by: defaultOwner('receipts'), routesRefreshMs: options.refreshMs, writeConcern: writeConcernOf(config.mongo) });
-  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs: options.refreshMs, handlersFor: (c) => intake.handlersFor(c) });
-  await pool.start();
-  const router = new Router(db, createLogger('router'), { refreshMs: options.refreshMs });
+  const graceMs = config.node.shutdownGraceMs;
+  // Checked before anything is opened: a bad value ends the process before it binds a connector.
   const delivery = resolveDeliveryOptions({
     leaseMs: config.deliverer.leaseMs,
     batchSize: config.deliverer.batchSize,
     backoffBaseMs: config.deliverer.retryBaseMs,
     backoffMaxMs: config.deliverer.retryMaxMs,
+    maxAttempts: config.deliverer.maxAttempts,
     ...options.delivery,
   });
+  if (options.backoffScale !== undefined && !(options.backoffScale > 0)) throw new ConfigError(`--backoff-scale must be a positive number, got ${options.backoffScale}.`);
+  const shutdown = new Shutdown({ graceMs, logger: log });
+  // Listening from the start: a stop during start-up is honoured within the grace as well.
+  const stopping = stopSignal().then((signal) => {
+    log.info({ signal }, 'shutting down');
+    shutdown.begin();
+    return signal;
+  });
+  const opened = new OpenedResources();
+  let started: Awaited<ReturnType<typeof startDeliverer>>;
+  try {
+    started = await startDeliverer(config, options, delivery, opened, log);
+  } catch (error) {
+    await opened.unwind(log, Math.min(graceMs, 5_000));
+    throw error;
+  }
+  const { client, worker, pool, observability, limiter, commands, unwatch } = started;
+  // CPU spent from here on, printed at exit: what one delivered message costs this process.
+  const cpuAtStart = process.cpuUsage();
+  print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
+
+  await stopping;
+  // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the
+  // store. With the database or the downstream gone a step gives up when its share of the grace
+  // is spent: unfinished batches are left to their leases, which another deliverer takes over.
+  await shutdown.run([
+    { name: 'delivery worker', run: () => worker.close() },
+    { name: 'connectors', run: () => pool.close() },
+    // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
+    { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
+    { name: 'rate limiter', run: () => limiter.close(), capMs: 1_000 },
+  ]);
+  const { batchSizes, ...stats } = worker.stats;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`);
+  unwatch();
+  // Forced: operations still waiting for an unreachable server end now instead of at their timeout.
+  await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
+  process.exitCode = process.exitCode ?? 0;
+  await shutdown.finish();
+}
+
+async function startDeliverer(config: SmscConfig, options: DelivererProcessOptions, delivery: Readonly<DeliveryOptions>, opened: OpenedResources, log: Logger) {
+  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
+  opened.add('MongoDB client', () => client.close(true));
+  const unwatch = watchMongoHealth(client);
+  opened.add('MongoDB health', unwatch);
+  const commands = options.monitorCommands ? countCommands(client) : undefined;
+  const db = client.db(config.mongo.dbName);
+  await ensureSchema(db);
+  const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
+  opened.add('rate limiter', () => limiter.close());
+  if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
+  await limiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
+  const refreshMs = config.deliverer.refreshMs;
+  // Receipts and MO arriving on the connectors (issue 6): stored before deliver_sm_resp.
+  const intake = await createConnectorIntake({ db, clock: systemClock, logger: createLogger('receipts'), by: defaultOwner('receipts'), routesRefreshMs: refreshMs, writeConcern: writeConcernOf(config.mongo) });
+  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs, handlersFor: (c) => intake.handlersFor(c) });
+  opened.add('connectors', () => pool.close());
+  await pool.start();
+  const router = new Router(db, createLogger('router'), { refreshMs });
   const worker = new DeliveryWorker({
     db,
     clock: systemClock,
     logger: log,
     sender: new ConnectorSender(pool, router),
     delivery,
-    worker: { lanes: config.deliverer.concurrency, sweepMs: config.deliverer.sweepIntervalMs, ...options.worker },
+    worker: {
+      lanes: config.deliverer.concurrency,
+      sweepMs: config.deliverer.sweepIntervalMs,
+      // In-flight batches get half the grace; the rest is for unbinding and closing the store.
+      shutdownGraceMs: Math.max(500, Math.floor(config.node.shutdownGraceMs / 2)),
+      ...options.worker,
+    },
   });
-  collectProcessMetrics();
-  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
-  const heartbeat = new HeartbeatWriter({
+  opened.add('delivery worker', () => worker.close());
+  const observability = await startProcessObservability({
     db,
     kind: 'deliverer',
-    ...(config.node.name ? { name: config.node.name } : {}),
-    intervalMs: config.node.heartbeatMs,
+    config,
     logger: log,
     info: () => ({ owner: worker.owner, connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])), submitted: worker.stats.submitted }),
   });
-  await heartbeat.start();
+  opened.add('heartbeat and metrics', () => observability.close());
   // Give connectors a moment to bind so the first round does not reschedule everything.
   await waitForBinds(pool, 3000);
   worker.start();
-  // CPU spent from here on, printed at exit: what one delivered message costs this process.
-  const cpuAtStart = process.cpuUsage();
-  print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      setTimeout(() => {
-        log.error('shutdown exceeded its grace period; exiting');
-        process.exit(1);
-      }, 20_000).unref();
-      resolve();
-    };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
-  // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the store.
-  await worker.close();
-  await pool.close();
-  await heartbeat.close();
-  await metrics.close();
-  await limiter.close();
-  const { batchSizes, ...stats } = worker.stats;
-  const cpu = process.cpuUsage(cpuAtStart);
-  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`);
-  await client.close();
-  process.exitCode = process.exitCode ?? 0;
+  return { client, worker, pool, observability, limiter, commands, unwatch };
 }
 
 async function waitForBinds(pool: ConnectorPool, timeoutMs: number): Promise<void> {

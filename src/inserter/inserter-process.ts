@@ -1,8 +1,12 @@
 import { AccountStore } from '../accounts/account-store.ts';
 import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { createLogger } from '../logging/logger.ts';
+import { SmscError } from '../errors/smsc-error.ts';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { watchMongoHealth } from '../nodes/mongo-health.ts';
+import { OpenedResources } from '../nodes/opened-resources.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
+import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
@@ -10,32 +14,72 @@ import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from './bind-slots.ts';
-import { Inserter, type InserterOptions } from './inserter.ts';
+import { Inserter } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
 
 export interface InserterProcessOptions {
-  /** How long SIGTERM may take before the process gives up waiting (default 10 s). */
-  shutdownGraceMs?: number;
-  /** Longest validity_period accepted, in hours (default 7 days). */
-  maxValidityHours?: number;
   /** Where the ready line goes (default stdout). */
   print?: (line: string) => void;
   /** Count MongoDB commands (the bench reads them from the `stats` line printed at exit). */
   monitorCommands?: boolean;
-  /** Session settings (window, enquire_link, inactivity, bind timeout); defaults as in InserterOptions. */
-  sessions?: Pick<InserterOptions, 'windowSize' | 'enquireLinkIntervalMs' | 'inactivityTimeoutMs' | 'bindTimeoutMs'>;
 }
 
 /**
  * The inserter as a process: owns the MongoClient and the Redis connection, prints
- * `inserter listening on HOST:PORT` once ready, and shuts down in order on SIGTERM/SIGINT.
- * Resolves when the process has stopped.
+ * `inserter listening on HOST:PORT` once ready, and shuts down in order on SIGTERM/SIGINT within
+ * `node.shutdownGraceMs`. A start-up that fails (the SMPP port in use, MongoDB unreachable)
+ * closes what it opened and throws. Resolves when the process has stopped.
  */
 export async function runInserterProcess(config: SmscConfig, options: InserterProcessOptions = {}): Promise<void> {
   const log = createLogger('inserter-process');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const graceMs = config.node.shutdownGraceMs;
+  const shutdown = new Shutdown({ graceMs, logger: log });
+  const stopping = stopSignal().then((signal) => {
+    log.info({ signal }, 'shutting down');
+    shutdown.begin();
+    return signal;
+  });
+  const opened = new OpenedResources();
+  let started: Awaited<ReturnType<typeof startInserter>>;
+  try {
+    started = await startInserter(config, options, opened, log);
+  } catch (error) {
+    await opened.unwind(log, Math.min(graceMs, 5_000));
+    throw error;
+  }
+  const { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, unwatch } = started;
+  print(`inserter listening on ${host}:${port}`);
+
+  await stopping;
+  // The fixed order: stop intake and answer what was read, flush the store, then the connections.
+  inserter.stopIntake();
+  await shutdown.run([
+    { name: 'ESME delivery', run: () => esmeDelivery.close(Math.min(3000, graceMs / 3)), capMs: Math.min(3500, graceMs / 3) },
+    // What is left of the grace, less a margin for flushing and closing connections.
+    { name: 'SMPP sessions', run: () => inserter.shutdown(Math.max(500, shutdown.remainingMs - 1_000)) },
+    { name: 'group commit', run: () => writer.close() },
+    // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
+    { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
+    { name: 'rate limiter', run: () => rateLimiter.close(), capMs: 1_000 },
+    { name: 'Redis', run: () => redis?.quit().catch(() => redis.disconnect()), capMs: 1_000 },
+  ]);
+  if (commands) {
+    const s = writer.stats;
+    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`);
+  }
+  unwatch();
+  await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
+  process.exitCode = process.exitCode ?? 0;
+  await shutdown.finish();
+}
+
+async function startInserter(config: SmscConfig, options: InserterProcessOptions, opened: OpenedResources, log: Logger) {
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
+  opened.add('MongoDB client', () => client.close());
+  const unwatch = watchMongoHealth(client);
+  opened.add('MongoDB health', unwatch);
   const commands = options.monitorCommands ? countCommands(client) : undefined;
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
@@ -43,8 +87,10 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   const redis = config.redis.url
     ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
     : undefined;
+  if (redis) opened.add('Redis', () => redis.disconnect());
   redis?.on('error', (error: Error) => log.debug({ err: error.message }, 'Redis error'));
   const rateLimiter = createRateLimiter({ redis, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
+  opened.add('rate limiter', () => rateLimiter.close());
   await rateLimiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; TPS per process until it is'));
   const bindSlots = createBindSlots({ redis, keyPrefix: 'smsc:binds', logger: createLogger('bind-slots') });
   const writer = new GroupCommitWriter(db, {
@@ -53,24 +99,35 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
   });
-  const graceMs = options.shutdownGraceMs ?? 10_000;
+  opened.add('group commit', () => writer.close());
   // Receipts and MO to ESMEs bound here (issue 6).
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
+  opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
   const inserter = new Inserter(
     { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
-      shutdownGraceMs: graceMs,
-      ...options.sessions,
+      shutdownGraceMs: config.node.shutdownGraceMs,
+      windowSize: config.inserter.windowSize,
+      enquireLinkIntervalMs: config.inserter.enquireLinkMs,
+      inactivityTimeoutMs: config.inserter.inactivityMs,
+      bindTimeoutMs: config.inserter.bindTimeoutMs,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
-        ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),
+        maxValidityMs: config.inserter.maxValidityHours * 3600_000,
+        maxScheduleMs: config.inserter.maxValidityHours * 3600_000,
       },
     },
   );
-  const { host, port } = await inserter.start();
+  const { host, port } = await inserter.start().catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      throw new SmscError('PORT_IN_USE', `SMPP port ${config.inserter.smppPort} on ${config.inserter.host} is in use (--smpp-port / SMPP_PORT).`, { cause: error });
+    }
+    throw error;
+  });
+  opened.add('SMPP server', () => inserter.shutdown(500));
   const observability = await startProcessObservability({
     db,
     kind: 'inserter',
@@ -78,39 +135,5 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     logger: createLogger('observability'),
     info: () => ({ smppPort: port, sessions: inserter.sessionCount }),
   });
-  print(`inserter listening on ${host}:${port}`);
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      // Last resort if something hangs past the grace: the process must not linger.
-      setTimeout(() => {
-        log.error('shutdown exceeded its grace period; exiting');
-        process.exit(1);
-      }, graceMs + 2_000).unref();
-      resolve();
-    };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
-  // The fixed order: stop intake and answer what was read, flush the store, then the connections.
-  const deadline = Date.now() + graceMs;
-  inserter.stopIntake();
-  await esmeDelivery.close(Math.min(3000, graceMs / 3));
-  // What is left of the grace, less a margin for flushing and closing connections.
-  await inserter.shutdown(Math.max(500, deadline - Date.now() - 500));
-  await writer.close();
-  await observability.close();
-  await rateLimiter.close();
-  await redis?.quit().catch(() => redis.disconnect());
-  if (commands) {
-    const s = writer.stats;
-    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`);
-  }
-  await client.close();
-  process.exitCode = process.exitCode ?? 0;
+  return { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, unwatch };
 }

@@ -185,8 +185,12 @@ export class Inserter {
       // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
       const answerBy = deadline - Math.min(2_000, graceMs / 4);
       while (Date.now() < answerBy && [...server.sessions].some((s) => s.inboundPending > 0)) await sleep(5);
-      await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()))]);
-      await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()))]);
+      // The bounding timers are cancelled once the race is decided: left running they would keep
+      // the stopped process alive until they fired.
+      const bound = new AbortController();
+      await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()), bound.signal).catch(() => {})]);
+      await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()), bound.signal).catch(() => {})]);
+      bound.abort();
       for (const session of server.sessions) session.destroy('shutdown grace expired');
       await this.#slots.close();
       this.#log.info('inserter stopped');

@@ -4,6 +4,7 @@ import {
   configFromArgv,
   withMetricsOption,
   withRedisOption,
+  withShutdownOption,
   withStoreOptions,
   type MetricsArgs,
   type StoreArgs,
@@ -22,15 +23,18 @@ export type InserterArgs = StoreArgs &
     bindTimeoutMs?: number;
   };
 
+/**
+ * The numeric options have no yargs defaults and are read through the config (src/config/fields.ts):
+ * a flag, its environment variable and the config file are checked the same way.
+ */
 export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
-  return withMetricsOption(withRedisOption(withStoreOptions(yargs)))
+  return withShutdownOption(withMetricsOption(withRedisOption(withStoreOptions(yargs))))
     .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs; 0 picks a free one (also SMPP_PORT; default 2775)', requiresArg: true })
-    .option('shutdown-grace-ms', { type: 'number', describe: 'Longest a SIGTERM shutdown may take', default: 10_000, requiresArg: true })
-    .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted', default: 168, requiresArg: true })
-    .option('window', { type: 'number', describe: 'Unanswered PDUs per session before reading pauses', default: 100, requiresArg: true })
-    .option('enquire-link-ms', { type: 'number', describe: 'Send enquire_link after this much silence (0 = never)', default: 30_000, requiresArg: true })
-    .option('inactivity-ms', { type: 'number', describe: 'Close a session silent this long (0 = never)', default: 90_000, requiresArg: true })
-    .option('bind-timeout-ms', { type: 'number', describe: 'Close a connection that has not bound within this', default: 30_000, requiresArg: true })
+    .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted (also MAX_VALIDITY_HOURS; default 168)', requiresArg: true })
+    .option('window', { type: 'number', describe: 'Unanswered PDUs per session before reading pauses (also SMPP_WINDOW; default 100)', requiresArg: true })
+    .option('enquire-link-ms', { type: 'number', describe: 'Send enquire_link after this much silence, 0 = never (also SMPP_ENQUIRE_LINK_MS; default 30000)', requiresArg: true })
+    .option('inactivity-ms', { type: 'number', describe: 'Close a session silent this long, 0 = never (also SMPP_INACTIVITY_MS; default 90000)', requiresArg: true })
+    .option('bind-timeout-ms', { type: 'number', describe: 'Close a connection that has not bound within this (also SMPP_BIND_TIMEOUT_MS; default 30000)', requiresArg: true })
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
     .example('$0 inserter --smpp-port 2775', 'accept ESMEs on 2775')
     .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter') as unknown as Argv<InserterArgs>;
@@ -43,16 +47,6 @@ export const inserterCommand: CommandModule<object, InserterArgs> = {
   builder: inserterBuilder,
   handler: async (argv) => {
     const config = configFromArgv(argv as Record<string, unknown>);
-    await runInserterProcess(config, {
-      shutdownGraceMs: argv.shutdownGraceMs,
-      maxValidityHours: argv.maxValidityHours,
-      monitorCommands: argv.monitorCommands,
-      sessions: {
-        windowSize: argv.window,
-        enquireLinkIntervalMs: argv.enquireLinkMs,
-        inactivityTimeoutMs: argv.inactivityMs,
-        bindTimeoutMs: argv.bindTimeoutMs,
-      },
-    });
+    await runInserterProcess(config, { monitorCommands: argv.monitorCommands });
   },
 };
