@@ -16,6 +16,7 @@ import { smsInfoCommand } from './commands/sms-info.ts';
 import { statusCommand } from './commands/status.ts';
 import { submitCommand } from './commands/submit.ts';
 import { upCommand } from './commands/up.ts';
+import { joinSupervisor, reportFatal } from '../up/supervised-child.ts';
 
 // Each command lives in its own module; this list is the whole CLI surface, in help order.
 const COMMANDS: readonly CommandModule<any, any>[] = [
@@ -52,14 +53,24 @@ export async function main(argv: string[]): Promise<void> {
       throw error ?? new UsageError(message);
     });
   for (const command of COMMANDS) cli.command(command);
+  // Under `smsc up`: end with it, and answer its probes (metrics, health).
+  joinSupervisor();
   try {
     await cli.parseAsync();
   } catch (error) {
     process.stderr.write(`smsc: ${describeError(error)}\n`);
+    reportFatal(describeError(error));
     if (error instanceof UsageError) process.stderr.write('Run `smsc --help` for usage.\n');
     process.exitCode = error instanceof UsageError ? 2 : 1;
+    // A command that failed has nothing left to do. Whatever it opened and did not close (a
+    // driver's monitor, a socket, a timer) must not keep the process alive: a supervisor
+    // restarts only a process that has ended.
+    setTimeout(() => process.exit(), FATAL_EXIT_MS).unref();
   }
 }
+
+/** How long a failed command's leftovers may take to close on their own before the process ends anyway. */
+const FATAL_EXIT_MS = 2_000;
 
 /** A command line yargs could not make sense of. */
 class UsageError extends SmscError {

@@ -180,3 +180,23 @@ export const locksReleasedTotal = new Counter({
   labelNames: ['kind'] as const,
   registers: [registry],
 });
+
+// ---------------------------------------------------------------------------------------------
+// `smsc up` supervising its children (issue 18). Only the `up` process updates these; its
+// `/metrics` (`smsc up --metrics-port N`) serves them beside every child's metrics.
+
+/** Children of `smsc up` restarted after they exited unexpectedly, by child and exit code (or signal). */
+export const upChildRestartsTotal = new Counter({
+  name: 'smsc_up_child_restarts_total',
+  help: 'Children of smsc up restarted after an unexpected exit, by child and exit code or signal',
+  labelNames: ['child', 'exit'] as const,
+  registers: [registry],
+});
+
+/** 1 while a child of `smsc up` runs and has said it is ready, else 0. */
+export const upChildUp = new Gauge({
+  name: 'smsc_up_child_up',
+  help: 'Whether a child of smsc up is running and ready (1) or not (0)',
+  labelNames: ['child'] as const,
+  registers: [registry],
+});

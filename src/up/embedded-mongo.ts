@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../logging/logger.ts';
 import { withConsoleWarnMuted } from '../util/quiet-console.ts';
-import { spawnReadyProcess } from './ready-process.ts';
+import { TETHER_DELAY_ENV } from './parent-tether.ts';
+import type { ChildSpec, Supervisor } from './supervisor.ts';
 
 export interface EmbeddedMongo {
   uri: string;
   kind: 'uri' | 'memory-server' | 'standin';
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface EmbeddedMongoOptions {
@@ -18,14 +19,20 @@ export interface EmbeddedMongoOptions {
   port: number;
   logger: Logger;
   memoryServerTimeoutMs?: number;
+  /** Runs the stand-in (when it comes to that) as a supervised child named `mongodb`. */
+  supervisor: Supervisor;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+/** Next to this module, with its extension (`.ts` from source, `.js` from a build). */
+const tetherPreload = pathToFileURL(path.join(here, `tether-preload${path.extname(fileURLToPath(import.meta.url))}`)).href;
 
 /**
  * The MongoDB of the all-in-one default: the configured one, else a real mongod from
  * mongodb-memory-server keeping its files under dataDir, else (offline, no mongod to be had)
- * the project's test stand-in, loudly.
+ * the project's test stand-in, loudly — run as a supervised child, restarted on the same port
+ * and data directory if it dies.
  */
 export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise<EmbeddedMongo> {
   if (options.uri) return { uri: options.uri, kind: 'uri', stop: async () => {} };
@@ -52,23 +59,24 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
   }
   const standinDir = path.resolve(options.dataDir, 'standin');
   mkdirSync(standinDir, { recursive: true });
-  const proc = await spawnReadyProcess({
+  const spec = (port: number): ChildSpec => ({
+    name: 'mongodb',
+    kind: 'mongodb',
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), '--port', String(options.port), '--dbpath', standinDir],
-    ready: /mongodb:\/\/127\.0\.0\.1:\d+/,
+    // The preload makes it end with `up` like the smsc children (it is not an smsc command).
+    args: ['--import', 'tsx', '--import', tetherPreload, path.join(repoRoot, 'standin/main.ts'), '--port', String(port), '--dbpath', standinDir],
+    ready: /mongodb:\/\/127\.0\.0\.1:(\d+)/,
     cwd: repoRoot,
-    logger: options.logger,
-    name: 'mongo-standin',
-  }).catch(async () =>
+    // Should `up` die, the others stop first (they still write while they do), then the database.
+    env: { ...process.env, [TETHER_DELAY_ENV]: '3000' },
+  });
+  const proc = await options.supervisor.start(spec(options.port)).catch(async (error: unknown) => {
+    if (options.port === 0) throw error;
     // The port may be taken (a real mongod on 27017): any free port serves the all-in-one.
-    spawnReadyProcess({
-      command: process.execPath,
-      args: ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), '--port', '0', '--dbpath', standinDir],
-      ready: /mongodb:\/\/127\.0\.0\.1:\d+/,
-      cwd: repoRoot,
-      logger: options.logger,
-      name: 'mongo-standin',
-    }),
-  );
-  return { uri: proc.match[0], kind: 'standin', stop: () => proc.stop() };
+    options.logger.warn({ port: options.port, err: (error as Error).message }, 'the stand-in could not use its port; trying any free one');
+    return options.supervisor.start({ ...spec(0), name: 'mongodb' });
+  });
+  // Restarted on the port it has now, so the others find it again.
+  options.supervisor.respec('mongodb', spec(Number(proc.match[1])));
+  return { uri: proc.match[0], kind: 'standin', stop: (graceMs = 10_000) => options.supervisor.stop(['mongodb'], graceMs) };
 }

@@ -1,19 +1,23 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { createLogger } from '../../logging/logger.ts';
+import { stopSignal } from '../../nodes/shutdown.ts';
 import { DEMO_ACCOUNT, runAllInOne } from '../../up/all-in-one.ts';
+import { configFromArgv, withMetricsOption, withRedisOption, withShutdownOption, withStoreOptions, type MetricsArgs, type StoreArgs } from '../shared-options.ts';
 
-interface UpArgs {
-  mongodbUri?: string;
-  db?: string;
-  redisUrl?: string;
-  dataDir: string;
-  mongoPort: number;
-  smppPort?: number;
-  sinkPort: number;
-  deliverers: number;
-  account: string;
-}
+type UpArgs = StoreArgs &
+  MetricsArgs & {
+    dataDir?: string;
+    mongoPort?: number;
+    smppPort?: number;
+    sinkPort?: number;
+    deliverers?: number;
+    account: string;
+    shutdownGraceMs?: number;
+    restartBaseMs?: number;
+    restartMaxMs?: number;
+    maxFailures?: number;
+  };
 
 function parseAccount(value: string): { systemId: string; password: string } {
   const at = value.indexOf(':');
@@ -21,46 +25,41 @@ function parseAccount(value: string): { systemId: string; password: string } {
   return { systemId: value.slice(0, at), password: value.slice(at + 1) };
 }
 
-/** `smsc up` (`npm start`): the all-in-one default on one machine. */
+/**
+ * `smsc up` (`npm start`): the all-in-one default on one machine. Its numeric options are config
+ * fields (src/config/fields.ts), checked the same way as flags, environment or config file.
+ */
 export const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
-  describe: 'Run everything on this machine: MongoDB (embedded unless MONGODB_URI), inserter, deliverers, cleanup, simulator',
+  describe: 'Run everything on this machine: MongoDB (embedded unless MONGODB_URI), inserter, deliverers, cleanup, simulator; restarts what dies',
   builder: (yargs: Argv<object>) =>
-    yargs
-      .option('mongodb-uri', { type: 'string', describe: 'Use this MongoDB instead of an embedded one (also MONGODB_URI)', requiresArg: true })
-      .option('db', { type: 'string', describe: 'Database name (also MONGODB_DB; default smsc)', requiresArg: true })
-      .option('redis-url', { type: 'string', describe: 'Redis for shared TPS limits (also REDIS_URL); optional', requiresArg: true })
-      .option('data-dir', { type: 'string', default: './data', describe: 'Where the embedded MongoDB keeps its files', requiresArg: true })
-      .option('mongo-port', { type: 'number', default: 27017, describe: 'Port for the embedded MongoDB (another is picked when taken)', requiresArg: true })
+    withShutdownOption(withMetricsOption(withRedisOption(withStoreOptions(yargs))))
+      .option('data-dir', { type: 'string', describe: 'Where the embedded MongoDB and the lock file live (also SMSC_DATA_DIR; default ./data)', requiresArg: true })
+      .option('mongo-port', { type: 'number', describe: 'Port for the embedded MongoDB; another is picked when taken (also SMSC_MONGO_PORT; default 27017)', requiresArg: true })
       .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs (also SMPP_PORT; default 2775)', requiresArg: true })
-      .option('sink-port', { type: 'number', default: 2776, describe: 'Port of the downstream simulator', requiresArg: true })
-      .option('deliverers', { type: 'number', default: 2, describe: 'Delivery worker processes', requiresArg: true })
+      .option('sink-port', { type: 'number', describe: 'Port of the downstream simulator (also SINK_PORT; default 2776)', requiresArg: true })
+      .option('deliverers', { type: 'number', describe: 'Delivery worker processes (also SMSC_DELIVERERS; default 2)', requiresArg: true })
       .option('account', { type: 'string', default: `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`, describe: 'ESME account ID:PASSWORD, created when absent', requiresArg: true })
+      .option('restart-base-ms', { type: 'number', describe: 'First pause before restarting a child that died (default 1000)', requiresArg: true, hidden: true })
+      .option('restart-max-ms', { type: 'number', describe: 'Longest pause before a restart (default 30000)', requiresArg: true, hidden: true })
+      .option('max-failures', { type: 'number', describe: 'Failures of one child within a minute that stop everything (default 5)', requiresArg: true, hidden: true })
       .example('$0 up', 'embedded MongoDB in ./data, SMPP on 2775, simulator on 2776, account demo:demo')
+      .example('$0 up --metrics-port 9464', 'one /metrics and /healthz for the whole set')
       .example('MONGODB_URI=mongodb://db:27017 $0 up --account acme:s3cret', 'against your MongoDB') as unknown as Argv<UpArgs>,
   handler: async (argv) => {
-    const smppPort = argv.smppPort ?? (process.env.SMPP_PORT ? Number(process.env.SMPP_PORT) : 2775);
-    if (!Number.isInteger(smppPort) || smppPort < 0 || smppPort > 65535) throw new ConfigError('--smpp-port (or SMPP_PORT) must be a port number.');
-    if (!Number.isInteger(argv.deliverers) || argv.deliverers < 0) throw new ConfigError('--deliverers must be 0 or more.');
-    const stop = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    const config = configFromArgv(argv as unknown as Record<string, unknown>);
+    const account = parseAccount(argv.account);
+    // The seeded connector points at it, so it must be a port of its own, not "any".
+    if (config.sink.port === 0) throw new ConfigError('--sink-port (SINK_PORT) must be a port number from 1 to 65535 for smsc up, got 0.');
     await runAllInOne(
       {
-        mongodbUri: argv.mongodbUri ?? process.env.MONGODB_URI,
-        dbName: argv.db ?? process.env.MONGODB_DB ?? 'smsc',
-        redisUrl: argv.redisUrl ?? process.env.REDIS_URL,
-        dataDir: argv.dataDir,
-        mongoPort: argv.mongoPort,
-        smppPort,
-        sinkPort: argv.sinkPort,
-        deliverers: argv.deliverers,
-        account: parseAccount(argv.account),
+        config,
+        account,
+        ...(argv.config ? { configFile: argv.config } : {}),
         logger: createLogger('up'),
         print: (line) => process.stdout.write(`${line}\n`),
       },
-      stop,
+      stopSignal(),
     );
   },
 };
