@@ -52,6 +52,8 @@ export interface NodeStatus {
   /** False when its beats stopped (the TTL monitor has not removed it yet). */
   live: boolean;
   info?: Record<string, unknown>;
+  /** What its /healthz said at its last beat (processes that report one). */
+  health?: NonNullable<NodeDocument['health']>;
 }
 
 export interface ConnectorStatus {
@@ -194,6 +196,7 @@ async function nodeStatus(db: Db, now: Date): Promise<NodeStatus[]> {
     lastSeenAt: n.lastSeenAt,
     live: n.expiresAt instanceof Date && n.expiresAt > now,
     ...(n.info ? { info: n.info } : {}),
+    ...(n.health ? { health: n.health } : {}),
   }));
 }
 
@@ -252,7 +255,8 @@ export function formatStatus(report: StatusReport): string {
   if (report.nodes.length === 0) lines.push('  none reporting');
   for (const n of report.nodes) {
     const age = Math.round((report.at.getTime() - n.lastSeenAt.getTime()) / 1000);
-    lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}`);
+    lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}${healthText(n)}`);
+    if (n.kind === 'up') for (const line of upChildrenLines(n)) lines.push(line);
   }
   lines.push('');
   lines.push(`Connectors (${report.connectors.length})`);
@@ -263,6 +267,24 @@ export function formatStatus(report: StatusReport): string {
     lines.push(`  ${c.name}${where}${c.enabled === false ? ' (disabled)' : ''}: ${states}`);
   }
   return lines.join('\n');
+}
+
+/** `  ok`, or `  UNAVAILABLE: <reason>; <reason>` as of the process's last beat. */
+function healthText(node: NodeStatus): string {
+  if (!node.health) return '';
+  if (node.health.status === 'ok') return '  ok';
+  return `  UNAVAILABLE: ${node.health.problems.map((p) => `${p.check}: ${p.reason}`).join('; ')}`;
+}
+
+/** The processes an `smsc up` started (its heartbeat's `info.children`), one line each. */
+function upChildrenLines(node: NodeStatus): string[] {
+  const children = node.info?.children;
+  if (!Array.isArray(children)) return [];
+  return children.map((c: { name?: unknown; state?: unknown; pid?: unknown; restarts?: unknown; lastExit?: { exit?: unknown } }) => {
+    const restarts = typeof c.restarts === 'number' && c.restarts > 0 ? `, restarted ${c.restarts}x (last: ${String(c.lastExit?.exit ?? '?')})` : '';
+    const pid = typeof c.pid === 'number' ? `pid ${c.pid}` : 'no pid';
+    return `      ${String(c.name).padEnd(13)} ${String(c.state).padEnd(10)} ${pid}${restarts}`;
+  });
 }
 
 export function formatDuration(totalSeconds: number): string {
