@@ -73,8 +73,9 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   // store. With the database or the downstream gone a step gives up when its share of the grace
   // is spent: unfinished batches are left to their leases, which another deliverer takes over.
   await shutdown.run([
-    { name: 'delivery worker', run: () => worker.close() },
-    { name: 'connectors', run: () => pool.close() },
+    // In-flight batches get half the grace (the worker's own bound), the sweep and the tail a little more.
+    { name: 'delivery worker', run: () => worker.close(), capMs: Math.floor(graceMs * 0.6) },
+    { name: 'connectors', run: () => pool.close(), capMs: Math.max(1_000, Math.floor(graceMs * 0.15)) },
     // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
     { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
     { name: 'rate limiter', run: () => limiter.close(), capMs: 1_000 },

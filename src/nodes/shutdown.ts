@@ -27,7 +27,7 @@ export interface ShutdownOptions {
   /** Everything must be over by then, counted from `begin()`. */
   graceMs: number;
   logger: Logger;
-  /** Kept free at the end of the grace for exiting itself. Default 300 ms. */
+  /** Kept free at the end of the grace for exiting itself. Default 1 s (a quarter of a shorter grace). */
   marginMs?: number;
   /** How the last resort ends the process (tests pass their own). */
   exit?: (code: number) => void;
@@ -46,7 +46,7 @@ export class Shutdown {
   abandoned: string[] = [];
 
   constructor(options: ShutdownOptions) {
-    this.#options = { marginMs: 300, exit: (code) => process.exit(code), ...options };
+    this.#options = { marginMs: Math.min(1_000, options.graceMs / 4), exit: (code) => process.exit(code), ...options };
   }
 
   /** Starts the clock; idempotent. */

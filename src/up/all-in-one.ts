@@ -140,7 +140,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     print('Ctrl-C stops everything.');
 
     failure = await Promise.race([stopSignal.then(() => undefined), supervisor.failed]);
-    print(failure ? `smsc: ${failure.message}` : 'smsc: shutting down');
+    // A failure is the process's one closing line (the CLI prints it once everything has stopped).
+    if (!failure) print('smsc: shutting down');
   } finally {
     await stopAll(supervisor, { mongo, client, heartbeat, metrics, lock, graceMs: config.node.shutdownGraceMs, logger });
     print('smsc: stopped');

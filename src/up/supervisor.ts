@@ -227,6 +227,6 @@ function exitText(exit: number | NodeJS.Signals | null): string {
 
 /** `: <the child's own last line>` when it said why, else the error's message. */
 function reasonOf(error: unknown): string {
-  if (error instanceof NotReadyError) return `: ${error.reason ?? error.message}`;
-  return error instanceof Error ? `: ${error.message}` : '';
+  const text = error instanceof NotReadyError ? (error.reason ?? error.message) : error instanceof Error ? error.message : '';
+  return text ? `: ${text.replace(/\.$/, '')}` : '';
 }
