@@ -135,6 +135,36 @@ describe('loadConfig', () => {
     expect(problems).toEqual(['deliverer.retryBaseMs (20000) must not exceed deliverer.retryMaxMs (10000)']);
   });
 
+  it('checks a numeric process option alike whether it comes from a flag, the environment or the file', () => {
+    const readFile = files({ 'c.json': JSON.stringify({ deliverer: { concurrency: 0, leaseMs: -3 }, node: { shutdownGraceMs: 50 } }) });
+    expect(problemsOf(() => loadConfig({ flags: { lanes: 0, leaseMs: -3, shutdownGraceMs: 50 } }))).toEqual([
+      '--lease-ms must be an integer from 1000 to 3600000, got -3',
+      '--lanes must be an integer from 1 to 1000, got 0',
+      '--shutdown-grace-ms must be an integer from 1000 to 600000, got 50',
+    ]);
+    expect(problemsOf(() => loadConfig({ env: { DELIVERER_CONCURRENCY: '0', DELIVERER_LEASE_MS: '-3', SHUTDOWN_GRACE_MS: '50' } }))).toEqual([
+      'DELIVERER_LEASE_MS must be an integer from 1000 to 3600000, got "-3"',
+      'DELIVERER_CONCURRENCY must be an integer from 1 to 1000, got "0"',
+      'SHUTDOWN_GRACE_MS must be an integer from 1000 to 600000, got "50"',
+    ]);
+    expect(problemsOf(() => loadConfig({ flags: { config: 'c.json' }, readFile }))).toEqual([
+      'c.json: deliverer.leaseMs must be an integer from 1000 to 3600000, got -3',
+      'c.json: deliverer.concurrency must be an integer from 1 to 1000, got 0',
+      'c.json: node.shutdownGraceMs must be an integer from 1000 to 600000, got 50',
+    ]);
+    // yargs turns `--lanes abc` into NaN: refused, not taken for a number.
+    expect(problemsOf(() => loadConfig({ flags: { lanes: Number.NaN } }))).toEqual(['--lanes must be an integer from 1 to 1000, got NaN']);
+    const ok = loadConfig({ flags: { lanes: 8, leaseMs: 5000, maxAttempts: 3, retentionHours: 2, shutdownGraceMs: 4000 } });
+    expect([ok.deliverer.concurrency, ok.deliverer.leaseMs, ok.deliverer.maxAttempts, ok.cleanup.retentionHours, ok.node.shutdownGraceMs]).toEqual([8, 5000, 3, 2, 4000]);
+  });
+
+  it('checks the restart backoff of smsc up against itself', () => {
+    expect(problemsOf(() => loadConfig({ flags: { restartBaseMs: 5000, restartMaxMs: 1000 } }))).toEqual(['up.restartBaseMs (5000) must not exceed up.restartMaxMs (1000)']);
+    const config = loadConfig({ env: {} });
+    expect(config.up).toEqual({ dataDir: './data', mongoPort: 27017, deliverers: 2, restartBaseMs: 1000, restartMaxMs: 30_000, maxFailures: 5, failureWindowMs: 60_000 });
+    expect(config.node.shutdownGraceMs).toBe(10_000);
+  });
+
   it('freezes the whole result', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config)).toBe(true);
