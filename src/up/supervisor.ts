@@ -132,12 +132,11 @@ export class Supervisor {
     child.lastExit = { exit: text, at: new Date() };
     // A child that ran for longer than the longest pause had recovered: its backoff starts over.
     if (Date.now() - child.runningSince > this.#options.restartMaxMs) child.inARow = 0;
-    upChildRestartsTotal.inc({ child: child.spec.name, exit: text });
-    this.#failure(child, `exited unexpectedly (${text})`);
+    this.#failure(child, `exited unexpectedly (${text})`, text);
   }
 
-  /** Records a failure, then restarts after the backoff or gives the whole set up. */
-  #failure(child: Child, what: string): void {
+  /** Records a failure, then restarts after the backoff (counted by how it ended) or gives the whole set up. */
+  #failure(child: Child, what: string, exit: string): void {
     const now = Date.now();
     child.failures = [...child.failures.filter((at) => now - at < this.#options.failureWindowMs), now];
     child.inARow++;
@@ -152,6 +151,7 @@ export class Supervisor {
       return;
     }
     const pause = Math.min(this.#options.restartMaxMs, this.#options.restartBaseMs * 2 ** (child.inARow - 1));
+    upChildRestartsTotal.inc({ child: name, exit });
     child.state = ChildState.restarting;
     this.health.set(name, `${what}; restarting`);
     this.#logger.error({ process: name, restartInMs: pause, failuresInWindow: child.failures.length }, `${name} ${what}; restarting in ${pause} ms`);
@@ -167,7 +167,7 @@ export class Supervisor {
         (error: unknown) => {
           if (this.#stopping) return;
           child.lastExit = { exit: `not ready${reasonOf(error)}`, at: new Date() };
-          this.#failure(child, `failed to start again${reasonOf(error)}`);
+          this.#failure(child, `failed to start again${reasonOf(error)}`, 'not ready');
         },
       );
     }, pause);
