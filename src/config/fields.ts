@@ -63,6 +63,7 @@ const FIELD_LIST: ConfigField[] = [
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  { path: 'metrics.queueSampleMs', kind: ms(0, 3_600_000), env: 'METRICS_QUEUE_SAMPLE_MS', default: 15_000, doc: 'How often the queue gauges are sampled, by the one process holding the `queue-sampler` lease; 0 keeps this process out of it.' },
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },

@@ -75,6 +75,10 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
   }
+  const metrics = result.metrics as { queueSampleMs: number };
+  if (metrics.queueSampleMs > 0 && metrics.queueSampleMs < 1000) {
+    problems.push(`metrics.queueSampleMs (${metrics.queueSampleMs}) must be 0 (off) or at least 1000`);
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }

@@ -45,6 +45,8 @@ export interface MetricsConfig {
   /** 0 = no metrics server. */
   readonly port: number;
   readonly host: string;
+  /** Queue sampler period; 0 = this process never samples. */
+  readonly queueSampleMs: number;
 }
 
 export interface NodeConfig {

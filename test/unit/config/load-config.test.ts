@@ -133,6 +133,9 @@ describe('loadConfig', () => {
   it('checks settings against each other', () => {
     const problems = problemsOf(() => loadConfig({ env: { DELIVERER_RETRY_BASE_MS: '20000', DELIVERER_RETRY_MAX_MS: '10000' } }));
     expect(problems).toEqual(['deliverer.retryBaseMs (20000) must not exceed deliverer.retryMaxMs (10000)']);
+    expect(problemsOf(() => loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '500' } }))).toEqual(['metrics.queueSampleMs (500) must be 0 (off) or at least 1000']);
+    expect(loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '0' } }).metrics.queueSampleMs).toBe(0);
+    expect(loadConfig({ env: {} }).metrics.queueSampleMs).toBe(15_000);
   });
 
   it('freezes the whole result', () => {
