@@ -48,7 +48,7 @@ export async function runRequeue(argv: RequeueArgs, deps: CommandDeps = {}): Pro
 
 export const requeueCommand: CommandModule<object, RequeueArgs> = {
   command: 'requeue [messageId]',
-  describe: `Send messages back to the queue, due now (only from ${REQUEUEABLE_STATES.join(', ')}; never locked ones)`,
+  describe: `Send messages back to the queue, due now (only from ${REQUEUEABLE_STATES.join(', ')}; never locked ones). An ESME that asked for receipts gets one more, with the new final outcome`,
   builder: (yargs: Argv<object>) =>
     withJsonOption(withStoreOptions(yargs))
       .positional('messageId', { type: 'string', describe: 'One message, by the id submit_sm_resp returned' })
