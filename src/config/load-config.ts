@@ -176,6 +176,14 @@ function convert(kind: FieldKind, raw: unknown): Checked {
       if (text === undefined || !kind.values.includes(text)) return { problem: `must be one of ${kind.values.join(', ')}` };
       return { value: text };
     }
+    case 'digits': {
+      const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+      if (kind.none && (text === 'none' || text === '')) return { value: '' };
+      const shape = `${kind.minLength === kind.maxLength ? kind.minLength : `${kind.minLength}-${kind.maxLength}`} digits${kind.noLeadingZero ? ' not starting with 0' : ''}${kind.none ? ', or none' : ''}`;
+      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength) return { problem: `must be ${shape}` };
+      if (kind.noLeadingZero && text.startsWith('0')) return { problem: `must be ${shape}` };
+      return { value: text };
+    }
     case 'writeConcern': {
       if (raw === 'majority') return { value: 'majority' };
       const n = toInteger(raw);

@@ -36,6 +36,15 @@ export interface CleanupConfig {
   readonly retentionHours: number;
 }
 
+/** How destinations become destKeys (codec/address.ts normaliseDestination). */
+export interface AddressConfig {
+  readonly countryCode: string | undefined;
+  /** '' where national numbers have no trunk prefix. */
+  readonly nationalPrefix: string;
+  readonly internationalPrefix: string;
+  readonly unknownTon: 'international' | 'national';
+}
+
 export interface SinkConfig {
   readonly port: number;
   readonly host: string;
@@ -64,6 +73,7 @@ export interface SmscConfig {
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
   readonly cleanup: CleanupConfig;
+  readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;

@@ -1,5 +1,6 @@
 import { ObjectId, type Db, type Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
+import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
 import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
@@ -29,6 +30,8 @@ export interface RequeueOptions {
   extendValidityMs?: number;
   historyLimit?: number;
   logger?: Logger;
+  /** The destKey rule: `--dest` matches the number as written and as the rule normalises it. */
+  addressOptions?: AddressOptions;
 }
 
 export interface RequeueResult {
@@ -56,7 +59,7 @@ const DEFAULT_HISTORY_LIMIT = 20;
 export async function requeueMessages(db: Db, selector: RequeueSelector, clock: Clock, options: RequeueOptions = {}): Promise<RequeueResult> {
   const sms = db.collection<SmsDocument>(Collections.sms);
   const now = clock.now();
-  const base = baseFilter(selector);
+  const base = baseFilter(selector, options.addressOptions);
   const record: AttemptRecord = { at: now, by: options.by ?? 'smsc requeue', outcome: 'requeued' };
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const update = (extra: Partial<SmsDocument>) => ({
@@ -118,7 +121,7 @@ async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clo
   }
 }
 
-function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
+function baseFilter(selector: RequeueSelector, addressOptions: AddressOptions | undefined): Filter<SmsDocument> {
   const states = { $in: [...REQUEUEABLE_STATES] };
   if ('messageId' in selector) {
     if (!selector.messageId.trim()) throw new OpsError(OpsErrorCode.badSelector, 'The message id is empty.');
@@ -126,7 +129,7 @@ function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
   }
   if ('destKey' in selector) {
     if (!selector.destKey.trim()) throw new OpsError(OpsErrorCode.badSelector, 'The destination is empty.');
-    return { destKey: selector.destKey.trim(), state: states };
+    return { destKey: { $in: destKeysOf(selector.destKey.trim(), addressOptions) }, state: states };
   }
   const state = selector.state;
   if (!(REQUEUEABLE_STATES as readonly string[]).includes(state)) {
@@ -137,6 +140,19 @@ function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
     );
   }
   return { state: state as SmsStateName };
+}
+
+/**
+ * What `--dest` matches: the destKey as typed (also a key stored under an older rule, or an ESME
+ * lane `esme:…`), and the key the destKey rule gives the number read as an ESME's TON 0 would be.
+ */
+function destKeysOf(dest: string, addressOptions: AddressOptions | undefined): string[] {
+  try {
+    const { destKey } = normaliseDestination({ ton: Ton.UNKNOWN, npi: 1, addr: dest }, addressOptions);
+    return destKey === dest ? [dest] : [dest, destKey];
+  } catch {
+    return [dest];
+  }
 }
 
 function idFilter(messageId: string): Filter<SmsDocument> {

@@ -73,6 +73,21 @@ describe('smsc requeue', () => {
     expect((await sms().findOne({ _id: other._id }))?.state).toBe('undeliverable');
   });
 
+  it('--dest takes the number in any form the destKey rule maps to its key, and the key as stored', async () => {
+    const intl = makeSms(NOW, { dest: { ton: 1, npi: 1, addr: '447700900888' }, destKey: '+447700900888', state: 'undeliverable' });
+    const national = makeSms(NOW, { dest: { ton: 2, npi: 1, addr: '07700900999' }, destKey: '+447700900999', state: 'undeliverable' });
+    await sms().insertMany([intl, national]);
+    expect(await requeue({ dest: '447700900888' })).toBe('Requeued 1 message(s).');
+    // The key itself matches too (queued is requeueable: a second requeue pulls it to now again).
+    expect(await requeue({ dest: '+447700900888' })).toBe('Requeued 1 message(s).');
+    expect((await sms().findOne({ _id: intl._id }))?.requeues).toBe(2);
+    // With the deployment's country code, a national form finds the international key.
+    const out: string[] = [];
+    await runRequeue({ mongodbUri: t.uri, db: t.dbName, dest: '07700900999' }, { print: (line) => out.push(line), clock, env: { ADDRESS_COUNTRY_CODE: '44' } });
+    expect(out).toEqual(['Requeued 1 message(s).']);
+    expect((await sms().find({}).toArray()).map((d) => d.state)).toEqual(['queued', 'queued']);
+  });
+
   it('requeues by state and extends the validity of expired messages so cleanup does not expire them again', async () => {
     const stillValid = makeSms(NOW, { state: 'expired', validUntil: minutes(5) });
     const pastValidity = makeSms(NOW, { state: 'expired', validUntil: minutes(-5) });
