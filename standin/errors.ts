@@ -24,6 +24,7 @@ export const ErrorCode = Object.freeze({
   OperationFailed: 96,
   CappedPositionLost: 136,
   NoSuchTransaction: 251,
+  QueryFeatureNotAllowed: 224,
   DuplicateKey: 11000,
   Location40324: 40324,
 } as const);
@@ -69,6 +70,11 @@ export function failedToParse(message: string): CommandError {
 export function toCommandError(err: unknown): CommandError {
   if (err instanceof CommandError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const undefinedVar = /^Use of undefined variable: (\S+)/.exec(message);
+  if (undefinedVar !== null) {
+    if (undefinedVar[1] === 'CLUSTER_TIME') return new CommandError(51144, "Builtin variable '$$CLUSTER_TIME' is not available");
+    return new CommandError(17276, `Use of undefined variable: ${undefinedVar[1]}`);
+  }
   if (/immutable field '_id'/.test(message)) return new CommandError(ErrorCode.ImmutableField, message);
   if (/would create a conflict/.test(message)) return new CommandError(ErrorCode.ConflictingUpdateOperators, message);
   if (/unregistered pipeline operator|Unrecognized pipeline stage/i.test(message)) {

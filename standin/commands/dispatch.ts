@@ -10,6 +10,7 @@ import { WRITE_COMMANDS, writeCommands } from './crud-write.ts';
 import { ddlCommands } from './ddl.ts';
 import { indexCommands } from './indexes.ts';
 import { statsCommands } from './stats.ts';
+import { withOperationTime } from '../query/now.ts';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
   Object.entries({ ...adminCommands, ...ddlCommands, ...indexCommands, ...statsCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
@@ -63,7 +64,8 @@ async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Docu
       }
       if (fail.error !== undefined) throw fail.error;
     }
-    const result = handler(cmd, ctx);
+    // One $$NOW for the whole command, as MongoDB binds its runtime constants per command.
+    const result = withOperationTime(new Date(), () => handler(cmd, ctx));
     const reply = result instanceof Promise ? await result : result;
     if (fail?.writeConcernError !== undefined) reply.writeConcernError = fail.writeConcernError;
     if (ctx.server.journal !== null && WRITE_COMMANDS.has(name) && wantsJournal(cmd)) await ctx.server.journal.sync();
