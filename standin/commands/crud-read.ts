@@ -86,13 +86,14 @@ function count(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'count');
   const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
+  const variables = letVariables(cmd);
   if (coll === undefined) {
-    compileFilter(query);
+    compileFilter(query, variables);
     return { n: 0, ok: 1 };
   }
   const skip = optionalNumber(cmd, 'skip') ?? 0;
   const limit = optionalNumber(cmd, 'limit') ?? 0;
-  return { n: countMatches(coll, query, skip, Math.abs(limit), cmd.hint), ok: 1 };
+  return { n: countMatches(coll, query, skip, Math.abs(limit), cmd.hint, variables), ok: 1 };
 }
 
 function distinct(cmd: Document, ctx: CommandContext): Document {

@@ -201,6 +201,9 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
       return compare(compileExpression(arg[0], variables), compileExpression(arg[1], variables), comparison);
     }
     if ((op === '$and' || op === '$or') && Array.isArray(arg)) return logical(op, arg.map((a) => compileExpression(a, variables)));
+    if (op === '$max' || op === '$min') {
+      return extreme(op === '$max' ? 1 : -1, Array.isArray(arg) ? arg.map((a) => compileExpression(a, variables)) : [compileExpression(arg, variables)]);
+    }
     if (op === '$add' && Array.isArray(arg)) return withFallback(fastAdd(arg.map((a) => compileExpression(a, variables))), expr, variables);
     if (op === '$subtract' && Array.isArray(arg) && arg.length === 2) {
       return withFallback(fastSubtract(compileExpression(arg[0], variables), compileExpression(arg[1], variables)), expr, variables);
@@ -240,6 +243,28 @@ function compare(left: Evaluator, right: Evaluator, test: Comparison): Evaluator
 function logical(op: '$and' | '$or', args: Evaluator[]): Evaluator {
   if (op === '$and') return (root) => args.every((f) => aggTruthy(f(root)));
   return (root) => args.some((f) => aggTruthy(f(root)));
+}
+
+/**
+ * `$max`/`$min` as expressions: null and missing operands are ignored (null when nothing is left);
+ * a single operand that is an array is searched element by element.
+ */
+function extreme(direction: 1 | -1, args: Evaluator[]): Evaluator {
+  return (root) => {
+    let values: unknown[];
+    if (args.length === 1) {
+      const v = args[0](root);
+      values = Array.isArray(v) ? v : [v];
+    } else {
+      values = args.map((f) => f(root));
+    }
+    let best: unknown;
+    for (const v of values) {
+      if (v === null || v === undefined) continue;
+      if (best === undefined || aggCompare(v, best) * direction > 0) best = v;
+    }
+    return best === undefined ? null : best;
+  };
 }
 
 /** Throws 51144 when an expression refers to `$$CLUSTER_TIME` (outside `$literal`). */
