@@ -38,7 +38,7 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   const { keys, natural } = parseSort(opts.sort);
   const skip = Math.max(0, opts.skip ?? 0);
   const limit = opts.limit !== undefined && opts.limit !== 0 ? Math.abs(opts.limit) : Infinity;
-  const plan = planQuery(coll, filter, keys, natural, opts.hint);
+  const plan = planQuery(coll, filter, keys, natural, opts.hint, opts.variables);
   const out: Match[] = [];
   const stats = opts.stats;
   if (stats !== undefined) stats.index = plan.index;
