@@ -6,7 +6,7 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { compareValues, isPlainObject, typeRank, TypeRank } from '../bson-order.ts';
-import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
+import { CommandError, toCommandError } from '../errors.ts';
 import type { Doc } from '../storage/collection.ts';
 import { cloneValue } from './clone.ts';
 import { operationNow } from './now.ts';
