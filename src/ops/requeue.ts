@@ -65,8 +65,10 @@ export async function requeueMessages(db: Db, selector: RequeueSelector, clock: 
   const update = (extra: Partial<SmsDocument>) => ({
     $set: { state: SmsState.queued, nextAttemptAt: now, attempts: 0, ...extra },
     // What the last outcome left that would mislead the next one: its receipt's stat and error,
-    // part receipts and a parked early receipt of the old submission.
-    $unset: { lock: '', finalAt: '', finalStat: '', remoteReceipts: '', earlyReceipt: '', error: '' } as const,
+    // the part receipts of the old submission, and the parts it got accepted (`progress`): a
+    // requeue sends the whole message again, since receipts for those parts went unheard while
+    // it was final (`earlyReceipt`: the field older versions parked receipts in).
+    $unset: { lock: '', finalAt: '', finalStat: '', remoteReceipts: '', progress: '', earlyReceipt: '', error: '' } as const,
     $inc: { requeues: 1 },
     $push: { history: { $each: [record], $slice: -historyLimit } },
   });

@@ -149,13 +149,16 @@ describe('smsc requeue and receipts', () => {
   });
 
   it('a receipt still in the outbox for the replaced outcome is created before the requeue', async () => {
-    const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1) }), receiptDue: true };
+    // A long message the downstream accepted in part before failing for good.
+    const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1), progress: { connector: 'op1', remoteIds: ['r0'] } }), receiptDue: true };
     await sms().insertOne(doc);
     expect(await requeue({ messageId: doc.messageId, json: true })).toBe(JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }));
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
     const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
     expect(after).toMatchObject({ state: 'queued', requeues: 1 });
     expect(after?.receiptDue).toBeUndefined();
+    // Sent whole again: the receipts of the parts accepted before went unheard while it was final.
+    expect(after?.progress).toBeUndefined();
   });
 
   it('an outbox pass that read the message before a requeue does not clear the next generation\'s flag', async () => {
