@@ -72,7 +72,7 @@ describe('leases under pauses and failing writes', () => {
     const delivery = resolveDeliveryOptions({ leaseMs: 1000, leaseGraceMs: 200 });
     const downstream = new Downstream();
     await insertSms(handle.db, makeSeries('p', 4, t0()));
-    let stalledA: TestRound | undefined;
+    const stalled: { round?: TestRound } = {};
     let stallStarted = 0;
     const a = testRound(handle.db, systemClock, {
       owner: 'A',
@@ -82,11 +82,11 @@ describe('leases under pauses and failing writes', () => {
         if (text !== 'p#0') return;
         // Frozen right after the first answer: no renewals, no sends, for well past the lease.
         stallStarted = Date.now();
-        await stalledA!.leases.close();
+        await stalled.round!.leases.close();
         await new Promise((resolve) => setTimeout(resolve, 2500));
       }),
     });
-    stalledA = a;
+    stalled.round = a;
     closers.push(() => a.close());
     const aRun = a.round.run();
     await until(() => downstream.sent.length === 1, 10_000, 'A sent p#0');
