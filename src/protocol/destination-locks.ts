@@ -23,26 +23,40 @@ export interface LockTiming {
 /**
  * Step b for several destinations in one command (lanes of one process, distinct destKeys).
  *
- * each:    updateOne({_id: destKey, $expr: leaseUntil + grace <= NOW},
- *                    pipeline {$set: {owner, token, at: NOW, leaseUntil: NOW + lease}}, upsert)
+ * each:    updateOne({_id: destKey}, pipeline {$set: owner, token, at: NOW, leaseUntil: NOW + lease
+ *                     — each only if the lock is free: absent, or its leaseUntil + grace <= NOW;
+ *                     otherwise every field keeps its value}, upsert)
  * returns: per request, in order: 'acquired' (no lock existed: upserted), 'stolen' (the lease
- *          and its grace had run out: matched and taken over), 'busy' (a live lock exists: the
- *          upsert's insert hits the unique `_id`, E11000), or an Error of that request alone.
- * safe:    the unique `_id` lets exactly one of racing acquirers insert; a steal is a CAS on the
- *          expiry, judged on the database's clock, so a holder renewing at the same moment either
- *          renews first (the steal then fails) or finds its lock gone (and stops).
+ *          and its grace had run out: taken over), 'busy' (a live lock: left unchanged), or an
+ *          Error of that request alone. Which of the existing ones we took is read back (only
+ *          when some were not upserted), by token.
+ * safe:    the unique `_id` lets exactly one of racing acquirers insert; the takeover is decided
+ *          inside one single-document update, on the database's clock, so a holder renewing at
+ *          the same moment either renews first (the lease is then live) or finds its token gone.
+ *          (MongoDB allows no $expr in an upsert's query, so the condition lives in the pipeline.)
  */
 export async function acquireDestinations(locks: Collection<LockDocument>, requests: readonly AcquireRequest[], timing: LockTiming): Promise<(AcquireResult | Error)[]> {
   if (requests.length === 0) return [];
   const { leaseMs, graceMs, dbNow } = timing;
+  const free = { $lte: [{ $add: [{ $ifNull: ['$leaseUntil', new Date(0)] }, graceMs] }, dbNow] };
+  const ifFree = (ours: unknown, field: string) => ({ $cond: [free, ours, `$${field}`] });
   const operations: AnyBulkWriteOperation<LockDocument>[] = requests.map(({ destKey, owner, token }) => ({
     updateOne: {
-      filter: { _id: destKey, ...ranOut('leaseUntil', graceMs, dbNow) },
-      update: [{ $set: { owner: literal(owner), token: literal(token), at: dbNow, leaseUntil: later(dbNow, leaseMs) } }],
+      filter: { _id: destKey },
+      update: [
+        {
+          $set: {
+            owner: ifFree(literal(owner), 'owner'),
+            token: ifFree(literal(token), 'token'),
+            at: ifFree(dbNow, 'at'),
+            leaseUntil: ifFree(later(dbNow, leaseMs), 'leaseUntil'),
+          },
+        },
+      ],
       upsert: true,
     },
   }));
-  const results: (AcquireResult | Error)[] = requests.map(() => 'stolen');
+  const results: (AcquireResult | Error)[] = requests.map(() => 'busy');
   let upserted: Record<number, unknown> = {};
   try {
     upserted = (await locks.bulkWrite(operations, { ordered: false })).upsertedIds;
@@ -52,10 +66,16 @@ export async function acquireDestinations(locks: Collection<LockDocument>, reque
     if (!failed) throw error;
     upserted = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result?.upsertedIds ?? {};
     for (const { index, code, errmsg } of failed) {
+      // Two upserts of one new _id at once: the other won the insert, so the lock is theirs.
       results[index] = code === DUPLICATE_KEY ? 'busy' : new Error(`destination lock failed: ${errmsg ?? 'write error'}`);
     }
   }
   for (const index of Object.keys(upserted)) results[Number(index)] = 'acquired';
+  const unsure = requests.map((_, i) => i).filter((i) => results[i] === 'busy');
+  if (unsure.length > 0) {
+    const holders = await holdersOf(locks, unsure.map((i) => requests[i].destKey));
+    for (const i of unsure) if (holders.get(requests[i].destKey) === requests[i].token) results[i] = 'stolen';
+  }
   return results;
 }
 
