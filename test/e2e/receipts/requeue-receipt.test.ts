@@ -61,7 +61,8 @@ describe('requeue after UNDELIV', () => {
     sink.configure({ rules: [] });
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'requeue', messageId, '--mongodb-uri', t.uri, '--db', t.dbName], {
       cwd: repoRoot,
-      timeout: 30_000,
+      // A CLI start (tsx) on a loaded 2-core machine can take a while.
+      timeout: 90_000,
     });
     expect(stdout).toContain('Requeued 1 message(s).');
 
@@ -76,5 +77,5 @@ describe('requeue after UNDELIV', () => {
     const stored = await t.db.collection(Collections.sms).findOne({ messageId });
     expect(stored).toMatchObject({ state: 'delivered', requeues: 1 });
     expect(stored?.history.map((h: { outcome: string }) => h.outcome)).toContain('requeued');
-  }, 60_000);
+  }, 150_000);
 });
