@@ -76,13 +76,15 @@ export async function requeueMessages(db: Db, selector: RequeueSelector, clock: 
   let pendingReceipts = 0;
   let requeued = 0;
   let validityExtended = 0;
-  // Twice at most: a queued message can be flagged again by a deliverer between the two steps.
+  let selected = base;
+  // Twice at most: a queued message can be flagged again by a deliverer between the two steps;
+  // the second round takes only those (the others are queued now and must not be requeued twice).
   for (let round = 0; round < 2; round++) {
-    pendingReceipts += await emitPendingReceipts(db, base, clock, options.logger ?? silentLogger);
+    pendingReceipts += await emitPendingReceipts(db, selected, clock, options.logger ?? silentLogger);
     // Still valid. Filter: selector, requeueable state (never locked), no receipt in the outbox, validUntil > now.
     // Update: queued, due now, attempts 0, next receipt generation, last outcome's fields removed, history entry.
     // No match: nothing (more) to do, or a receipt flag appeared meanwhile (the next round).
-    const unflagged = { ...base, receiptDue: { $ne: true } } as Filter<SmsDocument>;
+    const unflagged = { ...selected, receiptDue: { $ne: true } } as Filter<SmsDocument>;
     const valid = await sms.updateMany({ ...unflagged, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}));
     // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
     const extended = await sms.updateMany(
@@ -91,7 +93,12 @@ export async function requeueMessages(db: Db, selector: RequeueSelector, clock: 
     );
     requeued += valid.modifiedCount + extended.modifiedCount;
     validityExtended += extended.modifiedCount;
-    if ((await sms.countDocuments({ ...base, receiptDue: true } as Filter<SmsDocument>, { limit: 1 })) === 0) break;
+    const skipped = await sms
+      .find({ ...selected, receiptDue: true } as Filter<SmsDocument>, { projection: { _id: 1 } })
+      .limit(OUTBOX_BATCH)
+      .toArray();
+    if (skipped.length === 0) break;
+    selected = { ...base, _id: { $in: skipped.map((d) => d._id) } } as Filter<SmsDocument>;
   }
   if (requeued > 0) await notify(db, selector, requeued, now);
 
