@@ -48,6 +48,7 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
       ...options.cleanup,
     });
     if (!options.once) {
+      // Heartbeat, /metrics, and a candidacy for the queue sampler (a cleanup from cron is none: other processes sample).
       observability = await startProcessObservability({ db, kind: 'cleanup', config, logger: log });
       opened.add('heartbeat and metrics', () => observability?.close());
     }

@@ -15,6 +15,8 @@ export type FieldKind =
   | { type: 'int'; min: number; max: number }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
+  /** A string of digits (a dialling prefix); `none` stands for '' where empty is allowed. */
+  | { type: 'digits'; minLength: number; maxLength: number; noLeadingZero?: boolean; none?: boolean }
   | { type: 'writeConcern' };
 
 export interface ConfigField {
@@ -53,7 +55,7 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.inactivityMs', kind: ms(0, 86_400_000), env: 'SMPP_INACTIVITY_MS', flag: 'inactivity-ms', default: 90_000, doc: 'Close an ESME session silent this long; 0 = never.' },
   { path: 'inserter.bindTimeoutMs', kind: ms(100, 3_600_000), env: 'SMPP_BIND_TIMEOUT_MS', flag: 'bind-timeout-ms', default: 30_000, doc: 'Close a connection that has not bound within this.' },
   // deliverer
-  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', flag: 'lease-ms', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
+  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', flag: 'lease-ms', default: 30_000, doc: 'Lease of a message or destination lock (on MongoDB\'s clock); renewed every third of it while delivering.' },
   { path: 'deliverer.sweepIntervalMs', kind: ms(100, 3_600_000), env: 'DELIVERER_SWEEP_INTERVAL_MS', default: 5_000, doc: 'Safety sweep for due work a notification missed.' },
   { path: 'deliverer.batchSize', kind: { type: 'int', min: 1, max: 100 }, env: 'DELIVERER_BATCH_SIZE', default: 4, doc: 'Most messages delivered to one destination per round.' },
   { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', flag: 'lanes', default: 32, doc: 'Destinations a deliverer works on at once (lanes).' },
@@ -61,15 +63,23 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'deliverer.refreshMs', kind: ms(100, 3_600_000), env: 'DELIVERER_REFRESH_MS', flag: 'refresh-ms', default: 2_000, doc: 'How often a deliverer re-reads routes and connectors.' },
   { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 60_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
+  { path: 'deliverer.leaseGraceMs', kind: ms(0, 600_000), env: 'DELIVERER_LEASE_GRACE_MS', default: 2_000, doc: 'How long after a lease ran out it may be taken over (at least the tolerated clock offset).' },
+  { path: 'deliverer.maxClockOffsetMs', kind: ms(0, 600_000), env: 'DELIVERER_MAX_CLOCK_OFFSET_MS', default: 2_000, doc: 'A deliverer whose clock is further than this from MongoDB\'s delivers nothing until fixed.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', flag: 'retention-hours', default: 168, doc: 'How long messages in a final state are kept.' },
+  // address (destKey normalisation: README "Destination keys")
+  { path: 'address.countryCode', kind: { type: 'digits', minLength: 1, maxLength: 3, noLeadingZero: true }, env: 'ADDRESS_COUNTRY_CODE', default: undefined, doc: 'Country calling code of national numbers (e.g. 49); unset means national numbers keep their national form.' },
+  { path: 'address.nationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 3, none: true }, env: 'ADDRESS_NATIONAL_PREFIX', default: '0', doc: 'Trunk prefix of national numbers; `none` where there is none.' },
+  { path: 'address.internationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 4 }, env: 'ADDRESS_INTERNATIONAL_PREFIX', default: '00', doc: 'Prefix dialled before international numbers (00, 011 in NANP).' },
+  { path: 'address.unknownTon', kind: { type: 'enum', values: ['international', 'national'] }, env: 'ADDRESS_UNKNOWN_TON', default: 'international', doc: 'How a TON 0 number of 7-15 digits without a prefix is read.' },
   // sink (downstream simulator)
   { path: 'sink.port', kind: PORT, env: 'SINK_PORT', flag: 'sink-port', default: 2776, doc: 'SMPP port of the downstream simulator.' },
   { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  { path: 'metrics.queueSampleMs', kind: ms(0, 3_600_000), env: 'METRICS_QUEUE_SAMPLE_MS', default: 15_000, doc: 'How often the queue gauges are sampled, by the one process holding the `queue-sampler` lease; 0 keeps this process out of it.' },
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },

@@ -36,11 +36,22 @@ export interface DelivererConfig {
   readonly retryMaxMs: number;
   readonly maxAttempts: number;
   readonly refreshMs: number;
+  readonly leaseGraceMs: number;
+  readonly maxClockOffsetMs: number;
 }
 
 export interface CleanupConfig {
   readonly intervalMs: number;
   readonly retentionHours: number;
+}
+
+/** How destinations become destKeys (codec/address.ts normaliseDestination). */
+export interface AddressConfig {
+  readonly countryCode: string | undefined;
+  /** '' where national numbers have no trunk prefix. */
+  readonly nationalPrefix: string;
+  readonly internationalPrefix: string;
+  readonly unknownTon: 'international' | 'national';
 }
 
 export interface SinkConfig {
@@ -52,6 +63,8 @@ export interface MetricsConfig {
   /** 0 = no metrics server. */
   readonly port: number;
   readonly host: string;
+  /** Queue sampler period; 0 = this process never samples. */
+  readonly queueSampleMs: number;
 }
 
 export interface NodeConfig {
@@ -82,6 +95,7 @@ export interface SmscConfig {
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
   readonly cleanup: CleanupConfig;
+  readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;

@@ -15,6 +15,7 @@ import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
+import { ClockGuard } from '../store/server-clock.ts';
 import { defaultOwner } from './delivery-worker.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from './delivery-options.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.ts';
@@ -27,6 +28,8 @@ export interface DelivererProcessOptions {
   backoffScale?: number;
   monitorCommands?: boolean;
   print?: (line: string) => void;
+  /** How often waiting receipts are looked at again. Default 5 s. */
+  orphanSweepMs?: number;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     backoffBaseMs: config.deliverer.retryBaseMs,
     backoffMaxMs: config.deliverer.retryMaxMs,
     maxAttempts: config.deliverer.maxAttempts,
+    leaseGraceMs: config.deliverer.leaseGraceMs,
     ...options.delivery,
   });
   if (options.backoffScale !== undefined && !(options.backoffScale > 0)) throw new ConfigError(`--backoff-scale must be a positive number, got ${options.backoffScale}.`);
@@ -63,7 +67,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     await opened.unwind(log, Math.min(graceMs, 5_000));
     throw error;
   }
-  const { client, worker, pool, observability, limiter, commands, unwatch } = started;
+  const { client, worker, pool, observability, limiter, commands, unwatch, clockGuard, orphanSweep } = started;
   // CPU spent from here on, printed at exit: what one delivered message costs this process.
   const cpuAtStart = process.cpuUsage();
   print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
@@ -75,6 +79,14 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   await shutdown.run([
     // In-flight batches get half the grace (the worker's own bound), the sweep and the tail a little more.
     { name: 'delivery worker', run: () => worker.close(), capMs: Math.floor(graceMs * 0.6) },
+    {
+      name: 'clock guard',
+      run: () => {
+        clearInterval(orphanSweep);
+        return clockGuard.close();
+      },
+      capMs: 500,
+    },
     { name: 'connectors', run: () => pool.close(), capMs: Math.max(1_000, Math.floor(graceMs * 0.15)) },
     // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
     { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
@@ -93,7 +105,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
 
 async function startDeliverer(config: SmscConfig, options: DelivererProcessOptions, delivery: Readonly<DeliveryOptions>, opened: OpenedResources, log: Logger) {
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
-  opened.add('MongoDB client', () => client.close(true));
+  opened.add('MongoDB client', () => client.close());
   const unwatch = watchMongoHealth(client);
   opened.add('MongoDB health', unwatch);
   const commands = options.monitorCommands ? countCommands(client) : undefined;
@@ -110,6 +122,11 @@ async function startDeliverer(config: SmscConfig, options: DelivererProcessOptio
   opened.add('connectors', () => pool.close());
   await pool.start();
   const router = new Router(db, createLogger('router'), { refreshMs });
+  // Leases and steals are judged on MongoDB's clock; due times still use ours, so a host whose
+  // clock is too far off delivers nothing until it is fixed (and says so).
+  const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
+  opened.add('clock guard', () => clockGuard.close());
+  await clockGuard.start();
   const worker = new DeliveryWorker({
     db,
     clock: systemClock,
@@ -123,20 +140,31 @@ async function startDeliverer(config: SmscConfig, options: DelivererProcessOptio
       shutdownGraceMs: Math.max(500, Math.floor(config.node.shutdownGraceMs / 2)),
       ...options.worker,
     },
+    clockGuard,
+    // Receipts that overtook this batch's outcome write wait with the orphans: apply them now.
+    onAccepted: (accepted) => void intake.orphans.matchAccepted(accepted).catch((error: unknown) => log.warn({ err: error }, 'matching waiting receipts failed; the sweep will')),
   });
   opened.add('delivery worker', () => worker.close());
+  // The safety net for waiting receipts (a process that died between storing and matching).
+  const orphanSweep = setInterval(() => void intake.orphans.sweep().catch((error: unknown) => log.debug({ err: error }, 'waiting-receipt sweep failed')), options.orphanSweepMs ?? 5000);
+  opened.add('waiting-receipt sweep', () => clearInterval(orphanSweep));
   const observability = await startProcessObservability({
     db,
     kind: 'deliverer',
     config,
     logger: log,
-    info: () => ({ owner: worker.owner, connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])), submitted: worker.stats.submitted }),
+    info: () => ({
+      owner: worker.owner,
+      connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])),
+      submitted: worker.stats.submitted,
+      clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
+    }),
   });
   opened.add('heartbeat and metrics', () => observability.close());
   // Give connectors a moment to bind so the first round does not reschedule everything.
   await waitForBinds(pool, 3000);
   worker.start();
-  return { client, worker, pool, observability, limiter, commands, unwatch };
+  return { client, worker, pool, observability, limiter, commands, unwatch, clockGuard, orphanSweep };
 }
 
 async function waitForBinds(pool: ConnectorPool, timeoutMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { AccountStore } from '../accounts/account-store.ts';
-import { writeConcernOf } from '../config/slices.ts';
+import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
@@ -116,6 +116,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       bindTimeoutMs: config.inserter.bindTimeoutMs,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
+        addressOptions: addressOptionsOf(config.address),
         maxValidityMs: config.inserter.maxValidityHours * 3600_000,
         maxScheduleMs: config.inserter.maxValidityHours * 3600_000,
       },

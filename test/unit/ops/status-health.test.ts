@@ -11,6 +11,7 @@ function report(nodes: StatusReport['nodes']): StatusReport {
     oldestDue: null,
     nodes,
     connectors: [],
+    queueSampler: null,
   };
 }
 
