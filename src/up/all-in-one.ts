@@ -81,6 +81,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
       ...(options.configFile ? { SMSC_CONFIG: path.resolve(options.configFile) } : {}),
     };
+    // A name given to `up` is its own; each child keeps its default (kind-host-pid), unique in `nodes`.
+    delete env.SMSC_NODE_NAME;
     const child = (name: string, kind: string, args: string[], ready: RegExp): ChildSpec => ({
       name,
       kind,
