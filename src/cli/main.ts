@@ -4,6 +4,8 @@ import { readPackageVersion } from './version.ts';
 import { accountCommand } from './commands/account.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { connectorCommand } from './commands/connector.ts';
+import { allowlistCommand, blocklistCommand } from './commands/contact-list.ts';
+import { hlrSimCommand } from './commands/hlr-sim.ts';
 import { delivererCommand } from './commands/deliverer.ts';
 import { dlrParseCommand } from './commands/dlr-parse.ts';
 import { indexesCommand } from './commands/indexes.ts';
@@ -28,12 +30,15 @@ const COMMANDS: readonly CommandModule<any, any>[] = [
   accountCommand,
   connectorCommand,
   routeCommand,
+  blocklistCommand,
+  allowlistCommand,
   statusCommand,
   messageCommand,
   requeueCommand,
   indexesCommand,
   smsInfoCommand,
   dlrParseCommand,
+  hlrSimCommand,
 ];
 
 /** Runs the `smsc` CLI; errors become one sentence on stderr and a non-zero exit code. */

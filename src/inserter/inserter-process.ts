@@ -13,6 +13,7 @@ import { createBindSlots } from './bind-slots.ts';
 import { Inserter, type InserterOptions } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
+import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 
 export interface InserterProcessOptions {
   /** How long SIGTERM may take before the process gives up waiting (default 10 s). */
@@ -53,12 +54,14 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
   });
+  // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Receipts and MO to ESMEs bound here (issue 6).
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
   await esmeDelivery.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, intakePolicy: intake.policy, optOut: intake.optOut },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
@@ -104,6 +107,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   // What is left of the grace, less a margin for flushing and closing connections.
   await inserter.shutdown(Math.max(500, deadline - Date.now() - 500));
   await writer.close();
+  intake.close();
   await observability.close();
   await rateLimiter.close();
   await redis?.quit().catch(() => redis.disconnect());

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
-import { limitsOf, type AccountLimits } from '../accounts/account.ts';
+import { limitsOf, type AccountDocument, type AccountLimits } from '../accounts/account.ts';
 import type { Clock } from '../clock.ts';
 import { sleep, systemClock } from '../clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
@@ -16,9 +16,12 @@ import type { GroupCommitWriter } from '../store/group-commit.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { BacklogTracker } from './backlog.ts';
-import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
+import { BindGuard, bindGuardKeys, type BindGuardOptions } from './bind-guard.ts';
+import { isTrustedAddress } from '../accounts/account-store.ts';
 import { createBindSlots, type BindSlots } from './bind-slots.ts';
 import { MessageOps } from './message-ops.ts';
+import { annotateWithHlr } from '../policy/hlr-annotate.ts';
+import { applyIntakeDecision, IntakePolicy, type IntakeDecision } from '../policy/intake-policy.ts';
 import {
   buildSmsDocuments,
   DEFAULT_SUBMIT_POLICY,
@@ -64,6 +67,10 @@ export interface InserterDeps {
   logger?: Logger;
   /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
   esmeSessions?: { attach(session: SmppSession): void };
+  /** Contact policy and HLR lookups (src/policy); default: accept everything. */
+  intakePolicy?: IntakePolicy;
+  /** The opt-out flow for MO that peers send as deliver_sm (src/policy/opt-out.ts). */
+  optOut?: { handle(msg: ShortMessage): Promise<unknown> };
 }
 
 interface Bound {
@@ -78,6 +85,11 @@ interface Bound {
 
 
 const SUBMIT_MULTI_MAX_DESTS = 254;
+
+function refusedAsError(decision: IntakeDecision): IntakeDecision {
+  if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
+  return decision;
+}
 
 const corked = new WeakSet<SmppSession>();
 
@@ -116,6 +128,9 @@ export class Inserter {
   readonly #guard: BindGuard;
   readonly #bound = new WeakMap<SmppSession, Bound>();
   readonly #slots: BindSlots;
+  readonly #intake: IntakePolicy;
+  readonly #optOut: InserterDeps['optOut'];
+  readonly #db: Db;
   #server: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
   #intakeStopped = false;
@@ -134,6 +149,9 @@ export class Inserter {
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
     this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
+    this.#intake = deps.intakePolicy ?? new IntakePolicy();
+    this.#optOut = deps.optOut;
+    this.#db = deps.db;
   }
 
   get port(): number {
@@ -214,6 +232,7 @@ export class Inserter {
       .handle('deliverSm', async (req, ctx) => {
         // Only peer SMSCs inject MO traffic; from an ordinary ESME a deliver_sm is out of place.
         if (!this.#limitsOf(ctx).peer) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
+        await this.#optOut?.handle(req);
         await this.#submit(req, 'deliver_sm', ctx);
         return { messageId: '' };
       })
@@ -263,40 +282,52 @@ export class Inserter {
 
   async #bind(req: BindRequest, ctx: RequestContext): Promise<BindResponse> {
     const session = ctx.session;
-    const keys = [`addr:${session.remoteAddress}`, `sys:${req.systemId}`];
+    const keys = bindGuardKeys(session.remoteAddress, req.systemId);
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
     if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
-    const verdict = this.#guard.check(keys);
     const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
-    if (verdict.refuse) {
-      log.warn('bind refused: too many failed binds recently');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+    const verdict = this.#guard.check(keys);
+    // Binds from the account's trusted addresses are never refused or slowed down: the account is
+    // read first only when the guard would otherwise act (the usual bind reads it once, below).
+    let account: AccountDocument | null | undefined;
+    const trusted = async () => {
+      if (account === undefined) account = await this.#accounts.get(req.systemId);
+      return isTrustedAddress(account?.trustedAddresses, session.remoteAddress);
+    };
+    if ((verdict.refuse || verdict.delayMs > 0) && !(await trusted())) {
+      if (verdict.refuse) {
+        log.warn('bind refused: too many failed binds recently from this address');
+        result(CommandStatus.ESME_RBINDFAIL);
+        throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+      }
+      await sleep(verdict.delayMs);
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
 
-    const fail = (status: number, reason: string): never => {
+    const fail = async (status: number, reason: string): Promise<never> => {
       result(status);
-      const refused = this.#guard.recordFailure(keys);
+      if (!(await trusted())) {
+        const refused = this.#guard.recordFailure(keys);
+        if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
+      }
       log.warn({ reason }, 'bind failed');
-      if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
       throw new SmppError(status, reason);
     };
-    if (!this.#guard.begin(keys)) {
-      log.warn('bind refused: too many binds being checked at once for this address or system_id');
+    const claimed = this.#guard.begin(keys);
+    if (!claimed && !(await trusted())) {
+      log.warn('bind refused: too many binds being checked at once for this address');
       result(CommandStatus.ESME_RBINDFAIL);
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
     }
     let outcome;
     try {
-      outcome = await this.#accounts.authenticate(req.systemId, req.password);
+      outcome = await this.#accounts.authenticate(req.systemId, req.password, account);
     } finally {
-      this.#guard.end(keys);
+      if (claimed) this.#guard.end(keys);
     }
     if (!outcome.ok) {
-      if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
-      if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
-      fail(CommandStatus.ESME_RBINDFAIL, 'account disabled');
+      if (outcome.reason === 'unknown-system-id') await fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
+      if (outcome.reason === 'wrong-password') await fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
+      await fail(CommandStatus.ESME_RBINDFAIL, 'account disabled');
     }
     if (outcome.ok !== true) throw new SmppError(CommandStatus.ESME_RBINDFAIL);
     if (this.#shuttingDown || session.state !== 'open') throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
@@ -374,7 +405,10 @@ export class Inserter {
       const destination = validateDestination(req.dest, this.#policy);
       const admitted = this.#admit(limits, prepared.parts.length);
       if (admitted) await admitted;
+      let decision = command === 'deliver_sm' ? undefined : this.#decide(limits, destination.destKey);
+      if (decision instanceof Promise) decision = await decision;
       const docs = buildSmsDocuments(prepared, destination);
+      if (decision) applyIntakeDecision(docs, decision, now);
       if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
         const replaced = await this.#ops.replaceIfPresent(docs[0]);
         if (replaced) {
@@ -399,6 +433,7 @@ export class Inserter {
       this.stats.submitted++;
       bound.okCounter.inc();
       storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
+      if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, docs, this.#log);
       return { messageId: docs[0].messageId };
     } catch (error) {
       this.#noteRejection(error, command, req, ctx, limits);
@@ -423,7 +458,11 @@ export class Inserter {
           continue;
         }
         try {
-          batches.push({ dest: dest.address, docs: buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy)) });
+          const destination = validateDestination(dest.address, this.#policy);
+          const decision = await this.#decide(limits, destination.destKey);
+          const docs = buildSmsDocuments(prepared, destination);
+          applyIntakeDecision(docs, decision, now);
+          batches.push({ dest: dest.address, docs });
         } catch (error) {
           unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
         }
@@ -452,6 +491,13 @@ export class Inserter {
       this.#noteRejection(error, 'submit_multi', undefined, ctx, limits);
       throw error;
     }
+  }
+
+  /** The intake policy's verdict; a refusal is thrown as its SMPP status. Synchronous unless an HLR lookup is needed. */
+  #decide(limits: AccountLimits, destKey: string): IntakeDecision | Promise<IntakeDecision> {
+    const decision = this.#intake.check({ account: limits.systemId, registeredOnly: limits.registeredOnly, destKey, intake: 'smpp' });
+    if (decision instanceof Promise) return decision.then(refusedAsError);
+    return refusedAsError(decision);
   }
 
   #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext, limits: AccountLimits): void {
