@@ -144,9 +144,10 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
     });
     await sink.start();
     write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host }));
-    if (argv.moStdin) {
-      // One MO per line; each is answered with a line saying whether the SMSC took it.
-      createInterface({ input: process.stdin }).on('line', (line) => {
+    // One MO per line; each is answered with a line saying whether the SMSC took it.
+    const moLines = argv.moStdin ? createInterface({ input: process.stdin }) : undefined;
+    if (moLines) {
+      moLines.on('line', (line) => {
         if (line.trim() === '') return;
         let mo: { from?: unknown; to?: unknown; text?: unknown; systemId?: unknown };
         try {
@@ -169,6 +170,10 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    if (moLines) {
+      moLines.close();
+      process.stdin.destroy();
+    }
     await sink.close();
     write(JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }));
   },
