@@ -27,7 +27,7 @@ export interface IntakePolicyHandle {
  */
 export async function createIntakePolicy(
   config: Pick<SmscConfig, 'policy' | 'hlr' | 'mongo'>,
-  deps: { db: Db; redis?: Redis; logger: Logger; clock?: Clock },
+  deps: { db: Db; redis?: Redis; logger: Logger; clock?: Clock; /** Default `smsc:hlr:`. */ hlrKeyPrefix?: string },
 ): Promise<IntakePolicyHandle> {
   const clock = deps.clock ?? systemClock;
   await ensurePolicySchema(deps.db);
@@ -50,7 +50,7 @@ export async function createIntakePolicy(
       },
     });
     if (!deps.redis && hlr.cacheTtlS > 0) deps.logger.warn('no REDIS_URL: HLR answers are cached per process');
-    const cache = deps.redis ? new RedisHlrCache(deps.redis, { logger: deps.logger }) : new MemoryHlrCache();
+    const cache = deps.redis ? new RedisHlrCache(deps.redis, { logger: deps.logger, ...(deps.hlrKeyPrefix ? { keyPrefix: deps.hlrKeyPrefix } : {}) }) : new MemoryHlrCache();
     hlrService = new HlrService(client, cache, { cacheTtlS: hlr.cacheTtlS, maxInFlight: hlr.maxInFlight }, deps.logger);
   } else if (hlr.policy !== 'off' || hlr.routing) {
     deps.logger.warn({ policy: hlr.policy }, 'an HLR policy is set but hlr.url is not: no lookups are made');
