@@ -2,6 +2,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { SmscError } from '../errors/smsc-error.ts';
 import { readPackageVersion } from './version.ts';
 import { accountCommand } from './commands/account.ts';
+import { cdrCommand } from './commands/cdr.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { connectorCommand } from './commands/connector.ts';
 import { allowlistCommand, blocklistCommand } from './commands/contact-list.ts';
@@ -39,6 +40,7 @@ const COMMANDS: readonly CommandModule<any, any>[] = [
   smsInfoCommand,
   dlrParseCommand,
   hlrSimCommand,
+  cdrCommand,
 ];
 
 /** Runs the `smsc` CLI; errors become one sentence on stderr and a non-zero exit code. */

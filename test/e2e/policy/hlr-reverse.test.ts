@@ -46,7 +46,7 @@ describe.skipIf(!redisUrl)('HLR reverse mode', () => {
     expect(invalid.command_status).toBe(0);
     expect(absent.command_status).toBe(0);
     const ids = [invalid.message_id as string, absent.message_id as string];
-    const receipts = () => esme.received.filter((p) => p.command === 'deliver_sm' && (p.esm_class & 0x04) !== 0);
+    const receipts = () => esme.received.filter((p) => p.command === 'deliver_sm' && (Number(p.esm_class) & 0x04) !== 0);
     await until(() => receipts().length >= 2, 15_000, 'two receipts');
     // The smpp package hands short_message over as {message} (decoded) or a Buffer.
     const textOf = (sm: unknown) => (Buffer.isBuffer(sm) ? sm.toString('latin1') : String((sm as { message: unknown }).message));

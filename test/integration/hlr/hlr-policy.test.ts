@@ -136,9 +136,15 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
     const other = await TestEsme.bound(runs.at(-1)!.port, 'acme', 'pw');
     esmes.push(other);
     const order: string[] = [];
-    const slowOne = send(waiting, '447700400001').then((r) => order.push('slow') && r);
+    const slowOne = send(waiting, '447700400001').then((r) => {
+      order.push('slow');
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 100));
-    const fastOne = send(other, '447700400002').then((r) => order.push('cached') && r);
+    const fastOne = send(other, '447700400002').then((r) => {
+      order.push('cached');
+      return r;
+    });
     expect((await fastOne).command_status).toBe(0);
     expect((await slowOne).command_status).toBe(0);
     expect(order).toEqual(['cached', 'slow']);
