@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gunzipSync } from 'node:zlib';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { CSV_HEADER, recordIdOfLine } from './cdr-record.ts';
@@ -59,15 +59,29 @@ export class CdrFileWriter {
   }
 
   /**
-   * After a crash: every record id in leftover open files (a torn last line is cut off first),
-   * then those files are compressed. The caller marks the ids as journaled, so they are not
-   * written again. Call once, before the first append.
+   * After a crash: every record id in the files still here — the open one (a torn last line is
+   * cut off first, then it is compressed) and the closed ones waiting for upload (a batch may
+   * have closed files before its marks were written). The caller marks the ids as journaled, so
+   * they are not written again. Call once, before the first append.
    */
   async recover(): Promise<string[]> {
     await mkdir(this.#o.dir, { recursive: true });
     const names = await readdir(this.#o.dir);
     for (const name of names.filter((n) => n.endsWith(TMP))) await unlink(path.join(this.#o.dir, name));
     const ids: string[] = [];
+    const collect = (text: string) => {
+      for (const line of text.split('\n')) {
+        const id = line ? recordIdOfLine(line, this.#o.format) : undefined;
+        if (id) ids.push(id);
+      }
+    };
+    for (const name of names.filter((n) => n.endsWith(CLOSED))) {
+      try {
+        collect(gunzipSync(await readFile(path.join(this.#o.dir, name))).toString('utf8'));
+      } catch (error) {
+        this.#o.logger.warn({ file: name, err: (error as Error).message }, 'a closed CDR file could not be read back; it is uploaded as it is');
+      }
+    }
     for (const name of names.filter((n) => n.endsWith(OPEN))) {
       const file = path.join(this.#o.dir, name);
       const gz = file.slice(0, -OPEN.length) + CLOSED;
@@ -79,24 +93,40 @@ export class CdrFileWriter {
       const text = await readFile(file, 'utf8');
       const whole = text.lastIndexOf('\n') + 1;
       if (whole < text.length) await truncate(file, Buffer.byteLength(text.slice(0, whole)));
-      for (const line of text.slice(0, whole).split('\n')) {
-        const id = line ? recordIdOfLine(line, this.#o.format) : undefined;
-        if (id) ids.push(id);
-      }
+      collect(text.slice(0, whole));
       if (whole === 0) await unlink(file);
       else await this.#compress(file);
     }
     return ids;
   }
 
-  /** Appends whole lines and waits until they are on disk. */
+  /**
+   * Appends whole lines and waits until they are on disk. A file that reaches `rotateBytes` is
+   * closed between two lines and the rest goes to a new one.
+   */
   async append(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
-    if (!this.#handle) await this.#open();
-    const bytes = Buffer.from(lines.join(''));
-    await this.#handle!.write(bytes);
-    await this.#handle!.datasync();
-    this.#size += bytes.length;
+    let chunk: Buffer[] = [];
+    let chunkBytes = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      if (!this.#handle) await this.#open();
+      await this.#handle!.write(Buffer.concat(chunk));
+      await this.#handle!.datasync();
+      this.#size += chunkBytes;
+      chunk = [];
+      chunkBytes = 0;
+    };
+    for (const line of lines) {
+      const bytes = Buffer.from(line);
+      if (!this.#handle) await this.#open();
+      if (chunkBytes > 0 && this.#size + chunkBytes + bytes.length > this.#o.rotateBytes) {
+        await flush();
+        await this.rotate();
+      }
+      chunk.push(bytes);
+      chunkBytes += bytes.length;
+    }
+    await flush();
   }
 
   /** Closes the open file when it is due by size or age; true when it did. */

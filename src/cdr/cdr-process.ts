@@ -34,7 +34,8 @@ export function buildCdrJournal(config: SmscConfig, db: Db, options: { clock?: C
   const uploader = cdrUploader(config, logger);
   const journal = new CdrJournal(
     { db, files, ...(uploader ? { uploader } : {}), clock, logger },
-    { format: config.cdr.format, record: cdrRecordOptions(config), pollMs: config.cdr.pollMs, lagMs: config.cdr.lagMs, owner: options.owner ?? `${node}-${process.pid}` },
+    // A journal restarted under the same SMSC_NODE_NAME takes its own lease back at once; unnamed ones wait for it to run out.
+    { format: config.cdr.format, record: cdrRecordOptions(config), pollMs: config.cdr.pollMs, lagMs: config.cdr.lagMs, owner: options.owner ?? config.node.name ?? `${node}-${process.pid}` },
   );
   return { journal, uploader };
 }

@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Counter } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
 import { registry } from '../metrics/metrics.ts';
@@ -30,17 +30,25 @@ export interface S3Target {
  */
 export class CdrUploader {
   readonly #target: S3Target;
-  readonly #client: S3Client;
   readonly #log: Logger;
+  // The SDK is large: loaded on the first upload, so no other command pays for it at start.
+  #sdk: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
 
   constructor(target: S3Target, logger: Logger) {
     this.#target = target;
     this.#log = logger;
-    this.#client = new S3Client({
-      region: target.region,
-      maxAttempts: target.maxAttempts ?? 3,
-      ...(target.endpoint ? { endpoint: target.endpoint, forcePathStyle: true } : {}),
-    });
+  }
+
+  #load(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
+    this.#sdk ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: this.#target.region,
+        maxAttempts: this.#target.maxAttempts ?? 3,
+        ...(this.#target.endpoint ? { endpoint: this.#target.endpoint, forcePathStyle: true } : {}),
+      }),
+    }));
+    return this.#sdk;
   }
 
   keyOf(file: string): string {
@@ -51,9 +59,11 @@ export class CdrUploader {
   async upload(file: string): Promise<boolean> {
     const key = this.keyOf(file);
     try {
+      const { client, sdk } = await this.#load();
+      const { PutObjectCommand, HeadObjectCommand } = sdk;
       const body = await readFile(file);
-      await this.#client.send(new PutObjectCommand({ Bucket: this.#target.bucket, Key: key, Body: body, ContentType: 'application/gzip' }));
-      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#target.bucket, Key: key }));
+      await client.send(new PutObjectCommand({ Bucket: this.#target.bucket, Key: key, Body: body, ContentType: 'application/gzip' }));
+      const head = await client.send(new HeadObjectCommand({ Bucket: this.#target.bucket, Key: key }));
       if (head.ContentLength !== body.length) throw new Error(`the store holds ${head.ContentLength} bytes for ${key}, not ${body.length}`);
       await unlink(file);
       cdrUploadsTotal.inc({ result: 'ok' });
@@ -67,6 +77,6 @@ export class CdrUploader {
   }
 
   close(): void {
-    this.#client.destroy();
+    void this.#sdk?.then(({ client }) => client.destroy());
   }
 }
