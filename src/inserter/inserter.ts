@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
-import { limitsOf, type AccountDocument, type AccountLimits } from '../accounts/account.ts';
+import { limitsOf, type AccountLimits } from '../accounts/account.ts';
 import type { Clock } from '../clock.ts';
 import { sleep, systemClock } from '../clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
@@ -287,47 +287,47 @@ export class Inserter {
     if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
     const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
     const verdict = this.#guard.check(keys);
-    // Binds from the account's trusted addresses are never refused or slowed down: the account is
-    // read first only when the guard would otherwise act (the usual bind reads it once, below).
-    let account: AccountDocument | null | undefined;
-    const trusted = async () => {
-      if (account === undefined) account = await this.#accounts.get(req.systemId);
-      return isTrustedAddress(account?.trustedAddresses, session.remoteAddress);
-    };
-    if ((verdict.refuse || verdict.delayMs > 0) && !(await trusted())) {
-      if (verdict.refuse) {
-        log.warn('bind refused: too many failed binds recently from this address');
-        result(CommandStatus.ESME_RBINDFAIL);
-        throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+    // A password-check slot is claimed on arrival, before anything is awaited, so a burst of
+    // parallel binds from one address cannot all get checked before the first failures count.
+    const claimed = this.#guard.begin(keys);
+    let outcome;
+    let trusted = false;
+    try {
+      // Read once, for the password check and for the account's trusted addresses, whose binds
+      // are never refused or slowed down (nor their failures counted).
+      const account = await this.#accounts.get(req.systemId);
+      trusted = isTrustedAddress(account?.trustedAddresses, session.remoteAddress);
+      if ((!claimed || verdict.refuse || verdict.delayMs > 0) && !trusted) {
+        if (verdict.refuse) {
+          log.warn('bind refused: too many failed binds recently from this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+        }
+        if (!claimed) {
+          log.warn('bind refused: too many binds being checked at once for this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
+        }
+        await sleep(verdict.delayMs);
       }
-      await sleep(verdict.delayMs);
+      outcome = await this.#accounts.authenticate(req.systemId, req.password, account);
+    } finally {
+      if (claimed) this.#guard.end(keys);
     }
 
-    const fail = async (status: number, reason: string): Promise<never> => {
+    const fail = (status: number, reason: string): never => {
       result(status);
-      if (!(await trusted())) {
+      if (!trusted) {
         const refused = this.#guard.recordFailure(keys);
         if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
       }
       log.warn({ reason }, 'bind failed');
       throw new SmppError(status, reason);
     };
-    const claimed = this.#guard.begin(keys);
-    if (!claimed && !(await trusted())) {
-      log.warn('bind refused: too many binds being checked at once for this address');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
-    }
-    let outcome;
-    try {
-      outcome = await this.#accounts.authenticate(req.systemId, req.password, account);
-    } finally {
-      if (claimed) this.#guard.end(keys);
-    }
     if (!outcome.ok) {
-      if (outcome.reason === 'unknown-system-id') await fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
-      if (outcome.reason === 'wrong-password') await fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
-      await fail(CommandStatus.ESME_RBINDFAIL, 'account disabled');
+      if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
+      if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
+      fail(CommandStatus.ESME_RBINDFAIL, 'account disabled');
     }
     if (outcome.ok !== true) throw new SmppError(CommandStatus.ESME_RBINDFAIL);
     if (this.#shuttingDown || session.state !== 'open') throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
