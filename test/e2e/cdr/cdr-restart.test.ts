@@ -29,6 +29,8 @@ let journal: ReadyProcess | undefined;
 function startJournal(): Promise<ReadyProcess> {
   return spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'cdr', 'journal'], /cdr journal ready/, {
     cwd: repoRoot,
+    // Starting a process takes a while on a loaded 2-core machine.
+    timeoutMs: 60_000,
     env: {
       ...process.env,
       ...S3_CREDENTIALS,
@@ -105,5 +107,5 @@ describe('CDR journal restarted in the middle of an upload', () => {
     const records = (await s3.lines('cdr')).map((l) => JSON.parse(l) as CdrRecord);
     expect(records.map((r) => r.messageId).sort()).toEqual(expected);
     expect(readdirSync(dir)).toEqual([]);
-  }, 90_000);
+  }, 150_000);
 });

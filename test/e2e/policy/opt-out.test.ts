@@ -56,14 +56,20 @@ describe('opt-out end to end', () => {
     esmes.push(shop);
     expect((await shop.submit({ destination_addr: SUBSCRIBER })).command_status).toBe(0);
 
-    // The sink sends the MO once the deliverer's connector has bound to it.
+    // The sink sends the MO once the deliverer's connector has bound to it: one try at a time,
+    // the next only after the sink answered the previous one (mo-error while nothing is bound).
+    let written = 0;
     await until(
       () => {
-        if (sinkEvents().some((e) => e.event === 'mo-sent')) return true;
-        sink.child.stdin!.write(`${JSON.stringify({ from: SUBSCRIBER, to: '5550', text: 'Stop' })}\n`);
+        const answers = sinkEvents().filter((e) => e.event === 'mo-sent' || e.event === 'mo-error');
+        if (answers.some((e) => e.event === 'mo-sent')) return true;
+        if (answers.length === written) {
+          sink.child.stdin!.write(`${JSON.stringify({ from: SUBSCRIBER, to: '5550', text: 'Stop' })}\n`);
+          written++;
+        }
         return false;
       },
-      20_000,
+      30_000,
       'MO accepted by the SMSC',
     );
     expect(sinkEvents().filter((e) => e.event === 'mo-sent')).toHaveLength(1);
