@@ -10,6 +10,7 @@ export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'mongoUri' }
   | { type: 'redisUrl' }
+  | { type: 'httpUrl' }
   | { type: 'dbName' }
   | { type: 'port' }
   | { type: 'int'; min: number; max: number }
@@ -44,6 +45,9 @@ const FIELD_LIST: ConfigField[] = [
   // inserter
   { path: 'inserter.host', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_HOST', default: '0.0.0.0', doc: 'Address the inserter listens on.' },
   { path: 'inserter.smppPort', kind: PORT, env: 'SMPP_PORT', flag: 'smpp-port', default: 2775, doc: 'SMPP port for ESMEs.' },
+  { path: 'inserter.smppTlsPort', kind: PORT, env: 'SMPP_TLS_PORT', flag: 'smpp-tls-port', default: undefined, doc: 'SMPP over TLS port for ESMEs, beside the plain one; needs the certificate and key (3550 when they are set and this is not).' },
+  { path: 'inserter.tlsCert', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_CERT', flag: 'tls-cert', default: undefined, doc: 'PEM file with the TLS listener\'s certificate (chain).' },
+  { path: 'inserter.tlsKey', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_KEY', flag: 'tls-key', default: undefined, doc: 'PEM file with the TLS listener\'s private key.' },
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
@@ -54,6 +58,9 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 32, doc: 'Rounds a deliverer runs in parallel.' },
   { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 60_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
+  // charging (routes marked charged)
+  { path: 'charging.url', kind: { type: 'httpUrl' }, env: 'CHARGING_URL', flag: 'charging-url', default: undefined, doc: 'HTTP JSON endpoint asked before a message on a charged route is delivered; unset: such messages wait.' },
+  { path: 'charging.timeoutMs', kind: ms(100, 60_000), env: 'CHARGING_TIMEOUT_MS', default: 5_000, doc: 'Longest wait for the charging endpoint; no answer in time means try again later.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },

@@ -75,6 +75,12 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
   }
+  const inserter = result.inserter as { smppTlsPort?: number; tlsCert?: string; tlsKey?: string };
+  if ((inserter.tlsCert === undefined) !== (inserter.tlsKey === undefined)) {
+    problems.push('inserter.tlsCert (--tls-cert) and inserter.tlsKey (--tls-key) go together');
+  } else if (inserter.smppTlsPort !== undefined && inserter.tlsCert === undefined) {
+    problems.push('inserter.smppTlsPort (--smpp-tls-port) needs inserter.tlsCert and inserter.tlsKey (--tls-cert, --tls-key)');
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }
@@ -141,6 +147,10 @@ function convert(kind: FieldKind, raw: unknown): Checked {
     }
     case 'redisUrl': {
       if (typeof raw !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(raw)) return { problem: 'must be a Redis URL (redis://… or rediss://…)' };
+      return { value: raw };
+    }
+    case 'httpUrl': {
+      if (typeof raw !== 'string' || !/^https?:\/\/[^\s/]+[^\s]*$/.test(raw)) return { problem: 'must be an http:// or https:// URL' };
       return { value: raw };
     }
     case 'dbName': {

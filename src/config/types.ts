@@ -17,6 +17,10 @@ export interface RedisConfig {
 export interface InserterConfig {
   readonly host: string;
   readonly smppPort: number;
+  /** SMPP over TLS: listens when tlsCert and tlsKey are set (port 3550 unless set). */
+  readonly smppTlsPort: number | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
   readonly batchMaxSize: number;
   readonly batchMaxWaitMs: number;
   readonly defaultValidityHours: number;
@@ -29,6 +33,12 @@ export interface DelivererConfig {
   readonly concurrency: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+}
+
+export interface ChargingConfig {
+  /** Unset: messages on charged routes wait (temporary failure) until one is configured. */
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
 }
 
 export interface CleanupConfig {
@@ -61,6 +71,7 @@ export interface SmscConfig {
   readonly redis: RedisConfig;
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
+  readonly charging: ChargingConfig;
   readonly cleanup: CleanupConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;

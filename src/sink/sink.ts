@@ -57,6 +57,8 @@ export interface SinkOptions {
   recordLimit?: number;
   /** Called for every message received (the CLI prints them). */
   onMessage?: (message: ReceivedMessage) => void;
+  /** Listen for SMPP over TLS with this certificate and key (PEM) instead of plain TCP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Window for the deliver_sm we send (receipts, MO). Default 10. */
   windowSize?: number;
   enquireLinkIntervalMs?: number;
@@ -217,6 +219,7 @@ export class Sink {
         maxPduLength: o.maxPduLength,
         maxInboundPending: 1_000,
         logger: this.#log,
+        ...(o.tls ? { tls: o.tls } : {}),
       },
       (session) => this.#onSession(session),
     );

@@ -70,6 +70,8 @@ export interface AttemptRecord {
   connector?: string;
   status?: number;
   error?: string;
+  /** What else is worth knowing about a step that is not an error (a route id, a charging reference). */
+  detail?: string;
 }
 
 export interface SmsDocument {
@@ -100,6 +102,12 @@ export interface SmsDocument {
   finalAt?: Date;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };
+  /** How it arrived when not over SMPP (`'http'`: the HTTP API); absent = SMPP. Routes may match on it. */
+  intake?: 'smpp' | 'http';
+  /** Set by routing when a route acted on it (drop, auto-reply, charging): which route and what it did. */
+  routing?: { route?: string; action: string };
+  /** A charged route's answer from the charging endpoint (asked once per message, before its first submit). */
+  charge?: { at: Date; result: 'accepted' | 'refused'; reference?: string; reason?: string };
 }
 
 /** Message ids are the hex of the document's ObjectId (24 characters, within SMPP's 65). */

@@ -48,6 +48,9 @@ describe('smsc connector | route | cleanup', () => {
   }, 120_000);
 
   it('manages routes, including the default route and ESME routes', async () => {
+    // Routes must point at connectors and ESMEs that exist.
+    for (const name of ['op1', 'op2']) expect((await smsc('connector', 'add', '--name', name, '--host', 'h', '--port', '2775', '--system-id', 'me', '--password', 'pw')).code).toBe(0);
+    expect((await smsc('account', 'add', '--system-id', 'app', '--password', 'pw')).code).toBe(0);
     expect((await smsc('route', 'add', '--prefix', '44', '--connector', 'op1', '--backup', 'op2', '--priority', '2')).code).toBe(0);
     expect((await smsc('route', 'add', '--prefix', '', '--connector', 'op1')).code).toBe(0);
     expect((await smsc('route', 'add', '--prefix', '4477', '--esme', 'app')).code).toBe(0);
