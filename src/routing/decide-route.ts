@@ -56,7 +56,7 @@ export interface RoutingDecision {
  * Routes equal on all five share the traffic by weight.
  */
 function rankOf(route: RouteEntry, request: RoutingRequest): number[] {
-  const network = route.network !== undefined && route.network === request.network ? 1 : 0;
+  const network = route.network !== undefined && sameNetwork(route.network, request.network) ? 1 : 0;
   return [network, route.prefix.length, conditionCount(route), route.sourcePrefix?.length ?? 0, route.priority];
 }
 
@@ -65,6 +65,11 @@ const RANK_WORDS = ['it names the network the HLR reported (ported number)', 'a 
 function compareRanks(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
+}
+
+/** Network names as HLR providers write them: case and surrounding blanks do not matter. */
+function sameNetwork(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 function digitsOf(address: string): string {
@@ -82,7 +87,7 @@ export function mismatchOf(route: RouteEntry, request: RoutingRequest): string |
   }
   if (route.account !== undefined && route.account !== request.account) return `account ${request.account ?? '(none given)'} is not ${route.account}`;
   if (route.intake !== undefined && route.intake !== (request.intake ?? 'smpp')) return `intake ${request.intake ?? 'smpp'} is not ${route.intake}`;
-  if (route.network !== undefined && route.network !== request.network) {
+  if (route.network !== undefined && !sameNetwork(route.network, request.network)) {
     return request.network === undefined ? `needs HLR network ${route.network} (no lookup result)` : `HLR network ${request.network} is not ${route.network}`;
   }
   if (route.timeWindow && !inTimeWindow(route.timeWindow, request.at)) return `outside ${describeTimeWindow(route.timeWindow)} at ${request.at.toISOString()}`;

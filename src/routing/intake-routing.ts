@@ -33,20 +33,22 @@ export function buildAutoReply(original: SmsDocument, text: string, now: Date, v
   const groupId = `${RECEIPT_ACCOUNT}:auto-reply:${original.messageId}`;
   return parts.map((part) => {
     const _id = receiptIdFor(original._id, `auto-reply:${part.sequence}`);
+    // Ids derived from the original do not sort like the parts: arrival times, 1 ms apart, keep them in order.
+    const at = new Date(now.getTime() + part.sequence - 1);
     const doc: SmsDocument = {
       _id,
       messageId: messageIdOf(_id),
       direction: SmsDirection.mo,
       // Kept apart from the ESME's own backlog (as receipts are).
       account: RECEIPT_ACCOUNT,
-      arrivedAt: now,
+      arrivedAt: at,
       source: { ...original.dest },
       dest: { ...original.source },
       destKey: moDestKey(original.account, original.dest),
       priority: 0,
       registeredDelivery: 0,
       validUntil: new Date(now.getTime() + validityMs),
-      nextAttemptAt: now,
+      nextAttemptAt: at,
       attempts: 0,
       state: SmsState.queued,
       target: { kind: 'esme', systemId: original.account },

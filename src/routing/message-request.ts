@@ -3,8 +3,9 @@ import type { RoutingRequest } from './decide-route.ts';
 import type { IntakeKindName } from './route-document.ts';
 
 /**
- * The destination's network as the HLR lookup at intake reported it (MCC+MNC), when there was
- * one: routes naming that network win over destination prefixes (ported numbers).
+ * The destination's serving network as the HLR lookup at intake stored it (`sms.hlr.network`,
+ * written by src/policy when hlr.policy or hlr.routing asks for lookups), when there was one:
+ * routes naming that network win over destination prefixes (ported numbers).
  */
 export function hlrNetworkOf(sms: SmsDocument): string | undefined {
   const network = (sms as { hlr?: { network?: unknown } }).hlr?.network;

@@ -44,7 +44,7 @@ export interface RouteDocument {
   account?: string;
   /** How the message arrived. */
   intake?: IntakeKindName;
-  /** The network an HLR lookup reported for the destination (MCC+MNC): ported-number routing. */
+  /** The network an HLR lookup reported for the destination (`sms.hlr.network`, e.g. an MCC+MNC): ported-number routing. */
   network?: string;
   /** Local time of day (and days of the week) at which the route applies. */
   timeWindow?: TimeWindow;
@@ -108,7 +108,7 @@ export function validateRoute(input: Partial<RouteDocument>): RouteDocument {
   if (doc.sourcePrefix !== undefined && !SOURCE_PREFIX.test(doc.sourcePrefix)) problems.push('source prefix must be 1-20 digits or sender-id characters');
   if (doc.account !== undefined && (typeof doc.account !== 'string' || doc.account === '' || doc.account.length > 15)) problems.push('account must be a system_id (1-15 characters)');
   if (doc.intake !== undefined && !INTAKE_KINDS.includes(doc.intake)) problems.push(`intake must be one of ${INTAKE_KINDS.join(', ')}`);
-  if (doc.network !== undefined && !/^[0-9]{5,6}$/.test(doc.network)) problems.push('network must be an MCC+MNC of 5 or 6 digits');
+  if (doc.network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 _.&-]{0,31}$/.test(doc.network)) problems.push('network must be a network name or MCC+MNC as the HLR reports it (1-32 letters, digits, spaces, . _ & -)');
   if (!Number.isInteger(doc.priority)) problems.push('priority must be an integer');
   if (!Number.isFinite(doc.weight) || doc.weight <= 0) problems.push('weight must be positive');
   if (problems.length > 0) throw new ConfigError(`Invalid route: ${problems.join('; ')}.`);

@@ -147,7 +147,7 @@ export const routeCommand: CommandModule<object, RouteArgs> = {
       .option('source-prefix', { type: 'string', group: MATCH, describe: 'Source address (or sender id) starts with this' })
       .option('account', { type: 'string', group: MATCH, describe: 'Submitted by this ESME account (system_id; must exist). Also the account for simulate' })
       .option('intake', { type: 'string', group: MATCH, describe: `Arrived over ${INTAKE_KINDS.join(' or ')}` })
-      .option('network', { type: 'string', group: MATCH, describe: 'The HLR reported this network (MCC+MNC) for the destination: ported numbers. Wins over prefixes' })
+      .option('network', { type: 'string', group: MATCH, describe: 'The HLR reported this serving network for the destination (sms.hlr.network, e.g. an MCC+MNC): ported numbers. Wins over prefixes' })
       .option('time-window', { type: 'string', group: MATCH, describe: 'Local time HH:MM-HH:MM (22:00-06:00 crosses midnight)' })
       .option('days', { type: 'string', group: MATCH, describe: 'Days for --time-window: mon-fri, sat,sun, … (default every day)', requiresArg: true })
       .option('time-zone', { type: 'string', group: MATCH, describe: 'IANA zone for --time-window (default UTC)', requiresArg: true })
