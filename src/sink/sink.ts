@@ -6,7 +6,7 @@ import { silentLogger } from '../logging/logger.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import type { BindMode, ShortMessage, SmppAddress, Tlvs } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
-import { createSmppServer, type SmppServer } from '../smpp/server.ts';
+import { createSmppServer, type SmppServer, type SmppServerTls } from '../smpp/server.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import {
   matchRule,
@@ -57,8 +57,8 @@ export interface SinkOptions {
   recordLimit?: number;
   /** Called for every message received (the CLI prints them). */
   onMessage?: (message: ReceivedMessage) => void;
-  /** Listen for SMPP over TLS with this certificate and key (PEM) instead of plain TCP. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Listen for SMPP over TLS with this certificate and key (PEM) instead of plain TCP; `clientCa`: demand client certificates it signed. */
+  tls?: SmppServerTls;
   /** Window for the deliver_sm we send (receipts, MO). Default 10. */
   windowSize?: number;
   enquireLinkIntervalMs?: number;

@@ -23,6 +23,8 @@ export interface SmppServerTls {
   key: string | Buffer;
   /** Handshakes not finished within this are dropped. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** Ask every client for a certificate signed by this CA (PEM) and refuse those without one. */
+  clientCa?: string | Buffer;
 }
 
 export interface SmppServer {
@@ -48,7 +50,14 @@ export function createSmppServer(
   const sessions = new Set<SmppSession>();
   const { port = 2775, host = '0.0.0.0', maxConnections, closeGraceMs = 5_000, logger, tls, ...sessionOptions } = options;
   // With a key and a certificate the package builds a tls.Server; sessions start after the handshake.
-  const serverOptions = tls ? { cert: tls.cert, key: tls.key, handshakeTimeout: tls.handshakeTimeoutMs ?? 10_000 } : {};
+  const serverOptions = tls
+    ? {
+        cert: tls.cert,
+        key: tls.key,
+        handshakeTimeout: tls.handshakeTimeoutMs ?? 10_000,
+        ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+      }
+    : {};
   const server = smpp.createServer(serverOptions, (lib) => {
     const session = new SmppSession(lib, { ...sessionOptions, role: 'server', logger: logger ?? silentLogger });
     sessions.add(session);

@@ -26,11 +26,15 @@ export interface SinkArgs {
   print: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 /** `--tls-cert` and `--tls-key` as PEM contents; one sentence when a file cannot be read. */
 function tlsOf(argv: SinkArgs): SinkOptions['tls'] {
-  if (argv.tlsCert === undefined && argv.tlsKey === undefined) return undefined;
+  if (argv.tlsCert === undefined && argv.tlsKey === undefined) {
+    if (argv.tlsClientCa !== undefined) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
   if (argv.tlsCert === undefined || argv.tlsKey === undefined) throw new ConfigError('--tls-cert and --tls-key go together');
   const read = (flag: string, file: string) => {
     try {
@@ -39,7 +43,11 @@ function tlsOf(argv: SinkArgs): SinkOptions['tls'] {
       throw new ConfigError(`--${flag} ${file}: cannot read it (${(error as { code?: string }).code ?? (error as Error).message})`);
     }
   };
-  return { cert: read('tls-cert', argv.tlsCert), key: read('tls-key', argv.tlsKey) };
+  return {
+    cert: read('tls-cert', argv.tlsCert),
+    key: read('tls-key', argv.tlsKey),
+    ...(argv.tlsClientCa !== undefined ? { clientCa: read('tls-client-ca', argv.tlsClientCa) } : {}),
+  };
 }
 
 function rate(value: number, name: string): number {
@@ -141,6 +149,7 @@ export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
     .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
     .option('tls-cert', { type: 'string', describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)', requiresArg: true })
     .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert', requiresArg: true })
+    .option('tls-client-ca', { type: 'string', describe: 'Demand client certificates signed by this PEM CA (TLS)', requiresArg: true })
     .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
     .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix')
     .example('$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key', 'a downstream that speaks SMPP over TLS') as unknown as Argv<SinkArgs>;
