@@ -16,9 +16,9 @@ async function checkReferences(db: Db, route: RouteDocument): Promise<void> {
   const missing = await unknownConnectors(db, route.connectors);
   if (missing.length > 0) problems.push(`no connector named ${missing.join(', ')} (see \`smsc connector list\`)`);
   const accounts = db.collection(Collections.accounts);
-  for (const [what, systemId] of [['ESME', route.esme], ['account', route.account]] as const) {
+  for (const [what, systemId] of [['ESME account', route.esme], ['account', route.account]] as const) {
     if (systemId !== undefined && !(await accounts.findOne({ systemId }, { projection: { _id: 1 } }))) {
-      problems.push(`no ${what} account with system_id ${systemId} (see \`smsc account list\`)`);
+      problems.push(`no ${what} with system_id ${systemId} (see \`smsc account list\`)`);
     }
   }
   if (problems.length > 0) throw new ConfigError(`Route refused: ${problems.join('; ')}.`);
