@@ -15,6 +15,7 @@ export class Router {
   readonly #filter: Filter<RouteDocument>;
   readonly #random: () => number;
   #cache: RouteEntry[] = [];
+  #intakeActions = false;
   #loadedAt = -Infinity;
   #loading: Promise<void> | undefined;
 
@@ -32,6 +33,7 @@ export class Router {
       try {
         const docs = await this.#routes.find(this.#filter as Filter<RouteDocument & { _id: ObjectId }>).toArray();
         this.#cache = docs.map(({ _id, ...rest }) => ({ ...rest, id: _id.toHexString() }));
+        this.#intakeActions = this.#cache.some((route) => route.action !== undefined && route.action !== 'deliver');
         this.#loadedAt = Date.now();
       } catch (error) {
         // Keep routing with what we have; the next call tries again.
@@ -73,6 +75,6 @@ export class Router {
   /** Whether any loaded route drops or auto-replies (the submit path skips routing otherwise). */
   get hasIntakeActions(): boolean {
     if (Date.now() - this.#loadedAt >= this.#refreshMs) this.#refresh().catch(() => undefined);
-    return this.#cache.some((route) => route.action !== undefined && route.action !== 'deliver');
+    return this.#intakeActions;
   }
 }
