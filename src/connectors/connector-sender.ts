@@ -4,11 +4,9 @@ import type { Router } from '../routing/router.ts';
 import type { RoutingDecision } from '../routing/decide-route.ts';
 import { routingRequestOf } from '../routing/message-request.ts';
 import type { ChargingGate } from '../routing/charging-gate.ts';
-import type { OutboundSession, Sender, SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitOutcome } from '../delivery/submit-outcome.ts';
 import type { ConnectorPool } from './connector-pool.ts';
 import type { OutboundConnector } from './outbound-connector.ts';
-
-type NotAccepted = Exclude<SubmitOutcome, { kind: 'accepted' }>;
 
 interface Choice {
   connector: OutboundConnector;
@@ -23,12 +21,15 @@ export interface ConnectorSenderOptions {
 
 /**
  * Picks the connector for each message: the message's own connectors when it names them, else
- * the routing decision's (decideRoute, per message: routes may match on source, account, time);
- * the first one that is bound (primary, then backups). A batch stays on the session `select`
- * chose while a message's route allows that connector. Charged routes ask the charging endpoint
- * before a message's first submit.
+ * the routing decision's (decideRoute, made per message: routes may match on source, account and
+ * time, so two messages to one destination can take different routes); the first one that is
+ * bound (primary, then backups). A batch stays on the session `select` chose: a later message
+ * whose route does not allow that connector goes back to the queue untried and leads the next
+ * round. Charged routes ask the charging endpoint before a message's first submit.
  */
 export class ConnectorSender implements Sender {
+  readonly acceptedState = 'submitted';
+  readonly correlates = true;
   readonly #pool: ConnectorPool;
   readonly #router: Router;
   readonly #charging: ChargingGate | undefined;
@@ -41,27 +42,30 @@ export class ConnectorSender implements Sender {
     this.#clock = options.clock ?? systemClock;
   }
 
-  async select(first: SmsDocument): Promise<OutboundSession | NotAccepted> {
+  async select(first: SmsDocument): Promise<OutboundSession | SelectFailure> {
     const choice = await this.#choose(first);
     if ('kind' in choice) return choice;
     const session = choice.connector;
     return {
       connector: session.name,
-      submit: async (sms, signal) => {
+      submit: async (sms, context): Promise<SubmitOutcome> => {
         const own = sms === first ? choice : await this.#choose(sms, session);
         if ('kind' in own) return own;
-        if (own.decision) {
-          const refused = await this.#charging?.check(sms, own.decision, own.connector.name, signal);
+        // The round correlates what this session accepts with its connector: another connector's
+        // message waits for a round of its own (not an attempt; the order per destination holds).
+        if (own.connector !== session) return { kind: 'unavailable', error: `routed over ${own.connector.name}, not ${session.name}` };
+        if (own.decision?.charged) {
+          if (!this.#charging) return { kind: 'temporary', connector: session.name, error: 'charged route, but this process has no charging gate' };
+          const refused = await this.#charging.check(sms, own.decision, session.name, context.signal);
           if (refused) return refused;
-          if (own.decision.charged && !this.#charging) return { kind: 'temporary', connector: own.connector.name, error: 'charged route, but this process has no charging gate' };
         }
-        return own.connector.submit(sms, signal);
+        return session.submit(sms, context);
       },
     };
   }
 
   /** The connector for one message; `preferred` (the batch's session) when its route allows it. */
-  async #choose(sms: SmsDocument, preferred?: OutboundConnector): Promise<Choice | NotAccepted> {
+  async #choose(sms: SmsDocument, preferred?: OutboundConnector): Promise<Choice | SelectFailure> {
     let names = sms.target.kind === 'connector' ? (sms.target.connectors ?? []) : [];
     let decision: RoutingDecision | undefined;
     if (names.length === 0) {
