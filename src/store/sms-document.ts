@@ -115,6 +115,12 @@ export interface SmsDocument {
   finalAt?: Date;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };
+  /**
+   * How many times an operator sent it back to the queue (`smsc requeue`); absent = never. Each
+   * requeue starts a new receipt generation: the ids of the receipts it yields carry it, so a new
+   * final outcome gets a receipt of its own (see receiptKindOf in receipts/receipt-emitter.ts).
+   */
+  requeues?: number;
   /** How it arrived when not over SMPP (`'http'`: the HTTP API); absent = SMPP. Routes may match on it. */
   intake?: 'smpp' | 'http';
   /** Set by routing when a route acted on it (drop, auto-reply, charging): which route and what it did. */
