@@ -1,20 +1,13 @@
 import { ObjectId, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
-import { Counter } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { registry } from '../metrics/metrics.ts';
+import { cdrRecordsTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
 import type { CdrFileWriter } from './cdr-files.ts';
 import { CDR_PROJECTION, cdrRecordsOf, formatRecord, type CdrRecordOptions } from './cdr-record.ts';
 import type { CdrUploader } from './s3-uploader.ts';
 
-export const cdrRecordsTotal = new Counter({
-  name: 'smsc_cdr_records_total',
-  help: 'CDR records written to the journal, by kind (final | attempt)',
-  labelNames: ['kind'] as const,
-  registers: [registry],
-});
 
 /** `cdrState`: the journal's lease and high-water mark (one document, `_id: 'journal'`). */
 export const CDR_STATE = 'cdrState';

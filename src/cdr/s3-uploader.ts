@@ -1,16 +1,9 @@
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Counter } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
-import { registry } from '../metrics/metrics.ts';
+import { cdrUploadsTotal } from '../metrics/metrics.ts';
 
-export const cdrUploadsTotal = new Counter({
-  name: 'smsc_cdr_uploads_total',
-  help: 'CDR files uploaded to object storage, by result (ok | error)',
-  labelNames: ['result'] as const,
-  registers: [registry],
-});
 
 export interface S3Target {
   bucket: string;

@@ -1,4 +1,3 @@
-import { Counter } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { MessageState } from '../codec/index.ts';
@@ -7,7 +6,7 @@ import { hlrFieldOf, HlrStatus, type HlrLookup, type SmsHlrField } from '../hlr/
 import type { HlrService } from '../hlr/hlr-service.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { registry } from '../metrics/metrics.ts';
+import { policyDeliveredTotal, policyRefusalsTotal } from '../metrics/metrics.ts';
 import { receiptDueSet } from '../receipts/receipt-hooks.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { SmsState, type SmsDocument } from '../store/sms-document.ts';
@@ -45,19 +44,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReasonName, number>> = Objec
   'hlr-error': CommandStatus.ESME_RX_P_APPN,
 });
 
-export const policyRefusalsTotal = new Counter({
-  name: 'smsc_policy_refusals_total',
-  help: 'Messages refused at intake by the contact policy or the HLR policy, by account, reason and intake path',
-  labelNames: ['account', 'reason', 'intake'] as const,
-  registers: [registry],
-});
 
-export const policyDeliveredTotal = new Counter({
-  name: 'smsc_policy_accepted_as_delivered_total',
-  help: 'Messages accepted and finalised as DELIVRD without delivery (HLR reverse mode)',
-  labelNames: ['account'] as const,
-  registers: [registry],
-});
 
 /** One message (destination) arriving through any intake path. */
 export interface IntakeRequest {

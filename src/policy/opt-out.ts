@@ -1,22 +1,15 @@
-import { Counter } from 'prom-client';
 import type { Collection, Db, WriteConcern } from 'mongodb';
 import type { AccountDocument, AccountLimits } from '../accounts/account.ts';
 import type { Clock } from '../clock.ts';
 import { dataCodingFor, decodeText, encodeText, resolveEncoding } from '../codec/index.ts';
 import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
-import { registry } from '../metrics/metrics.ts';
+import { optOutsTotal } from '../metrics/metrics.ts';
 import type { ShortMessage, SmppAddress } from '../smpp/domain.ts';
 import { Collections } from '../store/collections.ts';
 import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
 import { ContactListStore } from './contact-lists.ts';
 
-export const optOutsTotal = new Counter({
-  name: 'smsc_optouts_total',
-  help: 'Subscribers who opted out of an account by MO (STOP to its short code)',
-  labelNames: ['account'] as const,
-  registers: [registry],
-});
 
 export const DEFAULT_OPTOUT_KEYWORDS = Object.freeze(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
 

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/config/load-config.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ContactListStore } from '../../../src/policy/contact-lists.ts';
 import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/create-intake-policy.ts';
-import { policyRefusalsTotal } from '../../../src/policy/intake-policy.ts';
+import { policyRefusalsTotal } from '../../../src/metrics/metrics.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
