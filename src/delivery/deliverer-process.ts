@@ -9,6 +9,7 @@ import { OpenedResources } from '../nodes/opened-resources.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { Router } from '../routing/router.ts';
+import { createChargingGate } from '../routing/charging-gate.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
@@ -131,7 +132,7 @@ async function startDeliverer(config: SmscConfig, options: DelivererProcessOptio
     db,
     clock: systemClock,
     logger: log,
-    sender: new ConnectorSender(pool, router),
+    sender: new ConnectorSender(pool, router, { charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')) }),
     delivery,
     worker: {
       lanes: config.deliverer.concurrency,

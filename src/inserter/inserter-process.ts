@@ -17,6 +17,10 @@ import { createBindSlots } from './bind-slots.ts';
 import { Inserter } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
+import { createIntakePolicy } from '../policy/create-intake-policy.ts';
+import { IntakeRouting } from '../routing/intake-routing.ts';
+import { Router } from '../routing/router.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -49,8 +53,8 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     await opened.unwind(log, Math.min(graceMs, 5_000));
     throw error;
   }
-  const { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, unwatch } = started;
-  print(`inserter listening on ${host}:${port}`);
+  const { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake } = started;
+  print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
 
   await stopping;
   // The fixed order: stop intake and answer what was read, flush the store, then the connections.
@@ -60,6 +64,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     // What is left of the grace, less a margin for flushing and closing connections.
     { name: 'SMPP sessions', run: () => inserter.shutdown(Math.max(500, shutdown.remainingMs - 1_000)) },
     { name: 'group commit', run: () => writer.close() },
+    { name: 'intake policy', run: () => intake.close(), capMs: 1_000 },
     // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
     { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
     { name: 'rate limiter', run: () => rateLimiter.close(), capMs: 1_000 },
@@ -76,6 +81,8 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
 }
 
 async function startInserter(config: SmscConfig, options: InserterProcessOptions, opened: OpenedResources, log: Logger) {
+  // Before anything connects: an unreadable certificate is a start-up error of its own.
+  const tls = readTlsFiles(config.inserter);
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
   opened.add('MongoDB client', () => client.close());
   const unwatch = watchMongoHealth(client);
@@ -100,15 +107,22 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     logger: createLogger('group-commit'),
   });
   opened.add('group commit', () => writer.close());
+  // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
+  opened.add('intake policy', () => intake.close());
   // Receipts and MO to ESMEs bound here (issue 6).
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
   opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
+  // Drop and auto-reply routes act before a message is stored.
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
+  await routing.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, routing, intakePolicy: intake.policy, optOut: intake.optOut },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
+      ...(tls ? { tls } : {}),
       shutdownGraceMs: config.node.shutdownGraceMs,
       windowSize: config.inserter.windowSize,
       enquireLinkIntervalMs: config.inserter.enquireLinkMs,
@@ -122,9 +136,12 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       },
     },
   );
-  const { host, port } = await inserter.start().catch((error: NodeJS.ErrnoException) => {
+  const { host, port, tlsPort } = await inserter.start().catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
-      throw new SmscError('PORT_IN_USE', `SMPP port ${config.inserter.smppPort} on ${config.inserter.host} is in use (--smpp-port / SMPP_PORT).`, { cause: error });
+      const port = (error as NodeJS.ErrnoException & { port?: number }).port;
+      const what = port === config.inserter.smppPort ? `SMPP port ${port}` : `SMPP TLS port ${port ?? ''}`.trim();
+      const flag = port === config.inserter.smppPort ? '--smpp-port / SMPP_PORT' : '--smpp-tls-port / SMPP_TLS_PORT';
+      throw new SmscError('PORT_IN_USE', `${what} on ${config.inserter.host} is in use (${flag}).`, { cause: error });
     }
     throw error;
   });
@@ -134,7 +151,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     kind: 'inserter',
     config,
     logger: createLogger('observability'),
-    info: () => ({ smppPort: port, sessions: inserter.sessionCount }),
+    info: () => ({ smppPort: port, ...(tlsPort !== undefined ? { smppTlsPort: tlsPort } : {}), sessions: inserter.sessionCount }),
   });
-  return { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, unwatch };
+  return { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake };
 }

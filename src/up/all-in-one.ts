@@ -17,6 +17,7 @@ import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo.ts';
 import { setHealth, setRegistry } from './set-observability.ts';
 import { Supervisor, type ChildSpec } from './supervisor.ts';
 import { acquireUpLock, type UpLock } from './up-lock.ts';
+import { DEFAULT_SMPP_TLS_PORT } from '../inserter/tls-files.ts';
 
 export interface AllInOneOptions {
   /** Validated config: mongo, redis, inserter.smppPort, sink.port, metrics, node, up. */
@@ -97,14 +98,14 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     await supervisor.start(child('sink', 'sink', ['sink', '--port', String(sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'], /"listening"/));
     // Independent of each other once the simulator listens: start them together.
     const [inserter] = await Promise.all([
-      supervisor.start(child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppPort), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/)),
+      supervisor.start(child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppPort), ...inserterTlsArgs(config), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/)),
       ...deliverers.map((name) => supervisor.start(child(name, 'deliverer', ['deliverer', '--metrics-port', '0'], /deliverer ready/))),
       supervisor.start(child('cleanup', 'cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/)),
     ]);
 
     // With --smpp-port 0 the inserter picked one; a restart keeps that one.
     const smppListening = Number(inserter.match[1]);
-    if (smppPort === 0) supervisor.respec('inserter', child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppListening), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/));
+    if (smppPort === 0) supervisor.respec('inserter', child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppListening), ...inserterTlsArgs(config), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/));
     collectProcessMetrics();
     metrics = await startMetricsServer({
       port: config.metrics.port,
@@ -136,6 +137,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     const shownPassword = options.account.password === DEMO_ACCOUNT.password ? options.account.password : '<as given with --account>';
     print(`  SMPP for ESMEs: 127.0.0.1:${smppListening}  account ${options.account.systemId} / ${shownPassword}`);
     print(`  downstream simulator: 127.0.0.1:${sinkPort}`);
+    if (config.inserter.tlsCert) print(`  SMPP over TLS for ESMEs: 127.0.0.1:${config.inserter.smppTlsPort ?? DEFAULT_SMPP_TLS_PORT}`);
     if (metrics.port) print(`  metrics and health of the whole set: http://127.0.0.1:${metrics.port}/metrics  /healthz`);
     print(`  send one:  npx smsc submit --port ${smppListening} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${config.mongo.dbName}"`);
@@ -191,10 +193,21 @@ async function seed(db: Db, sinkPort: number, options: AllInOneOptions): Promise
     await addConnector(db, { name: SIM_CONNECTOR.name, host: '127.0.0.1', port: sinkPort, systemId: SIM_CONNECTOR.systemId, password: SIM_CONNECTOR.password }, now);
     options.print(`created connector ${SIM_CONNECTOR.name} -> 127.0.0.1:${sinkPort}`);
   }
-  if ((await listRoutes(db)).length === 0) {
+  // Only towards the simulator this seed made: a default route to a connector that does not exist would be refused.
+  if ((await listRoutes(db)).length === 0 && (await listConnectors(db)).some((c) => c.name === SIM_CONNECTOR.name)) {
     await addRoute(db, { prefix: '', connectors: [SIM_CONNECTOR.name] }, now);
     options.print(`created default route -> ${SIM_CONNECTOR.name}`);
   }
+}
+
+/** The inserter's SMPP-over-TLS flags, certificate paths made absolute (the children run in the repository). */
+function inserterTlsArgs(config: SmscConfig): string[] {
+  const { smppTlsPort, tlsCert, tlsKey } = config.inserter;
+  return [
+    ...(smppTlsPort !== undefined ? ['--smpp-tls-port', String(smppTlsPort)] : []),
+    ...(tlsCert !== undefined ? ['--tls-cert', path.resolve(tlsCert)] : []),
+    ...(tlsKey !== undefined ? ['--tls-key', path.resolve(tlsKey)] : []),
+  ];
 }
 
 /** Binds and releases the port; 0 (any port) is always free. */

@@ -10,6 +10,9 @@ type UpArgs = StoreArgs &
     dataDir?: string;
     mongoPort?: number;
     smppPort?: number;
+    smppTlsPort?: number;
+    tlsCert?: string;
+    tlsKey?: string;
     sinkPort?: number;
     deliverers?: number;
     account: string;
@@ -37,6 +40,9 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('data-dir', { type: 'string', describe: 'Where the embedded MongoDB and the lock file live (also SMSC_DATA_DIR; default ./data)', requiresArg: true })
       .option('mongo-port', { type: 'number', describe: 'Port for the embedded MongoDB; another is picked when taken (also SMSC_MONGO_PORT; default 27017)', requiresArg: true })
       .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs (also SMPP_PORT; default 2775)', requiresArg: true })
+      .option('smpp-tls-port', { type: 'number', describe: 'Also accept SMPP over TLS on this port (also SMPP_TLS_PORT; default 3550 with --tls-cert/--tls-key)', requiresArg: true })
+      .option('tls-cert', { type: 'string', describe: 'PEM certificate for the TLS port (also SMPP_TLS_CERT)', requiresArg: true })
+      .option('tls-key', { type: 'string', describe: 'PEM private key for the TLS port (also SMPP_TLS_KEY)', requiresArg: true })
       .option('sink-port', { type: 'number', describe: 'Port of the downstream simulator (also SINK_PORT; default 2776)', requiresArg: true })
       .option('deliverers', { type: 'number', describe: 'Delivery worker processes (also SMSC_DELIVERERS; default 2)', requiresArg: true })
       .option('account', { type: 'string', default: `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`, describe: 'ESME account ID:PASSWORD, created when absent', requiresArg: true })
@@ -45,7 +51,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('max-failures', { type: 'number', describe: 'Failures of one child within a minute that stop everything (default 5)', requiresArg: true, hidden: true })
       .example('$0 up', 'embedded MongoDB in ./data, SMPP on 2775, simulator on 2776, account demo:demo')
       .example('$0 up --metrics-port 9464', 'one /metrics and /healthz for the whole set')
-      .example('MONGODB_URI=mongodb://db:27017 $0 up --account acme:s3cret', 'against your MongoDB') as unknown as Argv<UpArgs>,
+      .example('MONGODB_URI=mongodb://db:27017 $0 up --account acme:s3cret', 'against your MongoDB')
+      .example('$0 up --smpp-tls-port 3550 --tls-cert smsc.pem --tls-key smsc.key', 'SMPP over TLS on 3550 as well') as unknown as Argv<UpArgs>,
   handler: async (argv) => {
     const config = configFromArgv(argv as unknown as Record<string, unknown>);
     const account = parseAccount(argv.account);
