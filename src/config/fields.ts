@@ -54,8 +54,8 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
   { path: 'inserter.maxValidityHours', kind: { type: 'int', min: 1, max: 24 * 365 }, env: 'MAX_VALIDITY_HOURS', flag: 'max-validity-hours', default: 168, doc: 'Furthest validity_period / schedule_delivery_time accepted.' },
-  { path: 'inserter.windowSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'SMPP_WINDOW', flag: 'window', default: 100, doc: 'Unanswered PDUs per ESME session before reading pauses.' },
-  { path: 'inserter.enquireLinkMs', kind: ms(0, 3_600_000), env: 'SMPP_ENQUIRE_LINK_MS', flag: 'enquire-link-ms', default: 30_000, doc: 'Send enquire_link to an ESME after this much silence; 0 = never.' },
+  { path: 'inserter.windowSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'SMPP_WINDOW', flag: 'smpp-window', default: 100, doc: 'Unanswered PDUs per ESME session before reading pauses.' },
+  { path: 'inserter.enquireLinkMs', kind: ms(0, 3_600_000), env: 'SMPP_ENQUIRE_LINK_MS', flag: 'smpp-enquire-link-ms', default: 30_000, doc: 'Send enquire_link to an ESME after this much silence; 0 = never.' },
   { path: 'inserter.inactivityMs', kind: ms(0, 86_400_000), env: 'SMPP_INACTIVITY_MS', flag: 'inactivity-ms', default: 90_000, doc: 'Close an ESME session silent this long; 0 = never.' },
   { path: 'inserter.bindTimeoutMs', kind: ms(100, 3_600_000), env: 'SMPP_BIND_TIMEOUT_MS', flag: 'bind-timeout-ms', default: 30_000, doc: 'Close a connection that has not bound within this.' },
   // deliverer

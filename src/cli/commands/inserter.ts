@@ -38,8 +38,10 @@ export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
     .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain) for the TLS port (also SMPP_TLS_CERT)', requiresArg: true })
     .option('tls-key', { type: 'string', describe: 'PEM private key for the TLS port (also SMPP_TLS_KEY)', requiresArg: true })
     .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted (also MAX_VALIDITY_HOURS; default 168)', requiresArg: true })
-    .option('window', { type: 'number', describe: 'Unanswered PDUs per session before reading pauses (also SMPP_WINDOW; default 100)', requiresArg: true })
-    .option('enquire-link-ms', { type: 'number', describe: 'Send enquire_link after this much silence, 0 = never (also SMPP_ENQUIRE_LINK_MS; default 30000)', requiresArg: true })
+    // Named apart from `connector add --window / --enquire-link-ms` (any command's flags reach the
+    // config); the short names stay as aliases.
+    .option('smpp-window', { alias: 'window', type: 'number', describe: 'Unanswered PDUs per session before reading pauses (also SMPP_WINDOW; default 100)', requiresArg: true })
+    .option('smpp-enquire-link-ms', { alias: 'enquire-link-ms', type: 'number', describe: 'Send enquire_link after this much silence, 0 = never (also SMPP_ENQUIRE_LINK_MS; default 30000)', requiresArg: true })
     .option('inactivity-ms', { type: 'number', describe: 'Close a session silent this long, 0 = never (also SMPP_INACTIVITY_MS; default 90000)', requiresArg: true })
     .option('bind-timeout-ms', { type: 'number', describe: 'Close a connection that has not bound within this (also SMPP_BIND_TIMEOUT_MS; default 30000)', requiresArg: true })
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })

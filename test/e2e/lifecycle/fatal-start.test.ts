@@ -104,7 +104,7 @@ describe('fatal start-up errors', () => {
       'smsc: Invalid configuration: --lanes must be an integer from 1 to 1000, got 0.',
       'smsc: Invalid configuration: DELIVERER_CONCURRENCY must be an integer from 1 to 1000, got "0".',
       'smsc: Invalid configuration: smsc.json: deliverer.concurrency must be an integer from 1 to 1000, got 0.',
-      'smsc: Invalid configuration: --window must be an integer from 1 to 10000, got NaN.',
+      'smsc: Invalid configuration: --smpp-window must be an integer from 1 to 10000, got NaN.',
     ]);
   }, 90_000);
 

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -26,6 +26,7 @@ describe('SIGTERM with MongoDB, Redis and the downstream unreachable', () => {
   let server: StandinChild | undefined;
   let sink: Sink | undefined;
   let redisStandIn: Server | undefined;
+  const redisSockets = new Set<Socket>();
   const procs: ReadyProcess[] = [];
 
   afterAll(async () => {
@@ -33,6 +34,7 @@ describe('SIGTERM with MongoDB, Redis and the downstream unreachable', () => {
     server?.proc.kill('SIGKILL');
     await server?.exited;
     await sink?.close();
+    for (const socket of redisSockets) socket.destroy();
     await new Promise((resolve) => (redisStandIn ? redisStandIn.close(resolve) : resolve(undefined)));
     rmSync(dbpath, { recursive: true, force: true });
   });
@@ -48,7 +50,10 @@ describe('SIGTERM with MongoDB, Redis and the downstream unreachable', () => {
     await insertSms(setup.db(dbName), Array.from({ length: 20 }, (_, i) => makeSeries(`49170300${i}`, 3, new Date())).flat());
     await setup.close();
     // A "Redis" that accepts connections and never answers.
-    redisStandIn = createServer(() => {});
+    redisStandIn = createServer((socket) => {
+      redisSockets.add(socket);
+      socket.on('error', () => {});
+    });
     await new Promise<void>((resolve) => redisStandIn!.listen(0, '127.0.0.1', resolve));
     const redisUrl = `redis://127.0.0.1:${(redisStandIn.address() as { port: number }).port}`;
 

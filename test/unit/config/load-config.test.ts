@@ -181,6 +181,12 @@ describe('loadConfig', () => {
     expect([ok.deliverer.concurrency, ok.deliverer.leaseMs, ok.deliverer.maxAttempts, ok.cleanup.retentionHours, ok.node.shutdownGraceMs]).toEqual([8, 5000, 3, 2, 4000]);
   });
 
+  it('reads the inserter session flags by names no other command uses (connector add has its own --window)', () => {
+    // `smsc connector add --window 0 --enquire-link-ms 500` goes through the same config loader.
+    expect(loadConfig({ flags: { window: 0, enquireLinkMs: 500 } }).inserter).toMatchObject({ windowSize: 100, enquireLinkMs: 30_000 });
+    expect(loadConfig({ flags: { smppWindow: 5, smppEnquireLinkMs: 0 } }).inserter).toMatchObject({ windowSize: 5, enquireLinkMs: 0 });
+  });
+
   it('checks the restart backoff of smsc up against itself', () => {
     expect(problemsOf(() => loadConfig({ flags: { restartBaseMs: 5000, restartMaxMs: 1000 } }))).toEqual(['up.restartBaseMs (5000) must not exceed up.restartMaxMs (1000)']);
     const config = loadConfig({ env: {} });
