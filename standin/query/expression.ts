@@ -6,7 +6,7 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { compareValues, isPlainObject, typeRank, TypeRank } from '../bson-order.ts';
-import { CommandError, toCommandError } from '../errors.ts';
+import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
 import type { Doc } from '../storage/collection.ts';
 import { cloneValue } from './clone.ts';
 import { operationNow } from './now.ts';
@@ -209,6 +209,9 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
       return withFallback(fastSubtract(compileExpression(arg[0], variables), compileExpression(arg[1], variables)), expr, variables);
     }
     referencesClusterTime(arg);
+    if (MINGO_CONTEXT.getOperator('expression' as never, op) === null && MINGO_CONTEXT.getOperator('accumulator' as never, op) === null) {
+      throw new CommandError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${op}'`);
+    }
     return byMingo(expr, variables);
   }
   if (keys.some((k) => k.startsWith('$'))) return byMingo(expr, variables);

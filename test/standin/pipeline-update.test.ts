@@ -182,6 +182,8 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     await expect(c.updateOne({ _id: 1 }, [{ $set: { _id: 2 } }])).rejects.toMatchObject({ code: 66 });
     await expect(c.updateOne({ _id: 1 }, [{ $unset: [] }])).rejects.toMatchObject({ code: 31119 });
     await expect(c.updateOne({ _id: 1 }, [{ $set: { d: { $add: ['$$NOW', '$$NOW'] } } }])).rejects.toMatchObject({ code: 16612 });
+    await expect(c.updateOne({ _id: 99 }, [{ $set: { d: { $nosuchop: 1 } } }])).rejects.toMatchObject({ code: 168 });
+    await expect(c.find({ $expr: { $nosuchop: 1 } }).toArray()).rejects.toMatchObject({ code: 168 });
     expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, a: 1 });
   });
 
