@@ -13,8 +13,9 @@ import { operationNow } from './now.ts';
 
 /**
  * Aggregation expressions, compiled once per command. The shapes hot paths use (constants, field
- * paths, `$$NOW`, `let` variables, `$literal`, `$add`/`$subtract` of numbers and dates, expression
- * objects) are evaluated here with MongoDB's semantics; every other operator goes to mingo.
+ * paths, `$$NOW`, `let` variables, `$literal`, `$add`/`$subtract` of numbers and dates,
+ * comparisons, `$and`/`$or`, `$cond`, `$ifNull`, `$max`/`$min`, expression objects) are evaluated
+ * here with MongoDB's semantics; every other operator goes to mingo.
  * `undefined` stands for "missing", as MongoDB distinguishes it from null.
  */
 export type Evaluator = (root: Doc) => unknown;
@@ -201,6 +202,14 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
       return compare(compileExpression(arg[0], variables), compileExpression(arg[1], variables), comparison);
     }
     if ((op === '$and' || op === '$or') && Array.isArray(arg)) return logical(op, arg.map((a) => compileExpression(a, variables)));
+    if (op === '$cond') {
+      const parts = Array.isArray(arg) && arg.length === 3 ? arg : isPlainObject(arg) && Object.keys(arg).length === 3 && 'if' in arg && 'then' in arg && 'else' in arg ? [arg.if, arg.then, arg.else] : null;
+      if (parts !== null) {
+        const [test, then, otherwise] = parts.map((a) => compileExpression(a, variables));
+        return (root) => (aggTruthy(test(root)) ? then(root) : otherwise(root));
+      }
+    }
+    if (op === '$ifNull' && Array.isArray(arg) && arg.length >= 2) return firstNotNull(arg.map((a) => compileExpression(a, variables)));
     if (op === '$max' || op === '$min') {
       return extreme(op === '$max' ? 1 : -1, Array.isArray(arg) ? arg.map((a) => compileExpression(a, variables)) : [compileExpression(arg, variables)]);
     }
@@ -246,6 +255,18 @@ function compare(left: Evaluator, right: Evaluator, test: Comparison): Evaluator
 function logical(op: '$and' | '$or', args: Evaluator[]): Evaluator {
   if (op === '$and') return (root) => args.every((f) => aggTruthy(f(root)));
   return (root) => args.some((f) => aggTruthy(f(root)));
+}
+
+/** `$ifNull`: the first operand that is neither null nor missing, else the last one's value. */
+function firstNotNull(args: Evaluator[]): Evaluator {
+  const last = args.length - 1;
+  return (root) => {
+    for (let i = 0; i < last; i++) {
+      const v = args[i](root);
+      if (v !== null && v !== undefined) return v;
+    }
+    return args[last](root);
+  };
 }
 
 /**

@@ -246,6 +246,31 @@ describe('stand-in upserts with pipelines and $expr', () => {
     expect(await c.updateOne(filter, [{ $set: { owner: 'b' } }])).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
   });
 
+  it('takes a lock over only when free with the condition in the pipeline (the form an upsert allows)', async () => {
+    const c = h.db.collection<any>('cond_locks');
+    const live = new Date(Date.now() + 60_000);
+    await c.insertMany([{ _id: 'busy', owner: 'a', leaseUntil: live }, { _id: 'stale', owner: 'a', leaseUntil: new Date(0) }]);
+    const free = { $lte: [{ $add: [{ $ifNull: ['$leaseUntil', new Date(0)] }, 2000] }, '$$NOW'] };
+    const take = (field: string, ours: unknown): unknown => ({ $cond: [free, ours, `$${field}`] });
+    const r = await c.bulkWrite(
+      ['busy', 'stale', 'new'].map((_id) => ({
+        updateOne: {
+          filter: { _id },
+          update: [{ $set: { owner: take('owner', { $literal: 'b' }), leaseUntil: take('leaseUntil', { $add: ['$$NOW', LEASE_MS] }) } }],
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    expect(r.upsertedIds).toEqual({ 2: 'new' });
+    expect(r).toMatchObject({ matchedCount: 2, modifiedCount: 1 });
+    const byId = Object.fromEntries((await c.find().toArray()).map((d) => [d._id, d]));
+    expect(byId.busy).toEqual({ _id: 'busy', owner: 'a', leaseUntil: live });
+    expect(byId.stale.owner).toBe('b');
+    expect(byId.new.owner).toBe('b');
+    expect(byId.new.leaseUntil).toEqual(byId.stale.leaseUntil);
+  });
+
   it('reports an unordered bulk of upserts per operation: upsertedIds and writeErrors by index, counts', async () => {
     const c = h.db.collection<any>('bulk_upserts');
     const live = new Date(Date.now() + 60_000);
