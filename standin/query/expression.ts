@@ -9,7 +9,7 @@ import { compareValues, isPlainObject, typeRank, TypeRank } from '../bson-order.
 import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
 import type { Doc } from '../storage/collection.ts';
 import { cloneValue } from './clone.ts';
-import { operationNow } from './now.ts';
+import { operationNow, prebuiltMingoOptions } from './now.ts';
 
 /**
  * Aggregation expressions, compiled once per command. The shapes hot paths use (constants, field
@@ -60,7 +60,7 @@ function constant(v: unknown): Evaluator {
 
 /** Evaluation by mingo (with the command's variables; `$$NOW` is the command's, see now.ts). */
 function byMingo(expr: unknown, variables: Variables): Evaluator {
-  const options = { context: MINGO_CONTEXT, variables } as never;
+  const options = prebuiltMingoOptions({ context: MINGO_CONTEXT, variables }) as never;
   return (root) => {
     try {
       return evalExpr(root, expr, options);
@@ -289,6 +289,15 @@ function extreme(direction: 1 | -1, args: Evaluator[]): Evaluator {
     }
     return best === undefined ? null : best;
   };
+}
+
+/** Whether an expression reads no field of the document (its value is known before any document). */
+export function readsNoField(expr: unknown): boolean {
+  if (typeof expr === 'string') return !expr.startsWith('$') || (expr.startsWith('$$') && !/^\$\$(ROOT|CURRENT)(\.|$)/.test(expr));
+  if (Array.isArray(expr)) return expr.every(readsNoField);
+  if (!isPlainObject(expr)) return true;
+  if ('$literal' in expr) return true;
+  return Object.values(expr).every(readsNoField);
 }
 
 /** Throws 51144 when an expression refers to `$$CLUSTER_TIME` (outside `$literal`). */

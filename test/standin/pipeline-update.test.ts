@@ -201,6 +201,9 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     expect(await c.countDocuments({})).toBe(7);
     const count = await h.db.command({ count: 'expr_let', query: { $expr: { $gt: ['$n', 5] } } });
     expect(count.n).toBe(3);
+    // let values are evaluated before any document: they may use earlier ones, never a field.
+    expect(await c.countDocuments({ $expr: { $gte: ['$n', '$$b'] } }, { let: { a: 3, b: { $add: ['$$a', 3] } } } as never)).toBe(3);
+    await expect(c.countDocuments({ $expr: { $gte: ['$n', '$$a'] } }, { let: { a: '$n' } } as never)).rejects.toMatchObject({ code: 4890500 });
   });
 });
 
