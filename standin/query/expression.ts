@@ -60,10 +60,13 @@ function constant(v: unknown): Evaluator {
 
 /** Evaluation by mingo (with the command's variables; `$$NOW` is the command's, see now.ts). */
 function byMingo(expr: unknown, variables: Variables): Evaluator {
-  const options = prebuiltMingoOptions({ context: MINGO_CONTEXT, variables }) as never;
+  // Built on first use: most compiled fallbacks (behind a fast path) are never called, and
+  // building the options copies mingo's operator tables.
+  let options: unknown;
   return (root) => {
     try {
-      return evalExpr(root, expr, options);
+      options ??= prebuiltMingoOptions({ context: MINGO_CONTEXT, variables });
+      return evalExpr(root, expr, options as never);
     } catch (err) {
       throw toCommandError(err);
     }
