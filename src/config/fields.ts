@@ -15,6 +15,8 @@ export type FieldKind =
   | { type: 'int'; min: number; max: number }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
+  /** A string of digits (a dialling prefix); `none` stands for '' where empty is allowed. */
+  | { type: 'digits'; minLength: number; maxLength: number; noLeadingZero?: boolean; none?: boolean }
   | { type: 'writeConcern' };
 
 export interface ConfigField {
@@ -59,12 +61,18 @@ const FIELD_LIST: ConfigField[] = [
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
+  // address (destKey normalisation: README "Destination keys")
+  { path: 'address.countryCode', kind: { type: 'digits', minLength: 1, maxLength: 3, noLeadingZero: true }, env: 'ADDRESS_COUNTRY_CODE', default: undefined, doc: 'Country calling code of national numbers (e.g. 49); unset means national numbers keep their national form.' },
+  { path: 'address.nationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 3, none: true }, env: 'ADDRESS_NATIONAL_PREFIX', default: '0', doc: 'Trunk prefix of national numbers; `none` where there is none.' },
+  { path: 'address.internationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 4 }, env: 'ADDRESS_INTERNATIONAL_PREFIX', default: '00', doc: 'Prefix dialled before international numbers (00, 011 in NANP).' },
+  { path: 'address.unknownTon', kind: { type: 'enum', values: ['international', 'national'] }, env: 'ADDRESS_UNKNOWN_TON', default: 'international', doc: 'How a TON 0 number of 7-15 digits without a prefix is read.' },
   // sink (downstream simulator)
   { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
   { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  { path: 'metrics.queueSampleMs', kind: ms(0, 3_600_000), env: 'METRICS_QUEUE_SAMPLE_MS', default: 15_000, doc: 'How often the queue gauges are sampled, by the one process holding the `queue-sampler` lease; 0 keeps this process out of it.' },
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },

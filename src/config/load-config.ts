@@ -75,6 +75,10 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
   }
+  const metrics = result.metrics as { queueSampleMs: number };
+  if (metrics.queueSampleMs > 0 && metrics.queueSampleMs < 1000) {
+    problems.push(`metrics.queueSampleMs (${metrics.queueSampleMs}) must be 0 (off) or at least 1000`);
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }
@@ -170,6 +174,14 @@ function convert(kind: FieldKind, raw: unknown): Checked {
     case 'enum': {
       const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
       if (text === undefined || !kind.values.includes(text)) return { problem: `must be one of ${kind.values.join(', ')}` };
+      return { value: text };
+    }
+    case 'digits': {
+      const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+      if (kind.none && (text === 'none' || text === '')) return { value: '' };
+      const shape = `${kind.minLength === kind.maxLength ? kind.minLength : `${kind.minLength}-${kind.maxLength}`} digits${kind.noLeadingZero ? ' not starting with 0' : ''}${kind.none ? ', or none' : ''}`;
+      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength) return { problem: `must be ${shape}` };
+      if (kind.noLeadingZero && text.startsWith('0')) return { problem: `must be ${shape}` };
       return { value: text };
     }
     case 'writeConcern': {

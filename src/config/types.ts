@@ -38,6 +38,15 @@ export interface CleanupConfig {
   readonly retentionHours: number;
 }
 
+/** How destinations become destKeys (codec/address.ts normaliseDestination). */
+export interface AddressConfig {
+  readonly countryCode: string | undefined;
+  /** '' where national numbers have no trunk prefix. */
+  readonly nationalPrefix: string;
+  readonly internationalPrefix: string;
+  readonly unknownTon: 'international' | 'national';
+}
+
 export interface SinkConfig {
   readonly port: number;
   readonly host: string;
@@ -47,6 +56,8 @@ export interface MetricsConfig {
   /** 0 = no metrics server. */
   readonly port: number;
   readonly host: string;
+  /** Queue sampler period; 0 = this process never samples. */
+  readonly queueSampleMs: number;
 }
 
 export interface NodeConfig {
@@ -64,6 +75,7 @@ export interface SmscConfig {
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
   readonly cleanup: CleanupConfig;
+  readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;

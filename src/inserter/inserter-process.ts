@@ -1,5 +1,5 @@
 import { AccountStore } from '../accounts/account-store.ts';
-import { writeConcernOf } from '../config/slices.ts';
+import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
@@ -66,6 +66,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
       ...options.sessions,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
+        addressOptions: addressOptionsOf(config.address),
         ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),
       },
     },

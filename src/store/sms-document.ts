@@ -113,6 +113,12 @@ export interface SmsDocument {
   finalAt?: Date;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };
+  /**
+   * How many times an operator sent it back to the queue (`smsc requeue`); absent = never. Each
+   * requeue starts a new receipt generation: the ids of the receipts it yields carry it, so a new
+   * final outcome gets a receipt of its own (see receiptKindOf in receipts/receipt-emitter.ts).
+   */
+  requeues?: number;
 }
 
 /** Message ids are the hex of the document's ObjectId (24 characters, within SMPP's 65). */
