@@ -17,6 +17,10 @@ export interface RedisConfig {
 export interface InserterConfig {
   readonly host: string;
   readonly smppPort: number;
+  /** SMPP over TLS: listens when tlsCert and tlsKey are set (port 3550 unless set). */
+  readonly smppTlsPort: number | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
   readonly batchMaxSize: number;
   readonly batchMaxWaitMs: number;
   readonly defaultValidityHours: number;
@@ -31,6 +35,12 @@ export interface DelivererConfig {
   readonly retryMaxMs: number;
   readonly leaseGraceMs: number;
   readonly maxClockOffsetMs: number;
+}
+
+export interface ChargingConfig {
+  /** Unset: messages on charged routes wait (temporary failure) until one is configured. */
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
 }
 
 export interface CleanupConfig {
@@ -69,17 +79,67 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
+/** Contact policy (blocklists, opt-out, registration filter): the lists live in MongoDB. */
+export interface PolicyConfig {
+  readonly refreshMs: number;
+}
+
+export type HlrPolicyMode = 'off' | 'reject-unreachable' | 'reverse';
+export type HlrFailurePolicy = 'accept' | 'reject' | 'defer';
+
+export interface HlrConfig {
+  readonly url: string | undefined;
+  readonly policy: HlrPolicyMode;
+  readonly timeoutMs: number;
+  readonly onTimeout: HlrFailurePolicy;
+  readonly cacheTtlS: number;
+  readonly routing: boolean;
+  readonly maxInFlight: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly token: string | undefined;
+  readonly statusField: string;
+  readonly reachableValues: string;
+  readonly invalidValues: string;
+  readonly networkField: string;
+  readonly portedField: string;
+}
+
+export interface CdrS3Config {
+  readonly endpoint: string | undefined;
+  readonly bucket: string | undefined;
+  readonly prefix: string;
+  readonly region: string;
+}
+
+export interface CdrConfig {
+  readonly dir: string | undefined;
+  readonly format: 'jsonl' | 'csv';
+  readonly rotateBytes: number;
+  readonly rotateSeconds: number;
+  readonly numbers: 'mask' | 'hash' | 'clear';
+  readonly hashKey: string | undefined;
+  readonly perAttempt: boolean;
+  readonly pollMs: number;
+  readonly lagMs: number;
+  readonly s3: CdrS3Config;
+}
+
 export interface SmscConfig {
   readonly mongo: MongoConfig;
   readonly redis: RedisConfig;
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
+  readonly charging: ChargingConfig;
   readonly cleanup: CleanupConfig;
   readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;
   readonly log: LogConfig;
+  readonly policy: PolicyConfig;
+  readonly hlr: HlrConfig;
+  readonly cdr: CdrConfig;
   /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
   readonly sources: Readonly<Record<string, string>>;
 }
