@@ -50,8 +50,6 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
   const members: Member[] = [];
   let running = true;
   const loops: Promise<void>[] = [];
-  const t0 = Date.now();
-  const phase = (what: string) => console.log(`[outage ${label}] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
   try {
     server = await spawnStandin(standinArgs);
     const setup = new MongoClient(server.uri);
@@ -87,7 +85,6 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
     ]);
     for (const m of members) expect(await healthz(m.metricsPort), `${m.name} healthy before`).toBe(200);
 
-    phase('processes up');
     esme = await TestEsme.bound(Number(inserter.match[1]), 'load', 'pw');
     const acked = new Map<string, number>();
     let backAt = Infinity;
@@ -111,7 +108,6 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
     const delivered = () => new Set(sink!.received.map((m) => m.text));
     await until(() => acked.size >= 150 && sink!.received.length >= 100, 60_000, 'load flowing');
 
-    phase('load flowing');
     // The outage. Each process's /healthz is polled throughout.
     let outage = true;
     const polls = members.map(async (m) => {
@@ -125,14 +121,12 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
     const ackedBefore = acked.size;
     // The scenario itself: the server stays away this long.
     await new Promise((r) => setTimeout(r, downMs));
-    phase('down; restarting');
     server = await spawnStandin(standinArgs);
     backAt = Date.now();
     outage = false;
     await Promise.all(polls);
     for (const m of members) expect([...m.duringOutage], `${m.name} said 503 while MongoDB was down`).toContain(503);
 
-    phase('restarted');
     // Delivering again: a message acknowledged after the restart reaches the downstream within 30 s.
     let deliveringAgainMs = -1;
     await until(
@@ -145,15 +139,12 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
       30_000,
       'a message acknowledged after the restart delivered',
     );
-    phase('delivering again');
     await until(() => acked.size >= ackedBefore + 100, 60_000, '100 more acknowledged after the restart');
     running = false;
     await Promise.all(loops);
 
-    phase('load stopped');
     // Everything acknowledged is delivered (messages locked when MongoDB died wait for their lease).
     await until(() => [...acked.keys()].every((text) => delivered().has(text)), 90_000, 'every acknowledged message delivered');
-    phase('all delivered');
     for (const m of members) await until(async () => (await healthz(m.metricsPort)) === 200, 30_000, `${m.name} healthy again`);
     // Nobody was restarted: the same processes, still running.
     for (const m of members) {
