@@ -2,7 +2,16 @@ import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import type { ClientInfo, ServerState } from './commands/context.ts';
 import { NO_REPLY, runCommand } from './commands/dispatch.ts';
-import { encodeMsgReply, encodeOpReply, MessageReader, OpCode, parseMessage, type Request } from './wire.ts';
+import { encodeMsgReply, encodeOpReply, MessageReader, MsgFlag, OpCode, parseMessage, requestIdOf, type Request } from './wire.ts';
+
+const HELLO_NAMES: ReadonlySet<string> = new Set(['hello', 'isMaster', 'ismaster']);
+
+/** MongoDB streams replies only to an awaitable hello that allowed it (OP_MSG exhaustAllowed) and succeeded. */
+function isExhaustHello(req: Request, reply: Document): boolean {
+  if (!req.exhaustAllowed || reply.ok !== 1 || reply.topologyVersion === undefined) return false;
+  const name = Object.keys(req.command)[0];
+  return name !== undefined && HELLO_NAMES.has(name) && req.command.maxAwaitTimeMS !== undefined && req.command.topologyVersion !== undefined;
+}
 
 /**
  * One client connection. Requests are handled strictly in arrival order; a waiting getMore
@@ -16,6 +25,7 @@ export class Connection {
     this.socket.destroy();
   };
   private remote: string | null = null;
+  private readonly closing = new AbortController();
   private readonly client: ClientInfo = { appName: null };
 
   constructor(
@@ -26,6 +36,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.closing.abort());
   }
 
   private onData(chunk: Buffer): void {
@@ -60,30 +71,41 @@ export class Connection {
       db = full.slice(0, full.indexOf('.'));
     }
     this.remote ??= `${this.socket.remoteAddress}:${this.socket.remotePort}`;
-    const reply = await runCommand(req.command, {
-      server: this.server,
-      db: db as string,
-      connectionId: this.id,
-      remote: this.remote,
-      client: this.client,
-      closeConnection: this.closeConnection,
-    });
+    const run = (command: Document) =>
+      runCommand(command, {
+        server: this.server,
+        db: db as string,
+        connectionId: this.id,
+        remote: this.remote!,
+        client: this.client,
+        closeConnection: this.closeConnection,
+        closed: this.closing.signal,
+      });
+    const reply = await run(req.command);
     if (req.moreToCome || this.socket.destroyed || reply === NO_REPLY) return;
-    this.socket.write(this.encode(req, reply));
+    if (!isExhaustHello(req, reply)) {
+      this.socket.write(this.encode(req, req.requestId, reply));
+      return;
+    }
+    // An exhaust stream (a driver's streaming monitor): every reply says moreToCome and answers the
+    // previous one; the next awaits the topologyVersion just sent. Ends when the connection closes.
+    let responseTo = req.requestId;
+    let next = reply;
+    while (!this.socket.destroyed) {
+      const message = this.encode(req, responseTo, next, MsgFlag.MoreToCome);
+      this.socket.write(message);
+      responseTo = requestIdOf(message);
+      next = await run({ ...req.command, topologyVersion: next.topologyVersion });
+    }
   }
 
-  private encode(req: Request, reply: Document): Buffer {
-    const enc = req.opCode === OpCode.Query ? encodeOpReply : encodeMsgReply;
+  private encode(req: Request, responseTo: number, reply: Document, flags = 0): Buffer {
     try {
-      return enc(req.requestId, reply);
+      return req.opCode === OpCode.Query ? encodeOpReply(responseTo, reply) : encodeMsgReply(responseTo, reply, flags);
     } catch (err) {
       // For example a result batch over 16 MiB, or a value BSON cannot encode.
-      return enc(req.requestId, {
-        ok: 0,
-        errmsg: `reply could not be encoded: ${(err as Error)?.message ?? String(err)}`,
-        code: 10334,
-        codeName: 'BSONObjectTooLarge',
-      });
+      const error = { ok: 0, errmsg: `reply could not be encoded: ${(err as Error)?.message ?? String(err)}`, code: 10334, codeName: 'BSONObjectTooLarge' };
+      return req.opCode === OpCode.Query ? encodeOpReply(responseTo, error) : encodeMsgReply(responseTo, error);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { Long, ObjectId } from 'bson';
 import type { ServerState } from './commands/context.ts';
 import { Connection } from './connection.ts';
 import { CursorManager } from './cursors.ts';
@@ -51,6 +52,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
     ttl,
     failPoints: new FailPoints(),
     startedAt: Date.now(),
+    topologyVersion: { processId: new ObjectId(), counter: Long.fromNumber(0) },
     port: () => port,
     connections: () => sockets.size,
     slowMs: options.slowMs ?? null,

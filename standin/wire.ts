@@ -22,6 +22,8 @@ export interface Request {
   /** The command document, with OP_MSG document sequences merged in. */
   command: Document;
   moreToCome: boolean;
+  /** OP_MSG exhaustAllowed: the client accepts a stream of replies (moreToCome) to this one request. */
+  exhaustAllowed: boolean;
   /** For OP_QUERY: "db.$cmd". */
   fullCollectionName?: string;
 }
@@ -97,7 +99,7 @@ export function parseMessage(buf: Buffer): Request {
       const existing = command[id];
       command[id] = Array.isArray(existing) ? [...existing, ...docs] : docs;
     }
-    return { requestId, opCode, command, moreToCome: (flags & MsgFlag.MoreToCome) !== 0 };
+    return { requestId, opCode, command, moreToCome: (flags & MsgFlag.MoreToCome) !== 0, exhaustAllowed: (flags & MsgFlag.ExhaustAllowed) !== 0 };
   }
   if (opCode === OpCode.Query) {
     let at = 20;
@@ -105,12 +107,17 @@ export function parseMessage(buf: Buffer): Request {
     at = next + 8;
     const size = buf.readInt32LE(at);
     const command = deserialize(buf.subarray(at, at + size));
-    return { requestId, opCode, command, moreToCome: false, fullCollectionName };
+    return { requestId, opCode, command, moreToCome: false, exhaustAllowed: false, fullCollectionName };
   }
   throw new WireError(`unsupported opCode ${opCode}`);
 }
 
 let nextResponseId = 1;
+
+/** The requestID an encoded message carries (the next reply of an exhaust stream answers it). */
+export function requestIdOf(message: Buffer): number {
+  return message.readInt32LE(4);
+}
 
 function header(length: number, responseTo: number, opCode: number): Buffer {
   const h = Buffer.allocUnsafe(16);
@@ -121,15 +128,15 @@ function header(length: number, responseTo: number, opCode: number): Buffer {
   return h;
 }
 
-/** An OP_MSG reply with one kind-0 section. */
-export function encodeMsgReply(responseTo: number, body: Document): Buffer {
+/** An OP_MSG reply with one kind-0 section; `flags` MoreToCome marks one reply of an exhaust stream. */
+export function encodeMsgReply(responseTo: number, body: Document, flags = 0): Buffer {
   const bson = serialize(body);
   const out = Buffer.allocUnsafe(21 + bson.length);
   out.writeInt32LE(21 + bson.length, 0);
   out.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
   out.writeInt32LE(responseTo, 8);
   out.writeInt32LE(OpCode.Msg, 12);
-  out.writeUInt32LE(0, 16); // flagBits
+  out.writeUInt32LE(flags, 16);
   out[20] = 0; // section kind 0: the body
   out.set(bson, 21);
   return out;

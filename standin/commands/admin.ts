@@ -1,4 +1,4 @@
-import { Long, UUID, type Document } from 'bson';
+import { Long, ObjectId, UUID, type Document } from 'bson';
 import { CommandError, ErrorCode } from '../errors.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 
@@ -6,10 +6,19 @@ export const SERVER_VERSION = '7.0.14';
 const VERSION_ARRAY = [7, 0, 14, 0];
 const MAX_BSON = 16 * 1024 * 1024;
 
-function hello(cmd: Document, ctx: CommandContext): Document {
+/**
+ * hello, as MongoDB answers it, including the awaitable form drivers monitor with (the SDAM
+ * streaming protocol): a request carrying the server's current `topologyVersion` and
+ * `maxAwaitTimeMS` is answered when the topology changes or that time has passed. The monitor's
+ * connection therefore stays open, and a server that dies is noticed when it closes, not at the
+ * next poll (heartbeatFrequencyMS, 10 s by default).
+ */
+async function hello(cmd: Document, ctx: CommandContext): Promise<Document> {
   // The handshake's client metadata names the application (the fail point's appName filter).
   const app = (cmd.client as { application?: { name?: unknown } } | undefined)?.application?.name;
   if (ctx.client.appName === null && typeof app === 'string') ctx.client.appName = app;
+  const waitMs = awaitableWaitMs(cmd, ctx);
+  if (waitMs > 0) await waitOrClose(waitMs, ctx.closed);
   return {
     ismaster: true,
     isWritablePrimary: true,
@@ -23,8 +32,35 @@ function hello(cmd: Document, ctx: CommandContext): Document {
     minWireVersion: 0,
     maxWireVersion: 21,
     readOnly: false,
+    topologyVersion: ctx.server.topologyVersion,
     ok: 1,
   };
+}
+
+/** How long an awaitable hello waits: 0 unless it names the current topologyVersion (a stale one is answered at once). */
+function awaitableWaitMs(cmd: Document, ctx: CommandContext): number {
+  const known = cmd.topologyVersion as { processId?: unknown; counter?: unknown } | undefined;
+  if (known === undefined || cmd.maxAwaitTimeMS === undefined) return 0;
+  const maxAwait = Number(cmd.maxAwaitTimeMS);
+  if (!Number.isFinite(maxAwait) || maxAwait < 0) throw new CommandError(ErrorCode.BadValue, 'maxAwaitTimeMS must be a non-negative integer');
+  const current = ctx.server.topologyVersion;
+  const sameProcess = known.processId instanceof ObjectId && known.processId.equals(current.processId);
+  const sameCounter = Long.fromValue((known.counter ?? -1) as number | Long).equals(current.counter);
+  return sameProcess && sameCounter ? maxAwait : 0;
+}
+
+function waitOrClose(ms: number, closed: AbortSignal): Promise<void> {
+  if (closed.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      closed.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    closed.addEventListener('abort', done, { once: true });
+  });
 }
 
 function buildInfo(): Document {

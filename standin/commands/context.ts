@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document, Long, ObjectId } from 'bson';
 import type { CursorManager } from '../cursors.ts';
 import type { Catalog } from '../storage/catalog.ts';
 import type { Journal } from '../journal.ts';
@@ -15,6 +15,11 @@ export interface ServerState {
   startedAt: number;
   port: () => number;
   connections: () => number;
+  /**
+   * Changes whenever this server's role could have changed (never, for a standalone stand-in); a
+   * new processId per start tells clients a restarted server from the one they knew.
+   */
+  topologyVersion: { processId: ObjectId; counter: Long };
   /** Commands that take longer than this many ms are logged to stderr (null: never), like mongod's slowms. */
   slowMs: number | null;
 }
@@ -33,6 +38,8 @@ export interface CommandContext {
   client: ClientInfo;
   /** Drops this client connection without a reply (fail points use it). */
   closeConnection(): void;
+  /** Aborted when this client connection closes (an awaitable hello stops waiting). */
+  closed: AbortSignal;
 }
 
 export type CommandHandler = (cmd: Document, ctx: CommandContext) => Document | Promise<Document>;

@@ -22,7 +22,8 @@ export const NO_REPLY: Document = Object.freeze({});
 
 /** Runs one command and returns the reply document (errors become ok:0 replies). */
 export async function runCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
-  if (ctx.server.slowMs === null) return dispatchCommand(cmd, ctx);
+  // An awaitable hello waits by design (up to maxAwaitTimeMS); mongod does not log it as slow either.
+  if (ctx.server.slowMs === null || cmd.maxAwaitTimeMS !== undefined) return dispatchCommand(cmd, ctx);
   const started = performance.now();
   const reply = await dispatchCommand(cmd, ctx);
   const ms = performance.now() - started;
