@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
 import { AccountStore } from '../accounts/account-store.ts';
 import { addConnector, listConnectors } from '../connectors/connector-admin.ts';
@@ -8,6 +7,7 @@ import { addRoute, listRoutes } from '../routing/route-admin.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo.ts';
+import { packageRoot } from '../util/package-root.ts';
 import { spawnReadyProcess, type ReadyProcess } from './ready-process.ts';
 
 export interface AllInOneOptions {
@@ -24,8 +24,7 @@ export interface AllInOneOptions {
   print: (line: string) => void;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const smscBin = path.join(repoRoot, 'bin/smsc.mjs');
+const smscBin = path.join(packageRoot, 'bin/smsc.mjs');
 export const DEMO_ACCOUNT = Object.freeze({ systemId: 'demo', password: 'demo' });
 /** The simulator's credentials, used only by the seeded default connector. */
 const SIM_CONNECTOR = Object.freeze({ name: 'simulator', systemId: 'smsc', password: 'smsc' });
@@ -56,7 +55,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
         name,
         logger,
         env,
-        cwd: repoRoot,
+        cwd: packageRoot,
         inheritStderr: true,
       });
       children.push({ name, proc });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logging/logger.ts';
+import { compiledEntry, packageRoot } from '../util/package-root.ts';
 import { withConsoleWarnMuted } from '../util/quiet-console.ts';
 import { spawnReadyProcess } from './ready-process.ts';
 
@@ -19,8 +19,6 @@ export interface EmbeddedMongoOptions {
   logger: Logger;
   memoryServerTimeoutMs?: number;
 }
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * The MongoDB of the all-in-one default: the configured one, else a real mongod from
@@ -54,18 +52,18 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
   mkdirSync(standinDir, { recursive: true });
   const proc = await spawnReadyProcess({
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), '--port', String(options.port), '--dbpath', standinDir],
+    args: [compiledEntry('standin/main'), '--port', String(options.port), '--dbpath', standinDir],
     ready: /mongodb:\/\/127\.0\.0\.1:\d+/,
-    cwd: repoRoot,
+    cwd: packageRoot,
     logger: options.logger,
     name: 'mongo-standin',
   }).catch(async () =>
     // The port may be taken (a real mongod on 27017): any free port serves the all-in-one.
     spawnReadyProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), '--port', '0', '--dbpath', standinDir],
+      args: [compiledEntry('standin/main'), '--port', '0', '--dbpath', standinDir],
       ready: /mongodb:\/\/127\.0\.0\.1:\d+/,
-      cwd: repoRoot,
+      cwd: packageRoot,
       logger: options.logger,
       name: 'mongo-standin',
     }),
