@@ -45,7 +45,7 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.host', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_HOST', default: '0.0.0.0', doc: 'Address the inserter listens on.' },
   { path: 'inserter.smppPort', kind: PORT, env: 'SMPP_PORT', flag: 'smpp-port', default: 2775, doc: 'SMPP port for ESMEs.' },
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
-  { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
+  { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 0, doc: 'When no insert is in flight, how long a submit waits for others to share its insert (0: none; batches form from what arrives while an insert is in flight).' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
   // deliverer
   { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
