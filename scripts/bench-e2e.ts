@@ -26,6 +26,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { bindSession, drive, type ClientKind } from './bench/esme.ts';
 import { cpuSeconds, freePort, machineLoad, ownCpuSeconds, percentile, sleep, spawnNode, stop, waitForLine } from './bench/processes.ts';
 import { baselineTree, currentTree, type Tree } from './bench/trees.ts';
@@ -240,6 +241,7 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     const commands = (await inserterStats).mongoCommands + (await Promise.all(delivererStats)).reduce((n, s) => n + s.mongoCommands, 0);
     await stop(sink);
     if (standin) await stop(standin);
+    else await dropDatabase(uri, dbName);
 
     const arrivals = sinkLog.arrivals();
     const latencies: number[] = [];
@@ -265,6 +267,16 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** A configured MongoDB keeps nothing of the run. */
+async function dropDatabase(uri: string, dbName: string): Promise<void> {
+  const client = new MongoClient(uri);
+  try {
+    await client.db(dbName).dropDatabase();
+  } finally {
+    await client.close();
   }
 }
 

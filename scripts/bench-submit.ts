@@ -2,7 +2,7 @@
  * Submit throughput and latency of the inserter, store-before-ack, end to end:
  *
  *   npm run bench:submit [-- --sessions 4 --window 100 --seconds 10 --uri URI --half --client own|smpp]
- *   npm run bench:submit -- --bare [--matrix 1x1,1x50,4x100 --client smpp --seconds 5]
+ *   npm run bench:submit -- --bare [--matrix 1x1,1x50,4x100 --client smpp --seconds 5 --baseline REF]
  *
  * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and the inserter (the compiled
  * `smsc inserter`, its own process), creates an account, binds N sessions that each keep W
@@ -13,7 +13,9 @@
  *
  * --bare: for each sessions x window of --matrix, the same client against a bare node-smpp server
  * that stores nothing (scripts/bare-smpp-server.mjs, its own process) and against the inserter,
- * one after the other in the same run; prints both rates and latencies side by side.
+ * one after the other in the same run; prints both rates and latencies side by side. With
+ * --baseline REF, the inserter of that commit too (a git worktree, see scripts/bench/trees.ts), on
+ * the same stand-in, in the same run.
  */
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ import { AccountStore } from '../src/accounts/account-store.ts';
 import { ensureSchema } from '../src/store/collections.ts';
 import { bindSession, drive, type BenchSession, type ClientKind, type LoadResult } from './bench/esme.ts';
 import { cpuSeconds, machineLoad, ownCpuSeconds, percentile, spawnNode, stop, waitForLine } from './bench/processes.ts';
-import { currentRoot, currentTree } from './bench/trees.ts';
+import { baselineTree, currentRoot, currentTree, type Tree } from './bench/trees.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +41,8 @@ const { values } = parseArgs({
     client: { type: 'string' },
     bare: { type: 'boolean', default: false },
     matrix: { type: 'string', default: '1x1,1x50,4x100' },
+    baseline: { type: 'string' },
+    'keep-baseline': { type: 'boolean', default: false },
   },
 });
 const BARE = values.bare;
@@ -91,9 +95,16 @@ function cpuLine(m: Measured): string {
     .join(', ');
 }
 
+async function startInserter(tree: Tree, env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', '--monitor-commands']), { cwd: tree.root, env, nodeArgs });
+  const port = Number((await waitForLine(proc, /inserter listening on [^\s:]+:(\d+)/, `inserter (${tree.label})`))[1]);
+  return { proc, port };
+}
+
 async function main(): Promise<void> {
   const tree = currentTree();
   const children: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   try {
     let uri = values.uri ?? process.env.MONGODB_URI;
     let standinPid: number | undefined;
@@ -118,40 +129,47 @@ async function main(): Promise<void> {
     if (values['batch-wait-ms']) env.INSERTER_BATCH_MAX_WAIT_MS = values['batch-wait-ms'];
     // BENCH_INSERTER_NODE_ARGS (e.g. "--cpu-prof") go to the inserter's node only.
     const nodeArgs = (process.env.BENCH_INSERTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const inserter = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', '--monitor-commands']), { cwd: currentRoot, env, nodeArgs });
+    const started = await startInserter(tree, env, nodeArgs);
+    const inserter = started.proc;
+    const port = started.port;
     children.push(inserter);
-    const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
     const pids = { inserter: inserter.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) };
 
     if (BARE) {
       const bare = spawnNode(['scripts/bare-smpp-server.mjs', '--port', '0'], { cwd: currentRoot });
       children.push(bare);
       const barePort = Number((await waitForLine(bare, /listening on [^\s:]+:(\d+)/, 'bare server'))[1]);
+      const targets: { name: string; port: number; pids: Record<string, number | undefined> }[] = [
+        { name: 'bare SMPP server', port: barePort, pids: { 'bare server': bare.pid } },
+        { name: 'smsc inserter', port, pids },
+      ];
+      const baseline = values.baseline ? baselineTree(values.baseline, { install: 'link', log: print }) : undefined;
+      if (baseline) {
+        const old = await startInserter(baseline, env, []);
+        children.push(old.proc);
+        targets.push({ name: `inserter ${baseline.label}`, port: old.port, pids: { inserter: old.proc.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) } });
+        if (!values['keep-baseline']) cleanups.push(() => baseline.remove());
+      }
       print(`client ${CLIENT}; ${SECONDS} s per measurement after 1 s of warm-up; inserter pid ${inserter.pid}, bare server pid ${bare.pid}; ${machineLoad()}`);
       const rows: string[] = [];
       for (const cell of values.matrix.split(',')) {
         const [sessionCount, window] = cell.split('x').map(Number);
-        const results: Record<string, Measured> = {};
-        for (const [target, targetPort, targetPids] of [
-          ['bare', barePort, { 'bare server': bare.pid }],
-          ['inserter', port, pids],
-        ] as const) {
-          const sessions = await Promise.all(Array.from({ length: sessionCount }, () => bindSession(CLIENT, { port: targetPort, systemId: 'bench', password: 'bench', window })));
+        const results: Measured[] = [];
+        for (const target of targets) {
+          const sessions = await Promise.all(Array.from({ length: sessionCount }, () => bindSession(CLIENT, { port: target.port, systemId: 'bench', password: 'bench', window })));
           await timed(sessions, window, 1);
-          const measured = await measure(targetPids, () => timed(sessions, window, SECONDS));
+          const measured = await measure(target.pids, () => timed(sessions, window, SECONDS));
           await Promise.all(sessions.map((s) => s.close()));
-          results[target] = measured;
-          print(`${sessionCount} x ${window} ${describe(target === 'bare' ? 'bare SMPP server' : 'smsc inserter', measured.result)}; CPU per 10,000: ${cpuLine(measured)}`);
+          results.push(measured);
+          print(`${sessionCount} x ${window} ${describe(target.name, measured.result)}; CPU per 10,000: ${cpuLine(measured)}`);
         }
         const rate = (m: Measured) => Math.round(m.result.accepted / m.result.seconds);
-        rows.push(
-          `| ${sessionCount} × ${window} | ${rate(results.bare).toLocaleString('en-US')}/s | ${rate(results.inserter).toLocaleString('en-US')}/s | ` +
-            `${(rate(results.inserter) / rate(results.bare)).toFixed(2)} | ${percentile(results.bare.result.latencies, 50).toFixed(2)} ms | ${percentile(results.inserter.result.latencies, 50).toFixed(2)} ms |`,
-        );
+        const p50 = (m: Measured) => `${percentile(m.result.latencies, 50).toFixed(2)} ms`;
+        rows.push(`| ${sessionCount} × ${window} | ${results.map((m) => `${rate(m).toLocaleString('en-US')}/s, p50 ${p50(m)}`).join(' | ')} | ${results.slice(1).map((m) => (rate(m) / rate(results[0])).toFixed(2)).join(' | ')} |`);
       }
       print('');
-      print(`| session × window | bare SMPP server | smsc inserter | inserter / bare | bare p50 | inserter p50 |`);
-      print('|---|---|---|---|---|---|');
+      print(`| session × window | ${targets.map((t) => t.name).join(' | ')} | ${targets.slice(1).map((t) => `${t.name} / bare`).join(' | ')} |`);
+      print(`|---|${targets.map(() => '---|').join('')}${targets.slice(1).map(() => '---|').join('')}`);
       for (const row of rows) print(row);
       print(machineLoad());
     } else {
@@ -191,6 +209,7 @@ async function main(): Promise<void> {
     await client.close();
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const cleanup of cleanups) cleanup();
   }
 }
 
