@@ -72,6 +72,8 @@ interface RunResult {
   p50: number;
   p99: number;
   commandsPerMessage: number;
+  /** Commands by kind per message (inserter + deliverers). */
+  byCommand: Record<string, number>;
   /** µs of CPU per measured message, by process. */
   cpu: Record<string, number>;
 }
@@ -198,7 +200,7 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
     await Promise.all(deliverers.map((d, i) => waitForLine(d, /deliverer ready/, `deliverer ${i + 1}`)));
     // Collected as they come (a deliverer prints its stats at exit).
-    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) => waitForLine(proc, pattern, what, 3_600_000).then((m) => JSON.parse(m[1]) as { mongoCommands: number });
+    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) => waitForLine(proc, pattern, what, 3_600_000).then((m) => JSON.parse(m[1]) as { mongoCommands: number; byCommand?: Record<string, number> });
     const inserterStats = statsOf(inserter, /inserter stats (\{.*\})/, 'inserter stats');
     const delivererStats = deliverers.map((d, i) => statsOf(d, /deliverer stats (\{.*\})/, `deliverer ${i + 1} stats`));
     inserterStats.catch(() => {});
@@ -238,7 +240,10 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
 
     await Promise.all(sessions.map((s) => s.close()));
     await Promise.all([inserter, ...deliverers].map((p) => stop(p)));
-    const commands = (await inserterStats).mongoCommands + (await Promise.all(delivererStats)).reduce((n, s) => n + s.mongoCommands, 0);
+    const allStats = [await inserterStats, ...(await Promise.all(delivererStats))];
+    const commands = allStats.reduce((n, s) => n + s.mongoCommands, 0);
+    const byCommand: Record<string, number> = {};
+    for (const stats of allStats) for (const [kind, n] of Object.entries(stats.byCommand ?? {})) byCommand[kind] = (byCommand[kind] ?? 0) + n / (WARMUP + MESSAGES);
     await stop(sink);
     if (standin) await stop(standin);
     else await dropDatabase(uri, dbName);
@@ -262,6 +267,7 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       commandsPerMessage: commands / (WARMUP + MESSAGES),
+      byCommand,
       cpu,
     };
   } finally {
@@ -285,6 +291,8 @@ function report(r: RunResult): void {
   print(`${r.label}:`);
   print(`  acked ${Math.round(r.ackedPerSecond).toLocaleString('en-US')}/s; delivered end to end ${Math.round(r.deliveredPerSecond).toLocaleString('en-US')}/s; submit -> sink p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
   print(`  MongoDB commands per message ${r.commandsPerMessage.toFixed(2)} (inserter + deliverers, start-up and warm-up included)`);
+  const kinds = Object.entries(r.byCommand).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+  print(`    by kind: ${kinds.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
   print(`  CPU per message: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}; total ${total.toFixed(0)} µs`);
   print(`  ${machineLoad()}`);
 }
