@@ -50,6 +50,12 @@ const { values } = parseArgs({
     standin: { type: 'string', default: 'own' },
     rounds: { type: 'string', default: '1' },
     profile: { type: 'string' },
+    /**
+     * 'count' (default): the inserter and deliverers count their MongoDB commands (the driver's
+     * command monitoring, which also decodes every reply once more: a few % of their CPU);
+     * 'off': no count, CPU figures without that overhead.
+     */
+    commands: { type: 'string', default: 'count' },
     /** Give up waiting for deliveries after this long without progress. */
     'stall-seconds': { type: 'string', default: '60' },
   },
@@ -63,6 +69,8 @@ const WARMUP = Number(values.warmup);
 const CLIENT = values.client as ClientKind;
 const STALL_MS = Number(values['stall-seconds']) * 1000;
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const COUNT_COMMANDS = values.commands !== 'off';
+const monitor = COUNT_COMMANDS ? ['--monitor-commands'] : [];
 
 interface RunResult {
   label: string;
@@ -190,17 +198,17 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     await smscOnce(tree, ['connector', 'add', '--name', 'sink', '--host', '127.0.0.1', '--port', String(sinkPort), '--system-id', 'bench', '--password', 'pw', ...window], env);
     await smscOnce(tree, ['route', 'add', '--prefix', '', '--connector', 'sink'], env);
 
-    const inserter = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', '--monitor-commands']), { cwd: tree.root, env, nodeArgs: profileArgs('inserter') });
+    const inserter = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', ...monitor]), { cwd: tree.root, env, nodeArgs: profileArgs('inserter') });
     children.push(inserter);
     const deliverers = Array.from({ length: DELIVERERS }, (_, i) => {
-      const proc = spawnNode(tree.smsc(['deliverer', '--monitor-commands']), { cwd: tree.root, env, nodeArgs: profileArgs(`deliverer-${i + 1}`) });
+      const proc = spawnNode(tree.smsc(['deliverer', ...monitor]), { cwd: tree.root, env, nodeArgs: profileArgs(`deliverer-${i + 1}`) });
       children.push(proc);
       return proc;
     });
     const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
     await Promise.all(deliverers.map((d, i) => waitForLine(d, /deliverer ready/, `deliverer ${i + 1}`)));
     // Collected as they come (a deliverer prints its stats at exit).
-    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) => waitForLine(proc, pattern, what, 3_600_000).then((m) => JSON.parse(m[1]) as { mongoCommands: number; byCommand?: Record<string, number> });
+    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) => waitForLine(proc, pattern, what, 3_600_000).then((m) => JSON.parse(m[1]) as { mongoCommands?: number; byCommand?: Record<string, number> });
     const inserterStats = statsOf(inserter, /inserter stats (\{.*\})/, 'inserter stats');
     const delivererStats = deliverers.map((d, i) => statsOf(d, /deliverer stats (\{.*\})/, `deliverer ${i + 1} stats`));
     inserterStats.catch(() => {});
@@ -241,7 +249,7 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     await Promise.all(sessions.map((s) => s.close()));
     await Promise.all([inserter, ...deliverers].map((p) => stop(p)));
     const allStats = [await inserterStats, ...(await Promise.all(delivererStats))];
-    const commands = allStats.reduce((n, s) => n + s.mongoCommands, 0);
+    const commands = COUNT_COMMANDS ? allStats.reduce((n, s) => n + (s.mongoCommands ?? 0), 0) : NaN;
     const byCommand: Record<string, number> = {};
     for (const stats of allStats) for (const [kind, n] of Object.entries(stats.byCommand ?? {})) byCommand[kind] = (byCommand[kind] ?? 0) + n / (WARMUP + MESSAGES);
     await stop(sink);
@@ -290,9 +298,11 @@ function report(r: RunResult): void {
   const total = Object.values(r.cpu).reduce((a, b) => a + b, 0);
   print(`${r.label}:`);
   print(`  acked ${Math.round(r.ackedPerSecond).toLocaleString('en-US')}/s; delivered end to end ${Math.round(r.deliveredPerSecond).toLocaleString('en-US')}/s; submit -> sink p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
-  print(`  MongoDB commands per message ${r.commandsPerMessage.toFixed(2)} (inserter + deliverers, start-up and warm-up included)`);
-  const kinds = Object.entries(r.byCommand).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
-  print(`    by kind: ${kinds.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
+  if (COUNT_COMMANDS) {
+    print(`  MongoDB commands per message ${r.commandsPerMessage.toFixed(2)} (inserter + deliverers, start-up and warm-up included)`);
+    const kinds = Object.entries(r.byCommand).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+    print(`    by kind: ${kinds.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
+  }
   print(`  CPU per message: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}; total ${total.toFixed(0)} µs`);
   print(`  ${machineLoad()}`);
 }
@@ -303,7 +313,10 @@ function ratioLine(current: RunResult, baseline: RunResult): string {
     `current / baseline: acked/s ${(current.ackedPerSecond / baseline.ackedPerSecond).toFixed(2)}, ` +
     `delivered/s ${(current.deliveredPerSecond / baseline.deliveredPerSecond).toFixed(2)}, ` +
     `p50 ${(current.p50 / baseline.p50).toFixed(2)}, p99 ${(current.p99 / baseline.p99).toFixed(2)}, ` +
-    `commands per message ${(current.commandsPerMessage / baseline.commandsPerMessage).toFixed(2)}, CPU per message ${(cpuTotal(current) / cpuTotal(baseline)).toFixed(2)}`
+    `commands per message ${(current.commandsPerMessage / baseline.commandsPerMessage).toFixed(2)}, CPU per message ${(cpuTotal(current) / cpuTotal(baseline)).toFixed(2)}; ` +
+    // The sink and the bench client run the same code in both runs: how far their CPU per message
+    // differs shows how much the machine's state (other load) moved between the two runs.
+    `same code in both (noise): sink CPU ${(current.cpu.sink / baseline.cpu.sink).toFixed(2)}, bench client CPU ${(current.cpu['bench client'] / baseline.cpu['bench client']).toFixed(2)}`
   );
 }
 
@@ -332,7 +345,12 @@ async function main(): Promise<void> {
     }
     if (baseline && rounds > 1) {
       const ratios = pairs.map(([c, b]) => c.deliveredPerSecond / b!.deliveredPerSecond).sort((a, b) => a - b);
-      print(`delivered/s current / baseline over ${rounds} rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${percentile(ratios, 50).toFixed(2)})`);
+      const median = (xs: number[]) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      };
+      const acked = pairs.map(([c, b]) => c.ackedPerSecond / b!.ackedPerSecond);
+      print(`over ${rounds} rounds, current / baseline: delivered/s ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); acked/s ${acked.map((r) => r.toFixed(2)).join(', ')} (median ${median(acked).toFixed(2)})`);
     }
   } finally {
     if (baseline && !values['keep-baseline']) baseline.remove();

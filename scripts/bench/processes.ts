@@ -74,13 +74,32 @@ export interface NodeChildOptions {
   stdio?: StdioOptions;
 }
 
+const live = new Set<ChildProcess>();
+let signalsHooked = false;
+
+/** Ctrl-C or SIGTERM to a bench takes its children along (they would otherwise outlive it). */
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
 /** `node [nodeArgs] args…`; stdout piped (for ready lines), stderr inherited, unless `stdio` says otherwise. */
 export function spawnNode(args: readonly string[], options: NodeChildOptions): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
+  hookSignals();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: options.stdio ?? ['ignore', 'pipe', 'inherit'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
