@@ -7,6 +7,15 @@ import { compiledEntry } from '../../../src/util/package-root.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
+/**
+ * The environment that runs a process with its clock shifted (Debian's libfaketime), e.g. '+20s'.
+ * Preloaded into the process itself: the `faketime` command would fork, and stopping it would
+ * leave the process running.
+ */
+export function shiftedClock(offset: string): Record<string, string> {
+  return { FAKETIME: offset, LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1' };
+}
+
 /** Starts the compiled `workers/deliverer.ts` (what ships) as a real process against the test database. */
 export function startDeliverer(uri: string, dbName: string, args: string[] = [], env: Record<string, string> = {}): Promise<ReadyProcess> {
   return spawnUntilReady(
