@@ -101,6 +101,16 @@ async function startInserter(tree: Tree, env: NodeJS.ProcessEnv, nodeArgs: strin
   return { proc, port };
 }
 
+/** `smsc <args>` from `tree`, to completion; throws with its output when it fails. */
+async function runToEnd(tree: Tree, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const proc = spawnNode(tree.smsc(args), { cwd: tree.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  if (code !== 0) throw new Error(`smsc ${args.join(' ')} (${tree.label}) exited ${code}:\n${out}`);
+}
+
 async function main(): Promise<void> {
   const tree = currentTree();
   const children: ChildProcess[] = [];
@@ -145,7 +155,10 @@ async function main(): Promise<void> {
       ];
       const baseline = values.baseline ? baselineTree(values.baseline, { install: 'link', log: print }) : undefined;
       if (baseline) {
-        const old = await startInserter(baseline, env, []);
+        // A database of its own: another version may declare the same indexes with other options.
+        const baselineEnv = { ...env, MONGODB_DB: `${dbName}_baseline` };
+        await runToEnd(baseline, ['account', 'add', '--system-id', 'bench', '--password', 'bench', '--max-binds', '1000'], baselineEnv);
+        const old = await startInserter(baseline, baselineEnv, []);
         children.push(old.proc);
         targets.push({ name: `inserter ${baseline.label}`, port: old.port, pids: { inserter: old.proc.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) } });
         if (!values['keep-baseline']) cleanups.push(() => baseline.remove());
@@ -206,6 +219,7 @@ async function main(): Promise<void> {
     );
     print(`MongoDB commands by kind: ${JSON.stringify(stats.byCommand ?? {})}`);
     await db.dropDatabase().catch(() => {});
+    if (values.baseline) await client.db(`${dbName}_baseline`).dropDatabase().catch(() => {});
     await client.close();
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
