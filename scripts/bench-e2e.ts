@@ -248,7 +248,8 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
 
     await Promise.all(sessions.map((s) => s.close()));
     await Promise.all([inserter, ...deliverers].map((p) => stop(p)));
-    const allStats = [await inserterStats, ...(await Promise.all(delivererStats))];
+    // Without the count the inserter prints no stats line at exit.
+    const allStats = COUNT_COMMANDS ? [await inserterStats, ...(await Promise.all(delivererStats))] : [];
     const commands = COUNT_COMMANDS ? allStats.reduce((n, s) => n + (s.mongoCommands ?? 0), 0) : NaN;
     const byCommand: Record<string, number> = {};
     for (const stats of allStats) for (const [kind, n] of Object.entries(stats.byCommand ?? {})) byCommand[kind] = (byCommand[kind] ?? 0) + n / (WARMUP + MESSAGES);
