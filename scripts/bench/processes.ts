@@ -77,10 +77,13 @@ export interface NodeChildOptions {
 const live = new Set<ChildProcess>();
 let signalsHooked = false;
 
-/** Ctrl-C or SIGTERM to a bench takes its children along (they would otherwise outlive it). */
+/** A bench that ends (an error included), or gets Ctrl-C or SIGTERM, takes its children along. */
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const child of live) child.kill('SIGKILL');
