@@ -169,6 +169,9 @@ async function main(): Promise<void> {
         const [sessionCount, window] = cell.split('x').map(Number);
         const results: Measured[] = [];
         for (const target of targets) {
+          // Every measurement starts on an empty `sms`: hundreds of thousands of stored messages
+          // from earlier cells made the stand-in's garbage collection stall whichever came later.
+          await Promise.all([db, ...(values.baseline ? [client.db(`${dbName}_baseline`)] : [])].map((d) => d.collection('sms').deleteMany({})));
           const sessions = await Promise.all(Array.from({ length: sessionCount }, () => bindSession(CLIENT, { port: target.port, systemId: 'bench', password: 'bench', window })));
           await timed(sessions, window, 1);
           const measured = await measure(target.pids, () => timed(sessions, window, SECONDS));
