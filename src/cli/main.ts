@@ -20,12 +20,16 @@ export const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> 
   { name: 'account', load: async () => (await import('./commands/account.ts')).accountCommand },
   { name: 'connector', load: async () => (await import('./commands/connector.ts')).connectorCommand },
   { name: 'route', load: async () => (await import('./commands/route.ts')).routeCommand },
+  { name: 'blocklist', load: async () => (await import('./commands/contact-list.ts')).blocklistCommand },
+  { name: 'allowlist', load: async () => (await import('./commands/contact-list.ts')).allowlistCommand },
   { name: 'status', load: async () => (await import('./commands/status.ts')).statusCommand },
   { name: 'message', load: async () => (await import('./commands/message.ts')).messageCommand },
   { name: 'requeue', load: async () => (await import('./commands/requeue.ts')).requeueCommand },
   { name: 'indexes', load: async () => (await import('./commands/indexes.ts')).indexesCommand },
   { name: 'sms-info', load: async () => (await import('./commands/sms-info.ts')).smsInfoCommand },
   { name: 'dlr-parse', load: async () => (await import('./commands/dlr-parse.ts')).dlrParseCommand },
+  { name: 'hlr-sim', load: async () => (await import('./commands/hlr-sim.ts')).hlrSimCommand },
+  { name: 'cdr', load: async () => (await import('./commands/cdr.ts')).cdrCommand },
 ];
 
 /**

@@ -10,11 +10,14 @@ export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'mongoUri' }
   | { type: 'redisUrl' }
+  | { type: 'httpUrl' }
   | { type: 'dbName' }
   | { type: 'port' }
   | { type: 'int'; min: number; max: number }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
+  /** A string of digits (a dialling prefix); `none` stands for '' where empty is allowed. */
+  | { type: 'digits'; minLength: number; maxLength: number; noLeadingZero?: boolean; none?: boolean }
   | { type: 'writeConcern' };
 
 export interface ConfigField {
@@ -44,6 +47,9 @@ const FIELD_LIST: ConfigField[] = [
   // inserter
   { path: 'inserter.host', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_HOST', default: '0.0.0.0', doc: 'Address the inserter listens on.' },
   { path: 'inserter.smppPort', kind: PORT, env: 'SMPP_PORT', flag: 'smpp-port', default: 2775, doc: 'SMPP port for ESMEs.' },
+  { path: 'inserter.smppTlsPort', kind: PORT, env: 'SMPP_TLS_PORT', flag: 'smpp-tls-port', default: undefined, doc: 'SMPP over TLS port for ESMEs, beside the plain one; needs the certificate and key (3550 when they are set and this is not).' },
+  { path: 'inserter.tlsCert', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_CERT', flag: 'tls-cert', default: undefined, doc: 'PEM file with the TLS listener\'s certificate (chain).' },
+  { path: 'inserter.tlsKey', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_KEY', flag: 'tls-key', default: undefined, doc: 'PEM file with the TLS listener\'s private key.' },
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 0, doc: 'When no insert is in flight, how long a submit waits for others to share its insert (0: none; batches form from what arrives while an insert is in flight).' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
@@ -56,20 +62,63 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
   { path: 'deliverer.leaseGraceMs', kind: ms(0, 600_000), env: 'DELIVERER_LEASE_GRACE_MS', default: 2_000, doc: 'How long after a lease ran out it may be taken over (at least the tolerated clock offset).' },
   { path: 'deliverer.maxClockOffsetMs', kind: ms(0, 600_000), env: 'DELIVERER_MAX_CLOCK_OFFSET_MS', default: 2_000, doc: 'A deliverer whose clock is further than this from MongoDB\'s delivers nothing until fixed.' },
+  // charging (routes marked charged)
+  { path: 'charging.url', kind: { type: 'httpUrl' }, env: 'CHARGING_URL', flag: 'charging-url', default: undefined, doc: 'HTTP JSON endpoint asked before a message on a charged route is delivered; unset: such messages wait.' },
+  { path: 'charging.timeoutMs', kind: ms(100, 60_000), env: 'CHARGING_TIMEOUT_MS', default: 5_000, doc: 'Longest wait for the charging endpoint; no answer in time means try again later.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
+  // address (destKey normalisation: README "Destination keys")
+  { path: 'address.countryCode', kind: { type: 'digits', minLength: 1, maxLength: 3, noLeadingZero: true }, env: 'ADDRESS_COUNTRY_CODE', default: undefined, doc: 'Country calling code of national numbers (e.g. 49); unset means national numbers keep their national form.' },
+  { path: 'address.nationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 3, none: true }, env: 'ADDRESS_NATIONAL_PREFIX', default: '0', doc: 'Trunk prefix of national numbers; `none` where there is none.' },
+  { path: 'address.internationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 4 }, env: 'ADDRESS_INTERNATIONAL_PREFIX', default: '00', doc: 'Prefix dialled before international numbers (00, 011 in NANP).' },
+  { path: 'address.unknownTon', kind: { type: 'enum', values: ['international', 'national'] }, env: 'ADDRESS_UNKNOWN_TON', default: 'international', doc: 'How a TON 0 number of 7-15 digits without a prefix is read.' },
   // sink (downstream simulator)
   { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
   { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  { path: 'metrics.queueSampleMs', kind: ms(0, 3_600_000), env: 'METRICS_QUEUE_SAMPLE_MS', default: 15_000, doc: 'How often the queue gauges are sampled, by the one process holding the `queue-sampler` lease; 0 keeps this process out of it.' },
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },
   // log
   { path: 'log.level', kind: { type: 'enum', values: LOG_LEVELS }, env: 'LOG_LEVEL', flag: 'log-level', default: 'info', doc: 'pino log level.' },
+
+  // ---- Intake policy, HLR lookups and the CDR journal (issue 16) ----
+  // contact policy (blocklists, opt-out, registration filter; the lists live in MongoDB)
+  { path: 'policy.refreshMs', kind: ms(100, 60_000), env: 'POLICY_REFRESH_MS', default: 1_000, doc: 'How often each process checks the contact lists\' version document for changes.' },
+  // hlr
+  { path: 'hlr.url', kind: { type: 'httpUrl' }, env: 'HLR_URL', flag: 'hlr-url', default: undefined, doc: 'HLR provider (HTTP JSON GET); `{msisdn}` in it is replaced by the number, else `msisdn=` is added to the query. Unset: no lookups.' },
+  { path: 'hlr.policy', kind: { type: 'enum', values: ['off', 'reject-unreachable', 'reverse'] }, env: 'HLR_POLICY', flag: 'hlr-policy', default: 'off', doc: 'off: no lookup before the ack; reject-unreachable: refuse numbers the HLR says are unreachable or invalid; reverse: refuse reachable numbers, accept the rest as delivered.' },
+  { path: 'hlr.timeoutMs', kind: ms(10, 60_000), env: 'HLR_TIMEOUT_MS', flag: 'hlr-timeout-ms', default: 2_000, doc: 'Longest wait for the HLR provider.' },
+  { path: 'hlr.onTimeout', kind: { type: 'enum', values: ['accept', 'reject', 'defer'] }, env: 'HLR_ON_TIMEOUT', flag: 'hlr-on-timeout', default: 'accept', doc: 'When a lookup times out or fails: accept the message, reject it (ESME_RX_P_APPN) or defer it (ESME_RX_T_APPN: the ESME resubmits later).' },
+  { path: 'hlr.cacheTtlS', kind: { type: 'int', min: 0, max: 30 * 86_400 }, env: 'HLR_CACHE_TTL_S', flag: 'hlr-cache-ttl-s', default: 86_400, doc: 'How long a lookup result is cached (Redis when REDIS_URL is set, else per process); 0 = no cache.' },
+  { path: 'hlr.routing', kind: { type: 'boolean' }, env: 'HLR_ROUTING', flag: 'hlr-routing', default: false, doc: 'Also look numbers up after the ack when the policy does not, to store the serving network (`sms.hlr.network`) for routing.' },
+  { path: 'hlr.maxInFlight', kind: { type: 'int', min: 1, max: 100_000 }, env: 'HLR_MAX_IN_FLIGHT', default: 256, doc: 'HLR requests in flight at once per process; beyond it a lookup counts as an error.' },
+  { path: 'hlr.username', kind: { type: 'string', nonEmpty: true }, env: 'HLR_USERNAME', default: undefined, doc: 'HTTP Basic user for the provider (with hlr.password).' },
+  { path: 'hlr.password', kind: { type: 'string', nonEmpty: true }, env: 'HLR_PASSWORD', default: undefined, doc: 'HTTP Basic password for the provider; never logged.' },
+  { path: 'hlr.token', kind: { type: 'string', nonEmpty: true }, env: 'HLR_TOKEN', default: undefined, doc: 'Bearer token for the provider; never logged.' },
+  { path: 'hlr.statusField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_STATUS_FIELD', default: 'status', doc: 'Field (dotted path) of the answer that says whether the number is reachable.' },
+  { path: 'hlr.reachableValues', kind: { type: 'string', nonEmpty: true }, env: 'HLR_REACHABLE_VALUES', default: 'reachable', doc: 'Comma-separated values of the status field that mean reachable (any case).' },
+  { path: 'hlr.invalidValues', kind: { type: 'string', nonEmpty: true }, env: 'HLR_INVALID_VALUES', default: 'invalid', doc: 'Comma-separated values of the status field that mean the number does not exist; any other value is unreachable.' },
+  { path: 'hlr.networkField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_NETWORK_FIELD', default: 'network', doc: 'Field (dotted path) naming the serving network (e.g. its MCCMNC), stored for ported-number routing.' },
+  { path: 'hlr.portedField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_PORTED_FIELD', default: 'ported', doc: 'Field (dotted path) that is true when the number was ported.' },
+  // cdr journal
+  { path: 'cdr.dir', kind: { type: 'string', nonEmpty: true }, env: 'CDR_DIR', flag: 'cdr-dir', default: undefined, doc: 'Directory of the CDR journal files; unset: no journal.' },
+  { path: 'cdr.format', kind: { type: 'enum', values: ['jsonl', 'csv'] }, env: 'CDR_FORMAT', flag: 'cdr-format', default: 'jsonl', doc: 'CDR file format.' },
+  { path: 'cdr.rotateBytes', kind: { type: 'int', min: 1_024, max: 1_000_000_000_000 }, env: 'CDR_ROTATE_BYTES', flag: 'cdr-rotate-bytes', default: 64 * 1024 * 1024, doc: 'A CDR file is closed, compressed and queued for upload at this size…' },
+  { path: 'cdr.rotateSeconds', kind: { type: 'int', min: 1, max: 7 * 86_400 }, env: 'CDR_ROTATE_SECONDS', flag: 'cdr-rotate-seconds', default: 3_600, doc: '…or this long after it was opened.' },
+  { path: 'cdr.numbers', kind: { type: 'enum', values: ['mask', 'hash', 'clear'] }, env: 'CDR_NUMBERS', flag: 'cdr-numbers', default: 'mask', doc: 'How CDRs show phone numbers: masked (4477009****), hashed (HMAC-SHA-256 with cdr.hashKey, else SHA-256) or in clear.' },
+  { path: 'cdr.hashKey', kind: { type: 'string', nonEmpty: true }, env: 'CDR_HASH_KEY', default: undefined, doc: 'Secret for hashed numbers, so they cannot be reversed by hashing every number; never logged.' },
+  { path: 'cdr.perAttempt', kind: { type: 'boolean' }, env: 'CDR_PER_ATTEMPT', flag: 'cdr-per-attempt', default: false, doc: 'Also write one record per delivery attempt (from the message history) when the message is final.' },
+  { path: 'cdr.pollMs', kind: ms(50, 600_000), env: 'CDR_POLL_MS', default: 1_000, doc: 'Pause between journal passes over newly final messages.' },
+  { path: 'cdr.lagMs', kind: ms(0, 86_400_000), env: 'CDR_LAG_MS', default: 60_000, doc: 'How far behind its high-water mark each pass looks again, for final writes that became visible late.' },
+  { path: 'cdr.s3.endpoint', kind: { type: 'httpUrl' }, env: 'CDR_S3_ENDPOINT', flag: 'cdr-s3-endpoint', default: undefined, doc: 'S3-compatible endpoint (unset: AWS S3). Credentials come from the AWS SDK\'s usual sources (AWS_ACCESS_KEY_ID, …).' },
+  { path: 'cdr.s3.bucket', kind: { type: 'string', nonEmpty: true }, env: 'CDR_S3_BUCKET', flag: 'cdr-s3-bucket', default: undefined, doc: 'Bucket the closed CDR files are uploaded to; unset: files stay in cdr.dir.' },
+  { path: 'cdr.s3.prefix', kind: { type: 'string' }, env: 'CDR_S3_PREFIX', flag: 'cdr-s3-prefix', default: 'cdr/', doc: 'Key prefix of uploaded CDR files.' },
+  { path: 'cdr.s3.region', kind: { type: 'string', nonEmpty: true }, env: 'CDR_S3_REGION', default: 'us-east-1', doc: 'Region for request signing.' },
 ];
 
 export const CONFIG_FIELDS: readonly Readonly<ConfigField>[] = Object.freeze(FIELD_LIST.map((f) => Object.freeze(f)));

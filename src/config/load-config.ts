@@ -54,19 +54,17 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   const result: Record<string, Record<string, unknown>> = {};
   const sources: Record<string, string> = {};
   for (const field of CONFIG_FIELDS) {
-    const [slice, key] = field.path.split('.');
-    result[slice] ??= {};
     const candidate = chosen.get(field.path);
     if (!candidate) {
-      result[slice][key] = field.default;
+      setPath(result, field.path, field.default);
       continue;
     }
     const checked = convert(field.kind, candidate.raw);
     if ('problem' in checked) {
       problems.push(`${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`);
-      result[slice][key] = field.default;
+      setPath(result, field.path, field.default);
     } else {
-      result[slice][key] = checked.value;
+      setPath(result, field.path, checked.value);
       sources[field.path] = candidate.source;
     }
   }
@@ -74,6 +72,16 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   const deliverer = result.deliverer as { retryBaseMs: number; retryMaxMs: number };
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
+  }
+  const metrics = result.metrics as { queueSampleMs: number };
+  if (metrics.queueSampleMs > 0 && metrics.queueSampleMs < 1000) {
+    problems.push(`metrics.queueSampleMs (${metrics.queueSampleMs}) must be 0 (off) or at least 1000`);
+  }
+  const inserter = result.inserter as { smppTlsPort?: number; tlsCert?: string; tlsKey?: string };
+  if ((inserter.tlsCert === undefined) !== (inserter.tlsKey === undefined)) {
+    problems.push('inserter.tlsCert (--tls-cert) and inserter.tlsKey (--tls-key) go together');
+  } else if (inserter.smppTlsPort !== undefined && inserter.tlsCert === undefined) {
+    problems.push('inserter.smppTlsPort (--smpp-tls-port) needs inserter.tlsCert and inserter.tlsKey (--tls-cert, --tls-key)');
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
@@ -114,13 +122,31 @@ function readConfigFile(file: string, source: string, options: LoadConfigOptions
       problems.push(`${file}: "${slice}" must be an object`);
       continue;
     }
-    for (const [key, raw] of Object.entries(body)) {
-      const fieldPath = `${slice}.${key}`;
-      if (!known.has(fieldPath)) problems.push(`${file}: unknown setting "${fieldPath}"`);
-      else if (raw !== null && raw !== undefined) values.set(fieldPath, raw);
-    }
+    readSection(file, slice, body, known, values, problems);
   }
   return values;
+}
+
+/** One section of the file; nested objects are groups of settings (`cdr.s3.bucket` is `{"cdr": {"s3": {"bucket": …}}}`). */
+function readSection(file: string, prefix: string, body: Record<string, unknown>, known: ReadonlySet<string>, values: Map<string, unknown>, problems: string[]): void {
+  for (const [key, raw] of Object.entries(body)) {
+    const fieldPath = `${prefix}.${key}`;
+    if (known.has(fieldPath)) {
+      if (raw !== null && raw !== undefined) values.set(fieldPath, raw);
+    } else if (isPlainObject(raw) && [...known].some((k) => k.startsWith(`${fieldPath}.`))) {
+      readSection(file, fieldPath, raw, known, values, problems);
+    } else {
+      problems.push(`${file}: unknown setting "${fieldPath}"`);
+    }
+  }
+}
+
+/** Sets `a.b.c` in a plain object tree, creating the groups on the way. */
+function setPath(root: Record<string, unknown>, fieldPath: string, value: unknown): void {
+  const keys = fieldPath.split('.');
+  let node = root;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
 }
 
 type Checked = { value: unknown } | { problem: string };
@@ -141,6 +167,10 @@ function convert(kind: FieldKind, raw: unknown): Checked {
     }
     case 'redisUrl': {
       if (typeof raw !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(raw)) return { problem: 'must be a Redis URL (redis://… or rediss://…)' };
+      return { value: raw };
+    }
+    case 'httpUrl': {
+      if (typeof raw !== 'string' || !/^https?:\/\/[^\s/]+[^\s]*$/.test(raw)) return { problem: 'must be an http:// or https:// URL' };
       return { value: raw };
     }
     case 'dbName': {
@@ -170,6 +200,14 @@ function convert(kind: FieldKind, raw: unknown): Checked {
     case 'enum': {
       const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
       if (text === undefined || !kind.values.includes(text)) return { problem: `must be one of ${kind.values.join(', ')}` };
+      return { value: text };
+    }
+    case 'digits': {
+      const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+      if (kind.none && (text === 'none' || text === '')) return { value: '' };
+      const shape = `${kind.minLength === kind.maxLength ? kind.minLength : `${kind.minLength}-${kind.maxLength}`} digits${kind.noLeadingZero ? ' not starting with 0' : ''}${kind.none ? ', or none' : ''}`;
+      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength) return { problem: `must be ${shape}` };
+      if (kind.noLeadingZero && text.startsWith('0')) return { problem: `must be ${shape}` };
       return { value: text };
     }
     case 'writeConcern': {

@@ -17,6 +17,10 @@ export interface RedisConfig {
 export interface InserterConfig {
   readonly host: string;
   readonly smppPort: number;
+  /** SMPP over TLS: listens when tlsCert and tlsKey are set (port 3550 unless set). */
+  readonly smppTlsPort: number | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
   readonly batchMaxSize: number;
   readonly batchMaxWaitMs: number;
   readonly defaultValidityHours: number;
@@ -33,9 +37,24 @@ export interface DelivererConfig {
   readonly maxClockOffsetMs: number;
 }
 
+export interface ChargingConfig {
+  /** Unset: messages on charged routes wait (temporary failure) until one is configured. */
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
+}
+
 export interface CleanupConfig {
   readonly intervalMs: number;
   readonly retentionHours: number;
+}
+
+/** How destinations become destKeys (codec/address.ts normaliseDestination). */
+export interface AddressConfig {
+  readonly countryCode: string | undefined;
+  /** '' where national numbers have no trunk prefix. */
+  readonly nationalPrefix: string;
+  readonly internationalPrefix: string;
+  readonly unknownTon: 'international' | 'national';
 }
 
 export interface SinkConfig {
@@ -47,6 +66,8 @@ export interface MetricsConfig {
   /** 0 = no metrics server. */
   readonly port: number;
   readonly host: string;
+  /** Queue sampler period; 0 = this process never samples. */
+  readonly queueSampleMs: number;
 }
 
 export interface NodeConfig {
@@ -58,16 +79,67 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
+/** Contact policy (blocklists, opt-out, registration filter): the lists live in MongoDB. */
+export interface PolicyConfig {
+  readonly refreshMs: number;
+}
+
+export type HlrPolicyMode = 'off' | 'reject-unreachable' | 'reverse';
+export type HlrFailurePolicy = 'accept' | 'reject' | 'defer';
+
+export interface HlrConfig {
+  readonly url: string | undefined;
+  readonly policy: HlrPolicyMode;
+  readonly timeoutMs: number;
+  readonly onTimeout: HlrFailurePolicy;
+  readonly cacheTtlS: number;
+  readonly routing: boolean;
+  readonly maxInFlight: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly token: string | undefined;
+  readonly statusField: string;
+  readonly reachableValues: string;
+  readonly invalidValues: string;
+  readonly networkField: string;
+  readonly portedField: string;
+}
+
+export interface CdrS3Config {
+  readonly endpoint: string | undefined;
+  readonly bucket: string | undefined;
+  readonly prefix: string;
+  readonly region: string;
+}
+
+export interface CdrConfig {
+  readonly dir: string | undefined;
+  readonly format: 'jsonl' | 'csv';
+  readonly rotateBytes: number;
+  readonly rotateSeconds: number;
+  readonly numbers: 'mask' | 'hash' | 'clear';
+  readonly hashKey: string | undefined;
+  readonly perAttempt: boolean;
+  readonly pollMs: number;
+  readonly lagMs: number;
+  readonly s3: CdrS3Config;
+}
+
 export interface SmscConfig {
   readonly mongo: MongoConfig;
   readonly redis: RedisConfig;
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
+  readonly charging: ChargingConfig;
   readonly cleanup: CleanupConfig;
+  readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;
   readonly log: LogConfig;
+  readonly policy: PolicyConfig;
+  readonly hlr: HlrConfig;
+  readonly cdr: CdrConfig;
   /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
   readonly sources: Readonly<Record<string, string>>;
 }

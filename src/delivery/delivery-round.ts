@@ -331,7 +331,9 @@ export class DeliveryRound {
         const decision: BatchDecision = { kind: 'accepted', connector: outcome.connector, remoteIds, final: sender.acceptedState === 'delivered' };
         decisions.set(sms, decision);
         const update = { id: sms._id, token: lease.token, update: updateFor(sms, decision, { now: clock.now(), by: owner, historyLimit: options.historyLimit }) };
-        acceptedWrites.push(Promise.all(mine).then(() => outcomes.record(lease, update)));
+        // Both at once: whoever later looks for waiting receipts (after the batch) sees both stored.
+        const recorded = outcomes.record(lease, update);
+        acceptedWrites.push(Promise.all([recorded, ...mine]).then(([fenced]) => fenced));
         accepted.push({ smsId: sms._id, connector: outcome.connector, remoteIds });
         stats.submitted++;
       } else if (outcome.kind === 'unavailable') {

@@ -15,10 +15,14 @@ import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { BacklogTracker } from './backlog.ts';
-import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
+import { BindGuard, bindGuardKeys, type BindGuardOptions } from './bind-guard.ts';
+import { isTrustedAddress } from '../accounts/account-store.ts';
 import { createBindSlots, type BindSlots } from './bind-slots.ts';
 import { MessageOps } from './message-ops.ts';
+import { annotateWithHlr } from '../policy/hlr-annotate.ts';
+import { applyIntakeDecision, IntakePolicy, type IntakeDecision } from '../policy/intake-policy.ts';
 import {
   buildSmsDocuments,
   DEFAULT_SUBMIT_POLICY,
@@ -51,6 +55,8 @@ export interface InserterOptions {
   limitsRefreshMs?: number;
   /** How long shutdown waits for read PDUs to be stored and answered before unbinding (default 10 s). */
   shutdownGraceMs?: number;
+  /** Also listen for SMPP over TLS on this port (0 picks a free one) with this certificate and key (PEM). */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
 }
 
 export interface InserterDeps {
@@ -64,6 +70,12 @@ export interface InserterDeps {
   logger?: Logger;
   /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
   esmeSessions?: { attach(session: SmppSession): void };
+  /** Routes that act at intake (drop, auto-reply; see src/routing/intake-routing.ts). */
+  routing?: Pick<IntakeRouting, 'apply'>;
+  /** Contact policy and HLR lookups (src/policy); default: accept everything. */
+  intakePolicy?: IntakePolicy;
+  /** The opt-out flow for MO that peers send as deliver_sm (src/policy/opt-out.ts). */
+  optOut?: { handle(msg: ShortMessage): Promise<unknown> };
 }
 
 interface Bound {
@@ -78,6 +90,11 @@ interface Bound {
 
 
 const SUBMIT_MULTI_MAX_DESTS = 254;
+
+function refusedAsError(decision: IntakeDecision): IntakeDecision {
+  if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
+  return decision;
+}
 
 const corked = new WeakSet<SmppSession>();
 
@@ -111,12 +128,17 @@ export class Inserter {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #esmeSessions: InserterDeps['esmeSessions'];
+  readonly #routing: InserterDeps['routing'];
   readonly #ops: MessageOps;
   readonly #backlog: BacklogTracker;
   readonly #guard: BindGuard;
   readonly #bound = new WeakMap<SmppSession, Bound>();
   readonly #slots: BindSlots;
+  readonly #intake: IntakePolicy;
+  readonly #optOut: InserterDeps['optOut'];
+  readonly #db: Db;
   #server: SmppServer | undefined;
+  #tlsServer: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
   #intakeStopped = false;
   readonly stats = { submitted: 0, rejected: 0, throttled: 0 };
@@ -130,10 +152,14 @@ export class Inserter {
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'inserter' });
     this.#esmeSessions = deps.esmeSessions;
+    this.#routing = deps.routing;
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
     this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
+    this.#intake = deps.intakePolicy ?? new IntakePolicy();
+    this.#optOut = deps.optOut;
+    this.#db = deps.db;
   }
 
   get port(): number {
@@ -141,26 +167,41 @@ export class Inserter {
     return this.#server.port;
   }
 
-  get sessionCount(): number {
-    return this.#server?.sessions.size ?? 0;
+  /** The SMPP over TLS port, when the inserter listens for TLS. */
+  get tlsPort(): number | undefined {
+    return this.#tlsServer?.port;
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    if (this.#server) return { host: this.#server.host, port: this.#server.port };
-    this.#server = await createSmppServer(
-      {
-        host: this.#options.host ?? '0.0.0.0',
-        port: this.#options.port ?? 2775,
-        maxConnections: this.#options.maxConnections ?? 5_000,
-        maxInboundPending: this.#options.windowSize ?? 100,
-        maxPduLength: this.#options.maxPduLength ?? 65_536,
-        enquireLinkIntervalMs: this.#options.enquireLinkIntervalMs ?? 30_000,
-        inactivityTimeoutMs: this.#options.inactivityTimeoutMs ?? 90_000,
-        logger: this.#log,
-      },
-      (session) => this.#onSession(session),
-    );
-    return { host: this.#server.host, port: this.#server.port };
+  get sessionCount(): number {
+    return (this.#server?.sessions.size ?? 0) + (this.#tlsServer?.sessions.size ?? 0);
+  }
+
+  #servers(): SmppServer[] {
+    return [this.#server, this.#tlsServer].filter((s): s is SmppServer => s !== undefined);
+  }
+
+  async start(): Promise<{ host: string; port: number; tlsPort?: number }> {
+    if (this.#server) return { host: this.#server.host, port: this.#server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
+    const options = {
+      host: this.#options.host ?? '0.0.0.0',
+      maxConnections: this.#options.maxConnections ?? 5_000,
+      maxInboundPending: this.#options.windowSize ?? 100,
+      maxPduLength: this.#options.maxPduLength ?? 65_536,
+      enquireLinkIntervalMs: this.#options.enquireLinkIntervalMs ?? 30_000,
+      inactivityTimeoutMs: this.#options.inactivityTimeoutMs ?? 90_000,
+      logger: this.#log,
+    };
+    const tls = this.#options.tls;
+    // Both listeners or neither: a TLS port that cannot be opened is a start-up error like the plain one.
+    const server = await createSmppServer({ ...options, port: this.#options.port ?? 2775 }, (session) => this.#onSession(session));
+    try {
+      if (tls) this.#tlsServer = await createSmppServer({ ...options, port: tls.port, tls: { cert: tls.cert, key: tls.key } }, (session) => this.#onSession(session));
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    this.#server = server;
+    return { host: server.host, port: server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
   }
 
   /**
@@ -170,24 +211,25 @@ export class Inserter {
   /** First step of a shutdown, usable on its own: refuse new connections and stop reading PDUs. */
   stopIntake(): void {
     this.#intakeStopped = true;
-    const server = this.#server;
-    if (!server) return;
-    server.stopAccepting();
-    for (const session of server.sessions) session.pauseReading();
+    for (const server of this.#servers()) {
+      server.stopAccepting();
+      for (const session of server.sessions) session.pauseReading();
+    }
   }
 
   shutdown(graceMs = this.#options.shutdownGraceMs ?? 10_000): Promise<void> {
     this.#shuttingDown ??= (async () => {
-      const server = this.#server;
-      if (!server) return;
+      const servers = this.#servers();
+      if (servers.length === 0) return;
+      const sessions = () => servers.flatMap((server) => [...server.sessions]);
       const deadline = Date.now() + graceMs;
       this.stopIntake();
       // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
       const answerBy = deadline - Math.min(2_000, graceMs / 4);
-      while (Date.now() < answerBy && [...server.sessions].some((s) => s.inboundPending > 0)) await sleep(5);
+      while (Date.now() < answerBy && sessions().some((s) => s.inboundPending > 0)) await sleep(5);
       await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()))]);
-      await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()))]);
-      for (const session of server.sessions) session.destroy('shutdown grace expired');
+      await Promise.race([Promise.all(servers.map((server) => server.close())), sleep(Math.max(100, deadline - Date.now()))]);
+      for (const session of sessions()) session.destroy('shutdown grace expired');
       await this.#slots.close();
       this.#log.info('inserter stopped');
     })();
@@ -214,6 +256,7 @@ export class Inserter {
       .handle('deliverSm', async (req, ctx) => {
         // Only peer SMSCs inject MO traffic; from an ordinary ESME a deliver_sm is out of place.
         if (!this.#limitsOf(ctx).peer) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
+        await this.#optOut?.handle(req);
         await this.#submit(req, 'deliver_sm', ctx);
         return { messageId: '' };
       })
@@ -263,36 +306,48 @@ export class Inserter {
 
   async #bind(req: BindRequest, ctx: RequestContext): Promise<BindResponse> {
     const session = ctx.session;
-    const keys = [`addr:${session.remoteAddress}`, `sys:${req.systemId}`];
+    const keys = bindGuardKeys(session.remoteAddress, req.systemId);
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
     if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
-    const verdict = this.#guard.check(keys);
     const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
-    if (verdict.refuse) {
-      log.warn('bind refused: too many failed binds recently');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+    const verdict = this.#guard.check(keys);
+    // A password-check slot is claimed on arrival, before anything is awaited, so a burst of
+    // parallel binds from one address cannot all get checked before the first failures count.
+    const claimed = this.#guard.begin(keys);
+    let outcome;
+    let trusted = false;
+    try {
+      // Read once, for the password check and for the account's trusted addresses, whose binds
+      // are never refused or slowed down (nor their failures counted).
+      const account = await this.#accounts.get(req.systemId);
+      trusted = isTrustedAddress(account?.trustedAddresses, session.remoteAddress);
+      if ((!claimed || verdict.refuse || verdict.delayMs > 0) && !trusted) {
+        if (verdict.refuse) {
+          log.warn('bind refused: too many failed binds recently from this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+        }
+        if (!claimed) {
+          log.warn('bind refused: too many binds being checked at once for this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
+        }
+        await sleep(verdict.delayMs);
+      }
+      outcome = await this.#accounts.authenticate(req.systemId, req.password, account);
+    } finally {
+      if (claimed) this.#guard.end(keys);
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
 
     const fail = (status: number, reason: string): never => {
       result(status);
-      const refused = this.#guard.recordFailure(keys);
+      if (!trusted) {
+        const refused = this.#guard.recordFailure(keys);
+        if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
+      }
       log.warn({ reason }, 'bind failed');
-      if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
       throw new SmppError(status, reason);
     };
-    if (!this.#guard.begin(keys)) {
-      log.warn('bind refused: too many binds being checked at once for this address or system_id');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
-    }
-    let outcome;
-    try {
-      outcome = await this.#accounts.authenticate(req.systemId, req.password);
-    } finally {
-      this.#guard.end(keys);
-    }
     if (!outcome.ok) {
       if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
       if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
@@ -374,8 +429,15 @@ export class Inserter {
       const destination = validateDestination(req.dest, this.#policy);
       const admitted = this.#admit(limits, prepared.parts.length);
       if (admitted) await admitted;
-      const docs = buildSmsDocuments(prepared, destination);
-      if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
+      let decision = command === 'deliver_sm' ? undefined : this.#decide(limits, destination.destKey);
+      if (decision instanceof Promise) decision = await decision;
+      let docs = buildSmsDocuments(prepared, destination);
+      if (decision) applyIntakeDecision(docs, decision, now);
+      // A route that drops or auto-replies makes the documents final before they are stored
+      // (not those the intake policy already made final).
+      const routed = decision?.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp');
+      if (routed) docs = routed;
+      else if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat && decision?.verdict !== 'delivered') {
         const replaced = await this.#ops.replaceIfPresent(docs[0]);
         if (replaced) {
           this.stats.submitted++;
@@ -399,6 +461,7 @@ export class Inserter {
       this.stats.submitted++;
       bound.okCounter.inc();
       storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
+      if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, docs, this.#log);
       return { messageId: docs[0].messageId };
     } catch (error) {
       this.#noteRejection(error, command, req, ctx, limits);
@@ -423,7 +486,11 @@ export class Inserter {
           continue;
         }
         try {
-          batches.push({ dest: dest.address, docs: buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy)) });
+          const destination = validateDestination(dest.address, this.#policy);
+          const decision = await this.#decide(limits, destination.destKey);
+          const docs = buildSmsDocuments(prepared, destination);
+          applyIntakeDecision(docs, decision, now);
+          batches.push({ dest: dest.address, docs: (decision.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp')) ?? docs });
         } catch (error) {
           unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
         }
@@ -452,6 +519,13 @@ export class Inserter {
       this.#noteRejection(error, 'submit_multi', undefined, ctx, limits);
       throw error;
     }
+  }
+
+  /** The intake policy's verdict; a refusal is thrown as its SMPP status. Synchronous unless an HLR lookup is needed. */
+  #decide(limits: AccountLimits, destKey: string): IntakeDecision | Promise<IntakeDecision> {
+    const decision = this.#intake.check({ account: limits.systemId, registeredOnly: limits.registeredOnly, destKey, intake: 'smpp' });
+    if (decision instanceof Promise) return decision.then(refusedAsError);
+    return refusedAsError(decision);
   }
 
   #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext, limits: AccountLimits): void {

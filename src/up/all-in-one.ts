@@ -9,6 +9,7 @@ import { connectMongo } from '../store/mongo-client.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo.ts';
 import { packageRoot } from '../util/package-root.ts';
 import { spawnReadyProcess, type ReadyProcess } from './ready-process.ts';
+import { DEFAULT_SMPP_TLS_PORT } from '../inserter/tls-files.ts';
 
 export interface AllInOneOptions {
   mongodbUri?: string;
@@ -17,6 +18,8 @@ export interface AllInOneOptions {
   dataDir: string;
   mongoPort: number;
   smppPort: number;
+  /** SMPP over TLS flags for the inserter (absolute paths); its own checks apply. */
+  inserterTls?: { port?: number; cert?: string; key?: string };
   sinkPort: number;
   deliverers: number;
   account: { systemId: string; password: string };
@@ -67,7 +70,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     await start('sink', ['sink', '--port', String(options.sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'], /"listening"/);
     // Independent of each other once the simulator listens: start them together.
     await Promise.all([
-      start('inserter', ['inserter', '--smpp-port', String(options.smppPort), '--metrics-port', '0'], /inserter listening on/),
+      start('inserter', ['inserter', '--smpp-port', String(options.smppPort), ...inserterTlsArgs(options.inserterTls), '--metrics-port', '0'], /inserter listening on/),
       ...Array.from({ length: options.deliverers }, (_, i) => start(`deliverer-${i + 1}`, ['deliverer', '--metrics-port', '0'], /deliverer ready/)),
       start('cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/),
     ]);
@@ -76,6 +79,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     // The default demo credentials are printed so a newcomer can use them; a chosen password is not echoed.
     const shownPassword = options.account.password === DEMO_ACCOUNT.password ? options.account.password : '<as given with --account>';
     print(`  SMPP for ESMEs: 127.0.0.1:${options.smppPort}  account ${options.account.systemId} / ${shownPassword}`);
+    if (options.inserterTls?.cert) print(`  SMPP over TLS for ESMEs: 127.0.0.1:${options.inserterTls.port ?? DEFAULT_SMPP_TLS_PORT}`);
     print(`  downstream simulator: 127.0.0.1:${options.sinkPort}`);
     print(`  send one:  npx smsc submit --port ${options.smppPort} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${options.dbName}"`);
@@ -94,6 +98,14 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     await stopMongo(mongo);
     print('smsc: stopped');
   }
+}
+
+function inserterTlsArgs(tls: AllInOneOptions['inserterTls'] = {}): string[] {
+  return [
+    ...(tls.port !== undefined ? ['--smpp-tls-port', String(tls.port)] : []),
+    ...(tls.cert !== undefined ? ['--tls-cert', tls.cert] : []),
+    ...(tls.key !== undefined ? ['--tls-key', tls.key] : []),
+  ];
 }
 
 async function stopMongo(mongo: EmbeddedMongo): Promise<void> {
@@ -117,7 +129,8 @@ async function seed(mongo: EmbeddedMongo, options: AllInOneOptions): Promise<voi
       await addConnector(db, { name: SIM_CONNECTOR.name, host: '127.0.0.1', port: options.sinkPort, systemId: SIM_CONNECTOR.systemId, password: SIM_CONNECTOR.password }, now);
       options.print(`created connector ${SIM_CONNECTOR.name} -> 127.0.0.1:${options.sinkPort}`);
     }
-    if ((await listRoutes(db)).length === 0) {
+    // Only towards the simulator this seed made: a default route to a connector that does not exist would be refused.
+    if ((await listRoutes(db)).length === 0 && (await listConnectors(db)).some((c) => c.name === SIM_CONNECTOR.name)) {
       await addRoute(db, { prefix: '', connectors: [SIM_CONNECTOR.name] }, now);
       options.print(`created default route -> ${SIM_CONNECTOR.name}`);
     }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -23,6 +25,31 @@ export interface SinkArgs {
   dlrFailRate: number;
   dlrAlways: boolean;
   print: boolean;
+  moStdin: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+}
+
+/** `--tls-cert` and `--tls-key` as PEM contents; one sentence when a file cannot be read. */
+function tlsOf(argv: SinkArgs): SinkOptions['tls'] {
+  if (argv.tlsCert === undefined && argv.tlsKey === undefined) {
+    if (argv.tlsClientCa !== undefined) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (argv.tlsCert === undefined || argv.tlsKey === undefined) throw new ConfigError('--tls-cert and --tls-key go together');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`--${flag} ${file}: cannot read it (${(error as { code?: string }).code ?? (error as Error).message})`);
+    }
+  };
+  return {
+    cert: read('tls-cert', argv.tlsCert),
+    key: read('tls-key', argv.tlsKey),
+    ...(argv.tlsClientCa !== undefined ? { clientCa: read('tls-client-ca', argv.tlsClientCa) } : {}),
+  };
 }
 
 function rate(value: number, name: string): number {
@@ -72,6 +99,8 @@ export function sinkOptionsFromArgs(argv: SinkArgs): SinkOptions {
     },
     ...(argv.bindSystemId !== undefined ? { credentials: [{ systemId: argv.bindSystemId, password: argv.bindPassword! }] } : {}),
   };
+  const tls = tlsOf(argv);
+  if (tls) options.tls = tls;
   try {
     Sink.validate(options);
   } catch (error) {
@@ -120,8 +149,14 @@ export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
     .option('dlr-fail-rate', { type: 'number', default: 0, describe: 'Fraction of receipts with stat UNDELIV', requiresArg: true })
     .option('dlr-always', { type: 'boolean', default: false, describe: 'Send receipts even when registered_delivery is 0' })
     .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
+    .option('mo-stdin', { type: 'boolean', default: false, describe: 'Send an MO for each JSON line read on stdin: {"from":"…","to":"…","text":"…"[,"systemId":"…"]}' })
+    .option('tls-cert', { type: 'string', describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)', requiresArg: true })
+    .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert', requiresArg: true })
+    .option('tls-client-ca', { type: 'string', describe: 'Demand client certificates signed by this PEM CA (TLS)', requiresArg: true })
     .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
-    .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix') as unknown as Argv<SinkArgs>;
+    .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix')
+    .example('echo \'{"from":"491701234567","to":"5550","text":"STOP"}\' | $0 sink --mo-stdin', 'a subscriber texts STOP to short code 5550')
+    .example('$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key', 'a downstream that speaks SMPP over TLS') as unknown as Argv<SinkArgs>;
 }
 
 /** `smsc sink`: the downstream simulator, until SIGINT/SIGTERM. JSON lines on stdout. */
@@ -139,11 +174,37 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
       ...(argv.print ? { onMessage: (m: ReceivedMessage) => write(messageLine(m)) } : {}),
     });
     await sink.start();
-    write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host }));
+    write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host, ...(options.tls ? { tls: true } : {}) }));
+    // One MO per line; each is answered with a line saying whether the SMSC took it.
+    const moLines = argv.moStdin ? createInterface({ input: process.stdin }) : undefined;
+    if (moLines) {
+      moLines.on('line', (line) => {
+        if (line.trim() === '') return;
+        let mo: { from?: unknown; to?: unknown; text?: unknown; systemId?: unknown };
+        try {
+          mo = JSON.parse(line) as typeof mo;
+        } catch {
+          write(JSON.stringify({ event: 'mo-error', error: 'not a JSON line' }));
+          return;
+        }
+        if (typeof mo.from !== 'string' || typeof mo.to !== 'string' || typeof mo.text !== 'string') {
+          write(JSON.stringify({ event: 'mo-error', error: 'from, to and text must be strings' }));
+          return;
+        }
+        sink
+          .sendMo({ from: mo.from, to: mo.to, text: mo.text, ...(typeof mo.systemId === 'string' ? { systemId: mo.systemId } : {}) })
+          .then(() => write(JSON.stringify({ event: 'mo-sent', from: mo.from, to: mo.to })))
+          .catch((error: Error) => write(JSON.stringify({ event: 'mo-error', from: mo.from, to: mo.to, error: error.message })));
+      });
+    }
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    if (moLines) {
+      moLines.close();
+      process.stdin.destroy();
+    }
     await sink.close();
     write(JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }));
   },
