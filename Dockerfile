@@ -1,7 +1,16 @@
 # smsc: one image for every process; the compose file picks the command.
-# TypeScript runs through tsx (a runtime dependency), so there is no build stage.
-FROM node:20-bookworm-slim
 
+# Build stage: the TypeScript is compiled once (npm run build -> dist/); the image runs JavaScript.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+ENV MONGOMS_DISABLE_POSTINSTALL=1
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` builds, and the sources are not here yet.
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     # mongodb-memory-server is a dependency for `smsc up` on a laptop; containers use MONGODB_URI,
@@ -11,9 +20,11 @@ ENV NODE_ENV=production \
     LOG_FORMAT=json
 
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Runtime dependencies only; --ignore-scripts because `prepare` (the build) needs the devDependencies.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 COPY . .
+COPY --from=build /app/dist ./dist
 
 # SMPP for ESMEs, the downstream simulator, Prometheus metrics.
 EXPOSE 2775 2776 9464

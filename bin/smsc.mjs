@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The package's `bin`: TypeScript runs through tsx so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
+// The package's `bin`: runs the compiled CLI in dist/ (`npm run build`; `npm install` and
+// `npm start` build it). Sources changed after the build are named on stderr, not silently run.
+import { buildState } from './build.mjs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv.slice(2));
+const { state, newer } = buildState();
+if (state === 'missing') {
+  process.stderr.write('smsc: not built yet: run `npm run build` (npm install does it)\n');
+  process.exitCode = 1;
+} else {
+  if (state === 'stale') process.stderr.write(`smsc: warning: ${newer} changed since the last build; run \`npm run build\` to run it\n`);
+  const { main } = await import('../dist/src/cli/main.js');
+  await main(process.argv.slice(2));
+}

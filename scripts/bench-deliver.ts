@@ -6,20 +6,20 @@
  * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and a sink with zero
  * latency, then for each worker count: fills `sms` with N messages (`--per-dest` messages per
  * destination; 1 = every message to its own destination), starts that many deliverer processes
- * (`workers/deliverer.ts`), waits until every message is `submitted`, and prints delivered
+ * (the compiled `smsc deliverer`), waits until every message is `submitted`, and prints delivered
  * messages/s and MongoDB commands per delivered message (the deliverers' driver command
  * monitoring, printed at exit).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startSink } from '../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../src/store/collections.ts';
 import { validateConnector } from '../src/connectors/connector-document.ts';
-import { makeSeries } from '../test/support/sms-factory.ts';
+import { spawnNode } from './bench/processes.ts';
+import { queuedSeries } from './bench/queued-sms.ts';
+import { currentTree } from './bench/trees.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +42,7 @@ const { values } = parseArgs({
 const MESSAGES = Number(values.messages);
 const PER_DEST = String(values['per-dest']).split(',').map(Number);
 const WORKERS = String(values.workers).split(',').map(Number);
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tree = currentTree();
 const children: ChildProcess[] = [];
 const profileArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   let uri = values.uri ?? process.env.MONGODB_URI;
   let server = 'MONGODB_URI';
   if (!uri) {
-    const standin = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const standin = spawnNode(tree.standin(['--port', '0']), { cwd: tree.root });
     children.push(standin);
     uri = (await waitForLine(standin, /mongodb:\/\/127\.0\.0\.1:\d+/, 'stand-in'))[0];
     server = 'the stand-in';
@@ -99,12 +99,12 @@ async function main(): Promise<void> {
       await db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'sink', host: '127.0.0.1', port: sink.port, systemId: 'bench', password: 'pw', window: 100 }) });
       await db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['sink'], priority: 0, weight: 1, enabled: true });
       const start = new Date();
-      const docs = Array.from({ length: Math.ceil(MESSAGES / perDest) }, (_, i) => makeSeries(`4915${String(i).padStart(8, '0')}`, perDest, start)).flat().slice(0, MESSAGES);
+      const docs = Array.from({ length: Math.ceil(MESSAGES / perDest) }, (_, i) => queuedSeries(`4915${String(i).padStart(8, '0')}`, perDest, start)).flat().slice(0, MESSAGES);
       for (let i = 0; i < docs.length; i += 2000) await db.collection(Collections.sms).insertMany(docs.slice(i, i + 2000));
       const procs = Array.from({ length: workers }, () =>
-        spawn(process.execPath, [...profileArgs, '--import', 'tsx', join(repoRoot, 'workers/deliverer.ts'), '--mongodb-uri', uri!, '--db', dbName, '--lanes', String(values.lanes), '--monitor-commands'], {
-          cwd: repoRoot,
-          stdio: ['ignore', 'pipe', 'inherit'],
+        spawnNode(tree.smsc(['deliverer', '--mongodb-uri', uri!, '--db', dbName, '--lanes', String(values.lanes), '--monitor-commands']), {
+          cwd: tree.root,
+          nodeArgs: profileArgs,
           env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
         }),
       );

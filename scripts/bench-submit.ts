@@ -1,245 +1,211 @@
 /**
- * Submit throughput of the inserter, store-before-ack, end to end:
+ * Submit throughput and latency of the inserter, store-before-ack, end to end:
  *
- *   npm run bench:submit [-- --sessions 4 --window 100 --seconds 10 --uri URI --half]
+ *   npm run bench:submit [-- --sessions 4 --window 100 --seconds 10 --uri URI --half --client own|smpp]
+ *   npm run bench:submit -- --bare [--matrix 1x1,1x50,4x100 --client smpp --seconds 5 --baseline REF]
  *
- * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and the inserter
- * (`workers/inserter.ts`, its own process), creates an account, binds N sessions that each keep
- * W submit_sm outstanding for a fixed time, and prints: accepted submit_sm/s, p50/p99 response
- * latency, MongoDB commands per stored message (the inserter's driver command monitoring), and
- * inserter CPU seconds per 10,000 messages (from /proc). With --half, a second run offers half
- * the measured rate (paced) and reports its latency.
+ * Starts the MongoDB stand-in (unless --uri or MONGODB_URI is given) and the inserter (the compiled
+ * `smsc inserter`, its own process), creates an account, binds N sessions that each keep W
+ * submit_sm outstanding for a fixed time, and prints: accepted submit_sm/s, p50/p99 response
+ * latency, MongoDB commands per stored message (the inserter's driver command monitoring), and CPU
+ * seconds per 10,000 messages of the inserter, the stand-in and this client (from /proc). With
+ * --half, a second run offers half the measured rate (paced) and reports its latency.
+ *
+ * --bare: for each sessions x window of --matrix, the same client against a bare node-smpp server
+ * that stores nothing (scripts/bare-smpp-server.mjs, its own process) and against the inserter,
+ * one after the other in the same run; prints both rates and latencies side by side. With
+ * --baseline REF, the inserter of that commit too (a git worktree, see scripts/bench/trees.ts), on
+ * the same stand-in, in the same run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
-import smpp from 'smpp';
 import { AccountStore } from '../src/accounts/account-store.ts';
-import { connectSmpp } from '../src/smpp/client.ts';
-import type { SmppSession } from '../src/smpp/session.ts';
 import { ensureSchema } from '../src/store/collections.ts';
+import { bindSession, drive, type BenchSession, type ClientKind, type LoadResult } from './bench/esme.ts';
+import { cpuSeconds, machineLoad, ownCpuSeconds, percentile, spawnNode, stop, waitForLine } from './bench/processes.ts';
+import { baselineTree, currentRoot, currentTree, type Tree } from './bench/trees.ts';
 
 const { values } = parseArgs({
   options: {
     sessions: { type: 'string', default: '4' },
     window: { type: 'string', default: '100' },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string' },
     uri: { type: 'string' },
     half: { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     'batch-wait-ms': { type: 'string' },
     // 'own' = src/smpp (connectSmpp), ~5x cheaper per PDU than the bare `smpp` package, so the
     // client does not eat the CPU the inserter and the database need on a small machine.
-    client: { type: 'string', default: 'own' },
+    // --bare compares with the `smpp` package by default, as ESMEs built on it see the difference.
+    client: { type: 'string' },
+    bare: { type: 'boolean', default: false },
+    matrix: { type: 'string', default: '1x1,1x50,4x100' },
+    baseline: { type: 'string' },
+    'keep-baseline': { type: 'boolean', default: false },
   },
 });
-const SESSIONS = Number(values.sessions);
-const WINDOW = Number(values.window);
-const SECONDS = Number(values.seconds);
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BARE = values.bare;
+const CLIENT = (values.client ?? (BARE ? 'smpp' : 'own')) as ClientKind;
+const SECONDS = Number(values.seconds ?? (BARE ? 5 : 10));
+const TEXT = Buffer.from('Benchmark message, about as long as a typical notification SMS.');
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
-function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} not ready within 60 s:\n${out}`)), 60_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}:\n${out}`));
-    });
+let seq = 0;
+/** Submits to rotating destinations until `seconds` have passed. */
+function timed(sessions: BenchSession[], window: number, seconds: number, rate?: number): Promise<LoadResult> {
+  const endAt = performance.now() + seconds * 1000;
+  return drive(sessions, {
+    window,
+    rate,
+    next: () => (performance.now() < endAt ? { dest: `4477009${String(seq++ % 100_000).padStart(5, '0')}`, text: TEXT } : undefined),
   });
 }
 
-function cpuSeconds(pid: number): number {
-  // /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** What the load loops need from a bound session, whichever client library is under it. */
-interface BenchSession {
-  submit(dest: string, done: (ok: boolean) => void): void;
-  unbind(): void;
-  destroy(): void;
-}
-
-const TEXT = 'Benchmark message, about as long as a typical notification SMS.';
-const TEXT_BYTES = Buffer.from(TEXT);
-
-async function bindOwn(port: number): Promise<BenchSession> {
-  const session: SmppSession = await connectSmpp({ host: '127.0.0.1', port, windowSize: WINDOW, responseTimeoutMs: 60_000 });
-  session.on('error', () => {});
-  await session.bind('transmitter', { systemId: 'bench', password: 'bench' });
-  return {
-    submit(dest, done) {
-      session
-        .submitSm({ source: { ton: 5, npi: 0, addr: 'BENCH' }, dest: { ton: 1, npi: 1, addr: dest }, shortMessage: TEXT_BYTES })
-        .then(() => done(true), () => done(false));
-    },
-    unbind: () => void session.unbind().catch(() => {}),
-    destroy: () => session.destroy('bench over'),
-  };
-}
-
-async function bindLib(port: number): Promise<BenchSession> {
-  const session = await bindSession(port);
-  return {
-    submit(dest, done) {
-      const pdu = new smpp.PDU('submit_sm', {
-        source_addr: 'BENCH',
-        source_addr_ton: 5,
-        dest_addr_ton: 1,
-        dest_addr_npi: 1,
-        destination_addr: dest,
-        short_message: TEXT_BYTES,
-      });
-      session.send(pdu, (resp) => done(resp.command_status === 0));
-    },
-    unbind: () => session.send(new smpp.PDU('unbind', {})),
-    destroy: () => session.destroy(),
-  };
-}
-
-function bindSession(port: number): Promise<smpp.Session> {
-  return new Promise((resolve, reject) => {
-    const session = smpp.connect({ host: '127.0.0.1', port }, () => {
-      session.send(new smpp.PDU('bind_transmitter', { system_id: 'bench', password: 'bench' }), (resp) => {
-        if (resp.command_status === 0) resolve(session);
-        else reject(new Error(`bind failed: ${resp.command_status}`));
-      });
-    });
-    session.on('error', reject);
-  });
-}
-
-interface RunResult {
-  accepted: number;
-  rejected: number;
-  seconds: number;
-  latencies: number[];
-}
-
-/** Each session keeps `window` submits outstanding (or paces to `rate` per second overall). */
-async function run(sessions: BenchSession[], seconds: number, rate?: number): Promise<RunResult> {
-  const latencies: number[] = [];
-  let accepted = 0;
-  let rejected = 0;
-  let seq = 0;
-  const started = performance.now();
-  const endAt = started + seconds * 1000;
-  const perLoopInterval = rate ? (sessions.length * WINDOW * 1000) / rate : 0;
-  const loops = sessions.flatMap((session) =>
-    Array.from({ length: WINDOW }, (_, k) =>
-      new Promise<void>((resolve) => {
-        let next = started + (perLoopInterval * k) / WINDOW;
-        const sendOne = () => {
-          const now = performance.now();
-          if (now >= endAt) return resolve();
-          if (rate && now < next) {
-            setTimeout(sendOne, next - now);
-            return;
-          }
-          next += perLoopInterval;
-          const t0 = performance.now();
-          session.submit(`4477009${String(seq++ % 100_000).padStart(5, '0')}`, (ok) => {
-            if (ok) {
-              accepted++;
-              latencies.push(performance.now() - t0);
-            } else rejected++;
-            sendOne();
-          });
-        };
-        sendOne();
-      }),
-    ),
-  );
-  await Promise.all(loops);
-  return { accepted, rejected, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
-}
-
-function report(label: string, r: RunResult): void {
-  process.stdout.write(
+function describe(label: string, r: LoadResult): string {
+  return (
     `${label}: accepted ${Math.round(r.accepted / r.seconds).toLocaleString('en-US')} submit_sm/s ` +
-      `(${r.accepted} in ${r.seconds.toFixed(1)} s, ${r.rejected} rejected), ` +
-      `latency p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms\n`,
+    `(${r.accepted} in ${r.seconds.toFixed(1)} s, ${r.rejected} rejected), ` +
+    `latency p50 ${percentile(r.latencies, 50).toFixed(2)} ms, p99 ${percentile(r.latencies, 99).toFixed(2)} ms`
   );
+}
+
+interface Measured {
+  result: LoadResult;
+  /** CPU seconds per 10,000 accepted messages, by process. */
+  cpuPer10k: Record<string, number>;
+}
+
+/** Runs `load` and the CPU each named process spent meanwhile. */
+async function measure(pids: Record<string, number | undefined>, load: () => Promise<LoadResult>): Promise<Measured> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const clientBefore = ownCpuSeconds();
+  const result = await load();
+  const per10k = (seconds: number) => (seconds / Math.max(1, result.accepted)) * 10_000;
+  const cpuPer10k: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) cpuPer10k[name] = per10k(cpuSeconds(pid) - before[name]);
+  cpuPer10k['bench client'] = per10k(ownCpuSeconds() - clientBefore);
+  return { result, cpuPer10k };
+}
+
+function cpuLine(m: Measured): string {
+  return Object.entries(m.cpuPer10k)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, v]) => `${name} ${v.toFixed(2)} s`)
+    .join(', ');
+}
+
+async function startInserter(tree: Tree, env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', '--monitor-commands']), { cwd: tree.root, env, nodeArgs });
+  const port = Number((await waitForLine(proc, /inserter listening on [^\s:]+:(\d+)/, `inserter (${tree.label})`))[1]);
+  return { proc, port };
+}
+
+/** `smsc <args>` from `tree`, to completion; throws with its output when it fails. */
+async function runToEnd(tree: Tree, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const proc = spawnNode(tree.smsc(args), { cwd: tree.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  if (code !== 0) throw new Error(`smsc ${args.join(' ')} (${tree.label}) exited ${code}:\n${out}`);
 }
 
 async function main(): Promise<void> {
+  const tree = currentTree();
   const children: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   try {
     let uri = values.uri ?? process.env.MONGODB_URI;
+    let standinPid: number | undefined;
     if (!uri) {
-      const standin = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const standin = spawnNode(tree.standin(['--port', '0']), { cwd: currentRoot });
       children.push(standin);
       uri = (await waitForLine(standin, /mongodb:\/\/127\.0\.0\.1:\d+/, 'stand-in'))[0];
-      process.stdout.write(`MongoDB: the stand-in at ${uri}\n`);
+      standinPid = standin.pid;
+      print(`MongoDB: the stand-in at ${uri}`);
     } else {
-      process.stdout.write('MongoDB: the configured URI\n');
+      print('MongoDB: the configured URI');
     }
     const dbName = `bench_submit_${Date.now()}`;
     const client = new MongoClient(uri);
     await client.connect();
     const db = client.db(dbName);
     await ensureSchema(db);
-    await new AccountStore(db).add({ systemId: 'bench', password: 'bench', maxBinds: 100 });
+    await new AccountStore(db).add({ systemId: 'bench', password: 'bench', maxBinds: 1000 });
 
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), MONGODB_URI: uri, MONGODB_DB: dbName, SMPP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, MONGODB_DB: dbName, SMPP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
     if (values['batch-size']) env.INSERTER_BATCH_MAX_SIZE = values['batch-size'];
     if (values['batch-wait-ms']) env.INSERTER_BATCH_MAX_WAIT_MS = values['batch-wait-ms'];
     // BENCH_INSERTER_NODE_ARGS (e.g. "--cpu-prof") go to the inserter's node only.
     const nodeArgs = (process.env.BENCH_INSERTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const inserter = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'workers/inserter.ts'), '--smpp-port', '0', '--monitor-commands'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env,
-    });
+    const started = await startInserter(tree, env, nodeArgs);
+    const inserter = started.proc;
+    const port = started.port;
     children.push(inserter);
-    const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
-    const bind = values.client === 'smpp' ? bindLib : bindOwn;
-    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => bind(port)));
-    process.stdout.write(`inserter pid ${inserter.pid} on port ${port}; ${SESSIONS} sessions x window ${WINDOW}, ${SECONDS} s, client ${values.client}\n`);
+    const pids = { inserter: inserter.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) };
 
-    await run(sessions, 1); // warm-up (JIT, pools)
-    const standinPid = children.length > 1 ? children[0].pid : undefined;
-    /** Runs `load` and reports it with the CPU each process spent per 10,000 accepted messages. */
-    const measured = async (label: string, load: () => Promise<RunResult>): Promise<RunResult> => {
-      const inserterBefore = cpuSeconds(inserter.pid!);
-      const standinBefore = standinPid ? cpuSeconds(standinPid) : 0;
-      const clientBefore = process.cpuUsage();
-      const result = await load();
-      const clientUsage = process.cpuUsage(clientBefore);
-      const per10k = (seconds: number) => ((seconds / Math.max(1, result.accepted)) * 10_000).toFixed(2);
-      report(label, result);
-      process.stdout.write(
-        `${label === 'full load' ? 'inserter CPU' : `${label}, inserter CPU`}: ${per10k(cpuSeconds(inserter.pid!) - inserterBefore)} s per 10,000 messages ` +
-          `(bench client ${per10k((clientUsage.user + clientUsage.system) / 1e6)} s` +
-          `${standinPid ? `, stand-in ${per10k(cpuSeconds(standinPid) - standinBefore)} s` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`,
-      );
-      return result;
-    };
-    const full = await measured('full load', () => run(sessions, SECONDS));
-    if (values.half) await measured('half load', () => run(sessions, SECONDS, full.accepted / full.seconds / 2));
+    if (BARE) {
+      const bare = spawnNode(['scripts/bare-smpp-server.mjs', '--port', '0'], { cwd: currentRoot });
+      children.push(bare);
+      const barePort = Number((await waitForLine(bare, /listening on [^\s:]+:(\d+)/, 'bare server'))[1]);
+      const targets: { name: string; port: number; pids: Record<string, number | undefined> }[] = [
+        { name: 'bare SMPP server', port: barePort, pids: { 'bare server': bare.pid } },
+        { name: 'smsc inserter', port, pids },
+      ];
+      const baseline = values.baseline ? baselineTree(values.baseline, { install: 'link', log: print }) : undefined;
+      if (baseline) {
+        // A database of its own: another version may declare the same indexes with other options.
+        const baselineEnv = { ...env, MONGODB_DB: `${dbName}_baseline` };
+        await runToEnd(baseline, ['account', 'add', '--system-id', 'bench', '--password', 'bench', '--max-binds', '1000'], baselineEnv);
+        const old = await startInserter(baseline, baselineEnv, []);
+        children.push(old.proc);
+        targets.push({ name: `inserter ${baseline.label}`, port: old.port, pids: { inserter: old.proc.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) } });
+        if (!values['keep-baseline']) cleanups.push(() => baseline.remove());
+      }
+      print(`client ${CLIENT}; ${SECONDS} s per measurement after 1 s of warm-up; inserter pid ${inserter.pid}, bare server pid ${bare.pid}; ${machineLoad()}`);
+      const rows: string[] = [];
+      for (const cell of values.matrix.split(',')) {
+        const [sessionCount, window] = cell.split('x').map(Number);
+        const results: Measured[] = [];
+        for (const target of targets) {
+          // Every measurement starts on an empty `sms`: hundreds of thousands of stored messages
+          // from earlier cells made the stand-in's garbage collection stall whichever came later.
+          await Promise.all([db, ...(values.baseline ? [client.db(`${dbName}_baseline`)] : [])].map((d) => d.collection('sms').deleteMany({})));
+          const sessions = await Promise.all(Array.from({ length: sessionCount }, () => bindSession(CLIENT, { port: target.port, systemId: 'bench', password: 'bench', window })));
+          await timed(sessions, window, 1);
+          const measured = await measure(target.pids, () => timed(sessions, window, SECONDS));
+          await Promise.all(sessions.map((s) => s.close()));
+          results.push(measured);
+          print(`${sessionCount} x ${window} ${describe(target.name, measured.result)}; CPU per 10,000: ${cpuLine(measured)}`);
+        }
+        const rate = (m: Measured) => Math.round(m.result.accepted / m.result.seconds);
+        const p50 = (m: Measured) => `${percentile(m.result.latencies, 50).toFixed(2)} ms`;
+        rows.push(`| ${sessionCount} × ${window} | ${results.map((m) => `${rate(m).toLocaleString('en-US')}/s, p50 ${p50(m)}`).join(' | ')} | ${results.slice(1).map((m) => (rate(m) / rate(results[0])).toFixed(2)).join(' | ')} |`);
+      }
+      print('');
+      print(`| session × window | ${targets.map((t) => t.name).join(' | ')} | ${targets.slice(1).map((t) => `${t.name} / bare`).join(' | ')} |`);
+      print(`|---|${targets.map(() => '---|').join('')}${targets.slice(1).map(() => '---|').join('')}`);
+      for (const row of rows) print(row);
+      print(machineLoad());
+    } else {
+      const window = Number(values.window);
+      const sessions = await Promise.all(Array.from({ length: Number(values.sessions) }, () => bindSession(CLIENT, { port, systemId: 'bench', password: 'bench', window })));
+      print(`inserter pid ${inserter.pid} on port ${port}; ${values.sessions} sessions x window ${window}, ${SECONDS} s, client ${CLIENT}`);
+      await timed(sessions, window, 1); // warm-up (JIT, pools)
+      const full = await measure(pids, () => timed(sessions, window, SECONDS));
+      print(describe('full load', full.result));
+      print(`CPU per 10,000 messages: ${cpuLine(full)}; ${machineLoad()}`);
+      if (values.half) {
+        const half = await measure(pids, () => timed(sessions, window, SECONDS, full.result.accepted / full.result.seconds / 2));
+        print(describe('half load', half.result));
+        print(`half load, CPU per 10,000 messages: ${cpuLine(half)}; ${machineLoad()}`);
+      }
+      await Promise.all(sessions.map((s) => s.close()));
+    }
 
-    for (const s of sessions) s.unbind();
-    const statsLine = waitForLine(inserter, /inserter stats (\{.*\})/, 'inserter stats');
-    inserter.kill('SIGTERM');
+    const statsLine = waitForLine(inserter, /inserter stats (\{.*\})/, 'inserter stats', 30_000);
+    await stop(inserter);
     const stats = JSON.parse((await statsLine)[1]) as {
       documents: number;
       batches: number;
@@ -249,18 +215,18 @@ async function main(): Promise<void> {
       maxInFlight?: number;
       byCommand?: Record<string, number>;
     };
-    process.stdout.write(
+    print(
       `MongoDB: ${stats.mongoCommands} commands for ${stats.documents} stored messages = ${(stats.mongoCommands / Math.max(1, stats.documents)).toFixed(3)} per message ` +
         `(${stats.batches} insertMany batches, avg ${(stats.documents / Math.max(1, stats.batches)).toFixed(1)} docs, ` +
-        `avg round trip ${((stats.batchMs ?? NaN) / Math.max(1, stats.batches)).toFixed(1)} ms, up to ${stats.maxInFlight ?? '?'} in flight, ${stats.events} events)\n` +
-        `MongoDB commands by kind: ${JSON.stringify(stats.byCommand ?? {})}\n`,
+        `avg round trip ${((stats.batchMs ?? NaN) / Math.max(1, stats.batches)).toFixed(2)} ms, up to ${stats.maxInFlight ?? '?'} in flight, ${stats.events} events)`,
     );
-    for (const s of sessions) s.destroy();
-    await Promise.race([new Promise((r) => inserter.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);
+    print(`MongoDB commands by kind: ${JSON.stringify(stats.byCommand ?? {})}`);
     await db.dropDatabase().catch(() => {});
+    if (values.baseline) await client.db(`${dbName}_baseline`).dropDatabase().catch(() => {});
     await client.close();
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const cleanup of cleanups) cleanup();
   }
 }
 

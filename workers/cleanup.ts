@@ -1,4 +1,4 @@
-// The cleanup process: `node --import tsx workers/cleanup.ts [--once]` (same as `smsc cleanup`).
+// The cleanup process: `node dist/workers/cleanup.js [--once]` once built (same as `smsc cleanup`).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cleanupCommand } from '../src/cli/commands/cleanup.ts';

@@ -1,4 +1,4 @@
-// The delivery worker process: `node --import tsx workers/deliverer.ts` (same as `smsc deliverer`).
+// The delivery worker process: `node dist/workers/deliverer.js` once built (same as `smsc deliverer`).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { delivererCommand } from '../src/cli/commands/deliverer.ts';

@@ -1,4 +1,4 @@
-// The inserter process: `node --import tsx workers/inserter.ts [--smpp-port 2775]` (same as `smsc inserter`).
+// The inserter process: `node dist/workers/inserter.js [--smpp-port 2775]` once built (same as `smsc inserter`).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { inserterCommand } from '../src/cli/commands/inserter.ts';

@@ -2,7 +2,6 @@ import type { Db, MongoClient } from 'mongodb';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { connectConfiguredMongo, redactUri } from '../store/mongo-client.ts';
 
 /**
  * Options every command spells the same way. None has a yargs default: an absent flag must
@@ -103,11 +102,10 @@ export function configFromArgv(
   return config;
 }
 
-/** Connection strings may carry a password; never print one. */
-export { redactUri };
-
 /** Runs `fn` with the configured database and always closes the client this opened. */
 export async function withStore<T>(config: SmscConfig, appName: string, fn: (db: Db, client: MongoClient) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: commands without a database (sms-info, dlr-parse) never load the driver.
+  const { connectConfiguredMongo } = await import('../store/mongo-client.ts');
   const client = await connectConfiguredMongo(config.mongo, { appName, maxPoolSize: Math.min(config.mongo.maxPoolSize, 5) });
   try {
     return await fn(client.db(config.mongo.dbName), client);

@@ -51,7 +51,7 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.tlsCert', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_CERT', flag: 'tls-cert', default: undefined, doc: 'PEM file with the TLS listener\'s certificate (chain).' },
   { path: 'inserter.tlsKey', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_KEY', flag: 'tls-key', default: undefined, doc: 'PEM file with the TLS listener\'s private key.' },
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
-  { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
+  { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 0, doc: 'When no insert is in flight, how long a submit waits for others to share its insert (0: none; batches form from what arrives while an insert is in flight).' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
   { path: 'inserter.maxValidityHours', kind: { type: 'int', min: 1, max: 24 * 365 }, env: 'MAX_VALIDITY_HOURS', flag: 'max-validity-hours', default: 168, doc: 'Furthest validity_period / schedule_delivery_time accepted.' },
   { path: 'inserter.windowSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'SMPP_WINDOW', flag: 'smpp-window', default: 100, doc: 'Unanswered PDUs per ESME session before reading pauses.' },

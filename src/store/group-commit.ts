@@ -32,11 +32,15 @@ export class StoreWriteError extends SmscError {
 }
 
 export interface GroupCommitOptions {
-  /** A batch is written when it holds this many documents (default 256)… */
+  /** Most documents in one insertMany (default 256); a full batch goes out at once. */
   maxBatchDocs?: number;
-  /** …or when its first document has waited this long (default 2 ms; 0 = end of the current I/O turn). */
+  /**
+   * When no insert is in flight, how long the first queued document waits for others before its
+   * batch goes out (default 0: at the end of the current I/O turn, so PDUs read together share it).
+   * While an insert is in flight nothing waits on a timer: what arrives meanwhile is the next batch.
+   */
   maxDelayMs?: number;
-  /** insertMany calls allowed at once (default 4); more batches wait, growing instead. */
+  /** insertMany calls allowed at once (default 4): only full batches overlap an insert in flight. */
   maxInFlight?: number;
   /** Documents waiting for a batch beyond which writes are refused with ESME_RMSGQFUL (default 20,000). */
   maxQueuedDocs?: number;
@@ -70,6 +74,11 @@ interface Waiter {
  * Group commit for `sms`: documents written at about the same time (by any session) share one
  * unordered insertMany and one wake-up in `events`. Each caller's promise settles when its batch
  * is acknowledged with the configured write concern — that is the moment a submit may be answered.
+ *
+ * Batches form the way a database's group commit forms them, without idle waiting: when no insert
+ * is in flight, what is queued goes out at once (at the end of the current I/O turn); while one is
+ * in flight, arriving documents queue and go out together the moment it is acknowledged. A batch
+ * that reaches maxBatchDocs goes out at once, beside the one in flight, up to maxInFlight.
  */
 export class GroupCommitWriter {
   readonly #sms: Collection<SmsDocument>;
@@ -104,7 +113,7 @@ export class GroupCommitWriter {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#events = db.collection<EventDocument>(Collections.events);
     this.#maxBatchDocs = options.maxBatchDocs ?? 256;
-    this.#maxDelayMs = options.maxDelayMs ?? 2;
+    this.#maxDelayMs = options.maxDelayMs ?? 0;
     this.#maxInFlight = options.maxInFlight ?? 4;
     this.#maxQueuedDocs = options.maxQueuedDocs ?? 20_000;
     this.#writeConcern = options.writeConcern ?? DEFAULT_WRITE_CONCERN;
@@ -132,7 +141,8 @@ export class GroupCommitWriter {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ doc, resolve, reject });
       if (this.#queue.length >= this.#maxBatchDocs) this.#flush();
-      else this.#schedule();
+      // Idle: out at the end of this I/O turn. Busy: the batch in flight takes this one along when it is acknowledged.
+      else if (this.#inFlight === 0) this.#schedule();
     });
   }
 
@@ -160,7 +170,8 @@ export class GroupCommitWriter {
     if (this.#timer !== undefined) return;
     const fire = () => {
       this.#timer = undefined;
-      this.#flush();
+      // A full batch may have gone out meanwhile; the rest then waits for its acknowledgement.
+      if (this.#inFlight === 0) this.#flush();
     };
     this.#timer = this.#maxDelayMs > 0 ? setTimeout(fire, this.#maxDelayMs) : setImmediate(fire);
   }
@@ -179,7 +190,7 @@ export class GroupCommitWriter {
       if (this.#inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.#inFlight;
       void this.#writeBatch(batch).finally(() => {
         this.#inFlight--;
-        // Documents that queued while every slot was busy have waited long enough: write them now.
+        // What queued while this batch was in flight is the next batch: it goes out now.
         if (this.#queue.length > 0) this.#flush();
         else if (this.#inFlight === 0) this.#idle.splice(0).forEach((resolve) => resolve());
       });

@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Db, MongoClient } from 'mongodb';
 import { AccountStore } from '../accounts/account-store.ts';
 import type { SmscConfig } from '../config/types.ts';
@@ -17,6 +16,7 @@ import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo.ts';
 import { setHealth, setRegistry } from './set-observability.ts';
 import { Supervisor, type ChildSpec } from './supervisor.ts';
 import { acquireUpLock, type UpLock } from './up-lock.ts';
+import { packageRoot } from '../util/package-root.ts';
 import { DEFAULT_SMPP_TLS_PORT } from '../inserter/tls-files.ts';
 
 export interface AllInOneOptions {
@@ -29,8 +29,7 @@ export interface AllInOneOptions {
   print: (line: string) => void;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const smscBin = path.join(repoRoot, 'bin/smsc.mjs');
+const smscBin = path.join(packageRoot, 'bin/smsc.mjs');
 export const DEMO_ACCOUNT = Object.freeze({ systemId: 'demo', password: 'demo' });
 /** The simulator's credentials, used only by the seeded default connector. */
 const SIM_CONNECTOR = Object.freeze({ name: 'simulator', systemId: 'smsc', password: 'smsc' });
@@ -91,7 +90,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       args: [smscBin, ...args],
       ready,
       env,
-      cwd: repoRoot,
+      cwd: packageRoot,
       inheritStderr: true,
     });
     const deliverers = Array.from({ length: config.up.deliverers }, (_, i) => `deliverer-${i + 1}`);

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '../logging/logger.ts';
+import { compiledEntry, packageRoot } from '../util/package-root.ts';
 import { withConsoleWarnMuted } from '../util/quiet-console.ts';
 import { TETHER_DELAY_ENV } from './parent-tether.ts';
 import type { ChildSpec, Supervisor } from './supervisor.ts';
@@ -23,10 +24,8 @@ export interface EmbeddedMongoOptions {
   supervisor: Supervisor;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-/** Next to this module, with its extension (`.ts` from source, `.js` from a build). */
-const tetherPreload = pathToFileURL(path.join(here, `tether-preload${path.extname(fileURLToPath(import.meta.url))}`)).href;
+/** Makes the stand-in end with `up` like the smsc children (it is not an smsc command). */
+const tetherPreload = pathToFileURL(compiledEntry('src/up/tether-preload')).href;
 
 /**
  * The MongoDB of the all-in-one default: the configured one, else a real mongod from
@@ -63,10 +62,9 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     name: 'mongodb',
     kind: 'mongodb',
     command: process.execPath,
-    // The preload makes it end with `up` like the smsc children (it is not an smsc command).
-    args: ['--import', 'tsx', '--import', tetherPreload, path.join(repoRoot, 'standin/main.ts'), '--port', String(port), '--dbpath', standinDir],
+    args: ['--import', tetherPreload, compiledEntry('standin/main'), '--port', String(port), '--dbpath', standinDir],
     ready: /mongodb:\/\/127\.0\.0\.1:(\d+)/,
-    cwd: repoRoot,
+    cwd: packageRoot,
     // Should `up` die, the others stop first (they still write while they do), then the database.
     env: { ...process.env, [TETHER_DELAY_ENV]: '3000' },
   });

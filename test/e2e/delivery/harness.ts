@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import { validateConnector } from '../../../src/connectors/connector-document.ts';
+import { compiledEntry } from '../../../src/util/package-root.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
@@ -15,11 +16,11 @@ export function shiftedClock(offset: string): Record<string, string> {
   return { FAKETIME: offset, LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1' };
 }
 
-/** Starts a real `workers/deliverer.ts` process against the test database. */
+/** Starts the compiled `workers/deliverer.ts` (what ships) as a real process against the test database. */
 export function startDeliverer(uri: string, dbName: string, args: string[] = [], env: Record<string, string> = {}): Promise<ReadyProcess> {
   return spawnUntilReady(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'workers/deliverer.ts'), '--mongodb-uri', uri, '--db', dbName, '--refresh-ms', '200', '--backoff-scale', '0.01', ...args],
+    [compiledEntry('workers/deliverer'), '--mongodb-uri', uri, '--db', dbName, '--refresh-ms', '200', '--backoff-scale', '0.01', ...args],
     /deliverer ready/,
     {
       cwd: repoRoot,

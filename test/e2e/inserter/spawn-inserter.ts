@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledEntry } from '../../../src/util/package-root.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -9,11 +10,11 @@ export interface InserterChild extends ReadyProcess {
   pid: number;
 }
 
-/** `workers/inserter.ts` as a real child process on a free port, against `dbName` on `mongoUri`. */
+/** The compiled `workers/inserter.ts` (what ships) as a real child process on a free port, against `dbName` on `mongoUri`. */
 export async function spawnInserter(mongoUri: string, dbName: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<InserterChild> {
   const proc = await spawnUntilReady(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'workers/inserter.ts'), '--smpp-port', '0', ...extraArgs],
+    [compiledEntry('workers/inserter'), '--smpp-port', '0', ...extraArgs],
     /inserter listening on [^\s:]+:(\d+)/,
     {
       cwd: repoRoot,

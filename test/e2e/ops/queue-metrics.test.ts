@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { compiledEntry } from '../../../src/util/package-root.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   inserter = await spawnInserter(t.uri, t.dbName, ['--metrics-port', String(ports.inserter)], env);
   cleanup = await spawnUntilReady(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'workers/cleanup.ts'), '--metrics-port', String(ports.cleanup)],
+    [compiledEntry('workers/cleanup'), '--metrics-port', String(ports.cleanup)],
     /cleanup ready/,
     { cwd: repoRoot, timeoutMs: 30_000, env: { ...process.env, MONGODB_URI: t.uri, MONGODB_DB: t.dbName, LOG_LEVEL: 'warn', ...env } },
   );

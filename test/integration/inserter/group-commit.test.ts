@@ -1,5 +1,5 @@
 import { Binary, MongoClient, ObjectId } from 'mongodb';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-commit.ts';
 import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
@@ -139,5 +139,62 @@ describe('GroupCommitWriter', () => {
     expect(['STORE_WRITE_FAILED', 'STORE_WRITE_TIMEOUT']).toContain(reason.code);
     await writer.close();
     await client.close();
+  });
+});
+
+describe('GroupCommitWriter without idle waiting', () => {
+  // A server of its own: the failCommand fail point (blockConnection) holds one insert in flight.
+  let server: Awaited<ReturnType<typeof spawnStandin>>;
+  let client: MongoClient;
+
+  beforeAll(async () => {
+    server = await spawnStandin(['--port', '0']);
+    client = new MongoClient(server.uri);
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    server?.proc.kill('SIGKILL');
+    if (server) await server.exited;
+  });
+
+  /** Writes a first document whose insert the server holds for `blockMs`; resolves once it is in flight. */
+  async function holdFirstInsert(writer: GroupCommitWriter, blockMs: number, order: string[]): Promise<{ first: Promise<void> }> {
+    await client.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: blockMs } });
+    const first = writer.write(doc()).then(() => void order.push('first'));
+    // Nothing else is in flight, so it goes out at the end of this I/O turn, without a timer.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    return { first };
+  }
+
+  it('sends what arrives while an insert is in flight as one batch when that insert is acknowledged', async () => {
+    const db = client.db('group_commit_in_flight');
+    await ensureSchema(db);
+    const writer = new GroupCommitWriter(db, { writeConcern: { w: 1 } });
+    const order: string[] = [];
+    const { first } = await holdFirstInsert(writer, 400, order);
+    const later: Promise<void>[] = [];
+    for (let i = 0; i < 3; i++) {
+      later.push(writer.write(doc()).then(() => void order.push(`later ${i}`)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all([first, ...later]);
+    await writer.close();
+    expect(order[0]).toBe('first');
+    expect(writer.stats).toMatchObject({ batches: 2, documents: 4, largestBatch: 3, maxInFlight: 1 });
+  });
+
+  it('sends a full batch at once, beside the insert in flight', async () => {
+    const db = client.db('group_commit_full_batch');
+    await ensureSchema(db);
+    const writer = new GroupCommitWriter(db, { maxBatchDocs: 3, writeConcern: { w: 1 } });
+    const order: string[] = [];
+    const { first } = await holdFirstInsert(writer, 1000, order);
+    const full = Promise.all([writer.write(doc()), writer.write(doc()), writer.write(doc())]).then(() => void order.push('full batch'));
+    await Promise.all([first, full]);
+    await writer.close();
+    expect(order).toEqual(['full batch', 'first']);
+    expect(writer.stats).toMatchObject({ batches: 2, documents: 4, maxInFlight: 2 });
   });
 });

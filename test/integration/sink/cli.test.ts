@@ -1,18 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectSmpp } from '../../../src/smpp/client.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { SmppError } from '../../../src/smpp/errors.ts';
 
-// `smsc sink` as a real child process, through its yargs command module (main.ts registers it).
+// `smsc sink` as a real child process, through the package's bin (the compiled CLI).
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const RUNNER = `
-import yargs from 'yargs';
-import { sinkCommand } from './src/cli/commands/sink.ts';
-await yargs(process.argv.slice(1)).command(sinkCommand).strict().fail((msg, err) => { process.stderr.write(String(err?.message ?? msg) + '\\n'); process.exitCode = 2; }).parseAsync();
-`;
+const BIN = path.join(ROOT, 'bin/smsc.mjs');
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -20,7 +17,7 @@ afterEach(() => {
 });
 
 function runSink(args: string[]): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, 'sink', ...args], {
+  const child = spawn(process.execPath, [BIN, 'sink', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
