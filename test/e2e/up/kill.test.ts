@@ -28,9 +28,9 @@ describe('smsc up killed with SIGKILL', () => {
     const first = await startUp(args);
     ups.push(first);
     const children = childrenOf(first.pid);
-    // The stand-in, the simulator, the inserter, two deliverers, cleanup (and tsx's esbuild service).
+    // The stand-in, the simulator, the inserter, two deliverers, cleanup (the compiled build: no tsx).
     expect(children.filter((pid) => cmdline(pid).includes('bin/smsc.mjs')).length).toBe(5);
-    expect(children.some((pid) => cmdline(pid).includes('standin/main.ts'))).toBe(true);
+    expect(children.some((pid) => cmdline(pid).includes('standin/main.js'))).toBe(true);
 
     first.child.kill('SIGKILL');
     await first.exited;
