@@ -2,6 +2,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { SmscError } from '../errors/smsc-error.ts';
 import { readPackageVersion } from './version.ts';
 import { accountCommand } from './commands/account.ts';
+import { apiCommand } from './commands/api.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { connectorCommand } from './commands/connector.ts';
 import { delivererCommand } from './commands/deliverer.ts';
@@ -21,6 +22,7 @@ import { upCommand } from './commands/up.ts';
 const COMMANDS: readonly CommandModule<any, any>[] = [
   upCommand,
   inserterCommand,
+  apiCommand,
   delivererCommand,
   cleanupCommand,
   sinkCommand,

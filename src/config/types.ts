@@ -52,6 +52,19 @@ export interface NodeConfig {
   readonly heartbeatMs: number;
 }
 
+export interface ApiConfig {
+  readonly host: string;
+  /** 0 = no HTTP API. */
+  readonly httpPort: number;
+  /** Bearer token for management; undefined = management refused. Never logged. */
+  readonly adminToken: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly bodyLimitBytes: number;
+  readonly maxBatch: number;
+  readonly idempotencyHours: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
 }
@@ -65,6 +78,7 @@ export interface SmscConfig {
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;
+  readonly api: ApiConfig;
   readonly log: LogConfig;
   /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
   readonly sources: Readonly<Record<string, string>>;

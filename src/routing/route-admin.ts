@@ -11,6 +11,19 @@ export async function addRoute(db: Db, input: Partial<RouteDocument>, now: Date)
   return { ...doc, id: result.insertedId.toHexString() };
 }
 
+/** Changes a route by id (the whole route is validated again); null when there is none. */
+export async function updateRoute(db: Db, id: string, changes: Partial<RouteDocument>, now: Date): Promise<RouteView | null> {
+  if (!ObjectId.isValid(id) || id.length !== 24) return null;
+  const routes = db.collection<RouteDocument & { _id: ObjectId }>(Collections.routes);
+  const current = await routes.findOne({ _id: new ObjectId(id) });
+  if (!current) return null;
+  const { _id, ...rest } = current;
+  const next = validateRoute({ ...rest, ...changes, updatedAt: now } as Partial<RouteDocument>);
+  // filter: {_id}; replaces the route with its validated new form. Returns matchedCount; 0 = removed meanwhile.
+  const result = await routes.replaceOne({ _id }, next);
+  return result.matchedCount === 0 ? null : { ...next, id };
+}
+
 export async function listRoutes(db: Db): Promise<RouteView[]> {
   const docs = await db.collection<RouteDocument & { _id: ObjectId }>(Collections.routes).find().toArray();
   return docs

@@ -13,6 +13,7 @@ export interface RouteDocument {
   weight: number;
   enabled: boolean;
   createdAt?: Date;
+  updatedAt?: Date;
 }
 
 export function validateRoute(input: Partial<RouteDocument>): RouteDocument {

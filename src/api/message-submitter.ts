@@ -1,0 +1,162 @@
+import { ObjectId, type Db } from 'mongodb';
+import type { AccountLimits } from '../accounts/account.ts';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { BacklogTracker } from '../inserter/backlog.ts';
+import { MessageOps } from '../inserter/message-ops.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination, type SubmitPolicy } from '../inserter/submit-validation.ts';
+import type { Logger } from '../logging/logger.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';
+import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
+import { commandStatusOf, SmppError } from '../smpp/errors.ts';
+import type { GroupCommitWriter } from '../store/group-commit.ts';
+import { messageIdOf, type SmsDocument } from '../store/sms-document.ts';
+import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import { apiErrorOfSubmit, type ApiError } from './api-errors.ts';
+import { toSmppForm, type MessageRequest } from './message-request.ts';
+
+/** What one message of a POST came to: stored (its part ids) or refused (why). */
+export type ItemOutcome = { ok: true; messageIds: string[] } | { ok: false; error: ApiError };
+
+/** A message that passed the rules, ready to store. */
+interface Prepared {
+  docs: SmsDocument[];
+}
+
+/**
+ * The API's way into the store: the inserter's rules (`prepareMessage`, `validateDestination`,
+ * `buildSmsDocuments`: same checks, same reasons, same long-message splitting), the same
+ * admission (account TPS, backlog cap) and the same group commit, whose write concern is the
+ * configured one. A message is answered as stored only once every one of its parts is.
+ */
+export class MessageSubmitter {
+  readonly #writer: GroupCommitWriter;
+  readonly #limiter: RateLimiter;
+  readonly #backlog: BacklogTracker;
+  readonly #ops: MessageOps;
+  readonly #policy: SubmitPolicy;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  constructor(
+    deps: { db: Db; writer: GroupCommitWriter; rateLimiter: RateLimiter; clock?: Clock; logger?: Logger },
+    policy: Partial<SubmitPolicy> = {},
+  ) {
+    this.#writer = deps.writer;
+    this.#limiter = deps.rateLimiter;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = deps.logger ?? silentLogger;
+    this.#backlog = new BacklogTracker(deps.db, this.#log);
+    this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
+    this.#policy = { ...DEFAULT_SUBMIT_POLICY, ...policy };
+  }
+
+  /**
+   * Checks and stores `requests` for the account; one outcome per request, in order. `plannedIds`
+   * (from an Idempotency-Key record) gives parts the ids an earlier attempt meant them to have,
+   * and `alreadyStored` names those that attempt did store: they are not written again.
+   */
+  async submit(
+    limits: AccountLimits,
+    requests: readonly MessageRequest[],
+    options: { plannedIds?: readonly (readonly string[])[]; alreadyStored?: ReadonlySet<string>; onPrepared?: (ids: string[][]) => Promise<void> } = {},
+  ): Promise<ItemOutcome[]> {
+    const startedAt = performance.now();
+    const now = this.#clock.now();
+    const outcomes: (ItemOutcome | Prepared)[] = [];
+    for (let i = 0; i < requests.length; i++) {
+      try {
+        const form = toSmppForm(requests[i], now);
+        const prepared = prepareMessage(form.message, 'submit_sm', limits, now, this.#policy);
+        const destination = validateDestination(form.dest, this.#policy);
+        const docs = buildSmsDocuments(prepared, destination);
+        const callbackUrl = requests[i].callbackUrl;
+        const planned = options.plannedIds?.[i];
+        for (let p = 0; p < docs.length; p++) {
+          if (callbackUrl) (docs[p] as SmsDocument & { callbackUrl?: string }).callbackUrl = callbackUrl;
+          // Same part count as planned (same body, same rules): the parts take the planned ids.
+          if (planned && planned.length === docs.length) {
+            docs[p]._id = new ObjectId(planned[p]);
+            docs[p].messageId = messageIdOf(docs[p]._id);
+          }
+        }
+        outcomes.push({ docs });
+      } catch (error) {
+        outcomes.push({ ok: false, error: this.#refused(limits, error) });
+      }
+    }
+
+    // Admission, per message like the inserter's per submit: TPS first, then the backlog cap.
+    for (let i = 0; i < outcomes.length; i++) {
+      const item = outcomes[i];
+      if (!('docs' in item)) continue;
+      try {
+        await this.#admit(limits, item.docs.length);
+      } catch (error) {
+        outcomes[i] = { ok: false, error: this.#refused(limits, error) };
+      }
+    }
+
+    const toStore = outcomes.filter((item): item is Prepared => 'docs' in item);
+    if (options.onPrepared) await options.onPrepared(outcomes.map((item) => ('docs' in item ? item.docs.map((d) => d.messageId) : [])));
+    const written = toStore.flatMap((item) => item.docs.filter((doc) => !options.alreadyStored?.has(doc.messageId)));
+    const results = written.length > 0 ? await this.#writer.writeAll(written) : [];
+    const failedIds = new Map<string, unknown>();
+    let stored = 0;
+    for (let i = 0; i < written.length; i++) {
+      const result = results[i];
+      if (result.status === 'rejected') failedIds.set(written[i].messageId, result.reason);
+      else stored++;
+    }
+    if (stored > 0) this.#backlog.added(limits.systemId, stored);
+
+    const final: ItemOutcome[] = [];
+    for (const item of outcomes) {
+      if (!('docs' in item)) {
+        final.push(item);
+        continue;
+      }
+      const failure = item.docs.map((doc) => failedIds.get(doc.messageId)).find((reason) => reason !== undefined);
+      if (failure === undefined) {
+        final.push({ ok: true, messageIds: item.docs.map((doc) => doc.messageId) });
+        submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+        continue;
+      }
+      // Stored in part: take the stored parts back so a resubmission stores it whole, once.
+      const storedParts = item.docs.filter((doc) => !failedIds.has(doc.messageId)).map((doc) => doc._id);
+      await this.#withdraw(storedParts, item.docs.length);
+      final.push({ ok: false, error: this.#refused(limits, failure) });
+    }
+    storeLatencySeconds.observe((performance.now() - startedAt) / 1000);
+    return final;
+  }
+
+  async #admit(limits: AccountLimits, parts: number): Promise<void> {
+    if (limits.tps > 0 && !(await this.#limiter.tryAcquire(limits.systemId, limits.tps))) {
+      throw new SmppError(CommandStatus.ESME_RTHROTTLED, 'account TPS exceeded');
+    }
+    if (limits.maxQueued > 0 && (await this.#backlog.isFull(limits.systemId, limits.maxQueued, parts))) {
+      throw new SmppError(CommandStatus.ESME_RMSGQFUL, 'account backlog at its cap');
+    }
+  }
+
+  async #withdraw(ids: ObjectId[], parts: number): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const left = await this.#ops.withdraw(ids);
+      if (left > 0) this.#log.warn({ parts, stored: ids.length, left }, 'a message stored in part could not be fully taken back; its resubmission may duplicate parts');
+    } catch (error) {
+      this.#log.error({ err: (error as Error).message, parts, stored: ids.length }, 'could not take back the stored parts of a message that failed');
+    }
+  }
+
+  #refused(limits: AccountLimits, error: unknown): ApiError {
+    const status = commandStatusOf(error);
+    submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
+    if (!(error instanceof SmppError) && status === CommandStatus.ESME_RSYSERR) {
+      this.#log.warn({ err: (error as Error).message }, 'HTTP submit not stored');
+    }
+    return apiErrorOfSubmit(error);
+  }
+}
