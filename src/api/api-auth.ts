@@ -32,6 +32,9 @@ interface CachedLogin {
 }
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Basic realm="smsc", charset="UTF-8"' };
+// A Bearer challenge for a wrong admin token: a Basic one would make a browser (the panel's fetch)
+// pop up its own login dialog instead of letting the page say what went wrong.
+const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer realm="smsc", error="invalid_token"' };
 
 /**
  * HTTP authentication against the same `accounts` (scrypt hashes) and the same lockout as SMPP
@@ -79,7 +82,7 @@ export class ApiAuth {
     const keys = [`addr:${remoteAddress}`];
     await this.#checkGuard(keys);
     if (!this.#adminDigest) throw new ApiError('MANAGEMENT_DISABLED', 'no admin token is configured (API_ADMIN_TOKEN)');
-    if (!timingSafeEqual(digest(token), this.#adminDigest)) this.#fail(keys, 'wrong admin token');
+    if (!timingSafeEqual(digest(token), this.#adminDigest)) this.#fail(keys, 'wrong admin token', BEARER_CHALLENGE);
     return { kind: 'admin' };
   }
 
@@ -130,12 +133,12 @@ export class ApiAuth {
     if (verdict.delayMs > 0) await sleep(verdict.delayMs);
   }
 
-  #fail(keys: string[], reason: string): never {
+  #fail(keys: string[], reason: string, challenge: Record<string, string> = WWW_AUTHENTICATE): never {
     const refused = this.#guard.recordFailure(keys);
     this.#log.warn({ keys: keys.map(maskKey), reason }, 'HTTP login failed');
     if (refused.length > 0) this.#log.warn({ keys: refused.map(maskKey) }, 'repeated login failures: refusing logins for a while');
     // One message for both: an attacker learns nothing about which system_ids exist.
-    throw new ApiError('UNAUTHORIZED', 'unknown system_id or wrong password (or wrong admin token)', { headers: WWW_AUTHENTICATE });
+    throw new ApiError('UNAUTHORIZED', 'unknown system_id or wrong password (or wrong admin token)', { headers: challenge });
   }
 }
 

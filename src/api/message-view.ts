@@ -44,6 +44,8 @@ export interface ReceiptView {
   /** `downstream`: what the operator's receipt said; `esme`: the receipt this SMSC generated for the account. */
   kind: 'downstream' | 'esme';
   at: Date;
+  /** The connector a downstream receipt came in on. */
+  connector?: string;
   stat?: string;
   state?: number;
   err?: number;
@@ -90,7 +92,19 @@ export function messageView(doc: SmsDocument): MessageView {
 export function messageDetailView(story: MessageStory): MessageDetailView {
   const m = story.message as Stored;
   const receipts: ReceiptView[] = [];
-  for (const r of m.remoteReceipts ?? []) receipts.push({ kind: 'downstream', at: r.at, state: r.state, ...(r.err !== undefined ? { err: r.err } : {}), messageId: r.id });
+  // Every downstream receipt is in the history (`receipt DELIVRD`); a message that left as several
+  // submits also records, per part, the remote id and error in remoteReceipts (same instant).
+  for (const h of m.history ?? []) {
+    if (!h.outcome.startsWith('receipt ')) continue;
+    const part = m.remoteReceipts?.find((r) => r.at.getTime() === h.at.getTime());
+    receipts.push({
+      kind: 'downstream',
+      at: h.at,
+      stat: h.outcome.slice('receipt '.length),
+      ...(part ? { state: part.state, messageId: part.id, ...(part.err !== undefined ? { err: part.err } : {}) } : {}),
+      ...(h.connector ? { connector: h.connector } : {}),
+    });
+  }
   for (const r of story.receipts as (SmsDocument & ReceiptFields)[]) {
     receipts.push({ kind: 'esme', at: r.arrivedAt, messageId: r.messageId, deliveryState: r.state, ...(r.receipt?.stat ? { stat: r.receipt.stat } : {}) });
   }

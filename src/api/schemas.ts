@@ -152,10 +152,11 @@ export const MessageDetail = {
       items: {
         type: 'object',
         properties: {
-          kind: { type: 'string', enum: ['downstream', 'esme'] },
+          kind: { type: 'string', enum: ['downstream', 'esme'], description: "downstream: the operator's receipt; esme: the receipt this SMSC made for the account" },
           at: dateTime,
-          stat: { type: 'string' },
-          state: { type: 'integer', description: 'SMPP message_state the downstream reported' },
+          connector: { type: 'string' },
+          stat: { type: 'string', description: 'DELIVRD, UNDELIV, EXPIRED, …' },
+          state: { type: 'integer', description: 'SMPP message_state the downstream reported (per part of a message that left as several submits)' },
           err: { type: 'integer' },
           messageId: { type: 'string' },
           deliveryState: { type: 'string', description: 'For an esme receipt: where that receipt stands' },

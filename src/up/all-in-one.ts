@@ -19,6 +19,8 @@ export interface AllInOneOptions {
   smppPort: number;
   sinkPort: number;
   deliverers: number;
+  /** HTTP API and control panel port (`smsc api`); 0 = not started. */
+  httpPort: number;
   account: { systemId: string; password: string };
   logger: Logger;
   print: (line: string) => void;
@@ -71,6 +73,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       start('inserter', ['inserter', '--smpp-port', String(options.smppPort), '--metrics-port', '0'], /inserter listening on/),
       ...Array.from({ length: options.deliverers }, (_, i) => start(`deliverer-${i + 1}`, ['deliverer', '--metrics-port', '0'], /deliverer ready/)),
       start('cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/),
+      ...(options.httpPort > 0 ? [start('api', ['api', '--http-port', String(options.httpPort), '--metrics-port', '0'], /api listening on/)] : []),
     ]);
 
     print(`smsc is up. MongoDB: ${mongo.uri} (database ${options.dbName})`);
@@ -78,6 +81,9 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     const shownPassword = options.account.password === DEMO_ACCOUNT.password ? options.account.password : '<as given with --account>';
     print(`  SMPP for ESMEs: 127.0.0.1:${options.smppPort}  account ${options.account.systemId} / ${shownPassword}`);
     print(`  downstream simulator: 127.0.0.1:${options.sinkPort}`);
+    if (options.httpPort > 0) {
+      print(`  HTTP API and control panel: http://127.0.0.1:${options.httpPort}/  (docs: /api/v1/docs; the panel needs API_ADMIN_TOKEN${process.env.API_ADMIN_TOKEN ? '' : ', which is not set'})`);
+    }
     print(`  send one:  npx smsc submit --port ${options.smppPort} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${options.dbName}"`);
     print('Ctrl-C stops everything.');
@@ -88,7 +94,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
   } finally {
     // Intake first, so nothing new arrives while the workers finish; the simulator and the
     // database last, because the others still talk to them while they stop.
-    const order = ['inserter', 'deliverer', 'cleanup', 'sink'];
+    const order = ['inserter', 'api', 'deliverer', 'cleanup', 'sink'];
     for (const prefix of order) {
       await Promise.all(children.filter((c) => c.name.startsWith(prefix)).map((c) => c.proc.stop(15_000)));
     }

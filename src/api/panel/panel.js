@@ -12,6 +12,8 @@ let token = sessionStorage.getItem(TOKEN_KEY) || '';
 let currentTab = 'overview';
 let pollTimer;
 let nextCursor = null;
+let detailTimer;
+const FINAL = new Set(['delivered', 'undeliverable', 'expired', 'rejected', 'cancelled']);
 const series = { rate: [], backlog: [] };
 
 /** One element with attributes and children (strings become text nodes). */
@@ -201,6 +203,7 @@ $('#search-form').addEventListener('submit', (event) => {
 $('#more').addEventListener('click', () => void search(true));
 
 async function showMessage(messageId) {
+  clearTimeout(detailTimer);
   const detail = $('#detail');
   detail.hidden = false;
   $('#detail-id').textContent = messageId;
@@ -238,10 +241,16 @@ async function showMessage(messageId) {
     ...(m.receipts.length
       ? m.receipts.map((r) =>
           el('li', { 'data-receipt': r.kind }, r.kind === 'downstream'
-            ? `${fmtTime(r.at)} — from the downstream: message_state ${r.state}${r.err !== undefined ? `, err ${r.err}` : ''} (id ${r.messageId})`
+            ? `${fmtTime(r.at)} — ${r.stat} from the downstream${r.connector ? ` (${r.connector})` : ''}${r.messageId ? `, id ${r.messageId}` : ''}${r.err !== undefined ? `, err ${r.err}` : ''}`
             : `${fmtTime(r.at)} — receipt ${r.stat || ''} to the account: ${r.deliveryState}`))
       : [el('li', {}, m.registeredDelivery ? 'none yet' : 'none requested')]),
   );
+  // Follow a message that is still on its way until it is final.
+  if (!FINAL.has(m.state)) {
+    detailTimer = setTimeout(() => {
+      if (currentTab === 'messages' && $('#detail-id').textContent === messageId) void showMessage(messageId);
+    }, POLL_MS);
+  }
   const cancel = $('#cancel');
   cancel.hidden = m.state !== 'queued';
   cancel.onclick = async () => {

@@ -12,6 +12,7 @@ interface UpArgs {
   smppPort?: number;
   sinkPort: number;
   deliverers: number;
+  httpPort?: number;
   account: string;
 }
 
@@ -35,6 +36,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs (also SMPP_PORT; default 2775)', requiresArg: true })
       .option('sink-port', { type: 'number', default: 2776, describe: 'Port of the downstream simulator', requiresArg: true })
       .option('deliverers', { type: 'number', default: 2, describe: 'Delivery worker processes', requiresArg: true })
+      .option('http-port', { type: 'number', describe: 'HTTP API and control panel; 0 = off (also HTTP_PORT; default 8080)', requiresArg: true })
       .option('account', { type: 'string', default: `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`, describe: 'ESME account ID:PASSWORD, created when absent', requiresArg: true })
       .example('$0 up', 'embedded MongoDB in ./data, SMPP on 2775, simulator on 2776, account demo:demo')
       .example('MONGODB_URI=mongodb://db:27017 $0 up --account acme:s3cret', 'against your MongoDB') as unknown as Argv<UpArgs>,
@@ -42,6 +44,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
     const smppPort = argv.smppPort ?? (process.env.SMPP_PORT ? Number(process.env.SMPP_PORT) : 2775);
     if (!Number.isInteger(smppPort) || smppPort < 0 || smppPort > 65535) throw new ConfigError('--smpp-port (or SMPP_PORT) must be a port number.');
     if (!Number.isInteger(argv.deliverers) || argv.deliverers < 0) throw new ConfigError('--deliverers must be 0 or more.');
+    const httpPort = argv.httpPort ?? (process.env.HTTP_PORT ? Number(process.env.HTTP_PORT) : 8080);
+    if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new ConfigError('--http-port (or HTTP_PORT) must be a port number.');
     const stop = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -56,6 +60,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
         smppPort,
         sinkPort: argv.sinkPort,
         deliverers: argv.deliverers,
+        httpPort,
         account: parseAccount(argv.account),
         logger: createLogger('up'),
         print: (line) => process.stdout.write(`${line}\n`),
