@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
-import type { ServerState } from './commands/context.ts';
+import type { ClientInfo, ServerState } from './commands/context.ts';
 import { NO_REPLY, runCommand } from './commands/dispatch.ts';
 import { encodeMsgReply, encodeOpReply, MessageReader, OpCode, parseMessage, type Request } from './wire.ts';
 
@@ -16,6 +16,7 @@ export class Connection {
     this.socket.destroy();
   };
   private remote: string | null = null;
+  private readonly client: ClientInfo = { appName: null };
 
   constructor(
     private readonly socket: Socket,
@@ -64,6 +65,7 @@ export class Connection {
       db: db as string,
       connectionId: this.id,
       remote: this.remote,
+      client: this.client,
       closeConnection: this.closeConnection,
     });
     if (req.moreToCome || this.socket.destroyed || reply === NO_REPLY) return;

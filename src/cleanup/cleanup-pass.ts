@@ -1,18 +1,18 @@
 import type { Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
-import { DestinationLocks } from '../delivery/destination-locks.ts';
-import { MessageLocks } from '../delivery/message-locks.ts';
+import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
+import { releaseExpiredMessages } from '../protocol/message-leases.ts';
 import { expiredTotal, locksReleasedTotal, purgedTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { finaliseUnanswered } from '../receipts/receipt-finaliser.ts';
-import { FINAL_STATES, SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
+import { FINAL_STATES, SmsState, type AttemptRecord, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
 
 export interface CleanupOptions {
   /** Final messages older than this are deleted. Default 7 days. */
   retentionMs: number;
   /** Attempt limit (same as the deliverers'). */
   maxAttempts: number;
-  /** Tolerated clock skew before an expired lease is taken over. Default 2 s. */
+  /** How long after a lease ran out (on the database's clock) it is released. Default 2 s, as the deliverers'. */
   leaseGraceMs: number;
   historyLimit: number;
   /** `submitted` messages without a downstream receipt are finalised (stat UNKNOWN) this long after their validity. Default 10 min. */
@@ -46,21 +46,19 @@ export class CleanupPass {
   readonly #clock: Clock;
   readonly #options: CleanupOptions;
   readonly #by: string;
-  readonly #messages: MessageLocks;
-  readonly #destinations: DestinationLocks;
 
   constructor(db: Db, clock: Clock, by: string, options: Partial<CleanupOptions> = {}) {
     this.#db = db;
     this.#clock = clock;
     this.#by = by;
     this.#options = { ...DEFAULT_CLEANUP_OPTIONS, ...options };
-    this.#messages = new MessageLocks(db, clock, { leaseMs: 0, historyLimit: this.#options.historyLimit });
-    this.#destinations = new DestinationLocks(db, clock, { leaseMs: 0 });
   }
 
   async run(): Promise<CleanupCounts> {
-    const messageLocksReleased = await this.#messages.releaseExpired(this.#by, this.#options.leaseGraceMs);
-    const destinationLocksReleased = await this.#destinations.releaseExpired(this.#options.leaseGraceMs);
+    const { leaseGraceMs: graceMs, historyLimit } = this.#options;
+    const dbNow = this.#clock.dbNow();
+    const messageLocksReleased = await releaseExpiredMessages(this.#db.collection<SmsDocument>(Collections.sms), { by: this.#by, graceMs, historyLimit, now: this.#clock.now(), dbNow });
+    const destinationLocksReleased = await releaseExpiredDestinations(this.#db.collection<LockDocument>(Collections.locks), graceMs, dbNow);
     const expired = await this.expireOverdue();
     const attemptLimit = await this.markAttemptLimit();
     const unanswered = await finaliseUnanswered(this.#db, this.#clock, { by: this.#by, graceMs: this.#options.receiptGraceMs, historyLimit: this.#options.historyLimit });

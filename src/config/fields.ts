@@ -50,12 +50,14 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
   // deliverer
-  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock; renewed at half while delivering.' },
+  { path: 'deliverer.leaseMs', kind: ms(1000, 3_600_000), env: 'DELIVERER_LEASE_MS', default: 30_000, doc: 'Lease of a message or destination lock (on MongoDB\'s clock); renewed every third of it while delivering.' },
   { path: 'deliverer.sweepIntervalMs', kind: ms(100, 3_600_000), env: 'DELIVERER_SWEEP_INTERVAL_MS', default: 5_000, doc: 'Safety sweep for due work a notification missed.' },
   { path: 'deliverer.batchSize', kind: { type: 'int', min: 1, max: 100 }, env: 'DELIVERER_BATCH_SIZE', default: 4, doc: 'Most messages delivered to one destination per round.' },
   { path: 'deliverer.concurrency', kind: { type: 'int', min: 1, max: 1000 }, env: 'DELIVERER_CONCURRENCY', default: 32, doc: 'Rounds a deliverer runs in parallel.' },
   { path: 'deliverer.retryBaseMs', kind: ms(100, 86_400_000), env: 'DELIVERER_RETRY_BASE_MS', default: 60_000, doc: 'First retry delay after a temporary failure (doubles per attempt).' },
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
+  { path: 'deliverer.leaseGraceMs', kind: ms(0, 600_000), env: 'DELIVERER_LEASE_GRACE_MS', default: 2_000, doc: 'How long after a lease ran out it may be taken over (at least the tolerated clock offset).' },
+  { path: 'deliverer.maxClockOffsetMs', kind: ms(0, 600_000), env: 'DELIVERER_MAX_CLOCK_OFFSET_MS', default: 2_000, doc: 'A deliverer whose clock is further than this from MongoDB\'s delivers nothing until fixed.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },

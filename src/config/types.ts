@@ -29,6 +29,8 @@ export interface DelivererConfig {
   readonly concurrency: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly leaseGraceMs: number;
+  readonly maxClockOffsetMs: number;
 }
 
 export interface CleanupConfig {

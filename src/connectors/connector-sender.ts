@@ -1,6 +1,6 @@
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { Router } from '../routing/router.ts';
-import type { OutboundSession, Sender, SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { OutboundSession, SelectFailure, Sender } from '../delivery/submit-outcome.ts';
 import type { ConnectorPool } from './connector-pool.ts';
 
 /**
@@ -8,6 +8,8 @@ import type { ConnectorPool } from './connector-pool.ts';
  * them, else the route's; the first one that is bound (primary, then backups).
  */
 export class ConnectorSender implements Sender {
+  readonly acceptedState = 'submitted';
+  readonly correlates = true;
   readonly #pool: ConnectorPool;
   readonly #router: Router;
 
@@ -16,7 +18,7 @@ export class ConnectorSender implements Sender {
     this.#router = router;
   }
 
-  async select(first: SmsDocument): Promise<OutboundSession | Exclude<SubmitOutcome, { kind: 'accepted' }>> {
+  async select(first: SmsDocument): Promise<OutboundSession | SelectFailure> {
     let names = first.target.kind === 'connector' ? (first.target.connectors ?? []) : [];
     if (names.length === 0) {
       const route = await this.#router.route(first.destKey);
@@ -25,7 +27,7 @@ export class ConnectorSender implements Sender {
     }
     for (const name of names) {
       const connector = this.#pool.get(name);
-      if (connector?.bound) return { connector: name, submit: (sms, signal) => connector.submit(sms, signal) };
+      if (connector?.bound) return { connector: name, submit: (sms, context) => connector.submit(sms, context) };
     }
     return { kind: 'temporary', error: `no bound connector among ${names.join(', ')}` };
   }

@@ -9,7 +9,7 @@ import type { RequestHandlers, SmppSession } from '../smpp/session.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { remoteIdKey } from '../receipts/remote-ids.ts';
-import type { SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { SubmitContext, SubmitOutcome } from '../delivery/submit-outcome.ts';
 import { reconnectDelayMs, type ConnectorDocument } from './connector-document.ts';
 import { toOutboundPdus } from './outbound-form.ts';
 import { isPermanentStatus } from './status-class.ts';
@@ -52,7 +52,6 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
   #failures = 0;
   #throttledUntil = 0;
   #throttleStreak = 0;
-  #reference = Math.floor(Math.random() * 0xffff);
   /** For bind mode transmitter: whether the paired receiver session is bound. */
   receiverBound = false;
   /** Times (ms) each connection attempt started: the reconnect schedule, for tests and status. */
@@ -191,35 +190,50 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
     this.receiverBound = false;
   }
 
-  /** Sends one stored message (one or more submit_sm) and classifies the answer. */
-  async submit(sms: SmsDocument, signal: AbortSignal): Promise<SubmitOutcome> {
+  /**
+   * Sends one stored message (one or more submit_sm) and classifies the answer. Parts an earlier
+   * attempt got accepted are skipped; each part goes out only when the round says its lease is
+   * safe for as long as the answer may take, and its remote id is reported as soon as it is known.
+   */
+  async submit(sms: SmsDocument, context: SubmitContext): Promise<SubmitOutcome> {
     const name = this.config.name;
     const session = this.#session;
     if (!session || !this.bound) return { kind: 'temporary', connector: name, error: 'connector not bound' };
     let pdus;
     try {
-      pdus = toOutboundPdus(sms, this.config.long, () => (this.#reference = (this.#reference + 1) & 0xffff));
+      pdus = toOutboundPdus(sms, this.config.long, this.#options.clock.now());
     } catch (error) {
       return { kind: 'permanent', connector: name, error: `cannot encode for ${this.config.long}: ${error instanceof Error ? error.message : String(error)}` };
     }
     const ids: string[] = [];
+    const responseTimeoutMs = this.config.responseTimeoutMs ?? 10_000;
     try {
-      for (const pdu of pdus) {
-        await this.#pace(signal);
-        const response = await session.submitSm(pdu);
+      for (const pdu of pdus.slice(context.skipParts)) {
+        await this.#pace(context.signal);
+        const timeoutMs = await context.beforePart(responseTimeoutMs);
+        if (timeoutMs === false) {
+          return { kind: 'temporary', connector: name, error: 'stopped: the lease is no longer safe to send under', acceptedParts: ids };
+        }
+        const response = await session.submitSm(pdu, { timeoutMs });
         // Kept in the comparable form receipts are looked up by (the connector's messageIdForm).
-        ids.push(remoteIdKey(this.config, response.messageId, 'submit'));
+        const id = remoteIdKey(this.config, response.messageId, 'submit');
+        ids.push(id);
+        context.onPartAccepted(id);
       }
       this.#throttleStreak = 0;
+      if (ids.length === 0) return { kind: 'temporary', connector: name, error: 'nothing left to send' };
       return { kind: 'accepted', connector: name, remoteId: ids[0], ...(ids.length > 1 ? { otherRemoteIds: ids.slice(1) } : {}) };
     } catch (error) {
+      const acceptedParts = ids.length > 0 ? { acceptedParts: ids } : {};
       if (error instanceof SmppError && error.code === 'SMPP_STATUS') {
         const status = error.commandStatus;
         if (status === CommandStatus.ESME_RTHROTTLED) this.#throttled();
         const error_ = commandStatusName(status);
-        return isPermanentStatus(status) ? { kind: 'permanent', connector: name, status, error: error_ } : { kind: 'temporary', connector: name, status, error: error_ };
+        return isPermanentStatus(status)
+          ? { kind: 'permanent', connector: name, status, error: error_, ...acceptedParts }
+          : { kind: 'temporary', connector: name, status, error: error_, ...acceptedParts };
       }
-      return { kind: 'temporary', connector: name, error: error instanceof Error ? error.message : String(error) };
+      return { kind: 'temporary', connector: name, error: error instanceof Error ? error.message : String(error), ...acceptedParts };
     }
   }
 

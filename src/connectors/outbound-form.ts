@@ -1,4 +1,4 @@
-import { describeDataCoding, ESM_CLASS_UDHI, parseInboundPart, splitEncoded, UdhIei, type SplitEncoding } from '../codec/index.ts';
+import { describeDataCoding, ESM_CLASS_UDHI, formatSmppRelative, parseInboundPart, splitEncoded, UdhIei, type SplitEncoding } from '../codec/index.ts';
 import type { ShortMessageInput, Tlvs } from '../smpp/domain.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { LongFormName } from './connector-document.ts';
@@ -30,12 +30,42 @@ function concatUdh(form: 'udh8' | 'udh16', reference: number, total: number, seq
 }
 
 /**
- * The submit_sm(s) that carry one stored message in the connector's long-message form. A stored
- * part of a long message (UDH or SAR) gets its concatenation header rewritten; a long
- * message_payload is re-split with the codec when the connector takes parts; everything else
- * leaves as stored.
+ * The concatenation reference a message split here gets: derived from its `_id` (the ObjectId's
+ * counter bytes), so a resend of the parts a downstream did not take carries the same reference
+ * and the handset joins them with the parts it already has.
  */
-export function toOutboundPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number): ShortMessageInput[] {
+export function concatReferenceOf(sms: Pick<SmsDocument, '_id'>): number {
+  const bytes = sms._id.id;
+  return ((bytes[10] << 8) | bytes[11]) & 0xffff;
+}
+
+/**
+ * What is left of the message's validity, as a relative validity_period (SMPP 3.4 7.1.1), so the
+ * downstream stops trying when we would report it expired. At least one second; '' (the
+ * downstream's default) only when the validity is beyond what the relative form can say.
+ */
+export function remainingValidity(sms: Pick<SmsDocument, 'validUntil'>, now: Date): string {
+  const remaining = Math.max(1000, sms.validUntil.getTime() - now.getTime());
+  try {
+    return formatSmppRelative(remaining);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The submit_sm(s) that carry one stored message in the connector's long-message form, with the
+ * remaining validity. A stored part of a long message (UDH or SAR) gets its concatenation header
+ * rewritten; a long message_payload is re-split with the codec when the connector takes parts
+ * (the reference derived from the message, see concatReferenceOf); everything else leaves as stored.
+ */
+export function toOutboundPdus(sms: SmsDocument, form: LongFormName, now: Date): ShortMessageInput[] {
+  // An 8-bit concatenation header carries only the low octet.
+  const reference = form === 'udh8' ? concatReferenceOf(sms) & 0xff : concatReferenceOf(sms);
+  return toPdus(sms, form, () => reference).map((pdu) => ({ ...pdu, validityPeriod: remainingValidity(sms, now) }));
+}
+
+function toPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number): ShortMessageInput[] {
   const tlvs = (sms.payload.tlvs ?? {}) as Record<string, unknown>;
   const payloadTlv = tlvs.messagePayload;
   const messagePayload = payloadTlv instanceof Uint8Array ? Buffer.from(payloadTlv) : isBinaryLike(payloadTlv) ? Buffer.from(payloadTlv.buffer) : null;

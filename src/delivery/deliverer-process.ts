@@ -13,6 +13,7 @@ import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
+import { ClockGuard } from '../store/server-clock.ts';
 import { defaultOwner } from './delivery-worker.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from './delivery-options.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.ts';
@@ -27,6 +28,8 @@ export interface DelivererProcessOptions {
   refreshMs?: number;
   monitorCommands?: boolean;
   print?: (line: string) => void;
+  /** How often waiting receipts are looked at again. Default 5 s. */
+  orphanSweepMs?: number;
 }
 
 /**
@@ -53,8 +56,13 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     batchSize: config.deliverer.batchSize,
     backoffBaseMs: config.deliverer.retryBaseMs,
     backoffMaxMs: config.deliverer.retryMaxMs,
+    leaseGraceMs: config.deliverer.leaseGraceMs,
     ...options.delivery,
   });
+  // Leases and steals are judged on MongoDB's clock; due times still use ours, so a host whose
+  // clock is too far off delivers nothing until it is fixed (and says so).
+  const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
+  await clockGuard.start();
   const worker = new DeliveryWorker({
     db,
     clock: systemClock,
@@ -62,7 +70,12 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     sender: new ConnectorSender(pool, router),
     delivery,
     worker: { lanes: config.deliverer.concurrency, sweepMs: config.deliverer.sweepIntervalMs, ...options.worker },
+    clockGuard,
+    // Receipts that overtook this batch's outcome write wait with the orphans: apply them now.
+    onAccepted: (accepted) => void intake.orphans.matchAccepted(accepted).catch((error: unknown) => log.warn({ err: error }, 'matching waiting receipts failed; the sweep will')),
   });
+  // The safety net for waiting receipts (a process that died between storing and matching).
+  const orphanSweep = setInterval(() => void intake.orphans.sweep().catch((error: unknown) => log.debug({ err: error }, 'waiting-receipt sweep failed')), options.orphanSweepMs ?? 5000);
   collectProcessMetrics();
   const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
   const heartbeat = new HeartbeatWriter({
@@ -71,7 +84,12 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     ...(config.node.name ? { name: config.node.name } : {}),
     intervalMs: config.node.heartbeatMs,
     logger: log,
-    info: () => ({ owner: worker.owner, connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])), submitted: worker.stats.submitted }),
+    info: () => ({
+      owner: worker.owner,
+      connectors: Object.fromEntries(pool.list().map((c) => [c.name, c.state])),
+      submitted: worker.stats.submitted,
+      clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
+    }),
   });
   await heartbeat.start();
   // Give connectors a moment to bind so the first round does not reschedule everything.
@@ -99,6 +117,8 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   });
   // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the store.
   await worker.close();
+  clearInterval(orphanSweep);
+  await clockGuard.close();
   await pool.close();
   await heartbeat.close();
   await metrics.close();

@@ -14,6 +14,12 @@ export interface DeliveryOptions {
   maxAttempts: number;
   /** Entries kept in a message's `history`. */
   historyLimit: number;
+  /**
+   * How long after a lease ran out (on the database's clock) a destination or message may be
+   * taken over. At least the tolerated clock offset (`maxClockOffsetMs`), for the few places that
+   * still use host time. Default 2 s.
+   */
+  leaseGraceMs: number;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze({
@@ -23,6 +29,7 @@ export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze
   backoffMaxMs: 3_600_000,
   maxAttempts: 30,
   historyLimit: 20,
+  leaseGraceMs: 2000,
 });
 
 /** Fills defaults and rejects nonsense with every problem listed. */
@@ -33,6 +40,7 @@ export function resolveDeliveryOptions(partial: Partial<DeliveryOptions> = {}): 
     if (!Number.isFinite(options[name]) || options[name] <= 0) problems.push(`${name} must be a positive number (got ${options[name]})`);
   };
   (['leaseMs', 'batchSize', 'backoffBaseMs', 'backoffMaxMs', 'maxAttempts', 'historyLimit'] as const).forEach(positive);
+  if (!Number.isFinite(options.leaseGraceMs) || options.leaseGraceMs < 0) problems.push(`leaseGraceMs must be 0 or more (got ${options.leaseGraceMs})`);
   if (options.backoffMaxMs < options.backoffBaseMs) problems.push('backoffMaxMs must not be below backoffBaseMs');
   if (problems.length > 0) throw new ConfigError(`Invalid delivery options: ${problems.join('; ')}.`);
   return Object.freeze(options);

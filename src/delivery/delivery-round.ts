@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Filter, ObjectId } from 'mongodb';
+import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
@@ -7,21 +7,29 @@ import {
   deliveriesTotal,
   destinationLockFailuresTotal,
   destinationLockStealsTotal,
-  leasesLostTotal,
   messageClaimsTotal,
   submitToDeliverSeconds,
 } from '../metrics/metrics.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
-import { Correlations, type CorrelationDocument } from './correlations.ts';
-import type { DeliveryOptions } from './delivery-options.ts';
-import { DestinationLocks } from './destination-locks.ts';
-import { FinishWriter } from './finish-writer.ts';
-import { LeaseRenewer } from './lease-renewer.ts';
+import { duePrefix, lockBatch, readPending, type LockBatchRequest } from '../protocol/batch.ts';
+import { claimOne } from '../protocol/claim.ts';
+import { acquireDestinations, releaseDestinations, type AcquireRequest, type AcquireResult } from '../protocol/destination-locks.ts';
+import { releaseClaims } from '../protocol/message-leases.ts';
+import { updateFor, type BatchDecision } from '../protocol/outcomes.ts';
+import { Collections } from '../store/collections.ts';
+import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../store/sms-document.ts';
 import { Coalescer } from './coalescer.ts';
-import type { AcquireResult } from './destination-locks.ts';
-import { MessageLocks, type BatchIo, type FencedUpdate, type LockOthersRequest } from './message-locks.ts';
-import { retryAt, updateFor, type BatchDecision } from './outcome-writes.ts';
-import { isOutcome, type OutboundSession, type Sender, type SubmitOutcome } from './submit-outcome.ts';
+import type { CorrelationWriter } from './correlation-writer.ts';
+import { backoffMs, type DeliveryOptions } from './delivery-options.ts';
+import type { Lease, LeaseManager } from './lease-manager.ts';
+import type { OutcomeWriter } from './outcome-writer.ts';
+import { isSession, type OutboundSession, type Sender, type SubmitOutcome } from './submit-outcome.ts';
+
+/** Messages a batch got accepted, for whatever waits on them (receipts that came early). */
+export interface AcceptedMessage {
+  smsId: ObjectId;
+  connector: string;
+  remoteIds: string[];
+}
 
 export interface DeliveryRoundDeps {
   db: Db;
@@ -31,9 +39,15 @@ export interface DeliveryRoundDeps {
   logger: Logger;
   sender: Sender;
   options: Readonly<DeliveryOptions>;
-  claimFilter?: Filter<SmsDocument>;
+  /** The traffic this round serves; null = none right now (e.g. no ESME bound here). */
+  claimFilter: () => Filter<SmsDocument> | null;
+  leases: LeaseManager;
+  outcomes: OutcomeWriter;
+  correlations: CorrelationWriter;
   /** Destinations this process already holds (shared by its lanes): never claimed twice here. */
   held?: Set<string>;
+  /** Called after a batch's outcomes are stored, with what was accepted. */
+  onAccepted?: (accepted: AcceptedMessage[]) => void;
 }
 
 export interface RoundStats {
@@ -48,10 +62,12 @@ export interface RoundStats {
   expired: number;
   /** Fenced writes that matched nothing: our lease had been taken over. */
   fencedOff: number;
+  /** Batches cut short because their lease was lost or no longer safe to send under. */
+  leaseStops: number;
 }
 
 export function emptyStats(): RoundStats {
-  return { claims: 0, busyDestinations: 0, steals: 0, batches: 0, batchSizes: [], submitted: 0, retried: 0, failed: 0, expired: 0, fencedOff: 0 };
+  return { claims: 0, busyDestinations: 0, steals: 0, batches: 0, batchSizes: [], submitted: 0, retried: 0, failed: 0, expired: 0, fencedOff: 0, leaseStops: 0 };
 }
 
 // Tokens only need to be unique (they fence, they do not authenticate): a random prefix per
@@ -63,46 +79,48 @@ export function newToken(): string {
   return `${tokenPrefix}${(tokenCount++).toString(36)}`;
 }
 
+const NO_MATCH: Filter<SmsDocument> = Object.freeze({ _id: { $exists: false } }) as Filter<SmsDocument>;
+
 /**
- * One round of the delivery protocol (ARCHITECTURE.md, "The delivery locking protocol", step 2):
- * claim, take the destination, batch, deliver in order, record fenced outcomes, release.
+ * One round of the delivery protocol (ARCHITECTURE.md, "The delivery locking protocol", step 2),
+ * the same for every kind of target (outbound connectors, bound ESMEs) through `Sender`: claim,
+ * take the destination, collect the due prefix of its queue, deliver in order while the lease is
+ * safe, store correlations as responses arrive, write fenced outcomes (retried until stored), hold
+ * the destination behind a message that must be retried, release. The queries are in `src/protocol/`.
  */
 export class DeliveryRound {
   readonly #deps: DeliveryRoundDeps;
-  readonly messages: MessageLocks;
-  readonly destinations: DestinationLocks;
-  readonly #correlations: Correlations;
-  readonly #finisher: FinishWriter;
+  readonly #sms: Collection<SmsDocument>;
+  readonly #locks: Collection<LockDocument>;
   readonly #held: Set<string>;
   // Lanes running rounds at the same time share these commands (group commit; see Coalescer).
-  readonly #acquirer: Coalescer<{ destKey: string; owner: string; token: string }, AcquireResult>;
-  readonly #batchIo: BatchIo;
+  readonly #acquirer: Coalescer<AcquireRequest, AcquireResult>;
+  readonly #reader: Coalescer<string, SmsDocument[]>;
+  readonly #locker: Coalescer<LockBatchRequest, Set<string>>;
   readonly #releaser: Coalescer<{ ids: ObjectId[]; token: string }, number>;
 
   constructor(deps: DeliveryRoundDeps) {
     this.#deps = deps;
-    this.messages = new MessageLocks(deps.db, deps.clock, {
-      leaseMs: deps.options.leaseMs,
-      historyLimit: deps.options.historyLimit,
-      claimFilter: deps.claimFilter,
-    });
-    this.destinations = new DestinationLocks(deps.db, deps.clock, { leaseMs: deps.options.leaseMs });
-    this.#correlations = new Correlations(deps.db);
-    this.#finisher = new FinishWriter(deps.db, this.messages, deps.logger);
+    this.#sms = deps.db.collection<SmsDocument>(Collections.sms);
+    this.#locks = deps.db.collection<LockDocument>(Collections.locks);
     this.#held = deps.held ?? new Set();
-    this.#acquirer = new Coalescer((requests) => this.destinations.acquireMany(requests));
-    const limit = deps.options.batchSize;
-    const reader = new Coalescer<string, SmsDocument[]>((destKeys) => this.messages.readDue(destKeys, limit));
-    const locker = new Coalescer<LockOthersRequest, Set<string>>((requests) => this.messages.lockOthers(requests));
-    // Releases of claims whose destination was busy (the answer is not needed: a miss is fine).
+    const { options, clock } = deps;
+    this.#acquirer = new Coalescer((requests) =>
+      acquireDestinations(this.#locks, requests, { leaseMs: options.leaseMs, graceMs: options.leaseGraceMs, dbNow: clock.dbNow() }),
+    );
+    this.#reader = new Coalescer((destKeys) =>
+      readPending(this.#sms, { destKeys, limit: options.batchSize, claimFilter: deps.claimFilter() ?? NO_MATCH, now: clock.now() }),
+    );
+    this.#locker = new Coalescer((requests) => lockBatch(this.#sms, requests, options.leaseMs, clock.dbNow()));
+    // Releases of claims (the answer is not needed: a miss is fine).
     this.#releaser = new Coalescer(async (requests) => {
-      const released = await this.messages.releaseMany(requests);
+      const released = await releaseClaims(this.#sms, requests);
       return requests.map(() => released);
     });
-    this.#batchIo = {
-      readDue: (destKey) => reader.submit(destKey),
-      lockOthers: (request) => locker.submit(request),
-    };
+  }
+
+  get sms(): Collection<SmsDocument> {
+    return this.#sms;
   }
 
   /** Repeats step 2 until no candidate is left (or `stop` aborts); returns what it did. */
@@ -117,10 +135,20 @@ export class DeliveryRound {
 
   /** One claim (2a) and what follows from it: 'idle' when nothing could be claimed. */
   async step(excluded: Set<string>, stop?: AbortSignal, stats: RoundStats = emptyStats()): Promise<'idle' | 'busy' | 'batch'> {
-    const { owner } = this.#deps;
+    const { owner, clock, options, leases } = this.#deps;
+    const claimFilter = this.#deps.claimFilter();
+    if (!claimFilter) return 'idle';
     const token = newToken();
-    const first = await this.messages.claimOne([...excluded, ...this.#held], owner, token);
-    if (!first || !first.lock) return 'idle';
+    const first = await claimOne(this.#sms, {
+      claimFilter,
+      excluded: [...excluded, ...this.#held],
+      owner,
+      token,
+      leaseMs: options.leaseMs,
+      dueBy: clock.now(),
+      dbNow: clock.dbNow(),
+    });
+    if (!first?.lock) return 'idle';
     stats.claims++;
     messageClaimsTotal.inc();
     const destKey = first.destKey;
@@ -132,6 +160,7 @@ export class DeliveryRound {
     }
     this.#held.add(destKey);
     try {
+      const acquiring = clock.monotonic();
       const acquired = await this.#acquirer.submit({ destKey, owner, token });
       if (acquired === 'busy') {
         // Release by CAS on our token; a miss means the holder already took the message over.
@@ -145,12 +174,13 @@ export class DeliveryRound {
         stats.steals++;
         destinationLockStealsTotal.inc();
       }
-      let released = false;
+      const lease = leases.hold(destKey, token, acquiring);
+      lease.messageIds = [first._id];
       try {
-        const batch = await this.messages.collectBatch(first, first.lock, this.#deps.options.batchSize, this.#batchIo);
-        if (batch.length > 0) released = await this.deliverBatch(batch, token, stop, stats);
-      } finally {
-        if (!released) await this.destinations.release(destKey, owner, token);
+        await this.#collectAndDeliver(first._id, lease, claimFilter, stop, stats);
+      } catch (error) {
+        await this.#abandon(lease);
+        throw error;
       }
       return 'batch';
     } finally {
@@ -158,108 +188,181 @@ export class DeliveryRound {
     }
   }
 
+  /** Something failed before the outcome writer took over: give back what we can; the leases cover the rest. */
+  async #abandon(lease: Lease): Promise<void> {
+    this.#deps.leases.drop(lease);
+    try {
+      await releaseClaims(this.#sms, [{ ids: lease.messageIds, token: lease.token }]);
+      await releaseDestinations(this.#locks, [{ destKey: lease.destKey, token: lease.token }]);
+    } catch (error) {
+      this.#deps.logger.debug({ err: error }, 'could not release after a failed round; the lease will run out');
+    }
+  }
+
+  /** Step c: the due prefix of the destination's queue, locked; then d to f, handed to the outcome writer. */
+  async #collectAndDeliver(firstId: ObjectId, lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<void> {
+    const { clock, owner, outcomes } = this.#deps;
+    const now = clock.now();
+    const pending = await this.#reader.submit(lease.destKey);
+    const { batch: prefix, blockedUntil } = duePrefix(pending, now);
+    const firstHex = firstId.toHexString();
+    const others = prefix.filter((doc) => doc._id.toHexString() !== firstHex);
+    const ours = others.length > 0 ? await this.#locker.submit({ destKey: lease.destKey, docs: others, owner, token: lease.token }) : new Set<string>();
+    lease.messageIds = [firstId, ...others.map((doc) => doc._id).filter((id) => ours.has(id.toHexString()))];
+    // The batch is the prefix up to the first member we could not lock: nothing overtakes it.
+    const batch: SmsDocument[] = [];
+    for (const doc of prefix) {
+      const hex = doc._id.toHexString();
+      if (hex !== firstHex && !ours.has(hex)) break;
+      batch.push(doc);
+    }
+    const inBatch = new Set(batch.map((doc) => doc._id.toHexString()));
+    const giveBack = lease.messageIds.filter((id) => !inBatch.has(id.toHexString()));
+    if (batch.length === 0) {
+      // Nothing may go: the head is backing off (or just changed). What we claimed waits for it.
+      const released = giveBack.map((id) => ({ id, token: lease.token, update: { $set: { state: SmsState.queued }, $unset: { lock: '' } } }));
+      await outcomes.finish({ lease, updates: released, ...(blockedUntil ? { hold: { until: blockedUntil, claimFilter, except: [] } } : {}) });
+      return;
+    }
+    if (giveBack.length > 0) await this.#releaser.submit({ ids: giveBack, token: lease.token });
+    lease.messageIds = batch.map((doc) => doc._id);
+    // From here on the outcome writer owns the batch: it stores every decision and releases.
+    const locked = batch.map((doc) => ({ ...doc, state: SmsState.locked, lock: { owner, token: lease.token, at: now, leaseUntil: now } }));
+    await this.deliverBatch(locked, lease, claimFilter, stop, stats);
+  }
+
   /**
-   * Steps d and e (and f when it can be grouped): in arrival order over one session, then
-   * correlations, then fenced outcomes. Returns true when the destination lock was released too.
+   * Steps d to f: in arrival order over one session, each submit only while the lease is safe
+   * for as long as its answer may take; correlations stored as answers arrive; then the fenced
+   * outcomes, the hold and the release, retried until stored (OutcomeWriter).
    */
-  async deliverBatch(batch: SmsDocument[], token: string, stop: AbortSignal | undefined, stats: RoundStats): Promise<boolean> {
-    const { clock, owner, options, sender, logger } = this.#deps;
-    const destKey = batch[0].destKey;
+  async deliverBatch(batch: SmsDocument[], lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<void> {
+    const { clock, owner, options, sender, outcomes, correlations, leases } = this.#deps;
     stats.batches++;
     stats.batchSizes.push(batch.length);
     batchSizeHistogram.observe({ kind: 'delivery' }, batch.length);
-    const lost = new AbortController();
-    const renewer = new LeaseRenewer(this.destinations, this.messages, logger, {
-      destKey,
-      token,
-      leaseMs: options.leaseMs,
-      messageIds: () => batch.map((sms) => sms._id),
-      onLost: (reason) => lost.abort(new Error(reason)),
-    });
-    renewer.start();
+    const signal = stop ? AbortSignal.any([stop, lease.signal]) : lease.signal;
     const decisions = new Map<SmsDocument, BatchDecision>();
-    const accepted: CorrelationDocument[] = [];
+    const correlationWrites: Promise<void>[] = [];
+    const accepted: AcceptedMessage[] = [];
+    // Only half the safe span is ever asked for before a submit, so a renewal on schedule always covers it.
+    const submitBudgetMs = Math.max(1, Math.floor(leases.safeSpanMs / 2));
     let holdUntil: Date | undefined;
+    let unavailable = false;
     let session: OutboundSession | undefined;
-    try {
-      for (const sms of batch) {
-        const now = clock.now();
-        if (holdUntil) {
-          decisions.set(sms, { kind: 'deferred', until: holdUntil });
-          continue;
-        }
-        if (stop?.aborted || lost.signal.aborted) {
-          decisions.set(sms, { kind: 'released' });
-          continue;
-        }
-        if (sms.validUntil.getTime() <= now.getTime()) {
-          decisions.set(sms, { kind: 'expired' });
-          stats.expired++;
-          continue;
-        }
-        if (sms.attempts >= options.maxAttempts) {
-          decisions.set(sms, { kind: 'failed', outcome: { kind: 'permanent', error: `attempt limit reached (${options.maxAttempts})` } });
-          stats.failed++;
-          continue;
-        }
-        if (!session) {
-          const selected: OutboundSession | SubmitOutcome = await sender
-            .select(sms, lost.signal)
-            .catch((error: unknown): SubmitOutcome => ({ kind: 'temporary', error: `routing failed: ${errorText(error)}` }));
-          if (isOutcome(selected)) {
-            if (selected.kind === 'permanent') {
-              decisions.set(sms, { kind: 'failed', outcome: selected });
-              stats.failed++;
-            } else if (selected.kind === 'temporary') {
-              holdUntil = retryAt(sms, { now, options });
-              decisions.set(sms, { kind: 'retry', outcome: selected, at: holdUntil });
+    for (const sms of batch) {
+      if (holdUntil) {
+        decisions.set(sms, { kind: 'deferred', until: holdUntil });
+        continue;
+      }
+      if (signal.aborted || unavailable) {
+        decisions.set(sms, { kind: 'released' });
+        continue;
+      }
+      const now = clock.now();
+      if (sms.validUntil.getTime() <= now.getTime()) {
+        decisions.set(sms, { kind: 'expired' });
+        stats.expired++;
+        continue;
+      }
+      if (sms.attempts >= options.maxAttempts) {
+        decisions.set(sms, { kind: 'failed', error: `attempt limit reached (${options.maxAttempts})`, attemptLimit: true });
+        stats.failed++;
+        continue;
+      }
+      if (!session) {
+        const selected = await sender.select(sms, signal).catch((error: unknown) => ({ kind: 'temporary' as const, error: `routing failed: ${errorText(error)}` }));
+        if (!isSession(selected)) {
+          if (selected.kind === 'unavailable') {
+            unavailable = true;
+            decisions.set(sms, { kind: 'released' });
+          } else if (selected.kind === 'permanent') {
+            decisions.set(sms, { kind: 'failed', connector: selected.connector, status: selected.status, error: selected.error });
+            stats.failed++;
+          } else {
+            const decision = this.#temporary(sms, selected, undefined);
+            decisions.set(sms, decision);
+            if (decision.kind === 'retry') {
+              holdUntil = decision.at;
               stats.retried++;
-            }
-            continue;
+            } else stats.failed++;
           }
-          session = selected;
+          continue;
         }
-        const current = session;
-        const outcome = await current
-          .submit(sms, lost.signal)
-          .catch((error: unknown): SubmitOutcome => ({ kind: 'temporary', connector: current.connector, error: errorText(error) }));
-        if (outcome.kind === 'accepted') {
-          decisions.set(sms, { kind: 'submitted', outcome });
-          for (const remoteId of [outcome.remoteId, ...(outcome.otherRemoteIds ?? [])]) {
-            accepted.push({ connector: outcome.connector, remoteId, smsId: sms._id, createdAt: clock.now() });
-          }
-          stats.submitted++;
-        } else if (outcome.kind === 'permanent') {
-          decisions.set(sms, { kind: 'failed', outcome });
+        session = selected;
+      }
+      if (!(await lease.ensure(submitBudgetMs))) {
+        stats.leaseStops++;
+        decisions.set(sms, { kind: 'released' });
+        continue;
+      }
+      const current = session;
+      const earlier = sms.progress?.connector === current.connector ? sms.progress.remoteIds : [];
+      const correlated = new Set<string>();
+      const correlate = (remoteId: string) => {
+        if (!sender.correlates || correlated.has(remoteId)) return;
+        correlated.add(remoteId);
+        correlationWrites.push(correlations.add({ connector: current.connector, remoteId, smsId: sms._id, createdAt: clock.now() }));
+      };
+      const outcome: SubmitOutcome = await current
+        .submit(sms, {
+          signal,
+          skipParts: earlier.length,
+          beforePart: async (responseTimeoutMs) => {
+            if (signal.aborted) return false;
+            if (!(await lease.ensure(Math.min(responseTimeoutMs, submitBudgetMs)))) return false;
+            return Math.max(1, Math.min(responseTimeoutMs, Math.floor(lease.remainingMs())));
+          },
+          onPartAccepted: correlate,
+        })
+        .catch((error: unknown): SubmitOutcome => ({ kind: 'temporary', connector: current.connector, error: errorText(error) }));
+      if (outcome.kind === 'accepted') {
+        const remoteIds = [...earlier, outcome.remoteId, ...(outcome.otherRemoteIds ?? [])];
+        for (const id of remoteIds.slice(earlier.length)) correlate(id);
+        decisions.set(sms, { kind: 'accepted', connector: outcome.connector, remoteIds, final: sender.acceptedState === 'delivered' });
+        accepted.push({ smsId: sms._id, connector: outcome.connector, remoteIds });
+        stats.submitted++;
+      } else if (outcome.kind === 'unavailable') {
+        unavailable = true;
+        decisions.set(sms, { kind: 'released' });
+      } else {
+        for (const id of outcome.acceptedParts ?? []) correlate(id);
+        const sent = [...earlier, ...(outcome.acceptedParts ?? [])];
+        const progress = sent.length > 0 ? { connector: current.connector, remoteIds: sent } : undefined;
+        if (signal.aborted && lease.lost) stats.leaseStops++;
+        if (outcome.kind === 'permanent') {
+          decisions.set(sms, { kind: 'failed', connector: outcome.connector, status: outcome.status, error: outcome.error, progress });
           stats.failed++;
         } else {
-          holdUntil = retryAt(sms, { now: clock.now(), options });
-          decisions.set(sms, { kind: 'retry', outcome, at: holdUntil });
-          stats.retried++;
+          const decision = this.#temporary(sms, outcome, progress);
+          decisions.set(sms, decision);
+          if (decision.kind === 'retry') {
+            holdUntil = decision.at;
+            stats.retried++;
+          } else stats.failed++;
         }
       }
-      const ctx = { now: clock.now(), by: owner, options };
-      const updates: FencedUpdate[] = batch.map((sms) => ({ id: sms._id, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
-      this.#countOutcomes(batch, decisions);
-      await renewer.close();
-      if (!holdUntil) {
-        // Grouped with other lanes' batches: correlations, then outcomes, then the destination lock.
-        stats.fencedOff += await this.#finisher.finish({ token, correlations: accepted, updates, release: { destKey, owner } });
-        return true;
-      }
-      // The correlation goes first: once the state says `submitted`, a receipt must find it.
-      await this.#correlations.record(accepted);
-      const matched = await this.messages.applyFenced(token, updates);
-      if (matched < updates.length) {
-        stats.fencedOff += updates.length - matched;
-        leasesLostTotal.inc({ kind: 'message' }, updates.length - matched);
-        logger.warn({ destKey: maskDestKey(destKey), lost: updates.length - matched }, 'lease lost on part of a batch; its writes were fenced off');
-      }
-      if (!lost.signal.aborted) await this.messages.holdDestination(destKey, holdUntil);
-      return false;
-    } finally {
-      await renewer.close();
     }
+    const ctx = { now: clock.now(), by: owner, historyLimit: options.historyLimit };
+    const updates = batch.map((sms) => ({ id: sms._id, token: lease.token, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
+    this.#countOutcomes(batch, decisions);
+    stats.fencedOff += await outcomes.finish({
+      lease,
+      updates,
+      ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}),
+      before: Promise.all(correlationWrites),
+    });
+    if (accepted.length > 0) this.#deps.onAccepted?.(accepted);
+  }
+
+  /** A temporary failure: retried after the backoff (the destination waits with it), or final at the attempt limit. */
+  #temporary(sms: SmsDocument, outcome: { connector?: string; status?: number; error: string }, progress: PartProgress | undefined): BatchDecision {
+    const { options, clock } = this.#deps;
+    const { connector, status, error } = outcome;
+    if (sms.attempts + 1 >= options.maxAttempts) {
+      return { kind: 'failed', connector, status, error: `attempt limit reached (${options.maxAttempts}): ${error}`, attemptLimit: true, progress };
+    }
+    return { kind: 'retry', connector, status, error, at: retryAt(sms, clock.now(), options), progress };
   }
 
   #countOutcomes(batch: SmsDocument[], decisions: Map<SmsDocument, BatchDecision>): void {
@@ -267,12 +370,18 @@ export class DeliveryRound {
     for (const sms of batch) {
       const decision = decisions.get(sms);
       if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
-      const connector = 'outcome' in decision ? (decision.outcome.connector ?? 'none') : 'none';
-      const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind;
+      const connector = 'connector' in decision ? (decision.connector ?? 'none') : 'none';
+      const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind === 'accepted' ? 'submitted' : decision.kind;
       deliveriesTotal.inc({ connector, outcome });
-      if (decision.kind === 'submitted') submitToDeliverSeconds.observe({ connector }, (now - sms.arrivedAt.getTime()) / 1000);
+      if (decision.kind === 'accepted') submitToDeliverSeconds.observe({ connector }, (now - sms.arrivedAt.getTime()) / 1000);
     }
   }
+}
+
+/** When a message that failed temporarily is tried again (never after its validity ends). */
+export function retryAt(sms: Pick<SmsDocument, 'attempts' | 'validUntil'>, now: Date, options: Pick<DeliveryOptions, 'backoffBaseMs' | 'backoffMaxMs'>): Date {
+  const next = now.getTime() + backoffMs(sms.attempts + 1, options);
+  return new Date(Math.min(next, sms.validUntil.getTime()));
 }
 
 function errorText(error: unknown): string {

@@ -2,12 +2,19 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import { sleep, type Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
+import { earliestLeaseEnd, releaseExpiredMessages } from '../protocol/message-leases.ts';
+import { Collections } from '../store/collections.ts';
+import type { ClockGuard } from '../store/server-clock.ts';
+import { SmsState, type EventDocument, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
+import { CorrelationWriter } from './correlation-writer.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
-import { DeliveryRound, emptyStats, type RoundStats } from './delivery-round.ts';
+import { DeliveryRound, emptyStats, type AcceptedMessage, type RoundStats } from './delivery-round.ts';
 import { EventTail } from './event-tail.ts';
+import { LeaseManager } from './lease-manager.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
 import type { Sender } from './submit-outcome.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -25,8 +32,6 @@ export interface DeliveryWorkerOptions {
    * to 16x. Default 100 ms.
    */
   busyRetryMs: number;
-  /** Tolerated clock skew before an expired lease is taken over by the sweep. Default 2 s. */
-  leaseGraceMs: number;
   /** Tail `events` (default true); without it the worker relies on the due timer and sweep. */
   tailEvents: boolean;
   /** Bounded wait for in-flight batches at shutdown. Default 10 s. */
@@ -37,7 +42,6 @@ export const DEFAULT_WORKER_OPTIONS: Readonly<DeliveryWorkerOptions> = Object.fr
   lanes: 32,
   sweepMs: 30_000,
   busyRetryMs: 100,
-  leaseGraceMs: 2000,
   tailEvents: true,
   shutdownGraceMs: 10_000,
 });
@@ -49,8 +53,15 @@ export interface DeliveryWorkerDeps {
   sender: Sender;
   delivery: Readonly<DeliveryOptions>;
   worker?: Partial<DeliveryWorkerOptions>;
-  claimFilter?: Filter<SmsDocument>;
+  /** The traffic this worker serves (fixed, or computed per claim; null = none now). Default: connector traffic. */
+  claimFilter?: Filter<SmsDocument> | (() => Filter<SmsDocument> | null);
+  /** Which notifications on `events` concern this worker. Default: all. */
+  wantsEvent?: (event: EventDocument) => boolean;
   owner?: string;
+  /** When present, delivery pauses while this host's clock is too far from the database's. */
+  clockGuard?: ClockGuard;
+  /** After a batch's outcomes are stored, with what the downstream accepted (receipts that came early). */
+  onAccepted?: (accepted: AcceptedMessage[]) => void;
 }
 
 export function defaultOwner(kind = 'deliverer'): string {
@@ -58,15 +69,20 @@ export function defaultOwner(kind = 'deliverer'): string {
 }
 
 /**
- * The competing delivery worker: lanes run protocol rounds whenever something wakes them —
- * an event on the tail, the earliest due `nextAttemptAt`, or the safety sweep.
+ * The competing delivery worker: lanes run protocol rounds whenever something wakes them — an
+ * event on the tail, the earliest due `nextAttemptAt`, the earliest lease that may need taking
+ * over, or the safety sweep. It owns the process's lease manager and outcome writer.
  */
 export class DeliveryWorker {
   readonly owner: string;
   readonly stats: RoundStats = emptyStats();
+  readonly leases: LeaseManager;
   readonly #deps: DeliveryWorkerDeps;
   readonly #options: DeliveryWorkerOptions;
   readonly #round: DeliveryRound;
+  readonly #outcomes: OutcomeWriter;
+  readonly #correlations: CorrelationWriter;
+  readonly #claimFilter: () => Filter<SmsDocument> | null;
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
   #tail: EventTail | undefined;
@@ -74,6 +90,7 @@ export class DeliveryWorker {
   #sweepTimer: NodeJS.Timeout | undefined;
   #dueTimer: NodeJS.Timeout | undefined;
   #dueAt = Infinity;
+  #takeoverTimer: NodeJS.Timeout | undefined;
   #refreshing = false;
   #busyStreak = 0;
   #closed: Promise<void> | undefined;
@@ -83,9 +100,14 @@ export class DeliveryWorker {
     this.#deps = deps;
     this.#options = { ...DEFAULT_WORKER_OPTIONS, ...deps.worker };
     this.owner = deps.owner ?? defaultOwner();
+    const filter = deps.claimFilter ?? { 'target.kind': 'connector' };
+    this.#claimFilter = typeof filter === 'function' ? filter : () => filter;
     // Every idle lane waits on the stop signal (and removes its listener when woken): many lanes
     // are many listeners, not a leak.
-    setMaxListeners(Math.max(10, 2 * this.#options.lanes + 10), this.#stop.signal);
+    setMaxListeners(Math.max(10, 4 * this.#options.lanes + 10), this.#stop.signal);
+    this.leases = new LeaseManager(deps.db, deps.clock, deps.logger, { leaseMs: deps.delivery.leaseMs });
+    this.#outcomes = new OutcomeWriter(deps.db, this.leases, deps.logger);
+    this.#correlations = new CorrelationWriter(deps.db, deps.logger);
     this.#round = new DeliveryRound({
       db: deps.db,
       clock: deps.clock,
@@ -93,24 +115,30 @@ export class DeliveryWorker {
       logger: deps.logger,
       sender: deps.sender,
       options: deps.delivery,
-      claimFilter: deps.claimFilter ?? { 'target.kind': 'connector' },
+      claimFilter: this.#claimFilter,
+      leases: this.leases,
+      outcomes: this.#outcomes,
+      correlations: this.#correlations,
       held: new Set(),
+      onAccepted: deps.onAccepted,
     });
   }
 
   start(): void {
     if (this.#lanes.length > 0 || this.#stop.signal.aborted) return;
+    this.leases.start();
     if (this.#options.tailEvents) {
+      const wants = this.#deps.wantsEvent ?? (() => true);
       this.#tail = new EventTail(
         this.#deps.db,
         this.#deps.clock,
         this.#deps.logger,
-        { onEvent: (event) => this.#onEvent(event.due), onReopen: () => this.wake() },
+        { onEvent: (event) => wants(event) && this.#onEvent(event.due), onReopen: () => this.wake() },
         { owner: this.owner },
       );
       this.#tail.start();
     }
-    this.#sweepTimer = setInterval(() => this.sweep(), this.#options.sweepMs);
+    this.#sweepTimer = setInterval(() => void this.sweep(), this.#options.sweepMs);
     for (let i = 0; i < this.#options.lanes; i++) this.#lanes.push(this.#lane(i));
   }
 
@@ -119,13 +147,25 @@ export class DeliveryWorker {
     this.#wakeup.wakeOne();
   }
 
-  /** Releases expired leases (any worker may) and looks for work. */
+  /** Wakes every idle lane (e.g. an ESME bound: much may be waiting). */
+  wakeAll(): void {
+    this.#wakeup.wake();
+  }
+
+  /** Releases leases whose holders stopped (any worker may; judged on the database's clock) and looks for work. */
   sweep(): Promise<void> {
     this.#sweeping ??= (async () => {
       try {
-        const grace = this.#options.leaseGraceMs;
-        const messages = await this.#round.messages.releaseExpired(this.owner, grace);
-        const destinations = await this.#round.destinations.releaseExpired(grace);
+        const { clock, delivery, db } = this.#deps;
+        const grace = delivery.leaseGraceMs;
+        const messages = await releaseExpiredMessages(db.collection<SmsDocument>(Collections.sms), {
+          by: this.owner,
+          graceMs: grace,
+          historyLimit: delivery.historyLimit,
+          now: clock.now(),
+          dbNow: clock.dbNow(),
+        });
+        const destinations = await releaseExpiredDestinations(db.collection<LockDocument>(Collections.locks), grace, clock.dbNow());
         if (messages + destinations > 0) this.#deps.logger.info({ messages, destinations }, 'released expired leases');
       } catch (error) {
         this.#deps.logger.warn({ err: error }, 'sweep failed');
@@ -145,8 +185,14 @@ export class DeliveryWorker {
 
   async #lane(index: number): Promise<void> {
     const signal = this.#stop.signal;
+    const guard = this.#deps.clockGuard;
     while (!signal.aborted) {
       const seen = this.#wakeup.generation;
+      if (guard && !guard.ok) {
+        // This host's clock is too far off for its due times and timers: deliver nothing until fixed.
+        await sleep(1000, signal).catch(() => undefined);
+        continue;
+      }
       const batchesBefore = this.stats.batches;
       try {
         const excluded = new Set<string>();
@@ -163,22 +209,32 @@ export class DeliveryWorker {
         continue;
       }
       if (signal.aborted) break;
-      void this.#refreshDueTimer();
+      void this.#refreshTimers();
       // Only lane 0 looks again on its own; the others wait to be woken or recruited.
       await this.#wakeup.wait(seen, index === 0 ? this.#options.sweepMs : undefined, signal);
     }
   }
 
-  /** Arms the timer for the earliest due message (one query at a time for all lanes). */
-  async #refreshDueTimer(): Promise<void> {
+  /**
+   * Arms the timers for the earliest due message and for the earliest message lease that may
+   * need taking over (a holder that stopped is replaced within its lease plus the grace, not at
+   * the next sweep). One query pair at a time for all lanes.
+   */
+  async #refreshTimers(): Promise<void> {
     if (this.#refreshing || this.#stop.signal.aborted) return;
     this.#refreshing = true;
     try {
-      const due = await this.#round.messages.earliestDue();
-      if (!due) return;
+      const filter = this.#claimFilter();
+      if (!filter) return;
+      const sms = this.#deps.db.collection<SmsDocument>(Collections.sms);
+      const next = await sms.findOne({ ...filter, state: SmsState.queued } as Filter<SmsDocument>, { sort: { nextAttemptAt: 1 }, projection: { nextAttemptAt: 1 } });
+      const leaseEnd = await earliestLeaseEnd(sms, filter);
+      if (leaseEnd) this.#armTakeover(leaseEnd);
+      if (!next) return;
+      const due = next.nextAttemptAt.getTime();
       const now = this.#deps.clock.now().getTime();
-      if (due.getTime() > now) {
-        this.#armDueTimer(due.getTime());
+      if (due > now) {
+        this.#armDueTimer(due);
         return;
       }
       // Due already but not claimable: every such destination is held elsewhere and its holder
@@ -206,19 +262,35 @@ export class DeliveryWorker {
     }, delay);
   }
 
-  /** Stops claiming, lets in-flight batches finish (bounded), stops tailing. Idempotent. */
-  close(): Promise<void> {
+  /** `leaseEnd` is on the database's clock: the timer converts it with the measured offset. */
+  #armTakeover(leaseEnd: Date): void {
+    if (this.#stop.signal.aborted || this.#takeoverTimer) return;
+    const dbNow = this.#deps.clockGuard?.dbTimeMs() ?? this.#deps.clock.now().getTime();
+    const delay = Math.min(Math.max(0, leaseEnd.getTime() + this.#deps.delivery.leaseGraceMs - dbNow) + 50, this.#options.sweepMs);
+    this.#takeoverTimer = setTimeout(() => {
+      this.#takeoverTimer = undefined;
+      void this.sweep();
+    }, delay);
+  }
+
+  /** Stops claiming, lets in-flight batches finish (bounded), stops tailing and renewing. Idempotent. */
+  close(graceMs = this.#options.shutdownGraceMs): Promise<void> {
     this.#closed ??= (async () => {
       this.#stop.abort(new Error('worker closing'));
       clearInterval(this.#sweepTimer);
       clearTimeout(this.#dueTimer);
+      clearTimeout(this.#takeoverTimer);
       this.#wakeup.wake();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#options.shutdownGraceMs);
+        timer = setTimeout(resolve, graceMs);
       });
       await Promise.race([Promise.allSettled(this.#lanes), grace]);
       clearTimeout(timer);
+      // What could not be written in time is left to the leases to hand over.
+      this.#outcomes.close();
+      this.#correlations.close();
+      await this.leases.close();
       await this.#sweeping;
       await this.#tail?.close();
     })();

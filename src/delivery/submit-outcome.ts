@@ -1,28 +1,56 @@
 import type { SmsDocument } from '../store/sms-document.ts';
 
-/** What happened to one submit to a downstream. */
+/** What happened to one submit to a downstream (or one deliver_sm to an ESME). */
 export type SubmitOutcome =
   /** `otherRemoteIds`: further parts when one stored message left as several submits. */
   | { kind: 'accepted'; connector: string; remoteId: string; otherRemoteIds?: string[] }
-  | { kind: 'temporary'; connector?: string; status?: number; error: string }
-  | { kind: 'permanent'; connector?: string; status?: number; error: string };
+  /** `acceptedParts`: remote ids of the parts the downstream took before a later part failed. */
+  | { kind: 'temporary'; connector?: string; status?: number; error: string; acceptedParts?: string[] }
+  | { kind: 'permanent'; connector?: string; status?: number; error: string; acceptedParts?: string[] }
+  /** The target went away before this message was tried (an ESME unbound): not an attempt, back to the queue. */
+  | { kind: 'unavailable'; error: string };
 
 export type SubmitOutcomeKind = SubmitOutcome['kind'];
+
+/** Why no session could be chosen: permanent (no route), temporary (nothing bound: an attempt), or unavailable (not served here: no attempt). */
+export type SelectFailure =
+  | { kind: 'permanent'; connector?: string; status?: number; error: string }
+  | { kind: 'temporary'; connector?: string; status?: number; error: string }
+  | { kind: 'unavailable'; error: string };
+
+/** What the delivery round gives a session for one message. */
+export interface SubmitContext {
+  /** Aborted when the batch must stop (shutdown, lease lost). */
+  signal: AbortSignal;
+  /** Parts an earlier attempt already delivered over this session's connector: send only the rest. */
+  skipParts: number;
+  /**
+   * Called before each part goes on the wire with the longest the session may wait for its
+   * answer; false = the lease is no longer safe for that: send nothing more (the rest is retried).
+   */
+  beforePart(responseTimeoutMs: number): Promise<number | false>;
+  /** Called as each part's response arrives, so its correlation is stored at once. */
+  onPartAccepted(remoteId: string): void;
+}
 
 /** One downstream session chosen for a batch: every message of the batch leaves over it. */
 export interface OutboundSession {
   readonly connector: string;
-  submit(sms: SmsDocument, signal: AbortSignal): Promise<SubmitOutcome>;
+  submit(sms: SmsDocument, context: SubmitContext): Promise<SubmitOutcome>;
 }
 
 /**
- * Chooses the session for a destination's batch (routing, failover). Returns an outcome instead
- * when nothing can carry it (no route: permanent; no bound connector: temporary).
+ * One kind of target for the delivery round (outbound connectors, bound ESMEs, …): chooses the
+ * session for a destination's batch (routing, failover) or says why there is none.
  */
 export interface Sender {
-  select(first: SmsDocument, signal: AbortSignal): Promise<OutboundSession | Exclude<SubmitOutcome, { kind: 'accepted' }>>;
+  /** What acceptance means: `submitted` (awaiting the downstream's receipt) or `delivered` (final: the target is the recipient). */
+  readonly acceptedState: 'submitted' | 'delivered';
+  /** Whether accepted remote ids are correlated for receipts (connectors: yes; ESMEs: no). */
+  readonly correlates: boolean;
+  select(first: SmsDocument, signal: AbortSignal): Promise<OutboundSession | SelectFailure>;
 }
 
-export function isOutcome(value: OutboundSession | SubmitOutcome): value is SubmitOutcome {
-  return 'kind' in value;
+export function isSession(value: OutboundSession | SelectFailure): value is OutboundSession {
+  return !('kind' in value);
 }

@@ -1,19 +1,18 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
-import { defaultOwner } from '../delivery/delivery-worker.ts';
-import { EventTail } from '../delivery/event-tail.ts';
-import { Wakeup } from '../delivery/wakeup.ts';
+import { defaultOwner, DeliveryWorker } from '../delivery/delivery-worker.ts';
+import type { RoundStats } from '../delivery/delivery-round.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MoAssigner } from '../mo/mo-assigner.ts';
 import { MoRoutes } from '../mo/mo-routes.ts';
 import { ESME_EVENT_KEY, ReceiptEmitter, type ReceiptEmitterOptions } from '../receipts/receipt-emitter.ts';
-import { applyParkedReceipts, ReceiptFinaliser } from '../receipts/receipt-finaliser.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { Collections } from '../store/collections.ts';
+import type { ClockGuard } from '../store/server-clock.ts';
 import { SmsState, type SmsDocument } from '../store/sms-document.ts';
-import { EsmeDeliveryRound, emptyEsmeStats, type EsmeRoundStats } from './esme-delivery-round.ts';
 import { DEFAULT_ESME_DELIVERY_OPTIONS, type EsmeDeliveryOptions } from './esme-outcomes.ts';
+import { EsmeSender } from './esme-sender.ts';
 import { EsmeSessions } from './esme-sessions.ts';
 
 export interface EsmeDeliveryServiceOptions {
@@ -37,60 +36,65 @@ export interface EsmeDeliveryServiceDeps {
   clock: Clock;
   logger: Logger;
   owner?: string;
+  clockGuard?: ClockGuard;
 }
 
 /**
  * Everything an inserter does for traffic towards ESMEs: tracks its receiver/transceiver binds,
- * delivers receipts and MO over them (EsmeDeliveryRound), runs the receipt outbox and routes
- * unrouted MO. Messages for ESMEs bound nowhere wait; a bind here pulls them forward at once.
+ * delivers receipts and MO over them with the one delivery round (DeliveryWorker + EsmeSender),
+ * runs the receipt outbox and routes unrouted MO. Messages for ESMEs bound nowhere wait; a bind
+ * here pulls them forward at once (their order per destination is kept by the round).
  */
 export class EsmeDeliveryService {
   readonly sessions = new EsmeSessions();
   readonly owner: string;
-  readonly stats: EsmeRoundStats = emptyEsmeStats();
   readonly emitter: ReceiptEmitter;
   readonly #deps: EsmeDeliveryServiceDeps;
-  readonly #options: Required<Pick<EsmeDeliveryServiceOptions, 'lanes' | 'sweepMs' | 'runEmitter' | 'tailEvents'>>;
-  readonly #delivery: EsmeDeliveryOptions;
-  readonly #round: EsmeDeliveryRound;
+  readonly #options: Required<Pick<EsmeDeliveryServiceOptions, 'sweepMs' | 'runEmitter'>>;
+  readonly #worker: DeliveryWorker;
   readonly #assigner: MoAssigner;
-  readonly #finaliser: ReceiptFinaliser;
-  readonly #wakeup = new Wakeup();
-  readonly #stop = new AbortController();
-  #tail: EventTail | undefined;
-  #lanes: Promise<void>[] = [];
   #sweepTimer: NodeJS.Timeout | undefined;
-  #dueTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(deps: EsmeDeliveryServiceDeps, options: EsmeDeliveryServiceOptions = {}) {
     this.#deps = deps;
     this.owner = deps.owner ?? defaultOwner('esme-delivery');
-    this.#options = { lanes: options.lanes ?? 4, sweepMs: options.sweepMs ?? 1000, runEmitter: options.runEmitter ?? true, tailEvents: options.tailEvents ?? true };
-    this.#delivery = { ...DEFAULT_ESME_DELIVERY_OPTIONS, ...options.delivery };
-    this.#round = new EsmeDeliveryRound({ db: deps.db, clock: deps.clock, owner: this.owner, logger: deps.logger, sessions: this.sessions, options: this.#delivery, held: new Set() });
+    this.#options = { sweepMs: options.sweepMs ?? 1000, runEmitter: options.runEmitter ?? true };
+    const delivery: EsmeDeliveryOptions = { ...DEFAULT_ESME_DELIVERY_OPTIONS, ...options.delivery };
+    this.#worker = new DeliveryWorker({
+      db: deps.db,
+      clock: deps.clock,
+      logger: deps.logger,
+      owner: this.owner,
+      sender: new EsmeSender(this.sessions, { responseTimeoutMs: delivery.responseTimeoutMs }),
+      delivery,
+      worker: { lanes: options.lanes ?? 4, sweepMs: this.#options.sweepMs, tailEvents: options.tailEvents ?? true },
+      claimFilter: () => this.#claimFilter(),
+      wantsEvent: (event) => event.destKey?.startsWith(ESME_EVENT_KEY) ?? false,
+      clockGuard: deps.clockGuard,
+    });
     this.emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), options.emitter);
     this.#assigner = new MoAssigner(deps.db, deps.clock, new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }), deps.logger, { retryMs: options.moRetryMs });
-    this.#finaliser = new ReceiptFinaliser(deps.db, deps.clock, { by: this.owner });
     this.sessions.on('bound', (systemId) => void this.#onBound(systemId));
   }
 
+  /** What the round did (deliveries are `submitted`: an ESME's deliver_sm_resp). */
+  get stats(): RoundStats & { delivered: number } {
+    return Object.assign(this.#worker.stats, { delivered: this.#worker.stats.submitted });
+  }
+
+  /** Receipts and MO for the system_ids bound here now; none while nothing is bound. */
+  #claimFilter(): Filter<SmsDocument> | null {
+    const systemIds = this.sessions.systemIds();
+    return systemIds.length === 0 ? null : ({ 'target.kind': 'esme', 'target.systemId': { $in: systemIds } } as Filter<SmsDocument>);
+  }
+
   async start(): Promise<void> {
-    if (this.#lanes.length > 0 || this.#stop.signal.aborted) return;
+    if (this.#sweepTimer || this.#closed) return;
     await ensureReceiptSchema(this.#deps.db);
     if (this.#options.runEmitter) this.emitter.start();
-    if (this.#options.tailEvents) {
-      this.#tail = new EventTail(
-        this.#deps.db,
-        this.#deps.clock,
-        this.#deps.logger,
-        { onEvent: (event) => event.destKey?.startsWith(ESME_EVENT_KEY) && this.wake(), onReopen: () => this.wake() },
-        { owner: this.owner },
-      );
-      this.#tail.start();
-    }
-    this.#sweepTimer = setInterval(() => void this.#sweep(), this.#options.sweepMs);
-    for (let i = 0; i < this.#options.lanes; i++) this.#lanes.push(this.#lane(i));
+    this.#worker.start();
+    this.#sweepTimer = setInterval(() => void this.#routeMo(), this.#options.sweepMs);
   }
 
   /** Hands a new ESME session to the service (the inserter calls this for every connection). */
@@ -99,7 +103,7 @@ export class EsmeDeliveryService {
   }
 
   wake(): void {
-    this.#wakeup.wake();
+    this.#worker.wakeAll();
   }
 
   async #onBound(systemId: string): Promise<void> {
@@ -108,6 +112,7 @@ export class EsmeDeliveryService {
       // filter: {target: esme systemId, state: 'queued', nextAttemptAt > now} (backing off after failed deliveries)
       // update: {$set: {nextAttemptAt: now}} — a new bind is a new chance for all of them
       // returns: modifiedCount; 0 = nothing was backing off.
+      // safe: moves due times only; order per destination is kept by the round's due prefix.
       await this.#deps.db
         .collection<SmsDocument>(Collections.sms)
         .updateMany({ 'target.kind': 'esme', 'target.systemId': systemId, state: SmsState.queued, nextAttemptAt: { $gt: now } }, { $set: { nextAttemptAt: now } });
@@ -117,62 +122,20 @@ export class EsmeDeliveryService {
     this.wake();
   }
 
-  async #sweep(): Promise<void> {
+  async #routeMo(): Promise<void> {
     try {
-      await this.#assigner.runOnce();
-      await applyParkedReceipts(this.#deps.db, this.#finaliser);
+      if ((await this.#assigner.runOnce()) > 0) this.wake();
     } catch (error) {
-      this.#deps.logger.warn({ err: error }, 'MO routing / parked receipts pass failed');
-    }
-    this.wake();
-  }
-
-  async #lane(index: number): Promise<void> {
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      const seen = this.#wakeup.generation;
-      try {
-        await this.#round.run(signal, this.stats);
-      } catch (error) {
-        if (signal.aborted) break;
-        this.#deps.logger.warn({ err: error, lane: index }, 'ESME delivery round failed');
-        await this.#wakeup.wait(this.#wakeup.generation, 500, signal);
-        continue;
-      }
-      if (signal.aborted) break;
-      if (index === 0) void this.#armDueTimer();
-      await this.#wakeup.wait(seen, this.#options.sweepMs, signal);
-    }
-  }
-
-  /** Wakes the lanes when the earliest backing-off message for a bound ESME falls due. */
-  async #armDueTimer(): Promise<void> {
-    const systemIds = this.sessions.systemIds();
-    if (systemIds.length === 0 || this.#stop.signal.aborted) return;
-    try {
-      const due = await this.#round.messagesFor(systemIds).earliestDue();
-      if (!due || this.#stop.signal.aborted) return;
-      const delay = Math.max(50, due.getTime() - this.#deps.clock.now().getTime());
-      if (delay >= this.#options.sweepMs) return;
-      clearTimeout(this.#dueTimer);
-      this.#dueTimer = setTimeout(() => this.wake(), delay);
-    } catch (error) {
-      this.#deps.logger.debug({ err: error }, 'earliest-due query failed');
+      this.#deps.logger.warn({ err: error }, 'MO routing pass failed');
     }
   }
 
   /** Stops claiming, lets in-flight batches finish (bounded), stops the outbox and the tail. Idempotent. */
   close(graceMs = 5000): Promise<void> {
     this.#closed ??= (async () => {
-      this.#stop.abort(new Error('closing'));
       clearInterval(this.#sweepTimer);
-      clearTimeout(this.#dueTimer);
-      this.wake();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(this.#lanes), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
+      await this.#worker.close(graceMs);
       await this.emitter.close();
-      await this.#tail?.close();
     })();
     return this.#closed;
   }

@@ -66,6 +66,8 @@ export class MessageOps {
           nextAttemptAt: doc.nextAttemptAt,
           ...(doc.scheduledAt ? { scheduledAt: doc.scheduledAt } : {}),
         },
+        // A new revision: a batch that read the old content no longer locks it (src/protocol/batch.ts).
+        $inc: { rev: 1 },
       },
       { sort: { arrivedAt: -1 }, projection: { messageId: 1 }, ...(this.#writeConcern ? { writeConcern: this.#writeConcern } : {}) },
     );
@@ -171,9 +173,13 @@ export class MessageOps {
       set.scheduledAt = prepared.scheduledAt;
       set.nextAttemptAt = prepared.scheduledAt;
     }
-    // CAS on state 'queued' (and the attempt count we read): a deliverer that locked it in the
-    // meantime wins, and the ESME hears ESME_RREPLACEFAIL.
-    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set }, this.#wc());
+    // filter: {_id, state: 'queued', attempts: as read} — a deliverer that locked it in the meantime
+    //         wins, and the ESME hears ESME_RREPLACEFAIL.
+    // update: the new content, and a new revision (`rev`): a batch that read the old content
+    //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
+    //         so content older than an acknowledged replace is never sent.
+    // returns: matchedCount; 0 = it left the queue first.
+    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set, $inc: { rev: 1 } }, this.#wc());
     if (result.matchedCount === 0) {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message left the queue before it could be replaced');
     }

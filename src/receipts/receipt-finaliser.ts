@@ -25,7 +25,7 @@ export interface ReceiptUpdate {
   networkErrorCode: number | null;
 }
 
-interface CorrelationRef {
+export interface CorrelationRef {
   smsId: ObjectId;
   remoteId: string;
 }
@@ -55,10 +55,22 @@ export class ReceiptFinaliser {
   }
 
   async apply(update: ReceiptUpdate): Promise<ApplyResult> {
-    if (update.keys.length === 0) return { kind: 'not-found' };
-    const correlation = await this.#correlations.findOne({ connector: update.connector, remoteId: { $in: update.keys } }, { projection: { smsId: 1, remoteId: 1 } });
+    const correlation = await this.correlate(update);
     if (!correlation) return { kind: 'not-found' };
     return this.applyTo(correlation, update);
+  }
+
+  /** Read-only: the message a receipt is about, or null when no correlation names it (yet). */
+  async correlate(update: Pick<ReceiptUpdate, 'connector' | 'keys'>): Promise<CorrelationRef | null> {
+    if (update.keys.length === 0) return null;
+    return this.#correlations.findOne({ connector: update.connector, remoteId: { $in: update.keys } }, { projection: { smsId: 1, remoteId: 1 } });
+  }
+
+  /** Read-only: whether a receipt for this message can be applied now ('ready'), is moot ('final'), or must wait. */
+  async readiness(smsId: ObjectId): Promise<'ready' | 'final' | 'waiting'> {
+    const doc = await this.#sms.findOne({ _id: smsId }, { projection: { state: 1 } });
+    if (!doc || FINAL_STATES.includes(doc.state)) return 'final';
+    return doc.state === SmsState.submitted ? 'ready' : 'waiting';
   }
 
   /** Applies a receipt to the message a correlation (or a parked early receipt) names. */
@@ -127,44 +139,6 @@ function statWordOf(state: number): string {
   } catch {
     return 'UNKNOWN';
   }
-}
-
-/** A receipt that came while its message was not `submitted` yet, parked on the message itself. */
-export interface EarlyReceipt {
-  connector: string;
-  remoteId: string;
-  messageState: number;
-  networkErrorCode: number | null;
-  at: Date;
-}
-
-/**
- * Parks a receipt that outlived the retry window because its message is still locked (a slow
- * batch whose state write has not happened yet). It changes nothing the holder's fenced write
- * touches; `applyParkedReceipts` applies it once the message is `submitted`.
- */
-export async function parkEarlyReceipt(db: Db, smsId: ObjectId, early: EarlyReceipt): Promise<boolean> {
-  // filter: {_id, state ∈ [queued, locked]} (not submitted yet, not final)
-  // update: {$set: {earlyReceipt}}
-  // returns: matchedCount; 0 = it became submitted or final meanwhile: the caller retries normally.
-  const result = await db.collection(Collections.sms).updateOne({ _id: smsId, state: { $in: [SmsState.queued, SmsState.locked] } }, { $set: { earlyReceipt: early } });
-  return result.matchedCount === 1;
-}
-
-/** Applies parked early receipts whose messages are now `submitted` (or drops them once final). Returns how many it settled. */
-export async function applyParkedReceipts(db: Db, finaliser: ReceiptFinaliser, limit = 100): Promise<number> {
-  const sms = db.collection<SmsWithReceipt & { earlyReceipt?: EarlyReceipt }>(Collections.sms);
-  const parked = await sms.find({ earlyReceipt: { $exists: true } }, { projection: { state: 1, earlyReceipt: 1 } }).limit(limit).toArray();
-  let settled = 0;
-  for (const doc of parked) {
-    if (!doc.earlyReceipt || doc.state === SmsState.queued || doc.state === SmsState.locked) continue;
-    const early = doc.earlyReceipt;
-    if (doc.state === SmsState.submitted) await finaliser.applyTo({ smsId: doc._id, remoteId: early.remoteId }, early);
-    // filter: {_id, earlyReceipt.at: <as read>}; update: {$unset: {earlyReceipt}}; 0 = another process settled it.
-    const result = await sms.updateOne({ _id: doc._id, 'earlyReceipt.at': early.at }, { $unset: { earlyReceipt: '' } });
-    settled += result.modifiedCount;
-  }
-  return settled;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { Collection, Db } from 'mongodb';
-import { sleep, type Clock } from '../clock.ts';
+import type { Db } from 'mongodb';
+import type { Clock } from '../clock.ts';
 import { messageStateToStatWord } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { receiptsTotal, receiptsUnmatchedTotal } from '../metrics/metrics.ts';
@@ -7,30 +7,17 @@ import { CommandStatus } from '../smpp/command-status.ts';
 import type { ShortMessage } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
 import type { RequestHandlers } from '../smpp/session.ts';
-import { isReceipt, readInboundReceipt, type InboundReceipt } from './inbound-receipt.ts';
+import { isReceipt, readInboundReceipt } from './inbound-receipt.ts';
+import { OrphanReceipts } from './orphan-receipts.ts';
 import type { ReceiptEmitter } from './receipt-emitter.ts';
-import { parkEarlyReceipt, ReceiptFinaliser, type ApplyResult } from './receipt-finaliser.ts';
-import { ORPHAN_RECEIPTS } from './receipt-schema.ts';
+import { ReceiptFinaliser, type ApplyResult } from './receipt-finaliser.ts';
 import { remoteIdKey, type HasMessageIdForm } from './remote-ids.ts';
 
 export interface ReceiptIntakeOptions {
-  /** How long a receipt for an id we do not (yet) know is retried before it is recorded as orphaned. Default 5 s. */
-  retryWindowMs: number;
-  /** First pause between tries; doubles up to `retryMaxMs`. Defaults 25 ms and 500 ms. */
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** Receipts being retried at once in this process; beyond it the downstream is told to resend later. Default 1,000. */
-  maxRetrying: number;
   historyLimit: number;
 }
 
-export const DEFAULT_INTAKE_OPTIONS: Readonly<ReceiptIntakeOptions> = Object.freeze({
-  retryWindowMs: 5000,
-  retryBaseMs: 25,
-  retryMaxMs: 500,
-  maxRetrying: 1000,
-  historyLimit: 20,
-});
+export const DEFAULT_INTAKE_OPTIONS: Readonly<ReceiptIntakeOptions> = Object.freeze({ historyLimit: 20 });
 
 /** The connector a deliver_sm arrived on: its name and how it writes message ids. */
 export type IntakeConnector = { name: string } & HasMessageIdForm;
@@ -55,21 +42,21 @@ export interface ReceiptIntakeDeps {
 /**
  * deliver_sm / data_sm arriving on an outbound connector: receipts update their message (found
  * through `correlations`), anything else is MO traffic. The response goes out only after the
- * update (or the MO message) is stored; a storage failure answers an error so the peer resends.
+ * update (or the MO message, or the waiting receipt) is stored; a storage failure answers an error
+ * so the peer resends. A receipt that cannot be applied yet never waits on the delivery path: it is
+ * stored with the orphans and applied when its correlation and `submitted` state appear.
  */
 export class ReceiptIntake {
   readonly #deps: ReceiptIntakeDeps;
-  readonly #options: ReceiptIntakeOptions;
   readonly #finaliser: ReceiptFinaliser;
-  readonly #orphans: Collection;
-  #retrying = 0;
-  readonly stats = { applied: 0, duplicates: 0, retried: 0, orphaned: 0, parked: 0, mo: 0 };
+  readonly orphans: OrphanReceipts;
+  readonly stats = { applied: 0, duplicates: 0, waiting: 0, unreadable: 0, mo: 0 };
 
   constructor(deps: ReceiptIntakeDeps) {
     this.#deps = deps;
-    this.#options = { ...DEFAULT_INTAKE_OPTIONS, ...deps.options };
-    this.#finaliser = new ReceiptFinaliser(deps.db, deps.clock, { by: deps.by, historyLimit: this.#options.historyLimit });
-    this.#orphans = deps.db.collection(ORPHAN_RECEIPTS);
+    const options = { ...DEFAULT_INTAKE_OPTIONS, ...deps.options };
+    this.#finaliser = new ReceiptFinaliser(deps.db, deps.clock, { by: deps.by, historyLimit: options.historyLimit });
+    this.orphans = new OrphanReceipts(deps.db, deps.clock, this.#finaliser, deps.logger, (result) => this.#settled(result).then(() => undefined));
   }
 
   /** Request handlers for one connector's session (ConnectorPool `handlersFor`). */
@@ -91,53 +78,22 @@ export class ReceiptIntake {
       return id;
     }
     const receipt = readInboundReceipt(msg);
-    if (receipt.ids.length === 0 || receipt.messageState === null) {
+    const keys = [...new Set(receipt.ids.map((id) => remoteIdKey(connector, id, 'receipt')))];
+    const base = { connector: connector.name, keys, ids: receipt.ids, messageState: receipt.messageState, networkErrorCode: receipt.networkErrorCode, text: receipt.text, receivedAt: this.#deps.clock.now() };
+    if (keys.length === 0 || receipt.messageState === null) {
       // Nothing to match or apply: keep it for the operator, acknowledge so it is not resent forever.
-      await this.#recordOrphan(connector.name, receipt, 'unreadable');
+      this.stats.unreadable++;
+      receiptsUnmatchedTotal.inc({ connector: connector.name });
+      await this.orphans.park({ ...base, reason: 'unreadable' });
       return undefined;
     }
     receiptsTotal.inc({ direction: 'from_downstream', stat: statOf(receipt.messageState) });
-    await this.#applyWithRetry(connector, receipt);
+    const result = await this.#finaliser.apply({ connector: connector.name, keys, messageState: receipt.messageState, networkErrorCode: receipt.networkErrorCode });
+    if (await this.#settled(result)) return undefined;
+    this.stats.waiting++;
+    this.#deps.logger.debug({ connector: connector.name, ids: receipt.ids, reason: result.kind }, 'receipt waits for its message');
+    await this.orphans.park({ ...base, reason: result.kind === 'not-found' ? 'unknown-id' : 'not-ready' });
     return undefined;
-  }
-
-  async #applyWithRetry(connector: IntakeConnector, receipt: InboundReceipt): Promise<void> {
-    const { clock } = this.#deps;
-    const keys = [...new Set(receipt.ids.map((id) => remoteIdKey(connector, id, 'receipt')))];
-    const update = { connector: connector.name, keys, messageState: receipt.messageState!, networkErrorCode: receipt.networkErrorCode };
-    const deadline = clock.now().getTime() + this.#options.retryWindowMs;
-    let pause = this.#options.retryBaseMs;
-    let counted = false;
-    try {
-      for (;;) {
-        const result = await this.#finaliser.apply(update);
-        if (await this.#settled(result)) return;
-        if (clock.now().getTime() >= deadline) {
-          if (result.kind === 'not-ready') {
-            // Known message, still in a slow batch: park the receipt on it; it is applied once the state write lands.
-            const early = { connector: connector.name, remoteId: result.remoteId, messageState: update.messageState, networkErrorCode: update.networkErrorCode, at: clock.now() };
-            if (await parkEarlyReceipt(this.#deps.db, result.smsId, early)) {
-              this.stats.parked++;
-              return;
-            }
-            continue; // it became submitted or final just now: the next try settles it
-          }
-          await this.#recordOrphan(connector.name, receipt, 'unknown-id');
-          return;
-        }
-        if (!counted) {
-          // Kept (unanswered, so the peer resends it if we die) and retried: it may have overtaken our correlation write.
-          if (this.#retrying >= this.#options.maxRetrying) throw new SmppError(CommandStatus.ESME_RX_T_APPN, 'too many unmatched receipts; resend later');
-          this.#retrying++;
-          counted = true;
-          this.stats.retried++;
-        }
-        await sleep(Math.min(pause, Math.max(1, deadline - clock.now().getTime())));
-        pause = Math.min(pause * 2, this.#options.retryMaxMs);
-      }
-    } finally {
-      if (counted) this.#retrying--;
-    }
   }
 
   async #settled(result: ApplyResult): Promise<boolean> {
@@ -161,21 +117,6 @@ export class ReceiptIntake {
       default:
         return false;
     }
-  }
-
-  async #recordOrphan(connector: string, receipt: InboundReceipt, reason: string): Promise<void> {
-    this.stats.orphaned++;
-    receiptsUnmatchedTotal.inc({ connector });
-    this.#deps.logger.info({ connector, ids: receipt.ids, reason }, 'receipt orphaned');
-    await this.#orphans.insertOne({
-      connector,
-      ids: receipt.ids,
-      messageState: receipt.messageState,
-      networkErrorCode: receipt.networkErrorCode,
-      text: receipt.text,
-      reason,
-      receivedAt: this.#deps.clock.now(),
-    });
   }
 }
 

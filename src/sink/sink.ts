@@ -33,6 +33,11 @@ export interface SinkReceiptOptions {
   when?: 'requested' | 'always';
   /** How the receipt writes our message id (tests of id normalisation); default as returned. */
   idForm?: (messageId: string) => string;
+  /**
+   * Send the receipt as soon as the submit arrives, before its submit_sm_resp (which still waits
+   * for the latency), as some operators do: the receipt overtakes the response. Default false.
+   */
+  beforeResponse?: boolean;
 }
 
 export interface SinkOptions {
@@ -57,6 +62,8 @@ export interface SinkOptions {
   recordLimit?: number;
   /** Called for every message received (the CLI prints them). */
   onMessage?: (message: ReceivedMessage) => void;
+  /** Programmatic override of a submit's status (tests: fail one part once); undefined = the usual rules. */
+  decide?: (message: Pick<ReceivedMessage, 'index' | 'dest' | 'part' | 'bytes'>) => number | undefined;
   /** Window for the deliver_sm we send (receipts, MO). Default 10. */
   windowSize?: number;
   enquireLinkIntervalMs?: number;
@@ -352,10 +359,13 @@ export class Sink {
     if (inFlight > 1) this.overlappingDestinations.add(dest);
 
     const rule = matchRule(this.#options.rules ?? [], dest);
+    const decided = this.#options.decide?.({ index: this.#index + 1, dest: msg.dest, ...describeBody(msg), bytes: msg.shortMessage });
     const status =
-      rule?.status !== undefined
-        ? resolveStatus(rule.status)
-        : resolveStatus(pickWeighted(this.#options.outcomes ?? { ok: 1 }, random, 'ok') as OutcomeRef);
+      decided !== undefined
+        ? decided
+        : rule?.status !== undefined
+          ? resolveStatus(rule.status)
+          : resolveStatus(pickWeighted(this.#options.outcomes ?? { ok: 1 }, random, 'ok') as OutcomeRef);
     const latency = pickLatency(rule?.latencyMs ?? this.#options.latencyMs ?? 0, random);
     const messageId = status === 0 ? this.#newMessageId() : null;
 
@@ -379,6 +389,8 @@ export class Sink {
     const limit = this.#options.recordLimit ?? Infinity;
     if (this.received.length < limit) this.received.push(record);
     this.#options.onMessage?.(record);
+    const early = this.#options.receipts?.beforeResponse === true;
+    if (early && status === 0) this.#scheduleReceipt(record, rule, session);
 
     try {
       if (latency > 0) await this.#sleep(latency);
@@ -396,7 +408,7 @@ export class Sink {
     }
     this.counters.accepted++;
     this.#notify();
-    this.#scheduleReceipt(record, rule, session);
+    if (!early) this.#scheduleReceipt(record, rule, session);
     return { messageId: messageId! };
   }
 

@@ -63,6 +63,11 @@ export interface ConcatInfo {
   seq: number;
 }
 
+export interface PartProgress {
+  connector: string;
+  remoteIds: string[];
+}
+
 export interface AttemptRecord {
   at: Date;
   by: string;
@@ -95,8 +100,16 @@ export interface SmsDocument {
   payload: SmsPayload;
   concat?: ConcatInfo;
   history: AttemptRecord[];
-  /** Set when a downstream accepted it. */
-  remote?: { connector: string; messageId: string; submittedAt: Date };
+  /** Set when a downstream accepted it; `otherIds`: the further parts when it left as several submits. */
+  remote?: { connector: string; messageId: string; submittedAt: Date; otherIds?: string[] };
+  /**
+   * A message that leaves as several submits and was accepted only in part: the parts the
+   * downstream took (their remote ids, in order). A retry over the same connector sends only the
+   * rest, with the same concatenation reference; receipts for the accepted parts still match.
+   */
+  progress?: PartProgress;
+  /** Content revision: replace_sm increments it, so a batch never sends content older than an acknowledged replace. */
+  rev?: number;
   finalAt?: Date;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };

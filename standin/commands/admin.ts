@@ -6,7 +6,10 @@ export const SERVER_VERSION = '7.0.14';
 const VERSION_ARRAY = [7, 0, 14, 0];
 const MAX_BSON = 16 * 1024 * 1024;
 
-function hello(_cmd: Document, ctx: CommandContext): Document {
+function hello(cmd: Document, ctx: CommandContext): Document {
+  // The handshake's client metadata names the application (the fail point's appName filter).
+  const app = (cmd.client as { application?: { name?: unknown } } | undefined)?.application?.name;
+  if (ctx.client.appName === null && typeof app === 'string') ctx.client.appName = app;
   return {
     ismaster: true,
     isWritablePrimary: true,
@@ -107,6 +110,10 @@ function transactionsUnsupported(): Document {
   throw new CommandError(ErrorCode.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
 }
 
+function adminOnly(name: string, ctx: CommandContext): void {
+  if (ctx.db !== 'admin') throw new CommandError(ErrorCode.Unauthorized, `${name} may only be run against the admin database.`);
+}
+
 function ok(): Document {
   return { ok: 1 };
 }
@@ -173,5 +180,12 @@ export const adminCommands: Record<string, CommandHandler> = {
   logout: ok,
   fsync: ok,
   standinTtlSweep: runTtlSweep,
-  configureFailPoint: (cmd, ctx) => ctx.server.failPoints.configure(cmd),
+  configureFailPoint: (cmd, ctx) => {
+    adminOnly('configureFailPoint', ctx);
+    return ctx.server.failPoints.configure(cmd);
+  },
+  waitForFailPoint: (cmd, ctx) => {
+    adminOnly('waitForFailPoint', ctx);
+    return ctx.server.failPoints.waitFor(cmd);
+  },
 };

@@ -60,8 +60,9 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
   const count = isCountPipeline(pipeline as Doc[]);
   const first = pipeline[0] as Doc | undefined;
   if (count !== null) {
-    compileFilter(count.filter);
-    const n = coll === undefined ? 0 : countMatches(coll, count.filter, count.skip, count.limit);
+    const variables = letVariables(cmd);
+    compileFilter(count.filter, variables);
+    const n = coll === undefined ? 0 : countMatches(coll, count.filter, count.skip, count.limit, cmd.hint, variables);
     results = n === 0 ? [] : [{ _id: count.group.idValue, [count.group.field as string]: n }];
   } else if (first !== undefined && isPlainObject(first.$collStats)) {
     if (coll === undefined) throw new CommandError(ErrorCode.NamespaceNotFound, `Unable to retrieve storageStats in $collStats stage :: caused by :: Collection [${ns}] not found.`);

@@ -19,11 +19,18 @@ export interface ServerState {
   slowMs: number | null;
 }
 
+/** What the client said about itself in its connection handshake. */
+export interface ClientInfo {
+  /** `client.application.name` of the first hello (the driver's appName option). */
+  appName: string | null;
+}
+
 export interface CommandContext {
   server: ServerState;
   db: string;
   connectionId: number;
   remote: string;
+  client: ClientInfo;
   /** Drops this client connection without a reply (fail points use it). */
   closeConnection(): void;
 }

@@ -5,6 +5,8 @@ import { countMatches, runQuery } from '../query/execute.ts';
 import { compileFilter } from '../query/matcher.ts';
 import { pathValues } from '../query/paths.ts';
 import { compileProjection } from '../query/projection.ts';
+import { operationNow, withOperationTime } from '../query/now.ts';
+import type { Doc } from '../storage/collection.ts';
 import { parseSort } from '../query/sort.ts';
 import { collectionArg, nonNegative, optionalDoc, optionalNumber } from './args.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
@@ -40,7 +42,12 @@ function find(cmd: Document, ctx: CommandContext): Document {
     if (keys.length > 0 || natural < 0) {
       throw new CommandError(ErrorCode.BadValue, `error processing query: ns=${ns} invalid sort specified for tailable cursor: ${JSON.stringify(sort)}`);
     }
-    return ctx.server.cursors.openTailable(coll, compileFilter(filter), project, batchSize, cmd.awaitData === true);
+    // getMore evaluates the filter later: with this command's $$NOW, as a cursor keeps its
+    // runtime constants for its whole life.
+    const at = operationNow();
+    const matches = compileFilter(filter, letVariables(cmd));
+    const matcher = (doc: Doc): boolean => withOperationTime(at, () => matches(doc));
+    return ctx.server.cursors.openTailable(coll, matcher, project, batchSize, cmd.awaitData === true);
   }
   if (coll === undefined) {
     compileFilter(filter);
@@ -79,13 +86,14 @@ function count(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'count');
   const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
+  const variables = letVariables(cmd);
   if (coll === undefined) {
-    compileFilter(query);
+    compileFilter(query, variables);
     return { n: 0, ok: 1 };
   }
   const skip = optionalNumber(cmd, 'skip') ?? 0;
   const limit = optionalNumber(cmd, 'limit') ?? 0;
-  return { n: countMatches(coll, query, skip, Math.abs(limit), cmd.hint), ok: 1 };
+  return { n: countMatches(coll, query, skip, Math.abs(limit), cmd.hint, variables), ok: 1 };
 }
 
 function distinct(cmd: Document, ctx: CommandContext): Document {

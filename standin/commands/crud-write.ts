@@ -4,6 +4,7 @@ import { CommandError, ErrorCode, failedToParse, toCommandError } from '../error
 import { runQuery } from '../query/execute.ts';
 import { compileFilter } from '../query/matcher.ts';
 import { compileProjection } from '../query/projection.ts';
+import { compilePipelineUpdate, type PipelineUpdate } from '../query/pipeline-update.ts';
 import { applyUpdate, buildUpsert, docsEqual, isOperatorUpdate, validateUpdate, type UpdateSpec } from '../query/update.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
 import { sentBytesOf } from '../wire.ts';
@@ -69,9 +70,30 @@ interface UpdateStatement {
   multi: boolean;
   arrayFilters?: Doc[];
   hint?: unknown;
+  pipeline?: PipelineUpdate;
 }
 
-function parseUpdateStatement(raw: unknown): UpdateStatement {
+/** Whether a query filter uses `$expr` anywhere MongoDB's parser would meet it. */
+function usesExpr(filter: Doc): boolean {
+  for (const [k, v] of Object.entries(filter)) {
+    if (k === '$expr') return true;
+    if ((k === '$and' || k === '$or' || k === '$nor') && Array.isArray(v) && v.some((sub) => isPlainObject(sub) && usesExpr(sub))) return true;
+  }
+  return false;
+}
+
+/**
+ * MongoDB parses an upsert's query without the `$expr` feature ("it is not clear what the
+ * equality extraction behavior for $expr should be"), so any `$expr` in it fails the statement
+ * with 224, whether or not a document matches.
+ */
+function refuseExprInUpsert(filter: Doc, upsert: boolean): void {
+  if (upsert && usesExpr(filter)) {
+    throw new CommandError(ErrorCode.QueryFeatureNotAllowed, '$expr is not allowed in the query predicate for an upsert');
+  }
+}
+
+function parseUpdateStatement(raw: unknown, variables: Doc | undefined): UpdateStatement {
   if (!isPlainObject(raw)) throw new CommandError(ErrorCode.TypeMismatch, 'update statement must be an object');
   const q = raw.q ?? {};
   if (!isPlainObject(q)) throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
@@ -82,7 +104,10 @@ function parseUpdateStatement(raw: unknown): UpdateStatement {
     throw failedToParse('multi update is not supported for replacement-style update');
   }
   if (raw.arrayFilters !== undefined && !Array.isArray(raw.arrayFilters)) throw failedToParse('arrayFilters must be an array');
-  return { q, u, upsert: raw.upsert === true, multi, arrayFilters: raw.arrayFilters as Doc[] | undefined, hint: raw.hint };
+  const upsert = raw.upsert === true;
+  refuseExprInUpsert(q, upsert);
+  const pipeline = Array.isArray(u) ? compilePipelineUpdate(u, variables) : undefined;
+  return { q, u, upsert, multi, arrayFilters: raw.arrayFilters as Doc[] | undefined, hint: raw.hint, pipeline };
 }
 
 interface UpdateOutcome {
@@ -97,14 +122,14 @@ function runUpdate(coll: Collection | undefined, st: UpdateStatement, ctx: Comma
   const matches = coll === undefined ? [] : runQuery(coll, { filter: st.q, limit: st.multi ? 0 : 1, hint: st.hint, matcher });
   let modified = 0;
   for (const { rid, doc } of matches) {
-    const next = applyUpdate(doc, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables });
+    const next = applyUpdate(doc, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables, pipeline: st.pipeline });
     if (!docsEqual(doc, next)) {
       coll!.replace(rid, next, validate);
       modified++;
     }
   }
   if (matches.length > 0 || !st.upsert) return { matched: matches.length, modified };
-  const doc = buildUpsert(st.q, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables });
+  const doc = buildUpsert(st.q, st.u, { arrayFilters: st.arrayFilters, filter: st.q, variables, pipeline: st.pipeline });
   const target = coll ?? ctx.server.catalog.getOrCreate(ctx.db, name);
   const stored = target.insert(doc, validate);
   return { matched: 0, modified: 0, upsertedId: stored._id };
@@ -126,7 +151,7 @@ function update(cmd: Document, ctx: CommandContext): Document {
   let nModified = 0;
   for (let i = 0; i < list.length; i++) {
     try {
-      const st = parseUpdateStatement(list[i]);
+      const st = parseUpdateStatement(list[i], variables);
       const coll = ctx.server.catalog.get(ctx.db, name);
       const r = runUpdate(coll, st, ctx, name, variables, cmd.bypassDocumentValidation !== true);
       if (r.upsertedId !== undefined) {
@@ -195,8 +220,10 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
   if (remove && cmd.arrayFilters !== undefined) throw failedToParse('Cannot specify arrayFilters and remove=true');
   if (Array.isArray(u) && cmd.arrayFilters !== undefined) throw failedToParse('Cannot specify arrayFilters and a pipeline update');
   if (hasUpdate) validateUpdate(u);
+  refuseExprInUpsert(query, upsert);
   const project = compileProjection(cmd.fields, query);
   const variables = letVariables(cmd);
+  const pipeline = Array.isArray(u) ? compilePipelineUpdate(u, variables) : undefined;
   const coll = ctx.server.catalog.get(ctx.db, name);
   const match = coll === undefined ? undefined : runQuery(coll, { filter: query, sort, limit: 1, hint: cmd.hint, variables })[0];
   if (remove) {
@@ -206,12 +233,12 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
   }
   const arrayFilters = Array.isArray(cmd.arrayFilters) ? (cmd.arrayFilters as Doc[]) : undefined;
   if (match !== undefined) {
-    const next = applyUpdate(match.doc, u!, { arrayFilters, filter: query, variables });
+    const next = applyUpdate(match.doc, u!, { arrayFilters, filter: query, variables, pipeline });
     if (!docsEqual(match.doc, next)) coll!.replace(match.rid, next, cmd.bypassDocumentValidation !== true);
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(returnNew ? next : match.doc), ok: 1 };
   }
   if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-  const doc = buildUpsert(query, u!, { arrayFilters, filter: query, variables });
+  const doc = buildUpsert(query, u!, { arrayFilters, filter: query, variables, pipeline });
   const stored = (coll ?? ctx.server.catalog.getOrCreate(ctx.db, name)).insert(doc, cmd.bypassDocumentValidation !== true);
   return {
     lastErrorObject: { n: 1, updatedExisting: false, upserted: stored._id },

@@ -10,6 +10,8 @@ import { WRITE_COMMANDS, writeCommands } from './crud-write.ts';
 import { ddlCommands } from './ddl.ts';
 import { indexCommands } from './indexes.ts';
 import { statsCommands } from './stats.ts';
+import { withOperationTime } from '../query/now.ts';
+import type { CommandTarget } from '../fail-points.ts';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
   Object.entries({ ...adminCommands, ...ddlCommands, ...indexCommands, ...statsCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
@@ -45,6 +47,26 @@ function logSlowCommand(cmd: Document, db: string, ms: number): void {
   process.stderr.write(`${text}\n`);
 }
 
+/** Commands that take a write concern (mongod's supportsWriteConcern): they can report a writeConcernError. */
+function supportsWriteConcern(name: string, cmd: Document): boolean {
+  if (name === 'aggregate') {
+    const pipeline = Array.isArray(cmd.pipeline) ? cmd.pipeline : [];
+    const last = pipeline[pipeline.length - 1] as Document | undefined;
+    return last !== undefined && ('$out' in last || '$merge' in last);
+  }
+  return WRITE_COMMANDS.has(name);
+}
+
+function failTarget(name: string, cmd: Document, ctx: CommandContext): CommandTarget {
+  const coll = cmd[name];
+  return {
+    name,
+    ns: typeof coll === 'string' ? `${ctx.db}.${coll}` : `${ctx.db}.$cmd`,
+    appName: ctx.client.appName,
+    threadName: `conn${ctx.connectionId}`,
+  };
+}
+
 async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = Object.keys(cmd)[0];
   try {
@@ -54,7 +76,8 @@ async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Docu
     if (cmd.txnNumber !== undefined || cmd.startTransaction === true || cmd.autocommit === false) {
       throw new CommandError(ErrorCode.IllegalOperation, 'Transaction numbers are only allowed on a replica set member or mongos');
     }
-    const fail = name === 'configureFailPoint' ? null : ctx.server.failPoints.check(name);
+    const target = failTarget(name, cmd, ctx);
+    const fail = ctx.server.failPoints.beforeCommand(target);
     if (fail !== null) {
       if (fail.blockMs > 0) await new Promise((r) => setTimeout(r, fail.blockMs));
       if (fail.closeConnection) {
@@ -63,9 +86,16 @@ async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Docu
       }
       if (fail.error !== undefined) throw fail.error;
     }
-    const result = handler(cmd, ctx);
+    // One $$NOW for the whole command, as MongoDB binds its runtime constants per command.
+    const result = withOperationTime(new Date(), () => handler(cmd, ctx));
     const reply = result instanceof Promise ? await result : result;
-    if (fail?.writeConcernError !== undefined) reply.writeConcernError = fail.writeConcernError;
+    if (supportsWriteConcern(name, cmd)) {
+      const fault = ctx.server.failPoints.afterCommand(target);
+      if (fault !== null) {
+        reply.writeConcernError = fault.writeConcernError;
+        if (fault.errorLabels !== undefined) reply.errorLabels = fault.errorLabels;
+      }
+    }
     if (ctx.server.journal !== null && WRITE_COMMANDS.has(name) && wantsJournal(cmd)) await ctx.server.journal.sync();
     return reply;
   } catch (err) {

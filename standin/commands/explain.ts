@@ -5,6 +5,7 @@ import { runQuery, type QueryStats } from '../query/execute.ts';
 import type { Doc } from '../storage/collection.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 import { SERVER_VERSION } from './admin.ts';
+import { letVariables } from './let.ts';
 
 /** explain for find, count, distinct, findAndModify and aggregate: the plan and, unless
  * verbosity is queryPlanner, executionStats from running the query part. */
@@ -36,7 +37,8 @@ function explain(cmd: Document, ctx: CommandContext): Document {
   if (coll !== undefined) {
     const single = verb === 'findAndModify' || verb === 'findandmodify';
     const limit = single ? 1 : typeof inner.limit === 'number' ? inner.limit : 0;
-    runQuery(coll, { filter, sort, limit, skip: typeof inner.skip === 'number' ? inner.skip : 0, hint: inner.hint, stats });
+    const variables = letVariables(inner);
+    runQuery(coll, { filter, sort, limit, skip: typeof inner.skip === 'number' ? inner.skip : 0, hint: inner.hint, stats, variables });
   }
   const ms = performance.now() - started;
   const winningPlan = stats.index === null ? { stage: 'COLLSCAN' } : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.index } };

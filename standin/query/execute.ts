@@ -38,7 +38,7 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   const { keys, natural } = parseSort(opts.sort);
   const skip = Math.max(0, opts.skip ?? 0);
   const limit = opts.limit !== undefined && opts.limit !== 0 ? Math.abs(opts.limit) : Infinity;
-  const plan = planQuery(coll, filter, keys, natural, opts.hint);
+  const plan = planQuery(coll, filter, keys, natural, opts.hint, opts.variables);
   const out: Match[] = [];
   const stats = opts.stats;
   if (stats !== undefined) stats.index = plan.index;
@@ -77,11 +77,11 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   return out;
 }
 
-export function countMatches(coll: Collection, filter: unknown, skip = 0, limit = 0, hint?: unknown): number {
+export function countMatches(coll: Collection, filter: unknown, skip = 0, limit = 0, hint?: unknown, variables?: Record<string, unknown>): number {
   const f = filter ?? {};
   if (isPlainObject(f) && Object.keys(f).length === 0 && hint === undefined) {
     const n = Math.max(0, coll.count - Math.max(0, skip));
     return limit > 0 ? Math.min(n, limit) : n;
   }
-  return runQuery(coll, { filter: f, skip, limit, hint }).length;
+  return runQuery(coll, { filter: f, skip, limit, hint, variables }).length;
 }

@@ -1,6 +1,7 @@
 import { Query } from 'mingo';
 import { compareValues, isPlainObject, isScalar, typeRank } from '../bson-order.ts';
 import { badValue, toCommandError } from '../errors.ts';
+import { aggTruthy, compileExpression, type Variables } from './expression.ts';
 import { pathValues } from './paths.ts';
 
 export type Matcher = (doc: Record<string, unknown>) => boolean;
@@ -141,16 +142,26 @@ function equalsPred(value: unknown): Pred {
   return (vals) => eqAny(vals, value);
 }
 
+/** `$expr`: the expression evaluated per document, true when aggregation calls its value true. */
+function exprPredicate(expr: unknown, variables: Variables): Matcher {
+  const evaluate = compileExpression(expr, variables);
+  return (d) => aggTruthy(evaluate(d));
+}
+
 /** Compiles the common filter shapes to plain functions; null means "let mingo do it". */
-function compileFast(filter: Record<string, unknown>): Matcher | null {
+function compileFast(filter: Record<string, unknown>, variables: Variables): Matcher | null {
   const parts: Matcher[] = [];
   for (const [key, value] of Object.entries(filter)) {
+    if (key === '$expr') {
+      parts.push(exprPredicate(value, variables));
+      continue;
+    }
     if (key === '$and' || key === '$or' || key === '$nor') {
       if (!Array.isArray(value) || value.length === 0) return null;
       const subs: Matcher[] = [];
       for (const sub of value) {
         if (!isPlainObject(sub)) return null;
-        const m = compileFast(sub);
+        const m = compileFast(sub, variables);
         if (m === null) return null;
         subs.push(m);
       }
@@ -182,7 +193,15 @@ function compileFast(filter: Record<string, unknown>): Matcher | null {
 export function compileFilter(filter: unknown, variables?: Record<string, unknown>): Matcher {
   if (filter === undefined || filter === null) return MATCH_ALL;
   if (!isPlainObject(filter)) throw badValue('query filter must be an object');
-  const fast = compileFast(filter);
+  if ('$expr' in filter) {
+    // The top-level $expr always gets aggregation semantics, whatever compiles the rest.
+    const { $expr: expr, ...rest } = filter;
+    const matchesExpr = exprPredicate(expr, variables);
+    const matchesRest = compileFilter(rest, variables);
+    if (matchesRest === MATCH_ALL) return matchesExpr;
+    return (d) => matchesRest(d) && matchesExpr(d);
+  }
+  const fast = compileFast(filter, variables);
   if (fast !== null) return fast;
   let q: Query;
   try {

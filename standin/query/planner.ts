@@ -1,7 +1,8 @@
-import { isPlainObject, isScalar, RankBound, typeRank, valuesEqual } from '../bson-order.ts';
+import { compareValues, isPlainObject, isScalar, MAX_BOUND, MIN_BOUND, RankBound, typeRank, valuesEqual } from '../bson-order.ts';
 import { badValue } from '../errors.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
 import { indexMax, indexMin, type KeyIndex } from '../storage/key-index.ts';
+import { compileExpression, type Variables } from './expression.ts';
 import type { SortKey } from './sort.ts';
 
 interface Interval {
@@ -15,6 +16,13 @@ interface Interval {
 interface PathBounds {
   points?: unknown[];
   range?: Interval;
+  /**
+   * From `$expr` comparisons of the field with a constant. Aggregation compares across types, so
+   * these ranges are not bracketed by type, and MongoDB uses them only on indexes that are not
+   * multikey, partial or sparse.
+   */
+  exprPoint?: unknown;
+  exprRange?: Interval;
 }
 
 export interface Plan {
@@ -42,10 +50,92 @@ function addRange(b: PathBounds, op: string, v: unknown): void {
   b.range = r;
 }
 
-function collectBounds(filter: Record<string, unknown>, out: Map<string, PathBounds>): void {
+const FLIPPED: Readonly<Record<string, string>> = Object.freeze({ $eq: '$eq', $lt: '$gt', $lte: '$gte', $gt: '$lt', $gte: '$lte' });
+
+/** Whether an expression reads no field of the document (so its value is known before the scan). */
+function isConstantExpr(expr: unknown): boolean {
+  if (typeof expr === 'string') return !expr.startsWith('$') || (expr.startsWith('$$') && !/^\$\$(ROOT|CURRENT)(\.|$)/.test(expr));
+  if (Array.isArray(expr)) return expr.every(isConstantExpr);
+  if (!isPlainObject(expr)) return true;
+  if ('$literal' in expr) return true;
+  if ('$rand' in expr) return false;
+  return Object.values(expr).every(isConstantExpr);
+}
+
+function isFieldPath(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 1 && v.startsWith('$') && !v.startsWith('$$');
+}
+
+function narrowExprRange(b: PathBounds, op: string, v: unknown): void {
+  const r = b.exprRange ?? { lo: MIN_BOUND, loIncl: true, hi: MAX_BOUND, hiIncl: true };
+  if (op === '$gt' || op === '$gte') {
+    const c = compareValues(v, r.lo);
+    if (c > 0 || (c === 0 && op === '$gt')) {
+      r.lo = v;
+      r.loIncl = op === '$gte';
+    }
+  } else {
+    const c = compareValues(v, r.hi);
+    if (c < 0 || (c === 0 && op === '$lt')) {
+      r.hi = v;
+      r.hiIncl = op === '$lte';
+    }
+  }
+  b.exprRange = r;
+}
+
+/**
+ * `$expr` comparisons ($eq/$lt/$lte/$gt/$gte) of a field with a constant, `$$NOW` or a `let`
+ * variable included (MongoDB folds those to constants and rewrites the comparison into an
+ * indexable predicate), become bounds on that field.
+ */
+function collectExprBounds(expr: unknown, out: Map<string, PathBounds>, variables: Variables): void {
+  if (!isPlainObject(expr)) return;
+  const keys = Object.keys(expr);
+  if (keys.length !== 1) return;
+  const op = keys[0];
+  const arg = expr[op];
+  if (op === '$and' && Array.isArray(arg)) {
+    for (const sub of arg) collectExprBounds(sub, out, variables);
+    return;
+  }
+  if (FLIPPED[op] === undefined || !Array.isArray(arg) || arg.length !== 2) return;
+  const [left, right] = arg;
+  let field: string;
+  let other: unknown;
+  let cmp = op;
+  if (isFieldPath(left) && isConstantExpr(right)) {
+    field = left.slice(1);
+    other = right;
+  } else if (isFieldPath(right) && isConstantExpr(left)) {
+    field = right.slice(1);
+    other = left;
+    cmp = FLIPPED[op];
+  } else {
+    return;
+  }
+  let value: unknown;
+  try {
+    value = compileExpression(other, variables)({});
+  } catch {
+    return; // the matcher reports the error
+  }
+  // MongoDB does not use an index when the constant is missing or an array.
+  if (value === undefined || Array.isArray(value) || !isScalar(value)) return;
+  const b = out.get(field) ?? {};
+  if (cmp === '$eq') b.exprPoint = value;
+  else narrowExprRange(b, cmp, value);
+  out.set(field, b);
+}
+
+function collectBounds(filter: Record<string, unknown>, out: Map<string, PathBounds>, variables: Variables): void {
   for (const [key, value] of Object.entries(filter)) {
     if (key === '$and' && Array.isArray(value)) {
-      for (const sub of value) if (isPlainObject(sub)) collectBounds(sub, out);
+      for (const sub of value) if (isPlainObject(sub)) collectBounds(sub, out, variables);
+      continue;
+    }
+    if (key === '$expr') {
+      collectExprBounds(value, out, variables);
       continue;
     }
     if (key.startsWith('$')) continue;
@@ -75,13 +165,46 @@ interface Candidate {
   intervals: Interval[] | null;
   reverse: boolean;
   sorted: boolean;
+  /** The values of the `eq` leading fields. */
+  fixed: unknown[];
 }
 
 function pointInterval(v: unknown): Interval {
   return { lo: v, loIncl: true, hi: v, hiIncl: true };
 }
 
-function evaluate(ix: KeyIndex, bounds: Map<string, PathBounds>, sort: SortKey[]): Candidate {
+/** The bounds this index can use: `$expr` ones only on a complete, non-multikey index. */
+function boundsFor(ix: KeyIndex, all: Map<string, PathBounds>): Map<string, PathBounds> {
+  let withExpr = false;
+  for (const b of all.values()) if (b.exprPoint !== undefined || b.exprRange !== undefined) withExpr = true;
+  if (!withExpr) return all;
+  const usable = ix.complete && !ix.multikey;
+  const out = new Map<string, PathBounds>();
+  for (const [path, b] of all) {
+    const merged: PathBounds = { points: b.points, range: b.range };
+    if (usable && merged.points === undefined) {
+      if (b.exprPoint !== undefined) merged.points = [b.exprPoint];
+      else if (b.exprRange !== undefined) merged.range = intersect(b.range, b.exprRange);
+    }
+    if (merged.points !== undefined || merged.range !== undefined) out.set(path, merged);
+  }
+  return out;
+}
+
+function intersect(a: Interval | undefined, b: Interval): Interval {
+  if (a === undefined) return b;
+  const lo = compareValues(a.lo, b.lo);
+  const hi = compareValues(a.hi, b.hi);
+  return {
+    lo: lo >= 0 ? a.lo : b.lo,
+    loIncl: lo > 0 ? a.loIncl : lo < 0 ? b.loIncl : a.loIncl && b.loIncl,
+    hi: hi <= 0 ? a.hi : b.hi,
+    hiIncl: hi < 0 ? a.hiIncl : hi > 0 ? b.hiIncl : a.hiIncl && b.hiIncl,
+  };
+}
+
+function evaluate(ix: KeyIndex, allBounds: Map<string, PathBounds>, sort: SortKey[]): Candidate {
+  const bounds = boundsFor(ix, allBounds);
   let eq = 0;
   const fixed: unknown[] = [];
   while (eq < ix.fields.length) {
@@ -113,7 +236,7 @@ function evaluate(ix: KeyIndex, bounds: Map<string, PathBounds>, sort: SortKey[]
   // match instead of collecting and sorting every candidate.
   let score = eq * 10 + (intervals !== null ? (intervals.length === 1 ? 6 : 4) : 0) + (sorted && sort.length > 0 ? 7 : 0);
   if (ix.unique && eq === ix.fields.length) score += 100;
-  return { ix, score, eq, intervals, reverse, sorted };
+  return { ix, score, eq, intervals, reverse, sorted, fixed };
 }
 
 function* scanCandidate(c: Candidate, fixed: unknown[]): Generator<number> {
@@ -207,13 +330,13 @@ function sparseCovers(ix: KeyIndex, bounds: Map<string, PathBounds>, filter: Doc
 }
 
 /** Chooses how to find candidate documents for a filter: an index scan or the natural order. */
-export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown): Plan {
+export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown, variables?: Variables): Plan {
   const forced = hintedIndex(coll, hint);
   if (natural !== 0 || coll.indexes.length === 0 || (isPlainObject(hint) && '$natural' in hint)) {
     return { rids: coll.natural(natural < 0), sorted: sort.length === 0, index: null };
   }
   const bounds = new Map<string, PathBounds>();
-  collectBounds(filter, bounds);
+  collectBounds(filter, bounds, variables);
   let best: Candidate | null = null;
   for (const ix of forced ? [forced] : coll.indexes) {
     const sparse = !forced && !ix.complete && sparseCovers(ix, bounds, filter);
@@ -229,7 +352,5 @@ export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natura
     if (best === null || c.score > best.score) best = c;
   }
   if (best === null) return { rids: coll.natural(false), sorted: sort.length === 0, index: null };
-  const fixed: unknown[] = [];
-  for (let i = 0; i < best.eq; i++) fixed.push(bounds.get(best.ix.fields[i])!.points![0]);
-  return { rids: scanCandidate(best, fixed), sorted: best.sorted, index: best.ix.name };
+  return { rids: scanCandidate(best, best.fixed), sorted: best.sorted, index: best.ix.name };
 }

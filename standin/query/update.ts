@@ -1,4 +1,4 @@
-import { Aggregator, update as mingoUpdate } from 'mingo';
+import { update as mingoUpdate } from 'mingo';
 import { Long, ObjectId, Timestamp } from 'bson';
 import { compareValues, isPlainObject, typeRank, TypeRank } from '../bson-order.ts';
 import { CommandError, ErrorCode, failedToParse, toCommandError } from '../errors.ts';
@@ -6,6 +6,7 @@ import type { Doc } from '../storage/collection.ts';
 import { cloneValue } from './clone.ts';
 import { getPath, splitPath } from './paths.ts';
 import { shellString } from '../storage/dup-key.ts';
+import { compilePipelineUpdate, type PipelineUpdate } from './pipeline-update.ts';
 
 export type UpdateSpec = Doc | Doc[];
 
@@ -15,6 +16,8 @@ export interface UpdateContext {
   /** True when this update builds a new document for an upsert ($setOnInsert applies). */
   inserting?: boolean;
   variables?: Doc;
+  /** The statement's pipeline update, compiled once (compiled here when absent). */
+  pipeline?: PipelineUpdate;
 }
 
 export function isOperatorUpdate(u: unknown): boolean {
@@ -241,12 +244,8 @@ function convertCurrentDate(u: Doc): Doc {
 export function applyUpdate(doc: Doc, u: UpdateSpec, ctx: UpdateContext = {}): Doc {
   let next: Doc;
   if (Array.isArray(u)) {
-    try {
-      const res = new Aggregator(u, { variables: ctx.variables }).run([cloneValue(doc)]);
-      next = (res[0] ?? {}) as Doc;
-    } catch (err) {
-      throw toCommandError(err);
-    }
+    next = (ctx.pipeline ?? compilePipelineUpdate(u, ctx.variables))(doc);
+    // A pipeline that drops _id keeps the original one, first (as a replacement does).
     if (!('_id' in next) && '_id' in doc) next = { _id: doc._id, ...next };
   } else if (!isOperatorUpdate(u)) {
     next = { _id: doc._id, ...cloneValue(u) };

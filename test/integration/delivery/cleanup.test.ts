@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
 import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
-import { DestinationLocks } from '../../../src/delivery/destination-locks.ts';
+import { renewDestinations } from '../../../src/protocol/destination-locks.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -59,10 +59,9 @@ describe('cleanup pass', () => {
     await locks().insertMany(docs.map((d, i) => ({ _id: d.destKey, owner: 'w', token: `t${i}`, at: t0, leaseUntil: new Date(t0.getTime() + 1000) })));
     clock.advance(3001);
     // The holder of d0..d9 renews its destination locks while three cleanups run.
-    const holder = new DestinationLocks(handle.db, clock, { leaseMs: 30_000 });
     const passes = [1, 2, 3].map((n) => new CleanupPass(handle.db, clock, `c${n}`, { leaseGraceMs: 2000 }));
     const [renewed, ...results] = await Promise.all([
-      Promise.all(docs.slice(0, 10).map((d, i) => holder.renew(d.destKey, `t${i}`))),
+      Promise.all(docs.slice(0, 10).map(async (d, i) => (await renewDestinations(locks(), [{ destKey: d.destKey, token: `t${i}` }], 30_000, clock.dbNow())) === 1)),
       ...passes.map((p) => p.run()),
     ]);
     const released = (results as Awaited<ReturnType<CleanupPass['run']>>[]).reduce((sum, c) => sum + c.destinationLocksReleased, 0);

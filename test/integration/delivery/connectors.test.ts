@@ -8,6 +8,7 @@ import { OutboundConnector } from '../../../src/connectors/outbound-connector.ts
 import { validateConnector, type ConnectorDocument } from '../../../src/connectors/connector-document.ts';
 import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
+import type { SubmitContext } from '../../../src/delivery/submit-outcome.ts';
 import { Router } from '../../../src/routing/router.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
@@ -23,6 +24,9 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** What the round gives a session when nothing limits it (a lease far from its end). */
+const freely = (): SubmitContext => ({ signal: new AbortController().signal, skipParts: 0, beforePart: async (timeoutMs) => timeoutMs, onPartAccepted: () => {} });
 
 const connector = (name: string, port: number, extra: Partial<ConnectorDocument> = {}) =>
   validateConnector({ name, host: '127.0.0.1', port, systemId: name.slice(0, 15), password: 'pw', ...extra });
@@ -129,8 +133,7 @@ describe('outbound connectors against the sink', () => {
       const total = [...s.inFlight.values()].reduce((a, b) => a + b, 0);
       maxOutstanding = Math.max(maxOutstanding, total);
     }, 2);
-    const signal = new AbortController().signal;
-    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => c.submit(makeSms({ destKey: `4490${i}`, dest: { ton: 1, npi: 1, addr: `4490${i}` } }), signal)));
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => c.submit(makeSms({ destKey: `4490${i}`, dest: { ton: 1, npi: 1, addr: `4490${i}` } }), freely())));
     clearInterval(sampler);
     expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
     expect(maxOutstanding).toBe(2);
@@ -142,14 +145,13 @@ describe('outbound connectors against the sink', () => {
     cleanups.push(() => c.close());
     c.start();
     await until(() => c.bound, 5000, 'bound');
-    const signal = new AbortController().signal;
-    const throttled = await c.submit(makeSms({ destKey: '44991', dest: { ton: 1, npi: 1, addr: '44991' } }), signal);
+    const throttled = await c.submit(makeSms({ destKey: '44991', dest: { ton: 1, npi: 1, addr: '44991' } }), freely());
     expect(throttled).toMatchObject({ kind: 'temporary', status: 0x58 });
     const started = Date.now();
-    const ok = await c.submit(makeSms({ destKey: '44771', dest: { ton: 1, npi: 1, addr: '44771' } }), signal);
+    const ok = await c.submit(makeSms({ destKey: '44771', dest: { ton: 1, npi: 1, addr: '44771' } }), freely());
     expect(ok.kind).toBe('accepted');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), signal)).toMatchObject({ kind: 'permanent', status: 0x0b });
+    expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), freely())).toMatchObject({ kind: 'permanent', status: 0x0b });
   });
 
   it('a transmitter bind gets a receiver beside it, and receipts arrive on it', async () => {
@@ -168,7 +170,7 @@ describe('outbound connectors against the sink', () => {
     c.start();
     await until(() => c.bound && c.receiverBound, 5000, 'TX and RX bound');
     expect([...s.sessions].map((session) => session.bindMode).sort()).toEqual(['receiver', 'transmitter']);
-    const outcome = await c.submit(makeSms({ destKey: '4455', dest: { ton: 1, npi: 1, addr: '4455' } }), new AbortController().signal);
+    const outcome = await c.submit(makeSms({ destKey: '4455', dest: { ton: 1, npi: 1, addr: '4455' } }), freely());
     expect(outcome.kind).toBe('accepted');
     await until(() => receipts.length === 1, 5000, 'receipt on the receiver');
     expect(receipts[0].toLowerCase()).toBe(s.received[0].messageId?.toLowerCase());
@@ -183,11 +185,41 @@ describe('outbound connectors against the sink', () => {
     const text = 'x'.repeat(300);
     const long = makeSms({ destKey: '4466', dest: { ton: 1, npi: 1, addr: '4466' } });
     long.payload = { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } };
-    const outcome = await c.submit(long, new AbortController().signal);
+    const outcome = await c.submit(long, freely());
     expect(outcome).toMatchObject({ kind: 'accepted' });
     expect(s.received).toHaveLength(2);
     expect(s.received.map((m) => m.part?.form)).toEqual(['sar', 'sar']);
     expect(s.received.map((m) => m.text).join('')).toBe(text);
     expect(outcome.kind === 'accepted' && outcome.otherRemoteIds).toHaveLength(1);
+  });
+
+  it('a 3-part message whose second part fails once: the accepted part is not sent again, the resend keeps the reference, every part correlates', async () => {
+    let failedOnce = false;
+    const s = await sink({
+      decide: (m) => {
+        if (m.part?.sequence === 2 && !failedOnce) {
+          failedOnce = true;
+          return 0x58; // ESME_RTHROTTLED: temporary
+        }
+        return undefined;
+      },
+    });
+    await pipeline([connector('parts', s.port, { long: 'udh8' })], [{ prefix: '', connectors: ['parts'] }]);
+    const text = 'z'.repeat(400);
+    const long = makeSms({ destKey: '4433', dest: { ton: 1, npi: 1, addr: '4433' } });
+    long.payload = { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } };
+    await insertSms(handle.db, [long]);
+    await until(async () => (await sms().countDocuments({ state: 'submitted' })) === 1, 10_000, 'submitted');
+    const sequences = s.received.map((m) => m.part?.sequence);
+    // 1 accepted, 2 refused, then 2 and 3: part 1 never twice.
+    expect(sequences).toEqual([1, 2, 2, 3]);
+    expect(new Set(s.received.map((m) => m.part?.reference)).size).toBe(1);
+    const accepted = s.received.filter((m) => m.status === 0).map((m) => m.messageId);
+    const doc = await sms().findOne({ _id: long._id });
+    expect([doc?.remote?.messageId, ...(doc?.remote?.otherIds ?? [])]).toEqual(accepted);
+    expect(doc).toMatchObject({ attempts: 2 });
+    expect(doc?.progress).toBeUndefined();
+    const correlations = await handle.db.collection(Collections.correlations).find({ smsId: long._id }).toArray();
+    expect(correlations.map((c) => c.remoteId).sort()).toEqual([...accepted].sort());
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it, beforeEach } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
 import { Coalescer } from '../../../src/delivery/coalescer.ts';
-import { DestinationLocks } from '../../../src/delivery/destination-locks.ts';
-import { MessageLocks } from '../../../src/delivery/message-locks.ts';
+import { lockBatch, readPending } from '../../../src/protocol/batch.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -18,8 +17,7 @@ describe('commands shared by the lanes of a deliverer', () => {
   let clock: ManualClock;
   const sms = () => handle.db.collection<SmsDocument>(Collections.sms);
   const locks = () => handle.db.collection<LockDocument>(Collections.locks);
-  const messages = () => new MessageLocks(handle.db, clock, { leaseMs: 30_000, historyLimit: 10, claimFilter: filter });
-  const destinations = () => new DestinationLocks(handle.db, clock, { leaseMs: 30_000 });
+  const read = (destKeys: string[], limit: number) => readPending(sms(), { destKeys, limit, claimFilter: filter, now: clock.now() });
 
   beforeEach(async () => {
     await ensureSchema(handle.db);
@@ -28,40 +26,25 @@ describe('commands shared by the lanes of a deliverer', () => {
     clock = new ManualClock(t0.getTime() + 1000);
   });
 
-  it('one lock insert for several destinations: free ones acquired, held ones busy, expired ones stolen', async () => {
-    const now = clock.now().getTime();
-    await locks().insertMany([
-      { _id: 'held', owner: 'other', token: 'theirs', at: clock.now(), leaseUntil: new Date(now + 5000) },
-      { _id: 'dead', owner: 'gone', token: 'old', at: clock.now(), leaseUntil: new Date(now - 1) },
-    ]);
-    const results = await destinations().acquireMany([
-      { destKey: 'a', owner: 'w1', token: 't1' },
-      { destKey: 'held', owner: 'w1', token: 't2' },
-      { destKey: 'b', owner: 'w1', token: 't3' },
-      { destKey: 'dead', owner: 'w1', token: 't4' },
-    ]);
-    expect(results).toEqual(['acquired', 'busy', 'acquired', 'stolen']);
-    const byId = Object.fromEntries((await locks().find().toArray()).map((l) => [l._id, l.token]));
-    expect(byId).toEqual({ a: 't1', held: 'theirs', b: 't3', dead: 't4' });
-  });
-
-  it('one read serves several destinations, each its oldest due messages in arrival order, at most the limit', async () => {
+  it('one read serves several destinations, each its oldest waiting messages in arrival order, at most the limit', async () => {
     await insertSms(handle.db, [
       ...makeSeries('a', 6, t0),
       ...makeSeries('b', 2, new Date(t0.getTime() + 100)),
-      ...makeSeries('c', 1, new Date(t0.getTime() + 60_000)), // not due
+      ...makeSeries('c', 1, new Date(t0.getTime() + 60_000)), // backing off: listed (it holds what comes after it)
+      ...makeSeries('s', 1, t0, { scheduledAt: new Date(t0.getTime() + 60_000), nextAttemptAt: new Date(t0.getTime() + 60_000) }), // scheduled: not yet arrived
     ]);
-    const [a, b, c, none] = await messages().readDue(['a', 'b', 'c', 'none'], 4);
+    const [a, b, c, s, none] = await read(['a', 'b', 'c', 's', 'none'], 4);
     expect(a.map(textOf)).toEqual(['a#0', 'a#1', 'a#2', 'a#3']);
     expect(b.map(textOf)).toEqual(['b#0', 'b#1']);
-    expect(c).toEqual([]);
+    expect(c.map(textOf)).toEqual(['c#0']);
+    expect(s).toEqual([]);
     expect(none).toEqual([]);
   });
 
   it('a destination crowded out by the overall limit is read on its own', async () => {
     // 'hot' has many older messages: the shared query (limit 2 × 2 destinations × 2 = 8) returns only hot's.
     await insertSms(handle.db, [...makeSeries('hot', 20, t0), ...makeSeries('late', 3, new Date(t0.getTime() + 500))]);
-    const [hot, late] = await messages().readDue(['hot', 'late'], 2);
+    const [hot, late] = await read(['hot', 'late'], 2);
     expect(hot.map(textOf)).toEqual(['hot#0', 'hot#1']);
     expect(late.map(textOf)).toEqual(['late#0', 'late#1']);
   });
@@ -71,16 +54,18 @@ describe('commands shared by the lanes of a deliverer', () => {
     await insertSms(handle.db, docs);
     // b#1 was finished meanwhile (another holder after our lease ran out): no longer ours to take.
     await sms().updateOne({ _id: docs[3]._id }, { $set: { state: 'submitted' } });
-    const m = messages();
-    const lockA = m.lockFor('w1', 'ta');
-    const lockB = m.lockFor('w1', 'tb');
-    const [gotA, gotB] = await m.lockOthers([
-      { destKey: 'a', ids: [docs[0]._id, docs[1]._id], lock: lockA },
-      { destKey: 'b', ids: [docs[2]._id, docs[3]._id], lock: lockB },
-    ]);
+    const [gotA, gotB] = await lockBatch(
+      sms(),
+      [
+        { destKey: 'a', docs: [docs[0], docs[1]], owner: 'w1', token: 'ta' },
+        { destKey: 'b', docs: [docs[2], docs[3]], owner: 'w1', token: 'tb' },
+      ],
+      30_000,
+      clock.dbNow(),
+    );
     expect([...gotA].sort()).toEqual([docs[0]._id.toHexString(), docs[1]._id.toHexString()].sort());
     expect([...gotB]).toEqual([docs[2]._id.toHexString()]);
-    expect((await sms().findOne({ _id: docs[2]._id }))?.lock?.token).toBe('tb');
+    expect((await sms().findOne({ _id: docs[2]._id }))?.lock).toMatchObject({ owner: 'w1', token: 'tb', at: clock.now(), leaseUntil: new Date(clock.now().getTime() + 30_000) });
     expect((await sms().findOne({ _id: docs[3]._id }))?.state).toBe('submitted');
   });
 

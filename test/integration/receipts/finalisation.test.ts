@@ -6,14 +6,13 @@ import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
 import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
-import { applyParkedReceipts, finaliseUnanswered, ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
+import { finaliseUnanswered } from '../../../src/receipts/receipt-finaliser.ts';
 import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
 import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { SmsState } from '../../../src/store/sms-document.ts';
-import { updateFor } from '../../../src/delivery/outcome-writes.ts';
-import { DEFAULT_DELIVERY_OPTIONS } from '../../../src/delivery/delivery-options.ts';
+import { updateFor } from '../../../src/protocol/outcomes.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
@@ -35,8 +34,7 @@ function receiptPdu(id: string, stat: string, state: number, err = 0): ShortMess
 }
 
 const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger);
-const intake = (options = {}) =>
-  new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, by: 'test', emitter: emitter(), options: { retryWindowMs: 2000, ...options } });
+const intake = () => new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, by: 'test', emitter: emitter() });
 
 async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsWithReceipt> = {}): Promise<SmsWithReceipt> {
   const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.submitted, attempts: 1, remote: { connector, messageId: remoteId, submittedAt: new Date() }, ...overrides });
@@ -99,47 +97,57 @@ describe('receipts from downstream', () => {
     expect(after?.receiptDue).toBeUndefined();
   });
 
-  it('a receipt that overtakes the correlation and state writes is kept and matched', async () => {
+  it('a receipt that overtakes the correlation and the state write waits, answered at once, and is applied when the batch lands', async () => {
     const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
     await insertSms(t.db, [sms]);
-    const started = Date.now();
-    const pending = intake().onMessage({ name: 'op' }, receiptPdu('r-early', 'DELIVRD', MessageState.DELIVERED));
-    await new Promise((r) => setTimeout(r, 150));
+    const i = intake();
+    // Nothing known yet: stored with the waiting receipts; the deliver_sm is answered without waiting.
+    await i.onMessage({ name: 'op' }, receiptPdu('r-early', 'DELIVRD', MessageState.DELIVERED));
+    expect(i.stats.waiting).toBe(1);
+    expect(await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'r-early' })).toMatchObject({ reason: 'unknown-id', connector: 'op' });
+    // The correlation lands (as the submit_sm_resp arrives): still waiting for the state.
     await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-early', smsId: sms._id, createdAt: new Date() });
-    await new Promise((r) => setTimeout(r, 150));
-    // The deliverer's fenced state write comes last.
+    expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(0);
+    // The deliverer's fenced state write, then its look for waiting receipts.
     await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, { $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-early', submittedAt: new Date() } }, $unset: { lock: '' } });
-    await pending;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(1);
     expect((await load(sms._id))?.state).toBe('delivered');
     expect(await receiptsFor(sms._id)).toHaveLength(1);
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-early' })).toBe(0);
+    // Matching again finds nothing: it was applied once.
+    expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(0);
   });
 
-  it('a receipt for a message still locked past the window is parked on it and applied once it is submitted', async () => {
+  it('every early receipt of a message is kept: an intermediate and the final one, applied in order', async () => {
     const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
     await insertSms(t.db, [sms]);
-    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-slow', smsId: sms._id, createdAt: new Date() });
-    const i = intake({ retryWindowMs: 150 });
-    await i.onMessage({ name: 'op' }, receiptPdu('r-slow', 'UNDELIV', MessageState.UNDELIVERABLE, 9));
-    expect(i.stats).toMatchObject({ parked: 1, orphaned: 0 });
-    const finaliser = new ReceiptFinaliser(t.db, systemClock, { by: 'sweeper' });
-    // Still locked: nothing to do yet.
-    expect(await applyParkedReceipts(t.db, finaliser)).toBe(0);
+    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-two', smsId: sms._id, createdAt: new Date() });
+    const i = intake();
+    await i.onMessage({ name: 'op' }, receiptPdu('r-two', 'ENROUTE', MessageState.ENROUTE));
+    await i.onMessage({ name: 'op' }, receiptPdu('r-two', 'UNDELIV', MessageState.UNDELIVERABLE, 9));
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-two' })).toBe(2);
     await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, { $set: { state: SmsState.submitted }, $unset: { lock: '' } });
-    expect(await applyParkedReceipts(t.db, finaliser)).toBe(1);
+    // The safety sweep (no deliverer looked): the re-check is due once its first pause passed.
+    await t.db.collection(ORPHAN_RECEIPTS).updateMany({ ids: 'r-two' }, { $set: { nextCheckAt: new Date(0) } });
+    expect(await i.orphans.sweep()).toBe(2);
     const after = await load(sms._id);
     expect(after).toMatchObject({ state: 'undeliverable', error: { networkErrorCode: 9 } });
-    expect((after as Record<string, unknown>).earlyReceipt).toBeUndefined();
+    expect(after?.history.map((h) => h.outcome)).toEqual(['receipt ENROUTE', 'receipt UNDELIV']);
     await emitter().runOnce();
-    expect(parseReceipt(textOf((await receiptsFor(sms._id))[0])).stat).toBe('UNDELIV');
+    expect((await receiptsFor(sms._id)).map((r) => parseReceipt(textOf(r)).stat)).toEqual(['UNDELIV']);
   });
 
-  it('a receipt for an id nobody knows is retried for the window, then recorded as orphaned', async () => {
-    const i = intake({ retryWindowMs: 200 });
+  it('a receipt for an id nobody knows waits, and the sweep looks again less and less often', async () => {
+    const i = intake();
     await i.onMessage({ name: 'op' }, receiptPdu('nobody-knows', 'DELIVRD', MessageState.DELIVERED));
-    expect(i.stats.orphaned).toBe(1);
+    expect(i.stats.waiting).toBe(1);
     const orphan = await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'nobody-knows' });
-    expect(orphan).toMatchObject({ connector: 'op', reason: 'unknown-id', messageState: 2 });
+    expect(orphan).toMatchObject({ connector: 'op', reason: 'unknown-id', messageState: 2, checks: 0 });
+    await t.db.collection(ORPHAN_RECEIPTS).updateOne({ ids: 'nobody-knows' }, { $set: { nextCheckAt: new Date(0) } });
+    expect(await i.orphans.sweep()).toBe(0);
+    const later = await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'nobody-knows' });
+    expect(later?.checks).toBe(1);
+    expect(later?.nextCheckAt.getTime()).toBeGreaterThan(Date.now() + 1000);
   });
 
   it('matches ids through the connector id forms (hex submit_sm_resp, decimal receipt)', async () => {
@@ -188,13 +196,13 @@ describe('finalisation without a downstream receipt', () => {
 });
 
 describe('notifications from deliverer outcomes', () => {
-  const ctx = () => ({ now: new Date(), by: 'worker', options: DEFAULT_DELIVERY_OPTIONS });
+  const ctx = () => ({ now: new Date(), by: 'worker', historyLimit: 20 });
 
   it('a temporary failure sends an ENROUTE intermediate notification when registered_delivery has 0x10, once per attempt', async () => {
     const sms = makeSms({ account: 'acme', registeredDelivery: 0x11, state: SmsState.locked, attempts: 0 });
     const plain = makeSms({ account: 'acme', registeredDelivery: 0x01, state: SmsState.locked, attempts: 0 });
     await insertSms(t.db, [sms, plain]);
-    const retry = { kind: 'retry' as const, outcome: { kind: 'temporary' as const, connector: 'op', status: 0x58, error: 'ESME_RTHROTTLED' } };
+    const retry = { kind: 'retry' as const, connector: 'op', status: 0x58, error: 'ESME_RTHROTTLED', at: new Date(Date.now() + 60_000) };
     for (const doc of [sms, plain]) await t.db.collection(Collections.sms).updateOne({ _id: doc._id }, updateFor(doc, retry, ctx()));
     await emitter().runOnce();
     await emitter().runOnce();
@@ -205,7 +213,7 @@ describe('notifications from deliverer outcomes', () => {
     expect(await receiptsFor(plain._id)).toHaveLength(0);
     // The message then fails for good: its final receipt follows the notification.
     const again = (await load(sms._id))!;
-    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, updateFor(again, { kind: 'failed', outcome: { kind: 'permanent', connector: 'op', status: 0x0b, error: 'ESME_RINVDSTADR' } }, ctx()));
+    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, updateFor(again, { kind: 'failed', connector: 'op', status: 0x0b, error: 'ESME_RINVDSTADR' }, ctx()));
     await emitter().runOnce();
     const all = await receiptsFor(sms._id);
     expect(all.map((r) => r.receipt?.stat)).toEqual(['ENROUTE', 'UNDELIV']);

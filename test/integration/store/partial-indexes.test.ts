@@ -1,7 +1,7 @@
 import type { Document } from 'mongodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.ts';
-import { MessageLocks } from '../../../src/delivery/message-locks.ts';
+import { claimOne } from '../../../src/protocol/claim.ts';
 import { unroutedMoFilter } from '../../../src/mo/mo-assigner.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -40,11 +40,20 @@ describe('partial indexes on sms', () => {
     expect(JSON.stringify(explain.queryPlanner.winningPlan)).toContain('esme_claim');
     expect(explain.executionStats.totalDocsExamined).toBeLessThanOrEqual(2);
 
-    const locks = new MessageLocks(t.db, systemClock, { leaseMs: 30_000, historyLimit: 10, claimFilter: { 'target.kind': 'esme', 'target.systemId': { $in: ['app'] } } });
-    const first = await locks.claimOne([], 'test', 'token-1');
-    const second = await locks.claimOne([first!.destKey], 'test', 'token-2');
+    const claim = (excluded: string[], token: string) =>
+      claimOne(t.db.collection(Collections.sms), {
+        claimFilter: { 'target.kind': 'esme', 'target.systemId': { $in: ['app'] } },
+        excluded,
+        owner: 'test',
+        token,
+        leaseMs: 30_000,
+        dueBy: systemClock.now(),
+        dbNow: systemClock.dbNow(),
+      });
+    const first = await claim([], 'token-1');
+    const second = await claim([first!.destKey], 'token-2');
     expect([first?.destKey, second?.destKey].sort()).toEqual(['+49171', '+49173']);
-    expect(await locks.claimOne(['+49171', '+49173'], 'test', 'token-3')).toBeNull();
+    expect(await claim(['+49171', '+49173'], 'token-3')).toBeNull();
     expect(await sms().countDocuments({ state: 'locked', 'target.kind': 'connector' })).toBe(0);
   });
 });

@@ -1,0 +1,127 @@
+import type { Collection, Db, Filter, ObjectId } from 'mongodb';
+import { sleep } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import { leasesLostTotal } from '../metrics/metrics.ts';
+import { holdDestination } from '../protocol/batch.ts';
+import { releaseDestinations } from '../protocol/destination-locks.ts';
+import { applyOutcomes, type FencedUpdate } from '../protocol/outcomes.ts';
+import { Collections } from '../store/collections.ts';
+import type { LockDocument, SmsDocument } from '../store/sms-document.ts';
+import type { Lease, LeaseManager } from './lease-manager.ts';
+
+export interface FinishRequest {
+  lease: Lease;
+  updates: FencedUpdate[];
+  /** After a temporary failure: the destination's other waiting messages get this due time. */
+  hold?: { until: Date; claimFilter: Filter<SmsDocument>; except: ObjectId[] };
+  /** Resolves once what must precede the outcomes is stored (the batch's correlations). */
+  before?: Promise<unknown>;
+}
+
+interface Pending extends FinishRequest {
+  stage: 'outcomes' | 'hold' | 'release';
+  fencedOff: number;
+  resolve: (fencedOff: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The end of batches (steps e and f), as a group commit: the batches that finish while a write is
+ * in flight are stored together — one bulk of fenced outcomes, then the holds, then one delete of
+ * their destination locks — so a destination is free only once its outcomes are stored. A write
+ * that fails is retried (every step is fenced and idempotent) with backoff while the lease
+ * manager keeps the leases alive; nothing is released before it succeeds, so the next holder
+ * never resends what a downstream already accepted. Each request resolves with how many of its
+ * fenced writes matched nothing (its lease was lost on those messages).
+ */
+export class OutcomeWriter {
+  readonly #sms: Collection<SmsDocument>;
+  readonly #locks: Collection<LockDocument>;
+  readonly #leases: LeaseManager;
+  readonly #logger: Logger;
+  readonly #stop = new AbortController();
+  #queue: Pending[] = [];
+  #flushing = false;
+  readonly stats = { flushes: 0, failures: 0 };
+
+  constructor(db: Db, leases: LeaseManager, logger: Logger) {
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
+    this.#locks = db.collection<LockDocument>(Collections.locks);
+    this.#leases = leases;
+    this.#logger = logger;
+  }
+
+  finish(request: FinishRequest): Promise<number> {
+    request.lease.writing = true;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...request, stage: 'outcomes', fencedOff: 0, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    let failures = 0;
+    while (this.#queue.length > 0) {
+      const group = this.#queue;
+      this.#queue = [];
+      await Promise.all(group.map((request) => request.before?.catch(() => undefined)));
+      try {
+        await this.#write(group);
+        failures = 0;
+        this.stats.flushes++;
+        for (const request of group) {
+          this.#leases.drop(request.lease);
+          request.resolve(request.fencedOff);
+        }
+      } catch (error) {
+        failures++;
+        this.stats.failures++;
+        if (this.#stop.signal.aborted) {
+          for (const request of group) request.reject(error);
+          continue;
+        }
+        this.#logger.warn({ err: error, batches: group.length, failures }, 'outcome write failed; retrying (destinations stay held)');
+        // The failed group goes first again; what arrived meanwhile joins it.
+        this.#queue = [...group, ...this.#queue];
+        await sleep(Math.min(50 * 2 ** Math.min(failures - 1, 6), 2000), this.#stop.signal).catch(() => undefined);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  /** One attempt at the group's remaining steps; a request that got through a step never repeats it. */
+  async #write(group: Pending[]): Promise<void> {
+    const writing = group.filter((r) => r.stage === 'outcomes');
+    if (writing.length > 0) {
+      const total = writing.reduce((n, r) => n + r.updates.length, 0);
+      const matched = await applyOutcomes(this.#sms, writing.flatMap((r) => r.updates));
+      const fencedOff = total - matched;
+      if (fencedOff > 0) {
+        leasesLostTotal.inc({ kind: 'message' }, fencedOff);
+        this.#logger.warn({ lost: fencedOff }, 'lease lost on part of a batch; its writes were fenced off');
+      }
+      // Shared by the flush: for metrics and logs only.
+      for (const request of writing) {
+        request.fencedOff = fencedOff;
+        request.stage = 'hold';
+      }
+    }
+    for (const request of group.filter((r) => r.stage === 'hold')) {
+      // Only while the destination is still safely ours: a hold after a takeover would delay the new holder's work.
+      if (request.hold && request.lease.remainingMs() > 0) {
+        await holdDestination(this.#sms, { destKey: request.lease.destKey, ...request.hold });
+      }
+      request.stage = 'release';
+    }
+    await releaseDestinations(
+      this.#locks,
+      group.map((r) => ({ destKey: r.lease.destKey, token: r.lease.token })),
+    );
+  }
+
+  /** Stops retrying: what could not be written is left to the leases to hand over. */
+  close(): void {
+    this.#stop.abort(new Error('outcome writer closing'));
+  }
+}

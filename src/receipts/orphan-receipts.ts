@@ -1,0 +1,141 @@
+import type { Collection, Db, ObjectId } from 'mongodb';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { ApplyResult, ReceiptFinaliser } from './receipt-finaliser.ts';
+import { ORPHAN_RECEIPTS } from './receipt-schema.ts';
+
+/**
+ * A downstream receipt that could not be applied when it arrived: its correlation was not stored
+ * yet (the receipt overtook the submit_sm_resp), or its message was not `submitted` yet (the
+ * batch's outcome write was still to come), or it names an id nobody knows (yet). It waits here,
+ * off the delivery path, and is applied as soon as what it waits for appears.
+ */
+export interface OrphanReceipt {
+  _id?: ObjectId;
+  connector: string;
+  /** Candidate correlation keys (the connector's receipt id form applied). */
+  keys: string[];
+  /** The ids as the receipt wrote them, for operators. */
+  ids: string[];
+  messageState: number | null;
+  networkErrorCode: number | null;
+  text?: string;
+  /** Why it waits: 'unknown-id' (no correlation yet), 'not-ready' (message not submitted yet), 'unreadable'. */
+  reason: string;
+  receivedAt: Date;
+  /** When the sweep looks at it again (backing off for ids nobody knows). */
+  nextCheckAt: Date;
+  checks: number;
+}
+
+export interface OrphanReceiptsOptions {
+  /** Back-off of the sweep's re-checks of one orphan: first pause, doubling to the cap. Defaults 1 s and 10 min. */
+  recheckBaseMs: number;
+  recheckMaxMs: number;
+}
+
+const DEFAULTS: OrphanReceiptsOptions = { recheckBaseMs: 1000, recheckMaxMs: 10 * 60_000 };
+
+/**
+ * Receipts waiting for their message. Both sides write first and then look for the other — the
+ * intake stores the receipt and then checks the correlation and state; the deliverer stores
+ * correlations and outcomes and then looks for waiting receipts — so at least one of them sees
+ * both, whatever the timing. Whoever deletes the waiting receipt applies it: exactly once.
+ */
+export class OrphanReceipts {
+  readonly #orphans: Collection<OrphanReceipt>;
+  readonly #clock: Clock;
+  readonly #finaliser: ReceiptFinaliser;
+  readonly #logger: Logger;
+  readonly #onApplied: (result: ApplyResult) => Promise<void>;
+  readonly #options: OrphanReceiptsOptions;
+  readonly stats = { parked: 0, matched: 0 };
+
+  constructor(
+    db: Db,
+    clock: Clock,
+    finaliser: ReceiptFinaliser,
+    logger: Logger,
+    onApplied: (result: ApplyResult) => Promise<void>,
+    options: Partial<OrphanReceiptsOptions> = {},
+  ) {
+    this.#orphans = db.collection<OrphanReceipt>(ORPHAN_RECEIPTS);
+    this.#clock = clock;
+    this.#finaliser = finaliser;
+    this.#logger = logger;
+    this.#onApplied = onApplied;
+    this.#options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * Stores a receipt that could not be applied yet (acknowledge it to the downstream only after
+   * this resolves), then looks once more: its correlation or state may have landed meanwhile.
+   */
+  async park(orphan: Omit<OrphanReceipt, '_id' | 'nextCheckAt' | 'checks'>): Promise<void> {
+    const doc: OrphanReceipt = { ...orphan, nextCheckAt: new Date(this.#clock.now().getTime() + this.#options.recheckBaseMs), checks: 0 };
+    // insert: one waiting receipt; returns its _id. Nothing else writes it until it is matched or expires (TTL).
+    const { insertedId } = await this.#orphans.insertOne(doc);
+    this.stats.parked++;
+    if (orphan.reason !== 'unreadable') await this.#tryApply({ ...doc, _id: insertedId });
+  }
+
+  /** After messages became `submitted`: applies the receipts that were waiting for them (oldest first). */
+  async matchAccepted(accepted: readonly { connector: string; remoteIds: readonly string[] }[]): Promise<number> {
+    let matched = 0;
+    const byConnector = new Map<string, string[]>();
+    for (const { connector, remoteIds } of accepted) byConnector.set(connector, [...(byConnector.get(connector) ?? []), ...remoteIds]);
+    for (const [connector, keys] of byConnector) {
+      const waiting = await this.#orphans.find({ connector, keys: { $in: keys } }).sort({ receivedAt: 1 }).toArray();
+      for (const orphan of waiting) if (await this.#tryApply(orphan)) matched++;
+    }
+    return matched;
+  }
+
+  /** Looks again at waiting receipts whose re-check is due (the safety net for crashes between the two sides). */
+  async sweep(limit = 100): Promise<number> {
+    const now = this.#clock.now();
+    const due = await this.#orphans
+      .find({ nextCheckAt: { $lte: now }, reason: { $ne: 'unreadable' } })
+      .sort({ nextCheckAt: 1 })
+      .limit(limit)
+      .toArray();
+    let matched = 0;
+    for (const orphan of due) {
+      if (await this.#tryApply(orphan)) {
+        matched++;
+        continue;
+      }
+      const pause = Math.min(this.#options.recheckMaxMs, this.#options.recheckBaseMs * 2 ** Math.min(orphan.checks + 1, 20));
+      // filter: {_id}; update: next re-check later (backing off); a miss = it was matched meanwhile.
+      await this.#orphans.updateOne({ _id: orphan._id }, { $set: { nextCheckAt: new Date(now.getTime() + pause) }, $inc: { checks: 1 } });
+    }
+    return matched;
+  }
+
+  /** Applies a waiting receipt if its message is ready for it; true when it was settled (applied or moot). */
+  async #tryApply(orphan: OrphanReceipt): Promise<boolean> {
+    const update = { connector: orphan.connector, keys: orphan.keys, messageState: orphan.messageState!, networkErrorCode: orphan.networkErrorCode };
+    const correlation = await this.#finaliser.correlate(update);
+    if (!correlation) return false;
+    if ((await this.#finaliser.readiness(correlation.smsId)) === 'waiting') return false;
+    // filter: {_id}; delete: the waiting receipt; returns it, or null when another process took it first.
+    // Whoever deletes it applies it, so it is applied once.
+    const claimed = await this.#orphans.findOneAndDelete({ _id: orphan._id });
+    if (!claimed) return true;
+    try {
+      const result = await this.#finaliser.applyTo(correlation, update);
+      if (result.kind === 'not-ready') {
+        // It left `submitted` between our look and our claim (a requeue): it waits again.
+        await this.#orphans.insertOne({ ...claimed, reason: 'not-ready' });
+        return false;
+      }
+      this.stats.matched++;
+      await this.#onApplied(result);
+      return true;
+    } catch (error) {
+      // Put it back: a receipt is never lost to a failed write.
+      await this.#orphans.insertOne(claimed).catch((reinsert: unknown) => this.#logger.error({ err: reinsert }, 'could not put a waiting receipt back'));
+      throw error;
+    }
+  }
+}

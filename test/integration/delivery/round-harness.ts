@@ -1,0 +1,57 @@
+import type { Db, Filter } from 'mongodb';
+import type { Clock } from '../../../src/clock.ts';
+import { CorrelationWriter } from '../../../src/delivery/correlation-writer.ts';
+import type { DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
+import { DeliveryRound, type AcceptedMessage } from '../../../src/delivery/delivery-round.ts';
+import { LeaseManager } from '../../../src/delivery/lease-manager.ts';
+import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
+import type { Sender } from '../../../src/delivery/submit-outcome.ts';
+import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
+import type { SmsDocument } from '../../../src/store/sms-document.ts';
+
+export interface TestRound {
+  round: DeliveryRound;
+  leases: LeaseManager;
+  outcomes: OutcomeWriter;
+  accepted: AcceptedMessage[];
+  close(): Promise<void>;
+}
+
+/** A delivery round as a worker process builds it (its own lease manager, outcome and correlation writers), for protocol tests. */
+export function testRound(
+  db: Db,
+  clock: Clock,
+  options: { owner: string; sender: Sender; delivery: Readonly<DeliveryOptions>; claimFilter?: Filter<SmsDocument>; logger?: Logger; startLeases?: boolean },
+): TestRound {
+  const logger = options.logger ?? silentLogger;
+  const leases = new LeaseManager(db, clock, logger, { leaseMs: options.delivery.leaseMs });
+  if (options.startLeases) leases.start();
+  const outcomes = new OutcomeWriter(db, leases, logger);
+  const correlations = new CorrelationWriter(db, logger);
+  const accepted: AcceptedMessage[] = [];
+  const filter = options.claimFilter ?? { 'target.kind': 'connector' };
+  const round = new DeliveryRound({
+    db,
+    clock,
+    owner: options.owner,
+    logger,
+    sender: options.sender,
+    options: options.delivery,
+    claimFilter: () => filter,
+    leases,
+    outcomes,
+    correlations,
+    onAccepted: (list) => accepted.push(...list),
+  });
+  return {
+    round,
+    leases,
+    outcomes,
+    accepted,
+    close: async () => {
+      outcomes.close();
+      correlations.close();
+      await leases.close();
+    },
+  };
+}
