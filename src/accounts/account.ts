@@ -17,6 +17,10 @@ export interface AccountDocument {
   /** A peer SMSC: may send deliver_sm (stored as MO traffic). Ordinary ESMEs may not. */
   peer?: boolean;
   enabled: boolean;
+  /** Receipts and MO for this account are POSTed here (HTTP callbacks) instead of waiting for an SMPP bind. */
+  callbackUrl?: string;
+  /** Key of the HMAC-SHA256 signature on every callback. Kept in the clear (it signs), never shown. */
+  callbackSecret?: string;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { AccountStore } from '../accounts/account-store.ts';
+import { CallbackService } from '../callbacks/callback-service.ts';
+import { systemClock } from '../clock.ts';
 import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConfigError } from '../errors/smsc-error.ts';
@@ -8,6 +10,7 @@ import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
+import { ClockGuard } from '../store/server-clock.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from './api-server.ts';
@@ -67,13 +70,22 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
       },
     },
   );
+  // HTTP callbacks (receipts and MO POSTed to accounts' URLs) go out from API processes, through the
+  // one delivery round; leases are judged on MongoDB's clock, as in the deliverers.
+  const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
+  await clockGuard.start();
+  const callbacks = new CallbackService(
+    { db, clock: systemClock, logger: createLogger('callbacks'), clockGuard },
+    { delivery: { leaseMs: config.deliverer.leaseMs, leaseGraceMs: config.deliverer.leaseGraceMs } },
+  );
   const { url, port } = await server.start();
+  await callbacks.start();
   const observability = await startProcessObservability({
     db,
     kind: 'api',
     config,
     logger: createLogger('observability'),
-    info: () => ({ httpPort: port, tls: tls !== undefined }),
+    info: () => ({ httpPort: port, tls: tls !== undefined, callbacksDelivered: callbacks.stats.submitted, clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok } }),
   });
   print(`api listening on ${url}`);
 
@@ -95,6 +107,8 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   });
   // Stop taking requests and answer those in flight (their stores included), then flush and close.
   await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  await callbacks.close(Math.min(5_000, graceMs / 2));
+  await clockGuard.close();
   await writer.close();
   await observability.close();
   await rateLimiter.close();

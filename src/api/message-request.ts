@@ -32,7 +32,7 @@ export interface MessageRequest {
   priority?: number;
   /** SMPP registered_delivery (1 = receipt on final outcome, 2 = on failure only). */
   registeredDelivery?: number;
-  /** Where receipts for this message are posted (callbacks). */
+  /** Where receipts for this message are POSTed (callbacks; implies registeredDelivery 1 unless given). */
   callbackUrl?: string;
   /** Admin token only: the account the message is submitted for. */
   account?: string;
@@ -125,7 +125,8 @@ export function toSmppForm(request: MessageRequest, now: Date): SmppForm {
       priority: request.priority ?? 0,
       scheduleDeliveryTime,
       validityPeriod,
-      registeredDelivery: request.registeredDelivery ?? 0,
+      // A callback URL asks for the final receipt unless registeredDelivery says otherwise.
+      registeredDelivery: request.registeredDelivery ?? (request.callbackUrl ? 1 : 0),
       replaceIfPresent: 0,
       dataCoding,
       smDefaultMsgId: 0,

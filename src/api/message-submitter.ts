@@ -74,7 +74,7 @@ export class MessageSubmitter {
         const callbackUrl = requests[i].callbackUrl;
         const planned = options.plannedIds?.[i];
         for (let p = 0; p < docs.length; p++) {
-          if (callbackUrl) (docs[p] as SmsDocument & { callbackUrl?: string }).callbackUrl = callbackUrl;
+          if (callbackUrl) docs[p].callbackUrl = callbackUrl;
           // Same part count as planned (same body, same rules): the parts take the planned ids.
           if (planned && planned.length === docs.length) {
             docs[p]._id = new ObjectId(planned[p]);

@@ -41,8 +41,11 @@ export interface HistoryView {
 }
 
 export interface ReceiptView {
-  /** `downstream`: what the operator's receipt said; `esme`: the receipt this SMSC generated for the account. */
-  kind: 'downstream' | 'esme';
+  /**
+   * `downstream`: what the operator's receipt said; `esme`: the receipt this SMSC made for the
+   * account's SMPP binds; `callback`: the one it POSTs to the account's callback URL.
+   */
+  kind: 'downstream' | 'esme' | 'callback';
   at: Date;
   /** The connector a downstream receipt came in on. */
   connector?: string;
@@ -59,7 +62,7 @@ export interface MessageDetailView extends MessageView {
   receipts: ReceiptView[];
 }
 
-type Stored = SmsDocument & ReceiptFields & { callbackUrl?: string };
+type Stored = SmsDocument & ReceiptFields;
 
 export function messageView(doc: SmsDocument): MessageView {
   const m = doc as Stored;
@@ -106,7 +109,13 @@ export function messageDetailView(story: MessageStory): MessageDetailView {
     });
   }
   for (const r of story.receipts as (SmsDocument & ReceiptFields)[]) {
-    receipts.push({ kind: 'esme', at: r.arrivedAt, messageId: r.messageId, deliveryState: r.state, ...(r.receipt?.stat ? { stat: r.receipt.stat } : {}) });
+    receipts.push({
+      kind: r.target?.kind === 'http' ? 'callback' : 'esme',
+      at: r.arrivedAt,
+      messageId: r.messageId,
+      deliveryState: r.state,
+      ...(r.receipt?.stat ? { stat: r.receipt.stat } : {}),
+    });
   }
   return {
     ...messageView(m),

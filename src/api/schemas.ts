@@ -45,7 +45,12 @@ export const MessageRequest = {
     scheduledAt: { ...dateTime, description: 'Deliver no earlier than this' },
     priority: { type: 'integer', minimum: -1000, maximum: 1000, description: 'SMPP priority_flag 0..3 (higher first)' },
     registeredDelivery: { type: 'integer', minimum: -1000, maximum: 1000, description: 'SMPP registered_delivery: 1 = receipt on the final outcome, 2 = on failure' },
-    callbackUrl: { type: 'string', pattern: '^https?://', maxLength: 2048, description: "Where this message's receipts are posted (else the account's callback URL)" },
+    callbackUrl: {
+      type: 'string',
+      pattern: '^https?://',
+      maxLength: 2048,
+      description: "Where this message's receipts are POSTed (else the account's callback URL, if any); implies registeredDelivery 1 unless given; the account needs a callback secret",
+    },
     account: { type: 'string', minLength: 1, maxLength: 15, description: 'Admin token only: the account the message is submitted for' },
   },
 } as const;
@@ -152,14 +157,18 @@ export const MessageDetail = {
       items: {
         type: 'object',
         properties: {
-          kind: { type: 'string', enum: ['downstream', 'esme'], description: "downstream: the operator's receipt; esme: the receipt this SMSC made for the account" },
+          kind: {
+            type: 'string',
+            enum: ['downstream', 'esme', 'callback'],
+            description: "downstream: the operator's receipt; esme: the receipt this SMSC made for the account's SMPP binds; callback: the one it POSTs to the account's URL",
+          },
           at: dateTime,
           connector: { type: 'string' },
           stat: { type: 'string', description: 'DELIVRD, UNDELIV, EXPIRED, …' },
           state: { type: 'integer', description: 'SMPP message_state the downstream reported (per part of a message that left as several submits)' },
           err: { type: 'integer' },
           messageId: { type: 'string' },
-          deliveryState: { type: 'string', description: 'For an esme receipt: where that receipt stands' },
+          deliveryState: { type: 'string', description: 'For an esme or callback receipt: where it stands (queued, delivered, expired, …)' },
         },
       },
     },
@@ -188,6 +197,8 @@ export const Account = {
     maxQueued: { type: 'integer' },
     peer: { type: 'boolean' },
     enabled: { type: 'boolean' },
+    callbackUrl: { type: 'string', description: 'Receipts and MO for this account are POSTed here' },
+    generatedCallbackSecret: { type: 'string', description: 'Only in the answer that set a callback URL without a secret: the secret the SMSC generated (shown once)' },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -200,6 +211,8 @@ const accountFields = {
   sourceAllow: { type: 'array', items: { type: 'string' } },
   maxQueued: { type: 'integer', minimum: 0 },
   peer: { type: 'boolean' },
+  callbackUrl: { type: 'string', maxLength: 2048, description: "HTTP callbacks: receipts and MO for the account are POSTed here ('' removes it)" },
+  callbackSecret: { type: 'string', minLength: 16, maxLength: 128, description: 'Write only: the key of the callbacks\' HMAC-SHA256 signature (generated when a URL is set without one)' },
 } as const;
 
 export const AccountCreate = {

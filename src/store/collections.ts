@@ -54,6 +54,13 @@ const INDEX_LIST: IndexSpec[] = [
     name: 'esme_claim',
     partialFilterExpression: { state: 'queued', 'target.kind': 'esme' },
   },
+  // The HTTP callback claim (receipts and MO POSTed to accounts' URLs), like esme_claim.
+  {
+    collection: Collections.sms,
+    key: { priority: -1, nextAttemptAt: 1 },
+    name: 'http_claim',
+    partialFilterExpression: { state: 'queued', 'target.kind': 'http' },
+  },
   { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
   // The inserter's per-account backlog cap (ESME_RMSGQFUL) and query_sm / cancel_sm by account.
   { collection: Collections.sms, key: { account: 1, state: 1 }, name: 'account_state' },

@@ -242,7 +242,7 @@ async function showMessage(messageId) {
       ? m.receipts.map((r) =>
           el('li', { 'data-receipt': r.kind }, r.kind === 'downstream'
             ? `${fmtTime(r.at)} — ${r.stat} from the downstream${r.connector ? ` (${r.connector})` : ''}${r.messageId ? `, id ${r.messageId}` : ''}${r.err !== undefined ? `, err ${r.err}` : ''}`
-            : `${fmtTime(r.at)} — receipt ${r.stat || ''} to the account: ${r.deliveryState}`))
+            : `${fmtTime(r.at)} — receipt ${r.stat || ''} to the account${r.kind === 'callback' ? ' (HTTP callback)' : ''}: ${r.deliveryState}`))
       : [el('li', {}, m.registeredDelivery ? 'none yet' : 'none requested')]),
   );
   // Follow a message that is still on its way until it is final.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccountPatch, NewAccount } from '../../accounts/account-store.ts';
+import { viewOf, type AccountPatch, type NewAccount } from '../../accounts/account-store.ts';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { ApiError } from '../api-errors.ts';
 import type { ApiContext } from '../api-server.ts';
@@ -8,7 +8,10 @@ import { errorResponses } from '../schemas.ts';
 const systemIdParam = { type: 'object', required: ['systemId'], properties: { systemId: { type: 'string', minLength: 1, maxLength: 15 } } } as const;
 const common = { tags: ['accounts'], security: [{ adminToken: [] }] };
 
-/** ESME accounts (admin token). Passwords are write-only: no answer carries one or its hash. */
+/**
+ * ESME accounts (admin token). Passwords and callback secrets are write-only: no answer carries one
+ * or a hash, except a callback secret the SMSC generated, shown once in the answer that made it.
+ */
 export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const accounts = ctx.accounts;
 
@@ -23,8 +26,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
   }, async (request) => {
     const account = await accounts.get(request.params.systemId);
     if (!account) throw new ApiError('NOT_FOUND', `no account ${request.params.systemId}`);
-    const { passwordHash: _hash, _id, ...view } = account;
-    return view;
+    return viewOf(account);
   });
 
   app.post<{ Body: NewAccount }>('/api/v1/accounts', {

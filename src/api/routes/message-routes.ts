@@ -86,6 +86,13 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const items = 'messages' in body ? body.messages : [body];
       if (items.length > ctx.maxBatch) throw new ApiError('BODY_TOO_LARGE', `a batch holds at most ${ctx.maxBatch} messages, got ${items.length}`);
       const limits = await limitsFor(request.principal!, items, ctx);
+      if (items.some((item) => item.callbackUrl !== undefined)) {
+        // Callbacks are signed with the account's secret: without one they could not be.
+        const account = await ctx.accounts.get(limits.systemId);
+        if (!account?.callbackSecret) {
+          throw new ApiError('INVALID_REQUEST', 'callbackUrl needs a callback secret on the account (PATCH /api/v1/accounts/{systemId} with callbackSecret, or smsc account set --callback-secret)');
+        }
+      }
       const key = request.headers['idempotency-key'];
       if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('INVALID_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
       const answer = await answerPost(ctx, limits, items, 'messages' in body, key === undefined ? undefined : { id: `${limits.systemId}:${key}`, hash: requestHashOf(body) });

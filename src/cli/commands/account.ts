@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { AccountStore, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
+import { AccountStore, type AccountChange, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { ensureSchema } from '../../store/collections.ts';
 import {
@@ -23,6 +23,8 @@ export interface AccountArgs extends StoreArgs, JsonArgs {
   sourceAllow?: string[];
   peer?: boolean;
   enabled?: boolean;
+  callbackUrl?: string;
+  callbackSecret?: string;
 }
 
 export interface AccountCommandDeps {
@@ -37,8 +39,14 @@ function formatAccount(a: AccountView): string {
     `max-queued=${a.maxQueued === 0 ? 'unlimited' : a.maxQueued}`,
     `source-allow=${a.sourceAllow.length ? a.sourceAllow.join(',') : 'any'}`,
     ...(a.peer ? ['peer'] : []),
+    ...(a.callbackUrl ? [`callback=${a.callbackUrl}`] : []),
   ];
   return `${a.systemId}${a.enabled ? '' : ' (disabled)'}  ${limits.join('  ')}`;
+}
+
+/** A generated callback secret is shown once, when it is made; it is never printed again. */
+function generatedNote(view: AccountChange): string {
+  return view.generatedCallbackSecret ? `\ncallback secret (shown once; verify the X-Smsc-Signature header with it): ${view.generatedCallbackSecret}` : '';
 }
 
 /** `smsc account add|list|set|remove` without yargs, for tests. Passwords are never printed. */
@@ -63,8 +71,10 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
           maxQueued: argv.maxQueued,
           sourceAllow: argv.sourceAllow,
           peer: argv.peer,
+          callbackUrl: argv.callbackUrl,
+          callbackSecret: argv.callbackSecret,
         });
-        print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}`);
+        print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}${generatedNote(view)}`);
         return view;
       }
       case 'list': {
@@ -81,10 +91,14 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
         if (argv.sourceAllow !== undefined) patch.sourceAllow = argv.sourceAllow;
         if (argv.peer !== undefined) patch.peer = argv.peer;
         if (argv.enabled !== undefined) patch.enabled = argv.enabled;
-        if (Object.keys(patch).length === 0) throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled.');
+        if (argv.callbackUrl !== undefined) patch.callbackUrl = argv.callbackUrl;
+        if (argv.callbackSecret !== undefined) patch.callbackSecret = argv.callbackSecret;
+        if (Object.keys(patch).length === 0) {
+          throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled, --callback-url, --callback-secret.');
+        }
         const view = await store.set(need('systemId'), patch);
         if (!view) throw new ConfigError(`No account ${argv.systemId}.`);
-        print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}`);
+        print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}${generatedNote(view)}`);
         return view;
       }
       case 'remove': {
@@ -111,8 +125,11 @@ export const accountCommand: CommandModule<object, AccountArgs> = {
       .option('source-allow', { type: 'string', array: true, describe: 'Allowed source addresses / sender ids (* and ? wildcards); none = any' })
       .option('peer', { type: 'boolean', describe: 'A peer SMSC: may send deliver_sm (stored as MO traffic)' })
       .option('enabled', { type: 'boolean', describe: 'Allow binds (set --no-enabled to lock the account)' })
+      .option('callback-url', { type: 'string', describe: "POST the account's receipts and MO here (HTTP callbacks, run by smsc api); '' removes it", requiresArg: false })
+      .option('callback-secret', { type: 'string', describe: 'Key of the callbacks\' HMAC-SHA256 signature (16-128 characters; generated and shown once when omitted)', requiresArg: true })
       .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')
       .example('$0 account set --system-id acme --tps 200', 'raise its TPS')
+      .example('$0 account set --system-id acme --callback-url https://acme.example/smsc-events', 'receipts and MO as signed HTTP POSTs')
       .example('$0 account list --json', 'for scripts') as unknown as Argv<AccountArgs>,
   handler: async (argv) => {
     await runAccount(argv);
