@@ -1,11 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../../src/accounts/account-store.ts';
+import { verifyCallbackSignature } from '../../../src/callbacks/callback-event.ts';
+import { runHttpSubmit } from '../../../src/cli/commands/submit.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { freePort } from '../../support/free-port.ts';
@@ -14,11 +16,10 @@ import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts
 import { routeAllTo, startDeliverer } from '../delivery/harness.ts';
 
 // The whole path with real processes: `smsc api` and a deliverer as children, the downstream
-// simulator (with receipts) in this process, `smsc submit --http` as a child, and the control
+// simulator (with receipts) and `smsc submit --http` in this process, and the control
 // panel driven in Debian's Chromium (headless, never downloaded). Screenshots go to
 // test-artifacts/screenshots (git-ignored).
 
-const run = promisify(execFile);
 const t = useTestDb('api_e2e');
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const screenshots = path.join(repoRoot, 'test-artifacts', 'screenshots');
@@ -41,15 +42,16 @@ beforeAll(async () => {
     startDeliverer(t.uri, t.dbName, [], { SMSC_HEARTBEAT_MS: '500' }),
     spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'api', '--mongodb-uri', t.uri, '--db', t.dbName, '--http-port', String(port)], /api listening on (\S+)/, {
       cwd: repoRoot,
-      timeoutMs: 30_000,
+      // Generous: on a loaded machine a cold start through tsx takes a while.
+      timeoutMs: 90_000,
       env: { ...env, API_ADMIN_TOKEN: ADMIN_TOKEN, API_HOST: '127.0.0.1' },
     }),
   ]);
   apiUrl = api.match[1];
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
-  const code = await api?.stop();
+  const code = api ? await api.stop() : 0;
   await deliverer?.stop();
   await sink?.close();
   // A clean SIGTERM shutdown of the API process exits 0.
@@ -58,29 +60,54 @@ afterAll(async () => {
 
 describe('smsc api as a process', () => {
   it('smsc submit --http --dlr stores through the API and waits for the delivered outcome', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(repoRoot, 'bin/smsc.mjs'), 'submit', '--http', '--url', apiUrl, '--system-id', 'webapp', '--password', 'pw', '--from', '12345', '--to', '447700900111', '--text', 'Hello over HTTP', '--dlr', '--json', '--timeout', '40'],
-      { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn' } },
+    const lines: string[] = [];
+    await runHttpSubmit(
+      { http: true, url: apiUrl, systemId: 'webapp', password: 'pw', from: '12345', to: '447700900111', text: 'Hello over HTTP', dlr: true, json: true, timeout: 40, host: '', port: 0, long: 'udh8' },
+      { print: (line) => lines.push(line) },
     );
-    const result = JSON.parse(stdout) as { messageIds: string[]; outcomes: { messageId: string; stat: string }[] };
+    const result = JSON.parse(lines.join('\n')) as { messageIds: string[]; outcomes: { messageId: string; stat: string }[] };
     expect(result.messageIds).toHaveLength(1);
     expect(result.outcomes).toEqual([expect.objectContaining({ messageId: result.messageIds[0], stat: 'DELIVRD' })]);
     expect(sink.received.some((m) => m.text === 'Hello over HTTP' && m.dest.addr === '447700900111')).toBe(true);
   }, 60_000);
 
-  it('smsc submit --http says why in one line when the API refuses', async () => {
-    const failed = await run(
-      process.execPath,
-      [path.join(repoRoot, 'bin/smsc.mjs'), 'submit', '--http', '--url', apiUrl, '--system-id', 'webapp', '--password', 'wrong', '--from', '12345', '--to', '447700900111', '--text', 'x'],
-      { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn' } },
-    ).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
+  it("posts the receipt of a message to the account's callback URL, signed", async () => {
+    const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const secret = 'e2e-callback-secret-0123456789';
+      const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      await new AccountStore(t.db).add({ systemId: 'hooked', password: 'pw', callbackUrl, callbackSecret: secret });
+      const sent = await fetch(`${apiUrl}/api/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('hooked:pw').toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+447700900112', from: '12345', text: 'call me back', registeredDelivery: 1 }),
+      });
+      expect(sent.status).toBe(201);
+      const { messageId } = (await sent.json()) as { messageId: string };
+      await expect.poll(() => received.length, { timeout: 40_000, interval: 200 }).toBeGreaterThanOrEqual(1);
+      const event = JSON.parse(received[0].body);
+      expect(event).toMatchObject({ type: 'receipt', account: 'hooked', receipt: { messageId, stat: 'DELIVRD', final: true } });
+      expect(verifyCallbackSignature(secret, received[0].body, received[0].headers['x-smsc-signature'] as string)).toBe(true);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 60_000);
+
+  it('smsc submit --http says why in one sentence when the API refuses', async () => {
+    const refused = runHttpSubmit(
+      { http: true, url: apiUrl, systemId: 'webapp', password: 'wrong', from: '12345', to: '447700900111', text: 'x', timeout: 10, host: '', port: 0, long: 'udh8' },
+      { print: () => undefined },
     );
-    expect(failed?.code).toBe(1);
-    expect(failed?.stderr.trim()).toMatch(/^smsc: The API refused the message: HTTP 401 UNAUTHORIZED/);
-    expect(failed?.stderr.trim().split('\n')).toHaveLength(1);
+    await expect(refused).rejects.toThrow(/^The API refused the message: HTTP 401 UNAUTHORIZED: /);
   }, 30_000);
 });
 
