@@ -244,6 +244,8 @@ export class DeliveryRound {
     const signal = stop ? AbortSignal.any([stop, lease.signal]) : lease.signal;
     const decisions = new Map<SmsDocument, BatchDecision>();
     const correlationWrites: Promise<void>[] = [];
+    // Acceptances are stored as they happen (after their correlations), not at the end of the batch.
+    const acceptedWrites: Promise<number>[] = [];
     const accepted: AcceptedMessage[] = [];
     // Only half the safe span is ever asked for before a submit, so a renewal on schedule always covers it.
     const submitBudgetMs = Math.max(1, Math.floor(leases.safeSpanMs / 2));
@@ -291,6 +293,10 @@ export class DeliveryRound {
         }
         session = selected;
       }
+      // What the downstream accepted is stored before anything more goes out: a worker that stops
+      // now leaves at most the one submit on the wire for the next holder to send again.
+      const previous = acceptedWrites.at(-1);
+      if (previous) await previous.catch(() => undefined);
       if (!(await lease.ensure(submitBudgetMs))) {
         stats.leaseStops++;
         decisions.set(sms, { kind: 'released' });
@@ -299,10 +305,13 @@ export class DeliveryRound {
       const current = session;
       const earlier = sms.progress?.connector === current.connector ? sms.progress.remoteIds : [];
       const correlated = new Set<string>();
+      const mine: Promise<void>[] = [];
       const correlate = (remoteId: string) => {
         if (!sender.correlates || correlated.has(remoteId)) return;
         correlated.add(remoteId);
-        correlationWrites.push(correlations.add({ connector: current.connector, remoteId, smsId: sms._id, createdAt: clock.now() }));
+        const write = correlations.add({ connector: current.connector, remoteId, smsId: sms._id, createdAt: clock.now() });
+        correlationWrites.push(write);
+        mine.push(write);
       };
       const outcome: SubmitOutcome = await current
         .submit(sms, {
@@ -319,7 +328,12 @@ export class DeliveryRound {
       if (outcome.kind === 'accepted') {
         const remoteIds = [...earlier, outcome.remoteId, ...(outcome.otherRemoteIds ?? [])];
         for (const id of remoteIds.slice(earlier.length)) correlate(id);
-        decisions.set(sms, { kind: 'accepted', connector: outcome.connector, remoteIds, final: sender.acceptedState === 'delivered' });
+        const decision: BatchDecision = { kind: 'accepted', connector: outcome.connector, remoteIds, final: sender.acceptedState === 'delivered' };
+        decisions.set(sms, decision);
+        const update = { id: sms._id, token: lease.token, update: updateFor(sms, decision, { now: clock.now(), by: owner, historyLimit: options.historyLimit }) };
+        // Both at once: whoever later looks for waiting receipts (after the batch) sees both stored.
+        const recorded = outcomes.record(lease, update);
+        acceptedWrites.push(Promise.all([recorded, ...mine]).then(([fenced]) => fenced));
         accepted.push({ smsId: sms._id, connector: outcome.connector, remoteIds });
         stats.submitted++;
       } else if (outcome.kind === 'unavailable') {
@@ -344,14 +358,14 @@ export class DeliveryRound {
       }
     }
     const ctx = { now: clock.now(), by: owner, historyLimit: options.historyLimit };
-    const updates = batch.map((sms) => ({ id: sms._id, token: lease.token, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
+    const updates = batch
+      .filter((sms) => decisions.get(sms)?.kind !== 'accepted')
+      .map((sms) => ({ id: sms._id, token: lease.token, update: updateFor(sms, decisions.get(sms) ?? { kind: 'released' }, ctx) }));
     this.#countOutcomes(batch, decisions);
-    stats.fencedOff += await outcomes.finish({
-      lease,
-      updates,
-      ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}),
-      before: Promise.all(correlationWrites),
-    });
+    // Correlations and acceptances first (each retried until stored): then the rest, the hold, the release.
+    await Promise.all(correlationWrites);
+    for (const fenced of await Promise.all(acceptedWrites)) stats.fencedOff += fenced;
+    stats.fencedOff += await outcomes.finish({ lease, updates, ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}) });
     if (accepted.length > 0) this.#deps.onAccepted?.(accepted);
   }
 

@@ -32,6 +32,8 @@ export class Lease {
   messageIds: ObjectId[] = [];
   /** Set once outcomes are being written: messages then leave our lock one by one, which is not a loss. */
   writing = false;
+  /** Messages (hex ids) whose outcome is being written now: leaving our lock is not a loss for them either. */
+  readonly pendingWrites = new Set<string>();
   readonly #manager: LeaseManager;
   readonly #lost = new AbortController();
   #safeUntil: number;
@@ -174,7 +176,8 @@ export class LeaseManager {
         const tokenOf = new Map(docs.map((doc) => [doc._id.toHexString(), doc.lock?.token]));
         for (const lease of live) {
           if (lease.writing) continue;
-          if (lease.messageIds.some((id) => tokenOf.get(id.toHexString()) !== lease.token)) lost.set(lease, 'message lease lost');
+          const taken = lease.messageIds.some((id) => !lease.pendingWrites.has(id.toHexString()) && tokenOf.get(id.toHexString()) !== lease.token);
+          if (taken) lost.set(lease, 'message lease lost');
         }
       }
       for (const lease of leases) {

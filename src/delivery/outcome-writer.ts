@@ -14,11 +14,11 @@ export interface FinishRequest {
   updates: FencedUpdate[];
   /** After a temporary failure: the destination's other waiting messages get this due time. */
   hold?: { until: Date; claimFilter: Filter<SmsDocument>; except: ObjectId[] };
-  /** Resolves once what must precede the outcomes is stored (the batch's correlations). */
-  before?: Promise<unknown>;
 }
 
 interface Pending extends FinishRequest {
+  /** false: outcomes recorded while the batch goes on (the destination stays held). */
+  release: boolean;
   stage: 'outcomes' | 'hold' | 'release';
   fencedOff: number;
   resolve: (fencedOff: number) => void;
@@ -51,8 +51,29 @@ export class OutcomeWriter {
     this.#logger = logger;
   }
 
+  /** The end of a batch: its remaining outcomes, the hold, the release. Resolves with how many writes were fenced off. */
   finish(request: FinishRequest): Promise<number> {
     request.lease.writing = true;
+    return this.#enqueue({ ...request, release: true });
+  }
+
+  /**
+   * One outcome recorded as soon as it is known, while the batch goes on (a message the downstream
+   * accepted: if this worker then stops, the next holder does not send it again). The destination
+   * stays held; the message's lease is still renewed until the write lands.
+   */
+  async record(lease: Lease, update: FencedUpdate): Promise<number> {
+    const hex = update.id.toHexString();
+    lease.pendingWrites.add(hex);
+    try {
+      return await this.#enqueue({ lease, updates: [update], release: false });
+    } finally {
+      lease.pendingWrites.delete(hex);
+      lease.messageIds = lease.messageIds.filter((id) => id.toHexString() !== hex);
+    }
+  }
+
+  #enqueue(request: FinishRequest & { release: boolean }): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...request, stage: 'outcomes', fencedOff: 0, resolve, reject });
       if (!this.#flushing) void this.#flush();
@@ -65,13 +86,12 @@ export class OutcomeWriter {
     while (this.#queue.length > 0) {
       const group = this.#queue;
       this.#queue = [];
-      await Promise.all(group.map((request) => request.before?.catch(() => undefined)));
       try {
         await this.#write(group);
         failures = 0;
         this.stats.flushes++;
         for (const request of group) {
-          this.#leases.drop(request.lease);
+          if (request.release) this.#leases.drop(request.lease);
           request.resolve(request.fencedOff);
         }
       } catch (error) {
@@ -107,6 +127,7 @@ export class OutcomeWriter {
         request.stage = 'hold';
       }
     }
+    for (const request of group.filter((r) => r.stage === 'hold' && !r.release)) request.stage = 'release';
     for (const request of group.filter((r) => r.stage === 'hold')) {
       // Only while the destination is still safely ours: a hold after a takeover would delay the new holder's work.
       if (request.hold && request.lease.remainingMs() > 0) {
@@ -114,10 +135,13 @@ export class OutcomeWriter {
       }
       request.stage = 'release';
     }
-    await releaseDestinations(
-      this.#locks,
-      group.map((r) => ({ destKey: r.lease.destKey, token: r.lease.token })),
-    );
+    const releasing = group.filter((r) => r.release);
+    if (releasing.length > 0) {
+      await releaseDestinations(
+        this.#locks,
+        releasing.map((r) => ({ destKey: r.lease.destKey, token: r.lease.token })),
+      );
+    }
   }
 
   /** Stops retrying: what could not be written is left to the leases to hand over. */

@@ -63,7 +63,7 @@ export interface SinkOptions {
   /** Called for every message received (the CLI prints them). */
   onMessage?: (message: ReceivedMessage) => void;
   /** Programmatic override of a submit's status (tests: fail one part once); undefined = the usual rules. */
-  decide?: (message: Pick<ReceivedMessage, 'index' | 'dest' | 'part' | 'bytes'>) => number | undefined;
+  decide?: (message: Pick<ReceivedMessage, 'index' | 'dest' | 'part' | 'bytes' | 'text'>) => number | undefined;
   /** Window for the deliver_sm we send (receipts, MO). Default 10. */
   windowSize?: number;
   enquireLinkIntervalMs?: number;

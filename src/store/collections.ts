@@ -19,7 +19,15 @@ export type CollectionName = (typeof Collections)[keyof typeof Collections];
 export const DEFAULT_DB_NAME = 'smsc';
 /** Capped: it only carries wake-ups, so losing old entries is harmless (a sweep finds the work). */
 export const DEFAULT_EVENTS_SIZE_BYTES = 16 * 1024 * 1024;
-export const CORRELATION_TTL_SECONDS = 72 * 3600;
+/**
+ * How long a correlation lives: a receipt may come until the message's validity ends (at most
+ * 7 days after it is sent; `policy.maxValidityMs`) plus the grace before an unanswered message is
+ * finalised, so a day on top of that.
+ */
+export const CORRELATION_TTL_SECONDS = 8 * 24 * 3600;
+
+/** MongoDB's answer when an index exists under this name with other options (IndexOptionsConflict). */
+const INDEX_OPTIONS_CONFLICT = 85;
 
 interface IndexSpec {
   collection: CollectionName;
@@ -91,14 +99,22 @@ export async function ensureSchema(db: Db, options: { eventsSizeBytes?: number }
   const byCollection = new Map<CollectionName, IndexSpec[]>();
   for (const spec of INDEXES) byCollection.set(spec.collection, [...(byCollection.get(spec.collection) ?? []), spec]);
   for (const [collection, specs] of byCollection) {
-    await db.collection(collection).createIndexes(
-      specs.map(({ key, name, unique, expireAfterSeconds, partialFilterExpression }) => ({
-        key,
-        name,
-        ...(partialFilterExpression ? { partialFilterExpression } : {}),
-        ...(unique ? { unique } : {}),
-        ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
-      })),
-    );
+    const describe = ({ key, name, unique, expireAfterSeconds, partialFilterExpression }: IndexSpec) => ({
+      key,
+      name,
+      ...(partialFilterExpression ? { partialFilterExpression } : {}),
+      ...(unique ? { unique } : {}),
+      ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
+    });
+    try {
+      await db.collection(collection).createIndexes(specs.map(describe));
+    } catch (error) {
+      if ((error as { code?: number }).code !== INDEX_OPTIONS_CONFLICT) throw error;
+      // A TTL changed since the index was made (e.g. correlations 72 h -> 8 days): collMod changes it in place.
+      for (const spec of specs) {
+        if (spec.expireAfterSeconds !== undefined) await db.command({ collMod: collection, index: { name: spec.name, expireAfterSeconds: spec.expireAfterSeconds } });
+        else await db.collection(collection).createIndexes([describe(spec)]);
+      }
+    }
   }
 }

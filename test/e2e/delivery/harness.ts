@@ -6,6 +6,15 @@ import { validateConnector } from '../../../src/connectors/connector-document.ts
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
+/**
+ * The environment that runs a process with its clock shifted (Debian's libfaketime), e.g. '+20s'.
+ * Preloaded into the process itself: the `faketime` command would fork, and stopping it would
+ * leave the process running.
+ */
+export function shiftedClock(offset: string): Record<string, string> {
+  return { FAKETIME: offset, LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1' };
+}
+
 /** Starts a real `workers/deliverer.ts` process against the test database. */
 export function startDeliverer(uri: string, dbName: string, args: string[] = [], env: Record<string, string> = {}): Promise<ReadyProcess> {
   return spawnUntilReady(

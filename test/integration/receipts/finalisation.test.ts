@@ -13,6 +13,7 @@ import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { SmsState } from '../../../src/store/sms-document.ts';
 import { updateFor } from '../../../src/protocol/outcomes.ts';
+import { recordCorrelations, type CorrelationDocument } from '../../../src/protocol/correlations.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
@@ -148,6 +149,19 @@ describe('receipts from downstream', () => {
     const later = await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'nobody-knows' });
     expect(later?.checks).toBe(1);
     expect(later?.nextCheckAt.getTime()).toBeGreaterThan(Date.now() + 1000);
+  });
+
+  it('a remote id the downstream reuses (after its restart) resolves to the newest submission', async () => {
+    const older = await submitted('reused-1');
+    const newer = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.submitted, attempts: 1, remote: { connector: 'op', messageId: 'reused-1', submittedAt: new Date() } });
+    await insertSms(t.db, [newer]);
+    const correlations = t.db.collection<CorrelationDocument>(Collections.correlations);
+    expect(await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }])).toEqual(['reused-1']);
+    // Sent again after a lost answer: already ours, nothing reused.
+    expect(await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }])).toEqual([]);
+    await intake().onMessage({ name: 'op' }, receiptPdu('reused-1', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(newer._id))?.state).toBe('delivered');
+    expect((await load(older._id))?.state).toBe('submitted');
   });
 
   it('matches ids through the connector id forms (hex submit_sm_resp, decimal receipt)', async () => {
