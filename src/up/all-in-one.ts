@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
@@ -49,7 +50,16 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
   const children: { name: string; proc: ReadyProcess }[] = [];
   try {
     await seed(mongo, options);
-    const env = { ...process.env, MONGODB_URI: mongo.uri, MONGODB_DB: options.dbName, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) };
+    // The all-in-one is for trying smsc out: without an admin token of the operator's, the control
+    // panel gets one for this run, printed below like the demo account.
+    const adminToken = process.env.API_ADMIN_TOKEN || (options.httpPort > 0 ? randomBytes(18).toString('base64url') : undefined);
+    const env = {
+      ...process.env,
+      MONGODB_URI: mongo.uri,
+      MONGODB_DB: options.dbName,
+      ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+      ...(adminToken ? { API_ADMIN_TOKEN: adminToken } : {}),
+    };
     const start = async (name: string, args: string[], ready: RegExp) => {
       const proc = await spawnReadyProcess({
         command: process.execPath,
@@ -82,7 +92,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     print(`  SMPP for ESMEs: 127.0.0.1:${options.smppPort}  account ${options.account.systemId} / ${shownPassword}`);
     print(`  downstream simulator: 127.0.0.1:${options.sinkPort}`);
     if (options.httpPort > 0) {
-      print(`  HTTP API and control panel: http://127.0.0.1:${options.httpPort}/  (docs: /api/v1/docs; the panel needs API_ADMIN_TOKEN${process.env.API_ADMIN_TOKEN ? '' : ', which is not set'})`);
+      const token = process.env.API_ADMIN_TOKEN ? 'your API_ADMIN_TOKEN' : `admin token ${adminToken} (for this run; set API_ADMIN_TOKEN to choose one)`;
+      print(`  HTTP API and control panel: http://127.0.0.1:${options.httpPort}/  ${token}; docs at /api/v1/docs`);
     }
     print(`  send one:  npx smsc submit --port ${options.smppPort} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${options.dbName}"`);

@@ -58,7 +58,10 @@ export function registerRoutingRoutes(app: FastifyInstance, ctx: ApiContext): vo
         type: 'object',
         additionalProperties: false,
         required: ['to'],
-        properties: { to: { type: 'string', minLength: 1, maxLength: 21 }, account: { type: 'string', maxLength: 15 } },
+        properties: {
+          to: { type: 'string', minLength: 1, maxLength: 21 },
+          account: { type: 'string', maxLength: 15, description: 'The submitting account (echoed; routes do not depend on the account yet)' },
+        },
       },
       response: { 200: { $ref: 'RouteSimulation#' }, ...errorResponses(403) },
     },

@@ -17,10 +17,10 @@ export type ApiArgs = StoreArgs &
     maxValidityHours?: number;
   };
 
-/** `smsc api`: the HTTP API, its OpenAPI document and the web control panel. */
+/** `smsc api`: the HTTP API, its OpenAPI document, the web control panel, and HTTP callbacks. */
 export const apiCommand: CommandModule<object, ApiArgs> = {
   command: 'api',
-  describe: 'Run the HTTP API and the web control panel (messages, management, status, OpenAPI)',
+  describe: 'Run the HTTP API, the web control panel and HTTP callbacks (receipts and MO POSTed to accounts)',
   builder: (yargs: Argv<object>) =>
     withMetricsOption(withRedisOption(withStoreOptions(yargs)))
       .option('http-port', { type: 'number', describe: 'HTTP port for the API and panel; 0 = off (also HTTP_PORT; default 8080)', requiresArg: true })

@@ -99,6 +99,11 @@ describe('a fresh clone runs with the README commands', () => {
     });
     expect(sent.status).toBe(201);
     expect((await fetch(`http://127.0.0.1:${ports.http}/`)).headers.get('content-type')).toContain('text/html');
+    // smsc up made an admin token for this run and printed it: it opens management and the panel.
+    const token = output.match(/admin token (\S+) \(for this run/)?.[1];
+    expect(token).toBeTruthy();
+    const nodes = await fetch(`http://127.0.0.1:${ports.http}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } });
+    expect(nodes.status).toBe(200);
   }, 30_000);
 
   it('answers the README mongosh guide queries', async () => {
