@@ -11,6 +11,8 @@ import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { ClockGuard } from '../store/server-clock.ts';
+import { IntakeRouting } from '../routing/intake-routing.ts';
+import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from './api-server.ts';
@@ -54,8 +56,11 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     logger: createLogger('group-commit'),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
+  // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
+  await routing.start();
   const server = new ApiServer(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('api') },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('api'), routing },
     {
       host: config.api.host,
       port: config.api.httpPort,

@@ -13,6 +13,8 @@ import { commandStatusOf, SmppError } from '../smpp/errors.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import { messageIdOf, type SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import type { IntakeRouting } from '../routing/intake-routing.ts';
+import { Collections } from '../store/collections.ts';
 import { apiErrorOfSubmit, type ApiError } from './api-errors.ts';
 import { toSmppForm, type MessageRequest } from './message-request.ts';
 
@@ -21,7 +23,10 @@ export type ItemOutcome = { ok: true; messageIds: string[] } | { ok: false; erro
 
 /** A message that passed the rules, ready to store. */
 interface Prepared {
+  /** The message's parts (what the answer names). */
   docs: SmsDocument[];
+  /** What is stored: the parts, made final by a drop or auto-reply route, and any reply. */
+  stored: SmsDocument[];
 }
 
 /**
@@ -38,11 +43,15 @@ export class MessageSubmitter {
   readonly #policy: SubmitPolicy;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #routing: Pick<IntakeRouting, 'apply'> | undefined;
+  readonly #db: Db;
 
   constructor(
-    deps: { db: Db; writer: GroupCommitWriter; rateLimiter: RateLimiter; clock?: Clock; logger?: Logger },
+    deps: { db: Db; writer: GroupCommitWriter; rateLimiter: RateLimiter; clock?: Clock; logger?: Logger; routing?: Pick<IntakeRouting, 'apply'> },
     policy: Partial<SubmitPolicy> = {},
   ) {
+    this.#db = deps.db;
+    this.#routing = deps.routing;
     this.#writer = deps.writer;
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
@@ -55,12 +64,12 @@ export class MessageSubmitter {
   /**
    * Checks and stores `requests` for the account; one outcome per request, in order. `plannedIds`
    * (from an Idempotency-Key record) gives parts the ids an earlier attempt meant them to have,
-   * and `alreadyStored` names those that attempt did store: they are not written again.
+   * and with `resume` what that attempt stored already (parts, replies) is not written again.
    */
   async submit(
     limits: AccountLimits,
     requests: readonly MessageRequest[],
-    options: { plannedIds?: readonly (readonly string[])[]; alreadyStored?: ReadonlySet<string>; onPrepared?: (ids: string[][]) => Promise<void> } = {},
+    options: { plannedIds?: readonly (readonly string[])[]; resume?: boolean; onPrepared?: (ids: string[][]) => Promise<void> } = {},
   ): Promise<ItemOutcome[]> {
     const startedAt = performance.now();
     const now = this.#clock.now();
@@ -74,6 +83,8 @@ export class MessageSubmitter {
         const callbackUrl = requests[i].callbackUrl;
         const planned = options.plannedIds?.[i];
         for (let p = 0; p < docs.length; p++) {
+          // Routes may match on the intake (a route for HTTP traffic only).
+          docs[p].intake = 'http';
           if (callbackUrl) docs[p].callbackUrl = callbackUrl;
           // Same part count as planned (same body, same rules): the parts take the planned ids.
           if (planned && planned.length === docs.length) {
@@ -81,7 +92,9 @@ export class MessageSubmitter {
             docs[p].messageId = messageIdOf(docs[p]._id);
           }
         }
-        outcomes.push({ docs });
+        // A route that drops or auto-replies makes the parts final before they are stored (as for SMPP).
+        const routed = this.#routing?.apply(docs, 'http');
+        outcomes.push({ docs, stored: routed ?? docs });
       } catch (error) {
         outcomes.push({ ok: false, error: this.#refused(limits, error) });
       }
@@ -100,7 +113,14 @@ export class MessageSubmitter {
 
     const toStore = outcomes.filter((item): item is Prepared => 'docs' in item);
     if (options.onPrepared) await options.onPrepared(outcomes.map((item) => ('docs' in item ? item.docs.map((d) => d.messageId) : [])));
-    const written = toStore.flatMap((item) => item.docs.filter((doc) => !options.alreadyStored?.has(doc.messageId)));
+    let written = toStore.flatMap((item) => item.stored);
+    if (options.resume && written.length > 0) {
+      // What the attempt that died stored already (parts and replies: their ids derive from the parts').
+      const ids = written.map((doc) => doc._id);
+      const existing = await this.#db.collection<SmsDocument>(Collections.sms).find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray();
+      const stored = new Set(existing.map((doc) => doc._id.toHexString()));
+      written = written.filter((doc) => !stored.has(doc.messageId));
+    }
     const results = written.length > 0 ? await this.#writer.writeAll(written) : [];
     const failedIds = new Map<string, unknown>();
     let stored = 0;
@@ -117,15 +137,15 @@ export class MessageSubmitter {
         final.push(item);
         continue;
       }
-      const failure = item.docs.map((doc) => failedIds.get(doc.messageId)).find((reason) => reason !== undefined);
+      const failure = item.stored.map((doc) => failedIds.get(doc.messageId)).find((reason) => reason !== undefined);
       if (failure === undefined) {
         final.push({ ok: true, messageIds: item.docs.map((doc) => doc.messageId) });
         submitsTotal.inc({ account: limits.systemId, status: 'ok' });
         continue;
       }
       // Stored in part: take the stored parts back so a resubmission stores it whole, once.
-      const storedParts = item.docs.filter((doc) => !failedIds.has(doc.messageId)).map((doc) => doc._id);
-      await this.#withdraw(storedParts, item.docs.length);
+      const storedParts = item.stored.filter((doc) => !failedIds.has(doc.messageId)).map((doc) => doc._id);
+      await this.#withdraw(storedParts, item.stored.length);
       final.push({ ok: false, error: this.#refused(limits, failure) });
     }
     storeLatencySeconds.observe((performance.now() - startedAt) / 1000);

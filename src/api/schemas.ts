@@ -276,17 +276,54 @@ export const ConnectorPatch = {
 
 const routeFields = {
   prefix: { type: 'string', pattern: '^[0-9]*$', maxLength: 20, description: 'Destination prefix (digits; empty = default route)' },
-  connectors: { type: 'array', items: { type: 'string' }, description: 'Primary first, then backups' },
+  connectors: { type: 'array', items: { type: 'string' }, description: 'Primary first, then backups (deliver routes)' },
   esme: { type: 'string', description: 'MO routes: the ESME that receives these destinations' },
   priority: { type: 'integer' },
   weight: { type: 'number', exclusiveMinimum: 0 },
   enabled: { type: 'boolean' },
+  action: { type: 'string', enum: ['deliver', 'drop', 'auto-reply'], description: 'What the route does (default deliver); drop and auto-reply act at intake' },
+  replyText: { type: 'string', maxLength: 480, description: 'auto-reply: the text sent back to the sender' },
+  charged: { type: 'boolean', description: 'Ask the charging endpoint before each delivery' },
+} as const;
+
+/** Conditions: absent means any; in a PATCH, null removes one. */
+const routeConditions = {
+  sourcePrefix: { type: ['string', 'null'], minLength: 1, maxLength: 21, description: 'The source address starts with this' },
+  account: { type: ['string', 'null'], minLength: 1, maxLength: 15, description: 'The submitting account' },
+  intake: { type: ['string', 'null'], enum: ['smpp', 'http', null], description: 'How the message arrived' },
+  network: { type: ['string', 'null'], minLength: 1, maxLength: 32, description: 'The network an HLR lookup reported (ported numbers)' },
+} as const;
+
+const timeWindowInput = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['window'],
+  description: 'Local time of day (and days) at which the route applies',
+  properties: {
+    window: { type: 'string', description: 'HH:MM-HH:MM (past midnight is fine, e.g. 22:00-06:00)' },
+    days: { type: 'string', description: 'mon-fri, sat,sun, …; absent = every day' },
+    timeZone: { type: 'string', description: 'IANA zone (Europe/Berlin); absent = UTC' },
+  },
 } as const;
 
 export const Route = {
   $id: 'Route',
   type: 'object',
-  properties: { id: { type: 'string' }, ...routeFields, createdAt: dateTime, updatedAt: dateTime },
+  properties: {
+    id: { type: 'string' },
+    ...routeFields,
+    sourcePrefix: { type: 'string' },
+    account: { type: 'string' },
+    intake: { type: 'string' },
+    network: { type: 'string' },
+    timeWindow: {
+      type: 'object',
+      description: 'As stored: minutes after midnight, days 0 (Sunday) to 6, zone',
+      properties: { from: { type: 'integer' }, to: { type: 'integer' }, days: { type: 'array', items: { type: 'integer' } }, timeZone: { type: 'string' } },
+    },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
 } as const;
 
 export const RouteCreate = {
@@ -294,29 +331,37 @@ export const RouteCreate = {
   type: 'object',
   additionalProperties: false,
   required: ['prefix'],
-  properties: routeFields,
+  properties: { ...routeFields, ...routeConditions, timeWindow: timeWindowInput },
 } as const;
 
 export const RoutePatch = {
   $id: 'RoutePatch',
   type: 'object',
   additionalProperties: false,
-  properties: routeFields,
+  properties: { ...routeFields, ...routeConditions, timeWindow: timeWindowInput },
 } as const;
 
 export const RouteSimulation = {
   $id: 'RouteSimulation',
   type: 'object',
-  required: ['to', 'destKey', 'route', 'reason'],
+  required: ['to', 'destKey', 'action', 'route', 'reason'],
   properties: {
     to: { type: 'string' },
     destKey: { type: 'string', description: 'The destination as routes see it' },
     account: { type: 'string' },
-    route: { anyOf: [{ $ref: 'Route#' }, { type: 'null' }], description: 'The route the router picked; null = no route (the message would be rejected)' },
-    connector: { type: ['string', 'null'], description: 'The connector it would leave over now: the first of the route that a node reports BOUND, else the primary' },
-    esme: { type: ['string', 'null'] },
-    reason: { type: 'string', description: 'Why, in one sentence' },
-    candidates: { type: 'array', items: { $ref: 'Route#' }, description: 'Every enabled route whose prefix matches, best first' },
+    action: { type: 'string', enum: ['deliver', 'drop', 'auto-reply', 'none'], description: 'none = no route matches (the message would be undeliverable)' },
+    route: { anyOf: [{ $ref: 'Route#' }, { type: 'null' }], description: 'The route the router chose' },
+    connectors: { type: 'array', items: { type: 'string' }, description: 'deliver: in failover order' },
+    connector: { type: ['string', 'null'], description: 'The connector it would leave over now: the first of `connectors` a node reports BOUND, else the primary' },
+    charged: { type: 'boolean' },
+    replyText: { type: 'string' },
+    reason: { type: 'string', description: 'Why, in sentences joined by "; "' },
+    why: { type: 'array', items: { type: 'string' } },
+    candidates: {
+      type: 'array',
+      description: 'Every route considered, the chosen one first',
+      items: { type: 'object', properties: { id: { type: 'string' }, route: { type: 'string' }, matched: { type: 'boolean' }, reason: { type: 'string' } } },
+    },
     connectorStates: {
       type: 'array',
       items: { type: 'object', properties: { connector: { type: 'string' }, node: { type: 'string' }, state: { type: 'string' } } },

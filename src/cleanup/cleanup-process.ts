@@ -2,9 +2,7 @@ import { sleep, systemClock } from '../clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { createLogger } from '../logging/logger.ts';
-import { collectProcessMetrics } from '../metrics/metrics.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { HeartbeatWriter } from '../nodes/heartbeat.ts';
+import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
@@ -28,10 +26,8 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
       print(`cleanup ${JSON.stringify(await pass.run())}`);
       return;
     }
-    collectProcessMetrics();
-    const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, logger: log });
-    const heartbeat = new HeartbeatWriter({ db, kind: 'cleanup', ...(config.node.name ? { name: config.node.name } : {}), intervalMs: config.node.heartbeatMs, logger: log });
-    await heartbeat.start();
+    // Heartbeat, /metrics, and a candidacy for the queue sampler (a cleanup from cron is none: other processes sample).
+    const observability = await startProcessObservability({ db, kind: 'cleanup', config, logger: log });
     const stop = new AbortController();
     const onSignal = () => stop.abort(new Error('stopping'));
     process.once('SIGTERM', onSignal);
@@ -48,8 +44,7 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
     }
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    await heartbeat.close();
-    await metrics.close();
+    await observability.close();
   } finally {
     await client.close();
   }

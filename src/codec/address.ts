@@ -42,10 +42,16 @@ export interface SmppAddress {
 export interface AddressOptions {
   /** Country calling code (e.g. '49'). When set, national numbers become international. */
   readonly countryCode?: string;
-  /** Trunk prefix dialled before national numbers. Default '0'. */
+  /** Trunk prefix dialled before national numbers. Default '0'; '' where there is none. */
   readonly nationalPrefix?: string;
   /** Prefix dialled before international numbers. Default '00'. */
   readonly internationalPrefix?: string;
+  /**
+   * How a TON 0 (unknown) number of 7-15 digits that starts with neither prefix is read:
+   * `international` (default; E.164 without '+', what most ESMEs send) or `national` (where
+   * ESMEs send national numbers without the trunk prefix, e.g. NANP or countries without one).
+   */
+  readonly unknownTon?: 'international' | 'national';
 }
 
 export interface NormalisedDestination {
@@ -97,10 +103,20 @@ export function isE164(addr: string): boolean {
 }
 
 /**
- * Normalises a destination into its destKey. International when TON is 1, or the number
- * starts with '+' or the international prefix; national (TON 2, or the trunk prefix)
- * becomes international only when a country code is configured; anything else is kept
- * as written (short codes, ambiguous TON 0 numbers).
+ * Normalises a destination into its destKey, so one subscriber gets one key whatever TON the
+ * ESME used. The rule (README "Destination keys"), after removing separators (space - ( ) . /):
+ * 1. A leading '+' is international, whatever the TON.
+ * 2. TON 1 (international): international; a leading international prefix ('00') is dropped.
+ * 3. TON 2 (national): the trunk prefix ('0') is dropped; with a country code configured the
+ *    number becomes international (country code + national number, which must be valid E.164);
+ *    without one the key is the national form as dialled (trunk prefix + national number).
+ * 4. TON 0 (unknown), in this order: the international prefix makes it international; fewer than
+ *    7 digits is a short code, kept as written; the trunk prefix makes it national (as 3, but an
+ *    invalid result keeps it as written); more than 15 digits is kept as written; otherwise it is
+ *    read as `unknownTon` says (default: international, E.164 without '+').
+ * 5. TON 3 (network specific), 4 (subscriber number), 6 (abbreviated) and others: kept as written.
+ * 6. TON 5 (alphanumeric) is no destination (an error).
+ * International keys are '+' and E.164 digits; every other key is digits without '+'.
  */
 export function normaliseDestination(address: SmppAddress, options: AddressOptions = {}): NormalisedDestination {
   const { ton, addr } = address;
@@ -111,35 +127,41 @@ export function normaliseDestination(address: SmppAddress, options: AddressOptio
   const cc = options.countryCode;
   if (cc !== undefined && !/^[1-9]\d{0,2}$/.test(cc)) throw new AddressError(cc, 'country code must be 1-3 digits not starting with 0');
 
-  let s = addr.replace(SEPARATORS, '');
-  let international = ton === Ton.INTERNATIONAL;
-  if (s.startsWith('+')) {
-    international = true;
-    s = s.slice(1);
-  } else if (intlPrefix !== '' && s.startsWith(intlPrefix) && (international || ton === Ton.UNKNOWN)) {
-    // "00" before a number is the dialled international prefix; E.164 numbers never start with 0.
-    international = true;
-    s = s.slice(intlPrefix.length);
-  }
+  const s = addr.replace(SEPARATORS, '');
+  if (s.startsWith('+')) return international(addr, s.slice(1));
   checkDigits(addr, s);
-  if (international) {
-    checkE164(addr, s);
-    return { destKey: '+' + s, international: true, digits: s };
-  }
-  if (cc !== undefined) {
-    if (ton === Ton.NATIONAL) {
-      const national = trunk !== '' && s.startsWith(trunk) ? s.slice(trunk.length) : s;
-      const full = cc + national;
-      checkE164(addr, full);
-      return { destKey: '+' + full, international: true, digits: full };
-    }
-    if (ton === Ton.UNKNOWN && trunk !== '' && s.startsWith(trunk) && s.length > trunk.length) {
-      const full = cc + s.slice(trunk.length);
-      checkE164(addr, full);
-      return { destKey: '+' + full, international: true, digits: full };
-    }
-  }
-  return { destKey: s, international: false, digits: s };
+  const afterIntlPrefix = intlPrefix !== '' && s.startsWith(intlPrefix) && s.length > intlPrefix.length ? s.slice(intlPrefix.length) : undefined;
+  if (ton === Ton.INTERNATIONAL) return international(addr, afterIntlPrefix ?? s);
+  if (ton === Ton.NATIONAL) return national(addr, s, trunk, cc, true);
+  if (ton !== Ton.UNKNOWN) return asWritten(s);
+  if (afterIntlPrefix !== undefined) return international(addr, afterIntlPrefix);
+  if (s.length < E164_MIN_DIGITS) return asWritten(s);
+  if (trunk !== '' && s.startsWith(trunk)) return national(addr, s, trunk, cc, false);
+  if (s.length > E164_MAX_DIGITS) return asWritten(s);
+  if (options.unknownTon === 'national') return national(addr, s, trunk, cc, false);
+  // Only reachable with a country code's first digit unless the trunk prefix is '' (then a 0 here is no E.164).
+  return s.startsWith('0') ? asWritten(s) : international(addr, s);
+}
+
+function international(addr: string, digits: string): NormalisedDestination {
+  checkDigits(addr, digits);
+  checkE164(addr, digits);
+  return { destKey: '+' + digits, international: true, digits };
+}
+
+function asWritten(digits: string): NormalisedDestination {
+  return { destKey: digits, international: false, digits };
+}
+
+/** `strict`: the ESME said national (TON 2), so a number that cannot be one is an error, not a guess. */
+function national(addr: string, s: string, trunk: string, cc: string | undefined, strict: boolean): NormalisedDestination {
+  const nsn = trunk !== '' && s.startsWith(trunk) ? s.slice(trunk.length) : s;
+  if (nsn === '') throw new AddressError(addr, 'no digits after the national prefix');
+  if (cc === undefined) return asWritten(trunk + nsn);
+  const full = cc + nsn;
+  if (!strict && !isE164(full)) return asWritten(s);
+  checkE164(addr, full);
+  return { destKey: '+' + full, international: true, digits: full };
 }
 
 export interface SourceCheck {

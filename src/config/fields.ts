@@ -10,11 +10,14 @@ export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'mongoUri' }
   | { type: 'redisUrl' }
+  | { type: 'httpUrl' }
   | { type: 'dbName' }
   | { type: 'port' }
   | { type: 'int'; min: number; max: number }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
+  /** A string of digits (a dialling prefix); `none` stands for '' where empty is allowed. */
+  | { type: 'digits'; minLength: number; maxLength: number; noLeadingZero?: boolean; none?: boolean }
   | { type: 'writeConcern' }
   /** A secret string: never echoed in a problem, at least `minLength` characters. */
   | { type: 'secret'; minLength: number };
@@ -46,6 +49,9 @@ const FIELD_LIST: ConfigField[] = [
   // inserter
   { path: 'inserter.host', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_HOST', default: '0.0.0.0', doc: 'Address the inserter listens on.' },
   { path: 'inserter.smppPort', kind: PORT, env: 'SMPP_PORT', flag: 'smpp-port', default: 2775, doc: 'SMPP port for ESMEs.' },
+  { path: 'inserter.smppTlsPort', kind: PORT, env: 'SMPP_TLS_PORT', flag: 'smpp-tls-port', default: undefined, doc: 'SMPP over TLS port for ESMEs, beside the plain one; needs the certificate and key (3550 when they are set and this is not).' },
+  { path: 'inserter.tlsCert', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_CERT', flag: 'tls-cert', default: undefined, doc: 'PEM file with the TLS listener\'s certificate (chain).' },
+  { path: 'inserter.tlsKey', kind: { type: 'string', nonEmpty: true }, env: 'SMPP_TLS_KEY', flag: 'tls-key', default: undefined, doc: 'PEM file with the TLS listener\'s private key.' },
   { path: 'inserter.batchMaxSize', kind: { type: 'int', min: 1, max: 10_000 }, env: 'INSERTER_BATCH_MAX_SIZE', default: 100, doc: 'Most submits stored by one insert (group commit).' },
   { path: 'inserter.batchMaxWaitMs', kind: ms(0, 1000), env: 'INSERTER_BATCH_MAX_WAIT_MS', default: 2, doc: 'Longest a submit waits for others to share its insert.' },
   { path: 'inserter.defaultValidityHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'DEFAULT_VALIDITY_HOURS', default: 24, doc: 'Validity of a message that names none.' },
@@ -58,15 +64,24 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'deliverer.retryMaxMs', kind: ms(1000, 86_400_000), env: 'DELIVERER_RETRY_MAX_MS', default: 3_600_000, doc: 'Longest retry delay.' },
   { path: 'deliverer.leaseGraceMs', kind: ms(0, 600_000), env: 'DELIVERER_LEASE_GRACE_MS', default: 2_000, doc: 'How long after a lease ran out it may be taken over (at least the tolerated clock offset).' },
   { path: 'deliverer.maxClockOffsetMs', kind: ms(0, 600_000), env: 'DELIVERER_MAX_CLOCK_OFFSET_MS', default: 2_000, doc: 'A deliverer whose clock is further than this from MongoDB\'s delivers nothing until fixed.' },
+  // charging (routes marked charged)
+  { path: 'charging.url', kind: { type: 'httpUrl' }, env: 'CHARGING_URL', flag: 'charging-url', default: undefined, doc: 'HTTP JSON endpoint asked before a message on a charged route is delivered; unset: such messages wait.' },
+  { path: 'charging.timeoutMs', kind: ms(100, 60_000), env: 'CHARGING_TIMEOUT_MS', default: 5_000, doc: 'Longest wait for the charging endpoint; no answer in time means try again later.' },
   // cleanup
   { path: 'cleanup.intervalMs', kind: ms(100, 86_400_000), env: 'CLEANUP_INTERVAL_MS', default: 60_000, doc: 'Pause between cleanup passes (daemon mode).' },
   { path: 'cleanup.retentionHours', kind: { type: 'int', min: 1, max: 24 * 3650 }, env: 'CLEANUP_RETENTION_HOURS', default: 168, doc: 'How long messages in a final state are kept.' },
+  // address (destKey normalisation: README "Destination keys")
+  { path: 'address.countryCode', kind: { type: 'digits', minLength: 1, maxLength: 3, noLeadingZero: true }, env: 'ADDRESS_COUNTRY_CODE', default: undefined, doc: 'Country calling code of national numbers (e.g. 49); unset means national numbers keep their national form.' },
+  { path: 'address.nationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 3, none: true }, env: 'ADDRESS_NATIONAL_PREFIX', default: '0', doc: 'Trunk prefix of national numbers; `none` where there is none.' },
+  { path: 'address.internationalPrefix', kind: { type: 'digits', minLength: 1, maxLength: 4 }, env: 'ADDRESS_INTERNATIONAL_PREFIX', default: '00', doc: 'Prefix dialled before international numbers (00, 011 in NANP).' },
+  { path: 'address.unknownTon', kind: { type: 'enum', values: ['international', 'national'] }, env: 'ADDRESS_UNKNOWN_TON', default: 'international', doc: 'How a TON 0 number of 7-15 digits without a prefix is read.' },
   // sink (downstream simulator)
   { path: 'sink.port', kind: PORT, env: 'SINK_PORT', default: 2776, doc: 'SMPP port of the downstream simulator.' },
   { path: 'sink.host', kind: { type: 'string', nonEmpty: true }, env: 'SINK_HOST', default: '127.0.0.1', doc: 'Address the simulator listens on (0.0.0.0 in containers).' },
   // metrics
   { path: 'metrics.port', kind: PORT, env: 'METRICS_PORT', flag: 'metrics-port', default: 0, doc: 'Prometheus /metrics port; 0 turns it off.' },
   { path: 'metrics.host', kind: { type: 'string', nonEmpty: true }, env: 'METRICS_HOST', default: '0.0.0.0', doc: 'Address the metrics server listens on.' },
+  { path: 'metrics.queueSampleMs', kind: ms(0, 3_600_000), env: 'METRICS_QUEUE_SAMPLE_MS', default: 15_000, doc: 'How often the queue gauges are sampled, by the one process holding the `queue-sampler` lease; 0 keeps this process out of it.' },
   // node (heartbeats)
   { path: 'node.name', kind: { type: 'string', nonEmpty: true }, env: 'SMSC_NODE_NAME', flag: 'node-name', default: undefined, doc: 'Name in `nodes`; unset means kind-host-pid.' },
   { path: 'node.heartbeatMs', kind: ms(100, 3_600_000), env: 'SMSC_HEARTBEAT_MS', default: 10_000, doc: 'Heartbeat period; an entry expires after three missed beats.' },

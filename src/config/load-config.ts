@@ -75,6 +75,16 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   if (deliverer.retryBaseMs > deliverer.retryMaxMs) {
     problems.push(`deliverer.retryBaseMs (${deliverer.retryBaseMs}) must not exceed deliverer.retryMaxMs (${deliverer.retryMaxMs})`);
   }
+  const metrics = result.metrics as { queueSampleMs: number };
+  if (metrics.queueSampleMs > 0 && metrics.queueSampleMs < 1000) {
+    problems.push(`metrics.queueSampleMs (${metrics.queueSampleMs}) must be 0 (off) or at least 1000`);
+  }
+  const inserter = result.inserter as { smppTlsPort?: number; tlsCert?: string; tlsKey?: string };
+  if ((inserter.tlsCert === undefined) !== (inserter.tlsKey === undefined)) {
+    problems.push('inserter.tlsCert (--tls-cert) and inserter.tlsKey (--tls-key) go together');
+  } else if (inserter.smppTlsPort !== undefined && inserter.tlsCert === undefined) {
+    problems.push('inserter.smppTlsPort (--smpp-tls-port) needs inserter.tlsCert and inserter.tlsKey (--tls-cert, --tls-key)');
+  }
   const api = result.api as { tlsCert?: string; tlsKey?: string };
   if ((api.tlsCert === undefined) !== (api.tlsKey === undefined)) problems.push('api.tlsCert and api.tlsKey (API_TLS_CERT, API_TLS_KEY) go together');
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -145,6 +155,10 @@ function convert(kind: FieldKind, raw: unknown): Checked {
       if (typeof raw !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(raw)) return { problem: 'must be a Redis URL (redis://… or rediss://…)' };
       return { value: raw };
     }
+    case 'httpUrl': {
+      if (typeof raw !== 'string' || !/^https?:\/\/[^\s/]+[^\s]*$/.test(raw)) return { problem: 'must be an http:// or https:// URL' };
+      return { value: raw };
+    }
     case 'dbName': {
       if (typeof raw !== 'string' || raw === '') return { problem: 'must be a database name' };
       if (/[/\\. "$\0]/.test(raw) || raw.length > 63) {
@@ -178,6 +192,14 @@ function convert(kind: FieldKind, raw: unknown): Checked {
       if (typeof raw !== 'string') return { problem: 'must be a string' };
       if (raw.length < kind.minLength || /\s/.test(raw)) return { problem: `must be at least ${kind.minLength} characters without spaces (the value is not shown)` };
       return { value: raw };
+    }
+    case 'digits': {
+      const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+      if (kind.none && (text === 'none' || text === '')) return { value: '' };
+      const shape = `${kind.minLength === kind.maxLength ? kind.minLength : `${kind.minLength}-${kind.maxLength}`} digits${kind.noLeadingZero ? ' not starting with 0' : ''}${kind.none ? ', or none' : ''}`;
+      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength) return { problem: `must be ${shape}` };
+      if (kind.noLeadingZero && text.startsWith('0')) return { problem: `must be ${shape}` };
+      return { value: text };
     }
     case 'writeConcern': {
       if (raw === 'majority') return { value: 'majority' };

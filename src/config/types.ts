@@ -17,6 +17,10 @@ export interface RedisConfig {
 export interface InserterConfig {
   readonly host: string;
   readonly smppPort: number;
+  /** SMPP over TLS: listens when tlsCert and tlsKey are set (port 3550 unless set). */
+  readonly smppTlsPort: number | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
   readonly batchMaxSize: number;
   readonly batchMaxWaitMs: number;
   readonly defaultValidityHours: number;
@@ -33,9 +37,24 @@ export interface DelivererConfig {
   readonly maxClockOffsetMs: number;
 }
 
+export interface ChargingConfig {
+  /** Unset: messages on charged routes wait (temporary failure) until one is configured. */
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
+}
+
 export interface CleanupConfig {
   readonly intervalMs: number;
   readonly retentionHours: number;
+}
+
+/** How destinations become destKeys (codec/address.ts normaliseDestination). */
+export interface AddressConfig {
+  readonly countryCode: string | undefined;
+  /** '' where national numbers have no trunk prefix. */
+  readonly nationalPrefix: string;
+  readonly internationalPrefix: string;
+  readonly unknownTon: 'international' | 'national';
 }
 
 export interface SinkConfig {
@@ -47,6 +66,8 @@ export interface MetricsConfig {
   /** 0 = no metrics server. */
   readonly port: number;
   readonly host: string;
+  /** Queue sampler period; 0 = this process never samples. */
+  readonly queueSampleMs: number;
 }
 
 export interface NodeConfig {
@@ -76,7 +97,9 @@ export interface SmscConfig {
   readonly redis: RedisConfig;
   readonly inserter: InserterConfig;
   readonly deliverer: DelivererConfig;
+  readonly charging: ChargingConfig;
   readonly cleanup: CleanupConfig;
+  readonly address: AddressConfig;
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;

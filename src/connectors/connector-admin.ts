@@ -1,18 +1,30 @@
-import type { Db } from 'mongodb';
+import type { Db, ObjectId } from 'mongodb';
 import { ConfigError } from '../errors/smsc-error.ts';
 import { Collections } from '../store/collections.ts';
-import { validateConnector, type ConnectorDocument } from './connector-document.ts';
+import { certificateSummary, validateConnector, type ConnectorDocument } from './connector-document.ts';
 import { isDuplicateKeyError } from '../store/mongo-errors.ts';
+import type { RouteDocument } from '../routing/route-document.ts';
 
-export type ConnectorView = Omit<ConnectorDocument, 'password'>;
+/** A connector as listings show it: no password, no private key, certificates summarised. */
+export type ConnectorView = Omit<ConnectorDocument, 'password' | 'tlsKey'> & { tlsKey?: 'set' };
 
 function view(doc: ConnectorDocument): ConnectorView {
-  const { password: _p, ...rest } = doc;
-  return rest;
+  const { password: _p, tlsKey, ...rest } = doc;
+  return {
+    ...rest,
+    ...(rest.tlsCa !== undefined ? { tlsCa: certificateSummary(rest.tlsCa) } : {}),
+    ...(rest.tlsCert !== undefined ? { tlsCert: certificateSummary(rest.tlsCert) } : {}),
+    ...(tlsKey !== undefined ? { tlsKey: 'set' as const } : {}),
+  };
+}
+
+/** Fields set to `undefined` are removed (e.g. `--no-tls` clears the TLS settings). */
+function withoutUndefined<T extends object>(doc: T): T {
+  return Object.fromEntries(Object.entries(doc).filter(([, value]) => value !== undefined)) as T;
 }
 
 export async function addConnector(db: Db, input: Partial<ConnectorDocument>, now: Date): Promise<ConnectorView> {
-  const doc = validateConnector({ ...input, createdAt: now, updatedAt: now });
+  const doc = validateConnector(withoutUndefined({ ...input, createdAt: now, updatedAt: now }));
   try {
     await db.collection<ConnectorDocument>(Collections.connectors).insertOne({ ...doc });
   } catch (error) {
@@ -26,17 +38,68 @@ export async function setConnector(db: Db, name: string, changes: Partial<Connec
   const collection = db.collection<ConnectorDocument>(Collections.connectors);
   const current = await collection.findOne({ name }, { projection: { _id: 0 } });
   if (!current) throw new ConfigError(`No connector named ${name}.`);
-  const next = validateConnector({ ...current, ...changes, name, updatedAt: now });
+  const next = validateConnector(withoutUndefined({ ...current, ...changes, name, updatedAt: now }));
+  // filter: {name} (unique index); replace: the whole validated document.
+  // returns: matchedCount; 0 = removed meanwhile (the next list shows it gone). Last writer wins,
+  // as with any two operators editing one record.
   await collection.replaceOne({ name }, next);
   return view(next);
 }
 
-export async function removeConnector(db: Db, name: string): Promise<void> {
-  const result = await db.collection(Collections.connectors).deleteOne({ name });
-  if (result.deletedCount === 0) throw new ConfigError(`No connector named ${name}.`);
+export interface ConnectorRemoval {
+  name: string;
+  /** Routes that sent only to this connector: removed with it (with --force). */
+  removedRoutes: string[];
+  /** Routes that named it beside others: it was taken out of their list. */
+  changedRoutes: string[];
+}
+
+type RouteRow = RouteDocument & { _id: ObjectId };
+
+function routeLine(route: RouteRow): string {
+  return `${route._id.toHexString()} (prefix "${route.prefix}" -> ${route.connectors.join(',')})`;
+}
+
+/**
+ * Removes a connector. While routes name it, refuses unless `force`: then routes that send only
+ * to it are removed and it is taken out of the others' connector lists (their backups move up).
+ */
+export async function removeConnector(db: Db, name: string, options: { force?: boolean } = {}): Promise<ConnectorRemoval> {
+  const connectors = db.collection(Collections.connectors);
+  const routes = db.collection<RouteRow>(Collections.routes);
+  if (!(await connectors.findOne({ name }, { projection: { _id: 1 } }))) throw new ConfigError(`No connector named ${name}.`);
+  const using = await routes.find({ connectors: name }).toArray();
+  if (using.length > 0 && !options.force) {
+    throw new ConfigError(
+      `Connector ${name} is used by ${using.length} route(s): ${using.map(routeLine).join('; ')}. Change or remove them first, or use --force (removes the routes that use only ${name} and takes it out of the others).`,
+    );
+  }
+  const removal: ConnectorRemoval = { name, removedRoutes: [], changedRoutes: [] };
+  for (const route of using) {
+    if (route.connectors.every((c) => c === name)) {
+      // filter: {_id, connectors: name} (still naming it); delete it. 0 deleted = changed meanwhile.
+      const result = await routes.deleteOne({ _id: route._id, connectors: name });
+      if (result.deletedCount > 0) removal.removedRoutes.push(routeLine(route));
+    } else {
+      // filter: {_id}; update: {$pull: {connectors: name}}. Backups keep their order.
+      const result = await routes.updateOne({ _id: route._id }, { $pull: { connectors: name } });
+      if (result.modifiedCount > 0) removal.changedRoutes.push(`${routeLine(route)} now -> ${route.connectors.filter((c) => c !== name).join(',')}`);
+    }
+  }
+  // The connector goes last: a route never points at it for longer than the commands above take.
+  await connectors.deleteOne({ name });
+  return removal;
 }
 
 export async function listConnectors(db: Db): Promise<ConnectorView[]> {
   const docs = await db.collection<ConnectorDocument>(Collections.connectors).find({}, { projection: { _id: 0 } }).sort({ name: 1 }).toArray();
   return docs.map(view);
+}
+
+/** Names among `names` that no connector has. */
+export async function unknownConnectors(db: Db, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const found = await db.collection<ConnectorDocument>(Collections.connectors).find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } }).toArray();
+  const known = new Set(found.map((c) => c.name));
+  return names.filter((n) => !known.has(n));
 }

@@ -10,7 +10,7 @@ import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { remoteIdKey } from '../receipts/remote-ids.ts';
 import type { SubmitContext, SubmitOutcome } from '../delivery/submit-outcome.ts';
-import { reconnectDelayMs, type ConnectorDocument } from './connector-document.ts';
+import { reconnectDelayMs, tlsOptionsOf, type ConnectorDocument } from './connector-document.ts';
 import { toOutboundPdus } from './outbound-form.ts';
 import { isPermanentStatus } from './status-class.ts';
 
@@ -95,6 +95,7 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
     const session = await connectSmpp({
       host: this.config.host,
       port: this.config.port,
+      tls: tlsOptionsOf(this.config),
       windowSize: this.config.window,
       responseTimeoutMs: this.config.responseTimeoutMs ?? 10_000,
       enquireLinkIntervalMs: this.config.enquireLinkMs ?? 30_000,

@@ -7,6 +7,7 @@ import { collectProcessMetrics } from '../metrics/metrics.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { Router } from '../routing/router.ts';
+import { createChargingGate } from '../routing/charging-gate.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
@@ -67,7 +68,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     db,
     clock: systemClock,
     logger: log,
-    sender: new ConnectorSender(pool, router),
+    sender: new ConnectorSender(pool, router, { charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')) }),
     delivery,
     worker: { lanes: config.deliverer.concurrency, sweepMs: config.deliverer.sweepIntervalMs, ...options.worker },
     clockGuard,

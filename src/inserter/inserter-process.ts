@@ -1,5 +1,5 @@
 import { AccountStore } from '../accounts/account-store.ts';
-import { writeConcernOf } from '../config/slices.ts';
+import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
@@ -13,6 +13,9 @@ import { createBindSlots } from './bind-slots.ts';
 import { Inserter, type InserterOptions } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
+import { IntakeRouting } from '../routing/intake-routing.ts';
+import { Router } from '../routing/router.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 export interface InserterProcessOptions {
   /** How long SIGTERM may take before the process gives up waiting (default 10 s). */
@@ -35,6 +38,8 @@ export interface InserterProcessOptions {
 export async function runInserterProcess(config: SmscConfig, options: InserterProcessOptions = {}): Promise<void> {
   const log = createLogger('inserter-process');
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Before anything connects: an unreadable certificate is a start-up error of its own.
+  const tls = readTlsFiles(config.inserter);
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
   const commands = options.monitorCommands ? countCommands(client) : undefined;
   const db = client.db(config.mongo.dbName);
@@ -57,28 +62,33 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   // Receipts and MO to ESMEs bound here (issue 6).
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
   await esmeDelivery.start();
+  // Drop and auto-reply routes act before a message is stored.
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
+  await routing.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, routing },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
+      ...(tls ? { tls } : {}),
       shutdownGraceMs: graceMs,
       ...options.sessions,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
+        addressOptions: addressOptionsOf(config.address),
         ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),
       },
     },
   );
-  const { host, port } = await inserter.start();
+  const { host, port, tlsPort } = await inserter.start();
   const observability = await startProcessObservability({
     db,
     kind: 'inserter',
     config,
     logger: createLogger('observability'),
-    info: () => ({ smppPort: port, sessions: inserter.sessionCount }),
+    info: () => ({ smppPort: port, ...(tlsPort !== undefined ? { smppTlsPort: tlsPort } : {}), sessions: inserter.sessionCount }),
   });
-  print(`inserter listening on ${host}:${port}`);
+  print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -15,6 +15,7 @@ import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { BacklogTracker } from './backlog.ts';
 import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
 import { createBindSlots, type BindSlots } from './bind-slots.ts';
@@ -51,6 +52,8 @@ export interface InserterOptions {
   limitsRefreshMs?: number;
   /** How long shutdown waits for read PDUs to be stored and answered before unbinding (default 10 s). */
   shutdownGraceMs?: number;
+  /** Also listen for SMPP over TLS on this port (0 picks a free one) with this certificate and key (PEM). */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
 }
 
 export interface InserterDeps {
@@ -64,6 +67,8 @@ export interface InserterDeps {
   logger?: Logger;
   /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
   esmeSessions?: { attach(session: SmppSession): void };
+  /** Routes that act at intake (drop, auto-reply; see src/routing/intake-routing.ts). */
+  routing?: Pick<IntakeRouting, 'apply'>;
 }
 
 interface Bound {
@@ -111,12 +116,14 @@ export class Inserter {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #esmeSessions: InserterDeps['esmeSessions'];
+  readonly #routing: InserterDeps['routing'];
   readonly #ops: MessageOps;
   readonly #backlog: BacklogTracker;
   readonly #guard: BindGuard;
   readonly #bound = new WeakMap<SmppSession, Bound>();
   readonly #slots: BindSlots;
   #server: SmppServer | undefined;
+  #tlsServer: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
   #intakeStopped = false;
   readonly stats = { submitted: 0, rejected: 0, throttled: 0 };
@@ -130,6 +137,7 @@ export class Inserter {
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'inserter' });
     this.#esmeSessions = deps.esmeSessions;
+    this.#routing = deps.routing;
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
@@ -141,26 +149,41 @@ export class Inserter {
     return this.#server.port;
   }
 
-  get sessionCount(): number {
-    return this.#server?.sessions.size ?? 0;
+  /** The SMPP over TLS port, when the inserter listens for TLS. */
+  get tlsPort(): number | undefined {
+    return this.#tlsServer?.port;
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    if (this.#server) return { host: this.#server.host, port: this.#server.port };
-    this.#server = await createSmppServer(
-      {
-        host: this.#options.host ?? '0.0.0.0',
-        port: this.#options.port ?? 2775,
-        maxConnections: this.#options.maxConnections ?? 5_000,
-        maxInboundPending: this.#options.windowSize ?? 100,
-        maxPduLength: this.#options.maxPduLength ?? 65_536,
-        enquireLinkIntervalMs: this.#options.enquireLinkIntervalMs ?? 30_000,
-        inactivityTimeoutMs: this.#options.inactivityTimeoutMs ?? 90_000,
-        logger: this.#log,
-      },
-      (session) => this.#onSession(session),
-    );
-    return { host: this.#server.host, port: this.#server.port };
+  get sessionCount(): number {
+    return (this.#server?.sessions.size ?? 0) + (this.#tlsServer?.sessions.size ?? 0);
+  }
+
+  #servers(): SmppServer[] {
+    return [this.#server, this.#tlsServer].filter((s): s is SmppServer => s !== undefined);
+  }
+
+  async start(): Promise<{ host: string; port: number; tlsPort?: number }> {
+    if (this.#server) return { host: this.#server.host, port: this.#server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
+    const options = {
+      host: this.#options.host ?? '0.0.0.0',
+      maxConnections: this.#options.maxConnections ?? 5_000,
+      maxInboundPending: this.#options.windowSize ?? 100,
+      maxPduLength: this.#options.maxPduLength ?? 65_536,
+      enquireLinkIntervalMs: this.#options.enquireLinkIntervalMs ?? 30_000,
+      inactivityTimeoutMs: this.#options.inactivityTimeoutMs ?? 90_000,
+      logger: this.#log,
+    };
+    const tls = this.#options.tls;
+    // Both listeners or neither: a TLS port that cannot be opened is a start-up error like the plain one.
+    const server = await createSmppServer({ ...options, port: this.#options.port ?? 2775 }, (session) => this.#onSession(session));
+    try {
+      if (tls) this.#tlsServer = await createSmppServer({ ...options, port: tls.port, tls: { cert: tls.cert, key: tls.key } }, (session) => this.#onSession(session));
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    this.#server = server;
+    return { host: server.host, port: server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
   }
 
   /**
@@ -170,24 +193,25 @@ export class Inserter {
   /** First step of a shutdown, usable on its own: refuse new connections and stop reading PDUs. */
   stopIntake(): void {
     this.#intakeStopped = true;
-    const server = this.#server;
-    if (!server) return;
-    server.stopAccepting();
-    for (const session of server.sessions) session.pauseReading();
+    for (const server of this.#servers()) {
+      server.stopAccepting();
+      for (const session of server.sessions) session.pauseReading();
+    }
   }
 
   shutdown(graceMs = this.#options.shutdownGraceMs ?? 10_000): Promise<void> {
     this.#shuttingDown ??= (async () => {
-      const server = this.#server;
-      if (!server) return;
+      const servers = this.#servers();
+      if (servers.length === 0) return;
+      const sessions = () => servers.flatMap((server) => [...server.sessions]);
       const deadline = Date.now() + graceMs;
       this.stopIntake();
       // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
       const answerBy = deadline - Math.min(2_000, graceMs / 4);
-      while (Date.now() < answerBy && [...server.sessions].some((s) => s.inboundPending > 0)) await sleep(5);
+      while (Date.now() < answerBy && sessions().some((s) => s.inboundPending > 0)) await sleep(5);
       await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()))]);
-      await Promise.race([server.close(), sleep(Math.max(100, deadline - Date.now()))]);
-      for (const session of server.sessions) session.destroy('shutdown grace expired');
+      await Promise.race([Promise.all(servers.map((server) => server.close())), sleep(Math.max(100, deadline - Date.now()))]);
+      for (const session of sessions()) session.destroy('shutdown grace expired');
       await this.#slots.close();
       this.#log.info('inserter stopped');
     })();
@@ -374,8 +398,11 @@ export class Inserter {
       const destination = validateDestination(req.dest, this.#policy);
       const admitted = this.#admit(limits, prepared.parts.length);
       if (admitted) await admitted;
-      const docs = buildSmsDocuments(prepared, destination);
-      if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
+      let docs = buildSmsDocuments(prepared, destination);
+      // A route that drops or auto-replies makes the documents final before they are stored.
+      const routed = this.#routing?.apply(docs, 'smpp');
+      if (routed) docs = routed;
+      else if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
         const replaced = await this.#ops.replaceIfPresent(docs[0]);
         if (replaced) {
           this.stats.submitted++;
@@ -423,7 +450,8 @@ export class Inserter {
           continue;
         }
         try {
-          batches.push({ dest: dest.address, docs: buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy)) });
+          const docs = buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy));
+          batches.push({ dest: dest.address, docs: this.#routing?.apply(docs, 'smpp') ?? docs });
         } catch (error) {
           unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
         }

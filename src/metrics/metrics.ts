@@ -14,7 +14,9 @@ export function collectProcessMetrics(): void {
   defaultsStarted = true;
   // The event-loop delay histogram samples every 10 ms by default: ~0.6% of a core per process on
   // this kind of VM, for a figure that is read every 15 s or so. 100 ms is plenty.
-  collectDefaultMetrics({ register: registry, prefix: 'smsc_process_', eventLoopMonitoringPrecision: 100 });
+  // prefix 'smsc_': prom-client's names already start with process_ / nodejs_ (smsc_process_cpu_seconds_total,
+  // smsc_nodejs_eventloop_lag_seconds); a longer prefix doubled them (smsc_process_process_…).
+  collectDefaultMetrics({ register: registry, prefix: 'smsc_', eventLoopMonitoringPrecision: 100 });
 }
 
 /** Outcomes of an ESME's submit_sm / data_sm: `ok`, or the error status name (e.g. `ESME_RTHROTTLED`). */
@@ -75,25 +77,87 @@ export const messageClaimsTotal = new Counter({
   registers: [registry],
 });
 
-/** Set by a queue depth sampler (see queue-depth-sampler.ts); one series per state. */
+/*
+ * Queue gauges. One process of the deployment samples them (see queue-depth-sampler.ts: whoever
+ * holds the `queue-sampler` lease), so they are created unregistered and appear in /metrics only
+ * while this process is the sampler: the other processes expose no stale zeros, and sum() or
+ * max() over all processes is the deployment's figure.
+ */
+
+/** Every state; final states are counted less often (they are the bulk of the collection). */
 export const queueDepth = new Gauge({
   name: 'smsc_queue_depth',
   help: 'Messages in the store by state (sampled)',
   labelNames: ['state'] as const,
-  registers: [registry],
+  registers: [],
 });
 
 export const queueDueMessages = new Gauge({
   name: 'smsc_queue_due_messages',
   help: 'Queued messages whose nextAttemptAt has passed (sampled)',
-  registers: [registry],
+  registers: [],
 });
 
 export const queueOldestDueSeconds = new Gauge({
   name: 'smsc_queue_oldest_due_seconds',
   help: 'How long the oldest due queued message has been waiting past its nextAttemptAt (sampled)',
-  registers: [registry],
+  registers: [],
 });
+
+/**
+ * `kind`: `connector` (MT; `target` is the connector its route or its own target names, `none`
+ * without a route) or `esme` (receipts and MO; `target` is the system_id, `none` while an MO has
+ * no ESME route). Summed over targets, the queued messages.
+ */
+export const queueTargetMessages = new Gauge({
+  name: 'smsc_queue_target_messages',
+  help: 'Queued messages by target connector or ESME (sampled)',
+  labelNames: ['kind', 'target'] as const,
+  registers: [],
+});
+
+export const queueTargetDueMessages = new Gauge({
+  name: 'smsc_queue_target_due_messages',
+  help: 'Queued messages past their nextAttemptAt, by target connector or ESME (sampled)',
+  labelNames: ['kind', 'target'] as const,
+  registers: [],
+});
+
+export const queueTargetOldestDueSeconds = new Gauge({
+  name: 'smsc_queue_target_oldest_due_seconds',
+  help: 'How long the oldest due message of a target has been waiting past its nextAttemptAt (sampled)',
+  labelNames: ['kind', 'target'] as const,
+  registers: [],
+});
+
+/** For alerts on the sampler itself: `time() - max(smsc_queue_last_sample_timestamp_seconds) > 120`. */
+export const queueLastSampleTimestamp = new Gauge({
+  name: 'smsc_queue_last_sample_timestamp_seconds',
+  help: 'Unix time of the last queue sample this process took (present only on the sampling process)',
+  registers: [],
+});
+
+const QUEUE_GAUGES = Object.freeze([
+  { name: 'smsc_queue_depth', gauge: queueDepth },
+  { name: 'smsc_queue_due_messages', gauge: queueDueMessages },
+  { name: 'smsc_queue_oldest_due_seconds', gauge: queueOldestDueSeconds },
+  { name: 'smsc_queue_target_messages', gauge: queueTargetMessages },
+  { name: 'smsc_queue_target_due_messages', gauge: queueTargetDueMessages },
+  { name: 'smsc_queue_target_oldest_due_seconds', gauge: queueTargetOldestDueSeconds },
+  { name: 'smsc_queue_last_sample_timestamp_seconds', gauge: queueLastSampleTimestamp },
+] as const);
+
+/** Shows the queue gauges in /metrics (this process samples) or hides and zeroes them (it does not). */
+export function publishQueueMetrics(on: boolean): void {
+  for (const { name, gauge } of QUEUE_GAUGES) {
+    const registered = registry.getSingleMetric(name) !== undefined;
+    if (on && !registered) registry.registerMetric(gauge);
+    if (!on && registered) {
+      registry.removeSingleMetric(name);
+      gauge.reset();
+    }
+  }
+}
 
 /** `kind`: `insert` (inserter group commit) or `delivery` (messages per destination round). */
 export const batchSize = new Histogram({

@@ -16,7 +16,10 @@ export interface ProcessObservabilityOptions {
   clock?: Clock;
   /** Published with every heartbeat, e.g. `() => ({ connectors: { op1: 'BOUND' }, smppPort: 2775 })`. */
   info?: () => Record<string, unknown>;
-  /** Keep smsc_queue_depth current from this process (the cleanup worker does). */
+  /**
+   * Be a candidate for the deployment's queue sampler (default true; `metrics.queueSampleMs` 0
+   * also keeps the process out). One candidate at a time samples: see QueueDepthSampler.
+   */
   sampleQueueDepth?: boolean;
 }
 
@@ -30,7 +33,7 @@ export interface ProcessObservability {
 
 /**
  * What every long-running process does besides its job: a heartbeat in `nodes`, Prometheus
- * metrics on `metrics.port` (0 = off), optionally the queue depth sampler. One call from the
+ * metrics on `metrics.port` (0 = off), and a candidacy for the queue sampler. One call from the
  * process entry point; close() in its shutdown sequence, after the work has stopped.
  */
 export async function startProcessObservability(options: ProcessObservabilityOptions): Promise<ProcessObservability> {
@@ -44,15 +47,25 @@ export async function startProcessObservability(options: ProcessObservabilityOpt
     ...(config.node.name ? { name: config.node.name } : {}),
     ...(logger ? { logger } : {}),
     ...(clock ? { clock } : {}),
-    info: () => ({ ...(metrics.port ? { metricsPort: metrics.port } : {}), ...(options.info?.() ?? {}) }),
+    info: () => ({
+      ...(metrics.port ? { metricsPort: metrics.port } : {}),
+      ...(sampler?.active ? { queueSampler: true } : {}),
+      ...(options.info?.() ?? {}),
+    }),
   });
   let sampler: QueueDepthSampler | undefined;
   try {
-    await heartbeat.start();
-    if (options.sampleQueueDepth) {
-      sampler = new QueueDepthSampler({ db, ...(logger ? { logger } : {}), ...(clock ? { clock } : {}) });
+    if ((options.sampleQueueDepth ?? true) && config.metrics.queueSampleMs > 0) {
+      sampler = new QueueDepthSampler({
+        db,
+        intervalMs: config.metrics.queueSampleMs,
+        owner: heartbeat.name,
+        ...(logger ? { logger } : {}),
+        ...(clock ? { clock } : {}),
+      });
       await sampler.start();
     }
+    await heartbeat.start();
   } catch (error) {
     await sampler?.close();
     await heartbeat.close();

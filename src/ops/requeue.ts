@@ -1,5 +1,9 @@
 import { ObjectId, type Db, type Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
+import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
+import { silentLogger, type Logger } from '../logging/logger.ts';
+import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
+import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
@@ -25,6 +29,9 @@ export interface RequeueOptions {
   /** A requeued message whose validity has passed gets this much more, or cleanup would expire it at once. */
   extendValidityMs?: number;
   historyLimit?: number;
+  logger?: Logger;
+  /** The destKey rule: `--dest` matches the number as written and as the rule normalises it. */
+  addressOptions?: AddressOptions;
 }
 
 export interface RequeueResult {
@@ -34,36 +41,68 @@ export interface RequeueResult {
   validityExtended: number;
   /** For a single message that was not requeued: its state. */
   skippedState?: string;
+  /** Receipts of the outcome being replaced that were still in the outbox, sent first. */
+  pendingReceipts: number;
 }
 
 const DEFAULT_EXTEND_VALIDITY_MS = 24 * 3600 * 1000;
 const DEFAULT_HISTORY_LIMIT = 20;
 
-/** Sends matching messages back to `queued`, due now, attempts reset; prints nothing, returns counts. */
+/**
+ * Sends matching messages back to `queued`, due now, attempts reset; prints nothing, returns counts.
+ *
+ * Receipts: every requeue starts a new receipt generation (`requeues` + 1), and receipt ids are
+ * derived from the message and its generation, so the next final outcome gets a receipt of its
+ * own: an ESME that heard UNDELIV and asked for receipts hears DELIVRD after a successful requeue.
+ * A receipt still in the outbox for the outcome being replaced is created first, so none is lost.
+ */
 export async function requeueMessages(db: Db, selector: RequeueSelector, clock: Clock, options: RequeueOptions = {}): Promise<RequeueResult> {
   const sms = db.collection<SmsDocument>(Collections.sms);
   const now = clock.now();
-  const base = baseFilter(selector);
+  const base = baseFilter(selector, options.addressOptions);
   const record: AttemptRecord = { at: now, by: options.by ?? 'smsc requeue', outcome: 'requeued' };
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const update = (extra: Partial<SmsDocument>) => ({
     $set: { state: SmsState.queued, nextAttemptAt: now, attempts: 0, ...extra },
-    $unset: { lock: '' as const, finalAt: '' as const },
+    // What the last outcome left that would mislead the next one: its receipt's stat and error,
+    // the part receipts of the old submission, and the parts it got accepted (`progress`): a
+    // requeue sends the whole message again, since receipts for those parts went unheard while
+    // it was final (`earlyReceipt`: the field older versions parked receipts in).
+    $unset: { lock: '', finalAt: '', finalStat: '', remoteReceipts: '', progress: '', earlyReceipt: '', error: '' } as const,
+    $inc: { requeues: 1 },
     $push: { history: { $each: [record], $slice: -historyLimit } },
   });
 
-  // Still valid. Filter: selector, requeueable state (never locked), validUntil > now.
-  // Update: queued, due now, attempts 0, lock/finalAt removed, history entry. No match: nothing to do.
-  const valid = await sms.updateMany({ ...base, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}));
-  // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
-  const extended = await sms.updateMany(
-    { ...base, validUntil: { $lte: now } } as Filter<SmsDocument>,
-    update({ validUntil: new Date(now.getTime() + (options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS)) }),
-  );
-  const requeued = valid.modifiedCount + extended.modifiedCount;
+  let pendingReceipts = 0;
+  let requeued = 0;
+  let validityExtended = 0;
+  let selected = base;
+  // Twice at most: a queued message can be flagged again by a deliverer between the two steps;
+  // the second round takes only those (the others are queued now and must not be requeued twice).
+  for (let round = 0; round < 2; round++) {
+    pendingReceipts += await emitPendingReceipts(db, selected, clock, options.logger ?? silentLogger);
+    // Still valid. Filter: selector, requeueable state (never locked), no receipt in the outbox, validUntil > now.
+    // Update: queued, due now, attempts 0, next receipt generation, last outcome's fields removed, history entry.
+    // No match: nothing (more) to do, or a receipt flag appeared meanwhile (the next round).
+    const unflagged = { ...selected, receiptDue: { $ne: true } } as Filter<SmsDocument>;
+    const valid = await sms.updateMany({ ...unflagged, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}));
+    // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
+    const extended = await sms.updateMany(
+      { ...unflagged, validUntil: { $lte: now } } as Filter<SmsDocument>,
+      update({ validUntil: new Date(now.getTime() + (options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS)) }),
+    );
+    requeued += valid.modifiedCount + extended.modifiedCount;
+    validityExtended += extended.modifiedCount;
+    const skipped = await sms
+      .find({ ...selected, receiptDue: true } as Filter<SmsDocument>, { projection: { _id: 1 } })
+      .limit(OUTBOX_BATCH)
+      .toArray();
+    if (skipped.length === 0) break;
+    selected = { ...base, _id: { $in: skipped.map((d) => d._id) } } as Filter<SmsDocument>;
+  }
   if (requeued > 0) await notify(db, selector, requeued, now);
 
-  const result: RequeueResult = { requeued, validityExtended: extended.modifiedCount };
+  const result: RequeueResult = { requeued, validityExtended, pendingReceipts };
   if (requeued === 0 && 'messageId' in selector) {
     const doc = await sms.findOne(idFilter(selector.messageId), { projection: { state: 1 } });
     if (!doc) throw new OpsError(OpsErrorCode.messageNotFound, `No message with id ${selector.messageId}.`);
@@ -72,7 +111,26 @@ export async function requeueMessages(db: Db, selector: RequeueSelector, clock: 
   return result;
 }
 
-function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
+const OUTBOX_BATCH = 256;
+
+/** Creates the receipts the selected messages still have in the outbox (and clears their flags); returns how many it handled. */
+async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clock, logger: Logger): Promise<number> {
+  const sms = db.collection<SmsWithReceipt>(Collections.sms);
+  const emitter = new ReceiptEmitter(db, clock, logger);
+  let handled = 0;
+  for (;;) {
+    // Read-only: flagged messages among the selected (sparse index `receiptDue`, or the selector's).
+    const flagged = await sms.find({ ...base, receiptDue: true } as Filter<SmsWithReceipt>).limit(OUTBOX_BATCH).toArray();
+    if (flagged.length === 0) return handled;
+    const clearedBefore = emitter.stats.cleared;
+    await emitter.emitFor(flagged);
+    handled += flagged.length;
+    // Flags it could not clear belong to messages that moved on meanwhile; the caller's next round sees them.
+    if (flagged.length < OUTBOX_BATCH || emitter.stats.cleared === clearedBefore) return handled;
+  }
+}
+
+function baseFilter(selector: RequeueSelector, addressOptions: AddressOptions | undefined): Filter<SmsDocument> {
   const states = { $in: [...REQUEUEABLE_STATES] };
   if ('messageId' in selector) {
     if (!selector.messageId.trim()) throw new OpsError(OpsErrorCode.badSelector, 'The message id is empty.');
@@ -80,7 +138,7 @@ function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
   }
   if ('destKey' in selector) {
     if (!selector.destKey.trim()) throw new OpsError(OpsErrorCode.badSelector, 'The destination is empty.');
-    return { destKey: selector.destKey.trim(), state: states };
+    return { destKey: { $in: destKeysOf(selector.destKey.trim(), addressOptions) }, state: states };
   }
   const state = selector.state;
   if (!(REQUEUEABLE_STATES as readonly string[]).includes(state)) {
@@ -91,6 +149,19 @@ function baseFilter(selector: RequeueSelector): Filter<SmsDocument> {
     );
   }
   return { state: state as SmsStateName };
+}
+
+/**
+ * What `--dest` matches: the destKey as typed (also a key stored under an older rule, or an ESME
+ * lane `esme:…`), and the key the destKey rule gives the number read as an ESME's TON 0 would be.
+ */
+function destKeysOf(dest: string, addressOptions: AddressOptions | undefined): string[] {
+  try {
+    const { destKey } = normaliseDestination({ ton: Ton.UNKNOWN, npi: 1, addr: dest }, addressOptions);
+    return destKey === dest ? [dest] : [dest, destKey];
+  } catch {
+    return [dest];
+  }
 }
 
 function idFilter(messageId: string): Filter<SmsDocument> {

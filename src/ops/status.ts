@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { NodeDocument } from '../nodes/heartbeat.ts';
+import { LeaseNames, SingletonLease } from '../nodes/singleton-lease.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type LockDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
 
@@ -71,6 +72,8 @@ export interface StatusReport {
   oldestDue: OldestDue | null;
   nodes: NodeStatus[];
   connectors: ConnectorStatus[];
+  /** The process that publishes the smsc_queue_* metrics (holder of the `queue-sampler` lease), or null: nobody does. */
+  queueSampler: { owner: string; since: Date; leaseUntil: Date } | null;
 }
 
 const OLDEST_LOCKS_SHOWN = 10;
@@ -78,12 +81,13 @@ const OLDEST_LOCKS_SHOWN = 10;
 /** Read-only snapshot for `smsc status`; every query uses one of the schema's indexes or a small collection. */
 export async function collectStatus(db: Db, clock: Clock): Promise<StatusReport> {
   const now = clock.now();
-  const [queue, locks, oldestDue, nodes, connectors] = await Promise.all([
+  const [queue, locks, oldestDue, nodes, connectors, sampler] = await Promise.all([
     queueStatus(db, now),
     lockStatus(db, now),
     oldestDueMessage(db, now),
     nodeStatus(db, now),
     db.collection(Collections.connectors).find({}).sort({ name: 1 }).toArray(),
+    SingletonLease.holder(db, LeaseNames.queueSampler, now),
   ]);
   return {
     at: now,
@@ -92,6 +96,7 @@ export async function collectStatus(db: Db, clock: Clock): Promise<StatusReport>
     oldestDue,
     nodes,
     connectors: connectors.map((c) => connectorStatus(c, nodes)),
+    queueSampler: sampler ? { owner: sampler.owner, since: sampler.since, leaseUntil: sampler.leaseUntil } : null,
   };
 }
 
@@ -254,6 +259,11 @@ export function formatStatus(report: StatusReport): string {
     const age = Math.round((report.at.getTime() - n.lastSeenAt.getTime()) / 1000);
     lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}`);
   }
+  lines.push(
+    report.queueSampler
+      ? `Queue metrics sampled by ${report.queueSampler.owner} (since ${report.queueSampler.since.toISOString()})`
+      : 'Queue metrics: no process samples them (smsc_queue_* are not published)',
+  );
   lines.push('');
   lines.push(`Connectors (${report.connectors.length})`);
   if (report.connectors.length === 0) lines.push('  none configured');

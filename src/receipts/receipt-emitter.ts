@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
 import { sleep, type Clock } from '../clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -134,12 +134,17 @@ export class ReceiptEmitter {
         });
       }
     }
-    // filter (each): {_id, receiptDue: true, state: <as read>, attempts: <as read>}
+    // filter (each): {_id, receiptDue: true, state, attempts, requeues: <as read> (null: never requeued)}
     // update (each): {$unset: {receiptDue}}
-    // returns: matchedCount; a miss = the message moved on (e.g. retry -> final) and set the flag
-    //          again for its new state: the next pass handles it.
+    // returns: matchedCount; a miss = the message moved on (e.g. retry -> final, or requeued and
+    //          final again in the same state with as many attempts) and set the flag again for its
+    //          new state: the next pass handles it.
     const ops: AnyBulkWriteOperation<SmsWithReceipt>[] = docs.map((doc) => ({
-      updateOne: { filter: { _id: doc._id, receiptDue: true, state: doc.state, attempts: doc.attempts }, update: { $unset: { receiptDue: '' } } },
+      updateOne: {
+        // `requeues: null` matches a message that has no such field (documented null-equality semantics).
+        filter: { _id: doc._id, receiptDue: true, state: doc.state, attempts: doc.attempts, requeues: doc.requeues ?? null } as Filter<SmsWithReceipt>,
+        update: { $unset: { receiptDue: '' } },
+      },
     }));
     const result = await this.#sms.bulkWrite(ops, { ordered: false });
     this.stats.cleared += result.modifiedCount;
@@ -174,12 +179,22 @@ export function receiptSpecOf(doc: SmsWithReceipt): { messageState: number; fina
   if (doc.direction !== SmsDirection.mt || !doc.account) return null;
   if (FINAL_STATES.includes(doc.state)) {
     const messageState = doc.finalStat ?? messageStateOfFinal(doc.state);
-    return wantsFinalReceipt(doc.registeredDelivery, messageState) ? { messageState, final: true, kind: 'final' } : null;
+    return wantsFinalReceipt(doc.registeredDelivery, messageState) ? { messageState, final: true, kind: receiptKindOf('final', doc.requeues) } : null;
   }
   if (doc.state === SmsState.queued && doc.attempts > 0 && wantsIntermediate(doc.registeredDelivery)) {
-    return { messageState: MessageState.ENROUTE, final: false, kind: `enroute:${doc.attempts}` };
+    return { messageState: MessageState.ENROUTE, final: false, kind: receiptKindOf(`enroute:${doc.attempts}`, doc.requeues) };
   }
   return null;
+}
+
+/**
+ * The kind a receipt id is derived from (receiptIdFor): what the receipt reports, in the
+ * message's receipt generation. Generation 0 (never requeued) keeps the plain kinds, so ids of
+ * receipts created before requeues counted stay what they were; each requeue adds `@n`. One
+ * final receipt per generation, hence one per final outcome an ESME could hear of.
+ */
+export function receiptKindOf(kind: string, requeues: number | undefined): string {
+  return requeues ? `${kind}@${requeues}` : kind;
 }
 
 /** Pause helper for callers that poll the emitter in tests. */

@@ -80,6 +80,10 @@ export class ReceiptFinaliser {
     // Purged after its retention: nothing left to update.
     if (!doc || FINAL_STATES.includes(doc.state)) return { kind: 'duplicate', smsId };
     if (doc.state !== SmsState.submitted) return { kind: 'not-ready', smsId, remoteId: correlation.remoteId };
+    // A receipt for an earlier submission of this message (before a requeue or a resend): the
+    // current one is what the ESME is waiting to hear about.
+    const current = [doc.remote?.messageId, ...(doc.remote?.otherIds ?? [])];
+    if (doc.remote && !current.includes(correlation.remoteId)) return { kind: 'duplicate', smsId };
     const now = this.#clock.now();
     const stat = statWordOf(update.messageState);
     const record: AttemptRecord = { at: now, by: this.#by, outcome: `receipt ${stat}`, connector: update.connector };

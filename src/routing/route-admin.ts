@@ -1,27 +1,55 @@
 import { ObjectId, type Db } from 'mongodb';
+import { unknownConnectors } from '../connectors/connector-admin.ts';
 import { ConfigError } from '../errors/smsc-error.ts';
 import { Collections } from '../store/collections.ts';
 import { validateRoute, type RouteDocument } from './route-document.ts';
 
 export type RouteView = RouteDocument & { id: string };
 
+/**
+ * What a route refers to must exist: its connectors, its ESME, the account it matches on. A
+ * typo would otherwise leave messages retrying against nothing until they expire. (Checked, then
+ * written: a connector removed in between is what `connector remove` refuses while routes use it.)
+ */
+async function checkReferences(db: Db, route: RouteDocument): Promise<void> {
+  const problems: string[] = [];
+  const missing = await unknownConnectors(db, route.connectors);
+  if (missing.length > 0) problems.push(`no connector named ${missing.join(', ')} (see \`smsc connector list\`)`);
+  const accounts = db.collection(Collections.accounts);
+  for (const [what, systemId] of [['ESME account', route.esme], ['account', route.account]] as const) {
+    if (systemId !== undefined && !(await accounts.findOne({ systemId }, { projection: { _id: 1 } }))) {
+      problems.push(`no ${what} with system_id ${systemId} (see \`smsc account list\`)`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Route refused: ${problems.join('; ')}.`);
+}
+
 export async function addRoute(db: Db, input: Partial<RouteDocument>, now: Date): Promise<RouteView> {
   const doc = validateRoute({ ...input, createdAt: now });
+  await checkReferences(db, doc);
   const result = await db.collection<RouteDocument>(Collections.routes).insertOne({ ...doc });
   return { ...doc, id: result.insertedId.toHexString() };
 }
 
-/** Changes a route by id (the whole route is validated again); null when there is none. */
-export async function updateRoute(db: Db, id: string, changes: Partial<RouteDocument>, now: Date): Promise<RouteView | null> {
-  if (!ObjectId.isValid(id) || id.length !== 24) return null;
+function routeId(id: string): ObjectId {
+  if (!ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) throw new ConfigError(`${id} is not a route id (see \`smsc route list\`).`);
+  return new ObjectId(id);
+}
+
+/** Changes fields of one route (`undefined` removes a condition); the result is validated and checked like a new one. */
+export async function setRoute(db: Db, id: string, changes: Partial<RouteDocument>, now: Date): Promise<RouteView> {
   const routes = db.collection<RouteDocument & { _id: ObjectId }>(Collections.routes);
-  const current = await routes.findOne({ _id: new ObjectId(id) });
-  if (!current) return null;
-  const { _id, ...rest } = current;
-  const next = validateRoute({ ...rest, ...changes, updatedAt: now } as Partial<RouteDocument>);
-  // filter: {_id}; replaces the route with its validated new form. Returns matchedCount; 0 = removed meanwhile.
+  const _id = routeId(id);
+  const current = await routes.findOne({ _id });
+  if (!current) throw new ConfigError(`No route with id ${id}.`);
+  const { _id: _ignored, ...fields } = current;
+  const merged = Object.fromEntries(Object.entries({ ...fields, ...changes, updatedAt: now }).filter(([, v]) => v !== undefined)) as Partial<RouteDocument>;
+  const next = validateRoute(merged);
+  await checkReferences(db, next);
+  // filter: {_id}; replace: the whole validated route. returns matchedCount; 0 = removed meanwhile.
   const result = await routes.replaceOne({ _id }, next);
-  return result.matchedCount === 0 ? null : { ...next, id };
+  if (result.matchedCount === 0) throw new ConfigError(`No route with id ${id}.`);
+  return { ...next, id };
 }
 
 export async function listRoutes(db: Db): Promise<RouteView[]> {
@@ -35,8 +63,7 @@ export async function listRoutes(db: Db): Promise<RouteView[]> {
 export async function removeRoutes(db: Db, selector: { id?: string; prefix?: string }): Promise<number> {
   const routes = db.collection(Collections.routes);
   if (selector.id) {
-    if (!ObjectId.isValid(selector.id)) throw new ConfigError(`${selector.id} is not a route id (see \`smsc route list\`).`);
-    const result = await routes.deleteOne({ _id: new ObjectId(selector.id) });
+    const result = await routes.deleteOne({ _id: routeId(selector.id) });
     if (result.deletedCount === 0) throw new ConfigError(`No route with id ${selector.id}.`);
     return 1;
   }

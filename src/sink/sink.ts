@@ -6,7 +6,7 @@ import { silentLogger } from '../logging/logger.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import type { BindMode, ShortMessage, SmppAddress, Tlvs } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
-import { createSmppServer, type SmppServer } from '../smpp/server.ts';
+import { createSmppServer, type SmppServer, type SmppServerTls } from '../smpp/server.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import {
   matchRule,
@@ -62,6 +62,8 @@ export interface SinkOptions {
   recordLimit?: number;
   /** Called for every message received (the CLI prints them). */
   onMessage?: (message: ReceivedMessage) => void;
+  /** Listen for SMPP over TLS with this certificate and key (PEM) instead of plain TCP; `clientCa`: demand client certificates it signed. */
+  tls?: SmppServerTls;
   /** Programmatic override of a submit's status (tests: fail one part once); undefined = the usual rules. */
   decide?: (message: Pick<ReceivedMessage, 'index' | 'dest' | 'part' | 'bytes' | 'text'>) => number | undefined;
   /** Window for the deliver_sm we send (receipts, MO). Default 10. */
@@ -224,6 +226,7 @@ export class Sink {
         maxPduLength: o.maxPduLength,
         maxInboundPending: 1_000,
         logger: this.#log,
+        ...(o.tls ? { tls: o.tls } : {}),
       },
       (session) => this.#onSession(session),
     );

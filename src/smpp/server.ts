@@ -14,11 +14,23 @@ export interface SmppServerOptions extends Omit<SmppSessionOptions, 'role' | 'id
   /** How long close() waits for sessions to unbind before destroying them. Default 5 s. */
   closeGraceMs?: number;
   logger?: Logger;
+  /** SMPP over TLS: the server's certificate chain and private key (PEM). Plain TCP when absent. */
+  tls?: SmppServerTls;
+}
+
+export interface SmppServerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Handshakes not finished within this are dropped. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Ask every client for a certificate signed by this CA (PEM) and refuse those without one. */
+  clientCa?: string | Buffer;
 }
 
 export interface SmppServer {
   readonly port: number;
   readonly host: string;
+  readonly tls: boolean;
   readonly sessions: ReadonlySet<SmppSession>;
   /** Refuse new connections; sessions already open carry on. */
   stopAccepting(): void;
@@ -36,8 +48,17 @@ export function createSmppServer(
 ): Promise<SmppServer> {
   const log = options.logger ?? silentLogger;
   const sessions = new Set<SmppSession>();
-  const { port = 2775, host = '0.0.0.0', maxConnections, closeGraceMs = 5_000, logger, ...sessionOptions } = options;
-  const server = smpp.createServer({}, (lib) => {
+  const { port = 2775, host = '0.0.0.0', maxConnections, closeGraceMs = 5_000, logger, tls, ...sessionOptions } = options;
+  // With a key and a certificate the package builds a tls.Server; sessions start after the handshake.
+  const serverOptions = tls
+    ? {
+        cert: tls.cert,
+        key: tls.key,
+        handshakeTimeout: tls.handshakeTimeoutMs ?? 10_000,
+        ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+      }
+    : {};
+  const server = smpp.createServer(serverOptions, (lib) => {
     const session = new SmppSession(lib, { ...sessionOptions, role: 'server', logger: logger ?? silentLogger });
     sessions.add(session);
     session.once('close', (reason) => {
@@ -53,6 +74,8 @@ export function createSmppServer(
     }
   });
   if (maxConnections !== undefined) server.maxConnections = maxConnections;
+  // A failed handshake (wrong protocol, untrusted client, timeout) concerns that client only.
+  if (tls) server.on('tlsClientError', (error: Error) => log.debug({ err: error.message }, 'TLS handshake failed'));
 
   let accepting = true;
   let closing: Promise<void> | undefined;
@@ -69,10 +92,11 @@ export function createSmppServer(
       server.off('error', onListenError);
       server.on('error', (error: Error) => log.error({ err: error }, 'server error'));
       const address = server.address() as AddressInfo;
-      log.info({ port: address.port, host }, 'SMPP server listening');
+      log.info({ port: address.port, host, tls: Boolean(tls) }, 'SMPP server listening');
       resolve({
         port: address.port,
         host,
+        tls: Boolean(tls),
         sessions,
         stopAccepting,
         close() {

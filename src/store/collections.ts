@@ -10,6 +10,8 @@ export const Collections = Object.freeze({
   connectors: 'connectors',
   correlations: 'correlations',
   nodes: 'nodes',
+  /** Jobs one process of the deployment runs at a time (the queue sampler): `_id` = job name. */
+  leases: 'leases',
   /** Answers to HTTP POSTs that carried an Idempotency-Key (TTL on `expiresAt`). */
   idempotencyKeys: 'idempotencyKeys',
 } as const);

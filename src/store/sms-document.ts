@@ -82,6 +82,8 @@ export interface AttemptRecord {
   connector?: string;
   status?: number;
   error?: string;
+  /** What else is worth knowing about a step that is not an error (a route id, a charging reference). */
+  detail?: string;
 }
 
 export interface SmsDocument {
@@ -122,6 +124,18 @@ export interface SmsDocument {
   callbackUrl?: string;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };
+  /**
+   * How many times an operator sent it back to the queue (`smsc requeue`); absent = never. Each
+   * requeue starts a new receipt generation: the ids of the receipts it yields carry it, so a new
+   * final outcome gets a receipt of its own (see receiptKindOf in receipts/receipt-emitter.ts).
+   */
+  requeues?: number;
+  /** How it arrived when not over SMPP (`'http'`: the HTTP API); absent = SMPP. Routes may match on it. */
+  intake?: 'smpp' | 'http';
+  /** Set by routing when a route acted on it (drop, auto-reply, charging): which route and what it did. */
+  routing?: { route?: string; action: string };
+  /** A charged route's answer from the charging endpoint (asked once per message, before its first submit). */
+  charge?: { at: Date; result: 'accepted' | 'refused'; reference?: string; reason?: string };
 }
 
 /** Message ids are the hex of the document's ObjectId (24 characters, within SMPP's 65). */

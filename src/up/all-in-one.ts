@@ -10,6 +10,7 @@ import { ensureSchema } from '../store/collections.ts';
 import { connectMongo } from '../store/mongo-client.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo.ts';
 import { spawnReadyProcess, type ReadyProcess } from './ready-process.ts';
+import { DEFAULT_SMPP_TLS_PORT } from '../inserter/tls-files.ts';
 
 export interface AllInOneOptions {
   mongodbUri?: string;
@@ -18,6 +19,8 @@ export interface AllInOneOptions {
   dataDir: string;
   mongoPort: number;
   smppPort: number;
+  /** SMPP over TLS flags for the inserter (absolute paths); its own checks apply. */
+  inserterTls?: { port?: number; cert?: string; key?: string };
   sinkPort: number;
   deliverers: number;
   /** HTTP API and control panel port (`smsc api`); 0 = not started. */
@@ -80,7 +83,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     await start('sink', ['sink', '--port', String(options.sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'], /"listening"/);
     // Independent of each other once the simulator listens: start them together.
     await Promise.all([
-      start('inserter', ['inserter', '--smpp-port', String(options.smppPort), '--metrics-port', '0'], /inserter listening on/),
+      start('inserter', ['inserter', '--smpp-port', String(options.smppPort), ...inserterTlsArgs(options.inserterTls), '--metrics-port', '0'], /inserter listening on/),
       ...Array.from({ length: options.deliverers }, (_, i) => start(`deliverer-${i + 1}`, ['deliverer', '--metrics-port', '0'], /deliverer ready/)),
       start('cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/),
       ...(options.httpPort > 0 ? [start('api', ['api', '--http-port', String(options.httpPort), '--metrics-port', '0'], /api listening on/)] : []),
@@ -90,6 +93,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     // The default demo credentials are printed so a newcomer can use them; a chosen password is not echoed.
     const shownPassword = options.account.password === DEMO_ACCOUNT.password ? options.account.password : '<as given with --account>';
     print(`  SMPP for ESMEs: 127.0.0.1:${options.smppPort}  account ${options.account.systemId} / ${shownPassword}`);
+    if (options.inserterTls?.cert) print(`  SMPP over TLS for ESMEs: 127.0.0.1:${options.inserterTls.port ?? DEFAULT_SMPP_TLS_PORT}`);
     print(`  downstream simulator: 127.0.0.1:${options.sinkPort}`);
     if (options.httpPort > 0) {
       const token = process.env.API_ADMIN_TOKEN ? 'your API_ADMIN_TOKEN' : `admin token ${adminToken} (for this run; set API_ADMIN_TOKEN to choose one)`;
@@ -114,6 +118,14 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
   }
 }
 
+function inserterTlsArgs(tls: AllInOneOptions['inserterTls'] = {}): string[] {
+  return [
+    ...(tls.port !== undefined ? ['--smpp-tls-port', String(tls.port)] : []),
+    ...(tls.cert !== undefined ? ['--tls-cert', tls.cert] : []),
+    ...(tls.key !== undefined ? ['--tls-key', tls.key] : []),
+  ];
+}
+
 async function stopMongo(mongo: EmbeddedMongo): Promise<void> {
   await mongo.stop();
 }
@@ -135,7 +147,8 @@ async function seed(mongo: EmbeddedMongo, options: AllInOneOptions): Promise<voi
       await addConnector(db, { name: SIM_CONNECTOR.name, host: '127.0.0.1', port: options.sinkPort, systemId: SIM_CONNECTOR.systemId, password: SIM_CONNECTOR.password }, now);
       options.print(`created connector ${SIM_CONNECTOR.name} -> 127.0.0.1:${options.sinkPort}`);
     }
-    if ((await listRoutes(db)).length === 0) {
+    // Only towards the simulator this seed made: a default route to a connector that does not exist would be refused.
+    if ((await listRoutes(db)).length === 0 && (await listConnectors(db)).some((c) => c.name === SIM_CONNECTOR.name)) {
       await addRoute(db, { prefix: '', connectors: [SIM_CONNECTOR.name] }, now);
       options.print(`created default route -> ${SIM_CONNECTOR.name}`);
     }

@@ -280,14 +280,8 @@ async function answerPost(
         continue; // Released (or expired) between our claim and our read: claim again.
       case 'taken-over': {
         // The first request died mid-way: store what it did not, under the ids it announced.
-        const planned = existing.plannedIds.flat();
-        const stored = await ctx.db
-          .collection<SmsDocument>(Collections.sms)
-          .find({ _id: { $in: planned.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 } })
-          .toArray();
-        const alreadyStored = new Set(stored.map((doc) => doc._id.toHexString()));
         try {
-          const resumed = await ctx.submitter.submit(limits, items, { plannedIds: existing.plannedIds, alreadyStored });
+          const resumed = await ctx.submitter.submit(limits, items, { plannedIds: existing.plannedIds, resume: true });
           return await settle(ctx, key.id, existing.token, answerOf(resumed, isBatch));
         } catch (error) {
           await ctx.idempotency.release(key.id, existing.token).catch(() => undefined);

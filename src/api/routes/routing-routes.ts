@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { validateDestination } from '../../inserter/submit-validation.ts';
 import { connectorStatus, nodeStatus } from '../../ops/status.ts';
-import { addRoute, listRoutes, removeRoutes, updateRoute, type RouteView } from '../../routing/route-admin.ts';
-import type { RouteDocument } from '../../routing/route-document.ts';
+import { addRoute, listRoutes, removeRoutes, setRoute } from '../../routing/route-admin.ts';
+import { INTAKE_KINDS, timeWindowFrom, type IntakeKindName, type RouteDocument, type TimeWindowInput } from '../../routing/route-document.ts';
 import { Router } from '../../routing/router.ts';
 import { Collections } from '../../store/collections.ts';
 import { ApiError, apiErrorOfSubmit } from '../api-errors.ts';
@@ -25,18 +25,18 @@ export function registerRoutingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     schema: { ...common, summary: 'List routes (longest prefix first)', response: { 200: { type: 'array', items: { $ref: 'Route#' } }, ...errorResponses(403) } },
   }, async () => listRoutes(db));
 
-  app.post<{ Body: Partial<RouteDocument> }>('/api/v1/routes', {
+  app.post<{ Body: RouteInput }>('/api/v1/routes', {
     config: { auth: 'admin' },
     schema: { ...common, summary: 'Add a route', body: { $ref: 'RouteCreate#' }, response: { 201: { $ref: 'Route#' }, ...errorResponses(403) } },
-  }, async (request, reply) => reply.code(201).send(await asRequestError(() => addRoute(db, request.body, ctx.clock.now()))));
+  }, async (request, reply) => reply.code(201).send(await asRequestError(() => addRoute(db, routeOf(request.body), ctx.clock.now()))));
 
-  app.patch<{ Params: { id: string }; Body: Partial<RouteDocument> }>('/api/v1/routes/:id', {
+  app.patch<{ Params: { id: string }; Body: RouteInput }>('/api/v1/routes/:id', {
     config: { auth: 'admin' },
     schema: { ...common, summary: 'Change a route', params: idParam, body: { $ref: 'RoutePatch#' }, response: { 200: { $ref: 'Route#' }, ...errorResponses(403, 404) } },
   }, async (request) => {
-    const route = await asRequestError(() => updateRoute(db, request.params.id, request.body, ctx.clock.now()));
-    if (!route) throw new ApiError('NOT_FOUND', `no route ${request.params.id}`);
-    return route;
+    const found = (await listRoutes(db)).some((r) => r.id === request.params.id);
+    if (!found) throw new ApiError('NOT_FOUND', `no route ${request.params.id}`);
+    return asRequestError(() => setRoute(db, request.params.id, routeOf(request.body), ctx.clock.now()));
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/routes/:id', {
@@ -49,75 +49,82 @@ export function registerRoutingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { to: string; account?: string } }>('/api/v1/routes/simulate', {
+  app.post<{ Body: { to: string; from?: string; account?: string; intake?: IntakeKindName; network?: string; at?: string } }>('/api/v1/routes/simulate', {
     config: { auth: 'admin' },
     schema: {
       ...common,
-      summary: 'Which connector a destination (and account) would use now, and why',
+      summary: 'Where a message would go now, and why (the routing decision the deliverers make)',
       body: {
         type: 'object',
         additionalProperties: false,
         required: ['to'],
         properties: {
-          to: { type: 'string', minLength: 1, maxLength: 21 },
-          account: { type: 'string', maxLength: 15, description: 'The submitting account (echoed; routes do not depend on the account yet)' },
+          to: { type: 'string', minLength: 1, maxLength: 21, description: 'Destination' },
+          from: { type: 'string', minLength: 1, maxLength: 21, description: 'Source address or sender id (routes may match on its prefix)' },
+          account: { type: 'string', maxLength: 15, description: 'The submitting account (routes may be for one account)' },
+          intake: { type: 'string', enum: [...INTAKE_KINDS], description: 'How the message arrives (default smpp)' },
+          network: { type: 'string', maxLength: 32, description: "The destination's network as an HLR would report it" },
+          at: { type: 'string', format: 'date-time', description: 'When (time windows); default now' },
         },
       },
       response: { 200: { $ref: 'RouteSimulation#' }, ...errorResponses(403) },
     },
   }, async (request) => {
-    const { to, account } = request.body;
+    const { to, from, account, intake, network } = request.body;
     let destKey: string;
     try {
       destKey = validateDestination(addressOfText(to, 'destination')).destKey;
     } catch (error) {
       throw apiErrorOfSubmit(error);
     }
-    const [route, routes, nodes, connectorDocs] = await Promise.all([
-      router.route(destKey),
-      listRoutes(db),
+    const at = request.body.at ? new Date(request.body.at) : ctx.clock.now();
+    const [decision, nodes, connectorDocs] = await Promise.all([
+      router.decide({ to: destKey, ...(from ? { from } : {}), ...(account ? { account } : {}), intake: intake ?? 'smpp', ...(network ? { network } : {}), at }),
       nodeStatus(db, ctx.clock.now()),
       db.collection(Collections.connectors).find({}, { projection: { password: 0 } }).toArray(),
     ]);
-    const digits = destKey.startsWith('+') ? destKey.slice(1) : destKey;
-    // Shown, not chosen: the choice above is the router's.
-    const candidates = routes.filter((r) => r.enabled !== false && digits.startsWith(r.prefix));
-    const picked = route ? candidates.find((c) => sameRoute(c, route)) ?? ({ ...route, id: '' } as RouteView) : null;
     const connectorStates = connectorDocs.flatMap((doc) => connectorStatus(doc, nodes).states.map((s) => ({ connector: String(doc.name), ...s })));
-    let connector: string | null = null;
-    let reason: string;
-    if (!picked) {
-      reason = candidates.length === 0 && routes.length > 0 ? `no enabled route matches ${destKey}; the message would be refused as undeliverable` : `no route for ${destKey}; the message would be refused as undeliverable`;
-    } else if (picked.esme) {
-      reason = `route prefix "${picked.prefix}" sends ${destKey} to the ESME ${picked.esme}`;
-    } else {
-      const bound = picked.connectors.find((name) => connectorStates.some((s) => s.connector === name && s.state === 'BOUND'));
-      connector = bound ?? picked.connectors[0] ?? null;
-      const why = `longest matching prefix "${picked.prefix}"${candidates.length > 1 ? ` among ${candidates.length} matching routes` : ''}, priority ${picked.priority}, weight ${picked.weight}`;
-      reason = bound
-        ? `${why}; ${bound} is ${bound === picked.connectors[0] ? 'the primary' : 'a backup'} and is bound`
-        : `${why}; none of ${picked.connectors.join(', ')} is reported bound, so the message would wait for ${connector}`;
+    // The connector it would leave over now: the first of the decision's that a node reports bound.
+    const bound = decision.connectors.find((name) => connectorStates.some((s) => s.connector === name && s.state === 'BOUND'));
+    const connector = bound ?? decision.connectors[0] ?? null;
+    const why = [...decision.why];
+    if (decision.action === 'deliver') {
+      why.push(bound ? `${bound} is ${bound === decision.connectors[0] ? 'the primary' : 'a backup'} and is bound` : `none of ${decision.connectors.join(', ')} is reported bound: the message would wait for ${connector}`);
     }
     return {
       to,
       destKey,
       ...(account !== undefined ? { account } : {}),
-      route: picked,
+      action: decision.action,
+      route: decision.route ?? null,
+      connectors: decision.connectors,
       connector,
-      esme: picked?.esme ?? null,
-      reason,
-      candidates: candidates.sort((a, b) => b.prefix.length - a.prefix.length || b.priority - a.priority),
+      charged: decision.charged,
+      ...(decision.replyText !== undefined ? { replyText: decision.replyText } : {}),
+      reason: why.join('; '),
+      why,
+      candidates: decision.candidates,
       connectorStates,
     };
   });
 }
 
-function sameRoute(view: RouteView, route: RouteDocument): boolean {
-  return (
-    view.prefix === route.prefix &&
-    view.priority === route.priority &&
-    view.weight === route.weight &&
-    (view.esme ?? '') === (route.esme ?? '') &&
-    view.connectors.join('\0') === route.connectors.join('\0')
-  );
+
+/** A route as the API takes it: conditions may be null (removed), the time window in words. */
+type RouteInput = Omit<Partial<RouteDocument>, 'sourcePrefix' | 'account' | 'intake' | 'network' | 'timeWindow'> & {
+  sourcePrefix?: string | null;
+  account?: string | null;
+  intake?: IntakeKindName | null;
+  network?: string | null;
+  timeWindow?: TimeWindowInput | null;
+};
+
+/** null removes a condition (undefined, which setRoute drops); the time window is parsed as the CLI does. */
+function routeOf(input: RouteInput): Partial<RouteDocument> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'timeWindow') out.timeWindow = value === null ? undefined : timeWindowFrom(value as TimeWindowInput);
+    else out[key] = value === null ? undefined : value;
+  }
+  return out as Partial<RouteDocument>;
 }

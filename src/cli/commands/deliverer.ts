@@ -10,6 +10,7 @@ export type DelivererArgs = StoreArgs &
     backoffScale?: number;
     refreshMs?: number;
     monitorCommands?: boolean;
+    chargingUrl?: string;
   };
 
 export function delivererBuilder(yargs: Argv<object>): Argv<DelivererArgs> {
@@ -19,6 +20,7 @@ export function delivererBuilder(yargs: Argv<object>): Argv<DelivererArgs> {
     .option('max-attempts', { type: 'number', describe: 'Attempts before a message is undeliverable (default 30)', requiresArg: true })
     .option('backoff-scale', { type: 'number', describe: 'Scale of the connector reconnect schedule (tests)', default: 1, hidden: true })
     .option('refresh-ms', { type: 'number', describe: 'How often routes and connectors are re-read', default: 2000, requiresArg: true })
+    .option('charging-url', { type: 'string', describe: 'HTTP JSON endpoint asked before delivering messages on charged routes (also CHARGING_URL)', requiresArg: true })
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
     .example('$0 deliverer', 'deliver queued messages over the configured connectors')
     .example('REDIS_URL=redis://cache:6379 $0 deliverer', 'connector TPS caps shared by every replica') as unknown as Argv<DelivererArgs>;

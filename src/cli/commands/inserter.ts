@@ -13,6 +13,9 @@ export type InserterArgs = StoreArgs &
   MetricsArgs & {
     redisUrl?: string;
     smppPort?: number;
+    smppTlsPort?: number;
+    tlsCert?: string;
+    tlsKey?: string;
     shutdownGraceMs?: number;
     maxValidityHours?: number;
     monitorCommands?: boolean;
@@ -25,6 +28,9 @@ export type InserterArgs = StoreArgs &
 export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
   return withMetricsOption(withRedisOption(withStoreOptions(yargs)))
     .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs; 0 picks a free one (also SMPP_PORT; default 2775)', requiresArg: true })
+    .option('smpp-tls-port', { type: 'number', describe: 'Also accept SMPP over TLS on this port (also SMPP_TLS_PORT; default 3550 when --tls-cert and --tls-key are set)', requiresArg: true })
+    .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain) for the TLS port (also SMPP_TLS_CERT)', requiresArg: true })
+    .option('tls-key', { type: 'string', describe: 'PEM private key for the TLS port (also SMPP_TLS_KEY)', requiresArg: true })
     .option('shutdown-grace-ms', { type: 'number', describe: 'Longest a SIGTERM shutdown may take', default: 10_000, requiresArg: true })
     .option('max-validity-hours', { type: 'number', describe: 'Furthest validity_period / schedule_delivery_time accepted', default: 168, requiresArg: true })
     .option('window', { type: 'number', describe: 'Unanswered PDUs per session before reading pauses', default: 100, requiresArg: true })
@@ -33,7 +39,8 @@ export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
     .option('bind-timeout-ms', { type: 'number', describe: 'Close a connection that has not bound within this', default: 30_000, requiresArg: true })
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
     .example('$0 inserter --smpp-port 2775', 'accept ESMEs on 2775')
-    .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter') as unknown as Argv<InserterArgs>;
+    .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter')
+    .example('$0 inserter --smpp-tls-port 3550 --tls-cert smsc.pem --tls-key smsc.key', 'SMPP over TLS on 3550 beside plain SMPP on 2775') as unknown as Argv<InserterArgs>;
 }
 
 /** `smsc inserter`: the SMPP server ESMEs bind to; stores each message, then answers. */

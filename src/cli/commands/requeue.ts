@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { systemClock } from '../../clock.ts';
+import { addressOptionsOf } from '../../config/slices.ts';
 import { OpsError, OpsErrorCode } from '../../ops/errors.ts';
 import { REQUEUEABLE_STATES, requeueMessages, type RequeueResult, type RequeueSelector } from '../../ops/requeue.ts';
 import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
@@ -29,6 +30,7 @@ export async function runRequeue(argv: RequeueArgs, deps: CommandDeps = {}): Pro
     requeueMessages(db, selector, deps.clock ?? systemClock, {
       by: `smsc requeue (${process.env.USER ?? 'operator'})`,
       ...(extend !== undefined ? { extendValidityMs: extend * 3600_000 } : {}),
+      addressOptions: addressOptionsOf(config.address),
     }),
   );
   if ('messageId' in selector && result.skippedState !== undefined) {
@@ -48,11 +50,11 @@ export async function runRequeue(argv: RequeueArgs, deps: CommandDeps = {}): Pro
 
 export const requeueCommand: CommandModule<object, RequeueArgs> = {
   command: 'requeue [messageId]',
-  describe: `Send messages back to the queue, due now (only from ${REQUEUEABLE_STATES.join(', ')}; never locked ones)`,
+  describe: `Send messages back to the queue, due now (only from ${REQUEUEABLE_STATES.join(', ')}; never locked ones). An ESME that asked for receipts gets one more, with the new final outcome`,
   builder: (yargs: Argv<object>) =>
     withJsonOption(withStoreOptions(yargs))
       .positional('messageId', { type: 'string', describe: 'One message, by the id submit_sm_resp returned' })
-      .option('dest', { type: 'string', describe: 'Every requeueable message to this destination (destKey)', requiresArg: true })
+      .option('dest', { type: 'string', describe: 'Every requeueable message to this destination: its destKey, or the number as an ESME would send it', requiresArg: true })
       .option('state', { type: 'string', describe: `Every message in this state (${REQUEUEABLE_STATES.join('|')})`, requiresArg: true })
       .option('extend-validity-hours', { type: 'number', describe: 'New validity for messages already past theirs (default 24)', requiresArg: true })
       .example('$0 requeue 6650a1f0c2b4e83f1d2a9b10', 'retry one message now')

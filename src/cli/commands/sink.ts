@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -23,6 +24,30 @@ export interface SinkArgs {
   dlrFailRate: number;
   dlrAlways: boolean;
   print: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+}
+
+/** `--tls-cert` and `--tls-key` as PEM contents; one sentence when a file cannot be read. */
+function tlsOf(argv: SinkArgs): SinkOptions['tls'] {
+  if (argv.tlsCert === undefined && argv.tlsKey === undefined) {
+    if (argv.tlsClientCa !== undefined) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (argv.tlsCert === undefined || argv.tlsKey === undefined) throw new ConfigError('--tls-cert and --tls-key go together');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`--${flag} ${file}: cannot read it (${(error as { code?: string }).code ?? (error as Error).message})`);
+    }
+  };
+  return {
+    cert: read('tls-cert', argv.tlsCert),
+    key: read('tls-key', argv.tlsKey),
+    ...(argv.tlsClientCa !== undefined ? { clientCa: read('tls-client-ca', argv.tlsClientCa) } : {}),
+  };
 }
 
 function rate(value: number, name: string): number {
@@ -72,6 +97,8 @@ export function sinkOptionsFromArgs(argv: SinkArgs): SinkOptions {
     },
     ...(argv.bindSystemId !== undefined ? { credentials: [{ systemId: argv.bindSystemId, password: argv.bindPassword! }] } : {}),
   };
+  const tls = tlsOf(argv);
+  if (tls) options.tls = tls;
   try {
     Sink.validate(options);
   } catch (error) {
@@ -120,8 +147,12 @@ export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
     .option('dlr-fail-rate', { type: 'number', default: 0, describe: 'Fraction of receipts with stat UNDELIV', requiresArg: true })
     .option('dlr-always', { type: 'boolean', default: false, describe: 'Send receipts even when registered_delivery is 0' })
     .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
+    .option('tls-cert', { type: 'string', describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)', requiresArg: true })
+    .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert', requiresArg: true })
+    .option('tls-client-ca', { type: 'string', describe: 'Demand client certificates signed by this PEM CA (TLS)', requiresArg: true })
     .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
-    .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix') as unknown as Argv<SinkArgs>;
+    .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix')
+    .example('$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key', 'a downstream that speaks SMPP over TLS') as unknown as Argv<SinkArgs>;
 }
 
 /** `smsc sink`: the downstream simulator, until SIGINT/SIGTERM. JSON lines on stdout. */
@@ -139,7 +170,7 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
       ...(argv.print ? { onMessage: (m: ReceivedMessage) => write(messageLine(m)) } : {}),
     });
     await sink.start();
-    write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host }));
+    write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host, ...(options.tls ? { tls: true } : {}) }));
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

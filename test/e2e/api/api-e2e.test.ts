@@ -9,7 +9,8 @@ import { AccountStore } from '../../../src/accounts/account-store.ts';
 import { verifyCallbackSignature } from '../../../src/callbacks/callback-event.ts';
 import { runHttpSubmit } from '../../../src/cli/commands/submit.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
+import { validateConnector } from '../../../src/connectors/connector-document.ts';
+import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
@@ -36,6 +37,8 @@ beforeAll(async () => {
   await new AccountStore(t.db).add({ systemId: 'webapp', password: 'pw' });
   sink = await startSink({ port: 0, receipts: { enabled: true, delayMs: 200 } });
   await routeAllTo(t.db, sink.port);
+  // A second connector (never bound) for the route editor to point at.
+  await t.db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'backup1', host: '127.0.0.1', port: 1, systemId: 'smsc', password: 'pw', enabled: false }) });
   const port = await freePort();
   const env = { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SMSC_HEARTBEAT_MS: '500' };
   [deliverer, api] = await Promise.all([
@@ -195,7 +198,7 @@ describe('the control panel in Chromium', () => {
     await page.locator('#route-table tr[data-route="4477"]').waitFor();
     await page.locator('#simulate-form button').click();
     await expect.poll(() => page.locator('#sim-connector').textContent()).toBe('backup1');
-    expect(await page.locator('#sim-reason').textContent()).toContain('"4477"');
+    expect(await page.locator('#sim-reason').textContent()).toContain('deliver over backup1');
 
     // Disabled again: the default route carries it.
     const added = page.locator('#route-table tr[data-route="4477"]');

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/account-store.ts';
+import { validateConnector } from '../../../src/connectors/connector-document.ts';
+import { CHEAP_SCRYPT } from '../../integration/inserter/harness.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 
@@ -48,6 +51,11 @@ describe('smsc connector | route | cleanup', () => {
   }, 120_000);
 
   it('manages routes, including the default route and ESME routes', async () => {
+    // Routes must point at connectors and ESMEs that exist (fixtures written directly: each CLI start costs seconds).
+    for (const name of ['op1', 'op2']) {
+      await handle.db.collection(Collections.connectors).updateOne({ name }, { $setOnInsert: validateConnector({ name, host: 'h', port: 2775, systemId: 'me', password: 'pw' }) }, { upsert: true });
+    }
+    await new AccountStore(handle.db, { scryptCost: CHEAP_SCRYPT }).add({ systemId: 'app', password: 'pw' });
     expect((await smsc('route', 'add', '--prefix', '44', '--connector', 'op1', '--backup', 'op2', '--priority', '2')).code).toBe(0);
     expect((await smsc('route', 'add', '--prefix', '', '--connector', 'op1')).code).toBe(0);
     expect((await smsc('route', 'add', '--prefix', '4477', '--esme', 'app')).code).toBe(0);

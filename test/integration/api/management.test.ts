@@ -118,34 +118,53 @@ describe('connectors', () => {
 describe('routes and the simulator', () => {
   it('simulates with the router, and an edited route shows at once', async () => {
     const add = (body: unknown) => api.call('POST', '/api/v1/routes', { auth: 'admin', body });
+    await api.call('POST', '/api/v1/connectors', { auth: 'admin', body: { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', password: 'x' } });
     const def = await add({ prefix: '', connectors: ['op1'] });
+    expect(def.status).toBe(201);
     const uk = await add({ prefix: '44', connectors: ['op2', 'op1'] });
     expect(uk.status).toBe(201);
     expect((await add({ prefix: '4x', connectors: ['op1'] })).status).toBe(400);
-    const simulate = (to: string) => api.call('POST', '/api/v1/routes/simulate', { auth: 'admin', body: { to, account: 'esme' } });
+    const unknown = await add({ prefix: '45', connectors: ['nope'] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.message).toContain('nope');
+    const simulate = (body: Record<string, unknown>) => api.call('POST', '/api/v1/routes/simulate', { auth: 'admin', body });
 
-    const first = await simulate('+447700900123');
+    const first = await simulate({ to: '+447700900123', account: 'esme' });
     expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ destKey: '+447700900123', route: { id: uk.json.id, prefix: '44' }, account: 'esme' });
+    expect(first.json).toMatchObject({ destKey: '+447700900123', action: 'deliver', route: { id: uk.json.id, prefix: '44' }, connectors: ['op2', 'op1'], account: 'esme' });
     // op2 is not bound anywhere; op1 is (the node from the connectors test): the backup carries it.
     expect(first.json.connector).toBe('op1');
-    expect(first.json.reason).toContain('longest matching prefix "44"');
     expect(first.json.reason).toContain('backup');
-    expect(first.json.candidates.map((c: { prefix: string }) => c.prefix)).toEqual(['44', '']);
+    expect(first.json.candidates[0]).toMatchObject({ id: uk.json.id, matched: true, reason: 'chosen' });
+
+    // A route for HTTP intake only, and one for this account only: the simulator asks the router.
+    const httpOnly = await add({ prefix: '44', intake: 'http', action: 'drop' });
+    expect(httpOnly.status).toBe(201);
+    expect((await simulate({ to: '+447700900123', intake: 'http' })).json).toMatchObject({ action: 'drop', route: { id: httpOnly.json.id } });
+    expect((await simulate({ to: '+447700900123', intake: 'smpp' })).json.route.id).toBe(uk.json.id);
+    await api.call('DELETE', `/api/v1/routes/${httpOnly.json.id}`, { auth: 'admin' });
 
     const edited = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { enabled: false } });
     expect(edited.status).toBe(200);
-    const after = await simulate('+447700900123');
+    const after = await simulate({ to: '+447700900123' });
     expect(after.json.route.id).toBe(def.json.id);
     expect(after.json.connector).toBe('op1');
 
-    const fr = await simulate('+33612345678');
+    const windowed = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { enabled: true, timeWindow: { window: '22:00-06:00' } } });
+    expect(windowed.json.timeWindow).toMatchObject({ from: 22 * 60, to: 6 * 60 });
+    expect((await simulate({ to: '+447700900123', at: '2030-01-01T12:00:00Z' })).json.route.id).toBe(def.json.id);
+    expect((await simulate({ to: '+447700900123', at: '2030-01-01T23:00:00Z' })).json.route.id).toBe(uk.json.id);
+    const cleared = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { timeWindow: null } });
+    expect(cleared.json.timeWindow).toBeUndefined();
+    expect((await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { timeWindow: { window: '25:00-26:00' } } })).status).toBe(400);
+
+    const fr = await simulate({ to: '+33612345678' });
     expect(fr.json.route.prefix).toBe('');
     expect((await api.call('DELETE', `/api/v1/routes/${def.json.id}`, { auth: 'admin' })).status).toBe(204);
-    const none = await simulate('+33612345678');
-    expect(none.json.route).toBeNull();
-    expect(none.json.reason).toContain('no');
-    expect((await simulate('not a number')).status).toBe(400);
+    const none = await simulate({ to: '+33612345678' });
+    expect(none.json).toMatchObject({ action: 'none', route: null, connector: null });
+    expect(none.json.reason).toContain('no route');
+    expect((await simulate({ to: 'not a number' })).status).toBe(400);
     expect((await api.call('PATCH', `/api/v1/routes/${def.json.id}`, { auth: 'admin', body: { weight: 2 } })).status).toBe(404);
   });
 });

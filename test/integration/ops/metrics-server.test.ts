@@ -18,7 +18,6 @@ const EXPECTED_NAMES = [
   'smsc_destination_lock_failures_total',
   'smsc_destination_lock_steals_total',
   'smsc_leases_lost_total',
-  'smsc_queue_depth',
   'smsc_batch_size',
   'smsc_store_latency_seconds',
   'smsc_submit_to_deliver_seconds',

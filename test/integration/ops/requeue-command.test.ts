@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
 import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
+import { MessageState } from '../../../src/codec/index.ts';
+import { silentLogger } from '../../../src/logging/logger.ts';
+import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
+import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
+import { ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -61,11 +66,26 @@ describe('smsc requeue', () => {
       makeSms(NOW, { dest, destKey: dest.addr, state: 'locked', lock: { owner: 'w', token: 'x', at: NOW, leaseUntil: minutes(1) } }),
     ];
     await sms().insertMany([...docs, other]);
-    expect(await requeue({ dest: dest.addr, json: true })).toBe(JSON.stringify({ requeued: 2, validityExtended: 0 }));
+    expect(await requeue({ dest: dest.addr, json: true })).toBe(JSON.stringify({ requeued: 2, validityExtended: 0, pendingReceipts: 0 }));
     const states = await sms().find({ destKey: dest.addr }).sort({ _id: 1 }).toArray();
     expect(states.map((d) => d.state)).toEqual(['queued', 'queued', 'submitted', 'delivered', 'locked']);
     expect(states[1].nextAttemptAt).toEqual(NOW);
     expect((await sms().findOne({ _id: other._id }))?.state).toBe('undeliverable');
+  });
+
+  it('--dest takes the number in any form the destKey rule maps to its key, and the key as stored', async () => {
+    const intl = makeSms(NOW, { dest: { ton: 1, npi: 1, addr: '447700900888' }, destKey: '+447700900888', state: 'undeliverable' });
+    const national = makeSms(NOW, { dest: { ton: 2, npi: 1, addr: '07700900999' }, destKey: '+447700900999', state: 'undeliverable' });
+    await sms().insertMany([intl, national]);
+    expect(await requeue({ dest: '447700900888' })).toBe('Requeued 1 message(s).');
+    // The key itself matches too (queued is requeueable: a second requeue pulls it to now again).
+    expect(await requeue({ dest: '+447700900888' })).toBe('Requeued 1 message(s).');
+    expect((await sms().findOne({ _id: intl._id }))?.requeues).toBe(2);
+    // With the deployment's country code, a national form finds the international key.
+    const out: string[] = [];
+    await runRequeue({ mongodbUri: t.uri, db: t.dbName, dest: '07700900999' }, { print: (line) => out.push(line), clock, env: { ADDRESS_COUNTRY_CODE: '44' } });
+    expect(out).toEqual(['Requeued 1 message(s).']);
+    expect((await sms().find({}).toArray()).map((d) => d.state)).toEqual(['queued', 'queued']);
   });
 
   it('requeues by state and extends the validity of expired messages so cleanup does not expire them again', async () => {
@@ -84,5 +104,74 @@ describe('smsc requeue', () => {
     await expect(requeue({})).rejects.toThrow('Name exactly one of');
     await expect(requeue({ dest: '1', state: 'expired' })).rejects.toThrow('Name exactly one of');
     await expect(requeue({ messageId: 'nope' })).rejects.toThrow('No message with id nope.');
+  });
+});
+
+describe('smsc requeue and receipts', () => {
+  const receipts = (smsId: unknown) =>
+    t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).sort({ arrivedAt: 1, _id: 1 }).toArray();
+  const emitter = () => new ReceiptEmitter(t.db, clock, silentLogger);
+
+  beforeEach(async () => {
+    await sms().deleteMany({});
+    await t.db.collection(Collections.correlations).deleteMany({});
+  });
+
+  it('UNDELIV, requeue, delivered: the ESME gets exactly one DELIVRD receipt besides the UNDELIV one', async () => {
+    // Finalised UNDELIV by the downstream's receipt, flagged for the ESME in the same write.
+    const doc = makeSms(NOW, { state: 'submitted', attempts: 1, remote: { connector: 'op1', messageId: 'r1', submittedAt: minutes(-2) } });
+    await sms().insertOne(doc);
+    const finaliser = new ReceiptFinaliser(t.db, clock, { by: 'test' });
+    const first = await finaliser.applyTo({ smsId: doc._id, remoteId: 'r1' }, { connector: 'op1', messageState: MessageState.UNDELIVERABLE, networkErrorCode: 1 });
+    expect(first.kind).toBe('final');
+    await emitter().runOnce();
+    expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
+
+    expect(await requeue({ messageId: doc.messageId })).toBe('Requeued 1 message(s).');
+    const requeued = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    expect(requeued).toMatchObject({ state: 'queued', attempts: 0, requeues: 1 });
+    // The last outcome's stat and error would otherwise colour the next receipt.
+    expect(requeued?.finalStat).toBeUndefined();
+    expect(requeued?.error).toBeUndefined();
+
+    // Delivered on the second try (as a deliverer's outcome write, then the downstream's receipt).
+    await sms().updateOne({ _id: doc._id }, { $set: { state: 'submitted', attempts: 1, remote: { connector: 'op1', messageId: 'r2', submittedAt: NOW } } });
+    const second = await finaliser.applyTo({ smsId: doc._id, remoteId: 'r2' }, { connector: 'op1', messageState: MessageState.DELIVERED, networkErrorCode: null });
+    expect(second.kind).toBe('final');
+    // Whoever runs the outbox, however often: one more receipt, DELIVRD.
+    if (second.kind === 'final') await emitter().emitFor([second.doc]);
+    await emitter().runOnce();
+    await emitter().emitFor([(await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))!]);
+    const all = await receipts(doc._id);
+    expect(all.map((r) => `${r.receipt?.stat} ${r.payload.tlvs?.messageState}`).sort()).toEqual([`DELIVRD ${MessageState.DELIVERED}`, `UNDELIV ${MessageState.UNDELIVERABLE}`]);
+    expect(new Set(all.map((r) => r.messageId)).size).toBe(2);
+    expect((await sms().findOne({ _id: doc._id }))?.state).toBe('delivered');
+  });
+
+  it('a receipt still in the outbox for the replaced outcome is created before the requeue', async () => {
+    // A long message the downstream accepted in part before failing for good.
+    const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1), progress: { connector: 'op1', remoteIds: ['r0'] } }), receiptDue: true };
+    await sms().insertOne(doc);
+    expect(await requeue({ messageId: doc.messageId, json: true })).toBe(JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }));
+    expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
+    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    expect(after).toMatchObject({ state: 'queued', requeues: 1 });
+    expect(after?.receiptDue).toBeUndefined();
+    // Sent whole again: the receipts of the parts accepted before went unheard while it was final.
+    expect(after?.progress).toBeUndefined();
+  });
+
+  it('an outbox pass that read the message before a requeue does not clear the next generation\'s flag', async () => {
+    const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1) }), receiptDue: true };
+    await sms().insertOne(doc);
+    const staleRead = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    await requeue({ messageId: doc.messageId });
+    // It fails again the same way (same state, same attempt count), flagged again.
+    await sms().updateOne({ _id: doc._id }, { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsWithReceipt> });
+    await emitter().emitFor([staleRead!]);
+    expect((await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
+    await emitter().runOnce();
+    expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV', 'UNDELIV']);
+    expect(await emitter().runOnce()).toBe(0);
   });
 });

@@ -31,6 +31,7 @@ describe('smsc status against a store in known states', () => {
     expect(report.nodes).toEqual([]);
     expect(report.connectors).toEqual([]);
     expect(report.locks.destinations).toEqual({ held: 0, expired: 0, oldest: [] });
+    expect(report.queueSampler).toBeNull();
   });
 
   describe('with messages, locks, nodes and connectors', () => {
@@ -64,6 +65,7 @@ describe('smsc status against a store in known states', () => {
         { name: 'op1', host: '10.0.0.1', port: 2775, systemId: 'smsc', password: 'secret-pw', enabled: true },
         { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', password: 'secret-pw', enabled: false },
       ]);
+      await t.db.collection<{ _id: string; [key: string]: unknown }>(Collections.leases).insertOne({ _id: 'queue-sampler', owner: 'inserter-b-2', token: 't', since: minutes(-30), leaseUntil: minutes(1) });
     });
 
     it('counts the queue by state, with due and waiting split', async () => {
@@ -106,6 +108,7 @@ describe('smsc status against a store in known states', () => {
         { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', enabled: false, states: [{ node: 'deliverer-a-1', state: 'CONNECTING' }] },
       ]);
       expect(JSON.stringify(report)).not.toContain('secret-pw');
+      expect(report.queueSampler).toMatchObject({ owner: 'inserter-b-2' });
     });
 
     it('prints a readable summary without --json', async () => {
@@ -119,6 +122,7 @@ describe('smsc status against a store in known states', () => {
       expect(text).toContain('Processes (2 live, 1 stale)');
       expect(text).toContain('op1 10.0.0.1:2775: BOUND on deliverer-a-1');
       expect(text).toContain('op2 10.0.0.2:2775 (disabled): CONNECTING on deliverer-a-1');
+      expect(text).toContain(`Queue metrics sampled by inserter-b-2 (since ${minutes(-30).toISOString()})`);
     });
   });
 

@@ -164,6 +164,15 @@ describe('receipts from downstream', () => {
     expect((await load(older._id))?.state).toBe('submitted');
   });
 
+  it('a late receipt for an earlier submission of a message (before a requeue) does not finalise the current one', async () => {
+    const sms = await submitted('second-send');
+    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'first-send', smsId: sms._id, createdAt: new Date() });
+    await intake().onMessage({ name: 'op' }, receiptPdu('first-send', 'UNDELIV', MessageState.UNDELIVERABLE));
+    expect((await load(sms._id))?.state).toBe('submitted');
+    await intake().onMessage({ name: 'op' }, receiptPdu('second-send', 'DELIVRD', MessageState.DELIVERED));
+    expect((await load(sms._id))?.state).toBe('delivered');
+  });
+
   it('matches ids through the connector id forms (hex submit_sm_resp, decimal receipt)', async () => {
     // The connector stored the submit_sm_resp id "00FF" in its comparable form.
     const sms = await submitted('255', 'hexop');

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   AddressError,
   Ton,
+  type AddressOptions,
   hashMsisdn,
   isE164,
   maskMsisdn,
@@ -13,6 +14,77 @@ import { anyUnits, onlyCodecErrors } from './support.ts';
 
 const key = (ton: number, addr: string, countryCode?: string) =>
   normaliseDestination({ ton, npi: 1, addr }, countryCode === undefined ? {} : { countryCode }).destKey;
+
+type Row = [ton: number, addr: string, options: AddressOptions, expected: string];
+const DE: AddressOptions = { countryCode: '49' };
+const NANP: AddressOptions = { countryCode: '1', nationalPrefix: '1', internationalPrefix: '011' };
+const DK: AddressOptions = { countryCode: '45', nationalPrefix: '', unknownTon: 'national' };
+
+// The documented rule (README "Destination keys"), one row per case; `!` = refused (ESME_RINVDSTADR).
+const RULE: Row[] = [
+  // One German subscriber, every way an ESME writes it: one key.
+  [Ton.INTERNATIONAL, '4915112345678', {}, '+4915112345678'],
+  [Ton.UNKNOWN, '4915112345678', {}, '+4915112345678'],
+  [Ton.UNKNOWN, '+4915112345678', {}, '+4915112345678'],
+  [Ton.UNKNOWN, '004915112345678', {}, '+4915112345678'],
+  [Ton.INTERNATIONAL, '004915112345678', {}, '+4915112345678'],
+  [Ton.NATIONAL, '+4915112345678', {}, '+4915112345678'],
+  [Ton.NETWORK_SPECIFIC, '+4915112345678', {}, '+4915112345678'],
+  [Ton.UNKNOWN, '+49 (151) 123-456.78', {}, '+4915112345678'],
+  [Ton.NATIONAL, '015112345678', DE, '+4915112345678'],
+  [Ton.NATIONAL, '15112345678', DE, '+4915112345678'],
+  [Ton.UNKNOWN, '015112345678', DE, '+4915112345678'],
+  [Ton.UNKNOWN, '4915112345678', DE, '+4915112345678'],
+  // Without a country code, national forms have one key too (trunk prefix + national number), apart from the international one.
+  [Ton.NATIONAL, '015112345678', {}, '015112345678'],
+  [Ton.NATIONAL, '15112345678', {}, '015112345678'],
+  [Ton.UNKNOWN, '015112345678', {}, '015112345678'],
+  // Short codes and other TONs stay as written.
+  [Ton.UNKNOWN, '12345', {}, '12345'],
+  [Ton.UNKNOWN, '12345', DE, '12345'],
+  [Ton.UNKNOWN, '0800', DE, '0800'],
+  [Ton.ABBREVIATED, '8888', DE, '8888'],
+  [Ton.NETWORK_SPECIFIC, '4915112345678', {}, '4915112345678'],
+  [Ton.SUBSCRIBER_NUMBER, '1234567', DE, '1234567'],
+  // TON 0, not E.164-shaped: as written.
+  [Ton.UNKNOWN, '1234567890123456', {}, '1234567890123456'],
+  [Ton.UNKNOWN, '0123', DE, '0123'],
+  // NANP: trunk prefix 1, international prefix 011.
+  [Ton.UNKNOWN, '12125551234', NANP, '+12125551234'],
+  [Ton.NATIONAL, '2125551234', NANP, '+12125551234'],
+  [Ton.UNKNOWN, '011447700900123', NANP, '+447700900123'],
+  [Ton.INTERNATIONAL, '12125551234', NANP, '+12125551234'],
+  // No trunk prefix, ESMEs send national numbers under TON 0.
+  [Ton.UNKNOWN, '20123456', DK, '+4520123456'],
+  [Ton.NATIONAL, '20123456', DK, '+4520123456'],
+  [Ton.UNKNOWN, '004520123456', DK, '+4520123456'],
+  [Ton.UNKNOWN, '1234', DK, '1234'],
+  // Refused.
+  [Ton.ALPHANUMERIC, 'Shop', {}, '!'],
+  [Ton.INTERNATIONAL, '491', {}, '!'],
+  [Ton.INTERNATIONAL, '0049', {}, '!'],
+  [Ton.INTERNATIONAL, '4915112345678901', {}, '!'],
+  [Ton.NATIONAL, '0', DE, '!'],
+  [Ton.NATIONAL, '0123', DE, '!'],
+  [Ton.UNKNOWN, '+0049151', {}, '!'],
+  [Ton.UNKNOWN, '49151abc', {}, '!'],
+  [Ton.UNKNOWN, '', {}, '!'],
+];
+
+describe('the destKey rule, from a table', () => {
+  it.each(RULE)('TON %i %j %j -> %s', (ton, addr, options, expected) => {
+    const run = () => normaliseDestination({ ton, npi: 1, addr }, options).destKey;
+    if (expected === '!') expect(run).toThrow(AddressError);
+    else expect(run()).toBe(expected);
+  });
+
+  it('a key is its own key: normalising a destKey again (TON 0) changes nothing', () => {
+    for (const [ton, addr, options, expected] of RULE) {
+      if (expected === '!' || ton === Ton.NETWORK_SPECIFIC || ton === Ton.SUBSCRIBER_NUMBER || ton === Ton.ABBREVIATED) continue;
+      expect(normaliseDestination({ ton: Ton.UNKNOWN, npi: 1, addr: expected }, options).destKey, `${addr} -> ${expected}`).toBe(expected);
+    }
+  });
+});
 
 describe('destination normalisation (destKey)', () => {
   it('one international subscriber gets one key however it is written', () => {
@@ -33,8 +105,8 @@ describe('destination normalisation (destKey)', () => {
     expect(key(Ton.NATIONAL, '015112345678', '49')).toBe('+4915112345678');
     expect(key(Ton.NATIONAL, '15112345678', '49')).toBe('+4915112345678');
     expect(key(Ton.UNKNOWN, '015112345678', '49')).toBe('+4915112345678');
-    // An unknown-TON number without a trunk prefix is ambiguous: kept as written.
-    expect(key(Ton.UNKNOWN, '15112345678', '49')).toBe('15112345678');
+    // An unknown-TON number without a prefix is read as international by default (here a NANP number).
+    expect(key(Ton.UNKNOWN, '15112345678', '49')).toBe('+15112345678');
   });
 
   it('short codes are kept', () => {

@@ -133,6 +133,29 @@ describe('loadConfig', () => {
   it('checks settings against each other', () => {
     const problems = problemsOf(() => loadConfig({ env: { DELIVERER_RETRY_BASE_MS: '20000', DELIVERER_RETRY_MAX_MS: '10000' } }));
     expect(problems).toEqual(['deliverer.retryBaseMs (20000) must not exceed deliverer.retryMaxMs (10000)']);
+    expect(problemsOf(() => loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '500' } }))).toEqual(['metrics.queueSampleMs (500) must be 0 (off) or at least 1000']);
+    expect(loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '0' } }).metrics.queueSampleMs).toBe(0);
+    expect(loadConfig({ env: {} }).metrics.queueSampleMs).toBe(15_000);
+  });
+
+  it('reads the destKey settings: digits, none for no trunk prefix, and refuses what is no prefix', () => {
+    expect(loadConfig({ env: {} }).address).toEqual({ countryCode: undefined, nationalPrefix: '0', internationalPrefix: '00', unknownTon: 'international' });
+    expect(loadConfig({ env: { ADDRESS_COUNTRY_CODE: '1', ADDRESS_NATIONAL_PREFIX: '1', ADDRESS_INTERNATIONAL_PREFIX: '011', ADDRESS_UNKNOWN_TON: 'national' } }).address).toEqual({
+      countryCode: '1',
+      nationalPrefix: '1',
+      internationalPrefix: '011',
+      unknownTon: 'national',
+    });
+    expect(loadConfig({ env: { ADDRESS_NATIONAL_PREFIX: 'none' } }).address.nationalPrefix).toBe('');
+    expect(loadConfig({ flags: { config: 'a.json' }, readFile: files({ 'a.json': JSON.stringify({ address: { countryCode: 45, nationalPrefix: '' } }) }) }).address).toMatchObject({
+      countryCode: '45',
+      nationalPrefix: '',
+    });
+    expect(problemsOf(() => loadConfig({ env: { ADDRESS_COUNTRY_CODE: '049', ADDRESS_INTERNATIONAL_PREFIX: 'none', ADDRESS_UNKNOWN_TON: 'guess' } }))).toEqual([
+      'ADDRESS_COUNTRY_CODE must be 1-3 digits not starting with 0, got "049"',
+      'ADDRESS_INTERNATIONAL_PREFIX must be 1-4 digits, got "none"',
+      'ADDRESS_UNKNOWN_TON must be one of international, national, got "guess"',
+    ]);
   });
 
   it('freezes the whole result', () => {
