@@ -1,7 +1,9 @@
 import type { Db } from 'mongodb';
 import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
 import { ApiServer, type ApiServerOptions } from '../../../src/api/api-server.ts';
-import type { Clock } from '../../../src/clock.ts';
+import { systemClock, type Clock } from '../../../src/clock.ts';
+import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
+import { Router } from '../../../src/routing/router.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
@@ -31,7 +33,7 @@ export interface ApiResponse {
 /** An in-process API server on 127.0.0.1:0 against `db` (real HTTP), with cheap scrypt for fast tests. */
 export async function startApi(
   db: Db,
-  options: { accounts?: NewAccount[]; server?: ApiServerOptions; writer?: GroupCommitOptions; clock?: Clock } = {},
+  options: { accounts?: NewAccount[]; server?: ApiServerOptions; writer?: GroupCommitOptions; clock?: Clock; intakeRouting?: boolean } = {},
 ): Promise<RunningApi> {
   await ensureSchema(db);
   const accounts = new AccountStore(db, { scryptCost: CHEAP_SCRYPT });
@@ -40,8 +42,13 @@ export async function startApi(
   }
   const writer = new GroupCommitWriter(db, { writeConcern: { w: 1 }, ...options.writer });
   const limiter = createRateLimiter({ keyPrefix: 'test:api:tps', logger: silentLogger });
+  let routing: IntakeRouting | undefined;
+  if (options.intakeRouting) {
+    routing = new IntakeRouting(new Router(db, silentLogger, { refreshMs: 100 }), systemClock, silentLogger);
+    await routing.start();
+  }
   const server = new ApiServer(
-    { db, accounts, writer, rateLimiter: limiter, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) },
+    { db, accounts, writer, rateLimiter: limiter, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(routing ? { routing } : {}) },
     { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, ...options.server },
   );
   const { url } = await server.start();

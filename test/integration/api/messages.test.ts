@@ -189,6 +189,32 @@ describe('POST /api/v1/messages', () => {
   });
 });
 
+describe('routes that act at intake', () => {
+  it('drops or auto-replies to HTTP submits as for SMPP ones, and routes may name the HTTP intake', async () => {
+    await t.db.collection(Collections.routes).insertMany([
+      { prefix: '4479001', connectors: [], intake: 'http', action: 'drop', priority: 0, weight: 1, enabled: true },
+      { prefix: '4479002', connectors: [], action: 'auto-reply', replyText: 'We are closed', priority: 0, weight: 1, enabled: true },
+    ]);
+    const routed = await startApi(t.db, { intakeRouting: true });
+    try {
+      const dropped = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900100001', from: 'ACME', text: 'x', registeredDelivery: 1 } });
+      expect(dropped.status).toBe(201);
+      expect(await sms().findOne({ messageId: dropped.json.messageId })).toMatchObject({ state: 'rejected', intake: 'http', routing: { action: 'drop' } });
+      const replied = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900200001', from: '447700900999', text: 'hi' } });
+      expect(replied.status).toBe(201);
+      expect(replied.json.parts).toBe(1);
+      expect((await sms().findOne({ messageId: replied.json.messageId }))!.state).toBe('delivered');
+      const reply = await sms().findOne({ direction: 'mo', 'routing.action': 'auto-reply', 'dest.addr': '447700900999' } as never);
+      expect(reply).toMatchObject({ target: { kind: 'esme', systemId: 'acme' } });
+      // A route for the HTTP intake leaves the same message over SMPP alone (routes say which).
+      const plain = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900300001', from: 'ACME', text: 'x' } });
+      expect((await sms().findOne({ messageId: plain.json.messageId }))!.state).toBe('queued');
+    } finally {
+      await routed.stop();
+    }
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('returns the first answer to a retried POST instead of storing twice', async () => {
     const body = { to: '447700900160', from: 'ACME', text: 'once' };
