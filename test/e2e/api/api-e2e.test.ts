@@ -35,6 +35,7 @@ let apiUrl = '';
 beforeAll(async () => {
   await ensureSchema(t.db);
   await new AccountStore(t.db).add({ systemId: 'webapp', password: 'pw' });
+  await new AccountStore(t.db).add({ systemId: 'hooked', password: 'pw', callbackUrl: 'http://127.0.0.1:9/unused', callbackSecret: 'e2e-callback-secret-0123456789' });
   sink = await startSink({ port: 0, receipts: { enabled: true, delayMs: 200 } });
   await routeAllTo(t.db, sink.port);
   // A second connector (never bound) for the route editor to point at.
@@ -74,7 +75,7 @@ describe('smsc api as a process', () => {
     expect(sink.received.some((m) => m.text === 'Hello over HTTP' && m.dest.addr === '447700900111')).toBe(true);
   }, 60_000);
 
-  it("posts the receipt of a message to the account's callback URL, signed", async () => {
+  it('posts the receipt of a message to the callback URL it named, signed with the account secret', async () => {
     const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
     const receiver = http.createServer((req, res) => {
       let body = '';
@@ -87,12 +88,13 @@ describe('smsc api as a process', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const secret = 'e2e-callback-secret-0123456789';
+      // Every process reads callback accounts at most every 5 s: this one existed (with another URL)
+      // before any receipt was made; a message may name the URL its receipts go to.
       const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-      await new AccountStore(t.db).add({ systemId: 'hooked', password: 'pw', callbackUrl, callbackSecret: secret });
       const sent = await fetch(`${apiUrl}/api/v1/messages`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from('hooked:pw').toString('base64')}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ to: '+447700900112', from: '12345', text: 'call me back', registeredDelivery: 1 }),
+        body: JSON.stringify({ to: '+447700900112', from: '12345', text: 'call me back', callbackUrl }),
       });
       expect(sent.status).toBe(201);
       const { messageId } = (await sent.json()) as { messageId: string };
