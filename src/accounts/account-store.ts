@@ -4,7 +4,8 @@ import { ConfigError } from '../errors/smsc-error.ts';
 import { Collections } from '../store/collections.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
-import { ACCOUNT_DEFAULTS, PASSWORD_MAX, SYSTEM_ID_MAX, type AccountDocument } from './account.ts';
+import { BlockList, isIP } from 'node:net';
+import { ACCOUNT_DEFAULTS, PASSWORD_MAX, SYSTEM_ID_MAX, type AccountDocument, type OptOutSettings } from './account.ts';
 import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword, type ScryptCost } from './password-hash.ts';
 
 export interface NewAccount {
@@ -15,6 +16,9 @@ export interface NewAccount {
   sourceAllow?: string[];
   maxQueued?: number;
   peer?: boolean;
+  registeredOnly?: boolean;
+  optout?: Partial<OptOutSettings>;
+  trustedAddresses?: string[];
   /** HTTP callbacks for receipts and MO; a secret is generated when none is given. */
   callbackUrl?: string;
   callbackSecret?: string;
@@ -28,6 +32,10 @@ export interface AccountPatch {
   maxQueued?: number;
   peer?: boolean;
   enabled?: boolean;
+  registeredOnly?: boolean;
+  /** `shortcode: ''` turns opt-out off. */
+  optout?: Partial<OptOutSettings>;
+  trustedAddresses?: string[];
   /** '' removes the callback URL. */
   callbackUrl?: string;
   callbackSecret?: string;
@@ -67,6 +75,9 @@ export class AccountStore {
       sourceAllow: validatePatterns(input.sourceAllow ?? []),
       maxQueued: validateCount('max-queued', input.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued),
       peer: input.peer === true,
+      ...(input.registeredOnly ? { registeredOnly: true } : {}),
+      ...(input.optout?.shortcode ? { optout: validateOptOut(input.optout) } : {}),
+      ...(input.trustedAddresses?.length ? { trustedAddresses: validateTrustedAddresses(input.trustedAddresses) } : {}),
       enabled: true,
       ...callback.set,
       createdAt: now,
@@ -115,11 +126,24 @@ export class AccountStore {
     if (patch.maxQueued !== undefined) update.maxQueued = validateCount('max-queued', patch.maxQueued);
     if (patch.peer !== undefined) update.peer = patch.peer;
     if (patch.enabled !== undefined) update.enabled = patch.enabled;
-    const doc = await this.#accounts.findOneAndUpdate(
-      { systemId },
-      Object.keys(unset).length > 0 ? { $set: update, $unset: unset } : { $set: update },
-      { returnDocument: 'after' },
-    );
+    if (patch.registeredOnly !== undefined) update.registeredOnly = patch.registeredOnly;
+    if (patch.trustedAddresses !== undefined) update.trustedAddresses = validateTrustedAddresses(patch.trustedAddresses);
+    if (patch.optout !== undefined) {
+      let { shortcode, reply, keywords } = patch.optout;
+      if (shortcode === undefined || reply === undefined || keywords === undefined) {
+        // Part of the setting: the rest is the account's current one.
+        const current = await this.#accounts.findOne({ systemId }, { projection: { optout: 1 } });
+        if (!current) return null;
+        shortcode ??= current.optout?.shortcode;
+        reply ??= current.optout?.reply ?? '';
+        keywords ??= current.optout?.keywords;
+        if (shortcode === undefined) throw new ConfigError(`Account ${systemId} has no opt-out short code yet: give --optout-shortcode.`);
+      }
+      if (shortcode === '') unset.optout = '';
+      else update.optout = validateOptOut({ shortcode, reply, keywords });
+    }
+    // filter: {systemId}; update: the patched fields; returns the account after (null = none by that name).
+    const doc = await this.#accounts.findOneAndUpdate({ systemId }, { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' });
     return doc ? withGenerated(viewOf(doc), generated) : null;
   }
 
@@ -128,9 +152,12 @@ export class AccountStore {
     return result.deletedCount === 1;
   }
 
-  /** Checks a bind's credentials; the password is compared in constant time on the scrypt keys. */
-  async authenticate(systemId: string, password: string): Promise<AuthOutcome> {
-    const account = await this.get(systemId);
+  /**
+   * Checks a bind's credentials; the password is compared in constant time on the scrypt keys.
+   * `prefetched`: the account as the caller already read it (null: there is none), saving a read.
+   */
+  async authenticate(systemId: string, password: string, prefetched?: AccountDocument | null): Promise<AuthOutcome> {
+    const account = prefetched === undefined ? await this.get(systemId) : prefetched;
     if (!account) return { ok: false, reason: 'unknown-system-id' };
     if (!(await verifyPassword(password, account.passwordHash))) return { ok: false, reason: 'wrong-password' };
     if (account.enabled === false) return { ok: false, reason: 'disabled' };
@@ -194,6 +221,45 @@ function validateCount(name: string, value: number, min = 0): number {
     throw new ConfigError(`--${name} must be a whole number of at least ${min}, got ${value}.`);
   }
   return value;
+}
+
+function validateOptOut(optout: Partial<OptOutSettings>): OptOutSettings {
+  const shortcode = (optout.shortcode ?? '').replace(/^\+/, '');
+  if (!/^\d{2,20}$/.test(shortcode)) throw new ConfigError(`--optout-shortcode must be 2 to 20 digits, got ${JSON.stringify(optout.shortcode)}.`);
+  const reply = optout.reply ?? '';
+  if (reply.length > 1000) throw new ConfigError('--optout-reply must be at most 1,000 characters.');
+  if (optout.keywords === undefined || optout.keywords.length === 0) return { shortcode, reply };
+  const keywords = [...new Set(optout.keywords.map((k) => k.trim().toUpperCase()))];
+  if (keywords.some((k) => !/^[A-Z0-9]{1,20}$/.test(k))) throw new ConfigError(`--optout-keywords must be words of letters and digits, got ${JSON.stringify(optout.keywords)}.`);
+  return { shortcode, reply, keywords };
+}
+
+/** IP addresses and CIDR ranges (`10.0.0.0/8`, `2001:db8::/32`); anything else is one clear error. */
+function validateTrustedAddresses(list: string[]): string[] {
+  for (const item of list) {
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !okBits || extra !== undefined) throw new ConfigError(`--trusted-address must be an IP address or CIDR range, got ${JSON.stringify(item)}.`);
+  }
+  return [...new Set(list)];
+}
+
+/** Whether `address` (as a socket reports it) is one of `trusted`. */
+export function isTrustedAddress(trusted: readonly string[] | undefined, address: string | undefined): boolean {
+  if (!trusted?.length || !address) return false;
+  const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  const family = isIP(plain);
+  if (family === 0) return false;
+  const list = new BlockList();
+  for (const item of trusted) {
+    const [net, bits] = item.split('/');
+    const netFamily = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(net, netFamily);
+    else list.addSubnet(net, Number(bits), netFamily);
+  }
+  return list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 function validatePatterns(patterns: string[]): string[] {

@@ -16,6 +16,12 @@ export interface AccountDocument {
   maxQueued: number;
   /** A peer SMSC: may send deliver_sm (stored as MO traffic). Ordinary ESMEs may not. */
   peer?: boolean;
+  /** Registration filter: only destinations on the account's allowlist (or the global one) are accepted. */
+  registeredOnly?: boolean;
+  /** Opt-out: a subscriber's "STOP" to this short code blocks the subscriber for this account and gets `reply`. */
+  optout?: OptOutSettings;
+  /** Source IP addresses / CIDR ranges whose binds are never locked out or slowed down after failures. */
+  trustedAddresses?: string[];
   enabled: boolean;
   /** Receipts and MO for this account are POSTed here (HTTP callbacks) instead of waiting for an SMPP bind. */
   callbackUrl?: string;
@@ -25,8 +31,17 @@ export interface AccountDocument {
   updatedAt: Date;
 }
 
+export interface OptOutSettings {
+  /** The short code (digits) subscribers send STOP to. */
+  shortcode: string;
+  /** The answer sent back to the subscriber from the short code ('' = none). */
+  reply: string;
+  /** MO texts that opt out (upper case); absent = the defaults (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT). */
+  keywords?: string[];
+}
+
 /** The account fields the inserter needs once a session is bound (no secret in it). */
-export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'> & { peer?: boolean };
+export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'> & { peer?: boolean; registeredOnly?: boolean };
 
 export const ACCOUNT_DEFAULTS = Object.freeze({ tps: 0, maxBinds: 10, maxQueued: 0 } as const);
 
@@ -61,5 +76,6 @@ export function limitsOf(account: AccountDocument): AccountLimits {
     sourceAllow: Object.freeze([...(account.sourceAllow ?? [])]) as string[],
     maxQueued: account.maxQueued ?? ACCOUNT_DEFAULTS.maxQueued,
     peer: account.peer === true,
+    registeredOnly: account.registeredOnly === true,
   });
 }

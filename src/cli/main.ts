@@ -3,8 +3,11 @@ import { SmscError } from '../errors/smsc-error.ts';
 import { readPackageVersion } from './version.ts';
 import { accountCommand } from './commands/account.ts';
 import { apiCommand } from './commands/api.ts';
+import { cdrCommand } from './commands/cdr.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { connectorCommand } from './commands/connector.ts';
+import { allowlistCommand, blocklistCommand } from './commands/contact-list.ts';
+import { hlrSimCommand } from './commands/hlr-sim.ts';
 import { delivererCommand } from './commands/deliverer.ts';
 import { dlrParseCommand } from './commands/dlr-parse.ts';
 import { indexesCommand } from './commands/indexes.ts';
@@ -30,12 +33,16 @@ const COMMANDS: readonly CommandModule<any, any>[] = [
   accountCommand,
   connectorCommand,
   routeCommand,
+  blocklistCommand,
+  allowlistCommand,
   statusCommand,
   messageCommand,
   requeueCommand,
   indexesCommand,
   smsInfoCommand,
   dlrParseCommand,
+  hlrSimCommand,
+  cdrCommand,
 ];
 
 /** Runs the `smsc` CLI; errors become one sentence on stderr and a non-zero exit code. */

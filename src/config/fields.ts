@@ -96,6 +96,40 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'api.idempotencyHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'API_IDEMPOTENCY_HOURS', default: 24, doc: 'How long an Idempotency-Key answer is kept.' },
   // log
   { path: 'log.level', kind: { type: 'enum', values: LOG_LEVELS }, env: 'LOG_LEVEL', flag: 'log-level', default: 'info', doc: 'pino log level.' },
+
+  // ---- Intake policy, HLR lookups and the CDR journal (issue 16) ----
+  // contact policy (blocklists, opt-out, registration filter; the lists live in MongoDB)
+  { path: 'policy.refreshMs', kind: ms(100, 60_000), env: 'POLICY_REFRESH_MS', default: 1_000, doc: 'How often each process checks the contact lists\' version document for changes.' },
+  // hlr
+  { path: 'hlr.url', kind: { type: 'httpUrl' }, env: 'HLR_URL', flag: 'hlr-url', default: undefined, doc: 'HLR provider (HTTP JSON GET); `{msisdn}` in it is replaced by the number, else `msisdn=` is added to the query. Unset: no lookups.' },
+  { path: 'hlr.policy', kind: { type: 'enum', values: ['off', 'reject-unreachable', 'reverse'] }, env: 'HLR_POLICY', flag: 'hlr-policy', default: 'off', doc: 'off: no lookup before the ack; reject-unreachable: refuse numbers the HLR says are unreachable or invalid; reverse: refuse reachable numbers, accept the rest as delivered.' },
+  { path: 'hlr.timeoutMs', kind: ms(10, 60_000), env: 'HLR_TIMEOUT_MS', flag: 'hlr-timeout-ms', default: 2_000, doc: 'Longest wait for the HLR provider.' },
+  { path: 'hlr.onTimeout', kind: { type: 'enum', values: ['accept', 'reject', 'defer'] }, env: 'HLR_ON_TIMEOUT', flag: 'hlr-on-timeout', default: 'accept', doc: 'When a lookup times out or fails: accept the message, reject it (ESME_RX_P_APPN) or defer it (ESME_RX_T_APPN: the ESME resubmits later).' },
+  { path: 'hlr.cacheTtlS', kind: { type: 'int', min: 0, max: 30 * 86_400 }, env: 'HLR_CACHE_TTL_S', flag: 'hlr-cache-ttl-s', default: 86_400, doc: 'How long a lookup result is cached (Redis when REDIS_URL is set, else per process); 0 = no cache.' },
+  { path: 'hlr.routing', kind: { type: 'boolean' }, env: 'HLR_ROUTING', flag: 'hlr-routing', default: false, doc: 'Also look numbers up after the ack when the policy does not, to store the serving network (`sms.hlr.network`) for routing.' },
+  { path: 'hlr.maxInFlight', kind: { type: 'int', min: 1, max: 100_000 }, env: 'HLR_MAX_IN_FLIGHT', default: 256, doc: 'HLR requests in flight at once per process; beyond it a lookup counts as an error.' },
+  { path: 'hlr.username', kind: { type: 'string', nonEmpty: true }, env: 'HLR_USERNAME', default: undefined, doc: 'HTTP Basic user for the provider (with hlr.password).' },
+  { path: 'hlr.password', kind: { type: 'string', nonEmpty: true }, env: 'HLR_PASSWORD', default: undefined, doc: 'HTTP Basic password for the provider; never logged.' },
+  { path: 'hlr.token', kind: { type: 'string', nonEmpty: true }, env: 'HLR_TOKEN', default: undefined, doc: 'Bearer token for the provider; never logged.' },
+  { path: 'hlr.statusField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_STATUS_FIELD', default: 'status', doc: 'Field (dotted path) of the answer that says whether the number is reachable.' },
+  { path: 'hlr.reachableValues', kind: { type: 'string', nonEmpty: true }, env: 'HLR_REACHABLE_VALUES', default: 'reachable', doc: 'Comma-separated values of the status field that mean reachable (any case).' },
+  { path: 'hlr.invalidValues', kind: { type: 'string', nonEmpty: true }, env: 'HLR_INVALID_VALUES', default: 'invalid', doc: 'Comma-separated values of the status field that mean the number does not exist; any other value is unreachable.' },
+  { path: 'hlr.networkField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_NETWORK_FIELD', default: 'network', doc: 'Field (dotted path) naming the serving network (e.g. its MCCMNC), stored for ported-number routing.' },
+  { path: 'hlr.portedField', kind: { type: 'string', nonEmpty: true }, env: 'HLR_PORTED_FIELD', default: 'ported', doc: 'Field (dotted path) that is true when the number was ported.' },
+  // cdr journal
+  { path: 'cdr.dir', kind: { type: 'string', nonEmpty: true }, env: 'CDR_DIR', flag: 'cdr-dir', default: undefined, doc: 'Directory of the CDR journal files; unset: no journal.' },
+  { path: 'cdr.format', kind: { type: 'enum', values: ['jsonl', 'csv'] }, env: 'CDR_FORMAT', flag: 'cdr-format', default: 'jsonl', doc: 'CDR file format.' },
+  { path: 'cdr.rotateBytes', kind: { type: 'int', min: 1_024, max: 1_000_000_000_000 }, env: 'CDR_ROTATE_BYTES', flag: 'cdr-rotate-bytes', default: 64 * 1024 * 1024, doc: 'A CDR file is closed, compressed and queued for upload at this size…' },
+  { path: 'cdr.rotateSeconds', kind: { type: 'int', min: 1, max: 7 * 86_400 }, env: 'CDR_ROTATE_SECONDS', flag: 'cdr-rotate-seconds', default: 3_600, doc: '…or this long after it was opened.' },
+  { path: 'cdr.numbers', kind: { type: 'enum', values: ['mask', 'hash', 'clear'] }, env: 'CDR_NUMBERS', flag: 'cdr-numbers', default: 'mask', doc: 'How CDRs show phone numbers: masked (4477009****), hashed (HMAC-SHA-256 with cdr.hashKey, else SHA-256) or in clear.' },
+  { path: 'cdr.hashKey', kind: { type: 'string', nonEmpty: true }, env: 'CDR_HASH_KEY', default: undefined, doc: 'Secret for hashed numbers, so they cannot be reversed by hashing every number; never logged.' },
+  { path: 'cdr.perAttempt', kind: { type: 'boolean' }, env: 'CDR_PER_ATTEMPT', flag: 'cdr-per-attempt', default: false, doc: 'Also write one record per delivery attempt (from the message history) when the message is final.' },
+  { path: 'cdr.pollMs', kind: ms(50, 600_000), env: 'CDR_POLL_MS', default: 1_000, doc: 'Pause between journal passes over newly final messages.' },
+  { path: 'cdr.lagMs', kind: ms(0, 86_400_000), env: 'CDR_LAG_MS', default: 60_000, doc: 'How far behind its high-water mark each pass looks again, for final writes that became visible late.' },
+  { path: 'cdr.s3.endpoint', kind: { type: 'httpUrl' }, env: 'CDR_S3_ENDPOINT', flag: 'cdr-s3-endpoint', default: undefined, doc: 'S3-compatible endpoint (unset: AWS S3). Credentials come from the AWS SDK\'s usual sources (AWS_ACCESS_KEY_ID, …).' },
+  { path: 'cdr.s3.bucket', kind: { type: 'string', nonEmpty: true }, env: 'CDR_S3_BUCKET', flag: 'cdr-s3-bucket', default: undefined, doc: 'Bucket the closed CDR files are uploaded to; unset: files stay in cdr.dir.' },
+  { path: 'cdr.s3.prefix', kind: { type: 'string' }, env: 'CDR_S3_PREFIX', flag: 'cdr-s3-prefix', default: 'cdr/', doc: 'Key prefix of uploaded CDR files.' },
+  { path: 'cdr.s3.region', kind: { type: 'string', nonEmpty: true }, env: 'CDR_S3_REGION', default: 'us-east-1', doc: 'Region for request signing.' },
 ];
 
 export const CONFIG_FIELDS: readonly Readonly<ConfigField>[] = Object.freeze(FIELD_LIST.map((f) => Object.freeze(f)));

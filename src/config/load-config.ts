@@ -54,19 +54,17 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   const result: Record<string, Record<string, unknown>> = {};
   const sources: Record<string, string> = {};
   for (const field of CONFIG_FIELDS) {
-    const [slice, key] = field.path.split('.');
-    result[slice] ??= {};
     const candidate = chosen.get(field.path);
     if (!candidate) {
-      result[slice][key] = field.default;
+      setPath(result, field.path, field.default);
       continue;
     }
     const checked = convert(field.kind, candidate.raw);
     if ('problem' in checked) {
       problems.push(field.kind.type === 'secret' ? `${candidate.source} ${checked.problem}` : `${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`);
-      result[slice][key] = field.default;
+      setPath(result, field.path, field.default);
     } else {
-      result[slice][key] = checked.value;
+      setPath(result, field.path, checked.value);
       sources[field.path] = candidate.source;
     }
   }
@@ -126,13 +124,31 @@ function readConfigFile(file: string, source: string, options: LoadConfigOptions
       problems.push(`${file}: "${slice}" must be an object`);
       continue;
     }
-    for (const [key, raw] of Object.entries(body)) {
-      const fieldPath = `${slice}.${key}`;
-      if (!known.has(fieldPath)) problems.push(`${file}: unknown setting "${fieldPath}"`);
-      else if (raw !== null && raw !== undefined) values.set(fieldPath, raw);
-    }
+    readSection(file, slice, body, known, values, problems);
   }
   return values;
+}
+
+/** One section of the file; nested objects are groups of settings (`cdr.s3.bucket` is `{"cdr": {"s3": {"bucket": …}}}`). */
+function readSection(file: string, prefix: string, body: Record<string, unknown>, known: ReadonlySet<string>, values: Map<string, unknown>, problems: string[]): void {
+  for (const [key, raw] of Object.entries(body)) {
+    const fieldPath = `${prefix}.${key}`;
+    if (known.has(fieldPath)) {
+      if (raw !== null && raw !== undefined) values.set(fieldPath, raw);
+    } else if (isPlainObject(raw) && [...known].some((k) => k.startsWith(`${fieldPath}.`))) {
+      readSection(file, fieldPath, raw, known, values, problems);
+    } else {
+      problems.push(`${file}: unknown setting "${fieldPath}"`);
+    }
+  }
+}
+
+/** Sets `a.b.c` in a plain object tree, creating the groups on the way. */
+function setPath(root: Record<string, unknown>, fieldPath: string, value: unknown): void {
+  const keys = fieldPath.split('.');
+  let node = root;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
 }
 
 type Checked = { value: unknown } | { problem: string };

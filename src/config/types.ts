@@ -92,6 +92,52 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
+/** Contact policy (blocklists, opt-out, registration filter): the lists live in MongoDB. */
+export interface PolicyConfig {
+  readonly refreshMs: number;
+}
+
+export type HlrPolicyMode = 'off' | 'reject-unreachable' | 'reverse';
+export type HlrFailurePolicy = 'accept' | 'reject' | 'defer';
+
+export interface HlrConfig {
+  readonly url: string | undefined;
+  readonly policy: HlrPolicyMode;
+  readonly timeoutMs: number;
+  readonly onTimeout: HlrFailurePolicy;
+  readonly cacheTtlS: number;
+  readonly routing: boolean;
+  readonly maxInFlight: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly token: string | undefined;
+  readonly statusField: string;
+  readonly reachableValues: string;
+  readonly invalidValues: string;
+  readonly networkField: string;
+  readonly portedField: string;
+}
+
+export interface CdrS3Config {
+  readonly endpoint: string | undefined;
+  readonly bucket: string | undefined;
+  readonly prefix: string;
+  readonly region: string;
+}
+
+export interface CdrConfig {
+  readonly dir: string | undefined;
+  readonly format: 'jsonl' | 'csv';
+  readonly rotateBytes: number;
+  readonly rotateSeconds: number;
+  readonly numbers: 'mask' | 'hash' | 'clear';
+  readonly hashKey: string | undefined;
+  readonly perAttempt: boolean;
+  readonly pollMs: number;
+  readonly lagMs: number;
+  readonly s3: CdrS3Config;
+}
+
 export interface SmscConfig {
   readonly mongo: MongoConfig;
   readonly redis: RedisConfig;
@@ -105,6 +151,9 @@ export interface SmscConfig {
   readonly node: NodeConfig;
   readonly api: ApiConfig;
   readonly log: LogConfig;
+  readonly policy: PolicyConfig;
+  readonly hlr: HlrConfig;
+  readonly cdr: CdrConfig;
   /** Where each set value came from (`--db`, `MONGODB_DB`, `file.json: mongo.dbName`); defaults are absent. */
   readonly sources: Readonly<Record<string, string>>;
 }

@@ -6,7 +6,11 @@ export interface BindGuardOptions {
   windowMs?: number;
   /** From this many failures on, every bind attempt for the key is delayed (default 3). */
   slowAfter?: number;
-  /** At this many failures the key is refused outright for `refuseForMs` (default 10). */
+  /**
+   * At this many failures an (address, system_id) pair, or an address, is refused outright for
+   * `refuseForMs` (default 10). A system_id alone is never refused, only slowed down: otherwise
+   * anyone who knows it could keep its real ESME from binding.
+   */
   refuseAfter?: number;
   refuseForMs?: number;
   /** Delay doubles per failure past `slowAfter` from 250 ms, capped here (default 2 s). */
@@ -31,9 +35,22 @@ interface Entry {
   refusedUntil: number;
 }
 
+/** The keys a bind is judged by (see BindGuard). */
+export function bindGuardKeys(address: string, systemId: string): string[] {
+  return [`pair:${address}|${systemId}`, `addr:${address}`, `sys:${systemId}`];
+}
+
+const SLOW_ONLY_PREFIX = 'sys:';
+
 /**
- * Slows down, then refuses for a while, repeated bind failures from one address or for one
- * system_id, so credentials cannot be guessed at line rate.
+ * Slows down, then refuses for a while, repeated bind failures, so credentials cannot be guessed
+ * at line rate — without letting an attacker lock a customer out:
+ * - `pair:<address>|<system_id>` and `addr:<address>` are slowed down, then refused: the guesser's
+ *   own address is what gets locked;
+ * - `sys:<system_id>` (failures from every address together) is only ever slowed down, never
+ *   refused, and its password checks are not limited in number (a flood of binds from elsewhere
+ *   must not take the customer's slots);
+ * - binds from an account's trusted addresses are not judged at all (the inserter skips the guard).
  */
 export class BindGuard {
   readonly #windowMs: number;
@@ -58,23 +75,25 @@ export class BindGuard {
     this.#maxConcurrent = options.maxConcurrentPerKey ?? 4;
   }
 
-  /** Claims a password-check slot for every key; false (nothing claimed) when one is at its limit. */
+  /** Claims a password-check slot for every key (system_id keys excepted); false (nothing claimed) when one is at its limit. */
   begin(keys: readonly string[]): boolean {
-    if (keys.some((key) => (this.#inProgress.get(key) ?? 0) >= this.#maxConcurrent)) return false;
-    for (const key of keys) this.#inProgress.set(key, (this.#inProgress.get(key) ?? 0) + 1);
+    const limited = keys.filter((key) => !key.startsWith(SLOW_ONLY_PREFIX));
+    if (limited.some((key) => (this.#inProgress.get(key) ?? 0) >= this.#maxConcurrent)) return false;
+    for (const key of limited) this.#inProgress.set(key, (this.#inProgress.get(key) ?? 0) + 1);
     return true;
   }
 
   /** Releases what begin() claimed. */
   end(keys: readonly string[]): void {
     for (const key of keys) {
+      if (key.startsWith(SLOW_ONLY_PREFIX)) continue;
       const left = (this.#inProgress.get(key) ?? 1) - 1;
       if (left <= 0) this.#inProgress.delete(key);
       else this.#inProgress.set(key, left);
     }
   }
 
-  /** The strictest verdict over the keys (e.g. `addr:1.2.3.4` and `sys:acme`). */
+  /** The strictest verdict over the keys (bindGuardKeys). */
   check(keys: readonly string[]): BindVerdict {
     const now = this.#clock.now().getTime();
     let refuse = false;
@@ -82,7 +101,7 @@ export class BindGuard {
     for (const key of keys) {
       const entry = this.#live(key, now);
       if (!entry) continue;
-      if (entry.refusedUntil > now) refuse = true;
+      if (entry.refusedUntil > now && !key.startsWith(SLOW_ONLY_PREFIX)) refuse = true;
       if (entry.failures >= this.#slowAfter) {
         delayMs = Math.max(delayMs, Math.min(this.#maxDelayMs, 250 * 2 ** (entry.failures - this.#slowAfter)));
       }
@@ -102,7 +121,7 @@ export class BindGuard {
         this.#entries.set(key, entry);
       }
       entry.failures++;
-      if (entry.failures >= this.#refuseAfter && entry.refusedUntil <= now) {
+      if (entry.failures >= this.#refuseAfter && entry.refusedUntil <= now && !key.startsWith(SLOW_ONLY_PREFIX)) {
         entry.refusedUntil = now + this.#refuseForMs;
         newlyRefused.push(key);
       }
@@ -110,8 +129,12 @@ export class BindGuard {
     return newlyRefused;
   }
 
+  /**
+   * A bind succeeded: its address and pair start afresh. The system_id's count is kept (it ends
+   * with its window), so a guesser elsewhere is not let off by the customer's own binds.
+   */
   recordSuccess(keys: readonly string[]): void {
-    for (const key of keys) this.#entries.delete(key);
+    for (const key of keys) if (!key.startsWith(SLOW_ONLY_PREFIX)) this.#entries.delete(key);
   }
 
   get size(): number {

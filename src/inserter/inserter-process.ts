@@ -13,6 +13,7 @@ import { createBindSlots } from './bind-slots.ts';
 import { Inserter, type InserterOptions } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { systemClock } from '../clock.ts';
+import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from './tls-files.ts';
@@ -58,6 +59,8 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
   });
+  // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Receipts and MO to ESMEs bound here (issue 6).
   const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
@@ -66,7 +69,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
   await routing.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, routing },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, routing, intakePolicy: intake.policy, optOut: intake.optOut },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
@@ -114,6 +117,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   // What is left of the grace, less a margin for flushing and closing connections.
   await inserter.shutdown(Math.max(500, deadline - Date.now() - 500));
   await writer.close();
+  intake.close();
   await observability.close();
   await rateLimiter.close();
   await redis?.quit().catch(() => redis.disconnect());

@@ -17,9 +17,12 @@ import type { SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { BacklogTracker } from './backlog.ts';
-import { BindGuard, type BindGuardOptions } from './bind-guard.ts';
+import { BindGuard, bindGuardKeys, type BindGuardOptions } from './bind-guard.ts';
+import { isTrustedAddress } from '../accounts/account-store.ts';
 import { createBindSlots, type BindSlots } from './bind-slots.ts';
 import { MessageOps } from './message-ops.ts';
+import { annotateWithHlr } from '../policy/hlr-annotate.ts';
+import { applyIntakeDecision, IntakePolicy, type IntakeDecision } from '../policy/intake-policy.ts';
 import {
   buildSmsDocuments,
   DEFAULT_SUBMIT_POLICY,
@@ -69,6 +72,10 @@ export interface InserterDeps {
   esmeSessions?: { attach(session: SmppSession): void };
   /** Routes that act at intake (drop, auto-reply; see src/routing/intake-routing.ts). */
   routing?: Pick<IntakeRouting, 'apply'>;
+  /** Contact policy and HLR lookups (src/policy); default: accept everything. */
+  intakePolicy?: IntakePolicy;
+  /** The opt-out flow for MO that peers send as deliver_sm (src/policy/opt-out.ts). */
+  optOut?: { handle(msg: ShortMessage): Promise<unknown> };
 }
 
 interface Bound {
@@ -83,6 +90,11 @@ interface Bound {
 
 
 const SUBMIT_MULTI_MAX_DESTS = 254;
+
+function refusedAsError(decision: IntakeDecision): IntakeDecision {
+  if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
+  return decision;
+}
 
 const corked = new WeakSet<SmppSession>();
 
@@ -122,6 +134,9 @@ export class Inserter {
   readonly #guard: BindGuard;
   readonly #bound = new WeakMap<SmppSession, Bound>();
   readonly #slots: BindSlots;
+  readonly #intake: IntakePolicy;
+  readonly #optOut: InserterDeps['optOut'];
+  readonly #db: Db;
   #server: SmppServer | undefined;
   #tlsServer: SmppServer | undefined;
   #shuttingDown: Promise<void> | undefined;
@@ -142,6 +157,9 @@ export class Inserter {
     this.#backlog = new BacklogTracker(deps.db, this.#log);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
     this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
+    this.#intake = deps.intakePolicy ?? new IntakePolicy();
+    this.#optOut = deps.optOut;
+    this.#db = deps.db;
   }
 
   get port(): number {
@@ -238,6 +256,7 @@ export class Inserter {
       .handle('deliverSm', async (req, ctx) => {
         // Only peer SMSCs inject MO traffic; from an ordinary ESME a deliver_sm is out of place.
         if (!this.#limitsOf(ctx).peer) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
+        await this.#optOut?.handle(req);
         await this.#submit(req, 'deliver_sm', ctx);
         return { messageId: '' };
       })
@@ -287,36 +306,48 @@ export class Inserter {
 
   async #bind(req: BindRequest, ctx: RequestContext): Promise<BindResponse> {
     const session = ctx.session;
-    const keys = [`addr:${session.remoteAddress}`, `sys:${req.systemId}`];
+    const keys = bindGuardKeys(session.remoteAddress, req.systemId);
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
     if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
-    const verdict = this.#guard.check(keys);
     const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
-    if (verdict.refuse) {
-      log.warn('bind refused: too many failed binds recently');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+    const verdict = this.#guard.check(keys);
+    // A password-check slot is claimed on arrival, before anything is awaited, so a burst of
+    // parallel binds from one address cannot all get checked before the first failures count.
+    const claimed = this.#guard.begin(keys);
+    let outcome;
+    let trusted = false;
+    try {
+      // Read once, for the password check and for the account's trusted addresses, whose binds
+      // are never refused or slowed down (nor their failures counted).
+      const account = await this.#accounts.get(req.systemId);
+      trusted = isTrustedAddress(account?.trustedAddresses, session.remoteAddress);
+      if ((!claimed || verdict.refuse || verdict.delayMs > 0) && !trusted) {
+        if (verdict.refuse) {
+          log.warn('bind refused: too many failed binds recently from this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many failed binds');
+        }
+        if (!claimed) {
+          log.warn('bind refused: too many binds being checked at once for this address');
+          result(CommandStatus.ESME_RBINDFAIL);
+          throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
+        }
+        await sleep(verdict.delayMs);
+      }
+      outcome = await this.#accounts.authenticate(req.systemId, req.password, account);
+    } finally {
+      if (claimed) this.#guard.end(keys);
     }
-    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
 
     const fail = (status: number, reason: string): never => {
       result(status);
-      const refused = this.#guard.recordFailure(keys);
+      if (!trusted) {
+        const refused = this.#guard.recordFailure(keys);
+        if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
+      }
       log.warn({ reason }, 'bind failed');
-      if (refused.length > 0) log.warn({ keys: refused }, 'repeated bind failures: refusing binds for a while');
       throw new SmppError(status, reason);
     };
-    if (!this.#guard.begin(keys)) {
-      log.warn('bind refused: too many binds being checked at once for this address or system_id');
-      result(CommandStatus.ESME_RBINDFAIL);
-      throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'too many concurrent binds');
-    }
-    let outcome;
-    try {
-      outcome = await this.#accounts.authenticate(req.systemId, req.password);
-    } finally {
-      this.#guard.end(keys);
-    }
     if (!outcome.ok) {
       if (outcome.reason === 'unknown-system-id') fail(CommandStatus.ESME_RINVSYSID, 'unknown system_id');
       if (outcome.reason === 'wrong-password') fail(CommandStatus.ESME_RINVPASWD, 'wrong password');
@@ -398,11 +429,15 @@ export class Inserter {
       const destination = validateDestination(req.dest, this.#policy);
       const admitted = this.#admit(limits, prepared.parts.length);
       if (admitted) await admitted;
+      let decision = command === 'deliver_sm' ? undefined : this.#decide(limits, destination.destKey);
+      if (decision instanceof Promise) decision = await decision;
       let docs = buildSmsDocuments(prepared, destination);
-      // A route that drops or auto-replies makes the documents final before they are stored.
-      const routed = this.#routing?.apply(docs, 'smpp');
+      if (decision) applyIntakeDecision(docs, decision, now);
+      // A route that drops or auto-replies makes the documents final before they are stored
+      // (not those the intake policy already made final).
+      const routed = decision?.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp');
       if (routed) docs = routed;
-      else if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat) {
+      else if (req.replaceIfPresent === 1 && docs.length === 1 && !docs[0].concat && decision?.verdict !== 'delivered') {
         const replaced = await this.#ops.replaceIfPresent(docs[0]);
         if (replaced) {
           this.stats.submitted++;
@@ -426,6 +461,7 @@ export class Inserter {
       this.stats.submitted++;
       bound.okCounter.inc();
       storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
+      if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, docs, this.#log);
       return { messageId: docs[0].messageId };
     } catch (error) {
       this.#noteRejection(error, command, req, ctx, limits);
@@ -450,8 +486,11 @@ export class Inserter {
           continue;
         }
         try {
-          const docs = buildSmsDocuments(prepared, validateDestination(dest.address, this.#policy));
-          batches.push({ dest: dest.address, docs: this.#routing?.apply(docs, 'smpp') ?? docs });
+          const destination = validateDestination(dest.address, this.#policy);
+          const decision = await this.#decide(limits, destination.destKey);
+          const docs = buildSmsDocuments(prepared, destination);
+          applyIntakeDecision(docs, decision, now);
+          batches.push({ dest: dest.address, docs: (decision.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp')) ?? docs });
         } catch (error) {
           unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
         }
@@ -480,6 +519,13 @@ export class Inserter {
       this.#noteRejection(error, 'submit_multi', undefined, ctx, limits);
       throw error;
     }
+  }
+
+  /** The intake policy's verdict; a refusal is thrown as its SMPP status. Synchronous unless an HLR lookup is needed. */
+  #decide(limits: AccountLimits, destKey: string): IntakeDecision | Promise<IntakeDecision> {
+    const decision = this.#intake.check({ account: limits.systemId, registeredOnly: limits.registeredOnly, destKey, intake: 'smpp' });
+    if (decision instanceof Promise) return decision.then(refusedAsError);
+    return refusedAsError(decision);
   }
 
   #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext, limits: AccountLimits): void {

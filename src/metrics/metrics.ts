@@ -244,3 +244,63 @@ export const locksReleasedTotal = new Counter({
   labelNames: ['kind'] as const,
   registers: [registry],
 });
+
+// ---- Intake policy, HLR lookups, CDR journal (issue 16) ----
+
+export const policyRefusalsTotal = new Counter({
+  name: 'smsc_policy_refusals_total',
+  help: 'Messages refused at intake by the contact policy or the HLR policy, by account, reason and intake path',
+  labelNames: ['account', 'reason', 'intake'] as const,
+  registers: [registry],
+});
+
+export const policyDeliveredTotal = new Counter({
+  name: 'smsc_policy_accepted_as_delivered_total',
+  help: 'Messages accepted and finalised as DELIVRD without delivery (HLR reverse mode)',
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+
+export const optOutsTotal = new Counter({
+  name: 'smsc_optouts_total',
+  help: 'Subscribers who opted out of an account by MO (STOP to its short code)',
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+
+export const cdrRecordsTotal = new Counter({
+  name: 'smsc_cdr_records_total',
+  help: 'CDR records written to the journal, by kind (final | attempt)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const cdrUploadsTotal = new Counter({
+  name: 'smsc_cdr_uploads_total',
+  help: 'CDR files uploaded to object storage, by result (ok | error)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+// Names as the HLR gateway this feature comes from published them (dashboards reuse them).
+
+/** Requests to the HLR provider by result: reachable | unreachable | invalid | timeout | error. Cache hits are not requests. */
+export const hlrRequestsTotal = new Counter({
+  name: 'hlr_requests_total',
+  help: 'HLR provider requests by result',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const hlrCacheHitsTotal = new Counter({
+  name: 'hlr_cache_hits_total',
+  help: 'HLR lookups answered from the cache',
+  registers: [registry],
+});
+
+export const hlrLatencySeconds = new Histogram({
+  name: 'hlr_latency_seconds',
+  help: 'HLR provider response time (timeouts observed at the timeout)',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+  registers: [registry],
+});

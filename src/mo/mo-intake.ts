@@ -21,6 +21,8 @@ export interface MoIntakeDeps {
   writeConcern?: WriteConcern;
   /** Validity of MO messages waiting for their ESME. Default 72 h. */
   validityMs?: number;
+  /** The opt-out flow (src/policy/opt-out.ts): sees every MO before it is stored. */
+  optOut?: { handle(msg: ShortMessage): Promise<unknown> };
 }
 
 /**
@@ -48,6 +50,8 @@ export class MoIntake implements MoSink {
     const policy = { ...DEFAULT_SUBMIT_POLICY, defaultValidityMs: this.#deps.validityMs ?? 72 * 3600_000, maxValidityMs: 7 * 24 * 3600_000 };
     const prepared = prepareMessage(msg, 'deliver_sm', peer, now, policy);
     const docs = buildSmsDocuments(prepared, moDestination(msg.dest, policy));
+    // Before the MO is stored: should the opt-out fail to store, the MO is not acknowledged and comes again.
+    await this.#deps.optOut?.handle(msg);
     const esme = await this.#deps.routes.esmeFor(docs[0].destKey);
     // An account with HTTP callbacks takes its MO as POSTs (src/callbacks), else over its SMPP binds.
     const http = esme ? await httpTargetFor(this.#callbacks, esme, subscriberKey(docs[0].source)) : null;

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MoIntake } from '../mo/mo-intake.ts';
 import { MoRoutes } from '../mo/mo-routes.ts';
+import { OptOutHandler } from '../policy/opt-out.ts';
 import { ReceiptEmitter } from './receipt-emitter.ts';
 import { ReceiptIntake, type ReceiptIntakeOptions } from './receipt-intake.ts';
 import { ensureReceiptSchema } from './receipt-schema.ts';
@@ -25,6 +26,7 @@ export interface ConnectorIntakeDeps {
 export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<ReceiptIntake> {
   await ensureReceiptSchema(deps.db);
   const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger);
-  const mo = new MoIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, routes: new MoRoutes(deps.db, deps.logger, { refreshMs: deps.routesRefreshMs }), writeConcern: deps.writeConcern });
+  const optOut = new OptOutHandler({ db: deps.db, clock: deps.clock, logger: deps.logger, writeConcern: deps.writeConcern });
+  const mo = new MoIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, routes: new MoRoutes(deps.db, deps.logger, { refreshMs: deps.routesRefreshMs }), writeConcern: deps.writeConcern, optOut });
   return new ReceiptIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, by: deps.by, emitter, mo, options: deps.options });
 }

@@ -136,6 +136,23 @@ export interface SmsDocument {
   routing?: { route?: string; action: string };
   /** A charged route's answer from the charging endpoint (asked once per message, before its first submit). */
   charge?: { at: Date; result: 'accepted' | 'refused'; reference?: string; reason?: string };
+  /** What the HLR said about `dest` at intake, when a lookup was made (routing reads `hlr.network`). */
+  hlr?: SmsHlrField;
+  /** Set by the CDR journal once the message's final outcome is in a journal file (equals `finalAt` then). */
+  cdrAt?: Date;
+}
+
+/**
+ * `sms.hlr`: the HLR answer at intake. `network` is the network the number is served by (the
+ * ported-to network for a ported number): the routing hint. `status` is `timeout` or `error`
+ * when the lookup gave no answer.
+ */
+export interface SmsHlrField {
+  status: 'reachable' | 'unreachable' | 'invalid' | 'timeout' | 'error';
+  network?: string;
+  ported?: boolean;
+  at: Date;
+  cached?: boolean;
 }
 
 /** Message ids are the hex of the document's ObjectId (24 characters, within SMPP's 65). */

@@ -42,7 +42,7 @@ describe('stand-in failCommand fail point', () => {
   it('fails only commands from connections whose handshake appName matches, and counts only those', async () => {
     const a = await client('deliverer-a');
     const b = await client('deliverer-b');
-    await a.db('failcommand_test').collection('app').insertOne({ _id: 1, n: 0 });
+    await a.db('failcommand_test').collection<{ _id: number; n: number }>('app').insertOne({ _id: 1, n: 0 });
     await configure({ times: 3 }, { appName: 'deliverer-a', failCommands: ['update'], errorCode: 8 });
     const collA = a.db('failcommand_test').collection<any>('app');
     const collB = b.db('failcommand_test').collection<any>('app');

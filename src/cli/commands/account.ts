@@ -23,6 +23,11 @@ export interface AccountArgs extends StoreArgs, JsonArgs {
   sourceAllow?: string[];
   peer?: boolean;
   enabled?: boolean;
+  registeredOnly?: boolean;
+  optoutShortcode?: string;
+  optoutReply?: string;
+  optoutKeywords?: string[];
+  trustedAddress?: string[];
   callbackUrl?: string;
   callbackSecret?: string;
 }
@@ -39,6 +44,9 @@ function formatAccount(a: AccountView): string {
     `max-queued=${a.maxQueued === 0 ? 'unlimited' : a.maxQueued}`,
     `source-allow=${a.sourceAllow.length ? a.sourceAllow.join(',') : 'any'}`,
     ...(a.peer ? ['peer'] : []),
+    ...(a.registeredOnly ? ['registered-only'] : []),
+    ...(a.optout ? [`optout-shortcode=${a.optout.shortcode}`, `optout-reply=${JSON.stringify(a.optout.reply)}`, ...(a.optout.keywords ? [`optout-keywords=${a.optout.keywords.join(',')}`] : [])] : []),
+    ...(a.trustedAddresses?.length ? [`trusted-address=${a.trustedAddresses.join(',')}`] : []),
     ...(a.callbackUrl ? [`callback=${a.callbackUrl}`] : []),
   ];
   return `${a.systemId}${a.enabled ? '' : ' (disabled)'}  ${limits.join('  ')}`;
@@ -71,6 +79,9 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
           maxQueued: argv.maxQueued,
           sourceAllow: argv.sourceAllow,
           peer: argv.peer,
+          registeredOnly: argv.registeredOnly,
+          trustedAddresses: argv.trustedAddress,
+          ...(argv.optoutShortcode !== undefined ? { optout: { shortcode: argv.optoutShortcode, reply: argv.optoutReply ?? '', keywords: argv.optoutKeywords } } : {}),
           callbackUrl: argv.callbackUrl,
           callbackSecret: argv.callbackSecret,
         });
@@ -91,10 +102,15 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
         if (argv.sourceAllow !== undefined) patch.sourceAllow = argv.sourceAllow;
         if (argv.peer !== undefined) patch.peer = argv.peer;
         if (argv.enabled !== undefined) patch.enabled = argv.enabled;
+        if (argv.registeredOnly !== undefined) patch.registeredOnly = argv.registeredOnly;
+        if (argv.trustedAddress !== undefined) patch.trustedAddresses = argv.trustedAddress;
+        if (argv.optoutShortcode !== undefined || argv.optoutReply !== undefined || argv.optoutKeywords !== undefined) {
+          patch.optout = { shortcode: argv.optoutShortcode, reply: argv.optoutReply, keywords: argv.optoutKeywords };
+        }
         if (argv.callbackUrl !== undefined) patch.callbackUrl = argv.callbackUrl;
         if (argv.callbackSecret !== undefined) patch.callbackSecret = argv.callbackSecret;
         if (Object.keys(patch).length === 0) {
-          throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled, --callback-url, --callback-secret.');
+          throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled, --registered-only, --optout-shortcode, --optout-reply, --optout-keywords, --trusted-address, --callback-url, --callback-secret.');
         }
         const view = await store.set(need('systemId'), patch);
         if (!view) throw new ConfigError(`No account ${argv.systemId}.`);
@@ -125,6 +141,15 @@ export const accountCommand: CommandModule<object, AccountArgs> = {
       .option('source-allow', { type: 'string', array: true, describe: 'Allowed source addresses / sender ids (* and ? wildcards); none = any' })
       .option('peer', { type: 'boolean', describe: 'A peer SMSC: may send deliver_sm (stored as MO traffic)' })
       .option('enabled', { type: 'boolean', describe: 'Allow binds (set --no-enabled to lock the account)' })
+      .option('registered-only', { type: 'boolean', describe: 'Registration filter: accept only destinations on the allowlist (`smsc allowlist add`)' })
+      .option('optout-shortcode', { type: 'string', describe: 'Short code subscribers send STOP to; they are then blocked for this account ("" turns opt-out off)', requiresArg: false })
+      .option('optout-reply', { type: 'string', describe: 'Text sent back from the short code to a subscriber who opted out ("" = none)' })
+      .option('optout-keywords', { type: 'string', array: true, describe: 'MO texts that opt out (default STOP STOPALL UNSUBSCRIBE CANCEL END QUIT)' })
+      .option('trusted-address', { type: 'string', array: true, describe: 'IP addresses / CIDR ranges of the ESME: binds from them are never locked out after failures' })
+      .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')
+      .example('$0 account set --system-id acme --tps 200', 'raise its TPS')
+      .example('$0 account set --system-id acme --optout-shortcode 5550 --optout-reply "You will get no more messages."', 'opt-out by STOP to 5550')
+      .example('$0 account set --system-id acme --trusted-address 192.0.2.10 10.1.0.0/16', 'binds from these addresses are never locked out')
       .option('callback-url', { type: 'string', describe: "POST the account's receipts and MO here (HTTP callbacks, run by smsc api); '' removes it", requiresArg: false })
       .option('callback-secret', { type: 'string', describe: 'Key of the callbacks\' HMAC-SHA256 signature (16-128 characters; generated and shown once when omitted)', requiresArg: true })
       .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runInserterProcess } from '../../inserter/inserter-process.ts';
+import { withConfigFlags } from '../config-flags.ts';
 import {
   configFromArgv,
   withMetricsOption,
@@ -26,7 +27,7 @@ export type InserterArgs = StoreArgs &
   };
 
 export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
-  return withMetricsOption(withRedisOption(withStoreOptions(yargs)))
+  return withConfigFlags(withMetricsOption(withRedisOption(withStoreOptions(yargs))), ['hlr.'], 'HLR lookups:')
     .option('smpp-port', { type: 'number', describe: 'SMPP port for ESMEs; 0 picks a free one (also SMPP_PORT; default 2775)', requiresArg: true })
     .option('smpp-tls-port', { type: 'number', describe: 'Also accept SMPP over TLS on this port (also SMPP_TLS_PORT; default 3550 when --tls-cert and --tls-key are set)', requiresArg: true })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain) for the TLS port (also SMPP_TLS_CERT)', requiresArg: true })
@@ -40,6 +41,7 @@ export function inserterBuilder(yargs: Argv<object>): Argv<InserterArgs> {
     .option('monitor-commands', { type: 'boolean', describe: 'Count MongoDB commands and print them at exit (benchmarks)', default: false })
     .example('$0 inserter --smpp-port 2775', 'accept ESMEs on 2775')
     .example('REDIS_URL=redis://cache:6379 $0 inserter', 'TPS limits shared by every inserter')
+    .example('$0 inserter --hlr-url "http://hlr:8090/lookup?msisdn={msisdn}" --hlr-policy reject-unreachable --hlr-on-timeout defer', 'refuse numbers the HLR says are unreachable')
     .example('$0 inserter --smpp-tls-port 3550 --tls-cert smsc.pem --tls-key smsc.key', 'SMPP over TLS on 3550 beside plain SMPP on 2775') as unknown as Argv<InserterArgs>;
 }
 

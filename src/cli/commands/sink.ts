@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -24,6 +25,7 @@ export interface SinkArgs {
   dlrFailRate: number;
   dlrAlways: boolean;
   print: boolean;
+  moStdin: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -147,11 +149,13 @@ export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
     .option('dlr-fail-rate', { type: 'number', default: 0, describe: 'Fraction of receipts with stat UNDELIV', requiresArg: true })
     .option('dlr-always', { type: 'boolean', default: false, describe: 'Send receipts even when registered_delivery is 0' })
     .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
+    .option('mo-stdin', { type: 'boolean', default: false, describe: 'Send an MO for each JSON line read on stdin: {"from":"…","to":"…","text":"…"[,"systemId":"…"]}' })
     .option('tls-cert', { type: 'string', describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)', requiresArg: true })
     .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert', requiresArg: true })
     .option('tls-client-ca', { type: 'string', describe: 'Demand client certificates signed by this PEM CA (TLS)', requiresArg: true })
     .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
     .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix')
+    .example('echo \'{"from":"491701234567","to":"5550","text":"STOP"}\' | $0 sink --mo-stdin', 'a subscriber texts STOP to short code 5550')
     .example('$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key', 'a downstream that speaks SMPP over TLS') as unknown as Argv<SinkArgs>;
 }
 
@@ -171,10 +175,36 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
     });
     await sink.start();
     write(JSON.stringify({ event: 'listening', port: sink.port, host: argv.host, ...(options.tls ? { tls: true } : {}) }));
+    // One MO per line; each is answered with a line saying whether the SMSC took it.
+    const moLines = argv.moStdin ? createInterface({ input: process.stdin }) : undefined;
+    if (moLines) {
+      moLines.on('line', (line) => {
+        if (line.trim() === '') return;
+        let mo: { from?: unknown; to?: unknown; text?: unknown; systemId?: unknown };
+        try {
+          mo = JSON.parse(line) as typeof mo;
+        } catch {
+          write(JSON.stringify({ event: 'mo-error', error: 'not a JSON line' }));
+          return;
+        }
+        if (typeof mo.from !== 'string' || typeof mo.to !== 'string' || typeof mo.text !== 'string') {
+          write(JSON.stringify({ event: 'mo-error', error: 'from, to and text must be strings' }));
+          return;
+        }
+        sink
+          .sendMo({ from: mo.from, to: mo.to, text: mo.text, ...(typeof mo.systemId === 'string' ? { systemId: mo.systemId } : {}) })
+          .then(() => write(JSON.stringify({ event: 'mo-sent', from: mo.from, to: mo.to })))
+          .catch((error: Error) => write(JSON.stringify({ event: 'mo-error', from: mo.from, to: mo.to, error: error.message })));
+      });
+    }
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    if (moLines) {
+      moLines.close();
+      process.stdin.destroy();
+    }
     await sink.close();
     write(JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }));
   },

@@ -2,7 +2,7 @@ import smpp from 'smpp';
 import type { Db } from 'mongodb';
 import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
 import type { BindSlots } from '../../../src/inserter/bind-slots.ts';
-import { Inserter, type InserterOptions } from '../../../src/inserter/inserter.ts';
+import { Inserter, type InserterDeps, type InserterOptions } from '../../../src/inserter/inserter.ts';
 import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
@@ -32,6 +32,8 @@ export async function startInserter(
     bindSlots?: BindSlots;
     /** Default: a cheap scrypt cost so tests stay fast. */
     scryptCost?: { N: number; r: number; p: number };
+    /** Intake policy and opt-out (src/policy). */
+    deps?: Pick<InserterDeps, 'intakePolicy' | 'optOut'>;
   } = {},
 ): Promise<RunningInserter> {
   await ensureSchema(db);
@@ -43,7 +45,7 @@ export async function startInserter(
   const limiter = createRateLimiter({ redis: options.redisUrl, keyPrefix: options.keyPrefix ?? 'test:tps', logger: silentLogger });
   if (options.redisUrl) await limiter.ready();
   const inserter = new Inserter(
-    { db, accounts, writer, rateLimiter: limiter, logger: options.logger ?? silentLogger, ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}) },
+    { db, accounts, writer, rateLimiter: limiter, logger: options.logger ?? silentLogger, ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}), ...options.deps },
     { host: '127.0.0.1', port: 0, ...options.inserter },
   );
   const { port } = await inserter.start();
@@ -80,9 +82,10 @@ export class TestEsme {
     });
   }
 
-  static connect(port: number): Promise<TestEsme> {
+  /** `localAddress`: another loopback address (127.0.0.2, …) plays a client on another machine. */
+  static connect(port: number, localAddress?: string): Promise<TestEsme> {
     return new Promise((resolve, reject) => {
-      const session = smpp.connect({ host: '127.0.0.1', port }, () => resolve(new TestEsme(session)));
+      const session = smpp.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () => resolve(new TestEsme(session)));
       session.once('error', reject);
     });
   }
