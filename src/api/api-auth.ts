@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AccountStore } from '../accounts/account-store.ts';
+import { isTrustedAddress, type AccountStore } from '../accounts/account-store.ts';
 import { limitsOf, type AccountLimits } from '../accounts/account.ts';
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import { BindGuard, type BindGuardOptions } from '../inserter/bind-guard.ts';
+import { BindGuard, bindGuardKeys, type BindGuardOptions } from '../inserter/bind-guard.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { ApiError } from './api-errors.ts';
@@ -92,7 +92,6 @@ export class ApiAuth {
     if (colon <= 0) throw new ApiError('UNAUTHORIZED', 'malformed Basic credentials (expected base64 of system_id:password)', { headers: WWW_AUTHENTICATE });
     const systemId = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const keys = [`addr:${remoteAddress}`, `sys:${systemId}`];
     const cacheKey = createHmac('sha256', this.#cacheKey).update(systemId).update('\0').update(password).digest('base64');
     const cached = this.#cache.get(cacheKey);
     const now = this.#clock.now().getTime();
@@ -108,17 +107,28 @@ export class ApiAuth {
       this.#cache.delete(cacheKey);
     }
 
-    await this.#checkGuard(keys);
-    if (!this.#guard.begin(keys)) throw new ApiError('AUTH_LOCKED', 'too many logins being checked at once for this address or system_id', { headers: { 'retry-after': '1' } });
+    // As an SMPP bind (src/inserter/inserter.ts): judged per (address, system_id), address and
+    // system_id; a password-check slot claimed on arrival; an account's trusted addresses exempt.
+    const keys = bindGuardKeys(remoteAddress, systemId);
+    const verdict = this.#guard.check(keys);
+    const claimed = this.#guard.begin(keys);
     let outcome;
+    let trusted = false;
     try {
-      outcome = await this.#accounts.authenticate(systemId, password);
+      const account = await this.#accounts.get(systemId);
+      trusted = isTrustedAddress(account?.trustedAddresses, remoteAddress);
+      if ((!claimed || verdict.refuse || verdict.delayMs > 0) && !trusted) {
+        if (verdict.refuse) throw new ApiError('AUTH_LOCKED', 'too many failed logins recently; try again later', { headers: { 'retry-after': '60' } });
+        if (!claimed) throw new ApiError('AUTH_LOCKED', 'too many logins being checked at once for this address', { headers: { 'retry-after': '1' } });
+        await sleep(verdict.delayMs);
+      }
+      outcome = await this.#accounts.authenticate(systemId, password, account);
     } finally {
-      this.#guard.end(keys);
+      if (claimed) this.#guard.end(keys);
     }
     if (!outcome.ok) {
       if (outcome.reason === 'disabled') throw new ApiError('FORBIDDEN', 'account disabled');
-      this.#fail(keys, outcome.reason === 'unknown-system-id' ? 'unknown system_id' : 'wrong password');
+      this.#fail(trusted ? [] : keys, outcome.reason === 'unknown-system-id' ? 'unknown system_id' : 'wrong password');
     }
     this.#guard.recordSuccess(keys);
     const limits = limitsOf(outcome.account);
@@ -134,7 +144,7 @@ export class ApiAuth {
   }
 
   #fail(keys: string[], reason: string, challenge: Record<string, string> = WWW_AUTHENTICATE): never {
-    const refused = this.#guard.recordFailure(keys);
+    const refused = keys.length > 0 ? this.#guard.recordFailure(keys) : [];
     this.#log.warn({ keys: keys.map(maskKey), reason }, 'HTTP login failed');
     if (refused.length > 0) this.#log.warn({ keys: refused.map(maskKey) }, 'repeated login failures: refusing logins for a while');
     // One message for both: an attacker learns nothing about which system_ids exist.

@@ -25,6 +25,7 @@ export const ApiErrors = Object.freeze({
   AUTH_LOCKED: { status: 429, doc: 'too many failed logins from this address or for this system_id (the SMPP bind lockout)' },
   INTERNAL: { status: 500, doc: 'a bug; the log has the details' },
   STORE_UNAVAILABLE: { status: 503, doc: 'not stored within the store timeout (ESME_RSYSERR): resubmit, with the same Idempotency-Key' },
+  TRY_LATER: { status: 503, doc: 'a check the message needs could not be made now (an HLR lookup the policy defers on: ESME_RX_T_APPN); resubmit later' },
 } as const);
 
 export type ApiErrorCode = keyof typeof ApiErrors;
@@ -74,6 +75,8 @@ export function apiErrorOfSubmit(error: unknown): ApiError {
       return new ApiError('THROTTLED', message, { smppStatus: status, headers: { 'retry-after': '1' } });
     case CommandStatus.ESME_RMSGQFUL:
       return new ApiError('QUEUE_FULL', message, { smppStatus: status, headers: { 'retry-after': '5' } });
+    case CommandStatus.ESME_RX_T_APPN:
+      return new ApiError('TRY_LATER', message, { smppStatus: status, headers: { 'retry-after': '30' } });
     case CommandStatus.ESME_RSYSERR:
       return new ApiError('STORE_UNAVAILABLE', 'not stored; resubmit (with the same Idempotency-Key)', { smppStatus: status, headers: { 'retry-after': '1' }, cause: error });
     default:
@@ -83,5 +86,5 @@ export function apiErrorOfSubmit(error: unknown): ApiError {
 
 /** Errors a retry may cure: their answers are not kept under an Idempotency-Key. */
 export function isRetryableApiError(code: ApiErrorCode): boolean {
-  return code === 'THROTTLED' || code === 'QUEUE_FULL' || code === 'STORE_UNAVAILABLE' || code === 'INTERNAL';
+  return code === 'THROTTLED' || code === 'QUEUE_FULL' || code === 'STORE_UNAVAILABLE' || code === 'TRY_LATER' || code === 'INTERNAL';
 }

@@ -11,6 +11,7 @@ import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { ClockGuard } from '../store/server-clock.ts';
+import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
@@ -59,8 +60,10 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).
   const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
   await routing.start();
+  // Contact lists and HLR lookups judge HTTP submits as they judge SMPP ones.
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
   const server = new ApiServer(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('api'), routing },
+    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('api'), routing, intakePolicy: intake.policy },
     {
       host: config.api.host,
       port: config.api.httpPort,
@@ -114,6 +117,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
   await callbacks.close(Math.min(5_000, graceMs / 2));
   await clockGuard.close();
+  intake.close();
   await writer.close();
   await observability.close();
   await rateLimiter.close();

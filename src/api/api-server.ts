@@ -7,6 +7,7 @@ import type { AccountStore } from '../accounts/account-store.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { BindGuardOptions } from '../inserter/bind-guard.ts';
 import type { SubmitPolicy } from '../inserter/submit-validation.ts';
+import type { IntakePolicy } from '../policy/intake-policy.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
@@ -45,6 +46,8 @@ export interface ApiServerDeps {
   logger?: Logger;
   /** Routes that act at intake (drop, auto-reply), as for SMPP submits. */
   routing?: Pick<IntakeRouting, 'apply'>;
+  /** Contact policy and HLR lookups, as for SMPP submits (src/policy). */
+  intakePolicy?: IntakePolicy;
 }
 
 export interface ApiServerOptions {
@@ -100,7 +103,7 @@ export class ApiServer {
       db: deps.db,
       accounts: deps.accounts,
       writer: deps.writer,
-      submitter: new MessageSubmitter({ db: deps.db, writer: deps.writer, rateLimiter: deps.rateLimiter, clock, logger: this.#log, routing: deps.routing }, options.policy),
+      submitter: new MessageSubmitter({ db: deps.db, writer: deps.writer, rateLimiter: deps.rateLimiter, clock, logger: this.#log, routing: deps.routing, intakePolicy: deps.intakePolicy }, options.policy),
       idempotency: new IdempotencyStore(deps.db, clock, { ttlMs: options.idempotencyTtlMs, writeConcern: deps.writer.writeConcern }),
       clock,
       logger: this.#log,

@@ -13,6 +13,8 @@ import { commandStatusOf, SmppError } from '../smpp/errors.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import { messageIdOf, type SmsDocument } from '../store/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
+import { annotateWithHlr } from '../policy/hlr-annotate.ts';
+import { applyIntakeDecision, IntakePolicy, type IntakeDecision } from '../policy/intake-policy.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { Collections } from '../store/collections.ts';
 import { apiErrorOfSubmit, type ApiError } from './api-errors.ts';
@@ -32,8 +34,9 @@ interface Prepared {
 /**
  * The API's way into the store: the inserter's rules (`prepareMessage`, `validateDestination`,
  * `buildSmsDocuments`: same checks, same reasons, same long-message splitting), the same
- * admission (account TPS, backlog cap) and the same group commit, whose write concern is the
- * configured one. A message is answered as stored only once every one of its parts is.
+ * admission (account TPS, backlog cap), the same intake policy and intake routing, and the same
+ * group commit, whose write concern is the configured one. A message is answered as stored only
+ * once every one of its parts is.
  */
 export class MessageSubmitter {
   readonly #writer: GroupCommitWriter;
@@ -44,14 +47,25 @@ export class MessageSubmitter {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #routing: Pick<IntakeRouting, 'apply'> | undefined;
+  readonly #intake: IntakePolicy;
   readonly #db: Db;
 
   constructor(
-    deps: { db: Db; writer: GroupCommitWriter; rateLimiter: RateLimiter; clock?: Clock; logger?: Logger; routing?: Pick<IntakeRouting, 'apply'> },
+    deps: {
+      db: Db;
+      writer: GroupCommitWriter;
+      rateLimiter: RateLimiter;
+      clock?: Clock;
+      logger?: Logger;
+      routing?: Pick<IntakeRouting, 'apply'>;
+      /** Contact policy and HLR lookups (src/policy); default: accept everything. */
+      intakePolicy?: IntakePolicy;
+    },
     policy: Partial<SubmitPolicy> = {},
   ) {
     this.#db = deps.db;
     this.#routing = deps.routing;
+    this.#intake = deps.intakePolicy ?? new IntakePolicy();
     this.#writer = deps.writer;
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
@@ -74,11 +88,18 @@ export class MessageSubmitter {
     const startedAt = performance.now();
     const now = this.#clock.now();
     const outcomes: (ItemOutcome | Prepared)[] = [];
+    const decisions = new Map<Prepared, IntakeDecision>();
+    // Per message, in the inserter's order: rules, destination, admission (TPS, backlog), intake
+    // policy (contact lists, HLR), then the documents, the policy's verdict on them, and routing.
     for (let i = 0; i < requests.length; i++) {
       try {
         const form = toSmppForm(requests[i], now);
         const prepared = prepareMessage(form.message, 'submit_sm', limits, now, this.#policy);
         const destination = validateDestination(form.dest, this.#policy);
+        await this.#admit(limits, prepared.parts.length);
+        let decision = this.#intake.check({ account: limits.systemId, registeredOnly: limits.registeredOnly, destKey: destination.destKey, intake: 'http' });
+        if (decision instanceof Promise) decision = await decision;
+        if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
         const docs = buildSmsDocuments(prepared, destination);
         const callbackUrl = requests[i].callbackUrl;
         const planned = options.plannedIds?.[i];
@@ -92,22 +113,15 @@ export class MessageSubmitter {
             docs[p].messageId = messageIdOf(docs[p]._id);
           }
         }
-        // A route that drops or auto-replies makes the parts final before they are stored (as for SMPP).
-        const routed = this.#routing?.apply(docs, 'http');
-        outcomes.push({ docs, stored: routed ?? docs });
+        applyIntakeDecision(docs, decision, now);
+        // A route that drops or auto-replies makes the parts final before they are stored (as for
+        // SMPP), unless the policy already did.
+        const routed = decision.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'http');
+        const item: Prepared = { docs, stored: routed ?? docs };
+        decisions.set(item, decision);
+        outcomes.push(item);
       } catch (error) {
         outcomes.push({ ok: false, error: this.#refused(limits, error) });
-      }
-    }
-
-    // Admission, per message like the inserter's per submit: TPS first, then the backlog cap.
-    for (let i = 0; i < outcomes.length; i++) {
-      const item = outcomes[i];
-      if (!('docs' in item)) continue;
-      try {
-        await this.#admit(limits, item.docs.length);
-      } catch (error) {
-        outcomes[i] = { ok: false, error: this.#refused(limits, error) };
       }
     }
 
@@ -141,6 +155,8 @@ export class MessageSubmitter {
       if (failure === undefined) {
         final.push({ ok: true, messageIds: item.docs.map((doc) => doc.messageId) });
         submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+        const decision = decisions.get(item);
+        if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, item.docs, this.#log);
         continue;
       }
       // Stored in part: take the stored parts back so a resubmission stores it whole, once.

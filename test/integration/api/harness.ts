@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
 import { ApiServer, type ApiServerOptions } from '../../../src/api/api-server.ts';
 import { systemClock, type Clock } from '../../../src/clock.ts';
+import type { IntakePolicy } from '../../../src/policy/intake-policy.ts';
 import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
 import { Router } from '../../../src/routing/router.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
@@ -33,7 +34,7 @@ export interface ApiResponse {
 /** An in-process API server on 127.0.0.1:0 against `db` (real HTTP), with cheap scrypt for fast tests. */
 export async function startApi(
   db: Db,
-  options: { accounts?: NewAccount[]; server?: ApiServerOptions; writer?: GroupCommitOptions; clock?: Clock; intakeRouting?: boolean } = {},
+  options: { accounts?: NewAccount[]; server?: ApiServerOptions; writer?: GroupCommitOptions; clock?: Clock; intakeRouting?: boolean; intakePolicy?: IntakePolicy } = {},
 ): Promise<RunningApi> {
   await ensureSchema(db);
   const accounts = new AccountStore(db, { scryptCost: CHEAP_SCRYPT });
@@ -48,7 +49,7 @@ export async function startApi(
     await routing.start();
   }
   const server = new ApiServer(
-    { db, accounts, writer, rateLimiter: limiter, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(routing ? { routing } : {}) },
+    { db, accounts, writer, rateLimiter: limiter, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(routing ? { routing } : {}), ...(options.intakePolicy ? { intakePolicy: options.intakePolicy } : {}) },
     { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, ...options.server },
   );
   const { url } = await server.start();

@@ -38,7 +38,7 @@ describe('who may manage', () => {
     }
   });
 
-  it('locks a system_id out after repeated wrong passwords, like SMPP binds', async () => {
+  it('locks the address out after repeated wrong passwords, like SMPP binds', async () => {
     const strict = await startApi(t.db, { accounts: [{ systemId: 'victim', password: 'right' }], server: { guard: { slowAfter: 100, refuseAfter: 4, refuseForMs: 60_000 } } });
     try {
       const codes: number[] = [];

@@ -1,6 +1,9 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitText } from '../../../src/codec/index.ts';
+import { ContactListCache } from '../../../src/policy/contact-list-cache.ts';
+import { ContactListStore } from '../../../src/policy/contact-lists.ts';
+import { IntakePolicy } from '../../../src/policy/intake-policy.ts';
 import { CommandStatus, commandStatusName } from '../../../src/smpp/command-status.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
@@ -211,6 +214,28 @@ describe('routes that act at intake', () => {
       expect((await sms().findOne({ messageId: plain.json.messageId }))!.state).toBe('queued');
     } finally {
       await routed.stop();
+    }
+  });
+});
+
+describe('the intake policy', () => {
+  it('refuses a blocklisted destination as an SMPP submit would be (ESME_RINVDSTADR), and stores nothing', async () => {
+    await ContactListStore.ensureSchema(t.db);
+    await new ContactListStore(t.db).add({ list: 'block', account: '', match: 'number', value: '447700900555' });
+    const lists = new ContactListCache(t.db, { refreshMs: 100 });
+    await lists.start();
+    const guarded = await startApi(t.db, { intakePolicy: new IntakePolicy({ contactLists: lists }) });
+    try {
+      const refused = await guarded.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447700900555', from: 'ACME', text: 'x' } });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error).toMatchObject({ code: 'MESSAGE_REJECTED', smppStatusName: 'ESME_RINVDSTADR' });
+      expect(refused.json.error.message).toContain('blocklist');
+      expect(await sms().countDocuments({ destKey: '+447700900555' })).toBe(0);
+      const other = await guarded.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447700900556', from: 'ACME', text: 'x' } });
+      expect(other.status).toBe(201);
+    } finally {
+      await guarded.stop();
+      lists.close();
     }
   });
 });
