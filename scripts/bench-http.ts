@@ -177,7 +177,17 @@ async function main(): Promise<void> {
     await ensureSchema(db);
     await new AccountStore(db).add({ systemId: 'bench', password: 'bench', maxBinds: 100 });
 
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), MONGODB_URI: uri, MONGODB_DB: dbName, SMPP_HOST: '127.0.0.1', API_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+    // No queue sampler: its aggregation over the queued messages (every one of them queued here, as
+    // nothing delivers) would compete with the stores being measured.
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      MONGODB_URI: uri,
+      MONGODB_DB: dbName,
+      SMPP_HOST: '127.0.0.1',
+      API_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      METRICS_QUEUE_SAMPLE_MS: '0',
+    };
     const inserter = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'workers/inserter.ts'), '--smpp-port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env });
     children.push(inserter);
     // BENCH_API_NODE_ARGS (e.g. "--cpu-prof") go to the API's node only.
