@@ -3,9 +3,14 @@
  *   insertMany of small documents (batches of 100), documents/s: from this process alone, then
  *     from --clients child processes at once (half the in-flight batches each)
  *   indexed findOneAndUpdate with 100,000 documents in the collection, operations/s
+ *   delivery claims (findAndModify with sort) and lease renewals (update of 4 ids) over raw
+ *     OP_MSG, operations/s: operator $set with client times beside the pipeline form with
+ *     $expr/$$NOW and {$add: ['$$NOW', ms]}, measured one after the other in the same run
  *   tailable awaitData cursor wake-up latency after an insert, ms
  *
- *   npm run bench:standin [-- --docs 100000 --ops 60000 --clients 2 --concurrency 8 --uri URI]
+ *   npm run bench:standin [-- --docs 100000 --ops 60000 --clients 2 --concurrency 8 --delivery-ops 20000 --uri URI]
+ *   npm run bench:standin -- --only delivery     (just the claim and renewal lines)
+ * With --uri, --server-pid PID lets the claim and renewal lines report that server's CPU per operation.
  *
  * Starts the stand-in as its own process (as `npm run mongo:standin` does) unless --uri is
  * given. The multi-client insert and the findOneAndUpdate phase run their clients as child
@@ -15,6 +20,7 @@
  * timed run is long enough (60,000) that JIT warm-up does not dominate it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -219,10 +225,17 @@ function opMsg(requestId: number, body: Record<string, unknown>): Buffer {
 }
 
 /**
- * The server's own rate without any driver: raw OP_MSG findAndModify commands over a few
- * connections, `window` requests in flight on each.
+ * Commands over raw OP_MSG on a few connections, `window` requests in flight on each: the
+ * server's own rate without any driver. `build(i)` makes the i-th command body, `check` vets a reply.
  */
-async function benchRawWire(uri: string, docs: number, ops: number, connections: number, window: number): Promise<void> {
+async function rawWireRate(
+  uri: string,
+  ops: number,
+  connections: number,
+  window: number,
+  build: (i: number) => Record<string, unknown>,
+  check: (reply: Record<string, unknown>) => boolean,
+): Promise<number> {
   const [host, port] = uri.replace('mongodb://', '').split(':');
   let sent = 0;
   let received = 0;
@@ -237,8 +250,7 @@ async function benchRawWire(uri: string, docs: number, ops: number, connections:
         const sendOne = (): void => {
           inFlight++;
           const i = sent++;
-          const seq = (i * 104729) % docs;
-          sock.write(opMsg(i + 1, { findAndModify: 'sms', query: { seq }, update: { $inc: { attempts: 1 } }, new: true, $db: 'bench_standin' }));
+          sock.write(opMsg(i + 1, build(i)));
         };
         sock.on('connect', () => {
           for (let k = 0; k < window && sent < ops; k++) sendOne();
@@ -249,7 +261,7 @@ async function benchRawWire(uri: string, docs: number, ops: number, connections:
           while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
             const len = pending.readInt32LE(0);
             const reply = BSON.deserialize(pending.subarray(21, len));
-            if (reply.ok !== 1 || reply.value === null) reject(new Error(`bad reply ${JSON.stringify(reply)}`));
+            if (reply.ok !== 1 || !check(reply)) reject(new Error(`bad reply ${JSON.stringify(reply)}`));
             pending = pending.subarray(len);
             received++;
             inFlight--;
@@ -262,8 +274,150 @@ async function benchRawWire(uri: string, docs: number, ops: number, connections:
       }),
     ),
   );
-  const ms = performance.now() - started;
-  console.log(`server capacity, indexed findAndModify over raw OP_MSG (${connections} connections x ${window} in flight): ${rate(received, ms)} ops/s`);
+  return (received * 1000) / (performance.now() - started);
+}
+
+async function benchRawWire(uri: string, docs: number, ops: number, connections: number, window: number): Promise<void> {
+  const perSecond = await rawWireRate(
+    uri,
+    ops,
+    connections,
+    window,
+    (i) => ({ findAndModify: 'sms', query: { seq: (i * 104729) % docs }, update: { $inc: { attempts: 1 } }, new: true, $db: 'bench_standin' }),
+    (reply) => reply.value !== null,
+  );
+  console.log(`server capacity, indexed findAndModify over raw OP_MSG (${connections} connections x ${window} in flight): ${Math.round(perSecond).toLocaleString('en-US')} ops/s`);
+}
+
+const LEASE_MS = 30_000;
+
+/** The delivery claim of issue 12, in its two forms: operator $set with client times, or a pipeline on $$NOW. */
+function claimCommand(coll: string, form: 'operator' | 'pipeline', i: number): Record<string, unknown> {
+  const sort = { priority: -1, nextAttemptAt: 1 };
+  const token = `t${i}`;
+  if (form === 'operator') {
+    const now = new Date();
+    return {
+      findAndModify: coll,
+      query: { state: 'queued', nextAttemptAt: { $lte: now } },
+      sort,
+      update: { $set: { state: 'locked', lock: { owner: 'bench', token, at: now, leaseUntil: new Date(now.getTime() + LEASE_MS) } } },
+      new: true,
+      $db: 'bench_standin',
+    };
+  }
+  return {
+    findAndModify: coll,
+    query: { state: 'queued', $expr: { $lte: ['$nextAttemptAt', '$$NOW'] } },
+    sort,
+    update: [{ $set: { state: 'locked', lock: { owner: 'bench', token, at: '$$NOW', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } } }],
+    new: true,
+    $db: 'bench_standin',
+  };
+}
+
+/** A lease renewal for the 4 messages of one batch, fenced on the lock token. */
+function renewCommand(coll: string, form: 'operator' | 'pipeline', i: number, docs: number): Record<string, unknown> {
+  const first = (i * 4) % docs;
+  const q = { _id: { $in: [first, first + 1, first + 2, first + 3] }, 'lock.token': 'batch' };
+  const u = form === 'operator' ? { $set: { 'lock.leaseUntil': new Date(Date.now() + LEASE_MS) } } : [{ $set: { 'lock.leaseUntil': { $add: ['$$NOW', LEASE_MS] } } }];
+  return { update: coll, updates: [{ q, u, multi: true }], $db: 'bench_standin' };
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux); null elsewhere. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+interface FormTotals {
+  ops: number;
+  ms: number;
+  cpuMs: number | null;
+}
+
+/**
+ * Runs the operator and the pipeline form of one command in alternating rounds (so both see the
+ * same machine load), after an untimed warm-up of each; wall-clock rate and, when the stand-in
+ * is our child process, its CPU time per operation.
+ */
+async function compareForms(
+  uri: string,
+  serverPid: number | undefined,
+  ops: number,
+  build: (form: 'operator' | 'pipeline', i: number) => Record<string, unknown>,
+  check: (reply: Record<string, unknown>) => boolean,
+): Promise<Record<'operator' | 'pipeline', FormTotals>> {
+  const forms = ['operator', 'pipeline'] as const;
+  const totals = { operator: { ops: 0, ms: 0, cpuMs: 0 as number | null }, pipeline: { ops: 0, ms: 0, cpuMs: 0 as number | null } };
+  const next = { operator: 0, pipeline: 0 };
+  const run = async (form: 'operator' | 'pipeline', n: number): Promise<void> => {
+    const base = next[form];
+    next[form] += n;
+    const cpu0 = cpuMsOf(serverPid);
+    const t0 = performance.now();
+    await rawWireRate(uri, n, 4, 16, (i) => build(form, base + i), check);
+    const ms = performance.now() - t0;
+    const cpu1 = cpuMsOf(serverPid);
+    const t = totals[form];
+    t.ops += n;
+    t.ms += ms;
+    t.cpuMs = cpu0 === null || cpu1 === null || t.cpuMs === null ? null : t.cpuMs + (cpu1 - cpu0);
+  };
+  for (const form of forms) await run(form, 1000);
+  for (const form of forms) Object.assign(totals[form], { ops: 0, ms: 0, cpuMs: 0 });
+  const rounds = 5;
+  for (let r = 0; r < rounds; r++) for (const form of r % 2 === 0 ? forms : [...forms].reverse()) await run(form, Math.ceil(ops / rounds));
+  return totals;
+}
+
+function describeForm(t: FormTotals): string {
+  const rate = Math.round((t.ops * 1000) / t.ms).toLocaleString('en-US');
+  return t.cpuMs === null ? `${rate} ops/s` : `${rate} ops/s (${((t.cpuMs * 1000) / t.ops).toFixed(0)} µs server CPU per op)`;
+}
+
+/**
+ * Claims and renewals as the delivery workers of issue 12 send them: the operator form (times
+ * from the client) beside the pipeline form ($expr/$$NOW, {$add: ['$$NOW', ms]}), measured in
+ * alternating rounds of the same run over raw OP_MSG, 4 connections x 16 in flight.
+ */
+async function benchDeliveryWrites(client: MongoClient, uri: string, serverPid: number | undefined, ops: number): Promise<void> {
+  const db = client.db('bench_standin');
+  const queued = ops + 2000;
+  const now = Date.now();
+  for (const form of ['operator', 'pipeline'] as const) {
+    const claims = db.collection(`claims_${form}`);
+    await claims.createIndex({ state: 1, priority: -1, nextAttemptAt: 1 });
+    for (let from = 0; from < queued; from += 1000) {
+      await claims.insertMany(
+        Array.from({ length: Math.min(1000, queued - from) }, (_, k) => ({
+          state: 'queued',
+          priority: (from + k) % 3,
+          nextAttemptAt: new Date(now - 60_000 - from - k),
+          destKey: `4479${(from + k) % 500}`,
+        })),
+      );
+    }
+    const leases = db.collection<{ _id: number }>(`leases_${form}`);
+    await leases.insertMany(Array.from({ length: 4000 }, (_, k) => ({ _id: k, state: 'locked', lock: { owner: 'bench', token: 'batch', at: new Date(now), leaseUntil: new Date(now) } })));
+  }
+  const claims = await compareForms(uri, serverPid, ops, (form, i) => claimCommand(`claims_${form}`, form, i), (reply) => reply.value !== null);
+  console.log(
+    `delivery claim over raw OP_MSG (findAndModify on {state, priority, nextAttemptAt} with sort, ${queued} queued, 4 x 16 in flight, alternating rounds): ` +
+      `operator $set ${describeForm(claims.operator)}; pipeline $set with $expr $$NOW ${describeForm(claims.pipeline)}`,
+  );
+  const renewals = await compareForms(uri, serverPid, ops, (form, i) => renewCommand(`leases_${form}`, form, i, 4000), (reply) => reply.n === 4);
+  console.log(
+    `lease renewal over raw OP_MSG (update of 4 ids fenced on lock.token, 4 x 16 in flight, alternating rounds): ` +
+      `operator $set ${describeForm(renewals.operator)}; pipeline $set {$add: ['$$NOW', ms]} ${describeForm(renewals.pipeline)}`,
+  );
 }
 
 async function benchWakeup(client: MongoClient, wakeups: number): Promise<void> {
@@ -297,9 +451,13 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '2' },
       concurrency: { type: 'string', default: '8' },
       wakeups: { type: 'string', default: '50' },
+      'delivery-ops': { type: 'string', default: '20000' },
+      only: { type: 'string' },
+      'server-pid': { type: 'string' },
       uri: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'delivery') throw new Error(`--only takes "delivery", got ${values.only}`);
   const docs = Number(values.docs);
   const standin = values.uri ? null : await spawnStandin();
   const uri = values.uri ?? standin!.uri;
@@ -308,14 +466,18 @@ async function main(): Promise<void> {
   try {
     const db = client.db('bench_standin');
     await db.dropDatabase();
-    const single = db.collection('sms_one_client');
-    await benchInsert(single, docs, Number(values.concurrency));
-    await single.drop();
-    const coll = db.collection('sms');
-    await benchInsertClients(uri, docs, Number(values.clients), Number(values.concurrency) / 2);
-    await benchFindOneAndUpdate(coll, uri, docs, Number(values.ops), Number(values.clients), Number(values.concurrency));
-    await benchRawWire(uri, docs, Number(values.ops), 4, 16);
-    await benchWakeup(client, Number(values.wakeups));
+    if (values.only !== 'delivery') {
+      const single = db.collection('sms_one_client');
+      await benchInsert(single, docs, Number(values.concurrency));
+      await single.drop();
+      const coll = db.collection('sms');
+      await benchInsertClients(uri, docs, Number(values.clients), Number(values.concurrency) / 2);
+      await benchFindOneAndUpdate(coll, uri, docs, Number(values.ops), Number(values.clients), Number(values.concurrency));
+      await benchRawWire(uri, docs, Number(values.ops), 4, 16);
+    }
+    const serverPid = standin?.proc.pid ?? (values['server-pid'] === undefined ? undefined : Number(values['server-pid']));
+    await benchDeliveryWrites(client, uri, serverPid, Number(values['delivery-ops']));
+    if (values.only !== 'delivery') await benchWakeup(client, Number(values.wakeups));
     await db.dropDatabase();
   } finally {
     await client.close();

@@ -24,6 +24,7 @@ export const ErrorCode = Object.freeze({
   IndexKeySpecsConflict: 86,
   OperationFailed: 96,
   CappedPositionLost: 136,
+  InvalidPipelineOperator: 168,
   NoSuchTransaction: 251,
   QueryFeatureNotAllowed: 224,
   DuplicateKey: 11000,

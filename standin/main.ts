@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DbPathInUseError } from './dbpath-lock.ts';
 import { startStandin } from './server.ts';
 
 const USAGE = `Usage: npm run mongo:standin -- [--port N] [--host ADDR] [--dbpath DIR] [--ttl-monitor-ms MS]
@@ -6,7 +7,9 @@ const USAGE = `Usage: npm run mongo:standin -- [--port N] [--host ADDR] [--dbpat
 A MongoDB wire-protocol stand-in for tests (standalone MongoDB 7.0, no auth).
   --port N            TCP port (0 picks a free port; default 27017)
   --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
-  --dbpath DIR        keep data in DIR (append-only journal); memory only without it
+  --dbpath DIR        keep data in DIR (append-only journal; DIR/mongod.lock keeps one
+                      server per directory: a second one exits with code 100, as mongod
+                      does); memory only without it
   --ttl-monitor-ms MS how often expired TTL documents are deleted (default 60000)
   --slowms MS         log commands that take MS or longer to stderr (off by default)`;
 
@@ -61,5 +64,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`standin: ${(err as Error)?.message ?? String(err)}\n`);
-  process.exitCode = 1;
+  // mongod ends with 100 (EXIT_UNCAUGHT) when its dbpath is in use.
+  process.exitCode = err instanceof DbPathInUseError ? 100 : 1;
 });

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ServerState } from './commands/context.ts';
 import { Connection } from './connection.ts';
 import { CursorManager } from './cursors.ts';
+import { DbPathLock } from './dbpath-lock.ts';
 import { FailPoints } from './fail-points.ts';
 import { Journal } from './journal.ts';
 import { Catalog } from './storage/catalog.ts';
@@ -28,7 +29,16 @@ export interface RunningStandin {
 /** Starts a MongoDB wire-protocol stand-in and resolves once it accepts connections. */
 export async function startStandin(options: StandinOptions = {}): Promise<RunningStandin> {
   const catalog = new Catalog();
-  const journal = options.dbpath ? Journal.open(options.dbpath, catalog) : null;
+  // Locked before the journal is read: a second server on the directory must not replay or
+  // compact a journal the first one is appending to.
+  const lock = options.dbpath ? DbPathLock.acquire(options.dbpath) : null;
+  let journal: Journal | null;
+  try {
+    journal = options.dbpath ? Journal.open(options.dbpath, catalog) : null;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const cursors = new CursorManager();
   const ttl = new TtlMonitor(catalog, options.ttlMonitorIntervalMs ?? DEFAULT_TTL_INTERVAL_MS);
   const sockets = new Set<Socket>();
@@ -51,10 +61,16 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
     new Connection(socket, state, nextConnectionId++);
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server!.once('error', reject);
-    server!.listen(options.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    journal?.close();
+    lock?.release();
+    throw err;
+  }
   server.on('error', (err) => process.stderr.write(`standin: server error: ${err.message}\n`));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -75,6 +91,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Runnin
         for (const s of sockets) s.destroy();
         server!.close(() => {
           journal?.close();
+          lock?.release();
           resolve();
         });
       });

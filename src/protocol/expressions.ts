@@ -11,9 +11,13 @@ export function later(now: DbNow, ms: number): Document {
   return { $add: [now, ms] };
 }
 
-/** A filter clause: the Date at `path` plus `graceMs` is not after now (the lease ran out and its grace too). */
+/**
+ * A filter clause: the Date at `path` plus `graceMs` is not after now (the lease ran out and its
+ * grace too). Written as field <= now - grace, the one form of `$expr` comparison MongoDB can
+ * answer from an index (the field alone against a constant; `$$NOW` is folded into one).
+ */
 export function ranOut(path: string, graceMs: number, now: DbNow): Document {
-  return { $expr: { $lte: [{ $add: [`$${path}`, graceMs] }, now] } };
+  return { $expr: { $lte: [`$${path}`, { $subtract: [now, graceMs] }] } };
 }
 
 /** A string from our own configuration, kept from being read as a field path or operator. */

@@ -79,16 +79,34 @@ export class OrphanReceipts {
     if (orphan.reason !== 'unreadable') await this.#tryApply({ ...doc, _id: insertedId });
   }
 
-  /** After messages became `submitted`: applies the receipts that were waiting for them (oldest first). */
-  async matchAccepted(accepted: readonly { connector: string; remoteIds: readonly string[] }[]): Promise<number> {
-    let matched = 0;
-    const byConnector = new Map<string, string[]>();
-    for (const { connector, remoteIds } of accepted) byConnector.set(connector, [...(byConnector.get(connector) ?? []), ...remoteIds]);
-    for (const [connector, keys] of byConnector) {
-      const waiting = await this.#orphans.find({ connector, keys: { $in: keys } }).sort({ receivedAt: 1 }).toArray();
+  /**
+   * After messages became `submitted`: applies the receipts that were waiting for them (oldest
+   * first). The batches that finish in one turn of the event loop (every lane of a deliverer) are
+   * looked up with one query.
+   */
+  matchAccepted(accepted: readonly { connector: string; remoteIds: readonly string[] }[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#pendingMatches.push({ accepted, resolve, reject });
+      if (this.#pendingMatches.length === 1) setImmediate(() => void this.#flushMatches());
+    });
+  }
+
+  readonly #pendingMatches: { accepted: readonly { connector: string; remoteIds: readonly string[] }[]; resolve: (n: number) => void; reject: (e: unknown) => void }[] = [];
+
+  async #flushMatches(): Promise<void> {
+    const group = this.#pendingMatches.splice(0);
+    try {
+      const byConnector = new Map<string, string[]>();
+      for (const { accepted } of group) for (const { connector, remoteIds } of accepted) byConnector.set(connector, [...(byConnector.get(connector) ?? []), ...remoteIds]);
+      const clauses = [...byConnector].map(([connector, keys]) => ({ connector, keys: { $in: keys } }));
+      const waiting = clauses.length === 0 ? [] : await this.#orphans.find(clauses.length === 1 ? clauses[0] : { $or: clauses }).sort({ receivedAt: 1 }).toArray();
+      let matched = 0;
       for (const orphan of waiting) if (await this.#tryApply(orphan)) matched++;
+      // Shared by the group: callers use it for logs and tests only.
+      for (const request of group) request.resolve(matched);
+    } catch (error) {
+      for (const request of group) request.reject(error);
     }
-    return matched;
   }
 
   /** Looks again at waiting receipts whose re-check is due (the safety net for crashes between the two sides). */

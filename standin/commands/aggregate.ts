@@ -82,7 +82,7 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
       let filter: Doc = {};
       let sort: Doc | undefined;
       let i = 0;
-      if (rest[0] && isPlainObject(rest[0].$match) && !hasExpr(rest[0].$match)) filter = rest[i++].$match as Doc;
+      if (rest[0] && isPlainObject(rest[0].$match)) filter = rest[i++].$match as Doc;
       if (rest[i] && isPlainObject(rest[i].$sort)) sort = rest[i++].$sort as Doc;
       let limit: number | undefined;
       if (sort !== undefined && rest[i] && typeof rest[i].$limit === 'number') limit = rest[i++].$limit as number;
@@ -100,10 +100,6 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
     return { explainVersion: '1', stages: pipeline, serverInfo: {}, ok: 1 };
   }
   return ctx.server.cursors.openBuffered(ns, results, batchSize, false, (d) => d);
-}
-
-function hasExpr(filter: Doc): boolean {
-  return JSON.stringify(Object.keys(filter)).includes('$expr');
 }
 
 function runPipeline(input: Doc[], pipeline: Doc[], cmd: Document, ctx: CommandContext): Doc[] {

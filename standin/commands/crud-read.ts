@@ -49,11 +49,11 @@ function find(cmd: Document, ctx: CommandContext): Document {
     const matcher = (doc: Doc): boolean => withOperationTime(at, () => matches(doc));
     return ctx.server.cursors.openTailable(coll, matcher, project, batchSize, cmd.awaitData === true);
   }
+  const variables = letVariables(cmd);
   if (coll === undefined) {
-    compileFilter(filter);
+    compileFilter(filter, variables);
     return { cursor: { id: Long.ZERO, ns, firstBatch: [] }, ok: 1 };
   }
-  const variables = letVariables(cmd);
   const docs = runQuery(coll, { filter, sort, skip, limit, hint: cmd.hint, variables }).map((m) => m.doc);
   if (limit !== undefined && limit > 0 && (batchSize === undefined || batchSize > limit)) batchSize = limit;
   return ctx.server.cursors.openBuffered(ns, docs, batchSize, singleBatch, project);

@@ -189,7 +189,7 @@ function del(cmd: Document, ctx: CommandContext): Document {
       if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
       const coll = ctx.server.catalog.get(ctx.db, name);
       if (coll === undefined) {
-        compileFilter(q);
+        compileFilter(q, variables);
         continue;
       }
       const matches = runQuery(coll, { filter: q, limit, hint: st.hint, variables });

@@ -6,15 +6,16 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { compareValues, isPlainObject, typeRank, TypeRank } from '../bson-order.ts';
-import { CommandError, toCommandError } from '../errors.ts';
+import { CommandError, ErrorCode, toCommandError } from '../errors.ts';
 import type { Doc } from '../storage/collection.ts';
 import { cloneValue } from './clone.ts';
-import { operationNow } from './now.ts';
+import { operationNow, prebuiltMingoOptions } from './now.ts';
 
 /**
  * Aggregation expressions, compiled once per command. The shapes hot paths use (constants, field
- * paths, `$$NOW`, `let` variables, `$literal`, `$add`/`$subtract` of numbers and dates, expression
- * objects) are evaluated here with MongoDB's semantics; every other operator goes to mingo.
+ * paths, `$$NOW`, `let` variables, `$literal`, `$add`/`$subtract` of numbers and dates,
+ * comparisons, `$and`/`$or`, `$cond`, `$ifNull`, `$max`/`$min`, expression objects) are evaluated
+ * here with MongoDB's semantics; every other operator goes to mingo.
  * `undefined` stands for "missing", as MongoDB distinguishes it from null.
  */
 export type Evaluator = (root: Doc) => unknown;
@@ -59,10 +60,13 @@ function constant(v: unknown): Evaluator {
 
 /** Evaluation by mingo (with the command's variables; `$$NOW` is the command's, see now.ts). */
 function byMingo(expr: unknown, variables: Variables): Evaluator {
-  const options = { context: MINGO_CONTEXT, variables } as never;
+  // Built on first use: most compiled fallbacks (behind a fast path) are never called, and
+  // building the options copies mingo's operator tables.
+  let options: unknown;
   return (root) => {
     try {
-      return evalExpr(root, expr, options);
+      options ??= prebuiltMingoOptions({ context: MINGO_CONTEXT, variables });
+      return evalExpr(root, expr, options as never);
     } catch (err) {
       throw toCommandError(err);
     }
@@ -201,6 +205,14 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
       return compare(compileExpression(arg[0], variables), compileExpression(arg[1], variables), comparison);
     }
     if ((op === '$and' || op === '$or') && Array.isArray(arg)) return logical(op, arg.map((a) => compileExpression(a, variables)));
+    if (op === '$cond') {
+      const parts = Array.isArray(arg) && arg.length === 3 ? arg : isPlainObject(arg) && Object.keys(arg).length === 3 && 'if' in arg && 'then' in arg && 'else' in arg ? [arg.if, arg.then, arg.else] : null;
+      if (parts !== null) {
+        const [test, then, otherwise] = parts.map((a) => compileExpression(a, variables));
+        return (root) => (aggTruthy(test(root)) ? then(root) : otherwise(root));
+      }
+    }
+    if (op === '$ifNull' && Array.isArray(arg) && arg.length >= 2) return firstNotNull(arg.map((a) => compileExpression(a, variables)));
     if (op === '$max' || op === '$min') {
       return extreme(op === '$max' ? 1 : -1, Array.isArray(arg) ? arg.map((a) => compileExpression(a, variables)) : [compileExpression(arg, variables)]);
     }
@@ -209,6 +221,9 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
       return withFallback(fastSubtract(compileExpression(arg[0], variables), compileExpression(arg[1], variables)), expr, variables);
     }
     referencesClusterTime(arg);
+    if (MINGO_CONTEXT.getOperator('expression' as never, op) === null && MINGO_CONTEXT.getOperator('accumulator' as never, op) === null) {
+      throw new CommandError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${op}'`);
+    }
     return byMingo(expr, variables);
   }
   if (keys.some((k) => k.startsWith('$'))) return byMingo(expr, variables);
@@ -245,6 +260,18 @@ function logical(op: '$and' | '$or', args: Evaluator[]): Evaluator {
   return (root) => args.some((f) => aggTruthy(f(root)));
 }
 
+/** `$ifNull`: the first operand that is neither null nor missing, else the last one's value. */
+function firstNotNull(args: Evaluator[]): Evaluator {
+  const last = args.length - 1;
+  return (root) => {
+    for (let i = 0; i < last; i++) {
+      const v = args[i](root);
+      if (v !== null && v !== undefined) return v;
+    }
+    return args[last](root);
+  };
+}
+
 /**
  * `$max`/`$min` as expressions: null and missing operands are ignored (null when nothing is left);
  * a single operand that is an array is searched element by element.
@@ -265,6 +292,15 @@ function extreme(direction: 1 | -1, args: Evaluator[]): Evaluator {
     }
     return best === undefined ? null : best;
   };
+}
+
+/** Whether an expression reads no field of the document (its value is known before any document). */
+export function readsNoField(expr: unknown): boolean {
+  if (typeof expr === 'string') return !expr.startsWith('$') || (expr.startsWith('$$') && !/^\$\$(ROOT|CURRENT)(\.|$)/.test(expr));
+  if (Array.isArray(expr)) return expr.every(readsNoField);
+  if (!isPlainObject(expr)) return true;
+  if ('$literal' in expr) return true;
+  return Object.values(expr).every(readsNoField);
 }
 
 /** Throws 51144 when an expression refers to `$$CLUSTER_TIME` (outside `$literal`). */

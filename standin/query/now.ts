@@ -30,17 +30,23 @@ export function withOperationTime<T>(at: Date, fn: () => T): T {
  * mingo reads `$$NOW` from its ComputeOptions' `now` getter, which takes Date.now() lazily per
  * options object, and mingo makes new options objects per document and per stage: without this
  * the value drifts within one command. The class is not exported, so an expression operator that
- * receives an instance hands over its prototype, and its `now` reads the bound value instead.
+ * receives an instance hands over its class, and the prototype's `now` reads the bound value.
  */
-function bindMingoNow(): void {
+function findComputeOptions(): { init(options: object): object; prototype: object } {
   let options: object | undefined;
   const context = Context.init({ expression: { $standinProbe: (_o: unknown, _e: unknown, opts: object) => ((options = opts), null) } } as never);
   computeValue({}, null, '$standinProbe', { context } as never);
-  const proto = options === undefined ? undefined : (Object.getPrototypeOf(options) as object);
-  const original = proto === undefined ? undefined : Object.getOwnPropertyDescriptor(proto, 'now');
-  if (proto === undefined || original?.get === undefined) {
-    throw new Error('standin: mingo has no ComputeOptions.now getter to bind $$NOW to (mingo upgraded?)');
-  }
+  const ctor = options?.constructor as { init?: unknown; prototype: object } | undefined;
+  if (ctor === undefined || typeof ctor.init !== 'function') throw new Error('standin: mingo has no ComputeOptions class to bind $$NOW to (mingo upgraded?)');
+  return ctor as { init(options: object): object; prototype: object };
+}
+
+const ComputeOptions = findComputeOptions();
+
+function bindMingoNow(): void {
+  const proto = ComputeOptions.prototype;
+  const original = Object.getOwnPropertyDescriptor(proto, 'now');
+  if (original?.get === undefined) throw new Error('standin: mingo has no ComputeOptions.now getter to bind $$NOW to (mingo upgraded?)');
   const read = original.get;
   Object.defineProperty(proto, 'now', {
     configurable: true,
@@ -51,3 +57,11 @@ function bindMingoNow(): void {
 }
 
 bindMingoNow();
+
+/**
+ * mingo options built once (its operator context copied once): evaluating an expression with a
+ * plain options object copies every operator table per call, tens of microseconds each.
+ */
+export function prebuiltMingoOptions(options: { context: unknown; variables?: Record<string, unknown> }): unknown {
+  return ComputeOptions.init(options);
+}

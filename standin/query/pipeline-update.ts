@@ -122,9 +122,11 @@ function compileSet(name: string, spec: unknown, variables: Variables): Pipeline
   if (!isPlainObject(spec)) {
     throw new CommandError(40272, `${name} specification stage must be an object, got ${Array.isArray(spec) ? 'array' : typeof spec}`);
   }
-  referencesClusterTime(spec);
   const tree = buildTree(spec, variables);
-  if (tree === null) return byMingo({ [name]: spec }, variables);
+  if (tree === null) {
+    referencesClusterTime(spec);
+    return byMingo({ [name]: spec }, variables);
+  }
   return (doc) => applyTree(doc, tree, doc);
 }
 

@@ -2,7 +2,7 @@ import { compareValues, isPlainObject, isScalar, MAX_BOUND, MIN_BOUND, RankBound
 import { badValue } from '../errors.ts';
 import type { Collection, Doc } from '../storage/collection.ts';
 import { indexMax, indexMin, type KeyIndex } from '../storage/key-index.ts';
-import { compileExpression, type Variables } from './expression.ts';
+import { compileExpression, readsNoField, type Variables } from './expression.ts';
 import type { SortKey } from './sort.ts';
 
 interface Interval {
@@ -52,14 +52,9 @@ function addRange(b: PathBounds, op: string, v: unknown): void {
 
 const FLIPPED: Readonly<Record<string, string>> = Object.freeze({ $eq: '$eq', $lt: '$gt', $lte: '$gte', $gt: '$lt', $gte: '$lte' });
 
-/** Whether an expression reads no field of the document (so its value is known before the scan). */
+/** An expression whose value is known before the scan: it reads no field and is not random. */
 function isConstantExpr(expr: unknown): boolean {
-  if (typeof expr === 'string') return !expr.startsWith('$') || (expr.startsWith('$$') && !/^\$\$(ROOT|CURRENT)(\.|$)/.test(expr));
-  if (Array.isArray(expr)) return expr.every(isConstantExpr);
-  if (!isPlainObject(expr)) return true;
-  if ('$literal' in expr) return true;
-  if ('$rand' in expr) return false;
-  return Object.values(expr).every(isConstantExpr);
+  return readsNoField(expr) && !JSON.stringify(expr).includes('"$rand"');
 }
 
 function isFieldPath(v: unknown): v is string {

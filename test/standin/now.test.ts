@@ -60,6 +60,8 @@ describe('stand-in $$NOW', () => {
       .toArray();
     expect(out[0].a).toHaveLength(1);
     expect(out[0].b).toEqual(out[0].a);
+    const matched = await c.aggregate([{ $match: { $expr: { $eq: ['$$NOW', '$$t'] } } }, { $count: 'n' }], { let: { t: '$$NOW' } }).toArray();
+    expect(matched).toEqual([{ n: MANY }]);
   });
 
   it('moves on between commands', async () => {

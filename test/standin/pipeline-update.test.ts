@@ -182,6 +182,8 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     await expect(c.updateOne({ _id: 1 }, [{ $set: { _id: 2 } }])).rejects.toMatchObject({ code: 66 });
     await expect(c.updateOne({ _id: 1 }, [{ $unset: [] }])).rejects.toMatchObject({ code: 31119 });
     await expect(c.updateOne({ _id: 1 }, [{ $set: { d: { $add: ['$$NOW', '$$NOW'] } } }])).rejects.toMatchObject({ code: 16612 });
+    await expect(c.updateOne({ _id: 99 }, [{ $set: { d: { $nosuchop: 1 } } }])).rejects.toMatchObject({ code: 168 });
+    await expect(c.find({ $expr: { $nosuchop: 1 } }).toArray()).rejects.toMatchObject({ code: 168 });
     expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, a: 1 });
   });
 
@@ -199,6 +201,9 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     expect(await c.countDocuments({})).toBe(7);
     const count = await h.db.command({ count: 'expr_let', query: { $expr: { $gt: ['$n', 5] } } });
     expect(count.n).toBe(3);
+    // let values are evaluated before any document: they may use earlier ones, never a field.
+    expect(await c.countDocuments({ $expr: { $gte: ['$n', '$$b'] } }, { let: { a: 3, b: { $add: ['$$a', 3] } } } as never)).toBe(3);
+    await expect(c.countDocuments({ $expr: { $gte: ['$n', '$$a'] } }, { let: { a: '$n' } } as never)).rejects.toMatchObject({ code: 4890500 });
   });
 });
 
@@ -242,6 +247,31 @@ describe('stand-in upserts with pipelines and $expr', () => {
     expect(await c.findOne({ _id: 'dest' })).toEqual({ _id: 'dest', leaseUntil: new Date(0) });
     // Without upsert the same filter is fine.
     expect(await c.updateOne(filter, [{ $set: { owner: 'b' } }])).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
+  });
+
+  it('takes a lock over only when free with the condition in the pipeline (the form an upsert allows)', async () => {
+    const c = h.db.collection<any>('cond_locks');
+    const live = new Date(Date.now() + 60_000);
+    await c.insertMany([{ _id: 'busy', owner: 'a', leaseUntil: live }, { _id: 'stale', owner: 'a', leaseUntil: new Date(0) }]);
+    const free = { $lte: [{ $add: [{ $ifNull: ['$leaseUntil', new Date(0)] }, 2000] }, '$$NOW'] };
+    const take = (field: string, ours: unknown): unknown => ({ $cond: [free, ours, `$${field}`] });
+    const r = await c.bulkWrite(
+      ['busy', 'stale', 'new'].map((_id) => ({
+        updateOne: {
+          filter: { _id },
+          update: [{ $set: { owner: take('owner', { $literal: 'b' }), leaseUntil: take('leaseUntil', { $add: ['$$NOW', LEASE_MS] }) } }],
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    expect(r.upsertedIds).toEqual({ 2: 'new' });
+    expect(r).toMatchObject({ matchedCount: 2, modifiedCount: 1 });
+    const byId = Object.fromEntries((await c.find().toArray()).map((d) => [d._id, d]));
+    expect(byId.busy).toEqual({ _id: 'busy', owner: 'a', leaseUntil: live });
+    expect(byId.stale.owner).toBe('b');
+    expect(byId.new.owner).toBe('b');
+    expect(byId.new.leaseUntil).toEqual(byId.stale.leaseUntil);
   });
 
   it('reports an unordered bulk of upserts per operation: upsertedIds and writeErrors by index, counts', async () => {
