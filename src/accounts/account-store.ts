@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { ConfigError } from '../errors/smsc-error.ts';
 import { Collections } from '../store/collections.ts';
@@ -18,6 +19,9 @@ export interface NewAccount {
   registeredOnly?: boolean;
   optout?: Partial<OptOutSettings>;
   trustedAddresses?: string[];
+  /** HTTP callbacks for receipts and MO; a secret is generated when none is given. */
+  callbackUrl?: string;
+  callbackSecret?: string;
 }
 
 export interface AccountPatch {
@@ -32,14 +36,20 @@ export interface AccountPatch {
   /** `shortcode: ''` turns opt-out off. */
   optout?: Partial<OptOutSettings>;
   trustedAddresses?: string[];
+  /** '' removes the callback URL. */
+  callbackUrl?: string;
+  callbackSecret?: string;
 }
 
 export type AuthOutcome =
   | { ok: true; account: AccountDocument }
   | { ok: false; reason: 'unknown-system-id' | 'wrong-password' | 'disabled' };
 
-/** Account rows without the hash, for listings. */
-export type AccountView = Omit<AccountDocument, 'passwordHash' | '_id'>;
+/** Account rows without the password hash or the callback secret, for listings. */
+export type AccountView = Omit<AccountDocument, 'passwordHash' | '_id' | 'callbackSecret'>;
+
+/** What `add` and `set` answer: the view, plus a callback secret when one was just generated (shown once). */
+export type AccountChange = AccountView & { generatedCallbackSecret?: string };
 
 export class AccountStore {
   readonly #accounts: Collection<AccountDocument>;
@@ -52,9 +62,10 @@ export class AccountStore {
     this.#cost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   }
 
-  async add(input: NewAccount): Promise<AccountView> {
+  async add(input: NewAccount): Promise<AccountChange> {
     validateSystemId(input.systemId);
     validatePassword(input.password);
+    const callback = callbackFields(input.callbackUrl, input.callbackSecret, undefined);
     const now = this.#clock.now();
     const doc: AccountDocument = {
       systemId: input.systemId,
@@ -68,6 +79,7 @@ export class AccountStore {
       ...(input.optout?.shortcode ? { optout: validateOptOut(input.optout) } : {}),
       ...(input.trustedAddresses?.length ? { trustedAddresses: validateTrustedAddresses(input.trustedAddresses) } : {}),
       enabled: true,
+      ...callback.set,
       createdAt: now,
       updatedAt: now,
     };
@@ -77,7 +89,7 @@ export class AccountStore {
       if ((error as { code?: number }).code === 11000) throw new ConfigError(`Account ${input.systemId} already exists.`);
       throw error;
     }
-    return viewOf(doc);
+    return withGenerated(viewOf(doc), callback.generated);
   }
 
   async get(systemId: string): Promise<AccountDocument | null> {
@@ -90,8 +102,20 @@ export class AccountStore {
   }
 
   /** Applies the patch; returns the updated account, or null when there is none by that system_id. */
-  async set(systemId: string, patch: AccountPatch): Promise<AccountView | null> {
+  async set(systemId: string, patch: AccountPatch): Promise<AccountChange | null> {
     const update: Partial<AccountDocument> = { updatedAt: this.#clock.now() };
+    const unset: Record<string, ''> = {};
+    let generated: string | undefined;
+    if (patch.callbackUrl === '') {
+      unset.callbackUrl = '';
+      unset.callbackSecret = '';
+    } else if (patch.callbackUrl !== undefined || patch.callbackSecret !== undefined) {
+      // A new URL keeps the current secret unless one is given; an account without one gets one.
+      const current = patch.callbackSecret === undefined ? (await this.get(systemId))?.callbackSecret : undefined;
+      const callback = callbackFields(patch.callbackUrl, patch.callbackSecret, current);
+      Object.assign(update, callback.set);
+      generated = callback.generated;
+    }
     if (patch.password !== undefined) {
       validatePassword(patch.password);
       update.passwordHash = await hashPassword(patch.password, this.#cost);
@@ -104,7 +128,6 @@ export class AccountStore {
     if (patch.enabled !== undefined) update.enabled = patch.enabled;
     if (patch.registeredOnly !== undefined) update.registeredOnly = patch.registeredOnly;
     if (patch.trustedAddresses !== undefined) update.trustedAddresses = validateTrustedAddresses(patch.trustedAddresses);
-    const unset: Record<string, ''> = {};
     if (patch.optout !== undefined) {
       let { shortcode, reply, keywords } = patch.optout;
       if (shortcode === undefined || reply === undefined || keywords === undefined) {
@@ -121,7 +144,7 @@ export class AccountStore {
     }
     // filter: {systemId}; update: the patched fields; returns the account after (null = none by that name).
     const doc = await this.#accounts.findOneAndUpdate({ systemId }, { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' });
-    return doc ? viewOf(doc) : null;
+    return doc ? withGenerated(viewOf(doc), generated) : null;
   }
 
   async remove(systemId: string): Promise<boolean> {
@@ -142,9 +165,43 @@ export class AccountStore {
   }
 }
 
-function viewOf(doc: AccountDocument): AccountView {
-  const { passwordHash: _hash, _id, ...view } = doc;
+/** The account as it may be shown: never the password hash, never the callback secret. */
+export function viewOf(doc: AccountDocument): AccountView {
+  const { passwordHash: _hash, _id, callbackSecret: _secret, ...view } = doc;
   return view;
+}
+
+function withGenerated(view: AccountView, generated: string | undefined): AccountChange {
+  return generated ? { ...view, generatedCallbackSecret: generated } : view;
+}
+
+/**
+ * The callback fields to store: a URL must be http(s); a secret is 16-128 printable characters, or
+ * generated (32 random bytes, hex) when a URL is set and the account has none.
+ */
+function callbackFields(url: string | undefined, secret: string | undefined, current: string | undefined): { set: Partial<AccountDocument>; generated?: string } {
+  const set: Partial<AccountDocument> = {};
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || url.length > 2048) throw new ConfigError(`The callback URL must be an http:// or https:// URL of at most 2048 characters, got "${url.slice(0, 80)}".`);
+    set.callbackUrl = url;
+  }
+  if (secret !== undefined) {
+    if (!/^[\x21-\x7e]{16,128}$/.test(secret)) throw new ConfigError('The callback secret must be 16 to 128 printable ASCII characters without spaces.');
+    set.callbackSecret = secret;
+    return { set };
+  }
+  if (url !== undefined && !current) {
+    const generated = randomBytes(32).toString('hex');
+    set.callbackSecret = generated;
+    return { set, generated };
+  }
+  return { set };
 }
 
 function validateSystemId(systemId: string): void {

@@ -23,6 +23,10 @@ export interface AccountDocument {
   /** Source IP addresses / CIDR ranges whose binds are never locked out or slowed down after failures. */
   trustedAddresses?: string[];
   enabled: boolean;
+  /** Receipts and MO for this account are POSTed here (HTTP callbacks) instead of waiting for an SMPP bind. */
+  callbackUrl?: string;
+  /** Key of the HMAC-SHA256 signature on every callback. Kept in the clear (it signs), never shown. */
+  callbackSecret?: string;
   createdAt: Date;
   updatedAt: Date;
 }

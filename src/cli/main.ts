@@ -14,6 +14,7 @@ type AnyCommand = CommandModule<any, any>;
 export const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'up', load: async () => (await import('./commands/up.ts')).upCommand },
   { name: 'inserter', load: async () => (await import('./commands/inserter.ts')).inserterCommand },
+  { name: 'api', load: async () => (await import('./commands/api.ts')).apiCommand },
   { name: 'deliverer', load: async () => (await import('./commands/deliverer.ts')).delivererCommand },
   { name: 'cleanup', load: async () => (await import('./commands/cleanup.ts')).cleanupCommand },
   { name: 'sink', load: async () => (await import('./commands/sink.ts')).sinkCommand },

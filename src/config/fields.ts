@@ -18,7 +18,9 @@ export type FieldKind =
   | { type: 'enum'; values: readonly string[] }
   /** A string of digits (a dialling prefix); `none` stands for '' where empty is allowed. */
   | { type: 'digits'; minLength: number; maxLength: number; noLeadingZero?: boolean; none?: boolean }
-  | { type: 'writeConcern' };
+  | { type: 'writeConcern' }
+  /** A secret string: never echoed in a problem, at least `minLength` characters. */
+  | { type: 'secret'; minLength: number };
 
 export interface ConfigField {
   /** `slice.key`: the place in the config object and in a config file. */
@@ -99,6 +101,15 @@ const FIELD_LIST: ConfigField[] = [
   { path: 'up.restartMaxMs', kind: ms(10, 600_000), env: 'SMSC_RESTART_MAX_MS', flag: 'restart-max-ms', default: 30_000, doc: 'Longest pause before a restart.' },
   { path: 'up.maxFailures', kind: { type: 'int', min: 1, max: 1000 }, env: 'SMSC_MAX_FAILURES', flag: 'max-failures', default: 5, doc: 'A child that fails this often within `up.failureWindowMs` stops the whole set.' },
   { path: 'up.failureWindowMs', kind: ms(1000, 3_600_000), env: 'SMSC_FAILURE_WINDOW_MS', default: 60_000, doc: 'Window in which `up.maxFailures` failures of one child stop the set.' },
+  // api (HTTP API and web control panel)
+  { path: 'api.host', kind: { type: 'string', nonEmpty: true }, env: 'API_HOST', default: '0.0.0.0', doc: 'Address the HTTP API listens on.' },
+  { path: 'api.httpPort', kind: PORT, env: 'HTTP_PORT', flag: 'http-port', default: 8080, doc: 'HTTP API and control panel port; 0 turns the API off.' },
+  { path: 'api.adminToken', kind: { type: 'secret', minLength: 16 }, env: 'API_ADMIN_TOKEN', default: undefined, doc: 'Bearer token for management endpoints and the control panel (at least 16 characters); unset means management is refused.' },
+  { path: 'api.tlsCert', kind: { type: 'string', nonEmpty: true }, env: 'API_TLS_CERT', default: undefined, doc: 'PEM certificate file: the API serves HTTPS when set (with api.tlsKey).' },
+  { path: 'api.tlsKey', kind: { type: 'string', nonEmpty: true }, env: 'API_TLS_KEY', default: undefined, doc: 'PEM private key file for api.tlsCert.' },
+  { path: 'api.bodyLimitBytes', kind: { type: 'int', min: 1024, max: 64 * 1024 * 1024 }, env: 'API_BODY_LIMIT_BYTES', default: 1_048_576, doc: 'Largest request body accepted (413 beyond).' },
+  { path: 'api.maxBatch', kind: { type: 'int', min: 1, max: 10_000 }, env: 'API_MAX_BATCH', default: 1000, doc: 'Most messages in one batch POST.' },
+  { path: 'api.idempotencyHours', kind: { type: 'int', min: 1, max: 24 * 30 }, env: 'API_IDEMPOTENCY_HOURS', default: 24, doc: 'How long an Idempotency-Key answer is kept.' },
   // log
   { path: 'log.level', kind: { type: 'enum', values: LOG_LEVELS }, env: 'LOG_LEVEL', flag: 'log-level', default: 'info', doc: 'pino log level.' },
 

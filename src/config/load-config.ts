@@ -61,7 +61,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
     }
     const checked = convert(field.kind, candidate.raw);
     if ('problem' in checked) {
-      problems.push(`${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`);
+      problems.push(field.kind.type === 'secret' ? `${candidate.source} ${checked.problem}` : `${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`);
       setPath(result, field.path, field.default);
     } else {
       setPath(result, field.path, checked.value);
@@ -87,6 +87,8 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
   } else if (inserter.smppTlsPort !== undefined && inserter.tlsCert === undefined) {
     problems.push('inserter.smppTlsPort (--smpp-tls-port) needs inserter.tlsCert and inserter.tlsKey (--tls-cert, --tls-key)');
   }
+  const api = result.api as { tlsCert?: string; tlsKey?: string };
+  if ((api.tlsCert === undefined) !== (api.tlsKey === undefined)) problems.push('api.tlsCert and api.tlsKey (API_TLS_CERT, API_TLS_KEY) go together');
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }
@@ -205,6 +207,11 @@ function convert(kind: FieldKind, raw: unknown): Checked {
       const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
       if (text === undefined || !kind.values.includes(text)) return { problem: `must be one of ${kind.values.join(', ')}` };
       return { value: text };
+    }
+    case 'secret': {
+      if (typeof raw !== 'string') return { problem: 'must be a string' };
+      if (raw.length < kind.minLength || /\s/.test(raw)) return { problem: `must be at least ${kind.minLength} characters without spaces (the value is not shown)` };
+      return { value: raw };
     }
     case 'digits': {
       const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;

@@ -95,6 +95,19 @@ export interface UpConfig {
   readonly failureWindowMs: number;
 }
 
+export interface ApiConfig {
+  readonly host: string;
+  /** 0 = no HTTP API. */
+  readonly httpPort: number;
+  /** Bearer token for management; undefined = management refused. Never logged. */
+  readonly adminToken: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly bodyLimitBytes: number;
+  readonly maxBatch: number;
+  readonly idempotencyHours: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
 }
@@ -156,6 +169,7 @@ export interface SmscConfig {
   readonly sink: SinkConfig;
   readonly metrics: MetricsConfig;
   readonly node: NodeConfig;
+  readonly api: ApiConfig;
   readonly log: LogConfig;
   readonly up: UpConfig;
   readonly policy: PolicyConfig;

@@ -3,7 +3,10 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type SmsDocument } from '../store/sms-document.ts';
-import { moDestKey, type MoRoutes } from './mo-routes.ts';
+import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
+import type { EventDocument } from '../store/sms-document.ts';
+import { moDestKey, subscriberKey, type MoRoutes } from './mo-routes.ts';
 
 /**
  * Routes MO messages stored without an ESME (deliver_sm from peers bound to an inserter, or MO
@@ -24,9 +27,13 @@ export class MoAssigner {
   readonly #routes: MoRoutes;
   readonly #logger: Logger;
   readonly #retryMs: number;
+  readonly #callbacks: CallbackAccounts;
+  readonly #events: Collection<EventDocument>;
 
   constructor(db: Db, clock: Clock, routes: MoRoutes, logger: Logger, options: { retryMs?: number } = {}) {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
+    this.#events = db.collection<EventDocument>(Collections.events);
+    this.#callbacks = new CallbackAccounts(db);
     this.#clock = clock;
     this.#routes = routes;
     this.#logger = logger;
@@ -41,19 +48,27 @@ export class MoAssigner {
       .limit(limit)
       .toArray();
     let routed = 0;
+    let toHttp = 0;
     for (const doc of unrouted) {
       const esme = await this.#routes.esmeFor(doc.destKey);
+      // An account with HTTP callbacks takes its MO as POSTs (src/callbacks), else over its SMPP binds.
+      const http = esme ? await httpTargetFor(this.#callbacks, esme, subscriberKey(doc.source)) : null;
       // filter: {_id, state: 'queued', target.systemId: ''} (still unrouted)
-      // update: routed -> {target.systemId, destKey: esme:<id>:<subscriber>}; no route -> look again after retryMs
+      // update: routed -> {target.systemId, destKey: esme:<id>:<subscriber>} (or an http target and
+      //         http:<id>:<subscriber>); no route -> look again after retryMs
       // returns: modifiedCount; 0 = another process routed it (or it expired) meanwhile.
       const result = await this.#sms.updateOne(
         { _id: doc._id, state: SmsState.queued, 'target.systemId': '' },
-        esme
-          ? { $set: { 'target.systemId': esme, destKey: moDestKey(esme, doc.source), nextAttemptAt: now } }
-          : { $set: { nextAttemptAt: new Date(now.getTime() + this.#retryMs) } },
+        http
+          ? { $set: { target: http.target, destKey: http.destKey, nextAttemptAt: now } }
+          : esme
+            ? { $set: { 'target.systemId': esme, destKey: moDestKey(esme, doc.source), nextAttemptAt: now } }
+            : { $set: { nextAttemptAt: new Date(now.getTime() + this.#retryMs) } },
       );
       if (esme) routed += result.modifiedCount;
+      if (http) toHttp += result.modifiedCount;
     }
+    if (toHttp > 0) await this.#events.insertOne({ ts: now, count: toHttp, destKey: HTTP_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
     if (unrouted.length > routed) this.#logger.debug({ unrouted: unrouted.length - routed }, 'MO messages without an ESME route');
     return routed;
   }

@@ -8,7 +8,9 @@ import type { MoSink } from '../receipts/receipt-intake.ts';
 import type { ShortMessage } from '../smpp/domain.ts';
 import { Collections } from '../store/collections.ts';
 import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
-import { moDestKey, type MoRoutes } from './mo-routes.ts';
+import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
+import { moDestKey, subscriberKey, type MoRoutes } from './mo-routes.ts';
 
 export interface MoIntakeDeps {
   db: Db;
@@ -33,11 +35,13 @@ export class MoIntake implements MoSink {
   readonly #deps: MoIntakeDeps;
   readonly #sms: Collection<SmsDocument>;
   readonly #events: Collection<EventDocument>;
+  readonly #callbacks: CallbackAccounts;
 
   constructor(deps: MoIntakeDeps) {
     this.#deps = deps;
     this.#sms = deps.db.collection<SmsDocument>(Collections.sms);
     this.#events = deps.db.collection<EventDocument>(Collections.events);
+    this.#callbacks = new CallbackAccounts(deps.db);
   }
 
   async store(connector: string, msg: ShortMessage): Promise<string> {
@@ -49,16 +53,18 @@ export class MoIntake implements MoSink {
     // Before the MO is stored: should the opt-out fail to store, the MO is not acknowledged and comes again.
     await this.#deps.optOut?.handle(msg);
     const esme = await this.#deps.routes.esmeFor(docs[0].destKey);
+    // An account with HTTP callbacks takes its MO as POSTs (src/callbacks), else over its SMPP binds.
+    const http = esme ? await httpTargetFor(this.#callbacks, esme, subscriberKey(docs[0].source)) : null;
     if (esme) {
       for (const doc of docs) {
-        doc.target = { kind: 'esme', systemId: esme };
-        doc.destKey = moDestKey(esme, doc.source);
+        doc.target = http ? http.target : { kind: 'esme', systemId: esme };
+        doc.destKey = http ? http.destKey : moDestKey(esme, doc.source);
       }
     } else {
       this.#deps.logger.warn({ connector }, 'MO without an ESME route; stored until one is added');
     }
     await this.#sms.insertMany(docs, { ordered: true, writeConcern: this.#deps.writeConcern ?? { w: 'majority', j: true } });
-    await this.#events.insertOne({ ts: now, count: docs.length, destKey: ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
+    await this.#events.insertOne({ ts: now, count: docs.length, destKey: http ? HTTP_EVENT_KEY : ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
     return docs[0].messageId;
   }
 }

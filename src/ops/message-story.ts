@@ -169,6 +169,7 @@ function addr(a: { ton: number; npi: number; addr: string } | undefined): string
 function target(m: SmsDocument): string {
   if (!m.target) return '-';
   if (m.target.kind === 'esme') return `ESME ${m.target.systemId}`;
+  if (m.target.kind === 'http') return `HTTP callback of ${m.target.account}${m.target.url ? ` (${m.target.url})` : ''}`;
   return m.target.connectors?.length ? `connector ${m.target.connectors.join(', ')}` : 'connector (by route)';
 }
 

@@ -190,7 +190,7 @@ export async function oldestDueMessage(db: Db, now: Date): Promise<OldestDue | n
   };
 }
 
-async function nodeStatus(db: Db, now: Date): Promise<NodeStatus[]> {
+export async function nodeStatus(db: Db, now: Date): Promise<NodeStatus[]> {
   const docs = await db.collection<NodeDocument>(Collections.nodes).find({}).sort({ kind: 1, _id: 1 }).toArray();
   return docs.map((n) => ({
     name: n._id,
@@ -205,7 +205,7 @@ async function nodeStatus(db: Db, now: Date): Promise<NodeStatus[]> {
   }));
 }
 
-function connectorStatus(doc: Record<string, unknown>, nodes: NodeStatus[]): ConnectorStatus {
+export function connectorStatus(doc: Record<string, unknown>, nodes: NodeStatus[]): ConnectorStatus {
   const name = String(doc.name);
   const states: { node: string; state: string }[] = [];
   for (const node of nodes) {

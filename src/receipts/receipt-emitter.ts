@@ -6,6 +6,8 @@ import { receiptsTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { DUPLICATE_KEY } from '../store/mongo-errors.ts';
 import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
+import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
 import { buildReceiptDocument } from './receipt-builder.ts';
 import type { SmsWithReceipt } from './receipt-fields.ts';
 import { wantsFinalReceipt, wantsIntermediate } from './receipt-request.ts';
@@ -41,6 +43,7 @@ export class ReceiptEmitter {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #options: ReceiptEmitterOptions;
+  readonly #callbacks: CallbackAccounts;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #wakeNow: (() => void) | undefined;
@@ -53,6 +56,7 @@ export class ReceiptEmitter {
     this.#clock = clock;
     this.#logger = logger;
     this.#options = { ...DEFAULT_EMITTER_OPTIONS, ...options };
+    this.#callbacks = new CallbackAccounts(db);
   }
 
   start(): void {
@@ -105,16 +109,27 @@ export class ReceiptEmitter {
    */
   async emitFor(docs: SmsWithReceipt[]): Promise<void> {
     const now = this.#clock.now();
-    const receipts = docs.flatMap((doc) => {
+    const receipts: SmsWithReceipt[] = [];
+    for (const doc of docs) {
       const spec = receiptSpecOf(doc);
-      return spec ? [buildReceiptDocument(doc, spec, { now, validityMs: this.#options.receiptValidityMs })] : [];
-    });
+      if (!spec) continue;
+      const receipt = buildReceiptDocument(doc, spec, { now, validityMs: this.#options.receiptValidityMs });
+      // An account with HTTP callbacks (or a message that named a callback URL) gets it POSTed instead.
+      const http = await httpTargetFor(this.#callbacks, doc.account, doc.destKey, doc.callbackUrl);
+      if (http) {
+        receipt.target = http.target;
+        receipt.destKey = http.destKey;
+      }
+      receipts.push(receipt);
+    }
     if (receipts.length > 0) {
       const inserted = await this.#insertIgnoringDuplicates(receipts);
       if (inserted.length > 0) {
         this.stats.created += inserted.length;
-        for (const r of inserted) receiptsTotal.inc({ direction: 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
-        await this.#events.insertOne({ ts: now, count: inserted.length, destKey: ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch((error: Error) => {
+        for (const r of inserted) receiptsTotal.inc({ direction: r.target.kind === 'http' ? 'to_http' : 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
+        const wake = [...new Set(inserted.map((r) => (r.target.kind === 'http' ? HTTP_EVENT_KEY : ESME_EVENT_KEY)))];
+        const events = wake.map((destKey) => ({ ts: now, count: inserted.length, destKey, due: now }));
+        await this.#events.insertMany(events, { writeConcern: { w: 1 } }).catch((error: Error) => {
           this.#logger.debug({ err: error.message }, 'could not notify ESME deliverers (their timer finds the receipts)');
         });
       }

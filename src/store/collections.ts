@@ -12,6 +12,8 @@ export const Collections = Object.freeze({
   nodes: 'nodes',
   /** Jobs one process of the deployment runs at a time (the queue sampler): `_id` = job name. */
   leases: 'leases',
+  /** Answers to HTTP POSTs that carried an Idempotency-Key (TTL on `expiresAt`). */
+  idempotencyKeys: 'idempotencyKeys',
 } as const);
 
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
@@ -62,9 +64,18 @@ const INDEX_LIST: IndexSpec[] = [
     name: 'esme_claim',
     partialFilterExpression: { state: 'queued', 'target.kind': 'esme' },
   },
+  // The HTTP callback claim (receipts and MO POSTed to accounts' URLs), like esme_claim.
+  {
+    collection: Collections.sms,
+    key: { priority: -1, nextAttemptAt: 1 },
+    name: 'http_claim',
+    partialFilterExpression: { state: 'queued', 'target.kind': 'http' },
+  },
   { collection: Collections.sms, key: { 'concat.groupId': 1 }, name: 'concat_groupId' },
   // The inserter's per-account backlog cap (ESME_RMSGQFUL) and query_sm / cancel_sm by account.
   { collection: Collections.sms, key: { account: 1, state: 1 }, name: 'account_state' },
+  // The HTTP API's message listing for one account, newest first, paged by _id.
+  { collection: Collections.sms, key: { account: 1, _id: -1 }, name: 'account_id' },
   { collection: Collections.locks, key: { leaseUntil: 1 }, name: 'leaseUntil' },
   { collection: Collections.accounts, key: { systemId: 1 }, name: 'systemId', unique: true },
   { collection: Collections.routes, key: { prefix: 1 }, name: 'prefix' },
@@ -72,6 +83,7 @@ const INDEX_LIST: IndexSpec[] = [
   { collection: Collections.correlations, key: { connector: 1, remoteId: 1 }, name: 'connector_remoteId', unique: true },
   { collection: Collections.correlations, key: { createdAt: 1 }, name: 'ttl_createdAt', expireAfterSeconds: CORRELATION_TTL_SECONDS },
   { collection: Collections.nodes, key: { expiresAt: 1 }, name: 'ttl_expiresAt', expireAfterSeconds: 0 },
+  { collection: Collections.idempotencyKeys, key: { expiresAt: 1 }, name: 'ttl_expiresAt', expireAfterSeconds: 0 },
 ];
 export const INDEXES: readonly IndexSpec[] = Object.freeze(INDEX_LIST);
 

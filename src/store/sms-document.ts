@@ -40,8 +40,15 @@ export interface LeaseLock {
   leaseUntil: Date;
 }
 
-/** Where a message goes: downstream over connectors (chosen by routes), or to a bound ESME. */
-export type SmsTarget = { kind: 'connector'; connectors?: string[] } | { kind: 'esme'; systemId: string };
+/**
+ * Where a message goes: downstream over connectors (chosen by routes), to a bound ESME, or (receipts
+ * and MO of an account with callbacks) POSTed to the account's HTTP URL, or to `url` when the
+ * message that the receipt reports on named one.
+ */
+export type SmsTarget =
+  | { kind: 'connector'; connectors?: string[] }
+  | { kind: 'esme'; systemId: string }
+  | { kind: 'http'; account: string; url?: string };
 
 export interface SmsPayload {
   dataCoding: number;
@@ -113,6 +120,8 @@ export interface SmsDocument {
   /** Content revision: replace_sm increments it, so a batch never sends content older than an acknowledged replace. */
   rev?: number;
   finalAt?: Date;
+  /** Submitted over HTTP with a callback URL: its receipts are POSTed there (see src/callbacks). */
+  callbackUrl?: string;
   /** Last error seen (SMPP status or network error code). */
   error?: { status?: number; networkErrorCode?: number; message?: string };
   /**

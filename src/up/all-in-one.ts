@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
@@ -62,6 +63,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     await assertPortFree(smppPort, config.inserter.host, 'SMPP port (--smpp-port)');
     await assertPortFree(sinkPort, '127.0.0.1', 'simulator port (--sink-port)');
     await assertPortFree(config.metrics.port, config.metrics.host, 'metrics port (--metrics-port)');
+    await assertPortFree(config.api.httpPort, config.api.host, 'HTTP API port (--http-port)');
     mongo = await startEmbeddedMongo({ uri: config.mongo.uri, dataDir: config.up.dataDir, port: config.up.mongoPort, logger, supervisor });
     if (mongo.kind === 'standin') {
       print('');
@@ -70,6 +72,10 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       print('*** Set MONGODB_URI to a real MongoDB to run for real. ***');
       print('');
     }
+    // The all-in-one is for trying smsc out: without an admin token of the operator's, the control
+    // panel gets one for this run, printed below like the demo account.
+    const httpPort = config.api.httpPort;
+    const adminToken = config.api.adminToken ?? (httpPort > 0 ? randomBytes(18).toString('base64url') : undefined);
     client = await connectMongo({ uri: mongo.uri, appName: 'smsc-up', maxPoolSize: 2 });
     const db = client.db(config.mongo.dbName);
     await seed(db, sinkPort, options);
@@ -80,6 +86,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       SHUTDOWN_GRACE_MS: String(config.node.shutdownGraceMs),
       ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
       ...(options.configFile ? { SMSC_CONFIG: path.resolve(options.configFile) } : {}),
+      ...(adminToken ? { API_ADMIN_TOKEN: adminToken } : {}),
     };
     // A name given to `up` is its own; each child keeps its default (kind-host-pid), unique in `nodes`.
     delete env.SMSC_NODE_NAME;
@@ -100,6 +107,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       supervisor.start(child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppPort), ...inserterTlsArgs(config), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/)),
       ...deliverers.map((name) => supervisor.start(child(name, 'deliverer', ['deliverer', '--metrics-port', '0'], /deliverer ready/))),
       supervisor.start(child('cleanup', 'cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/)),
+      ...(httpPort > 0 ? [supervisor.start(child('api', 'api', ['api', '--http-port', String(httpPort), '--metrics-port', '0'], /api listening on/))] : []),
     ]);
 
     // With --smpp-port 0 the inserter picked one; a restart keeps that one.
@@ -137,6 +145,10 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     print(`  SMPP for ESMEs: 127.0.0.1:${smppListening}  account ${options.account.systemId} / ${shownPassword}`);
     print(`  downstream simulator: 127.0.0.1:${sinkPort}`);
     if (config.inserter.tlsCert) print(`  SMPP over TLS for ESMEs: 127.0.0.1:${config.inserter.smppTlsPort ?? DEFAULT_SMPP_TLS_PORT}`);
+    if (httpPort > 0) {
+      const token = config.api.adminToken ? 'your API_ADMIN_TOKEN' : `admin token ${adminToken} (for this run; set API_ADMIN_TOKEN to choose one)`;
+      print(`  HTTP API and control panel: http://127.0.0.1:${httpPort}/  ${token}; docs at /api/v1/docs`);
+    }
     if (metrics.port) print(`  metrics and health of the whole set: http://127.0.0.1:${metrics.port}/metrics  /healthz`);
     print(`  send one:  npx smsc submit --port ${smppListening} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${config.mongo.dbName}"`);
@@ -165,7 +177,7 @@ async function stopAll(
   const deadline = Date.now() + parts.graceMs + 2_000;
   const left = () => Math.max(1_000, deadline - Date.now());
   const names = supervisor.names();
-  for (const kind of ['inserter', 'deliverer', 'cleanup', 'sink']) {
+  for (const kind of ['inserter', 'api', 'deliverer', 'cleanup', 'sink']) {
     await supervisor.stop(
       names.filter((n) => n.startsWith(kind)),
       left(),

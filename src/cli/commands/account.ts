@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { AccountStore, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
+import { AccountStore, type AccountChange, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { ensureSchema } from '../../store/collections.ts';
 import {
@@ -28,6 +28,8 @@ export interface AccountArgs extends StoreArgs, JsonArgs {
   optoutReply?: string;
   optoutKeywords?: string[];
   trustedAddress?: string[];
+  callbackUrl?: string;
+  callbackSecret?: string;
 }
 
 export interface AccountCommandDeps {
@@ -45,8 +47,14 @@ function formatAccount(a: AccountView): string {
     ...(a.registeredOnly ? ['registered-only'] : []),
     ...(a.optout ? [`optout-shortcode=${a.optout.shortcode}`, `optout-reply=${JSON.stringify(a.optout.reply)}`, ...(a.optout.keywords ? [`optout-keywords=${a.optout.keywords.join(',')}`] : [])] : []),
     ...(a.trustedAddresses?.length ? [`trusted-address=${a.trustedAddresses.join(',')}`] : []),
+    ...(a.callbackUrl ? [`callback=${a.callbackUrl}`] : []),
   ];
   return `${a.systemId}${a.enabled ? '' : ' (disabled)'}  ${limits.join('  ')}`;
+}
+
+/** A generated callback secret is shown once, when it is made; it is never printed again. */
+function generatedNote(view: AccountChange): string {
+  return view.generatedCallbackSecret ? `\ncallback secret (shown once; verify the X-Smsc-Signature header with it): ${view.generatedCallbackSecret}` : '';
 }
 
 /** `smsc account add|list|set|remove` without yargs, for tests. Passwords are never printed. */
@@ -74,8 +82,10 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
           registeredOnly: argv.registeredOnly,
           trustedAddresses: argv.trustedAddress,
           ...(argv.optoutShortcode !== undefined ? { optout: { shortcode: argv.optoutShortcode, reply: argv.optoutReply ?? '', keywords: argv.optoutKeywords } } : {}),
+          callbackUrl: argv.callbackUrl,
+          callbackSecret: argv.callbackSecret,
         });
-        print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}`);
+        print(argv.json ? JSON.stringify(view) : `added ${formatAccount(view)}${generatedNote(view)}`);
         return view;
       }
       case 'list': {
@@ -97,12 +107,14 @@ export async function runAccount(argv: AccountArgs, deps: AccountCommandDeps = {
         if (argv.optoutShortcode !== undefined || argv.optoutReply !== undefined || argv.optoutKeywords !== undefined) {
           patch.optout = { shortcode: argv.optoutShortcode, reply: argv.optoutReply, keywords: argv.optoutKeywords };
         }
+        if (argv.callbackUrl !== undefined) patch.callbackUrl = argv.callbackUrl;
+        if (argv.callbackSecret !== undefined) patch.callbackSecret = argv.callbackSecret;
         if (Object.keys(patch).length === 0) {
-          throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled, --registered-only, --optout-shortcode, --optout-reply, --optout-keywords, --trusted-address.');
+          throw new ConfigError('account set needs at least one of --password, --tps, --max-binds, --max-queued, --source-allow, --peer, --enabled, --registered-only, --optout-shortcode, --optout-reply, --optout-keywords, --trusted-address, --callback-url, --callback-secret.');
         }
         const view = await store.set(need('systemId'), patch);
         if (!view) throw new ConfigError(`No account ${argv.systemId}.`);
-        print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}`);
+        print(argv.json ? JSON.stringify(view) : `updated ${formatAccount(view)}${generatedNote(view)}`);
         return view;
       }
       case 'remove': {
@@ -138,6 +150,11 @@ export const accountCommand: CommandModule<object, AccountArgs> = {
       .example('$0 account set --system-id acme --tps 200', 'raise its TPS')
       .example('$0 account set --system-id acme --optout-shortcode 5550 --optout-reply "You will get no more messages."', 'opt-out by STOP to 5550')
       .example('$0 account set --system-id acme --trusted-address 192.0.2.10 10.1.0.0/16', 'binds from these addresses are never locked out')
+      .option('callback-url', { type: 'string', describe: "POST the account's receipts and MO here (HTTP callbacks, run by smsc api); '' removes it", requiresArg: false })
+      .option('callback-secret', { type: 'string', describe: 'Key of the callbacks\' HMAC-SHA256 signature (16-128 characters; generated and shown once when omitted)', requiresArg: true })
+      .example('$0 account add --system-id acme --password s3cret --tps 100 --source-allow ACME 4470*', 'add an ESME')
+      .example('$0 account set --system-id acme --tps 200', 'raise its TPS')
+      .example('$0 account set --system-id acme --callback-url https://acme.example/smsc-events', 'receipts and MO as signed HTTP POSTs')
       .example('$0 account list --json', 'for scripts') as unknown as Argv<AccountArgs>,
   handler: async (argv) => {
     await runAccount(argv);

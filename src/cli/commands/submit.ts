@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { OpsError, OpsErrorCode } from '../../ops/errors.ts';
 import { submitAsEsme, type EsmeSubmitResult } from '../../ops/esme-submit.ts';
+import { submitOverHttp, type HttpSubmitResult } from '../../ops/http-submit.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
 import { stdoutPrinter, withJsonOption, type JsonArgs, type Printer } from '../shared-options.ts';
 
@@ -17,6 +18,9 @@ export interface SubmitArgs extends JsonArgs {
   password: string;
   timeout: number;
   long: (typeof LONG_FORMS)[number];
+  /** Submit through the HTTP API at `url` instead of SMPP. */
+  http?: boolean;
+  url?: string;
 }
 
 /** `smsc submit`: prints the message id(s) and, with --dlr, the receipt(s). Non-zero exit on any failure. */
@@ -54,6 +58,34 @@ export async function runSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}
   return result;
 }
 
+/** `smsc submit --http`: the same, through POST /api/v1/messages; --dlr reads each part back until it is final. */
+export async function runHttpSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}): Promise<HttpSubmitResult> {
+  const print = deps.print ?? stdoutPrinter;
+  const url = argv.url ?? 'http://127.0.0.1:8080';
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new OpsError(OpsErrorCode.submitInvalid, `--url must be an http:// or https:// URL, got "${url}".`);
+  if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) {
+    throw new OpsError(OpsErrorCode.submitInvalid, `--timeout must be a positive number of seconds, got ${argv.timeout}.`);
+  }
+  if (String(argv.text) === '') throw new OpsError(OpsErrorCode.submitInvalid, '--text must not be empty.');
+  const result = await submitOverHttp({
+    url,
+    systemId: String(argv.systemId),
+    password: String(argv.password),
+    from: String(argv.from),
+    to: String(argv.to),
+    text: String(argv.text),
+    dlr: argv.dlr === true,
+    timeoutMs: Math.round(argv.timeout * 1000),
+  });
+  if (argv.json) {
+    print(toJsonText(result));
+    return result;
+  }
+  print(`Submitted${result.parts > 1 ? ` in ${result.parts} parts` : ''}: message_id ${result.messageIds.join(', ')}`);
+  for (const outcome of result.outcomes) print(`Outcome for ${outcome.messageId}: ${outcome.stat} (${outcome.state})`);
+  return result;
+}
+
 export const submitCommand: CommandModule<object, SubmitArgs> = {
   command: 'submit',
   describe: 'A small ESME: bind, submit one text (split when long), optionally wait for its delivery receipt',
@@ -68,10 +100,14 @@ export const submitCommand: CommandModule<object, SubmitArgs> = {
       .option('system-id', { type: 'string', default: 'demo', describe: 'ESME system_id', requiresArg: true })
       .option('password', { type: 'string', default: 'demo', describe: 'ESME password', requiresArg: true })
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole exchange (receipt included)', requiresArg: true })
-      .option('long', { choices: LONG_FORMS, default: 'udh8' as const, describe: 'How a long text is split' })
+      .option('long', { choices: LONG_FORMS, default: 'udh8' as const, describe: 'How a long text is split (SMPP only)' })
+      .option('http', { type: 'boolean', describe: 'Submit through the HTTP API (--url) instead of SMPP; --dlr then waits until every part is final' })
+      .option('url', { type: 'string', describe: 'The HTTP API with --http (default http://127.0.0.1:8080)', requiresArg: true })
       .example('$0 submit --to 447700900123 --from ACME --text "Hello"', 'submit to the local inserter as demo:demo')
-      .example('$0 submit --to 447700900123 --from ACME --text "Hello" --dlr --json', 'wait for the receipt; JSON for scripts') as unknown as Argv<SubmitArgs>,
+      .example('$0 submit --to 447700900123 --from ACME --text "Hello" --dlr --json', 'wait for the receipt; JSON for scripts')
+      .example('$0 submit --http --to 447700900123 --from ACME --text "Hello" --dlr', 'through the HTTP API on :8080') as unknown as Argv<SubmitArgs>,
   handler: async (argv) => {
-    await runSubmit(argv);
+    if (argv.http) await runHttpSubmit(argv);
+    else await runSubmit(argv);
   },
 };

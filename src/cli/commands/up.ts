@@ -15,6 +15,7 @@ type UpArgs = StoreArgs &
     tlsKey?: string;
     sinkPort?: number;
     deliverers?: number;
+    httpPort?: number;
     account: string;
     shutdownGraceMs?: number;
     restartBaseMs?: number;
@@ -45,6 +46,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('tls-key', { type: 'string', describe: 'PEM private key for the TLS port (also SMPP_TLS_KEY)', requiresArg: true })
       .option('sink-port', { type: 'number', describe: 'Port of the downstream simulator (also SINK_PORT; default 2776)', requiresArg: true })
       .option('deliverers', { type: 'number', describe: 'Delivery worker processes (also SMSC_DELIVERERS; default 2)', requiresArg: true })
+      .option('http-port', { type: 'number', describe: 'HTTP API and control panel; 0 = off (also HTTP_PORT; default 8080)', requiresArg: true })
       .option('account', { type: 'string', default: `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`, describe: 'ESME account ID:PASSWORD, created when absent', requiresArg: true })
       .option('restart-base-ms', { type: 'number', describe: 'First pause before restarting a child that died (default 1000)', requiresArg: true, hidden: true })
       .option('restart-max-ms', { type: 'number', describe: 'Longest pause before a restart (default 30000)', requiresArg: true, hidden: true })

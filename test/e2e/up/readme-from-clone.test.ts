@@ -36,7 +36,7 @@ describe('a fresh clone runs with the README commands', () => {
   let smsc: ChildProcess | undefined;
   let output = '';
   let exited: Promise<number | null> | undefined;
-  let ports = { smpp: 0, sink: 0 };
+  let ports = { smpp: 0, sink: 0, http: 0 };
   let mongoUri = '';
 
   beforeAll(async () => {
@@ -46,10 +46,10 @@ describe('a fresh clone runs with the README commands', () => {
     // CI proves a clean `npm ci` on its own fresh clone; here the packages are hard-linked from
     // this checkout so `npm install` has nothing to download and the test stays fast.
     await run('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(clone, 'node_modules')]);
-    ports = { smpp: await freePort(), sink: await freePort() };
+    ports = { smpp: await freePort(), sink: await freePort(), http: await freePort() };
     const { start } = readmeCommands();
     expect(start).toBe('npm install && npm start');
-    smsc = spawn('sh', ['-c', `${start} -- --smpp-port ${ports.smpp} --sink-port ${ports.sink} --mongo-port 0`], {
+    smsc = spawn('sh', ['-c', `${start} -- --smpp-port ${ports.smpp} --sink-port ${ports.sink} --http-port ${ports.http} --mongo-port 0`], {
       cwd: clone,
       env: { ...process.env, MONGODB_URI: '', LOG_LEVEL: 'warn', npm_config_audit: 'false', npm_config_fund: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,6 +89,23 @@ describe('a fresh clone runs with the README commands', () => {
     expect(result.receipts[0].messageId).toBe(result.messageIds[0]);
   }, 90_000);
 
+  it('serves the HTTP API and the control panel', async () => {
+    const doc = await fetch(`http://127.0.0.1:${ports.http}/api/v1/openapi.json`);
+    expect(doc.status).toBe(200);
+    const sent = await fetch(`http://127.0.0.1:${ports.http}/api/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '491701234568', from: '12345', text: 'Hello over HTTP' }),
+    });
+    expect(sent.status).toBe(201);
+    expect((await fetch(`http://127.0.0.1:${ports.http}/`)).headers.get('content-type')).toContain('text/html');
+    // smsc up made an admin token for this run and printed it: it opens management and the panel.
+    const token = output.match(/admin token (\S+) \(for this run/)?.[1];
+    expect(token).toBeTruthy();
+    const nodes = await fetch(`http://127.0.0.1:${ports.http}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } });
+    expect(nodes.status).toBe(200);
+  }, 30_000);
+
   it('answers the README mongosh guide queries', async () => {
     expect(mongoUri).toMatch(/^mongodb:\/\//);
     const queries = readmeMongoshQueries();
@@ -111,7 +128,7 @@ describe('a fresh clone runs with the README commands', () => {
     const forDest = results.get(queries.find((q) => q.comment.startsWith('messages for one destination'))!.query) as { state: string }[];
     expect(forDest.length).toBeGreaterThanOrEqual(1);
     const live = results.get(queries.find((q) => q.comment.startsWith('live processes'))!.query) as { kind: string }[];
-    expect(live.map((n) => n.kind)).toEqual(expect.arrayContaining(['inserter', 'deliverer', 'cleanup']));
+    expect(live.map((n) => n.kind)).toEqual(expect.arrayContaining(['inserter', 'deliverer', 'cleanup', 'api']));
   }, 90_000);
 
   it('stops cleanly on Ctrl-C', async () => {
