@@ -8,7 +8,7 @@
 // Plain JavaScript, so it runs before anything is compiled. bin/smsc.mjs uses buildState() to
 // refuse to run without a build and to warn when the sources changed after it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +17,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(root, 'dist', '.build-stamp');
 /** What the build reads: a change to any of these makes the build stale. */
 const SOURCE_DIRS = ['src', 'workers', 'standin', 'types'];
+/** Files the program reads at run time next to its modules (the control panel's page, style and script): copied as they are. */
+const ASSET = /\.(html|css|js|svg|png|ico|json)$/;
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 
 /**
@@ -53,11 +55,27 @@ function newerIn(dir, stampMs) {
     if (entry.isDirectory()) {
       const newer = newerIn(full, stampMs);
       if (newer) return newer;
-    } else if (entry.name.endsWith('.ts') && statSync(full).mtimeMs > stampMs) {
+    } else if ((entry.name.endsWith('.ts') || ASSET.test(entry.name)) && statSync(full).mtimeMs > stampMs) {
       return full;
     }
   }
   return undefined;
+}
+
+function copyAssets(from, to) {
+  let entries;
+  try {
+    entries = readdirSync(from, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory()) copyAssets(path.join(from, entry.name), path.join(to, entry.name));
+    else if (!entry.name.endsWith('.ts') && ASSET.test(entry.name)) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(path.join(from, entry.name), path.join(to, entry.name));
+    }
+  }
 }
 
 /** Runs tsc over tsconfig.build.json, then stamps the build. Throws when tsc fails or is missing. */
@@ -71,6 +89,7 @@ export function build() {
   const startedAt = new Date();
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--noCheck'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`tsc exited with ${result.status ?? result.signal}`);
+  for (const dir of SOURCE_DIRS) copyAssets(path.join(root, dir), path.join(root, 'dist', dir));
   mkdirSync(path.dirname(STAMP), { recursive: true });
   writeFileSync(STAMP, `built from the sources as they were at ${startedAt.toISOString()}\n`);
   // Dated at the start of the build: a source saved while tsc ran leaves the build stale, not falsely fresh.

@@ -18,7 +18,7 @@ export interface UpProcess {
 export async function startUp(args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<UpProcess> {
   const child = spawn(process.execPath, [bin, 'up', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, MONGODB_URI: '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SMPP_HOST: '127.0.0.1', ...env },
+    env: { ...process.env, MONGODB_URI: '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SMPP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
