@@ -54,7 +54,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     await opened.unwind(log, Math.min(graceMs, 5_000));
     throw error;
   }
-  const { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake } = started;
+  const { client, inserter, writer, esmeDelivery, clockGuard, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake } = started;
   print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
 
   await stopping;
@@ -62,6 +62,7 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   inserter.stopIntake();
   await shutdown.run([
     { name: 'ESME delivery', run: () => esmeDelivery.close(Math.min(3000, graceMs / 3)), capMs: Math.min(3500, graceMs / 3) },
+    { name: 'clock guard', run: () => clockGuard.close(), capMs: 1_000 },
     // What is left of the grace, less a margin for flushing and closing connections.
     { name: 'SMPP sessions', run: () => inserter.shutdown(Math.max(500, shutdown.remainingMs - 1_000)) },
     { name: 'group commit', run: () => writer.close() },
@@ -163,5 +164,5 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
     }),
   });
-  return { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake };
+  return { client, inserter, writer, esmeDelivery, clockGuard, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake };
 }
