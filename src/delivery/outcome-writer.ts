@@ -26,9 +26,11 @@ interface Pending extends FinishRequest {
 }
 
 /**
- * The end of batches (steps e and f), as a group commit: the batches that finish while a write is
- * in flight are stored together — one bulk of fenced outcomes, then the holds, then one delete of
- * their destination locks — so a destination is free only once its outcomes are stored. A write
+ * The end of batches (steps e and f), as two group commits in a row: the outcomes that arrive
+ * while a write is in flight are stored together in one bulk of fenced updates; then the
+ * finished batches' holds and one delete of their destination locks, so a destination is free
+ * only once its outcomes are stored. The two run side by side: an outcome recorded mid-batch
+ * (the next submit waits for it) never queues behind another batch's hold and release. A write
  * that fails is retried (every step is fenced and idempotent) with backoff while the lease
  * manager keeps the leases alive; nothing is released before it succeeds, so the next holder
  * never resends what a downstream already accepted. Each request resolves with how many of its
@@ -40,8 +42,8 @@ export class OutcomeWriter {
   readonly #leases: LeaseManager;
   readonly #logger: Logger;
   readonly #stop = new AbortController();
-  #queue: Pending[] = [];
-  #flushing = false;
+  readonly #outcomes: StageQueue;
+  readonly #releases: StageQueue;
   readonly stats = { flushes: 0, failures: 0 };
 
   constructor(db: Db, leases: LeaseManager, logger: Logger) {
@@ -49,6 +51,8 @@ export class OutcomeWriter {
     this.#locks = db.collection<LockDocument>(Collections.locks);
     this.#leases = leases;
     this.#logger = logger;
+    this.#outcomes = new StageQueue('outcome write', (group) => this.#writeOutcomes(group), (request) => this.#afterOutcomes(request), this);
+    this.#releases = new StageQueue('release', (group) => this.#writeReleases(group), (request) => this.#afterRelease(request), this);
   }
 
   /** The end of a batch: its remaining outcomes, the hold, the release. Resolves with how many writes were fenced off. */
@@ -75,9 +79,94 @@ export class OutcomeWriter {
 
   #enqueue(request: FinishRequest & { release: boolean }): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ ...request, stage: 'outcomes', fencedOff: 0, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      const pending: Pending = { ...request, stage: 'outcomes', fencedOff: 0, resolve, reject };
+      if (request.updates.length === 0) {
+        pending.stage = 'hold';
+        this.#releases.add(pending);
+      } else this.#outcomes.add(pending);
     });
+  }
+
+  get closing(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Counts a flush of either stage (for the worker's stats). */
+  counted(ok: boolean): void {
+    if (ok) this.stats.flushes++;
+    else this.stats.failures++;
+  }
+
+  async #writeOutcomes(group: Pending[]): Promise<void> {
+    const total = group.reduce((n, r) => n + r.updates.length, 0);
+    const matched = await applyOutcomes(this.#sms, group.flatMap((r) => r.updates));
+    const fencedOff = total - matched;
+    if (fencedOff > 0) {
+      leasesLostTotal.inc({ kind: 'message' }, fencedOff);
+      this.#logger.warn({ lost: fencedOff }, 'lease lost on part of a batch; its writes were fenced off');
+    }
+    // Shared by the flush: for metrics and logs only.
+    for (const request of group) request.fencedOff = fencedOff;
+  }
+
+  #afterOutcomes(request: Pending): void {
+    if (!request.release) {
+      request.resolve(request.fencedOff);
+      return;
+    }
+    request.stage = 'hold';
+    this.#releases.add(request);
+  }
+
+  /** One attempt at the group's remaining steps; a request that got through a step never repeats it. */
+  async #writeReleases(group: Pending[]): Promise<void> {
+    for (const request of group.filter((r) => r.stage === 'hold')) {
+      // Only while the destination is still safely ours: a hold after a takeover would delay the new holder's work.
+      if (request.hold && request.lease.remainingMs() > 0) {
+        await holdDestination(this.#sms, { destKey: request.lease.destKey, ...request.hold });
+      }
+      request.stage = 'release';
+    }
+    await releaseDestinations(
+      this.#locks,
+      group.map((r) => ({ destKey: r.lease.destKey, token: r.lease.token })),
+    );
+  }
+
+  #afterRelease(request: Pending): void {
+    this.#leases.drop(request.lease);
+    request.resolve(request.fencedOff);
+  }
+
+  /** Stops retrying: what could not be written is left to the leases to hand over. */
+  close(): void {
+    this.#stop.abort(new Error('outcome writer closing'));
+  }
+}
+
+/**
+ * One stage's group commit: what arrives while a write is in flight goes out together next; a
+ * failed group is retried first (with what arrived meanwhile) with backoff, until it succeeds or
+ * the writer closes.
+ */
+class StageQueue {
+  #queue: Pending[] = [];
+  #flushing = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly write: (group: Pending[]) => Promise<void>,
+    private readonly done: (request: Pending) => void,
+    private readonly owner: OutcomeWriter,
+  ) {}
+
+  add(request: Pending): void {
+    this.#queue.push(request);
+    if (!this.#flushing) void this.#flush();
   }
 
   async #flush(): Promise<void> {
@@ -87,65 +176,23 @@ export class OutcomeWriter {
       const group = this.#queue;
       this.#queue = [];
       try {
-        await this.#write(group);
+        await this.write(group);
         failures = 0;
-        this.stats.flushes++;
-        for (const request of group) {
-          if (request.release) this.#leases.drop(request.lease);
-          request.resolve(request.fencedOff);
-        }
+        this.owner.counted(true);
+        for (const request of group) this.done(request);
       } catch (error) {
         failures++;
-        this.stats.failures++;
-        if (this.#stop.signal.aborted) {
+        this.owner.counted(false);
+        if (this.owner.closing.aborted) {
           for (const request of group) request.reject(error);
           continue;
         }
-        this.#logger.warn({ err: error, batches: group.length, failures }, 'outcome write failed; retrying (destinations stay held)');
+        this.owner.logger.warn({ err: error, batches: group.length, failures }, `${this.name} failed; retrying (destinations stay held)`);
         // The failed group goes first again; what arrived meanwhile joins it.
         this.#queue = [...group, ...this.#queue];
-        await sleep(Math.min(50 * 2 ** Math.min(failures - 1, 6), 2000), this.#stop.signal).catch(() => undefined);
+        await sleep(Math.min(50 * 2 ** Math.min(failures - 1, 6), 2000), this.owner.closing).catch(() => undefined);
       }
     }
     this.#flushing = false;
-  }
-
-  /** One attempt at the group's remaining steps; a request that got through a step never repeats it. */
-  async #write(group: Pending[]): Promise<void> {
-    const writing = group.filter((r) => r.stage === 'outcomes');
-    if (writing.length > 0) {
-      const total = writing.reduce((n, r) => n + r.updates.length, 0);
-      const matched = await applyOutcomes(this.#sms, writing.flatMap((r) => r.updates));
-      const fencedOff = total - matched;
-      if (fencedOff > 0) {
-        leasesLostTotal.inc({ kind: 'message' }, fencedOff);
-        this.#logger.warn({ lost: fencedOff }, 'lease lost on part of a batch; its writes were fenced off');
-      }
-      // Shared by the flush: for metrics and logs only.
-      for (const request of writing) {
-        request.fencedOff = fencedOff;
-        request.stage = 'hold';
-      }
-    }
-    for (const request of group.filter((r) => r.stage === 'hold' && !r.release)) request.stage = 'release';
-    for (const request of group.filter((r) => r.stage === 'hold')) {
-      // Only while the destination is still safely ours: a hold after a takeover would delay the new holder's work.
-      if (request.hold && request.lease.remainingMs() > 0) {
-        await holdDestination(this.#sms, { destKey: request.lease.destKey, ...request.hold });
-      }
-      request.stage = 'release';
-    }
-    const releasing = group.filter((r) => r.release);
-    if (releasing.length > 0) {
-      await releaseDestinations(
-        this.#locks,
-        releasing.map((r) => ({ destKey: r.lease.destKey, token: r.lease.token })),
-      );
-    }
-  }
-
-  /** Stops retrying: what could not be written is left to the leases to hand over. */
-  close(): void {
-    this.#stop.abort(new Error('outcome writer closing'));
   }
 }

@@ -32,15 +32,22 @@ export interface OrphanReceiptsOptions {
   /** Back-off of the sweep's re-checks of one orphan: first pause, doubling to the cap. Defaults 1 s and 10 min. */
   recheckBaseMs: number;
   recheckMaxMs: number;
+  /**
+   * matchAccepted looks only while this process has parked a receipt within this long (default
+   * 60 s): a receipt overtakes its submit_sm_resp on the session that sent the submit, which is
+   * this process's. One parked by another process is found by the sweep.
+   */
+  matchWindowMs: number;
 }
 
-const DEFAULTS: OrphanReceiptsOptions = { recheckBaseMs: 1000, recheckMaxMs: 10 * 60_000 };
+const DEFAULTS: OrphanReceiptsOptions = { recheckBaseMs: 1000, recheckMaxMs: 10 * 60_000, matchWindowMs: 60_000 };
 
 /**
  * Receipts waiting for their message. Both sides write first and then look for the other — the
  * intake stores the receipt and then checks the correlation and state; the deliverer stores
  * correlations and outcomes and then looks for waiting receipts — so at least one of them sees
- * both, whatever the timing. Whoever deletes the waiting receipt applies it: exactly once.
+ * both, whatever the timing (within one process; across processes the sweep is the other side).
+ * Whoever deletes the waiting receipt applies it: exactly once.
  */
 export class OrphanReceipts {
   readonly #orphans: Collection<OrphanReceipt>;
@@ -50,6 +57,7 @@ export class OrphanReceipts {
   readonly #onApplied: (result: ApplyResult) => Promise<void>;
   readonly #options: OrphanReceiptsOptions;
   readonly stats = { parked: 0, matched: 0 };
+  #lastParkedAt = -Infinity;
 
   constructor(
     db: Db,
@@ -73,6 +81,8 @@ export class OrphanReceipts {
    */
   async park(orphan: Omit<OrphanReceipt, '_id' | 'nextCheckAt' | 'checks'>): Promise<void> {
     const doc: OrphanReceipt = { ...orphan, nextCheckAt: new Date(this.#clock.now().getTime() + this.#options.recheckBaseMs), checks: 0 };
+    // Before the insert: a batch that stores its outcome meanwhile must already see that it should look.
+    this.#lastParkedAt = this.#clock.monotonic();
     // insert: one waiting receipt; returns its _id. Nothing else writes it until it is matched or expires (TTL).
     const { insertedId } = await this.#orphans.insertOne(doc);
     this.stats.parked++;
@@ -82,9 +92,11 @@ export class OrphanReceipts {
   /**
    * After messages became `submitted`: applies the receipts that were waiting for them (oldest
    * first). The batches that finish in one turn of the event loop (every lane of a deliverer) are
-   * looked up with one query.
+   * looked up with one query. Nothing to look for unless this process parked a receipt lately
+   * (see matchWindowMs): most batches cost no query.
    */
   matchAccepted(accepted: readonly { connector: string; remoteIds: readonly string[] }[]): Promise<number> {
+    if (this.#clock.monotonic() - this.#lastParkedAt > this.#options.matchWindowMs) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       this.#pendingMatches.push({ accepted, resolve, reject });
       if (this.#pendingMatches.length === 1) setImmediate(() => void this.#flushMatches());
