@@ -11,7 +11,8 @@ import { freePort } from '../../support/free-port.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
 import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
-import { routeAllTo, startDeliverer, until } from './harness.ts';
+import { routeAllTo, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 /**
  * The deliverer outlives its MongoDB: the server is killed (SIGKILL) and started again on the same
