@@ -10,7 +10,7 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
 import { routeAllTo, startDeliverer } from './harness.ts';
 import { until } from '../../support/until.ts';
 

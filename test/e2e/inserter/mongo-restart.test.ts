@@ -8,7 +8,7 @@ import { ensureSchema } from '../../../src/store/collections.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { freePort } from '../../support/free-port.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
 import { spawnInserter, type InserterChild } from './spawn-inserter.ts';
 import { until } from '../../support/until.ts';
 

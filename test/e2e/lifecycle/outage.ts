@@ -11,7 +11,7 @@ import { until } from '../../support/until.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { freePort } from '../../support/free-port.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const bin = path.join(repoRoot, 'bin/smsc.mjs');

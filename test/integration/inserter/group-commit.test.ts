@@ -5,7 +5,7 @@ import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-com
 import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
-import { spawnStandin } from '../../standin/spawn-standin.ts';
+import { spawnStandin } from '../../../standin/test/spawn-standin.ts';
 import { until } from '../../support/until.ts';
 
 const t = useTestDb('group_commit');

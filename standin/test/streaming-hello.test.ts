@@ -1,7 +1,7 @@
 import { MongoClient, type ServerHeartbeatSucceededEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnStandin, type StandinChild } from './spawn-standin.ts';
-import { until } from '../support/until.ts';
+import { until } from './until.ts';
 
 /**
  * The SDAM streaming protocol (awaitable hello with exhaust replies), as mongod 4.4+ speaks it:

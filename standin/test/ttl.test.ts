@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useStandin } from './harness.ts';
-import { until } from '../support/until.ts';
+import { until } from './until.ts';
 
 describe('stand-in TTL indexes', () => {
   const h = useStandin({ ttlMonitorIntervalMs: 100 });
