@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.ts';
+import { routeDecisionsTotal } from '../metrics/metrics.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { Router } from '../routing/router.ts';
 import type { RoutingDecision } from '../routing/decide-route.ts';
@@ -70,6 +71,7 @@ export class ConnectorSender implements Sender {
     let decision: RoutingDecision | undefined;
     if (names.length === 0) {
       decision = await this.#router.decide(routingRequestOf(sms, this.#clock.now()));
+      routeDecisionsTotal.inc({ stage: 'delivery', action: decision.action });
       if (decision.action === 'none') return { kind: 'permanent', error: 'no route for destination' };
       if (decision.action !== 'deliver') {
         // Drop and auto-reply act at intake; a route changed to them afterwards ends the message here.

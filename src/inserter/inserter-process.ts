@@ -16,6 +16,7 @@ import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from './bind-slots.ts';
 import { Inserter } from './inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
+import { ClockGuard } from '../store/server-clock.ts';
 import { systemClock } from '../clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
@@ -110,8 +111,12 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
   const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
   opened.add('intake policy', () => intake.close());
-  // Receipts and MO to ESMEs bound here (issue 6).
-  const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery') });
+  // Receipts and MO to ESMEs bound here (issue 6), under the same clock rule as the deliverers:
+  // leases are judged on MongoDB's clock, due times on ours, so a host too far off sends nothing.
+  const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
+  opened.add('clock guard', () => clockGuard.close());
+  await clockGuard.start();
+  const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery'), clockGuard });
   opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
   // Drop and auto-reply routes act before a message is stored.
@@ -151,7 +156,12 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     kind: 'inserter',
     config,
     logger: createLogger('observability'),
-    info: () => ({ smppPort: port, ...(tlsPort !== undefined ? { smppTlsPort: tlsPort } : {}), sessions: inserter.sessionCount }),
+    info: () => ({
+      smppPort: port,
+      ...(tlsPort !== undefined ? { smppTlsPort: tlsPort } : {}),
+      sessions: inserter.sessionCount,
+      clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
+    }),
   });
   return { client, inserter, writer, esmeDelivery, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake };
 }

@@ -254,6 +254,13 @@ export const policyRefusalsTotal = new Counter({
   registers: [registry],
 });
 
+export const routeDecisionsTotal = new Counter({
+  name: 'smsc_route_decisions_total',
+  help: 'Routing decisions acted on, by stage (intake: drop and auto-reply routes; delivery: the connector choice) and action (deliver | drop | auto-reply | none)',
+  labelNames: ['stage', 'action'] as const,
+  registers: [registry],
+});
+
 export const policyDeliveredTotal = new Counter({
   name: 'smsc_policy_accepted_as_delivered_total',
   help: 'Messages accepted and finalised as DELIVRD without delivery (HLR reverse mode)',

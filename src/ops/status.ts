@@ -260,7 +260,7 @@ export function formatStatus(report: StatusReport): string {
   if (report.nodes.length === 0) lines.push('  none reporting');
   for (const n of report.nodes) {
     const age = Math.round((report.at.getTime() - n.lastSeenAt.getTime()) / 1000);
-    lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}${healthText(n)}`);
+    lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}${clockText(n)}${healthText(n)}`);
     if (n.kind === 'up') for (const line of upChildrenLines(n)) lines.push(line);
   }
   lines.push(
@@ -280,6 +280,14 @@ export function formatStatus(report: StatusReport): string {
 }
 
 /** `  ok`, or `  UNAVAILABLE: <reason>; <reason>` as of the process's last beat. */
+/** The node's clock offset from MongoDB's, as its last heartbeat reported it (deliverers, inserters, api). */
+function clockText(node: NodeStatus): string {
+  const clock = node.info?.clock as { offsetMs?: unknown; ok?: unknown } | undefined;
+  if (!clock || typeof clock.offsetMs !== 'number') return '';
+  const offset = `${clock.offsetMs >= 0 ? '+' : ''}${clock.offsetMs} ms`;
+  return clock.ok === false ? `  CLOCK OFF BY ${offset} (not delivering)` : `  clock ${offset}`;
+}
+
 function healthText(node: NodeStatus): string {
   if (!node.health) return '';
   if (node.health.status === 'ok') return '  ok';

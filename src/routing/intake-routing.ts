@@ -2,6 +2,7 @@ import { Binary } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { ESM_CLASS_UDHI, splitText } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
+import { routeDecisionsTotal } from '../metrics/metrics.ts';
 import { moDestKey } from '../mo/mo-routes.ts';
 import { receiptIdFor } from '../receipts/receipt-builder.ts';
 import { RECEIPT_ACCOUNT } from '../receipts/receipt-fields.ts';
@@ -125,6 +126,7 @@ export class IntakeRouting {
     const now = this.#clock.now();
     const decision = this.#router.decideNow(routingRequestOf(docs[0], now, intake));
     const result = applyIntakeDecision(docs, decision, now, this.#options);
+    routeDecisionsTotal.inc({ stage: 'intake', action: result ? decision.action : 'deliver' });
     if (result) this.#logger.debug({ messageId: docs[0].messageId, action: decision.action, route: decision.route?.id }, 'route acted at intake');
     return result;
   }

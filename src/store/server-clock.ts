@@ -27,9 +27,11 @@ export interface ClockGuardOptions {
   maxOffsetMs: number;
   /** How often it measures again. Default 30 s. */
   intervalMs: number;
+  /** How often it measures while out of bounds (or not yet measured), so it resumes soon after the clock is fixed. Default 1 s. */
+  recheckMs: number;
 }
 
-export const DEFAULT_CLOCK_GUARD_OPTIONS: Readonly<ClockGuardOptions> = Object.freeze({ maxOffsetMs: 2000, intervalMs: 30_000 });
+export const DEFAULT_CLOCK_GUARD_OPTIONS: Readonly<ClockGuardOptions> = Object.freeze({ maxOffsetMs: 2000, intervalMs: 30_000, recheckMs: 1000 });
 
 /**
  * Measures this process's clock offset from the database at start and then periodically. Leases,
@@ -74,7 +76,7 @@ export class ClockGuard {
     await this.check();
     this.#loop ??= (async () => {
       while (!this.#stop.signal.aborted) {
-        await sleep(this.options.intervalMs, this.#stop.signal).catch(() => undefined);
+        await sleep(this.#ok && this.#last ? this.options.intervalMs : this.options.recheckMs, this.#stop.signal).catch(() => undefined);
         if (!this.#stop.signal.aborted) await this.check();
       }
     })();
@@ -83,6 +85,12 @@ export class ClockGuard {
   async check(): Promise<ClockOffset | undefined> {
     try {
       const measured = await measureClockOffset(this.#db, this.#clock);
+      // A slow round trip (a stalled event loop, a busy server) leaves the offset uncertain by
+      // half of it: such a measurement could condemn or clear a clock wrongly, so it decides nothing.
+      if (measured.rttMs / 2 > this.options.maxOffsetMs) {
+        this.#logger.debug({ rttMs: measured.rttMs }, 'clock offset measurement too imprecise; keeping the last verdict');
+        return undefined;
+      }
       this.#last = measured;
       const ok = Math.abs(measured.offsetMs) <= this.options.maxOffsetMs;
       if (ok !== this.#ok || !ok) {

@@ -87,6 +87,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
       ...(options.configFile ? { SMSC_CONFIG: path.resolve(options.configFile) } : {}),
       ...(adminToken ? { API_ADMIN_TOKEN: adminToken } : {}),
+      // The children run in the package's directory: a relative journal directory means up's.
+      ...(config.cdr.dir ? { CDR_DIR: path.resolve(config.cdr.dir) } : {}),
     };
     // A name given to `up` is its own; each child keeps its default (kind-host-pid), unique in `nodes`.
     delete env.SMSC_NODE_NAME;
@@ -108,6 +110,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       ...deliverers.map((name) => supervisor.start(child(name, 'deliverer', ['deliverer', '--metrics-port', '0'], /deliverer ready/))),
       supervisor.start(child('cleanup', 'cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/)),
       ...(httpPort > 0 ? [supervisor.start(child('api', 'api', ['api', '--http-port', String(httpPort), '--metrics-port', '0'], /api listening on/))] : []),
+      // The CDR journal (issue 16) when a journal directory is configured (CDR_DIR or the config file).
+      ...(config.cdr.dir ? [supervisor.start(child('cdr', 'cdr', ['cdr', 'journal', '--metrics-port', '0'], /cdr journal ready/))] : []),
     ]);
 
     // With --smpp-port 0 the inserter picked one; a restart keeps that one.
@@ -177,7 +181,7 @@ async function stopAll(
   const deadline = Date.now() + parts.graceMs + 2_000;
   const left = () => Math.max(1_000, deadline - Date.now());
   const names = supervisor.names();
-  for (const kind of ['inserter', 'api', 'deliverer', 'cleanup', 'sink']) {
+  for (const kind of ['inserter', 'api', 'deliverer', 'cleanup', 'cdr', 'sink']) {
     await supervisor.stop(
       names.filter((n) => n.startsWith(kind)),
       left(),

@@ -27,7 +27,7 @@ describe('smsc up supervises the process set', () => {
     up = await startUp([
       '--data-dir', dataDir, '--mongo-port', '0', '--smpp-port', String(ports.smpp), '--sink-port', String(ports.sink), '--metrics-port', String(ports.metrics),
       '--restart-base-ms', '300',
-    ]);
+    ], { CDR_DIR: path.join(dataDir, 'cdr') });
   }, 240_000);
 
   afterAll(async () => {
@@ -63,7 +63,8 @@ describe('smsc up supervises the process set', () => {
     expect(metrics).toMatch(/smsc_bound_sessions\{[^}]*process="inserter"[^}]*\}|# TYPE smsc_bound_sessions gauge/);
     const children = await upChildren(up.mongoUri, up.pid);
     expect(children.map((c) => [c.name, c.state]).sort()).toEqual(
-      [['mongodb', 'running'], ['sink', 'running'], ['inserter', 'running'], ['deliverer-1', 'running'], ['deliverer-2', 'running'], ['cleanup', 'running']].sort(),
+      // The CDR journal too, because CDR_DIR is set.
+      [['mongodb', 'running'], ['sink', 'running'], ['inserter', 'running'], ['deliverer-1', 'running'], ['deliverer-2', 'running'], ['cleanup', 'running'], ['cdr', 'running']].sort(),
     );
     expect(children.map((c) => c.pid).sort()).toEqual(childrenOf(up.pid).filter((pid) => !cmdline(pid).includes('esbuild')).sort());
     const text = await smsc(['status', '--mongodb-uri', up.mongoUri]);

@@ -5,6 +5,7 @@ import { decodeText, parseReceipt } from '../../../src/codec/index.ts';
 import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
 import { Inserter } from '../../../src/inserter/inserter.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
+import { routeDecisionsTotal } from '../../../src/metrics/metrics.ts';
 import { ensureReceiptSchema } from '../../../src/receipts/receipt-schema.ts';
 import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
 import { addRoute } from '../../../src/routing/route-admin.ts';
@@ -85,10 +86,18 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => undefined);
 });
 
+/** smsc_route_decisions_total{stage="intake", action} as the process's registry reports it now. */
+async function intakeDecisions(action: string): Promise<number> {
+  const metric = await routeDecisionsTotal.get();
+  return metric.values.find((v) => v.labels.stage === 'intake' && v.labels.action === action)?.value ?? 0;
+}
+
 describe('routes that act at intake', () => {
   it('drop: the message ends rejected at once and the ESME gets exactly one REJECTD receipt', async () => {
     const { session, received } = await esme('acme');
+    const dropsBefore = await intakeDecisions('drop');
     const { messageId } = await session.submitSm({ source: { ton: 1, npi: 1, addr: '447700900001' }, dest: { ton: 1, npi: 1, addr: '449012345678' }, registeredDelivery: 1, shortMessage: Buffer.from('premium') });
+    expect(await intakeDecisions('drop')).toBe(dropsBefore + 1);
     await until(() => received.length >= 1, 15_000, 'the receipt');
     const receipt = parseReceipt(received[0].shortMessage.toString('latin1'));
     expect(receipt).toMatchObject({ id: messageId, stat: 'REJECTD' });

@@ -44,6 +44,19 @@ describe('smsc status: health and what smsc up started', () => {
     expect(text).toMatch(/old {2}pid 1 on h .* ago$/m);
   });
 
+  it("shows each process's clock offset from MongoDB, loudly when it stops delivery", () => {
+    const text = formatStatus(
+      report([
+        node({ name: 'in-bounds', info: { clock: { offsetMs: -12, ok: true } }, health: { status: 'ok', problems: [] } }),
+        node({ name: 'skewed', info: { clock: { offsetMs: 20_150, ok: false } } }),
+        node({ name: 'unmeasured', info: { clock: { offsetMs: null, ok: true } } }),
+      ]),
+    );
+    expect(text).toMatch(/in-bounds .* clock -12 ms {2}ok$/m);
+    expect(text).toMatch(/skewed .* CLOCK OFF BY \+20150 ms \(not delivering\)$/m);
+    expect(text).toMatch(/unmeasured .* ago$/m);
+  });
+
   it('lists the children of an smsc up under it, with restarts and the last exit', () => {
     const text = formatStatus(
       report([
