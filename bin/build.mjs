@@ -17,6 +17,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(root, 'dist', '.build-stamp');
 /** What the build reads: a change to any of these makes the build stale. */
 const SOURCE_DIRS = ['src', 'workers', 'standin', 'types'];
+/**
+ * Not built (tsconfig.build.json excludes them): the stand-in package's tests and tools, and any
+ * node_modules of its own. Changing them leaves the build fresh, and nothing of theirs is copied.
+ */
+const NOT_BUILT = new Set(['standin/test', 'standin/scripts', 'standin/node_modules'].map((dir) => path.join(root, dir)));
 /** Files the program reads at run time next to its modules (the control panel's page, style and script): copied as they are. */
 const ASSET = /\.(html|css|js|svg|png|ico|json)$/;
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json'];
@@ -52,6 +57,7 @@ function newerIn(dir, stampMs) {
   }
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && NOT_BUILT.has(full)) continue;
     if (entry.isDirectory()) {
       const newer = newerIn(full, stampMs);
       if (newer) return newer;
@@ -70,6 +76,7 @@ function copyAssets(from, to) {
     return;
   }
   for (const entry of entries) {
+    if (entry.isDirectory() && NOT_BUILT.has(path.join(from, entry.name))) continue;
     if (entry.isDirectory()) copyAssets(path.join(from, entry.name), path.join(to, entry.name));
     else if (!entry.name.endsWith('.ts') && ASSET.test(entry.name)) {
       mkdirSync(to, { recursive: true });

@@ -13,7 +13,6 @@
  * messages for each, and the batch path's speed per message relative to SMPP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +23,7 @@ import { AccountStore } from '../src/accounts/account-store.ts';
 import { connectSmpp } from '../src/smpp/client.ts';
 import type { SmppSession } from '../src/smpp/session.ts';
 import { ensureSchema } from '../src/store/collections.ts';
-import { freePort } from '../test/support/free-port.ts';
+import { cpuSeconds, freePort, percentile, waitForLine } from './bench/processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,35 +45,6 @@ const BATCH_CONCURRENCY = Number(values['batch-concurrency']);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEXT = 'Benchmark message, about as long as a typical notification SMS.';
 const TEXT_BYTES = Buffer.from(TEXT);
-
-function waitForLine(proc: ChildProcess, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} not ready within 60 s:\n${out}`)), 60_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 interface LoadResult {
   messages: number;

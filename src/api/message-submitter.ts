@@ -70,7 +70,7 @@ export class MessageSubmitter {
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.logger ?? silentLogger;
-    this.#backlog = new BacklogTracker(deps.db, this.#log);
+    this.#backlog = new BacklogTracker(deps.db, this.#log, this.#clock);
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
     this.#policy = { ...DEFAULT_SUBMIT_POLICY, ...policy };
   }

@@ -93,7 +93,3 @@ export class AddressError extends CodecError {
     this.address = address;
   }
 }
-
-export function isCodecError(error: unknown): error is CodecError {
-  return error instanceof CodecError;
-}

@@ -72,11 +72,6 @@ const DECODE_EXT_TABLE: Uint16Array = (() => {
   return table;
 })();
 
-/** True when the UTF-16 code unit is in the default alphabet or extension table. */
-export function isGsm7CodeUnit(codeUnit: number): boolean {
-  return ENCODE_TABLE[codeUnit] !== UNMAPPABLE;
-}
-
 /** Septets the code unit needs: 1, 2 (escape + extension), or 0 when unmappable. */
 export function gsm7CodeUnitCost(codeUnit: number): 0 | 1 | 2 {
   const v = ENCODE_TABLE[codeUnit];

@@ -8,10 +8,6 @@ export function firstNonLatin1Index(text: string): number {
   return -1;
 }
 
-export function isLatin1(text: string): boolean {
-  return firstNonLatin1Index(text) === -1;
-}
-
 /** Throws UnmappableCharacterError instead of Buffer's silent truncation to the low byte. */
 export function encodeLatin1(text: string): Buffer {
   const bad = firstNonLatin1Index(text);

@@ -160,8 +160,3 @@ export function measureText(text: string, request: EncodingRequest = 'auto'): Me
   }
   throw new CodecError(CodecErrorCode.UNSUPPORTED_ENCODING, `Unknown encoding ${String(encoding)}.`);
 }
-
-/** Parts a text needs under one strategy (what `splitText` will produce). */
-export function partCount(length: MessageLength, strategy: ConcatStrategyName): number | null {
-  return length.parts[strategy];
-}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors/smsc-error.ts';
-import { CONFIG_FIELDS, CONFIG_FILE_ENV, type ConfigField, type FieldKind } from './fields.ts';
+import { CONFIG_FIELDS, CONFIG_FILE_ENV, type FieldKind } from './fields.ts';
 import type { SmscConfig } from './types.ts';
 
 /** Every problem found, so an operator fixes them all in one go. */
@@ -260,9 +260,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/** The documented fields, for help text and the README's reference. */
-export function describeConfigFields(): readonly Readonly<ConfigField>[] {
-  return CONFIG_FIELDS;
 }

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type SmsDocument } from '../store/sms-document.ts';
@@ -18,19 +19,21 @@ export class BacklogTracker {
   readonly #sms: Collection<SmsDocument>;
   readonly #refreshMs: number;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(db: Db, logger: Logger, refreshMs = 1000) {
+  constructor(db: Db, logger: Logger, clock: Clock, refreshMs = 1000) {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#refreshMs = refreshMs;
     this.#logger = logger;
+    this.#clock = clock;
   }
 
   /** True when `adding` more messages would exceed `cap` (0 = no cap). */
   async isFull(account: string, cap: number, adding: number): Promise<boolean> {
     if (cap <= 0) return false;
     let entry = this.#entries.get(account);
-    const now = Date.now();
+    const now = this.#clock.monotonic();
     if (!entry) {
       entry = { count: 0, checkedAt: 0, refreshing: false };
       this.#entries.set(account, entry);
@@ -54,7 +57,7 @@ export class BacklogTracker {
         { account, state: { $in: [SmsState.queued, SmsState.locked] } },
         { limit: cap + 1 },
       );
-      entry.checkedAt = Date.now();
+      entry.checkedAt = this.#clock.monotonic();
     } catch (error) {
       this.#logger.warn({ err: (error as Error).message, account }, 'could not count the backlog; keeping the last count');
     } finally {

@@ -154,7 +154,7 @@ export class Inserter {
     this.#esmeSessions = deps.esmeSessions;
     this.#routing = deps.routing;
     this.#ops = new MessageOps(deps.db, deps.writer.writeConcern);
-    this.#backlog = new BacklogTracker(deps.db, this.#log);
+    this.#backlog = new BacklogTracker(deps.db, this.#log, this.#clock);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
     this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
     this.#intake = deps.intakePolicy ?? new IntakePolicy();
@@ -222,16 +222,21 @@ export class Inserter {
       const servers = this.#servers();
       if (servers.length === 0) return;
       const sessions = () => servers.flatMap((server) => [...server.sessions]);
-      const deadline = Date.now() + graceMs;
-      this.stopIntake();
-      // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
-      const answerBy = deadline - Math.min(2_000, graceMs / 4);
-      while (Date.now() < answerBy && sessions().some((s) => s.inboundPending > 0)) await sleep(5);
-      // The bounding timers are cancelled once the race is decided: left running they would keep
-      // the stopped process alive until they fired.
+      // The grace is measured by timers started now, not by reading a clock: an injected test
+      // clock that never moves must not stretch a shutdown. They are cancelled once the races
+      // are decided: left running they would keep the stopped process alive until they fired.
       const bound = new AbortController();
-      await Promise.race([this.#writer.drain(), sleep(Math.max(0, answerBy - Date.now()), bound.signal).catch(() => {})]);
-      await Promise.race([Promise.all(servers.map((server) => server.close())), sleep(Math.max(100, deadline - Date.now()), bound.signal).catch(() => {})]);
+      const window = (ms: number) => sleep(ms, bound.signal).catch(() => {});
+      // Answer what was read: wait for in-flight handlers (their stores) within most of the grace.
+      let answering = true;
+      const answerWindow = window(graceMs - Math.min(2_000, graceMs / 4)).then(() => {
+        answering = false;
+      });
+      const graceWindow = window(graceMs);
+      this.stopIntake();
+      while (answering && sessions().some((s) => s.inboundPending > 0)) await sleep(5);
+      await Promise.race([this.#writer.drain(), answerWindow]);
+      await Promise.race([Promise.all(servers.map((server) => server.close())), Promise.all([graceWindow, window(100)])]);
       bound.abort();
       for (const session of sessions()) session.destroy('shutdown grace expired');
       await this.#slots.close();
@@ -285,7 +290,7 @@ export class Inserter {
     const bound = this.#bound.get(ctx.session);
     // The session layer only lets bound sessions through; this is a second lock on the door.
     if (!bound) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'not bound');
-    if (Date.now() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing) void this.#refreshLimits(ctx.session, bound);
+    if (this.#clock.monotonic() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing) void this.#refreshLimits(ctx.session, bound);
     return bound;
   }
 
@@ -294,7 +299,7 @@ export class Inserter {
     bound.refreshing = true;
     try {
       const account = await this.#accounts.get(bound.limits.systemId);
-      bound.loadedAt = Date.now();
+      bound.loadedAt = this.#clock.monotonic();
       if (!account || account.enabled === false) {
         this.#log.warn({ session: session.id, systemId: bound.limits.systemId }, 'account removed or disabled; closing its session');
         void session.close();
@@ -371,7 +376,7 @@ export class Inserter {
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'session closed');
     }
     this.#guard.recordSuccess(keys);
-    this.#bound.set(session, { limits, mode: req.mode, loadedAt: Date.now(), refreshing: false, okCounter: submitsTotal.labels(limits.systemId, 'ok') });
+    this.#bound.set(session, { limits, mode: req.mode, loadedAt: this.#clock.monotonic(), refreshing: false, okCounter: submitsTotal.labels(limits.systemId, 'ok') });
     result(0);
     boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');

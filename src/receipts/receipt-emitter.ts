@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import { sleep, type Clock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { receiptsTotal } from '../metrics/metrics.ts';
@@ -195,12 +195,4 @@ export function receiptSpecOf(doc: SmsWithReceipt): { messageState: number; fina
  */
 export function receiptKindOf(kind: string, requeues: number | undefined): string {
   return requeues ? `${kind}@${requeues}` : kind;
-}
-
-/** Pause helper for callers that poll the emitter in tests. */
-export async function drainOutbox(emitter: ReceiptEmitter, rounds = 10): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    if ((await emitter.runOnce()) === 0) return;
-    await sleep(0);
-  }
 }

@@ -32,8 +32,5 @@ export interface ReceiptLink {
 
 export type SmsWithReceipt = SmsDocument & ReceiptFields;
 
-/** The field every finalising write sets; the emitter's index is on it. */
-export const RECEIPT_DUE = 'receiptDue';
-
 /** `account` of the receipt documents the SMSC itself generates (kept apart from ESME backlogs). */
 export const RECEIPT_ACCOUNT = '@smsc';

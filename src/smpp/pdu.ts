@@ -105,10 +105,6 @@ for (const [id, def] of Object.entries(smpp.tlvsById)) {
 
 const TLV_FIXED_SIZE: Partial<Record<Kind, number>> = { int8: 1, int16: 2, int32: 4 };
 
-export function commandNameOf(commandId: number): string {
-  return LAYOUTS.get(commandId)?.command ?? 'unknown';
-}
-
 /** A bounds-checked read position in one frame (a class: closures per decode cost real time). */
 class Reader {
   offset = HEADER_LENGTH;

@@ -18,7 +18,6 @@ export const Collections = Object.freeze({
 
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
-export const DEFAULT_DB_NAME = 'smsc';
 /** Capped: it only carries wake-ups, so losing old entries is harmless (a sweep finds the work). */
 export const DEFAULT_EVENTS_SIZE_BYTES = 16 * 1024 * 1024;
 /**

@@ -127,11 +127,6 @@ export class GroupCommitWriter {
     return this.#writeConcern;
   }
 
-  /** Documents accepted but not yet acknowledged (queued or in flight). */
-  get pending(): number {
-    return this.#queue.length;
-  }
-
   /** Resolves once `doc` is acknowledged; rejects with a StoreWriteError otherwise. */
   write(doc: SmsDocument): Promise<void> {
     if (this.#closed) return Promise.reject(new StoreWriteError(StoreErrorCode.CLOSED, 'the store writer is closed'));

@@ -85,7 +85,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   else logger.warn({ keyPrefix: options.keyPrefix }, 'no Redis configured: TPS limits are enforced per process, not shared by replicas');
 
   function warn(message: string, error?: Error): void {
-    const now = Date.now();
+    const now = clock.monotonic();
     if (now - lastWarnAt < WARN_INTERVAL_MS) return;
     lastWarnAt = now;
     logger.warn({ keyPrefix: options.keyPrefix, err: error?.message }, message);

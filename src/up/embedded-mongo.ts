@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { compiledEntry, packageRoot } from '../util/package-root.ts';
 import { withConsoleWarnMuted } from '../util/quiet-console.ts';
@@ -52,6 +53,11 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     return { uri: server.getUri(), kind: 'memory-server', stop: async () => void (await server.stop({ doCleanup: false })) };
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim().slice(0, 300);
+    // The stand-in is a package of the repository, not of the product: an installation that ships
+    // without it (the Docker image) needs a real MongoDB.
+    if (!existsSync(compiledEntry('standin/main'))) {
+      throw new ConfigError(`no MongoDB: set MONGODB_URI (or --mongodb-uri) to a MongoDB server; no mongod could be started here (${reason}) and this installation has no stand-in`);
+    }
     options.logger.warn({ reason }, 'no mongod could be obtained; falling back to the test stand-in');
   } finally {
     clearTimeout(timer);

@@ -9,7 +9,7 @@ import { useTestDb } from '../../support/mongo.ts';
 import { S3_CREDENTIALS, startS3, type TestS3 } from '../../support/s3-server.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { until } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 
 // `smsc cdr journal` as a real process, killed (SIGKILL) while an upload is in flight: a proxy in
 // front of the S3-compatible server holds the request. After a restart every record reaches

@@ -5,7 +5,8 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { routeAllTo, startDeliverer, statsOf, until } from './harness.ts';
+import { routeAllTo, startDeliverer, statsOf } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 // The size: about 10,000 messages to 500 destinations (12.5 s on the 2-core VM against
 // the stand-in). SMSC_E2E_MESSAGES and SMSC_E2E_DESTINATIONS change it.

@@ -6,7 +6,8 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { routeAllTo, startDeliverer, until } from './harness.ts';
+import { routeAllTo, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 const LANES = 2;
 const BATCH = 4;

@@ -5,7 +5,8 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { routeAllTo, shiftedClock, startDeliverer, until } from './harness.ts';
+import { routeAllTo, shiftedClock, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 // Real deliverer processes against an independent downstream (the sink, in this process), which
 // records what it received and whether two submits to one destination were ever outstanding at

@@ -36,14 +36,6 @@ export async function routeAllTo(db: Db, port: number, extra: Record<string, unk
   await db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['sink'], priority: 0, weight: 1, enabled: true });
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The `deliverer stats {...}` line a deliverer prints at exit. */
 export function statsOf(proc: ReadyProcess): Record<string, unknown> | undefined {
   const match = proc.output().match(/deliverer stats (\{.*\})/);

@@ -10,8 +10,9 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
-import { routeAllTo, startDeliverer, until } from './harness.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
+import { routeAllTo, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 /**
  * The deliverer outlives its MongoDB: the server is killed (SIGKILL) and started again on the same

@@ -5,7 +5,8 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSeries } from '../../support/sms-factory.ts';
-import { routeAllTo, startDeliverer, until } from './harness.ts';
+import { routeAllTo, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 describe('temporary failures keep the order per destination', () => {
   const handle = useTestDb('delivery_e2e_retry');

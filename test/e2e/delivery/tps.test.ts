@@ -5,7 +5,8 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { testRedisUrl, useTestDb } from '../../support/mongo.ts';
 import { makeSms } from '../../support/sms-factory.ts';
-import { routeAllTo, startDeliverer, until } from './harness.ts';
+import { routeAllTo, startDeliverer } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 const TPS = 10;
 const redisUrl = testRedisUrl();

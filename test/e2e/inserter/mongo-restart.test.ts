@@ -8,8 +8,9 @@ import { ensureSchema } from '../../../src/store/collections.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { freePort } from '../../support/free-port.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
 import { spawnInserter, type InserterChild } from './spawn-inserter.ts';
+import { until } from '../../support/until.ts';
 
 /**
  * MongoDB itself crashes (SIGKILL) under submit load and comes back on the same port and data
@@ -68,21 +69,14 @@ describe('an inserter across a crash and restart of MongoDB', () => {
       }),
     );
 
-    const waitFor = async (check: () => boolean, ms: number, what: string) => {
-      const until = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`${what} not within ${ms} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await waitFor(() => acked.size >= 300, 20_000, '300 acknowledged submits');
+    await until(() => acked.size >= 300, 20_000, '300 acknowledged submits');
     server.proc.kill('SIGKILL');
     await server.exited;
     const ackedBeforeCrash = acked.size;
     await new Promise((r) => setTimeout(r, 1500));
     server = await spawnStandin(serverArgs);
     restarted = true;
-    await waitFor(() => ackedAfterRestart >= 300, 30_000, '300 acknowledged submits after the restart');
+    await until(() => ackedAfterRestart >= 300, 30_000, '300 acknowledged submits after the restart');
     running = false;
     await Promise.all(loops);
 

@@ -5,6 +5,7 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnInserter, type InserterChild } from './spawn-inserter.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('inserter_shutdown');
 const children: InserterChild[] = [];
@@ -38,7 +39,7 @@ describe('inserter shutdown on SIGTERM', () => {
         }
       }),
     );
-    while (acked.size < 200) await new Promise((r) => setTimeout(r, 10));
+    await until(() => acked.size >= 200, 30_000, '200 acknowledged submits');
 
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.child.once('exit', (code) => resolve({ code, at: Date.now() })));
     const termAt = Date.now();

@@ -6,11 +6,12 @@ import { expect } from 'vitest';
 import { AccountStore } from '../../../src/accounts/account-store.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
-import { routeAllTo, until } from '../delivery/harness.ts';
+import { routeAllTo } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { freePort } from '../../support/free-port.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const bin = path.join(repoRoot, 'bin/smsc.mjs');

@@ -9,8 +9,9 @@ import { ensureSchema } from '../../../src/store/collections.ts';
 import { insertSms, makeSeries } from '../../support/sms-factory.ts';
 import { freePort } from '../../support/free-port.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { spawnStandin, type StandinChild } from '../../standin/spawn-standin.ts';
-import { routeAllTo, until } from '../delivery/harness.ts';
+import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';
+import { routeAllTo } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const bin = path.join(repoRoot, 'bin/smsc.mjs');

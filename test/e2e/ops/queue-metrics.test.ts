@@ -5,7 +5,7 @@ import { compiledEntry } from '../../../src/util/package-root.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { until } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 import { spawnInserter, type InserterChild } from '../inserter/spawn-inserter.ts';
 import { makeSms } from '../../integration/ops/sms-fixtures.ts';
 

@@ -7,7 +7,7 @@ import { ensureSchema } from '../../../src/store/collections.ts';
 import { testRedisUrl, useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
-import { until } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 import { spawnInserter, type InserterChild } from '../inserter/spawn-inserter.ts';
 
 // The seed's reverse mode with real processes (`smsc hlr-sim`, an inserter configured by its

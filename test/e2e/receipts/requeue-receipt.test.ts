@@ -11,7 +11,8 @@ import type { SmppSession } from '../../../src/smpp/session.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
-import { routeAllTo, startDeliverer, until } from '../delivery/harness.ts';
+import { routeAllTo, startDeliverer } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 import { spawnInserter, type InserterChild } from '../inserter/spawn-inserter.ts';
 
 // Real processes (inserter, deliverer, `smsc requeue`), real sockets; the check reads what the ESME received.

@@ -10,7 +10,8 @@ import { CHEAP_SCRYPT } from '../../integration/inserter/harness.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { makeTestCertificates, type TestCertificates } from '../../support/tls-certificates.ts';
-import { startDeliverer, until } from '../delivery/harness.ts';
+import { startDeliverer } from '../delivery/harness.ts';
+import { until } from '../../support/until.ts';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '../../..');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
-import { alive, childrenOf, cmdline, startUp, waitFor, type UpProcess } from './up-process.ts';
+import { alive, childrenOf, cmdline, startUp, type UpProcess } from './up-process.ts';
+import { until } from '../../support/until.ts';
 
 /**
  * Issue 18: children never outlive `smsc up`. `up` is SIGKILLed (it gets no chance to stop
@@ -35,7 +36,7 @@ describe('smsc up killed with SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = Date.now();
-    await waitFor(() => children.every((pid) => !alive(pid)), 10_000, `children of the killed up gone (alive: ${children.filter(alive).map(cmdline).join('; ')})`);
+    await until(() => children.every((pid) => !alive(pid)), 10_000, `children of the killed up gone (alive: ${children.filter(alive).map(cmdline).join('; ')})`);
     console.log(`[up SIGKILL] its ${children.length} children were gone ${Date.now() - killedAt} ms after it`);
 
     // Same ports, same data directory: nothing of the first is in the way (its lock is stale now).

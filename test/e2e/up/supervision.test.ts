@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
-import { alive, childrenOf, cmdline, smsc, startUp, upChildren, waitFor, type UpProcess } from './up-process.ts';
+import { alive, childrenOf, cmdline, smsc, startUp, upChildren, type UpProcess } from './up-process.ts';
+import { until } from '../../support/until.ts';
 
 /**
  * Issue 18 (and 13's "npm start twice"): `smsc up` supervises its children. One `up` for the
@@ -53,7 +54,7 @@ describe('smsc up supervises the process set', () => {
   }, 120_000);
 
   it('serves one /metrics and /healthz for the whole set, and smsc status lists the processes it started', async () => {
-    await waitFor(async () => (await get('/healthz')).status === 200, 30_000, 'the set healthy');
+    await until(async () => (await get('/healthz')).status === 200, 30_000, 'the set healthy');
     expect(JSON.parse((await get('/healthz')).body)).toEqual({ status: 'ok', problems: [] });
     const metrics = (await get('/metrics')).body;
     for (const child of ['inserter', 'deliverer-1', 'deliverer-2', 'cleanup', 'sink', 'mongodb']) expect(metrics).toContain(`smsc_up_child_up{child="${child}",process="up"} 1`);
@@ -75,10 +76,10 @@ describe('smsc up supervises the process set', () => {
     const victim = (await upChildren(up.mongoUri, up.pid)).find((c) => c.name === 'deliverer-1')!;
     process.kill(victim.pid!, 'SIGKILL');
     // Unhealthy while it is gone …
-    await waitFor(async () => (await get('/healthz')).body.includes('"check":"deliverer-1"'), 30_000, '/healthz names the missing deliverer');
+    await until(async () => (await get('/healthz')).body.includes('"check":"deliverer-1"'), 30_000, '/healthz names the missing deliverer');
     // … then back: another process, the restart counted with how the old one ended.
-    await waitFor(async () => (await get('/metrics')).body.includes('smsc_up_child_restarts_total{child="deliverer-1",exit="signal SIGKILL",process="up"} 1'), 60_000, 'restart counted');
-    await waitFor(async () => (await get('/healthz')).status === 200, 60_000, 'healthy again');
+    await until(async () => (await get('/metrics')).body.includes('smsc_up_child_restarts_total{child="deliverer-1",exit="signal SIGKILL",process="up"} 1'), 60_000, 'restart counted');
+    await until(async () => (await get('/healthz')).status === 200, 60_000, 'healthy again');
     const again = (await upChildren(up.mongoUri, up.pid)).find((c) => c.name === 'deliverer-1')!;
     expect(again.pid).not.toBe(victim.pid);
     expect(alive(again.pid!)).toBe(true);

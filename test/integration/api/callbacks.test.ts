@@ -15,6 +15,7 @@ import { Collections } from '../../../src/store/collections.ts';
 import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startApi, type RunningApi } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 // Callbacks end to end in one process, over real HTTP both ways: messages POSTed to the API, their
 // receipts (and MO) made by the receipt outbox, POSTed by the delivery round through the HTTP
@@ -53,16 +54,6 @@ async function receiver(script: number[]): Promise<{ url: string; received: Rece
   };
 }
 
-async function until<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** What the delivery path does when a downstream receipt finalises a message (receipt-finaliser). */
 async function finalise(messageId: string, state: 'delivered' | 'undeliverable'): Promise<void> {
   await sms().updateOne({ messageId }, { $set: { state, finalAt: new Date(), receiptDue: true } as Record<string, unknown> });
@@ -95,8 +86,8 @@ describe('HTTP callbacks', () => {
       expect(sent.status).toBe(201);
       await finalise(sent.json.messageId, 'delivered');
 
-      await until(() => target.received.length >= 3, 'three POSTs');
-      const callback = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 'the callback recorded as delivered');
+      await until(() => target.received.length >= 3, 20_000, 'three POSTs');
+      const callback = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 20_000, 'the callback recorded as delivered');
       expect(target.received).toHaveLength(3);
       const ids = new Set(target.received.map((r) => r.headers[EVENT_ID_HEADER]));
       expect(ids.size).toBe(1);
@@ -122,7 +113,7 @@ describe('HTTP callbacks', () => {
       expect(callback.history.map((h) => h.outcome)).toEqual(['retry', 'retry', 'delivered']);
       expect(callback.history[0].error).toContain('HTTP 500');
       // Released once the outcome is stored (right after it, not with it).
-      await until(async () => (await t.db.collection(Collections.locks).countDocuments({ _id: callback.destKey as never })) === 0, 'the lock released');
+      await until(async () => (await t.db.collection(Collections.locks).countDocuments({ _id: callback.destKey as never })) === 0, 20_000, 'the lock released');
     } finally {
       await target.close();
     }
@@ -140,11 +131,11 @@ describe('HTTP callbacks', () => {
       // A callback URL asks for the receipt by itself.
       expect((await sms().findOne({ messageId: sent.json.messageId }))!.registeredDelivery).toBe(1);
       await finalise(sent.json.messageId, 'undeliverable');
-      await until(() => target.received.length >= 1, 'the POST');
+      await until(() => target.received.length >= 1, 20_000, 'the POST');
       const event = JSON.parse(target.received[0].body);
       expect(event).toMatchObject({ type: 'receipt', account: 'plain', receipt: { messageId: sent.json.messageId, stat: 'UNDELIV' } });
       expect(verifyCallbackSignature(SECRET, target.received[0].body, target.received[0].headers[SIGNATURE_HEADER] as string)).toBe(true);
-      await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 'recorded as delivered');
+      await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 20_000, 'recorded as delivered');
     } finally {
       await target.close();
     }
@@ -158,7 +149,7 @@ describe('HTTP callbacks', () => {
       const http = (await httpTargetFor(new CallbackAccounts(t.db, { refreshMs: 0 }), 'hooks', message.destKey, target.url))!;
       await sms().insertOne({ ...receipt, target: http.target, destKey: http.destKey });
       callbacks.wake();
-      const expired = await until(() => sms().findOne({ _id: receipt._id, state: SmsState.expired }), 'expired');
+      const expired = await until(() => sms().findOne({ _id: receipt._id, state: SmsState.expired }), 20_000, 'expired');
       expect(target.received.length).toBeGreaterThanOrEqual(1);
       expect(expired.finalAt).toBeInstanceOf(Date);
       const count = target.received.length;
@@ -192,11 +183,11 @@ describe('HTTP callbacks', () => {
         tlvs: {},
         unknownTlvs: [],
       });
-      await until(() => target.received.length >= 1, 'the MO POST');
+      await until(() => target.received.length >= 1, 20_000, 'the MO POST');
       const event = JSON.parse(target.received[0].body);
       expect(event).toMatchObject({ eventId: messageId, type: 'mo', account: 'hooks', mo: { messageId, from: '447700900399', to: '5550', text: 'STOP', dataCoding: 0 } });
       expect(verifyCallbackSignature(SECRET, target.received[0].body, target.received[0].headers[SIGNATURE_HEADER] as string)).toBe(true);
-      const stored = await until(() => sms().findOne({ messageId, state: SmsState.delivered }), 'the MO delivered');
+      const stored = await until(() => sms().findOne({ messageId, state: SmsState.delivered }), 20_000, 'the MO delivered');
       expect(stored.target).toEqual({ kind: 'http', account: 'hooks' });
     } finally {
       await target.close();
@@ -207,7 +198,7 @@ describe('HTTP callbacks', () => {
     await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'smpponly', password: 'pw' } });
     const sent = await api.call('POST', '/api/v1/messages', { auth: 'smpponly:pw', body: { to: '+447700900303', from: 'ACME', text: 'x', registeredDelivery: 1 } });
     await finalise(sent.json.messageId, 'delivered');
-    const receipt = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId } as never), 'the receipt');
+    const receipt = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId } as never), 20_000, 'the receipt');
     expect(receipt.target).toEqual({ kind: 'esme', systemId: 'smpponly' });
     expect(receipt.state).toBe('queued');
   });

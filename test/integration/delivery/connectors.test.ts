@@ -16,14 +16,7 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../../support/until.ts';
 
 /** What the round gives a session when nothing limits it (a lease far from its end). */
 const freely = (): SubmitContext => ({ signal: new AbortController().signal, skipParts: 0, beforePart: async (timeoutMs) => timeoutMs, onPartAccepted: () => {} });

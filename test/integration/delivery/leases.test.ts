@@ -10,6 +10,7 @@ import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { testRound, type TestRound } from './round-harness.ts';
+import { until } from '../../support/until.ts';
 
 /** One downstream seen by several workers: who sent what, and whether two submits to one destination ever overlapped. */
 class Downstream {
@@ -39,14 +40,6 @@ class Downstream {
     // The answer has arrived; the worker may now stall (GC, a paused process) before it goes on.
     await afterAnswer?.(textOf(sms));
     return { kind: 'accepted', connector: 'down', remoteId };
-  }
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -8,15 +8,7 @@ import type { EventDocument, SmsDocument } from '../../../src/store/sms-document
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
+import { until } from '../../support/until.ts';
 
 describe('delivery worker loop', () => {
   const handle = useTestDb('delivery_worker');
@@ -52,8 +44,9 @@ describe('delivery worker loop', () => {
     const docs = makeSeries('4911', 3, new Date());
     await insertSms(handle.db, docs);
     await handle.db.collection<EventDocument>(Collections.events).insertOne({ ts: new Date(), due: new Date(), count: 3 });
-    const took = await until(async () => sender.sent.length === 3, 5000);
-    expect(took).toBeLessThan(3000); // far below the 60 s sweep
+    const woken = Date.now();
+    await until(async () => sender.sent.length === 3, 5000, 'three sent');
+    expect(Date.now() - woken).toBeLessThan(3000); // far below the 60 s sweep
     expect(w.stats.submitted).toBe(3);
   });
 
@@ -65,8 +58,9 @@ describe('delivery worker loop', () => {
     await ensureSchema(handle.db, { eventsSizeBytes: 64 * 1024 });
     await insertSms(handle.db, makeSeries('4944', 2, new Date()));
     await handle.db.collection<EventDocument>(Collections.events).insertOne({ ts: new Date(), due: new Date(), count: 2 });
-    const took = await until(async () => sender.sent.length === 2, 10_000);
-    expect(took).toBeLessThan(8000); // the 60 s sweep did not do it
+    const woken = Date.now();
+    await until(async () => sender.sent.length === 2, 10_000, 'two sent');
+    expect(Date.now() - woken).toBeLessThan(8000); // the 60 s sweep did not do it
   });
 
   it('wakes when a scheduled message falls due, without any event', async () => {
@@ -74,7 +68,7 @@ describe('delivery worker loop', () => {
     const dueAt = new Date(Date.now() + 700);
     await insertSms(handle.db, makeSeries('4922', 1, new Date(), { nextAttemptAt: dueAt }));
     start(sender, { tailEvents: false });
-    await until(async () => sender.sent.length === 1, 5000);
+    await until(async () => sender.sent.length === 1, 5000, 'one sent');
     expect(Date.now()).toBeGreaterThanOrEqual(dueAt.getTime());
   });
 
@@ -85,9 +79,9 @@ describe('delivery worker loop', () => {
     await insertSms(handle.db, makeSeries('4933', 1, now, { state: 'locked', lock: { owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) } }));
     await handle.db.collection(Collections.locks).insertOne({ _id: '4933' as never, owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) });
     start(sender, { tailEvents: false, sweepMs: 300 });
-    await until(async () => (await sms().countDocuments({ destKey: '4933', state: 'submitted' })) === 1, 5000);
+    await until(async () => (await sms().countDocuments({ destKey: '4933', state: 'submitted' })) === 1, 5000, 'submitted');
     expect(sender.sent).toHaveLength(1);
-    await until(async () => (await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })) === 0, 2000);
+    await until(async () => (await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })) === 0, 2000, 'destination released');
   });
 
   it('several workers share the work without concurrent submits to one destination', async () => {
@@ -97,7 +91,7 @@ describe('delivery worker loop', () => {
     const docs = dests.flatMap((d, i) => makeSeries(d, 1 + (i % 7), new Date()));
     await insertSms(handle.db, docs);
     for (let i = 0; i < 3; i++) start(sender, { lanes: 3, tailEvents: false, busyRetryMs: 50 });
-    await until(async () => (await sms().countDocuments({ state: 'submitted' })) === docs.length, 20_000);
+    await until(async () => (await sms().countDocuments({ state: 'submitted' })) === docs.length, 20_000, 'all submitted');
     expect(sender.concurrentViolations).toBe(0);
     expect(sender.sent.length).toBe(docs.length);
   });

@@ -3,6 +3,7 @@ import { registry } from '../../../src/metrics/metrics.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('inserter_account_changes');
 let run: RunningInserter;
@@ -24,10 +25,8 @@ describe('account changes while bound', () => {
     const esme = await TestEsme.bound(run.port, 'chg', 'pw');
     expect((await esme.submit({})).command_status).toBe(0);
     await run.accounts.set('chg', { sourceAllow: ['OTHER'] });
-    await sleep(150);
-    await esme.submit({}); // triggers the refresh
-    await sleep(100);
-    expect((await esme.submit({})).command_status).toBe(CommandStatus.ESME_RINVSRCADR);
+    // A submit after the refresh period re-reads the account; the ones after it see the rule.
+    await until(async () => (await esme.submit({})).command_status === CommandStatus.ESME_RINVSRCADR, 5_000, 'the new source rule applied');
 
     await run.accounts.set('chg', { enabled: false });
     await sleep(150);

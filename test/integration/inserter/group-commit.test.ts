@@ -5,7 +5,8 @@ import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-com
 import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
-import { spawnStandin } from '../../standin/spawn-standin.ts';
+import { spawnStandin } from '../../../standin/test/spawn-standin.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('group_commit');
 
@@ -42,7 +43,7 @@ describe('GroupCommitWriter', () => {
     expect(writer.stats.batches).toBe(1);
     expect(writer.stats.documents).toBe(50);
     expect(await t.db.collection('sms').countDocuments({ _id: { $in: docs.map((d) => d._id) } })).toBe(50);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await t.db.collection('events').countDocuments()) > eventsBefore, 5_000, 'the batch\'s event');
     const events = await t.db.collection('events').find().toArray();
     expect(events.length - eventsBefore).toBe(1);
     expect(events.at(-1)).toMatchObject({ count: 50 });

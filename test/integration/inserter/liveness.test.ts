@@ -3,6 +3,7 @@ import smpp from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('inserter_liveness');
 let run: RunningInserter;
@@ -21,7 +22,7 @@ afterAll(async () => {
 describe('session liveness', () => {
   it('sends enquire_link to an idle ESME and keeps a responsive one bound', async () => {
     const esme = await TestEsme.bound(run.port, 'live', 'pw');
-    await new Promise((r) => setTimeout(r, 1_000));
+    await until(() => esme.received.some((p) => p.command === 'enquire_link'), 10_000, 'an enquire_link from the inserter');
     expect(esme.received.filter((p) => p.command === 'enquire_link').length).toBeGreaterThanOrEqual(1);
     expect(esme.closed).toBe(false);
     expect((await esme.submit({})).command_status).toBe(0);

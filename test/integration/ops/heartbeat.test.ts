@@ -3,6 +3,7 @@ import { ManualClock } from '../../../src/clock.ts';
 import { HeartbeatWriter, defaultNodeName, type NodeDocument } from '../../../src/nodes/heartbeat.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('heartbeat');
 
@@ -51,7 +52,7 @@ describe('HeartbeatWriter', () => {
     await writer.start();
     const nodes = t.db.collection<NodeDocument>(Collections.nodes);
     const before = (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt;
-    await new Promise((r) => setTimeout(r, 300));
+    await until(async () => (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt.getTime() > before.getTime(), 5_000, 'a later heartbeat');
     const after = (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt;
     await writer.close();
     expect(after.getTime()).toBeGreaterThan(before.getTime());

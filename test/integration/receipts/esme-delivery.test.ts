@@ -15,6 +15,7 @@ import { SmsState } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('receipts_esme');
 
@@ -66,14 +67,6 @@ async function bindEsme(port: number, systemId: string, received: ShortMessage[]
   return session;
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const text = (msg: ShortMessage) => msg.shortMessage.toString('latin1');
 
 /** Final MT messages of `account`, flagged for the receipt outbox. */
@@ -91,12 +84,12 @@ describe('delivering receipts to bound ESMEs', () => {
   it('receipts wait while the ESME is unbound and arrive, once each and in order, after it binds', async () => {
     const node = await startNode('n1');
     const docs = await finals('waiter', ['4911', '4922'], 3);
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', target: { kind: 'esme', systemId: 'waiter' } })) === 6);
+    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', target: { kind: 'esme', systemId: 'waiter' } })) === 6, 10_000, 'six receipts stored');
     await new Promise((r) => setTimeout(r, 400));
     expect(await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'queued' })).toBe(6);
     const received: ShortMessage[] = [];
     await bindEsme(node.server.port, 'waiter', received);
-    await until(() => received.length >= 6);
+    await until(() => received.length >= 6, 10_000, 'six receipts received');
     await new Promise((r) => setTimeout(r, 300));
     expect(received).toHaveLength(6);
     const ids = received.map((m) => m.tlvs.receiptedMessageId);
@@ -111,7 +104,7 @@ describe('delivering receipts to bound ESMEs', () => {
       const order = received.filter((m) => m.source.addr === sub).map((m) => parseReceipt(text(m)).text);
       expect(order).toEqual([0, 1, 2].map((i) => `${sub}#${i}`));
     }
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'delivered' })) === 6);
+    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'delivered' })) === 6, 10_000, 'six receipts delivered');
   });
 
   it('two inserters holding binds for one system_id share the work without duplicates', async () => {
@@ -122,7 +115,7 @@ describe('delivering receipts to bound ESMEs', () => {
     await bindEsme(a.server.port, 'shared', onA);
     await bindEsme(b.server.port, 'shared', onB);
     const docs = await finals('shared', ['4931', '4932', '4933', '4934', '4935'], 8);
-    await until(() => onA.length + onB.length >= docs.length, 20_000);
+    await until(() => onA.length + onB.length >= docs.length, 20_000, 'every receipt on A or B');
     await new Promise((r) => setTimeout(r, 300));
     const ids = [...onA, ...onB].map((m) => String(m.tlvs.receiptedMessageId));
     expect(ids).toHaveLength(docs.length);
@@ -143,8 +136,8 @@ describe('delivering receipts to bound ESMEs', () => {
     });
     await session.bind('transceiver', { systemId: 'flaky', password: 'x' });
     const [doc] = await finals('flaky', ['4941'], 1);
-    await until(() => received.length === 1);
-    await until(async () => (await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id }))?.state === 'delivered');
+    await until(() => received.length === 1, 10_000, 'the receipt received');
+    await until(async () => (await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id }))?.state === 'delivered', 10_000, 'the receipt delivered');
     const receipt = await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id });
     expect(receipt?.attempts).toBe(2);
   });
@@ -161,14 +154,14 @@ describe('MO to ESMEs', () => {
     await mo.store('sink', base);
     const long = 'A'.repeat(150) + 'B'.repeat(150) + 'C'.repeat(100);
     await mo.store('sink', { ...base, shortMessage: Buffer.alloc(0), tlvs: { messagePayload: Buffer.from(long, 'latin1') } });
-    await until(() => received.length >= 4);
+    await until(() => received.length >= 4, 10_000, 'four MOs received');
     expect(received[0]).toMatchObject({ source: { addr: '491709999999' }, dest: { addr: '7771' }, esmClass: 0 });
     expect(text(received[0])).toBe('STOP');
     const parts = received.slice(1).map((m) => parseInboundPart({ shortMessage: m.shortMessage, esmClass: m.esmClass, messagePayload: null }));
     expect(parts.map((p) => p.sequence)).toEqual([1, 2, 3]);
     expect(parts.map((p) => decodeText(p.payload, 0)).join('')).toBe(long);
     // The delivered state is written right after the ESME's answers.
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'mo', 'target.systemId': 'moapp', state: 'delivered' })) === 4);
+    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'mo', 'target.systemId': 'moapp', state: 'delivered' })) === 4, 10_000, 'four MOs delivered');
     const stored = await t.db.collection(Collections.sms).find({ direction: 'mo', 'target.systemId': 'moapp' }).toArray();
     expect(new Set(stored.map((d) => d.destKey))).toEqual(new Set(['esme:moapp:+491709999999']));
   });
@@ -185,7 +178,7 @@ describe('MO to ESMEs', () => {
     });
     expect((await t.db.collection(Collections.sms).findOne({ messageId: id }))?.target).toEqual({ kind: 'esme', systemId: '' });
     await t.db.collection(Collections.routes).insertOne({ prefix: '888', connectors: [], esme: 'lateapp', priority: 0, weight: 1, enabled: true });
-    await until(() => received.length === 1, 15_000);
+    await until(() => received.length === 1, 15_000, 'one message received');
     expect(text(received[0])).toBe('late');
   });
 });

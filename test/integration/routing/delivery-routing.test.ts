@@ -17,6 +17,7 @@ import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('routing_delivery');
 const closers: (() => Promise<unknown>)[] = [];
@@ -24,14 +25,6 @@ let sinkA: Sink;
 let sinkB: Sink;
 /** What the charging stub was asked, in order. */
 const chargeRequests: { messageId: string; to: string; account: string; route?: string; connector: string }[] = [];
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function body(request: IncomingMessage): Promise<Record<string, string>> {
   const chunks: Buffer[] = [];

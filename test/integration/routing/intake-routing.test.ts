@@ -19,20 +19,13 @@ import { SmsDirection, type SmsDocument } from '../../../src/store/sms-document.
 import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('routing_intake');
 const closers: (() => Promise<unknown>)[] = [];
 /** ESME sessions of the current test: closed after it, so the next test's receipts and MO reach its own. */
 const sessions: SmppSession[] = [];
 let port = 0;
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** An ESME bound as transceiver that keeps every deliver_sm it gets (receipts and MO). */
 async function esme(systemId: string): Promise<{ session: SmppSession; received: ShortMessage[] }> {

@@ -6,7 +6,8 @@ import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import type { BindMode, ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmppError } from '../../../src/smpp/errors.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
-import { rawConnect, waitFor } from '../smpp/helpers.ts';
+import { until } from '../../support/until.ts';
+import { rawConnect } from '../smpp/helpers.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -128,7 +129,7 @@ describe('sink: delivery receipts', () => {
     const ok = await session.submitSm({ source: { addr: '100' }, dest: { addr: '3310' }, registeredDelivery: 1, shortMessage: Buffer.from('a message text longer than twenty') });
     const bad = await session.submitSm({ dest: { addr: '4410' }, registeredDelivery: 1 });
     await session.submitSm({ dest: { addr: '3311' }, registeredDelivery: 0 });
-    await waitFor(() => inbox.length === 2, 2_000, 'two receipts');
+    await until(() => inbox.length === 2, 2_000, 'two receipts');
     expect(Date.now() - t).toBeGreaterThanOrEqual(140);
     const byId = new Map(inbox.map((m) => [m.tlvs.receiptedMessageId, m]));
     const good = byId.get(ok.messageId)!;
@@ -151,7 +152,7 @@ describe('sink: delivery receipts', () => {
     const { session, inbox } = await esme(s);
     await session.submitSm({ dest: { addr: '1' }, registeredDelivery: 2 });
     const rejected = await session.submitSm({ dest: { addr: '5' }, registeredDelivery: 2 });
-    await waitFor(() => inbox.length === 1);
+    await until(() => inbox.length === 1, 5_000, 'one message in the inbox');
     await new Promise((r) => setTimeout(r, 100));
     expect(inbox.map((m) => m.tlvs.receiptedMessageId)).toEqual([rejected.messageId]);
   });
@@ -160,9 +161,9 @@ describe('sink: delivery receipts', () => {
     const s = await sink({ receipts: { enabled: true } });
     const tx = await esme(s, 'transmitter', 'conn');
     const { messageId } = await tx.session.submitSm({ dest: { addr: '1' }, registeredDelivery: 1 });
-    await waitFor(() => s.counters.receiptsQueued === 1);
+    await until(() => s.counters.receiptsQueued === 1, 5_000, 'one receipt queued');
     const rx = await esme(s, 'receiver', 'conn');
-    await waitFor(() => rx.inbox.length === 1);
+    await until(() => rx.inbox.length === 1, 5_000, 'one receipt on the receiver');
     expect(rx.inbox[0].tlvs.receiptedMessageId).toBe(messageId);
     expect(tx.inbox).toHaveLength(0);
     expect(s.counters.receiptsQueued).toBe(0);
@@ -173,7 +174,7 @@ describe('sink: delivery receipts', () => {
     const { session, inbox } = await esme(s);
     const { messageId } = await session.submitSm({ dest: { addr: '1' } });
     expect(messageId).toBe('1');
-    await waitFor(() => inbox.length === 1);
+    await until(() => inbox.length === 1, 5_000, 'one message in the inbox');
     expect(inbox[0].tlvs.receiptedMessageId).toBe('0000000001');
   });
 });
@@ -209,7 +210,7 @@ describe('sink: MO and concurrency', () => {
     expect(s.overlappingDestinations.size).toBe(0);
     // Two at once to the same destination: seen.
     const both = Promise.all([a.session.submitSm({ dest: { addr: '444' } }), b.session.submitSm({ dest: { addr: '444' } })]);
-    await waitFor(() => s.inFlight.get('444') === 2, 1_000, 'two in flight');
+    await until(() => s.inFlight.get('444') === 2, 1_000, 'two in flight');
     await both;
     expect(s.maxConcurrentPerDestination).toBe(2);
     expect([...s.overlappingDestinations]).toEqual(['444']);

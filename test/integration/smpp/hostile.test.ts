@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandId } from '../../../src/smpp/pdu.ts';
 import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
 import { frame, rawConnect, rawSocket } from './helpers.ts';
+import { until } from '../../support/until.ts';
 
 // Many connections of garbage, truncated PDUs and oversized lengths at once: every one ends,
 // nothing is left buffered, and a normal ESME still binds and submits afterwards.
@@ -51,7 +52,7 @@ describe('hostile input', () => {
     // Every hostile connection is closed by the server: at once for bad framing or garbage,
     // after the inactivity timeout for a truncated PDU followed by silence.
     await Promise.all(socks.map((s) => s.closed));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => server.sessions.size === 0, 5_000, 'the server to forget the hostile sessions');
     expect(server.sessions.size).toBe(0);
     const c = await rawConnect(server.port);
     expect((await c.call('bind_transmitter', { system_id: 'ok' })).command_status).toBe(0);

@@ -6,6 +6,7 @@ import { CommandId } from '../../../src/smpp/pdu.ts';
 import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
 import { delay, parseHeader, rawConnect, rawSocket } from './helpers.ts';
+import { until } from '../../support/until.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -47,7 +48,7 @@ describe('enquire_link liveness', () => {
     cleanups.push(() => c.close());
     c.session.on('enquire_link', (pdu: smpp.PDU) => c.session.send(pdu.response()));
     await c.call('bind_transceiver', { system_id: 'a' });
-    await delay(800);
+    await until(() => c.received.filter((p) => p.command === 'enquire_link').length >= 3, 10_000, 'three enquire_links');
     expect(c.session.socket.destroyed).toBe(false);
     expect(c.received.filter((p) => p.command === 'enquire_link').length).toBeGreaterThanOrEqual(3);
     expect(closeReasons).toEqual([]);

@@ -3,7 +3,8 @@ import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import type { SmppMalformedPduError } from '../../../src/smpp/errors.ts';
 import { CommandId } from '../../../src/smpp/pdu.ts';
 import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
-import { cstr, frame, header, parseHeader, rawConnect, rawSocket, waitFor, type RawClient } from './helpers.ts';
+import { cstr, frame, header, parseHeader, rawConnect, rawSocket, type RawClient } from './helpers.ts';
+import { until } from '../../support/until.ts';
 
 // Every malformed input below must get a generic_nack (with the sequence number when the header
 // could be read) and a closed connection, while a well-behaved ESME on another connection of
@@ -158,7 +159,7 @@ describe('well-formed but wrong', () => {
       for (let at = 0; at + 16 <= all.length; at += all.readUInt32BE(at)) out.push(parseHeader(all, at));
       return out;
     };
-    await waitFor(() => responses().length === 3, 2_000, 'three responses');
+    await until(() => responses().length === 3, 2_000, 'three responses');
     const bySeq = new Map(responses().map((r) => [r.seq, r]));
     expect(bySeq.get(1)).toMatchObject({ id: CommandId.bind_transmitter_resp, status: 0 });
     expect(bySeq.get(2)).toMatchObject({ id: CommandId.submit_sm_resp, status: 0 });

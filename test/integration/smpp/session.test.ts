@@ -7,7 +7,8 @@ import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmppClosedError, SmppConnectError, SmppError, SmppTimeoutError } from '../../../src/smpp/errors.ts';
 import { createSmppServer, type SmppServer, type SmppServerOptions } from '../../../src/smpp/server.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
-import { delay, rawConnect, waitFor, type RawClient } from './helpers.ts';
+import { until } from '../../support/until.ts';
+import { delay, rawConnect, type RawClient } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -138,7 +139,7 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     const closed = new Promise<void>((r) => c.session.socket.once('close', () => r()));
     expect((await c.call('unbind')).command).toBe('unbind_resp');
     await closed;
-    await waitFor(() => srv.sessions.size === 0, 2_000, 'server to forget the session');
+    await until(() => srv.sessions.size === 0, 2_000, 'server to forget the session');
   });
 
   it('answers requests already read before honouring the peer\'s unbind', async () => {
@@ -171,7 +172,7 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     c.session.on('unbind', (pdu: smpp.PDU) => c.session.send(pdu.response()));
     await c.call('bind_transceiver', { system_id: 'a' });
     const submit = c.call('submit_sm', { destination_addr: '1' });
-    await waitFor(() => [...srv.sessions][0]?.inboundPending === 1);
+    await until(() => [...srv.sessions][0]?.inboundPending === 1, 5_000, 'one request in the handler');
     await srv.close();
     expect((await submit).message_id).toBe('done');
     expect(c.received.map((p) => p.command)).toEqual(['bind_transceiver_resp', 'submit_sm_resp', 'unbind']);
@@ -232,7 +233,7 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     const c = await raw(srv.port);
     await c.call('bind_transmitter', { system_id: 'a' });
     const all = Array.from({ length: 20 }, (_, i) => c.call('submit_sm', { destination_addr: String(i) }));
-    await waitFor(() => calls === 4, 2_000, '4 handler calls');
+    await until(() => calls === 4, 2_000, '4 handler calls');
     await delay(100);
     expect(calls).toBe(4); // the other 16 wait in the socket, not in memory as started work
     const session = [...srv.sessions][0];
@@ -267,7 +268,7 @@ describe('SMPP client adapter', () => {
     expect(bound).toEqual({ systemId: 'SMSC', scInterfaceVersion: 0x34 });
     expect(client.bindMode).toBe('transceiver');
     expect(await client.submitSm({ dest: { addr: '555' }, shortMessage: Buffer.from('hi') })).toEqual({ messageId: 'm-555' });
-    await waitFor(() => serverSession?.bindMode === 'transceiver');
+    await until(() => serverSession?.bindMode === 'transceiver', 5_000, 'bound as transceiver');
     await serverSession!.deliverSm({
       source: { addr: '555' },
       dest: { addr: '100' },
@@ -317,7 +318,7 @@ describe('SMPP client adapter', () => {
     const client = await connectSmpp({ host: '127.0.0.1', port: smsc.port, responseTimeoutMs: 5_000 });
     await client.bind('transmitter', { systemId: 'a', password: 'b' });
     const pending = [client.submitSm({ dest: { addr: '1' } }), client.submitSm({ dest: { addr: '2' } })];
-    await waitFor(() => smsc.requests.length === 2);
+    await until(() => smsc.requests.length === 2, 5_000, 'two requests at the SMSC');
     for (const s of smsc.sessions) s.socket.destroy();
     for (const p of pending) await expect(p).rejects.toBeInstanceOf(SmppClosedError);
     expect(client.state).toBe('closed');
@@ -330,17 +331,17 @@ describe('SMPP client adapter', () => {
     cleanups.push(() => client.destroy());
     await client.bind('transmitter', { systemId: 'a', password: 'b' });
     const results = [1, 2, 3, 4].map((n) => client.submitSm({ dest: { addr: String(n) } }));
-    await waitFor(() => smsc.requests.length === 2);
+    await until(() => smsc.requests.length === 2, 5_000, 'two requests at the SMSC');
     await delay(100);
     expect(smsc.requests).toHaveLength(2);
     expect(client.outstanding).toBe(2);
     const session = smsc.sessions[0];
     session.send(smsc.requests[0].response({ message_id: 'A' }));
-    await waitFor(() => smsc.requests.length === 3);
+    await until(() => smsc.requests.length === 3, 5_000, 'three requests at the SMSC');
     await delay(50);
     expect(smsc.requests).toHaveLength(3);
     for (const req of smsc.requests.slice(1)) session.send(req.response({ message_id: String(req.destination_addr) }));
-    await waitFor(() => smsc.requests.length === 4);
+    await until(() => smsc.requests.length === 4, 5_000, 'four requests at the SMSC');
     session.send(smsc.requests[3].response({ message_id: 'D' }));
     expect(await Promise.all(results)).toEqual([{ messageId: 'A' }, { messageId: '2' }, { messageId: '3' }, { messageId: 'D' }]);
   });

@@ -21,18 +21,11 @@ import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { makeTestCertificates, type TestCertificates } from '../../support/tls-certificates.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
+import { until } from '../../support/until.ts';
 
 const t = useTestDb('smpp_tls');
 let certs: TestCertificates;
 const closers: (() => Promise<unknown>)[] = [];
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function bindOver(port: number, tls: SmppClientTls | undefined, credentials = { systemId: 'acme', password: 'pw' }): Promise<SmppSession> {
   const session = await connectSmpp({ host: '127.0.0.1', port, tls, connectTimeoutMs: 5000, responseTimeoutMs: 5000 });

@@ -4,18 +4,11 @@ import { systemClock, type Clock } from '../../../src/clock.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { ClockGuard } from '../../../src/store/server-clock.ts';
 import { useTestDb } from '../../support/mongo.ts';
+import { until } from '../../support/until.ts';
 
 /** This host's clock, off by `shiftMs` (what faketime does to a whole process). */
 function shiftedClock(shift: { ms: number }): Clock {
   return { now: () => new Date(Date.now() + shift.ms), monotonic: () => systemClock.monotonic(), dbNow: () => systemClock.dbNow() };
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('ClockGuard: the clock offset from the database', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IndexEntries } from '../../standin/storage/index-entries.ts';
+import { IndexEntries } from '../storage/index-entries.ts';
 
 type Entry = [number, number, number];
 

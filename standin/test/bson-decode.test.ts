@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Binary, BSONRegExp, Decimal128, deserialize, Long, MaxKey, MinKey, ObjectId, serialize, Timestamp, UUID } from 'bson';
-import { decodeDocument } from '../../standin/bson-decode.ts';
+import { decodeDocument } from '../bson-decode.ts';
 
 /** Type, key order and value of everything in a decoded value, for an exact comparison. */
 function shape(v: unknown): unknown {

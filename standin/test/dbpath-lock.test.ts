@@ -6,10 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { startStandin } from '../../standin/server.ts';
+import { startStandin } from '../server.ts';
 import { spawnStandin, type StandinChild } from './spawn-standin.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const standinRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dirs: string[] = [];
 
 function tempDir(): string {
@@ -26,7 +26,7 @@ function fingerprint(file: string): string {
 /** Runs the stand-in as a process that is expected to refuse to start. */
 function runRefused(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), ...args], { cwd: standinRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
+const standinRoot = path.resolve(import.meta.dirname, '..');
 
 describe('stand-in --slowms', () => {
   it('logs each command at or over the threshold as one JSON line, without the inserted documents', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), '--port', '0', '--slowms', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), '--port', '0', '--slowms', '0'], { cwd: standinRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()));

@@ -1,6 +1,7 @@
 import { MongoClient, type ServerHeartbeatSucceededEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnStandin, type StandinChild } from './spawn-standin.ts';
+import { until } from './until.ts';
 
 /**
  * The SDAM streaming protocol (awaitable hello with exhaust replies), as mongod 4.4+ speaks it:
@@ -23,7 +24,7 @@ describe('stand-in: streaming hello', () => {
     client.on('serverHeartbeatSucceeded', (event: ServerHeartbeatSucceededEvent) => beats.push({ awaited: event.awaited, at: Date.now() }));
     await client.connect();
     await client.db('t').collection('c').insertOne({ a: 1 });
-    await until(() => beats.filter((b) => b.awaited).length >= 3, 10_000);
+    await until(() => beats.filter((b) => b.awaited).length >= 3, 10_000, 'three awaited heartbeats');
     // The awaited replies come at the pace of maxAwaitTimeMS (the heartbeat frequency), not at once.
     const awaited = beats.filter((b) => b.awaited);
     expect(awaited[2]!.at - awaited[1]!.at).toBeGreaterThanOrEqual(400);
@@ -36,11 +37,11 @@ describe('stand-in: streaming hello', () => {
     client.on('topologyDescriptionChanged', (event) => types.push(...[...event.newDescription.servers.values()].map((s) => s.type)));
     client.on('serverHeartbeatStarted', (event) => (awaitedStarted ||= event.awaited));
     await client.connect();
-    await until(() => types.includes('Standalone') && awaitedStarted, 5_000);
+    await until(() => types.includes('Standalone') && awaitedStarted, 5_000, 'standalone with an awaited hello');
     const killedAt = Date.now();
     server.proc.kill('SIGKILL');
     await server.exited;
-    await until(() => types.at(-1) === 'Unknown', 5_000);
+    await until(() => types.at(-1) === 'Unknown', 5_000, 'server marked Unknown');
     expect(Date.now() - killedAt).toBeLessThan(5_000);
   });
 
@@ -61,10 +62,3 @@ describe('stand-in: streaming hello', () => {
   });
 });
 
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

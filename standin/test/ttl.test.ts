@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useStandin } from './harness.ts';
+import { until } from './until.ts';
 
 describe('stand-in TTL indexes', () => {
   const h = useStandin({ ttlMonitorIntervalMs: 100 });
@@ -15,8 +16,7 @@ describe('stand-in TTL indexes', () => {
       { _id: 'nodate', at: 'yesterday' },
       { _id: 'missing' },
     ]);
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await c.countDocuments({})) > 3) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await c.countDocuments({})) <= 3, 3000, 'the expired documents removed');
     expect((await c.find({}, { sort: { _id: 1 } }).toArray()).map((d) => d._id)).toEqual(['fresh', 'missing', 'nodate']);
   });
 
@@ -25,8 +25,7 @@ describe('stand-in TTL indexes', () => {
     await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
     await c.insertOne({ _id: 1, expiresAt: new Date(Date.now() + 300) });
     expect(await c.countDocuments({})).toBe(1);
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await c.countDocuments({})) > 0) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await c.countDocuments({})) === 0, 3000, 'the document expired');
     expect(await c.countDocuments({})).toBe(0);
   });
 });

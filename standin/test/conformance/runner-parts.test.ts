@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { Double, Long, MongoBulkWriteError, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
-import { deepClone, normaliseParsed } from '../../../scripts/conformance/bson-values.ts';
-import { matchEvents, type RecordedEvent } from '../../../scripts/conformance/events.ts';
-import { checkExpectedError } from '../../../scripts/conformance/expect-error.ts';
-import { knownSkipReason } from '../../../scripts/conformance/known-skips.ts';
-import { parseTestFile, schemaUnsupported } from '../../../scripts/conformance/loader.ts';
-import { MatchError } from '../../../scripts/conformance/matcher.ts';
-import { compareVersions, requirementsUnmet, type ServerInfo } from '../../../scripts/conformance/requirements.ts';
+import { deepClone, normaliseParsed } from '../../scripts/conformance/bson-values.ts';
+import { matchEvents, type RecordedEvent } from '../../scripts/conformance/events.ts';
+import { checkExpectedError } from '../../scripts/conformance/expect-error.ts';
+import { knownSkipReason } from '../../scripts/conformance/known-skips.ts';
+import { parseTestFile, schemaUnsupported } from '../../scripts/conformance/loader.ts';
+import { MatchError } from '../../scripts/conformance/matcher.ts';
+import { compareVersions, requirementsUnmet, type ServerInfo } from '../../scripts/conformance/requirements.ts';
 
 const server: ServerInfo = {
   version: '7.0.12',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { MongoClient, type Db } from 'mongodb';
-import { startStandin, type RunningStandin, type StandinOptions } from '../../standin/server.ts';
+import { startStandin, type RunningStandin, type StandinOptions } from '../server.ts';
 
 export interface StandinHarness {
   standin: RunningStandin;

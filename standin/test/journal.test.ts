@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { startStandin } from '../../standin/server.ts';
+import { startStandin } from '../server.ts';
 import { spawnStandin } from './spawn-standin.ts';
 
 const dirs: string[] = [];

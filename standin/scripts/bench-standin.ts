@@ -36,15 +36,15 @@ interface ClientJob {
   concurrency: number;
 }
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const standinRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function rate(n: number, ms: number): string {
   return Math.round((n * 1000) / ms).toLocaleString('en-US');
 }
 
 async function spawnStandin(): Promise<{ uri: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], {
-    cwd: repoRoot,
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(standinRoot, 'main.ts'), '--port', '0'], {
+    cwd: standinRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

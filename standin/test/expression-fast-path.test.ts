@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Aggregator } from 'mingo';
 import { serialize } from 'bson';
-import { cloneValue } from '../../standin/query/clone.ts';
-import { compileExpression } from '../../standin/query/expression.ts';
-import { withOperationTime } from '../../standin/query/now.ts';
-import { compilePipelineUpdate } from '../../standin/query/pipeline-update.ts';
+import { cloneValue } from '../query/clone.ts';
+import { compileExpression } from '../query/expression.ts';
+import { withOperationTime } from '../query/now.ts';
+import { compilePipelineUpdate } from '../query/pipeline-update.ts';
 
 /**
  * The stand-in evaluates the expressions hot paths use itself and leaves the rest to mingo; where

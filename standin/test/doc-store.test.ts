@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Binary, Decimal128, deserialize, Long, ObjectId, serialize } from 'bson';
-import { DocStore } from '../../standin/storage/doc-store.ts';
+import { DocStore } from '../storage/doc-store.ts';
 import { useStandin } from './harness.ts';
 
 const sample = () => ({

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const standinRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface StandinChild {
   uri: string;
@@ -13,8 +13,8 @@ export interface StandinChild {
 
 /** Runs `standin/main.ts` as `npm run mongo:standin` does and waits for its URI line. */
 export async function spawnStandin(args: string[]): Promise<StandinChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'standin/main.ts'), ...args], {
-    cwd: repoRoot,
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), ...args], {
+    cwd: standinRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));

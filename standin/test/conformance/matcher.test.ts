@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { BSON, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 
 const { EJSON } = BSON;
-import { match, matchExactly, matchResult, MatchError, UnsupportedOperatorError } from '../../../scripts/conformance/matcher.ts';
+import { match, matchExactly, matchResult, MatchError, UnsupportedOperatorError } from '../../scripts/conformance/matcher.ts';
 
 const ok = (expected: unknown, actual: unknown, isRoot = true) => () => match(expected, actual, isRoot);
 

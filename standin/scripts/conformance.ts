@@ -17,7 +17,8 @@ import { killAllSessions, runFile, type RunnerContext, type TestOutcome } from '
 import { startStandin, type StandinProcess } from './conformance/standin-process.ts';
 import { formatOutcome, Tally } from './conformance/report.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const standinRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(standinRoot, '..');
 
 const USAGE = `usage: npm run test:conformance -- [--spec DIR] [--uri URI] [--extended] [--grep TEXT] [--timeout MS]
   --spec DIR    directory of unified-format JSON files (default ../shared/mongo-spec/crud)
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
   let standin: StandinProcess | undefined;
   let uri = values.uri ?? process.env.MONGODB_URI;
   if (!uri) {
-    standin = await startStandin(repoRoot);
+    standin = await startStandin(standinRoot);
     uri = standin.uri;
     process.stdout.write(`started the stand-in at ${uri}\n`);
   } else {

@@ -8,11 +8,11 @@ export interface StandinProcess {
   output: () => string;
 }
 
-/** Starts `node --import tsx standin/main.ts --port 0` and resolves with the URI it prints when ready. */
-export function startStandin(repoRoot: string, timeoutMs = 60_000): Promise<StandinProcess> {
+/** Starts `node --import tsx main.ts --port 0` in the stand-in's package and resolves with the URI it prints when ready. */
+export function startStandin(standinRoot: string, timeoutMs = 60_000): Promise<StandinProcess> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin', 'main.ts'), '--port', '0'], {
-      cwd: repoRoot,
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(standinRoot, 'main.ts'), '--port', '0'], {
+      cwd: standinRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
