@@ -79,6 +79,30 @@ export function newToken(): string {
   return `${tokenPrefix}${(tokenCount++).toString(36)}`;
 }
 
+/** What one lane of rounds remembers between steps. */
+export interface LaneState {
+  /** The release of the destination of its last batch, while under way. */
+  releasing?: Promise<void>;
+}
+
+/**
+ * A lane that found nothing to claim while the destination of its own last batch is still being
+ * released waits for that release and looks once more (true): that destination's next messages
+ * were out of reach only because it was still ours. False: nothing to wait for.
+ */
+export async function afterOwnRelease(lane: LaneState): Promise<boolean> {
+  const releasing = lane.releasing;
+  if (!releasing) return false;
+  lane.releasing = undefined;
+  await releasing;
+  return true;
+}
+
+/** A batch whose outcomes are stored: its hold and destination release, still under way. */
+interface Releasing {
+  released: Promise<unknown>;
+}
+
 const NO_MATCH: Filter<SmsDocument> = Object.freeze({ _id: { $exists: false } }) as Filter<SmsDocument>;
 
 /**
@@ -126,15 +150,19 @@ export class DeliveryRound {
   /** Repeats step 2 until no candidate is left (or `stop` aborts); returns what it did. */
   async run(stop?: AbortSignal, stats: RoundStats = emptyStats()): Promise<RoundStats> {
     const excluded = new Set<string>();
+    const lane: LaneState = {};
     while (!stop?.aborted) {
-      const step = await this.step(excluded, stop, stats);
-      if (step === 'idle') break;
+      const step = await this.step(excluded, stop, stats, lane);
+      if (step === 'idle' && !(await afterOwnRelease(lane))) break;
     }
     return stats;
   }
 
-  /** One claim (2a) and what follows from it: 'idle' when nothing could be claimed. */
-  async step(excluded: Set<string>, stop?: AbortSignal, stats: RoundStats = emptyStats()): Promise<'idle' | 'busy' | 'batch'> {
+  /**
+   * One claim (2a) and what follows from it: 'idle' when nothing could be claimed. `lane` carries
+   * the release of the lane's last batch (see afterOwnRelease).
+   */
+  async step(excluded: Set<string>, stop?: AbortSignal, stats: RoundStats = emptyStats(), lane: LaneState = {}): Promise<'idle' | 'busy' | 'batch'> {
     const { owner, clock, options, leases } = this.#deps;
     const claimFilter = this.#deps.claimFilter();
     if (!claimFilter) return 'idle';
@@ -159,6 +187,7 @@ export class DeliveryRound {
       return 'busy';
     }
     this.#held.add(destKey);
+    let releasing: Releasing | undefined;
     try {
       const acquiring = clock.monotonic();
       const acquired = await this.#acquirer.submit({ destKey, owner, token });
@@ -177,15 +206,36 @@ export class DeliveryRound {
       const lease = leases.hold(destKey, token, acquiring);
       lease.messageIds = [first._id];
       try {
-        await this.#collectAndDeliver(first._id, lease, claimFilter, stop, stats);
+        releasing = await this.#collectAndDeliver(first._id, lease, claimFilter, stop, stats);
       } catch (error) {
         await this.#abandon(lease);
         throw error;
       }
       return 'batch';
     } finally {
-      this.#held.delete(destKey);
+      // The lane goes on once the outcomes are stored; the destination stays ours (no other lane
+      // here claims it) until its lock is released.
+      if (releasing) lane.releasing = this.#trackRelease(destKey, releasing.released);
+      else this.#held.delete(destKey);
     }
+  }
+
+  readonly #releasing = new Set<Promise<unknown>>();
+
+  #trackRelease(destKey: string, releasing: Promise<unknown>): Promise<void> {
+    const tracked: Promise<void> = releasing
+      .then(() => undefined, () => undefined)
+      .finally(() => {
+        this.#held.delete(destKey);
+        this.#releasing.delete(tracked);
+      });
+    this.#releasing.add(tracked);
+    return tracked;
+  }
+
+  /** Resolves when every destination lock this round's batches finished with is released (or given up on). */
+  async settled(): Promise<void> {
+    while (this.#releasing.size > 0) await Promise.all([...this.#releasing]);
   }
 
   /** Something failed before the outcome writer took over: give back what we can; the leases cover the rest. */
@@ -199,8 +249,11 @@ export class DeliveryRound {
     }
   }
 
-  /** Step c: the due prefix of the destination's queue, locked; then d to f, handed to the outcome writer. */
-  async #collectAndDeliver(firstId: ObjectId, lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<void> {
+  /**
+   * Step c: the due prefix of the destination's queue, locked; then d to f, handed to the outcome
+   * writer. Resolves once the outcomes are stored, with the release still under way.
+   */
+  async #collectAndDeliver(firstId: ObjectId, lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<Releasing | undefined> {
     const { clock, owner, outcomes } = this.#deps;
     const now = clock.now();
     const pending = await this.#reader.submit(lease.destKey);
@@ -222,21 +275,22 @@ export class DeliveryRound {
       // Nothing may go: the head is backing off (or just changed). What we claimed waits for it.
       const released = giveBack.map((id) => ({ id, token: lease.token, update: { $set: { state: SmsState.queued }, $unset: { lock: '' } } }));
       await outcomes.finish({ lease, updates: released, ...(blockedUntil ? { hold: { until: blockedUntil, claimFilter, except: [] } } : {}) });
-      return;
+      return undefined;
     }
     if (giveBack.length > 0) await this.#releaser.submit({ ids: giveBack, token: lease.token });
     lease.messageIds = batch.map((doc) => doc._id);
     // From here on the outcome writer owns the batch: it stores every decision and releases.
     const locked = batch.map((doc) => ({ ...doc, state: SmsState.locked, lock: { owner, token: lease.token, at: now, leaseUntil: now } }));
-    await this.deliverBatch(locked, lease, claimFilter, stop, stats);
+    return this.deliverBatch(locked, lease, claimFilter, stop, stats);
   }
 
   /**
    * Steps d to f: in arrival order over one session, each submit only while the lease is safe
    * for as long as its answer may take; correlations stored as answers arrive; then the fenced
-   * outcomes, the hold and the release, retried until stored (OutcomeWriter).
+   * outcomes, the hold and the release, retried until stored (OutcomeWriter). Resolves once the
+   * outcomes are stored, with the hold and release (still under way) as its value.
    */
-  async deliverBatch(batch: SmsDocument[], lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<void> {
+  async deliverBatch(batch: SmsDocument[], lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<Releasing> {
     const { clock, owner, options, sender, outcomes, correlations, leases } = this.#deps;
     stats.batches++;
     stats.batchSizes.push(batch.length);
@@ -365,8 +419,11 @@ export class DeliveryRound {
     // Correlations and acceptances first (each retried until stored): then the rest, the hold, the release.
     await Promise.all(correlationWrites);
     for (const fenced of await Promise.all(acceptedWrites)) stats.fencedOff += fenced;
-    stats.fencedOff += await outcomes.finish({ lease, updates, ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}) });
+    const finishing = outcomes.finishInStages({ lease, updates, ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}) });
+    stats.fencedOff += await finishing.stored;
     if (accepted.length > 0) this.#deps.onAccepted?.(accepted);
+    // Wrapped: a promise returned as is would be awaited along with this one.
+    return { released: finishing.released };
   }
 
   /** A temporary failure: retried after the backoff (the destination waits with it), or final at the attempt limit. */

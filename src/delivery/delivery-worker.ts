@@ -11,7 +11,7 @@ import type { ClockGuard } from '../store/server-clock.ts';
 import { SmsState, type EventDocument, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
 import { CorrelationWriter } from './correlation-writer.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
-import { DeliveryRound, emptyStats, type AcceptedMessage, type RoundStats } from './delivery-round.ts';
+import { afterOwnRelease, DeliveryRound, emptyStats, type AcceptedMessage, type LaneState, type RoundStats } from './delivery-round.ts';
 import { EventTail } from './event-tail.ts';
 import { LeaseManager } from './lease-manager.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
@@ -196,8 +196,12 @@ export class DeliveryWorker {
       const batchesBefore = this.stats.batches;
       try {
         const excluded = new Set<string>();
+        const lane: LaneState = {};
         while (!signal.aborted) {
-          if ((await this.#round.step(excluded, signal, this.stats)) === 'idle') break;
+          if ((await this.#round.step(excluded, signal, this.stats, lane)) === 'idle') {
+            if (await afterOwnRelease(lane)) continue;
+            break;
+          }
           // It found work: more may wait, so one more idle lane joins in.
           this.#wakeup.recruit();
         }
@@ -285,7 +289,8 @@ export class DeliveryWorker {
       const grace = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
       });
-      await Promise.race([Promise.allSettled(this.#lanes), grace]);
+      // The lanes, then the releases of their last batches' destinations, within the one grace.
+      await Promise.race([Promise.allSettled(this.#lanes).then(() => this.#round.settled()), grace]);
       clearTimeout(timer);
       // What could not be written in time is left to the leases to hand over.
       this.#outcomes.close();

@@ -19,6 +19,8 @@ export interface FinishRequest {
 interface Pending extends FinishRequest {
   /** false: outcomes recorded while the batch goes on (the destination stays held). */
   release: boolean;
+  /** A finish: called once its outcomes are stored (its hold and release may still be under way). */
+  stored?: (fencedOff: number) => void;
   stage: 'outcomes' | 'hold' | 'release';
   fencedOff: number;
   resolve: (fencedOff: number) => void;
@@ -57,8 +59,22 @@ export class OutcomeWriter {
 
   /** The end of a batch: its remaining outcomes, the hold, the release. Resolves with how many writes were fenced off. */
   finish(request: FinishRequest): Promise<number> {
+    return this.finishInStages(request).released;
+  }
+
+  /**
+   * The same, in two steps: `stored` once the outcomes are stored (a worker may then take up
+   * other work: what follows is the hold and the release, retried here), `released` once the
+   * destination is free.
+   */
+  finishInStages(request: FinishRequest): { stored: Promise<number>; released: Promise<number> } {
     request.lease.writing = true;
-    return this.#enqueue({ ...request, release: true });
+    let stored!: (fencedOff: number) => void;
+    const storedPromise = new Promise<number>((resolve) => (stored = resolve));
+    const released = this.#enqueue({ ...request, release: true, stored });
+    // A release that fails for good (the writer closing) rejects `released`; `stored` then never resolves on its own.
+    released.then(stored, () => stored(0));
+    return { stored: storedPromise, released };
   }
 
   /**
@@ -77,7 +93,7 @@ export class OutcomeWriter {
     }
   }
 
-  #enqueue(request: FinishRequest & { release: boolean }): Promise<number> {
+  #enqueue(request: FinishRequest & { release: boolean; stored?: (fencedOff: number) => void }): Promise<number> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { ...request, stage: 'outcomes', fencedOff: 0, resolve, reject };
       if (request.updates.length === 0) {
@@ -118,6 +134,7 @@ export class OutcomeWriter {
       request.resolve(request.fencedOff);
       return;
     }
+    request.stored?.(request.fencedOff);
     request.stage = 'hold';
     this.#releases.add(request);
   }
