@@ -216,17 +216,28 @@ export class DeliveryRound {
       // The lane goes on once the outcomes are stored; the destination stays ours (no other lane
       // here claims it) until its lock is released.
       if (releasing) lane.releasing = this.#trackRelease(destKey, releasing.released);
-      else this.#held.delete(destKey);
+      else this.#free(destKey);
     }
   }
 
   readonly #releasing = new Set<Promise<unknown>>();
+  #freed = 0;
+
+  /** How many times a destination this process held became free again (work it hid may be claimable now). */
+  get freed(): number {
+    return this.#freed;
+  }
+
+  #free(destKey: string): void {
+    this.#held.delete(destKey);
+    this.#freed++;
+  }
 
   #trackRelease(destKey: string, releasing: Promise<unknown>): Promise<void> {
     const tracked: Promise<void> = releasing
       .then(() => undefined, () => undefined)
       .finally(() => {
-        this.#held.delete(destKey);
+        this.#free(destKey);
         this.#releasing.delete(tracked);
       });
     this.#releasing.add(tracked);

@@ -93,6 +93,8 @@ export class DeliveryWorker {
   #takeoverTimer: NodeJS.Timeout | undefined;
   #refreshing = false;
   #busyStreak = 0;
+  /** When a claim over every destination not held here last found nothing: the wake generation and `freed` count it started at. */
+  #nothingAt: { generation: number; freed: number } | undefined;
   #closed: Promise<void> | undefined;
   #sweeping: Promise<void> | undefined;
 
@@ -194,11 +196,22 @@ export class DeliveryWorker {
         continue;
       }
       const batchesBefore = this.stats.batches;
+      let skipped = false;
       try {
         const excluded = new Set<string>();
         const lane: LaneState = {};
         while (!signal.aborted) {
+          const at = { generation: this.#wakeup.generation, freed: this.#round.freed };
+          // The same claim found nothing since the last wake and since any destination here became
+          // free: it would find nothing again (lanes recruited in a trickle of work ask this often).
+          // Lane 0's periodic look is the safety net for work nothing announced: it always asks.
+          if (index !== 0 && excluded.size === 0 && this.#nothingAt?.generation === at.generation && this.#nothingAt.freed === at.freed) {
+            skipped = !lane.releasing;
+            if (await afterOwnRelease(lane)) continue;
+            break;
+          }
           if ((await this.#round.step(excluded, signal, this.stats, lane)) === 'idle') {
+            if (excluded.size === 0) this.#nothingAt = at;
             if (await afterOwnRelease(lane)) continue;
             break;
           }
@@ -213,7 +226,8 @@ export class DeliveryWorker {
         continue;
       }
       if (signal.aborted) break;
-      void this.#refreshTimers();
+      // A lane that skipped its claim learnt nothing the lane that made it did not: no new timers.
+      if (!skipped) void this.#refreshTimers();
       // Only lane 0 looks again on its own; the others wait to be woken or recruited.
       await this.#wakeup.wait(seen, index === 0 ? this.#options.sweepMs : undefined, signal);
     }
