@@ -166,5 +166,39 @@ describe('leases under pauses and failing writes', () => {
       expect(downstream.sent.map((s) => `${s.by}:${s.text}`)).toEqual(['A:f#0', 'A:f#1', 'A:f#2', 'A:f#3']);
       expect(downstream.overlaps).toBe(0);
     });
+
+    it('a failed release is retried with the destination still held; the lane goes on once it lands, and nothing is sent twice or out of order', async () => {
+      const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
+      const downstream = new Downstream();
+      await insertSms(handle.db, makeSeries('g', 8, t0()));
+      const b = new DeliveryWorker({ db: handle.db, clock: systemClock, logger: silentLogger, sender: downstream.senderFor('B'), delivery, owner: 'B', worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false } });
+      closers.push(() => b.close());
+      // This process's first three deletes fail: the release of its first batch's destination lock.
+      // (UnknownError: a plain failed write. ShutdownInProgress would also make the driver forget
+      // the server until its monitor's next awaited hello, which is not what is tested here.)
+      await handle.client.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 3 },
+        data: { failCommands: ['delete'], appName, errorCode: 8, errorLabels: [] },
+      });
+      const a = testRound(victimDb, systemClock, {
+        owner: 'A',
+        delivery,
+        startLeases: true,
+        sender: downstream.senderFor('A', async (text) => {
+          // Another worker looks for work while A's release is failing.
+          if (text === 'g#3') b.start();
+        }),
+      });
+      closers.push(() => a.close());
+      await a.round.run();
+      expect(a.outcomes.stats.failures).toBeGreaterThanOrEqual(1);
+      await until(async () => (await sms().countDocuments({ state: 'submitted' })) === 8, 15_000, 'all 8 submitted');
+      await until(async () => (await locks().countDocuments()) === 0, 10_000, 'the destination released');
+      const texts = downstream.sent.map((s) => s.text);
+      expect(texts).toEqual(['g#0', 'g#1', 'g#2', 'g#3', 'g#4', 'g#5', 'g#6', 'g#7']);
+      expect(downstream.sent.slice(0, 4).every((s) => s.by === 'A')).toBe(true);
+      expect(downstream.overlaps).toBe(0);
+    });
   });
 });
