@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { SmscError } from '../errors/smsc-error.ts';
 import { readPackageVersion } from './version.ts';
-import { joinSupervisor, reportFatal } from '../up/supervised-child.ts';
+import { joinSupervisor, reportFatal } from '../app/supervised-child.ts';
 
 type AnyCommand = CommandModule<any, any>;
 

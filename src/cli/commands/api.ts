@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runApiProcess } from '../../api/api-process.ts';
+import { runApiProcess } from '../../app/api-process.ts';
 import {
   configFromArgv,
   withMetricsOption,

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runCleanupProcess } from '../../cleanup/cleanup-process.ts';
+import { runCleanupProcess } from '../../app/cleanup-process.ts';
 import { configFromArgv, withMetricsOption, withShutdownOption, withStoreOptions, type MetricsArgs, type StoreArgs } from '../shared-options.ts';
 
 export type CleanupArgs = StoreArgs & MetricsArgs & { once?: boolean; maxAttempts?: number; retentionHours?: number; shutdownGraceMs?: number };

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runDelivererProcess } from '../../delivery/deliverer-process.ts';
+import { runDelivererProcess } from '../../app/deliverer-process.ts';
 import { configFromArgv, withMetricsOption, withRedisOption, withShutdownOption, withStoreOptions, type MetricsArgs, type StoreArgs } from '../shared-options.ts';
 
 export type DelivererArgs = StoreArgs &

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runInserterProcess } from '../../inserter/inserter-process.ts';
+import { runInserterProcess } from '../../app/inserter-process.ts';
 import { withConfigFlags } from '../config-flags.ts';
 import {
   configFromArgv,

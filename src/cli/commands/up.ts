@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { stopSignal } from '../../nodes/shutdown.ts';
-import { DEMO_ACCOUNT, runAllInOne } from '../../up/all-in-one.ts';
+import { DEMO_ACCOUNT, runAllInOne } from '../../app/all-in-one.ts';
 import { configFromArgv, withMetricsOption, withRedisOption, withShutdownOption, withStoreOptions, type MetricsArgs, type StoreArgs } from '../shared-options.ts';
 
 type UpArgs = StoreArgs &

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureCdrSchema, CDR_STATE } from '../../../src/cdr/cdr-journal.ts';
-import { buildCdrJournal } from '../../../src/cdr/cdr-process.ts';
+import { buildCdrJournal } from '../../../src/app/cdr-process.ts';
 import type { CdrRecord } from '../../../src/cdr/cdr-record.ts';
 import { runCdrExport, type CdrArgs } from '../../../src/cli/commands/cdr.ts';
 import { ManualClock } from '../../../src/clock.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { registry } from '../../../src/metrics/metrics.ts';
-import { Supervisor, type ChildSpec } from '../../../src/up/supervisor.ts';
+import { Supervisor, type ChildSpec } from '../../../src/app/supervisor.ts';
 
 /** A real child process (plain node, so it starts quickly) that says it is ready, then does `then`. */
 function script(name: string, then: string): ChildSpec {

@@ -8,7 +8,7 @@ import { startProcessObservability, type ProcessObservability } from '../nodes/p
 import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
-import { CleanupPass, type CleanupOptions } from './cleanup-pass.ts';
+import { CleanupPass, type CleanupOptions } from '../cleanup/cleanup-pass.ts';
 
 export interface CleanupProcessOptions {
   once?: boolean;

@@ -6,10 +6,10 @@ import { ConfigError } from '../errors/smsc-error.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
-import { CdrFileWriter } from './cdr-files.ts';
-import { CdrJournal, ensureCdrSchema } from './cdr-journal.ts';
-import type { CdrRecordOptions } from './cdr-record.ts';
-import { CdrUploader } from './s3-uploader.ts';
+import { CdrFileWriter } from '../cdr/cdr-files.ts';
+import { CdrJournal, ensureCdrSchema } from '../cdr/cdr-journal.ts';
+import type { CdrRecordOptions } from '../cdr/cdr-record.ts';
+import { CdrUploader } from '../cdr/s3-uploader.ts';
 
 /** The record options the configuration asks for. */
 export function cdrRecordOptions(config: Pick<SmscConfig, 'cdr'>): CdrRecordOptions {

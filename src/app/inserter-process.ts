@@ -13,15 +13,15 @@ import { GroupCommitWriter } from '../store/group-commit.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
-import { createBindSlots } from './bind-slots.ts';
-import { Inserter } from './inserter.ts';
+import { createBindSlots } from '../inserter/bind-slots.ts';
+import { Inserter } from '../inserter/inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { ClockGuard } from '../store/server-clock.ts';
 import { systemClock } from '../clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
-import { readTlsFiles } from './tls-files.ts';
+import { readTlsFiles } from '../inserter/tls-files.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */

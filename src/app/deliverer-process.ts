@@ -17,9 +17,9 @@ import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
 import { ClockGuard } from '../store/server-clock.ts';
-import { defaultOwner } from './delivery-worker.ts';
-import { resolveDeliveryOptions, type DeliveryOptions } from './delivery-options.ts';
-import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.ts';
+import { defaultOwner } from '../delivery/delivery-worker.ts';
+import { resolveDeliveryOptions, type DeliveryOptions } from '../delivery/delivery-options.ts';
+import { DeliveryWorker, type DeliveryWorkerOptions } from '../delivery/delivery-worker.ts';
 
 export interface DelivererProcessOptions {
   /** Overrides of the protocol tunables (tests shorten the lease). */

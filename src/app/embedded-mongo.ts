@@ -26,7 +26,7 @@ export interface EmbeddedMongoOptions {
 }
 
 /** Makes the stand-in end with `up` like the smsc children (it is not an smsc command). */
-const tetherPreload = pathToFileURL(compiledEntry('src/up/tether-preload')).href;
+const tetherPreload = pathToFileURL(compiledEntry('src/app/tether-preload')).href;
 
 /**
  * The MongoDB of the all-in-one default: the configured one, else a real mongod from

@@ -16,7 +16,7 @@ import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
-import { ApiServer } from './api-server.ts';
+import { ApiServer } from '../api/api-server.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
