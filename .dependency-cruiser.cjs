@@ -24,14 +24,7 @@ module.exports = {
       from: { path: '^src/protocol/' },
       to: {
         dependencyTypesNot: ['core'],
-        pathNot: [
-          '^src/protocol/',
-          '^src/store/',
-          '^src/clock[.]ts$',
-          '^src/errors/',
-          '^src/receipts/receipt-hooks[.]ts$',
-          'node_modules',
-        ],
+        pathNot: ['^src/protocol/', '^src/store/', '^src/clock[.]ts$', '^src/errors/', '^src/receipts/receipt-hooks[.]ts$', 'node_modules'],
       },
     },
     {

@@ -94,7 +94,10 @@ export function build() {
     throw new Error('TypeScript is not installed (a devDependency): run `npm install` without --omit=dev to build');
   }
   const startedAt = new Date();
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--noCheck'], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--noCheck'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error(`tsc exited with ${result.status ?? result.signal}`);
   for (const dir of SOURCE_DIRS) copyAssets(path.join(root, dir), path.join(root, 'dist', dir));
   mkdirSync(path.dirname(STAMP), { recursive: true });

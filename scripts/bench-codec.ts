@@ -25,8 +25,35 @@ function random(): number {
 }
 const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)];
 
-const WORDS = ['your', 'code', 'is', 'ready', 'at', 'the', 'pickup', 'point', 'Order', 'shipped', 'Thanks!', 'delivery', 'tomorrow',
-  '10:30', '€25.00', 'call', 'us', 'PIN:', '4711', 'Grüße', 'von', 'Müller', '{ref}', 'see', 'https://ex.am/ple', 'OTP', '@home'];
+const WORDS = [
+  'your',
+  'code',
+  'is',
+  'ready',
+  'at',
+  'the',
+  'pickup',
+  'point',
+  'Order',
+  'shipped',
+  'Thanks!',
+  'delivery',
+  'tomorrow',
+  '10:30',
+  '€25.00',
+  'call',
+  'us',
+  'PIN:',
+  '4711',
+  'Grüße',
+  'von',
+  'Müller',
+  '{ref}',
+  'see',
+  'https://ex.am/ple',
+  'OTP',
+  '@home',
+];
 const UCS_WORDS = ['Привет', 'как', 'дела', '😀', '👍', 'こんにちは', 'ça', 'va', 'مرحبا', 'ok', '🎉', 'Straße', 'ναι'];
 
 function sentence(words: readonly string[], minChars: number, maxChars: number): string {

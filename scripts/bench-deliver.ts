@@ -96,10 +96,16 @@ async function main(): Promise<void> {
       const dbName = `bench_deliver_${perDest}_${workers}_${Date.now()}`;
       const db = client.db(dbName);
       await ensureSchema(db);
-      await db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'sink', host: '127.0.0.1', port: sink.port, systemId: 'bench', password: 'pw', window: 100 }) });
+      await db.collection(Collections.connectors).insertOne({
+        ...validateConnector({ name: 'sink', host: '127.0.0.1', port: sink.port, systemId: 'bench', password: 'pw', window: 100 }),
+      });
       await db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['sink'], priority: 0, weight: 1, enabled: true });
       const start = new Date();
-      const docs = Array.from({ length: Math.ceil(MESSAGES / perDest) }, (_, i) => queuedSeries(`4915${String(i).padStart(8, '0')}`, perDest, start)).flat().slice(0, MESSAGES);
+      const docs = Array.from({ length: Math.ceil(MESSAGES / perDest) }, (_, i) =>
+        queuedSeries(`4915${String(i).padStart(8, '0')}`, perDest, start),
+      )
+        .flat()
+        .slice(0, MESSAGES);
       for (let i = 0; i < docs.length; i += 2000) await db.collection(Collections.sms).insertMany(docs.slice(i, i + 2000));
       const procs = Array.from({ length: workers }, () =>
         spawnNode(tree.smsc(['deliverer', '--mongodb-uri', uri!, '--db', dbName, '--lanes', String(values.lanes), '--monitor-commands']), {
@@ -123,7 +129,9 @@ async function main(): Promise<void> {
       const polledSeconds = (performance.now() - began) / 1000;
       const serverCpu = cpuSecondsOf(standinPid) - serverCpuBefore;
       const benchCpu = process.cpuUsage(benchCpuBefore);
-      const last = await db.collection(Collections.sms).findOne({ state: 'submitted' }, { sort: { 'remote.submittedAt': -1 }, projection: { 'remote.submittedAt': 1 } });
+      const last = await db
+        .collection(Collections.sms)
+        .findOne({ state: 'submitted' }, { sort: { 'remote.submittedAt': -1 }, projection: { 'remote.submittedAt': 1 } });
       const lastAt = (last?.remote as { submittedAt?: Date } | undefined)?.submittedAt;
       const seconds = lastAt ? Math.min(polledSeconds, Math.max(0.001, (lastAt.getTime() - beganAt) / 1000)) : polledSeconds;
       const delivered = await db.collection(Collections.sms).countDocuments({ state: 'submitted' });
@@ -132,11 +140,22 @@ async function main(): Promise<void> {
         procs.map((p, i) => {
           const line = waitForLine(p, /deliverer stats (\{.*\})/, `deliverer ${i} stats`);
           p.kill('SIGTERM');
-          return line.then((m) => JSON.parse(m[1]) as { mongoCommands: number; submitted: number; byCommand: Record<string, number>; cpuMs: number });
+          return line.then(
+            (m) => JSON.parse(m[1]) as { mongoCommands: number; submitted: number; byCommand: Record<string, number>; cpuMs: number },
+          );
         }),
       );
       // Let them exit on their own (a profile is written at exit), but not forever.
-      await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => { p.once('exit', r); setTimeout(r, 10_000).unref(); }))));
+      await Promise.all(
+        procs.map((p) =>
+          p.exitCode !== null
+            ? undefined
+            : new Promise((r) => {
+                p.once('exit', r);
+                setTimeout(r, 10_000).unref();
+              }),
+        ),
+      );
       const commands = stats.reduce((sum, s) => sum + s.mongoCommands, 0);
       const byCommand: Record<string, number> = {};
       for (const s of stats) for (const [k, v] of Object.entries(s.byCommand)) byCommand[k] = (byCommand[k] ?? 0) + v;

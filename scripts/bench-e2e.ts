@@ -173,7 +173,15 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
       uri = (await waitForLine(standin, /mongodb:\/\/127\.0\.0\.1:\d+/, 'stand-in'))[0];
     }
     const dbName = `bench_e2e_${Date.now()}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, MONGODB_DB: dbName, SMPP_HOST: '127.0.0.1', LOG_LEVEL: 'error', LOG_FORMAT: 'json', REDIS_URL: '' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MONGODB_URI: uri,
+      MONGODB_DB: dbName,
+      SMPP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      LOG_FORMAT: 'json',
+      REDIS_URL: '',
+    };
 
     // The downstream: this tree's sink for every run, a JSON line per message into a file.
     const sinkLog = new SinkLog(workDir);
@@ -195,10 +203,32 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
 
     await smscOnce(tree, ['account', 'add', '--system-id', 'bench', '--password', 'bench', '--max-binds', '100'], env);
     const window = values['connector-window'] ? ['--window', values['connector-window']] : [];
-    await smscOnce(tree, ['connector', 'add', '--name', 'sink', '--host', '127.0.0.1', '--port', String(sinkPort), '--system-id', 'bench', '--password', 'pw', ...window], env);
+    await smscOnce(
+      tree,
+      [
+        'connector',
+        'add',
+        '--name',
+        'sink',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(sinkPort),
+        '--system-id',
+        'bench',
+        '--password',
+        'pw',
+        ...window,
+      ],
+      env,
+    );
     await smscOnce(tree, ['route', 'add', '--prefix', '', '--connector', 'sink'], env);
 
-    const inserter = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', ...monitor]), { cwd: tree.root, env, nodeArgs: profileArgs('inserter') });
+    const inserter = spawnNode(tree.smsc(['inserter', '--smpp-port', '0', ...monitor]), {
+      cwd: tree.root,
+      env,
+      nodeArgs: profileArgs('inserter'),
+    });
     children.push(inserter);
     const deliverers = Array.from({ length: DELIVERERS }, (_, i) => {
       const proc = spawnNode(tree.smsc(['deliverer', ...monitor]), { cwd: tree.root, env, nodeArgs: profileArgs(`deliverer-${i + 1}`) });
@@ -208,18 +238,26 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     const port = Number((await waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter'))[1]);
     await Promise.all(deliverers.map((d, i) => waitForLine(d, /deliverer ready/, `deliverer ${i + 1}`)));
     // Collected as they come (a deliverer prints its stats at exit).
-    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) => waitForLine(proc, pattern, what, 3_600_000).then((m) => JSON.parse(m[1]) as { mongoCommands?: number; byCommand?: Record<string, number> });
+    const statsOf = (proc: ChildProcess, pattern: RegExp, what: string) =>
+      waitForLine(proc, pattern, what, 3_600_000).then(
+        (m) => JSON.parse(m[1]) as { mongoCommands?: number; byCommand?: Record<string, number> },
+      );
     const inserterStats = statsOf(inserter, /inserter stats (\{.*\})/, 'inserter stats');
     const delivererStats = deliverers.map((d, i) => statsOf(d, /deliverer stats (\{.*\})/, `deliverer ${i + 1} stats`));
     inserterStats.catch(() => {});
     for (const s of delivererStats) s.catch(() => {});
 
-    const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => bindSession(CLIENT, { port, systemId: 'bench', password: 'bench', window: WINDOW })));
+    const sessions = await Promise.all(
+      Array.from({ length: SESSIONS }, () => bindSession(CLIENT, { port, systemId: 'bench', password: 'bench', window: WINDOW })),
+    );
     const destOf = (i: number) => `4917${String(i % DESTS).padStart(8, '0')}`;
 
     // Warm-up: sent and delivered before anything is measured.
     let w = 0;
-    await drive(sessions, { window: WINDOW, next: () => (w < WARMUP ? { dest: destOf(w), text: Buffer.from(`warmup ${w++}`) } : undefined) });
+    await drive(sessions, {
+      window: WINDOW,
+      next: () => (w < WARMUP ? { dest: destOf(w), text: Buffer.from(`warmup ${w++}`) } : undefined),
+    });
     if ((await waitForDeliveries(sinkLog, WARMUP)) < WARMUP) throw new Error(`${tree.label}: the warm-up messages were not all delivered`);
 
     const pids: Record<string, number | undefined> = { inserter: inserter.pid };
@@ -252,7 +290,8 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
     const allStats = COUNT_COMMANDS ? [await inserterStats, ...(await Promise.all(delivererStats))] : [];
     const commands = COUNT_COMMANDS ? allStats.reduce((n, s) => n + (s.mongoCommands ?? 0), 0) : NaN;
     const byCommand: Record<string, number> = {};
-    for (const stats of allStats) for (const [kind, n] of Object.entries(stats.byCommand ?? {})) byCommand[kind] = (byCommand[kind] ?? 0) + n / (WARMUP + MESSAGES);
+    for (const stats of allStats)
+      for (const [kind, n] of Object.entries(stats.byCommand ?? {})) byCommand[kind] = (byCommand[kind] ?? 0) + n / (WARMUP + MESSAGES);
     await stop(sink);
     if (standin) await stop(standin);
     else await dropDatabase(uri, dbName);
@@ -267,7 +306,8 @@ async function runOnce(tree: Tree, standinTree: Tree, current: Tree, profileDir:
       if (at > lastArrival) lastArrival = at;
     }
     latencies.sort((a, b) => a - b);
-    if (seen < WARMUP + MESSAGES || load.rejected > 0) print(`  ${tree.label}: ${load.rejected} submits rejected; ${latencies.length} of ${MESSAGES} delivered before giving up`);
+    if (seen < WARMUP + MESSAGES || load.rejected > 0)
+      print(`  ${tree.label}: ${load.rejected} submits rejected; ${latencies.length} of ${MESSAGES} delivered before giving up`);
     return {
       label: tree.label,
       delivered: latencies.length,
@@ -298,13 +338,21 @@ async function dropDatabase(uri: string, dbName: string): Promise<void> {
 function report(r: RunResult): void {
   const total = Object.values(r.cpu).reduce((a, b) => a + b, 0);
   print(`${r.label}:`);
-  print(`  acked ${Math.round(r.ackedPerSecond).toLocaleString('en-US')}/s; delivered end to end ${Math.round(r.deliveredPerSecond).toLocaleString('en-US')}/s; submit -> sink p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+  print(
+    `  acked ${Math.round(r.ackedPerSecond).toLocaleString('en-US')}/s; delivered end to end ${Math.round(r.deliveredPerSecond).toLocaleString('en-US')}/s; submit -> sink p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`,
+  );
   if (COUNT_COMMANDS) {
     print(`  MongoDB commands per message ${r.commandsPerMessage.toFixed(2)} (inserter + deliverers, start-up and warm-up included)`);
-    const kinds = Object.entries(r.byCommand).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+    const kinds = Object.entries(r.byCommand)
+      .filter(([, n]) => n >= 0.005)
+      .sort((a, b) => b[1] - a[1]);
     print(`    by kind: ${kinds.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
   }
-  print(`  CPU per message: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}; total ${total.toFixed(0)} µs`);
+  print(
+    `  CPU per message: ${Object.entries(r.cpu)
+      .map(([k, v]) => `${k} ${v.toFixed(0)} µs`)
+      .join(', ')}; total ${total.toFixed(0)} µs`,
+  );
   print(`  ${machineLoad()}`);
 }
 
@@ -323,12 +371,14 @@ function ratioLine(current: RunResult, baseline: RunResult): string {
 
 async function main(): Promise<void> {
   const current = currentTree();
-  const baseline = values.baseline ? baselineTree(values.baseline, { install: values['baseline-install'] === 'ci' ? 'ci' : 'link', log: print }) : undefined;
+  const baseline = values.baseline
+    ? baselineTree(values.baseline, { install: values['baseline-install'] === 'ci' ? 'ci' : 'link', log: print })
+    : undefined;
   try {
     print(
       `bench:e2e: ${MESSAGES.toLocaleString('en-US')} messages (after ${WARMUP.toLocaleString('en-US')} of warm-up) over ${DESTS.toLocaleString('en-US')} destinations, ` +
         `${SESSIONS} session(s) x window ${WINDOW} (client ${CLIENT}), ${DELIVERERS} deliverers, sink latency 0; ` +
-        `${values.uri ?? process.env.MONGODB_URI ? 'MongoDB at the configured URI' : `stand-in: ${values.standin === 'current' ? "this tree's" : "each tree's own"}`}; ${os.cpus().length} cores, ${machineLoad()}`,
+        `${(values.uri ?? process.env.MONGODB_URI) ? 'MongoDB at the configured URI' : `stand-in: ${values.standin === 'current' ? "this tree's" : "each tree's own"}`}; ${os.cpus().length} cores, ${machineLoad()}`,
     );
     const rounds = Number(values.rounds);
     const pairs: [RunResult, RunResult | undefined][] = [];
@@ -336,7 +386,12 @@ async function main(): Promise<void> {
       const order = baseline ? (round % 2 === 0 ? [current, baseline] : [baseline, current]) : [current];
       const results = new Map<Tree, RunResult>();
       for (const tree of order) {
-        const result = await runOnce(tree, values.standin === 'current' ? current : tree, current, tree === current ? values.profile : undefined);
+        const result = await runOnce(
+          tree,
+          values.standin === 'current' ? current : tree,
+          current,
+          tree === current ? values.profile : undefined,
+        );
         results.set(tree, result);
         report(result);
       }
@@ -351,7 +406,9 @@ async function main(): Promise<void> {
         return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
       };
       const acked = pairs.map(([c, b]) => c.ackedPerSecond / b!.ackedPerSecond);
-      print(`over ${rounds} rounds, current / baseline: delivered/s ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); acked/s ${acked.map((r) => r.toFixed(2)).join(', ')} (median ${median(acked).toFixed(2)})`);
+      print(
+        `over ${rounds} rounds, current / baseline: delivered/s ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); acked/s ${acked.map((r) => r.toFixed(2)).join(', ')} (median ${median(acked).toFixed(2)})`,
+      );
     }
   } finally {
     if (baseline && !values['keep-baseline']) baseline.remove();

@@ -95,7 +95,11 @@ async function smppLoad(port: number, seconds: number): Promise<LoadResult> {
     let i = 0;
     return await drive(SESSIONS * WINDOW, seconds, async () => {
       const session = sessions[i++ % sessions.length];
-      await session.submitSm({ source: { ton: 5, npi: 0, addr: 'BENCH' }, dest: { ton: 1, npi: 1, addr: nextDest() }, shortMessage: TEXT_BYTES });
+      await session.submitSm({
+        source: { ton: 5, npi: 0, addr: 'BENCH' },
+        dest: { ton: 1, npi: 1, addr: nextDest() },
+        shortMessage: TEXT_BYTES,
+      });
       return 1;
     });
   } finally {
@@ -110,10 +114,18 @@ function httpLoad(baseUrl: string, connections: number, batch: number, seconds: 
   const authorization = `Basic ${Buffer.from('bench:bench').toString('base64')}`;
   const post = (body: string) =>
     new Promise<void>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.once('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+        },
+      );
       req.once('error', reject);
       req.end(body);
     });
@@ -132,7 +144,10 @@ async function main(): Promise<void> {
   try {
     let uri = values.uri ?? process.env.MONGODB_URI;
     if (!uri) {
-      const standin = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const standin = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'standin/main.ts'), '--port', '0'], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(standin);
       uri = (await waitForLine(standin, /mongodb:\/\/127\.0\.0\.1:\d+/, 'stand-in'))[0];
       process.stdout.write(`MongoDB: the stand-in at ${uri}\n`);
@@ -158,11 +173,19 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       METRICS_QUEUE_SAMPLE_MS: '0',
     };
-    const inserter = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'workers/inserter.ts'), '--smpp-port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env });
+    const inserter = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'workers/inserter.ts'), '--smpp-port', '0'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     children.push(inserter);
     // BENCH_API_NODE_ARGS (e.g. "--cpu-prof") go to the API's node only.
     const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const api = spawn(process.execPath, [...apiNodeArgs, join(repoRoot, 'bin/smsc.mjs'), 'api', '--http-port', String(await freePort())], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env });
+    const api = spawn(process.execPath, [...apiNodeArgs, join(repoRoot, 'bin/smsc.mjs'), 'api', '--http-port', String(await freePort())], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     children.push(api);
     const [smppPort, apiUrl] = await Promise.all([
       waitForLine(inserter, /inserter listening on [^\s:]+:(\d+)/, 'inserter').then((m) => Number(m[1])),
@@ -186,7 +209,9 @@ async function main(): Promise<void> {
       const clientUsage = process.cpuUsage(clientBefore);
       const per10k = (s: number) => ((s / Math.max(1, r.messages)) * 10_000).toFixed(2);
       process.stdout.write(
-        `${label.padEnd(22)} ${Math.round(r.messages / r.seconds).toLocaleString('en-US').padStart(7)} messages/s ` +
+        `${label.padEnd(22)} ${Math.round(r.messages / r.seconds)
+          .toLocaleString('en-US')
+          .padStart(7)} messages/s ` +
           `(${r.messages} in ${r.seconds.toFixed(1)} s, ${r.failed} failed requests), ` +
           `latency per request p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms; ` +
           `CPU per 10,000 messages: server ${per10k(cpuSeconds(server.pid!) - serverBefore)} s, ` +
@@ -200,14 +225,18 @@ async function main(): Promise<void> {
     const rate = (r: LoadResult) => r.messages / r.seconds;
     process.stdout.write(
       `per message, relative to SMPP: HTTP single ${(rate(single) / rate(smppResult)).toFixed(2)}x, HTTP batch ${(rate(batch) / rate(smppResult)).toFixed(2)}x ` +
-        `(load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`,
+        `(load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})\n`,
     );
     const stored = await db.collection('sms').estimatedDocumentCount();
     process.stdout.write(`stored: ${stored} messages in ${dbName}\n`);
 
     inserter.kill('SIGTERM');
     api.kill('SIGTERM');
-    await Promise.all([inserter, api].map((p) => Promise.race([new Promise((r) => p.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))])));
+    await Promise.all(
+      [inserter, api].map((p) => Promise.race([new Promise((r) => p.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))])),
+    );
     await db.dropDatabase().catch(() => {});
     await client.close();
   } finally {

@@ -160,10 +160,16 @@ async function main(): Promise<void> {
         await runToEnd(baseline, ['account', 'add', '--system-id', 'bench', '--password', 'bench', '--max-binds', '1000'], baselineEnv);
         const old = await startInserter(baseline, baselineEnv, []);
         children.push(old.proc);
-        targets.push({ name: `inserter ${baseline.label}`, port: old.port, pids: { inserter: old.proc.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) } });
+        targets.push({
+          name: `inserter ${baseline.label}`,
+          port: old.port,
+          pids: { inserter: old.proc.pid, ...(standinPid ? { 'stand-in': standinPid } : {}) },
+        });
         if (!values['keep-baseline']) cleanups.push(() => baseline.remove());
       }
-      print(`client ${CLIENT}; ${SECONDS} s per measurement after 1 s of warm-up; inserter pid ${inserter.pid}, bare server pid ${bare.pid}; ${machineLoad()}`);
+      print(
+        `client ${CLIENT}; ${SECONDS} s per measurement after 1 s of warm-up; inserter pid ${inserter.pid}, bare server pid ${bare.pid}; ${machineLoad()}`,
+      );
       const rows: string[] = [];
       for (const cell of values.matrix.split(',')) {
         const [sessionCount, window] = cell.split('x').map(Number);
@@ -171,8 +177,14 @@ async function main(): Promise<void> {
         for (const target of targets) {
           // Every measurement starts on an empty `sms`: hundreds of thousands of stored messages
           // from earlier cells made the stand-in's garbage collection stall whichever came later.
-          await Promise.all([db, ...(values.baseline ? [client.db(`${dbName}_baseline`)] : [])].map((d) => d.collection('sms').deleteMany({})));
-          const sessions = await Promise.all(Array.from({ length: sessionCount }, () => bindSession(CLIENT, { port: target.port, systemId: 'bench', password: 'bench', window })));
+          await Promise.all(
+            [db, ...(values.baseline ? [client.db(`${dbName}_baseline`)] : [])].map((d) => d.collection('sms').deleteMany({})),
+          );
+          const sessions = await Promise.all(
+            Array.from({ length: sessionCount }, () =>
+              bindSession(CLIENT, { port: target.port, systemId: 'bench', password: 'bench', window }),
+            ),
+          );
           await timed(sessions, window, 1);
           const measured = await measure(target.pids, () => timed(sessions, window, SECONDS));
           await Promise.all(sessions.map((s) => s.close()));
@@ -181,16 +193,33 @@ async function main(): Promise<void> {
         }
         const rate = (m: Measured) => Math.round(m.result.accepted / m.result.seconds);
         const p50 = (m: Measured) => `${percentile(m.result.latencies, 50).toFixed(2)} ms`;
-        rows.push(`| ${sessionCount} × ${window} | ${results.map((m) => `${rate(m).toLocaleString('en-US')}/s, p50 ${p50(m)}`).join(' | ')} | ${results.slice(1).map((m) => (rate(m) / rate(results[0])).toFixed(2)).join(' | ')} |`);
+        rows.push(
+          `| ${sessionCount} × ${window} | ${results.map((m) => `${rate(m).toLocaleString('en-US')}/s, p50 ${p50(m)}`).join(' | ')} | ${results
+            .slice(1)
+            .map((m) => (rate(m) / rate(results[0])).toFixed(2))
+            .join(' | ')} |`,
+        );
       }
       print('');
-      print(`| session × window | ${targets.map((t) => t.name).join(' | ')} | ${targets.slice(1).map((t) => `${t.name} / bare`).join(' | ')} |`);
-      print(`|---|${targets.map(() => '---|').join('')}${targets.slice(1).map(() => '---|').join('')}`);
+      print(
+        `| session × window | ${targets.map((t) => t.name).join(' | ')} | ${targets
+          .slice(1)
+          .map((t) => `${t.name} / bare`)
+          .join(' | ')} |`,
+      );
+      print(
+        `|---|${targets.map(() => '---|').join('')}${targets
+          .slice(1)
+          .map(() => '---|')
+          .join('')}`,
+      );
       for (const row of rows) print(row);
       print(machineLoad());
     } else {
       const window = Number(values.window);
-      const sessions = await Promise.all(Array.from({ length: Number(values.sessions) }, () => bindSession(CLIENT, { port, systemId: 'bench', password: 'bench', window })));
+      const sessions = await Promise.all(
+        Array.from({ length: Number(values.sessions) }, () => bindSession(CLIENT, { port, systemId: 'bench', password: 'bench', window })),
+      );
       print(`inserter pid ${inserter.pid} on port ${port}; ${values.sessions} sessions x window ${window}, ${SECONDS} s, client ${CLIENT}`);
       await timed(sessions, window, 1); // warm-up (JIT, pools)
       const full = await measure(pids, () => timed(sessions, window, SECONDS));
@@ -222,7 +251,11 @@ async function main(): Promise<void> {
     );
     print(`MongoDB commands by kind: ${JSON.stringify(stats.byCommand ?? {})}`);
     await db.dropDatabase().catch(() => {});
-    if (values.baseline) await client.db(`${dbName}_baseline`).dropDatabase().catch(() => {});
+    if (values.baseline)
+      await client
+        .db(`${dbName}_baseline`)
+        .dropDatabase()
+        .catch(() => {});
     await client.close();
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

@@ -24,7 +24,10 @@ export const TypeRank = Object.freeze({
 
 /** A bound that sorts before (side -1) or after (side 1) every value of one type rank. */
 export class RankBound {
-  constructor(readonly rank: number, readonly side: -1 | 1) {}
+  constructor(
+    readonly rank: number,
+    readonly side: -1 | 1,
+  ) {}
 }
 
 export const MIN_BOUND = new RankBound(0, -1);

@@ -10,7 +10,9 @@ const HELLO_NAMES: ReadonlySet<string> = new Set(['hello', 'isMaster', 'ismaster
 function isExhaustHello(req: Request, reply: Document): boolean {
   if (!req.exhaustAllowed || reply.ok !== 1 || reply.topologyVersion === undefined) return false;
   const name = Object.keys(req.command)[0];
-  return name !== undefined && HELLO_NAMES.has(name) && req.command.maxAwaitTimeMS !== undefined && req.command.topologyVersion !== undefined;
+  return (
+    name !== undefined && HELLO_NAMES.has(name) && req.command.maxAwaitTimeMS !== undefined && req.command.topologyVersion !== undefined
+  );
 }
 
 /**
@@ -48,11 +50,13 @@ export class Connection {
       return;
     }
     for (const m of messages) {
-      this.queue = this.queue.then(() => this.handle(m)).catch((err: unknown) => {
-        // Nothing may take the server down: report, drop this connection, keep serving others.
-        process.stderr.write(`standin: connection ${this.id} failed: ${(err as Error)?.stack ?? String(err)}\n`);
-        this.socket.destroy();
-      });
+      this.queue = this.queue
+        .then(() => this.handle(m))
+        .catch((err: unknown) => {
+          // Nothing may take the server down: report, drop this connection, keep serving others.
+          process.stderr.write(`standin: connection ${this.id} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+          this.socket.destroy();
+        });
     }
   }
 
@@ -104,7 +108,12 @@ export class Connection {
       return req.opCode === OpCode.Query ? encodeOpReply(responseTo, reply) : encodeMsgReply(responseTo, reply, flags);
     } catch (err) {
       // For example a result batch over 16 MiB, or a value BSON cannot encode.
-      const error = { ok: 0, errmsg: `reply could not be encoded: ${(err as Error)?.message ?? String(err)}`, code: 10334, codeName: 'BSONObjectTooLarge' };
+      const error = {
+        ok: 0,
+        errmsg: `reply could not be encoded: ${(err as Error)?.message ?? String(err)}`,
+        code: 10334,
+        codeName: 'BSONObjectTooLarge',
+      };
       return req.opCode === OpCode.Query ? encodeOpReply(responseTo, error) : encodeMsgReply(responseTo, error);
     }
   }

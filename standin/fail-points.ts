@@ -80,7 +80,8 @@ function parseMode(mode: unknown): Mode {
     if ('skip' in mode) return { kind: 'skip', remaining: parseCount(mode, 'skip') };
     if ('activationProbability' in mode) {
       const p = toNumber(mode.activationProbability);
-      if (!(p >= 0 && p <= 1)) throw new CommandError(ErrorCode.BadValue, "'activationProbability' option to 'mode' must be a double between 0 and 1");
+      if (!(p >= 0 && p <= 1))
+        throw new CommandError(ErrorCode.BadValue, "'activationProbability' option to 'mode' must be a double between 0 and 1");
       return { kind: 'random', probability: p };
     }
   }
@@ -99,7 +100,8 @@ export class FailPoints {
       throw new CommandError(ErrorCode.BadValue, `Cannot find failpoint: ${String(cmd.configureFailPoint)}`);
     }
     const mode = parseMode(cmd.mode);
-    if (cmd.data !== undefined && !isPlainObject(cmd.data)) throw new CommandError(ErrorCode.TypeMismatch, "the 'data' option must be an object");
+    if (cmd.data !== undefined && !isPlainObject(cmd.data))
+      throw new CommandError(ErrorCode.TypeMismatch, "the 'data' option must be an object");
     const count = this.timesEntered;
     this.mode = mode;
     this.data = mode.kind === 'off' ? {} : ((cmd.data as Document | undefined) ?? {});
@@ -113,7 +115,8 @@ export class FailPoints {
     }
     const target = toNumber(cmd.timesEntered);
     const maxTimeMS = toNumber(cmd.maxTimeMS);
-    if (!Number.isFinite(target)) throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'waitForFailPoint.timesEntered' is missing but a required field");
+    if (!Number.isFinite(target))
+      throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'waitForFailPoint.timesEntered' is missing but a required field");
     if (!Number.isFinite(maxTimeMS)) throw new CommandError(ErrorCode.InvalidOptions, 'waitForFailPoint requires maxTimeMS');
     const deadline = Date.now() + maxTimeMS;
     while (this.timesEntered < target) {
@@ -135,7 +138,9 @@ export class FailPoints {
 
   /** The fault to apply before a command runs (counted only when it applies). */
   beforeCommand(target: CommandTarget): FailAction | null {
-    const data = this.enter((d) => this.matches(d, target) && (d.closeConnection === true || d.blockConnection === true || hasErrorCode(d)));
+    const data = this.enter(
+      (d) => this.matches(d, target) && (d.closeConnection === true || d.blockConnection === true || hasErrorCode(d)),
+    );
     if (data === null) return null;
     let blockMs = 0;
     if (data.blockConnection === true) {

@@ -99,7 +99,13 @@ export function parseMessage(buf: Buffer): Request {
       const existing = command[id];
       command[id] = Array.isArray(existing) ? [...existing, ...docs] : docs;
     }
-    return { requestId, opCode, command, moreToCome: (flags & MsgFlag.MoreToCome) !== 0, exhaustAllowed: (flags & MsgFlag.ExhaustAllowed) !== 0 };
+    return {
+      requestId,
+      opCode,
+      command,
+      moreToCome: (flags & MsgFlag.MoreToCome) !== 0,
+      exhaustAllowed: (flags & MsgFlag.ExhaustAllowed) !== 0,
+    };
   }
   if (opCode === OpCode.Query) {
     let at = 20;

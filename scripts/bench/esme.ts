@@ -26,14 +26,20 @@ export function bindSession(kind: ClientKind, options: BindOptions): Promise<Ben
 }
 
 async function bindOwn(options: BindOptions): Promise<BenchSession> {
-  const session = await connectSmpp({ host: options.host ?? '127.0.0.1', port: options.port, windowSize: options.window, responseTimeoutMs: 120_000 });
+  const session = await connectSmpp({
+    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    windowSize: options.window,
+    responseTimeoutMs: 120_000,
+  });
   session.on('error', () => {});
   await session.bind('transmitter', { systemId: options.systemId, password: options.password });
   return {
     submit(dest, text, done) {
-      session
-        .submitSm({ source: { ton: 5, npi: 0, addr: 'BENCH' }, dest: { ton: 1, npi: 1, addr: dest }, shortMessage: text })
-        .then(() => done(true), () => done(false));
+      session.submitSm({ source: { ton: 5, npi: 0, addr: 'BENCH' }, dest: { ton: 1, npi: 1, addr: dest }, shortMessage: text }).then(
+        () => done(true),
+        () => done(false),
+      );
     },
     async close() {
       await session.unbind().catch(() => {});
@@ -49,7 +55,14 @@ function bindLib(options: BindOptions): Promise<BenchSession> {
         if (resp.command_status !== 0) return reject(new Error(`bind failed: status ${resp.command_status}`));
         resolve({
           submit(dest, text, done) {
-            const pdu = new smpp.PDU('submit_sm', { source_addr: 'BENCH', source_addr_ton: 5, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: dest, short_message: text });
+            const pdu = new smpp.PDU('submit_sm', {
+              source_addr: 'BENCH',
+              source_addr_ton: 5,
+              dest_addr_ton: 1,
+              dest_addr_npi: 1,
+              destination_addr: dest,
+              short_message: text,
+            });
             session.send(pdu, (r) => done(r.command_status === 0));
           },
           close: () =>
@@ -98,29 +111,31 @@ export async function drive(sessions: readonly BenchSession[], options: LoadOpti
   const interval = options.rate ? (loops * 1000) / options.rate : 0;
   await Promise.all(
     sessions.flatMap((session) =>
-      Array.from({ length: options.window }, (_, k) =>
-        new Promise<void>((resolve) => {
-          let due = started + (interval * k) / options.window;
-          const sendOne = () => {
-            if (interval > 0) {
-              const wait = due - performance.now();
-              if (wait > 0) return void setTimeout(sendOne, wait);
-              due += interval;
-            }
-            const message = options.next();
-            if (!message) return resolve();
-            const t0 = performance.now();
-            session.submit(message.dest, message.text, (ok) => {
-              if (ok) {
-                accepted++;
-                latencies.push(performance.now() - t0);
-                message.onAck?.();
-              } else rejected++;
-              sendOne();
-            });
-          };
-          sendOne();
-        }),
+      Array.from(
+        { length: options.window },
+        (_, k) =>
+          new Promise<void>((resolve) => {
+            let due = started + (interval * k) / options.window;
+            const sendOne = () => {
+              if (interval > 0) {
+                const wait = due - performance.now();
+                if (wait > 0) return void setTimeout(sendOne, wait);
+                due += interval;
+              }
+              const message = options.next();
+              if (!message) return resolve();
+              const t0 = performance.now();
+              session.submit(message.dest, message.text, (ok) => {
+                if (ok) {
+                  accepted++;
+                  latencies.push(performance.now() - t0);
+                  message.onAck?.();
+                } else rejected++;
+                sendOne();
+              });
+            };
+            sendOne();
+          }),
       ),
     ),
   );

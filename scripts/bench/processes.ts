@@ -14,7 +14,8 @@ export function waitForLine(proc: ChildProcess, pattern: RegExp, what: string, t
       const match = pattern.exec(out);
       if (match) done(undefined, match);
     };
-    const onExit = (code: number | null, signal: string | null) => done(new Error(`${what} exited (${code ?? signal}) before ${pattern}:\n${out.slice(-2000)}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`${what} exited (${code ?? signal}) before ${pattern}:\n${out.slice(-2000)}`));
     const done = (error?: Error, match?: RegExpMatchArray) => {
       clearTimeout(timer);
       proc.stdout!.off('data', onData);
@@ -32,7 +33,9 @@ export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
     // Fields 14 and 15 of /proc/PID/stat (counted after the command name): utime, stime in ticks of 1/100 s.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -63,7 +66,9 @@ export function freePort(): Promise<number> {
 
 /** `load average 3.10 2.95 2.40 on 2 cores`: how busy the machine was (other work shares it). */
 export function machineLoad(): string {
-  return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }
 
 export interface NodeChildOptions {

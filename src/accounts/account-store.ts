@@ -42,8 +42,7 @@ export interface AccountPatch {
 }
 
 export type AuthOutcome =
-  | { ok: true; account: AccountDocument }
-  | { ok: false; reason: 'unknown-system-id' | 'wrong-password' | 'disabled' };
+  { ok: true; account: AccountDocument } | { ok: false; reason: 'unknown-system-id' | 'wrong-password' | 'disabled' };
 
 /** Account rows without the password hash or the callback secret, for listings. */
 export type AccountView = Omit<AccountDocument, 'passwordHash' | '_id' | 'callbackSecret'>;
@@ -97,7 +96,10 @@ export class AccountStore {
   }
 
   async list(): Promise<AccountView[]> {
-    const docs = await this.#accounts.find({}, { projection: { passwordHash: 0 } }).sort({ systemId: 1 }).toArray();
+    const docs = await this.#accounts
+      .find({}, { projection: { passwordHash: 0 } })
+      .sort({ systemId: 1 })
+      .toArray();
     return docs.map((doc) => viewOf(doc));
   }
 
@@ -143,7 +145,11 @@ export class AccountStore {
       else update.optout = validateOptOut({ shortcode, reply, keywords });
     }
     // filter: {systemId}; update: the patched fields; returns the account after (null = none by that name).
-    const doc = await this.#accounts.findOneAndUpdate({ systemId }, { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { returnDocument: 'after' });
+    const doc = await this.#accounts.findOneAndUpdate(
+      { systemId },
+      { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+      { returnDocument: 'after' },
+    );
     return doc ? withGenerated(viewOf(doc), generated) : null;
   }
 
@@ -179,7 +185,11 @@ function withGenerated(view: AccountView, generated: string | undefined): Accoun
  * The callback fields to store: a URL must be http(s); a secret is 16-128 printable characters, or
  * generated (32 random bytes, hex) when a URL is set and the account has none.
  */
-function callbackFields(url: string | undefined, secret: string | undefined, current: string | undefined): { set: Partial<AccountDocument>; generated?: string } {
+function callbackFields(
+  url: string | undefined,
+  secret: string | undefined,
+  current: string | undefined,
+): { set: Partial<AccountDocument>; generated?: string } {
   const set: Partial<AccountDocument> = {};
   if (url !== undefined) {
     let parsed: URL | undefined;
@@ -188,11 +198,13 @@ function callbackFields(url: string | undefined, secret: string | undefined, cur
     } catch {
       parsed = undefined;
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || url.length > 2048) throw new ConfigError(`The callback URL must be an http:// or https:// URL of at most 2048 characters, got "${url.slice(0, 80)}".`);
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || url.length > 2048)
+      throw new ConfigError(`The callback URL must be an http:// or https:// URL of at most 2048 characters, got "${url.slice(0, 80)}".`);
     set.callbackUrl = url;
   }
   if (secret !== undefined) {
-    if (!/^[\x21-\x7e]{16,128}$/.test(secret)) throw new ConfigError('The callback secret must be 16 to 128 printable ASCII characters without spaces.');
+    if (!/^[\x21-\x7e]{16,128}$/.test(secret))
+      throw new ConfigError('The callback secret must be 16 to 128 printable ASCII characters without spaces.');
     set.callbackSecret = secret;
     return { set };
   }
@@ -225,12 +237,14 @@ function validateCount(name: string, value: number, min = 0): number {
 
 function validateOptOut(optout: Partial<OptOutSettings>): OptOutSettings {
   const shortcode = (optout.shortcode ?? '').replace(/^\+/, '');
-  if (!/^\d{2,20}$/.test(shortcode)) throw new ConfigError(`--optout-shortcode must be 2 to 20 digits, got ${JSON.stringify(optout.shortcode)}.`);
+  if (!/^\d{2,20}$/.test(shortcode))
+    throw new ConfigError(`--optout-shortcode must be 2 to 20 digits, got ${JSON.stringify(optout.shortcode)}.`);
   const reply = optout.reply ?? '';
   if (reply.length > 1000) throw new ConfigError('--optout-reply must be at most 1,000 characters.');
   if (optout.keywords === undefined || optout.keywords.length === 0) return { shortcode, reply };
   const keywords = [...new Set(optout.keywords.map((k) => k.trim().toUpperCase()))];
-  if (keywords.some((k) => !/^[A-Z0-9]{1,20}$/.test(k))) throw new ConfigError(`--optout-keywords must be words of letters and digits, got ${JSON.stringify(optout.keywords)}.`);
+  if (keywords.some((k) => !/^[A-Z0-9]{1,20}$/.test(k)))
+    throw new ConfigError(`--optout-keywords must be words of letters and digits, got ${JSON.stringify(optout.keywords)}.`);
   return { shortcode, reply, keywords };
 }
 
@@ -241,7 +255,8 @@ function validateTrustedAddresses(list: string[]): string[] {
     const family = isIP(address);
     const max = family === 6 ? 128 : 32;
     const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
-    if (family === 0 || !okBits || extra !== undefined) throw new ConfigError(`--trusted-address must be an IP address or CIDR range, got ${JSON.stringify(item)}.`);
+    if (family === 0 || !okBits || extra !== undefined)
+      throw new ConfigError(`--trusted-address must be an IP address or CIDR range, got ${JSON.stringify(item)}.`);
   }
   return [...new Set(list)];
 }

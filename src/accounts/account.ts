@@ -41,7 +41,10 @@ export interface OptOutSettings {
 }
 
 /** The account fields the inserter needs once a session is bound (no secret in it). */
-export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'> & { peer?: boolean; registeredOnly?: boolean };
+export type AccountLimits = Pick<AccountDocument, 'systemId' | 'tps' | 'maxBinds' | 'sourceAllow' | 'maxQueued'> & {
+  peer?: boolean;
+  registeredOnly?: boolean;
+};
 
 export const ACCOUNT_DEFAULTS = Object.freeze({ tps: 0, maxBinds: 10, maxQueued: 0 } as const);
 
@@ -54,7 +57,10 @@ const patternCache = new Map<string, RegExp>();
 function patternRegExp(pattern: string): RegExp {
   let re = patternCache.get(pattern);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, 'i');
     if (patternCache.size > 10_000) patternCache.clear();
     patternCache.set(pattern, re);

@@ -69,7 +69,10 @@ export class ApiAuth {
 
   /** Throws ApiError (401, 403, 429) unless the Authorization header names a valid principal. */
   async authenticate(authorization: string | undefined, remoteAddress: string): Promise<Principal> {
-    if (!authorization) throw new ApiError('UNAUTHORIZED', 'credentials required: HTTP Basic (system_id:password) or Bearer (admin token)', { headers: WWW_AUTHENTICATE });
+    if (!authorization)
+      throw new ApiError('UNAUTHORIZED', 'credentials required: HTTP Basic (system_id:password) or Bearer (admin token)', {
+        headers: WWW_AUTHENTICATE,
+      });
     const space = authorization.indexOf(' ');
     const scheme = (space > 0 ? authorization.slice(0, space) : authorization).toLowerCase();
     const value = space > 0 ? authorization.slice(space + 1).trim() : '';
@@ -89,7 +92,10 @@ export class ApiAuth {
   async #account(encoded: string, remoteAddress: string): Promise<Principal> {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon <= 0) throw new ApiError('UNAUTHORIZED', 'malformed Basic credentials (expected base64 of system_id:password)', { headers: WWW_AUTHENTICATE });
+    if (colon <= 0)
+      throw new ApiError('UNAUTHORIZED', 'malformed Basic credentials (expected base64 of system_id:password)', {
+        headers: WWW_AUTHENTICATE,
+      });
     const systemId = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     const cacheKey = createHmac('sha256', this.#cacheKey).update(systemId).update('\0').update(password).digest('base64');
@@ -118,8 +124,10 @@ export class ApiAuth {
       const account = await this.#accounts.get(systemId);
       trusted = isTrustedAddress(account?.trustedAddresses, remoteAddress);
       if ((!claimed || verdict.refuse || verdict.delayMs > 0) && !trusted) {
-        if (verdict.refuse) throw new ApiError('AUTH_LOCKED', 'too many failed logins recently; try again later', { headers: { 'retry-after': '60' } });
-        if (!claimed) throw new ApiError('AUTH_LOCKED', 'too many logins being checked at once for this address', { headers: { 'retry-after': '1' } });
+        if (verdict.refuse)
+          throw new ApiError('AUTH_LOCKED', 'too many failed logins recently; try again later', { headers: { 'retry-after': '60' } });
+        if (!claimed)
+          throw new ApiError('AUTH_LOCKED', 'too many logins being checked at once for this address', { headers: { 'retry-after': '1' } });
         await sleep(verdict.delayMs);
       }
       outcome = await this.#accounts.authenticate(systemId, password, account);
@@ -139,7 +147,8 @@ export class ApiAuth {
 
   async #checkGuard(keys: string[]): Promise<void> {
     const verdict = this.#guard.check(keys);
-    if (verdict.refuse) throw new ApiError('AUTH_LOCKED', 'too many failed logins recently; try again later', { headers: { 'retry-after': '60' } });
+    if (verdict.refuse)
+      throw new ApiError('AUTH_LOCKED', 'too many failed logins recently; try again later', { headers: { 'retry-after': '60' } });
     if (verdict.delayMs > 0) await sleep(verdict.delayMs);
   }
 

@@ -25,7 +25,10 @@ export const ApiErrors = Object.freeze({
   AUTH_LOCKED: { status: 429, doc: 'too many failed logins from this address or for this system_id (the SMPP bind lockout)' },
   INTERNAL: { status: 500, doc: 'a bug; the log has the details' },
   STORE_UNAVAILABLE: { status: 503, doc: 'not stored within the store timeout (ESME_RSYSERR): resubmit, with the same Idempotency-Key' },
-  TRY_LATER: { status: 503, doc: 'a check the message needs could not be made now (an HLR lookup the policy defers on: ESME_RX_T_APPN); resubmit later' },
+  TRY_LATER: {
+    status: 503,
+    doc: 'a check the message needs could not be made now (an HLR lookup the policy defers on: ESME_RX_T_APPN); resubmit later',
+  },
 } as const);
 
 export type ApiErrorCode = keyof typeof ApiErrors;
@@ -44,7 +47,11 @@ export class ApiError extends SmscError {
   readonly smppStatus: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ApiErrorCode, message: string, options: { smppStatus?: number; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { smppStatus?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(`API_${code}`, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.apiCode = code;
     this.statusCode = ApiErrors[code].status;
@@ -78,7 +85,11 @@ export function apiErrorOfSubmit(error: unknown): ApiError {
     case CommandStatus.ESME_RX_T_APPN:
       return new ApiError('TRY_LATER', message, { smppStatus: status, headers: { 'retry-after': '30' } });
     case CommandStatus.ESME_RSYSERR:
-      return new ApiError('STORE_UNAVAILABLE', 'not stored; resubmit (with the same Idempotency-Key)', { smppStatus: status, headers: { 'retry-after': '1' }, cause: error });
+      return new ApiError('STORE_UNAVAILABLE', 'not stored; resubmit (with the same Idempotency-Key)', {
+        smppStatus: status,
+        headers: { 'retry-after': '1' },
+        cause: error,
+      });
     default:
       return new ApiError('MESSAGE_REJECTED', message, { smppStatus: status });
   }

@@ -98,12 +98,26 @@ export class ApiServer {
     this.#options = options;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'api' });
     const clock = deps.clock ?? systemClock;
-    const auth = new ApiAuth({ accounts: deps.accounts, clock, logger: this.#log }, { adminToken: options.adminToken, guard: options.guard, recheckMs: options.authRecheckMs });
+    const auth = new ApiAuth(
+      { accounts: deps.accounts, clock, logger: this.#log },
+      { adminToken: options.adminToken, guard: options.guard, recheckMs: options.authRecheckMs },
+    );
     const context: ApiContext = {
       db: deps.db,
       accounts: deps.accounts,
       writer: deps.writer,
-      submitter: new MessageSubmitter({ db: deps.db, writer: deps.writer, rateLimiter: deps.rateLimiter, clock, logger: this.#log, routing: deps.routing, intakePolicy: deps.intakePolicy }, options.policy),
+      submitter: new MessageSubmitter(
+        {
+          db: deps.db,
+          writer: deps.writer,
+          rateLimiter: deps.rateLimiter,
+          clock,
+          logger: this.#log,
+          routing: deps.routing,
+          intakePolicy: deps.intakePolicy,
+        },
+        options.policy,
+      ),
       idempotency: new IdempotencyStore(deps.db, clock, { ttlMs: options.idempotencyTtlMs, writeConcern: deps.writer.writeConcern }),
       clock,
       logger: this.#log,
@@ -129,7 +143,8 @@ export class ApiServer {
       const mode = request.routeOptions.config?.auth ?? 'none';
       if (mode === 'none') return;
       const principal = await auth.authenticate(request.headers.authorization, request.ip);
-      if (mode === 'admin' && principal.kind !== 'admin') throw new ApiError('FORBIDDEN', 'this endpoint needs the admin token (Authorization: Bearer …)');
+      if (mode === 'admin' && principal.kind !== 'admin')
+        throw new ApiError('FORBIDDEN', 'this endpoint needs the admin token (Authorization: Bearer …)');
       request.principal = principal;
     });
     this.#registerDocs();
@@ -188,14 +203,22 @@ export class ApiServer {
   #onError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
-    else if (error.validation) apiError = new ApiError('INVALID_REQUEST', `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`);
-    else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) apiError = new ApiError('INVALID_JSON', `the body is not valid JSON (${error.message})`);
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') apiError = new ApiError('BODY_TOO_LARGE', `the body is larger than ${this.#options.bodyLimitBytes ?? 1_048_576} bytes`);
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') apiError = new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    else if (error.validation)
+      apiError = new ApiError(
+        'INVALID_REQUEST',
+        `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}`,
+      );
+    else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError)
+      apiError = new ApiError('INVALID_JSON', `the body is not valid JSON (${error.message})`);
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      apiError = new ApiError('BODY_TOO_LARGE', `the body is larger than ${this.#options.bodyLimitBytes ?? 1_048_576} bytes`);
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      apiError = new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
     else if (error instanceof MongoError) {
       this.#log.warn({ err: error.message, method: request.method, url: request.url.split('?')[0] }, 'API request failed on the store');
       apiError = new ApiError('STORE_UNAVAILABLE', 'the store did not answer; retry', { headers: { 'retry-after': '1' } });
-    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) apiError = new ApiError('INVALID_REQUEST', error.message);
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
+      apiError = new ApiError('INVALID_REQUEST', error.message);
     else {
       this.#log.error({ err: error, method: request.method, url: request.url.split('?')[0] }, 'API request failed');
       apiError = new ApiError('INTERNAL', 'internal error; the log has the details');

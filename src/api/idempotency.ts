@@ -76,7 +76,16 @@ export class IdempotencyStore {
     const token = randomBytes(12).toString('hex');
     try {
       await this.#keys.insertOne(
-        { _id: id, requestHash, state: 'pending', token, plannedIds, createdAt: now, heldSince: now, expiresAt: new Date(now.getTime() + this.#ttlMs) },
+        {
+          _id: id,
+          requestHash,
+          state: 'pending',
+          token,
+          plannedIds,
+          createdAt: now,
+          heldSince: now,
+          expiresAt: new Date(now.getTime() + this.#ttlMs),
+        },
         this.#wc,
       );
       return token;
@@ -98,7 +107,11 @@ export class IdempotencyStore {
     // filter: {_id, state: 'pending', token: <the dead holder's>}; update: a new token and heldSince.
     // Returns matchedCount; 0 = another retry took it over (or it finished) first.
     const token = randomBytes(12).toString('hex');
-    const result = await this.#keys.updateOne({ _id: id, state: 'pending', token: doc.token }, { $set: { token, heldSince: now } }, this.#wc);
+    const result = await this.#keys.updateOne(
+      { _id: id, state: 'pending', token: doc.token },
+      { $set: { token, heldSince: now } },
+      this.#wc,
+    );
     if (result.matchedCount === 0) return { kind: 'in-progress', retryAfterSeconds: 1 };
     return { kind: 'taken-over', token, plannedIds: doc.plannedIds };
   }

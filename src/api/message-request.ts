@@ -112,9 +112,14 @@ export function toSmppForm(request: MessageRequest, now: Date): SmppForm {
   }
   if (request.validUntil !== undefined) validityPeriod = smppTime(request.validUntil, 'validUntil', CommandStatus.ESME_RINVEXPIRY);
   if (request.validitySeconds !== undefined) {
-    validityPeriod = smppTime(new Date(now.getTime() + request.validitySeconds * 1000).toISOString(), 'validitySeconds', CommandStatus.ESME_RINVEXPIRY);
+    validityPeriod = smppTime(
+      new Date(now.getTime() + request.validitySeconds * 1000).toISOString(),
+      'validitySeconds',
+      CommandStatus.ESME_RINVEXPIRY,
+    );
   }
-  const scheduleDeliveryTime = request.scheduledAt !== undefined ? smppTime(request.scheduledAt, 'scheduledAt', CommandStatus.ESME_RINVSCHED) : '';
+  const scheduleDeliveryTime =
+    request.scheduledAt !== undefined ? smppTime(request.scheduledAt, 'scheduledAt', CommandStatus.ESME_RINVSCHED) : '';
 
   return {
     message: {

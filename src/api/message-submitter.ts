@@ -4,7 +4,13 @@ import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { BacklogTracker } from '../inserter/backlog.ts';
 import { MessageOps } from '../inserter/message-ops.ts';
-import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination, type SubmitPolicy } from '../inserter/submit-validation.ts';
+import {
+  buildSmsDocuments,
+  DEFAULT_SUBMIT_POLICY,
+  prepareMessage,
+  validateDestination,
+  type SubmitPolicy,
+} from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';
@@ -97,7 +103,12 @@ export class MessageSubmitter {
         const prepared = prepareMessage(form.message, 'submit_sm', limits, now, this.#policy);
         const destination = validateDestination(form.dest, this.#policy);
         await this.#admit(limits, prepared.parts.length);
-        let decision = this.#intake.check({ account: limits.systemId, registeredOnly: limits.registeredOnly, destKey: destination.destKey, intake: 'http' });
+        let decision = this.#intake.check({
+          account: limits.systemId,
+          registeredOnly: limits.registeredOnly,
+          destKey: destination.destKey,
+          intake: 'http',
+        });
         if (decision instanceof Promise) decision = await decision;
         if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
         const docs = buildSmsDocuments(prepared, destination);
@@ -131,7 +142,10 @@ export class MessageSubmitter {
     if (options.resume && written.length > 0) {
       // What the attempt that died stored already (parts and replies: their ids derive from the parts').
       const ids = written.map((doc) => doc._id);
-      const existing = await this.#db.collection<SmsDocument>(Collections.sms).find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray();
+      const existing = await this.#db
+        .collection<SmsDocument>(Collections.sms)
+        .find({ _id: { $in: ids } }, { projection: { _id: 1 } })
+        .toArray();
       const stored = new Set(existing.map((doc) => doc._id.toHexString()));
       written = written.filter((doc) => !stored.has(doc.messageId));
     }
@@ -181,9 +195,16 @@ export class MessageSubmitter {
     if (ids.length === 0) return;
     try {
       const left = await this.#ops.withdraw(ids);
-      if (left > 0) this.#log.warn({ parts, stored: ids.length, left }, 'a message stored in part could not be fully taken back; its resubmission may duplicate parts');
+      if (left > 0)
+        this.#log.warn(
+          { parts, stored: ids.length, left },
+          'a message stored in part could not be fully taken back; its resubmission may duplicate parts',
+        );
     } catch (error) {
-      this.#log.error({ err: (error as Error).message, parts, stored: ids.length }, 'could not take back the stored parts of a message that failed');
+      this.#log.error(
+        { err: (error as Error).message, parts, stored: ids.length },
+        'could not take back the stored parts of a message that failed',
+      );
     }
   }
 

@@ -34,22 +34,44 @@ export const MessageRequest = {
   required: ['to', 'from'],
   description: 'One message. Give exactly one of `text` and `data`.',
   properties: {
-    to: { type: 'string', minLength: 1, maxLength: 21, description: "Destination: digits, optional '+' (8 or more digits or '+' = international)", example: '+447700900123' },
-    from: { type: 'string', minLength: 1, maxLength: 21, description: 'Sender: a number or an alphanumeric sender id (at most 11 characters)', example: 'ACME' },
+    to: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 21,
+      description: "Destination: digits, optional '+' (8 or more digits or '+' = international)",
+      example: '+447700900123',
+    },
+    from: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 21,
+      description: 'Sender: a number or an alphanumeric sender id (at most 11 characters)',
+      example: 'ACME',
+    },
     text: { type: 'string', maxLength: 40000, description: 'Message text; split into parts when long' },
     data: { type: 'string', maxLength: 90000, description: 'Binary user data, base64 (with dataCoding)' },
     dataCoding: { type: 'integer', minimum: 0, maximum: 255, description: 'SMPP data_coding for `data` (default 4, 8-bit data)' },
-    encoding: { type: 'string', enum: ['auto', 'gsm7', 'latin1', 'ucs2'], description: 'For `text`; auto (default) = GSM 03.38 when every character fits, else UCS-2' },
+    encoding: {
+      type: 'string',
+      enum: ['auto', 'gsm7', 'latin1', 'ucs2'],
+      description: 'For `text`; auto (default) = GSM 03.38 when every character fits, else UCS-2',
+    },
     validUntil: { ...dateTime, description: 'End of validity (default: DEFAULT_VALIDITY_HOURS after arrival or schedule)' },
     validitySeconds: { type: 'integer', minimum: 1, maximum: 100_000_000, description: 'Validity from now, instead of validUntil' },
     scheduledAt: { ...dateTime, description: 'Deliver no earlier than this' },
     priority: { type: 'integer', minimum: -1000, maximum: 1000, description: 'SMPP priority_flag 0..3 (higher first)' },
-    registeredDelivery: { type: 'integer', minimum: -1000, maximum: 1000, description: 'SMPP registered_delivery: 1 = receipt on the final outcome, 2 = on failure' },
+    registeredDelivery: {
+      type: 'integer',
+      minimum: -1000,
+      maximum: 1000,
+      description: 'SMPP registered_delivery: 1 = receipt on the final outcome, 2 = on failure',
+    },
     callbackUrl: {
       type: 'string',
       pattern: '^https?://',
       maxLength: 2048,
-      description: "Where this message's receipts are POSTed (else the account's callback URL, if any); implies registeredDelivery 1 unless given; the account needs a callback secret",
+      description:
+        "Where this message's receipts are POSTed (else the account's callback URL, if any); implies registeredDelivery 1 unless given; the account needs a callback secret",
     },
     account: { type: 'string', minLength: 1, maxLength: 15, description: 'Admin token only: the account the message is submitted for' },
   },
@@ -122,7 +144,10 @@ const messageProperties = {
   data: { type: 'string', description: 'This part’s user data (base64), when it is not text' },
   part: { type: 'object', properties: { seq: { type: 'integer' }, total: { type: 'integer' }, ref: { type: 'integer' } } },
   remote: { type: 'object', properties: { connector: { type: 'string' }, messageId: { type: 'string' }, submittedAt: dateTime } },
-  error: { type: 'object', properties: { status: { type: 'integer' }, networkErrorCode: { type: 'integer' }, message: { type: 'string' } } },
+  error: {
+    type: 'object',
+    properties: { status: { type: 'integer' }, networkErrorCode: { type: 'integer' }, message: { type: 'string' } },
+  },
   callbackUrl: { type: 'string' },
 } as const;
 
@@ -144,7 +169,14 @@ export const MessageDetail = {
       description: 'Delivery attempts and receipts, oldest first (the timeline)',
       items: {
         type: 'object',
-        properties: { at: dateTime, outcome: { type: 'string' }, by: { type: 'string' }, connector: { type: 'string' }, status: { type: 'integer' }, error: { type: 'string' } },
+        properties: {
+          at: dateTime,
+          outcome: { type: 'string' },
+          by: { type: 'string' },
+          connector: { type: 'string' },
+          status: { type: 'integer' },
+          error: { type: 'string' },
+        },
       },
     },
     parts: {
@@ -160,15 +192,22 @@ export const MessageDetail = {
           kind: {
             type: 'string',
             enum: ['downstream', 'esme', 'callback'],
-            description: "downstream: the operator's receipt; esme: the receipt this SMSC made for the account's SMPP binds; callback: the one it POSTs to the account's URL",
+            description:
+              "downstream: the operator's receipt; esme: the receipt this SMSC made for the account's SMPP binds; callback: the one it POSTs to the account's URL",
           },
           at: dateTime,
           connector: { type: 'string' },
           stat: { type: 'string', description: 'DELIVRD, UNDELIV, EXPIRED, …' },
-          state: { type: 'integer', description: 'SMPP message_state the downstream reported (per part of a message that left as several submits)' },
+          state: {
+            type: 'integer',
+            description: 'SMPP message_state the downstream reported (per part of a message that left as several submits)',
+          },
           err: { type: 'integer' },
           messageId: { type: 'string' },
-          deliveryState: { type: 'string', description: 'For an esme or callback receipt: where it stands (queued, delivered, expired, …)' },
+          deliveryState: {
+            type: 'string',
+            description: 'For an esme or callback receipt: where it stands (queued, delivered, expired, …)',
+          },
         },
       },
     },
@@ -198,7 +237,10 @@ export const Account = {
     peer: { type: 'boolean' },
     enabled: { type: 'boolean' },
     callbackUrl: { type: 'string', description: 'Receipts and MO for this account are POSTed here' },
-    generatedCallbackSecret: { type: 'string', description: 'Only in the answer that set a callback URL without a secret: the secret the SMSC generated (shown once)' },
+    generatedCallbackSecret: {
+      type: 'string',
+      description: 'Only in the answer that set a callback URL without a secret: the secret the SMSC generated (shown once)',
+    },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -211,8 +253,17 @@ const accountFields = {
   sourceAllow: { type: 'array', items: { type: 'string' } },
   maxQueued: { type: 'integer', minimum: 0 },
   peer: { type: 'boolean' },
-  callbackUrl: { type: 'string', maxLength: 2048, description: "HTTP callbacks: receipts and MO for the account are POSTed here ('' removes it)" },
-  callbackSecret: { type: 'string', minLength: 16, maxLength: 128, description: 'Write only: the key of the callbacks\' HMAC-SHA256 signature (generated when a URL is set without one)' },
+  callbackUrl: {
+    type: 'string',
+    maxLength: 2048,
+    description: "HTTP callbacks: receipts and MO for the account are POSTed here ('' removes it)",
+  },
+  callbackSecret: {
+    type: 'string',
+    minLength: 16,
+    maxLength: 128,
+    description: "Write only: the key of the callbacks' HMAC-SHA256 signature (generated when a URL is set without one)",
+  },
 } as const;
 
 export const AccountCreate = {
@@ -281,7 +332,11 @@ const routeFields = {
   priority: { type: 'integer' },
   weight: { type: 'number', exclusiveMinimum: 0 },
   enabled: { type: 'boolean' },
-  action: { type: 'string', enum: ['deliver', 'drop', 'auto-reply'], description: 'What the route does (default deliver); drop and auto-reply act at intake' },
+  action: {
+    type: 'string',
+    enum: ['deliver', 'drop', 'auto-reply'],
+    description: 'What the route does (default deliver); drop and auto-reply act at intake',
+  },
   replyText: { type: 'string', maxLength: 480, description: 'auto-reply: the text sent back to the sender' },
   charged: { type: 'boolean', description: 'Ask the charging endpoint before each delivery' },
 } as const;
@@ -319,7 +374,12 @@ export const Route = {
     timeWindow: {
       type: 'object',
       description: 'As stored: minutes after midnight, days 0 (Sunday) to 6, zone',
-      properties: { from: { type: 'integer' }, to: { type: 'integer' }, days: { type: 'array', items: { type: 'integer' } }, timeZone: { type: 'string' } },
+      properties: {
+        from: { type: 'integer' },
+        to: { type: 'integer' },
+        days: { type: 'array', items: { type: 'integer' } },
+        timeZone: { type: 'string' },
+      },
     },
     createdAt: dateTime,
     updatedAt: dateTime,
@@ -349,10 +409,17 @@ export const RouteSimulation = {
     to: { type: 'string' },
     destKey: { type: 'string', description: 'The destination as routes see it' },
     account: { type: 'string' },
-    action: { type: 'string', enum: ['deliver', 'drop', 'auto-reply', 'none'], description: 'none = no route matches (the message would be undeliverable)' },
+    action: {
+      type: 'string',
+      enum: ['deliver', 'drop', 'auto-reply', 'none'],
+      description: 'none = no route matches (the message would be undeliverable)',
+    },
     route: { anyOf: [{ $ref: 'Route#' }, { type: 'null' }], description: 'The route the router chose' },
     connectors: { type: 'array', items: { type: 'string' }, description: 'deliver: in failover order' },
-    connector: { type: ['string', 'null'], description: 'The connector it would leave over now: the first of `connectors` a node reports BOUND, else the primary' },
+    connector: {
+      type: ['string', 'null'],
+      description: 'The connector it would leave over now: the first of `connectors` a node reports BOUND, else the primary',
+    },
     charged: { type: 'boolean' },
     replyText: { type: 'string' },
     reason: { type: 'string', description: 'Why, in sentences joined by "; "' },
@@ -360,7 +427,10 @@ export const RouteSimulation = {
     candidates: {
       type: 'array',
       description: 'Every route considered, the chosen one first',
-      items: { type: 'object', properties: { id: { type: 'string' }, route: { type: 'string' }, matched: { type: 'boolean' }, reason: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, route: { type: 'string' }, matched: { type: 'boolean' }, reason: { type: 'string' } },
+      },
     },
     connectorStates: {
       type: 'array',
@@ -394,7 +464,13 @@ export const SHARED_SCHEMAS = [
 export function errorResponses(...statuses: number[]): Record<number, unknown> {
   const out: Record<number, unknown> = {};
   for (const status of [400, 401, ...statuses]) {
-    out[status] = { description: Object.entries(ApiErrors).filter(([, e]) => e.status === status).map(([code]) => code).join(', '), $ref: 'ErrorResponse#' };
+    out[status] = {
+      description: Object.entries(ApiErrors)
+        .filter(([, e]) => e.status === status)
+        .map(([code]) => code)
+        .join(', '),
+      $ref: 'ErrorResponse#',
+    };
   }
   return out;
 }

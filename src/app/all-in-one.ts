@@ -67,7 +67,7 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     mongo = await startEmbeddedMongo({ uri: config.mongo.uri, dataDir: config.up.dataDir, port: config.up.mongoPort, logger, supervisor });
     if (mongo.kind === 'standin') {
       print('');
-      print('*** WARNING: no mongod could be obtained (offline?). Running on the project\'s MongoDB TEST STAND-IN. ***');
+      print("*** WARNING: no mongod could be obtained (offline?). Running on the project's MongoDB TEST STAND-IN. ***");
       print(`*** It holds every message in memory (journal in ${path.join(config.up.dataDir, 'standin')}); not for production. ***`);
       print('*** Set MONGODB_URI to a real MongoDB to run for real. ***');
       print('');
@@ -103,20 +103,45 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       inheritStderr: true,
     });
     const deliverers = Array.from({ length: config.up.deliverers }, (_, i) => `deliverer-${i + 1}`);
-    await supervisor.start(child('sink', 'sink', ['sink', '--port', String(sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'], /"listening"/));
+    await supervisor.start(
+      child(
+        'sink',
+        'sink',
+        ['sink', '--port', String(sinkPort), '--host', '127.0.0.1', '--dlr', '--dlr-delay-ms', '500', '--latency-ms', '5'],
+        /"listening"/,
+      ),
+    );
     // Independent of each other once the simulator listens: start them together.
     const [inserter] = await Promise.all([
-      supervisor.start(child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppPort), ...inserterTlsArgs(config), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/)),
+      supervisor.start(
+        child(
+          'inserter',
+          'inserter',
+          ['inserter', '--smpp-port', String(smppPort), ...inserterTlsArgs(config), '--metrics-port', '0'],
+          /inserter listening on [^\s]+:(\d+)/,
+        ),
+      ),
       ...deliverers.map((name) => supervisor.start(child(name, 'deliverer', ['deliverer', '--metrics-port', '0'], /deliverer ready/))),
       supervisor.start(child('cleanup', 'cleanup', ['cleanup', '--metrics-port', '0'], /cleanup ready/)),
-      ...(httpPort > 0 ? [supervisor.start(child('api', 'api', ['api', '--http-port', String(httpPort), '--metrics-port', '0'], /api listening on/))] : []),
+      ...(httpPort > 0
+        ? [supervisor.start(child('api', 'api', ['api', '--http-port', String(httpPort), '--metrics-port', '0'], /api listening on/))]
+        : []),
       // The CDR journal (issue 16) when a journal directory is configured (CDR_DIR or the config file).
       ...(config.cdr.dir ? [supervisor.start(child('cdr', 'cdr', ['cdr', 'journal', '--metrics-port', '0'], /cdr journal ready/))] : []),
     ]);
 
     // With --smpp-port 0 the inserter picked one; a restart keeps that one.
     const smppListening = Number(inserter.match[1]);
-    if (smppPort === 0) supervisor.respec('inserter', child('inserter', 'inserter', ['inserter', '--smpp-port', String(smppListening), ...inserterTlsArgs(config), '--metrics-port', '0'], /inserter listening on [^\s]+:(\d+)/));
+    if (smppPort === 0)
+      supervisor.respec(
+        'inserter',
+        child(
+          'inserter',
+          'inserter',
+          ['inserter', '--smpp-port', String(smppListening), ...inserterTlsArgs(config), '--metrics-port', '0'],
+          /inserter listening on [^\s]+:(\d+)/,
+        ),
+      );
     collectProcessMetrics();
     metrics = await startMetricsServer({
       port: config.metrics.port,
@@ -150,11 +175,15 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
     print(`  downstream simulator: 127.0.0.1:${sinkPort}`);
     if (config.inserter.tlsCert) print(`  SMPP over TLS for ESMEs: 127.0.0.1:${config.inserter.smppTlsPort ?? DEFAULT_SMPP_TLS_PORT}`);
     if (httpPort > 0) {
-      const token = config.api.adminToken ? 'your API_ADMIN_TOKEN' : `admin token ${adminToken} (for this run; set API_ADMIN_TOKEN to choose one)`;
+      const token = config.api.adminToken
+        ? 'your API_ADMIN_TOKEN'
+        : `admin token ${adminToken} (for this run; set API_ADMIN_TOKEN to choose one)`;
       print(`  HTTP API and control panel: http://127.0.0.1:${httpPort}/  ${token}; docs at /api/v1/docs`);
     }
     if (metrics.port) print(`  metrics and health of the whole set: http://127.0.0.1:${metrics.port}/metrics  /healthz`);
-    print(`  send one:  npx smsc submit --port ${smppListening} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`);
+    print(
+      `  send one:  npx smsc submit --port ${smppListening} --system-id ${options.account.systemId} --password ${shownPassword === DEMO_ACCOUNT.password ? shownPassword : '<password>'} --from 12345 --to 491701234567 --text "Hello" --dlr`,
+    );
     print(`  inspect:   npx smsc status   |   mongosh "${mongo.uri}/${config.mongo.dbName}"`);
     print('Ctrl-C stops everything.');
 
@@ -175,7 +204,15 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
  */
 async function stopAll(
   supervisor: Supervisor,
-  parts: { mongo?: EmbeddedMongo; client?: MongoClient; heartbeat?: HeartbeatWriter; metrics?: MetricsServer; lock: UpLock; graceMs: number; logger: Logger },
+  parts: {
+    mongo?: EmbeddedMongo;
+    client?: MongoClient;
+    heartbeat?: HeartbeatWriter;
+    metrics?: MetricsServer;
+    lock: UpLock;
+    graceMs: number;
+    logger: Logger;
+  },
 ): Promise<void> {
   supervisor.stopRestarting();
   const deadline = Date.now() + parts.graceMs + 2_000;
@@ -205,7 +242,11 @@ async function seed(db: Db, sinkPort: number, options: AllInOneOptions): Promise
   const now = new Date();
   const connectors = await listConnectors(db);
   if (!connectors.some((c) => c.name === SIM_CONNECTOR.name) && connectors.length === 0) {
-    await addConnector(db, { name: SIM_CONNECTOR.name, host: '127.0.0.1', port: sinkPort, systemId: SIM_CONNECTOR.systemId, password: SIM_CONNECTOR.password }, now);
+    await addConnector(
+      db,
+      { name: SIM_CONNECTOR.name, host: '127.0.0.1', port: sinkPort, systemId: SIM_CONNECTOR.systemId, password: SIM_CONNECTOR.password },
+      now,
+    );
     options.print(`created connector ${SIM_CONNECTOR.name} -> 127.0.0.1:${sinkPort}`);
   }
   // Only towards the simulator this seed made: a default route to a connector that does not exist would be refused.
@@ -233,7 +274,10 @@ async function assertPortFree(port: number, host: string, what: string): Promise
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new SmscError('PORT_IN_USE', `The ${what} ${port} is in use on ${host}: is smsc already running, or another program on that port?`)
+          ? new SmscError(
+              'PORT_IN_USE',
+              `The ${what} ${port} is in use on ${host}: is smsc already running, or another program on that port?`,
+            )
           : error,
       );
     });

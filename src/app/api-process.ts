@@ -39,13 +39,18 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     return;
   }
   // Read the certificate before connecting anything: a wrong path is a start-up error.
-  const tls = config.api.tlsCert && config.api.tlsKey ? { cert: readPem(config.api.tlsCert, 'API_TLS_CERT'), key: readPem(config.api.tlsKey, 'API_TLS_KEY') } : undefined;
+  const tls =
+    config.api.tlsCert && config.api.tlsKey
+      ? { cert: readPem(config.api.tlsCert, 'API_TLS_CERT'), key: readPem(config.api.tlsKey, 'API_TLS_KEY') }
+      : undefined;
   if (!config.api.adminToken) log.warn('API_ADMIN_TOKEN is not set: management endpoints and the control panel refuse every request');
 
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-api' });
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
-  const redis = config.redis.url ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  const redis = config.redis.url
+    ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
+    : undefined;
   redis?.on('error', (error: Error) => log.debug({ err: error.message }, 'Redis error'));
   // Same key prefix as the inserter: an account's TPS is one budget over SMPP and HTTP together.
   const rateLimiter = createRateLimiter({ redis, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
@@ -74,7 +79,9 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
       idempotencyTtlMs: config.api.idempotencyHours * 3600_000,
       policy: {
         defaultValidityMs: config.inserter.defaultValidityHours * 3600_000,
-        ...(options.maxValidityHours ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 } : {}),
+        ...(options.maxValidityHours
+          ? { maxValidityMs: options.maxValidityHours * 3600_000, maxScheduleMs: options.maxValidityHours * 3600_000 }
+          : {}),
       },
     },
   );
@@ -93,7 +100,12 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     kind: 'api',
     config,
     logger: createLogger('observability'),
-    info: () => ({ httpPort: port, tls: tls !== undefined, callbacksDelivered: callbacks.stats.submitted, clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok } }),
+    info: () => ({
+      httpPort: port,
+      tls: tls !== undefined,
+      callbacksDelivered: callbacks.stats.submitted,
+      clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
+    }),
   });
   print(`api listening on ${url}`);
 
@@ -130,6 +142,8 @@ function readPem(file: string, variable: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new ConfigError(`${variable} names ${file}, which cannot be read (${(error as { code?: string }).code ?? (error as Error).message}).`);
+    throw new ConfigError(
+      `${variable} names ${file}, which cannot be read (${(error as { code?: string }).code ?? (error as Error).message}).`,
+    );
   }
 }

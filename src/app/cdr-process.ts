@@ -20,28 +20,52 @@ export function cdrRecordOptions(config: Pick<SmscConfig, 'cdr'>): CdrRecordOpti
 export function cdrUploader(config: Pick<SmscConfig, 'cdr'>, logger: Logger): CdrUploader | undefined {
   const s3 = config.cdr.s3;
   if (!s3.bucket) return undefined;
-  return new CdrUploader({ bucket: s3.bucket, prefix: s3.prefix, region: s3.region, ...(s3.endpoint ? { endpoint: s3.endpoint } : {}) }, logger);
+  return new CdrUploader(
+    { bucket: s3.bucket, prefix: s3.prefix, region: s3.region, ...(s3.endpoint ? { endpoint: s3.endpoint } : {}) },
+    logger,
+  );
 }
 
 /** Everything a journal needs, built from the configuration (tests pass their clock). */
-export function buildCdrJournal(config: SmscConfig, db: Db, options: { clock?: Clock; logger?: Logger; owner?: string } = {}): { journal: CdrJournal; uploader: CdrUploader | undefined } {
+export function buildCdrJournal(
+  config: SmscConfig,
+  db: Db,
+  options: { clock?: Clock; logger?: Logger; owner?: string } = {},
+): { journal: CdrJournal; uploader: CdrUploader | undefined } {
   const dir = config.cdr.dir;
   if (!dir) throw new ConfigError('The CDR journal needs a directory: set cdr.dir (CDR_DIR or --cdr-dir).');
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger('cdr');
   const node = (config.node.name ?? `${os.hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_.-]/g, '_');
-  const files = new CdrFileWriter({ dir, format: config.cdr.format, rotateBytes: config.cdr.rotateBytes, rotateSeconds: config.cdr.rotateSeconds, node, clock, logger });
+  const files = new CdrFileWriter({
+    dir,
+    format: config.cdr.format,
+    rotateBytes: config.cdr.rotateBytes,
+    rotateSeconds: config.cdr.rotateSeconds,
+    node,
+    clock,
+    logger,
+  });
   const uploader = cdrUploader(config, logger);
   const journal = new CdrJournal(
     { db, files, ...(uploader ? { uploader } : {}), clock, logger },
     // A journal restarted under the same SMSC_NODE_NAME takes its own lease back at once; unnamed ones wait for it to run out.
-    { format: config.cdr.format, record: cdrRecordOptions(config), pollMs: config.cdr.pollMs, lagMs: config.cdr.lagMs, owner: options.owner ?? config.node.name ?? `${node}-${process.pid}` },
+    {
+      format: config.cdr.format,
+      record: cdrRecordOptions(config),
+      pollMs: config.cdr.pollMs,
+      lagMs: config.cdr.lagMs,
+      owner: options.owner ?? config.node.name ?? `${node}-${process.pid}`,
+    },
   );
   return { journal, uploader };
 }
 
 /** `smsc cdr journal`: writes, rotates and uploads CDRs until SIGTERM; prints `cdr journal ready`. */
-export async function runCdrJournalProcess(config: SmscConfig, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runCdrJournalProcess(
+  config: SmscConfig,
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<void> {
   const log = createLogger('cdr');
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-cdr', maxPoolSize: 2 });
   try {
@@ -54,7 +78,9 @@ export async function runCdrJournalProcess(config: SmscConfig, print: (line: str
       process.once('SIGINT', () => resolve());
     });
     journal.start();
-    print(`cdr journal ready (dir ${config.cdr.dir}, ${uploader ? `uploading to s3://${config.cdr.s3.bucket}/${config.cdr.s3.prefix}` : 'no upload: cdr.s3.bucket is not set'})`);
+    print(
+      `cdr journal ready (dir ${config.cdr.dir}, ${uploader ? `uploading to s3://${config.cdr.s3.bucket}/${config.cdr.s3.prefix}` : 'no upload: cdr.s3.bucket is not set'})`,
+    );
     await stopped;
     await journal.close();
     // One last try, so a clean stop leaves nothing behind when the store is reachable.

@@ -52,7 +52,8 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     leaseGraceMs: config.deliverer.leaseGraceMs,
     ...options.delivery,
   });
-  if (options.backoffScale !== undefined && !(options.backoffScale > 0)) throw new ConfigError(`--backoff-scale must be a positive number, got ${options.backoffScale}.`);
+  if (options.backoffScale !== undefined && !(options.backoffScale > 0))
+    throw new ConfigError(`--backoff-scale must be a positive number, got ${options.backoffScale}.`);
   const shutdown = new Shutdown({ graceMs, logger: log });
   // Listening from the start: a stop during start-up is honoured within the grace as well.
   const stopping = stopSignal().then((signal) => {
@@ -96,7 +97,9 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   const { batchSizes, ...stats } = worker.stats;
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  print(`deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`);
+  print(
+    `deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`,
+  );
   unwatch();
   // Forced: operations still waiting for an unreachable server end now instead of at their timeout.
   await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
@@ -104,7 +107,13 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   await shutdown.finish();
 }
 
-async function startDeliverer(config: SmscConfig, options: DelivererProcessOptions, delivery: Readonly<DeliveryOptions>, opened: OpenedResources, log: Logger) {
+async function startDeliverer(
+  config: SmscConfig,
+  options: DelivererProcessOptions,
+  delivery: Readonly<DeliveryOptions>,
+  opened: OpenedResources,
+  log: Logger,
+) {
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
   opened.add('MongoDB client', () => client.close());
   const unwatch = watchMongoHealth(client);
@@ -115,11 +124,27 @@ async function startDeliverer(config: SmscConfig, options: DelivererProcessOptio
   const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
   opened.add('rate limiter', () => limiter.close());
   if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
-  await limiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
+  await limiter
+    .ready()
+    .catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; connector TPS per process until it is'));
   const refreshMs = config.deliverer.refreshMs;
   // Receipts and MO arriving on the connectors (issue 6): stored before deliver_sm_resp.
-  const intake = await createConnectorIntake({ db, clock: systemClock, logger: createLogger('receipts'), by: defaultOwner('receipts'), routesRefreshMs: refreshMs, writeConcern: writeConcernOf(config.mongo) });
-  const pool = new ConnectorPool(db, { clock: systemClock, logger: createLogger('connector'), limiter, backoffScale: options.backoffScale, refreshMs, handlersFor: (c) => intake.handlersFor(c) });
+  const intake = await createConnectorIntake({
+    db,
+    clock: systemClock,
+    logger: createLogger('receipts'),
+    by: defaultOwner('receipts'),
+    routesRefreshMs: refreshMs,
+    writeConcern: writeConcernOf(config.mongo),
+  });
+  const pool = new ConnectorPool(db, {
+    clock: systemClock,
+    logger: createLogger('connector'),
+    limiter,
+    backoffScale: options.backoffScale,
+    refreshMs,
+    handlersFor: (c) => intake.handlersFor(c),
+  });
   opened.add('connectors', () => pool.close());
   await pool.start();
   const router = new Router(db, createLogger('router'), { refreshMs });
@@ -143,11 +168,17 @@ async function startDeliverer(config: SmscConfig, options: DelivererProcessOptio
     },
     clockGuard,
     // Receipts that overtook this batch's outcome write wait with the orphans: apply them now.
-    onAccepted: (accepted) => void intake.orphans.matchAccepted(accepted).catch((error: unknown) => log.warn({ err: error }, 'matching waiting receipts failed; the sweep will')),
+    onAccepted: (accepted) =>
+      void intake.orphans
+        .matchAccepted(accepted)
+        .catch((error: unknown) => log.warn({ err: error }, 'matching waiting receipts failed; the sweep will')),
   });
   opened.add('delivery worker', () => worker.close());
   // The safety net for waiting receipts (a process that died between storing and matching).
-  const orphanSweep = setInterval(() => void intake.orphans.sweep().catch((error: unknown) => log.debug({ err: error }, 'waiting-receipt sweep failed')), options.orphanSweepMs ?? 5000);
+  const orphanSweep = setInterval(
+    () => void intake.orphans.sweep().catch((error: unknown) => log.debug({ err: error }, 'waiting-receipt sweep failed')),
+    options.orphanSweepMs ?? 5000,
+  );
   opened.add('waiting-receipt sweep', () => clearInterval(orphanSweep));
   const observability = await startProcessObservability({
     db,

@@ -56,7 +56,9 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise
     // The stand-in is a package of the repository, not of the product: an installation that ships
     // without it (the Docker image) needs a real MongoDB.
     if (!existsSync(compiledEntry('standin/main'))) {
-      throw new ConfigError(`no MongoDB: set MONGODB_URI (or --mongodb-uri) to a MongoDB server; no mongod could be started here (${reason}) and this installation has no stand-in`);
+      throw new ConfigError(
+        `no MongoDB: set MONGODB_URI (or --mongodb-uri) to a MongoDB server; no mongod could be started here (${reason}) and this installation has no stand-in`,
+      );
     }
     options.logger.warn({ reason }, 'no mongod could be obtained; falling back to the test stand-in');
   } finally {

@@ -54,7 +54,22 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
     await opened.unwind(log, Math.min(graceMs, 5_000));
     throw error;
   }
-  const { client, inserter, writer, esmeDelivery, clockGuard, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake } = started;
+  const {
+    client,
+    inserter,
+    writer,
+    esmeDelivery,
+    clockGuard,
+    observability,
+    rateLimiter,
+    redis,
+    commands,
+    host,
+    port,
+    tlsPort,
+    unwatch,
+    intake,
+  } = started;
   print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
 
   await stopping;
@@ -74,7 +89,9 @@ export async function runInserterProcess(config: SmscConfig, options: InserterPr
   ]);
   if (commands) {
     const s = writer.stats;
-    print(`inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`);
+    print(
+      `inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`,
+    );
   }
   unwatch();
   await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
@@ -124,7 +141,18 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
   await routing.start();
   const inserter = new Inserter(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, bindSlots, logger: createLogger('inserter'), esmeSessions: esmeDelivery, routing, intakePolicy: intake.policy, optOut: intake.optOut },
+    {
+      db,
+      accounts: new AccountStore(db),
+      writer,
+      rateLimiter,
+      bindSlots,
+      logger: createLogger('inserter'),
+      esmeSessions: esmeDelivery,
+      routing,
+      intakePolicy: intake.policy,
+      optOut: intake.optOut,
+    },
     {
       host: config.inserter.host,
       port: config.inserter.smppPort,
@@ -164,5 +192,20 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
     }),
   });
-  return { client, inserter, writer, esmeDelivery, clockGuard, observability, rateLimiter, redis, commands, host, port, tlsPort, unwatch, intake };
+  return {
+    client,
+    inserter,
+    writer,
+    esmeDelivery,
+    clockGuard,
+    observability,
+    rateLimiter,
+    redis,
+    commands,
+    host,
+    port,
+    tlsPort,
+    unwatch,
+    intake,
+  };
 }

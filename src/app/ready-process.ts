@@ -154,6 +154,8 @@ export function spawnReadyProcess(options: ReadyProcessOptions): Promise<ReadyPr
     // A child that is gone cannot take a probe; the error is the exit, seen above.
     child.on('error', (error) => fail(error));
     // 'close' comes after the last message and output of the child, so its reason is in by then.
-    child.once('close', (code, signal) => fail(new NotReadyError(`${options.name} exited (${code ?? signal}) before it was ready`, output, told)));
+    child.once('close', (code, signal) =>
+      fail(new NotReadyError(`${options.name} exited (${code ?? signal}) before it was ready`, output, told)),
+    );
   });
 }

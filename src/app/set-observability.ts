@@ -43,7 +43,8 @@ export async function setHealth(supervisor: Supervisor): Promise<HealthReport> {
           problems.push({ check: child.name, reason: 'does not answer', since: now });
           return;
         }
-        for (const p of reply.health.problems) problems.push({ check: `${child.name}: ${p.check}`, reason: p.reason, since: new Date(p.since) });
+        for (const p of reply.health.problems)
+          problems.push({ check: `${child.name}: ${p.check}`, reason: p.reason, since: new Date(p.since) });
       }),
   );
   return { status: problems.length === 0 ? HealthStatus.ok : HealthStatus.unavailable, problems };

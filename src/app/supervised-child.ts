@@ -17,7 +17,12 @@ export interface ProbeReply {
 }
 
 export function isProbeRequest(message: unknown): message is ProbeRequest {
-  return typeof message === 'object' && message !== null && (message as ProbeRequest).type === 'smsc:probe' && typeof (message as ProbeRequest).id === 'number';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as ProbeRequest).type === 'smsc:probe' &&
+    typeof (message as ProbeRequest).id === 'number'
+  );
 }
 
 export function isProbeReply(message: unknown): message is ProbeReply {
@@ -31,7 +36,12 @@ export interface FatalReport {
 }
 
 export function isFatalReport(message: unknown): message is FatalReport {
-  return typeof message === 'object' && message !== null && (message as FatalReport).type === 'smsc:fatal' && typeof (message as FatalReport).message === 'string';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as FatalReport).type === 'smsc:fatal' &&
+    typeof (message as FatalReport).message === 'string'
+  );
 }
 
 /** Under `smsc up`: sends the reason a command failed (best effort; nothing happens elsewhere). */

@@ -95,7 +95,17 @@ export class Supervisor {
    */
   async start(spec: ChildSpec): Promise<ReadyProcess> {
     if (this.#children.has(spec.name)) throw new Error(`${spec.name} is already supervised`);
-    const child: Child = { spec, state: ChildState.starting, proc: undefined, restarts: 0, failures: [], inARow: 0, runningSince: 0, timer: undefined, abort: undefined };
+    const child: Child = {
+      spec,
+      state: ChildState.starting,
+      proc: undefined,
+      restarts: 0,
+      failures: [],
+      inARow: 0,
+      runningSince: 0,
+      timer: undefined,
+      abort: undefined,
+    };
     this.#children.set(spec.name, child);
     this.health.set(spec.name, 'starting');
     try {
@@ -143,7 +153,10 @@ export class Supervisor {
     const { name } = child.spec;
     if (child.failures.length >= this.#options.maxFailures) {
       const seconds = Math.round(this.#options.failureWindowMs / 1000);
-      const error = new SmscError('CHILD_FAILED', `${name} failed ${child.failures.length} times within ${seconds} s (last: ${what}); stopping smsc`);
+      const error = new SmscError(
+        'CHILD_FAILED',
+        `${name} failed ${child.failures.length} times within ${seconds} s (last: ${what}); stopping smsc`,
+      );
       this.#logger.error({ process: name, failures: child.failures.length }, error.message);
       child.state = ChildState.stopped;
       this.health.set(name, `gave up: ${what}`);
@@ -154,7 +167,10 @@ export class Supervisor {
     upChildRestartsTotal.inc({ child: name, exit });
     child.state = ChildState.restarting;
     this.health.set(name, `${what}; restarting`);
-    this.#logger.error({ process: name, restartInMs: pause, failuresInWindow: child.failures.length }, `${name} ${what}; restarting in ${pause} ms`);
+    this.#logger.error(
+      { process: name, restartInMs: pause, failuresInWindow: child.failures.length },
+      `${name} ${what}; restarting in ${pause} ms`,
+    );
     child.timer = setTimeout(() => {
       child.timer = undefined;
       if (this.#stopping) return;

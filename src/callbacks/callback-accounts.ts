@@ -38,11 +38,16 @@ export class CallbackAccounts {
       try {
         const docs = await this.#accounts
           .find(
-            { $or: [{ callbackUrl: { $type: 'string', $ne: '' } }, { callbackSecret: { $type: 'string', $ne: '' } }], enabled: { $ne: false } },
+            {
+              $or: [{ callbackUrl: { $type: 'string', $ne: '' } }, { callbackSecret: { $type: 'string', $ne: '' } }],
+              enabled: { $ne: false },
+            },
             { projection: { systemId: 1, callbackUrl: 1, callbackSecret: 1 } },
           )
           .toArray();
-        this.#cache = new Map(docs.map((doc) => [doc.systemId, { url: doc.callbackUrl || undefined, secret: doc.callbackSecret || undefined }]));
+        this.#cache = new Map(
+          docs.map((doc) => [doc.systemId, { url: doc.callbackUrl || undefined, secret: doc.callbackSecret || undefined }]),
+        );
         this.#loadedAt = Date.now();
       } catch (error) {
         // Keep what we have; only a process that never read the accounts has nothing to go on.

@@ -79,7 +79,8 @@ export class CallbackService {
       wantsEvent: (event) => event.destKey?.startsWith(HTTP_EVENT_KEY) ?? false,
       clockGuard: deps.clockGuard,
     });
-    if (options.runEmitter ?? true) this.#emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }));
+    if (options.runEmitter ?? true)
+      this.#emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }));
   }
 
   /** What the round did (deliveries are `submitted`: a 2xx answer). */

@@ -34,7 +34,12 @@ export class HttpCallbackSender implements Sender {
     // Without a URL or a key there is nothing to POST to or sign with: keep it (an attempt) until
     // the account is given one or the event's validity ends.
     if (!url) return { kind: 'temporary', connector: `http:${account}`, error: `account ${account} has no callback URL` };
-    if (!settings?.secret) return { kind: 'temporary', connector: `http:${account}`, error: `account ${account} has no callback URL with a secret to sign with` };
+    if (!settings?.secret)
+      return {
+        kind: 'temporary',
+        connector: `http:${account}`,
+        error: `account ${account} has no callback URL with a secret to sign with`,
+      };
     const name = `http:${account}`;
     const secret = settings.secret;
     return { connector: name, submit: (sms, context) => this.#post(name, url, secret, sms, context) };

@@ -23,7 +23,10 @@ export function parseCdrTime(text: string, now: Date, flag: string): Date {
   }
   if (/^\d{10,}$/.test(text.trim())) return new Date(Number(text.trim()));
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new ConfigError(`${flag} must be an ISO time (2026-03-01T12:00:00Z), epoch milliseconds or a duration ago (24h), got ${JSON.stringify(text)}.`);
+  if (Number.isNaN(ms))
+    throw new ConfigError(
+      `${flag} must be an ISO time (2026-03-01T12:00:00Z), epoch milliseconds or a duration ago (24h), got ${JSON.stringify(text)}.`,
+    );
   return new Date(ms);
 }
 
@@ -40,7 +43,10 @@ async function* exportLines(db: Db, options: CdrExportOptions): AsyncGenerator<s
   // Read-only, by the journal's index (cdr_finalAt).
   const cursor = db
     .collection<SmsDocument>(Collections.sms)
-    .find({ finalAt: { $gte: options.since, $lt: options.until }, direction: { $ne: SmsDirection.receipt } }, { projection: CDR_PROJECTION, sort: { finalAt: 1, _id: 1 } });
+    .find(
+      { finalAt: { $gte: options.since, $lt: options.until }, direction: { $ne: SmsDirection.receipt } },
+      { projection: CDR_PROJECTION, sort: { finalAt: 1, _id: 1 } },
+    );
   for await (const doc of cursor) {
     for (const record of cdrRecordsOf(doc as SmsDocument & { finalAt: Date }, options.record)) yield formatRecord(record, options.format);
   }
@@ -66,8 +72,15 @@ export async function exportToStream(db: Db, options: CdrExportOptions, out: Wri
  */
 export async function exportToDir(db: Db, options: CdrExportOptions, dir: string): Promise<{ file: string; records: number }> {
   await mkdir(dir, { recursive: true });
-  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const file = path.join(dir, `cdr-export-${stamp(options.since)}-${stamp(options.until)}-${randomBytes(3).toString('hex')}.${options.format}.gz`);
+  const stamp = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+  const file = path.join(
+    dir,
+    `cdr-export-${stamp(options.since)}-${stamp(options.until)}-${randomBytes(3).toString('hex')}.${options.format}.gz`,
+  );
   const tmp = `${file}.tmp`;
   const gzip = createGzip();
   const done = pipeline(gzip, createWriteStream(tmp));

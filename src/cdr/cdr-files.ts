@@ -25,7 +25,10 @@ const CLOSED = '.gz';
 const TMP = '.tmp';
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 async function fsyncPath(file: string): Promise<void> {
@@ -79,7 +82,10 @@ export class CdrFileWriter {
       try {
         collect(gunzipSync(await readFile(path.join(this.#o.dir, name))).toString('utf8'));
       } catch (error) {
-        this.#o.logger.warn({ file: name, err: (error as Error).message }, 'a closed CDR file could not be read back; it is uploaded as it is');
+        this.#o.logger.warn(
+          { file: name, err: (error as Error).message },
+          'a closed CDR file could not be read back; it is uploaded as it is',
+        );
       }
     }
     for (const name of names.filter((n) => n.endsWith(OPEN))) {
@@ -152,7 +158,10 @@ export class CdrFileWriter {
   /** Compressed files waiting for upload, oldest first. */
   async closedFiles(): Promise<string[]> {
     const names = await readdir(this.#o.dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith(CLOSED)).sort().map((n) => path.join(this.#o.dir, n));
+    return names
+      .filter((n) => n.endsWith(CLOSED))
+      .sort()
+      .map((n) => path.join(this.#o.dir, n));
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,6 @@ import type { CdrFileWriter } from './cdr-files.ts';
 import { CDR_PROJECTION, cdrRecordsOf, formatRecord, type CdrRecordOptions } from './cdr-record.ts';
 import type { CdrUploader } from './s3-uploader.ts';
 
-
 /** `cdrState`: the journal's lease and high-water mark (one document, `_id: 'journal'`). */
 export const CDR_STATE = 'cdrState';
 const STATE_ID = 'journal';
@@ -38,7 +37,9 @@ export interface CdrJournalOptions {
 
 /** The index the journal reads by (partial: only final messages carry `finalAt`). */
 export async function ensureCdrSchema(db: Db): Promise<void> {
-  await db.collection(Collections.sms).createIndexes([{ key: { finalAt: 1 }, name: 'cdr_finalAt', partialFilterExpression: { finalAt: { $exists: true } } }]);
+  await db
+    .collection(Collections.sms)
+    .createIndexes([{ key: { finalAt: 1 }, name: 'cdr_finalAt', partialFilterExpression: { finalAt: { $exists: true } } }]);
 }
 
 /**
@@ -90,10 +91,14 @@ export class CdrJournal {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#o.pollMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   }
@@ -143,7 +148,9 @@ export class CdrJournal {
     await this.#files.close();
     if (this.#recovered) {
       // Let another journal take over at once.
-      await this.#state.updateOne({ _id: STATE_ID, owner: this.#o.owner }, { $unset: { owner: '', leaseUntil: '' } }).catch(() => undefined);
+      await this.#state
+        .updateOne({ _id: STATE_ID, owner: this.#o.owner }, { $unset: { owner: '', leaseUntil: '' } })
+        .catch(() => undefined);
     }
   }
 
@@ -157,7 +164,9 @@ export class CdrJournal {
       direction: { $ne: SmsDirection.receipt },
       $expr: { $ne: ['$cdrAt', '$finalAt'] },
     };
-    const docs = await this.#sms.find(filter, { projection: CDR_PROJECTION, sort: { finalAt: 1, _id: 1 }, limit: this.#o.batchSize }).toArray();
+    const docs = await this.#sms
+      .find(filter, { projection: CDR_PROJECTION, sort: { finalAt: 1, _id: 1 }, limit: this.#o.batchSize })
+      .toArray();
     if (docs.length === 0) return 0;
     const lines: string[] = [];
     for (const doc of docs) {
@@ -181,7 +190,9 @@ export class CdrJournal {
     // filter (each): {_id, finalAt: <as journaled>}; update: $set cdrAt = that finalAt.
     // returns: matched counts; a miss = the message moved on (requeued, purged): nothing to mark.
     // Sets no field the delivery protocol reads, so it is safe beside every other writer.
-    const ops: AnyBulkWriteOperation<SmsDocument>[] = outcomes.map((o) => ({ updateOne: { filter: { _id: o._id, finalAt: o.finalAt }, update: { $set: { cdrAt: o.finalAt } } } }));
+    const ops: AnyBulkWriteOperation<SmsDocument>[] = outcomes.map((o) => ({
+      updateOne: { filter: { _id: o._id, finalAt: o.finalAt }, update: { $set: { cdrAt: o.finalAt } } },
+    }));
     await this.#sms.bulkWrite(ops, { ordered: false });
   }
 

@@ -47,17 +47,71 @@ export interface CdrRecord {
 
 /** Column order of the CSV form (and of the JSON keys). */
 export const CDR_FIELDS: readonly (keyof CdrRecord)[] = Object.freeze([
-  'kind', 'id', 'messageId', 'direction', 'account', 'source', 'dest', 'route', 'connector', 'part', 'parts', 'encoding', 'dataCoding',
-  'arrivedAt', 'submittedAt', 'finalAt', 'attempts', 'status', 'stat', 'errorCode', 'error', 'attemptAt', 'outcome',
+  'kind',
+  'id',
+  'messageId',
+  'direction',
+  'account',
+  'source',
+  'dest',
+  'route',
+  'connector',
+  'part',
+  'parts',
+  'encoding',
+  'dataCoding',
+  'arrivedAt',
+  'submittedAt',
+  'finalAt',
+  'attempts',
+  'status',
+  'stat',
+  'errorCode',
+  'error',
+  'attemptAt',
+  'outcome',
 ] as const);
 
 /** The fields the journal reads from `sms` (a projection: payloads stay in the database). */
 export const CDR_PROJECTION = Object.freeze({
-  _id: 1, messageId: 1, direction: 1, account: 1, source: 1, dest: 1, target: 1, route: 1, remote: 1, concat: 1, 'payload.dataCoding': 1,
-  arrivedAt: 1, finalAt: 1, attempts: 1, state: 1, finalStat: 1, error: 1, history: 1, cdrAt: 1,
+  _id: 1,
+  messageId: 1,
+  direction: 1,
+  account: 1,
+  source: 1,
+  dest: 1,
+  target: 1,
+  route: 1,
+  remote: 1,
+  concat: 1,
+  'payload.dataCoding': 1,
+  arrivedAt: 1,
+  finalAt: 1,
+  attempts: 1,
+  state: 1,
+  finalStat: 1,
+  error: 1,
+  history: 1,
+  cdrAt: 1,
 });
 
-type CdrSource = Pick<SmsDocument, '_id' | 'messageId' | 'direction' | 'account' | 'source' | 'dest' | 'target' | 'remote' | 'concat' | 'arrivedAt' | 'attempts' | 'state' | 'error' | 'history'> & {
+type CdrSource = Pick<
+  SmsDocument,
+  | '_id'
+  | 'messageId'
+  | 'direction'
+  | 'account'
+  | 'source'
+  | 'dest'
+  | 'target'
+  | 'remote'
+  | 'concat'
+  | 'arrivedAt'
+  | 'attempts'
+  | 'state'
+  | 'error'
+  | 'history'
+> & {
   finalAt: Date;
   payload?: { dataCoding?: number };
   finalStat?: number;
@@ -74,7 +128,9 @@ function showNumber(addr: string | undefined, options: CdrRecordOptions): string
   // Alphanumeric sender ids are names, not personal numbers: shown as they are.
   if (!digits || options.numbers === 'clear') return addr;
   if (options.numbers === 'mask') return maskMsisdn(addr);
-  return options.hashKey ? hashMsisdn(addr, options.hashKey) : createHash('sha256').update(addr.replace(/^\+/, '')).digest('hex').slice(0, 16);
+  return options.hashKey
+    ? hashMsisdn(addr, options.hashKey)
+    : createHash('sha256').update(addr.replace(/^\+/, '')).digest('hex').slice(0, 16);
 }
 
 function routeOf(route: unknown): string {
@@ -128,7 +184,12 @@ export function cdrRecordsOf(doc: CdrSource, options: CdrRecordOptions): CdrReco
     attempts: doc.attempts ?? 0,
     status: doc.state,
     stat: statOf(doc),
-    errorCode: doc.error?.status !== undefined ? `0x${doc.error.status.toString(16).padStart(8, '0')}` : doc.error?.networkErrorCode !== undefined ? `nec:${doc.error.networkErrorCode}` : '',
+    errorCode:
+      doc.error?.status !== undefined
+        ? `0x${doc.error.status.toString(16).padStart(8, '0')}`
+        : doc.error?.networkErrorCode !== undefined
+          ? `nec:${doc.error.networkErrorCode}`
+          : '',
     error: doc.error?.message ?? '',
     attemptAt: '',
     outcome: doc.state,

@@ -4,7 +4,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logging/logger.ts';
 import { cdrUploadsTotal } from '../metrics/metrics.ts';
 
-
 export interface S3Target {
   bucket: string;
   /** Key prefix (e.g. `cdr/`). */

@@ -57,11 +57,21 @@ export class CleanupPass {
   async run(): Promise<CleanupCounts> {
     const { leaseGraceMs: graceMs, historyLimit } = this.#options;
     const dbNow = this.#clock.dbNow();
-    const messageLocksReleased = await releaseExpiredMessages(this.#db.collection<SmsDocument>(Collections.sms), { by: this.#by, graceMs, historyLimit, now: this.#clock.now(), dbNow });
+    const messageLocksReleased = await releaseExpiredMessages(this.#db.collection<SmsDocument>(Collections.sms), {
+      by: this.#by,
+      graceMs,
+      historyLimit,
+      now: this.#clock.now(),
+      dbNow,
+    });
     const destinationLocksReleased = await releaseExpiredDestinations(this.#db.collection<LockDocument>(Collections.locks), graceMs, dbNow);
     const expired = await this.expireOverdue();
     const attemptLimit = await this.markAttemptLimit();
-    const unanswered = await finaliseUnanswered(this.#db, this.#clock, { by: this.#by, graceMs: this.#options.receiptGraceMs, historyLimit: this.#options.historyLimit });
+    const unanswered = await finaliseUnanswered(this.#db, this.#clock, {
+      by: this.#by,
+      graceMs: this.#options.receiptGraceMs,
+      historyLimit: this.#options.historyLimit,
+    });
     const purged = await this.purgeFinal();
     locksReleasedTotal.inc({ kind: 'message' }, messageLocksReleased);
     locksReleasedTotal.inc({ kind: 'destination' }, destinationLocksReleased);
@@ -83,7 +93,10 @@ export class CleanupPass {
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, validUntil: { $lte: now } },
       // receiptDue: the receipt outbox decides whether its ESME asked for an EXPIRED receipt.
-      { $set: { state: SmsState.expired, finalAt: now, receiptDue: true }, $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } } },
+      {
+        $set: { state: SmsState.expired, finalAt: now, receiptDue: true },
+        $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } },
+      },
     );
     return result.modifiedCount;
   }
@@ -97,7 +110,12 @@ export class CleanupPass {
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, attempts: { $gte: this.#options.maxAttempts } },
       {
-        $set: { state: SmsState.undeliverable, finalAt: now, error: { message: `attempt limit reached (${this.#options.maxAttempts})` }, receiptDue: true },
+        $set: {
+          state: SmsState.undeliverable,
+          finalAt: now,
+          error: { message: `attempt limit reached (${this.#options.maxAttempts})` },
+          receiptDue: true,
+        },
         $push: { history: { $each: [this.#record('attempt-limit')], $slice: -this.#options.historyLimit } },
       },
     );
@@ -110,7 +128,9 @@ export class CleanupPass {
     // filter: {state ∈ final states, finalAt <= now - retention}
     // delete: every such message
     // returns: deletedCount; 0 = nothing old enough.
-    const result = await this.#db.collection<SmsDocument>(Collections.sms).deleteMany({ state: { $in: [...FINAL_STATES] }, finalAt: { $lte: cutoff } });
+    const result = await this.#db
+      .collection<SmsDocument>(Collections.sms)
+      .deleteMany({ state: { $in: [...FINAL_STATES] }, finalAt: { $lte: cutoff } });
     return result.deletedCount;
   }
 }

@@ -88,10 +88,7 @@ function checkDigits(addr: string, digits: string): void {
 
 function checkE164(addr: string, digits: string): void {
   if (digits.length < E164_MIN_DIGITS || digits.length > E164_MAX_DIGITS) {
-    throw new AddressError(
-      addr,
-      `an international number has ${E164_MIN_DIGITS}-${E164_MAX_DIGITS} digits, got ${digits.length}`,
-    );
+    throw new AddressError(addr, `an international number has ${E164_MIN_DIGITS}-${E164_MAX_DIGITS} digits, got ${digits.length}`);
   }
   if (digits[0] === '0') throw new AddressError(addr, 'a country code cannot start with 0');
 }
@@ -130,7 +127,8 @@ export function normaliseDestination(address: SmppAddress, options: AddressOptio
   const s = addr.replace(SEPARATORS, '');
   if (s.startsWith('+')) return international(addr, s.slice(1));
   checkDigits(addr, s);
-  const afterIntlPrefix = intlPrefix !== '' && s.startsWith(intlPrefix) && s.length > intlPrefix.length ? s.slice(intlPrefix.length) : undefined;
+  const afterIntlPrefix =
+    intlPrefix !== '' && s.startsWith(intlPrefix) && s.length > intlPrefix.length ? s.slice(intlPrefix.length) : undefined;
   if (ton === Ton.INTERNATIONAL) return international(addr, afterIntlPrefix ?? s);
   if (ton === Ton.NATIONAL) return national(addr, s, trunk, cc, true);
   if (ton !== Ton.UNKNOWN) return asWritten(s);

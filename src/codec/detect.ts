@@ -22,10 +22,7 @@ const REQUEST_NAMES: Readonly<Record<string, EncodingRequest>> = Object.freeze({
 export function parseEncodingRequest(name: string): EncodingRequest {
   const found = REQUEST_NAMES[name.trim().toLowerCase()];
   if (found === undefined) {
-    throw new CodecError(
-      CodecErrorCode.UNSUPPORTED_ENCODING,
-      `Unknown encoding ${JSON.stringify(name)}; use auto, gsm7, latin1 or ucs2.`,
-    );
+    throw new CodecError(CodecErrorCode.UNSUPPORTED_ENCODING, `Unknown encoding ${JSON.stringify(name)}; use auto, gsm7, latin1 or ucs2.`);
   }
   return found;
 }

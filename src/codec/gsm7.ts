@@ -262,10 +262,7 @@ export function unpackSeptets(packed: Uint8Array, fillBits = 0, septetCount?: nu
   let count: number;
   if (septetCount !== undefined) {
     if (!Number.isInteger(septetCount) || septetCount < 0 || septetCount * 7 > availableBits) {
-      throw new CodecError(
-        CodecErrorCode.MALFORMED_DATA,
-        `${packed.length} packed octets cannot hold ${septetCount} septets.`,
-      );
+      throw new CodecError(CodecErrorCode.MALFORMED_DATA, `${packed.length} packed octets cannot hold ${septetCount} septets.`);
     }
     count = septetCount;
   } else {

@@ -108,8 +108,7 @@ function greedyUcs2Parts(text: string, limit: number): number {
 
 function countParts(units: number, limits: PartLimits, greedy: ((limit: number) => number) | null): PartCounts {
   const fits = units <= limits.single;
-  const split = (limit: number): number =>
-    units === 0 ? 1 : greedy === null ? Math.ceil(units / limit) : greedy(limit);
+  const split = (limit: number): number => (units === 0 ? 1 : greedy === null ? Math.ceil(units / limit) : greedy(limit));
   return {
     single: fits ? 1 : null,
     udh8: fits ? 1 : split(limits.udh8),

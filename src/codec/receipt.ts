@@ -121,7 +121,8 @@ export function formatReceiptDate(date: Date, withSeconds = false): string {
 
 function threeDigits(n: number | undefined, field: string): string {
   const v = n ?? 0;
-  if (!Number.isInteger(v) || v < 0) throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, `Receipt ${field} must be a whole number >= 0, got ${v}.`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, `Receipt ${field} must be a whole number >= 0, got ${v}.`);
   return pad(Math.min(v, 999), 3);
 }
 
@@ -130,11 +131,11 @@ export function formatReceipt(input: ReceiptInput): string {
     throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, 'Receipt id must be non-empty and without spaces.');
   }
   const stat =
-    typeof input.stat === 'number'
-      ? messageStateToStatWord(input.stat)
-      : messageStateToStatWord(statWordToMessageState(input.stat) ?? -1);
+    typeof input.stat === 'number' ? messageStateToStatWord(input.stat) : messageStateToStatWord(statWordToMessageState(input.stat) ?? -1);
   const err = typeof input.err === 'string' ? input.err : threeDigits(input.err, 'err');
-  const text = Array.from(input.text ?? '').slice(0, 20).join('');
+  const text = Array.from(input.text ?? '')
+    .slice(0, 20)
+    .join('');
   return (
     `id:${input.id} sub:${threeDigits(input.sub ?? 1, 'sub')} dlvrd:${threeDigits(input.dlvrd ?? 0, 'dlvrd')}` +
     ` submit date:${formatReceiptDate(input.submitDate)} done date:${formatReceiptDate(input.doneDate)}` +

@@ -163,10 +163,5 @@ export function formatSmppRelative(
 export function formatSmppTime(time: SmppTime, field: SmppTimeFieldName = 'validity_period'): string {
   if (time.kind === 'relative') return formatSmppRelative(time, field);
   const digits = [time.year - 2000, time.month, time.day, time.hour, time.minute, time.second];
-  return (
-    digits.map(pad2).join('') +
-    String(time.tenths) +
-    pad2(Math.abs(time.quarterHours)) +
-    (time.quarterHours < 0 ? '-' : '+')
-  );
+  return digits.map(pad2).join('') + String(time.tenths) + pad2(Math.abs(time.quarterHours)) + (time.quarterHours < 0 ? '-' : '+');
 }

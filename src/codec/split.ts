@@ -10,13 +10,7 @@ import { encodeUcs2 } from './ucs2.ts';
 import { encodeText } from './text-codec.ts';
 import { resolveEncoding, type EncodingRequest } from './detect.ts';
 import { dataCodingFor, type MessageClass, type TextEncodingName } from './data-coding.ts';
-import {
-  MAX_PARTS,
-  MAX_PAYLOAD_OCTETS,
-  PartLimits,
-  type ConcatStrategyName,
-  type PartLimitEncoding,
-} from './length.ts';
+import { MAX_PARTS, MAX_PAYLOAD_OCTETS, PartLimits, type ConcatStrategyName, type PartLimitEncoding } from './length.ts';
 
 export const UdhIei = Object.freeze({
   CONCAT_8BIT: 0x00,
@@ -152,10 +146,7 @@ export function splitEncoded(body: Buffer, encoding: SplitEncoding, options: Spl
 
   switch (strategy) {
     case 'single':
-      throw new CodecError(
-        CodecErrorCode.MESSAGE_TOO_LONG,
-        `Message of ${units} units does not fit one part (at most ${limits.single}).`,
-      );
+      throw new CodecError(CodecErrorCode.MESSAGE_TOO_LONG, `Message of ${units} units does not fit one part (at most ${limits.single}).`);
     case 'payload': {
       const payload = layout(body, encoding, packing, 0);
       if (payload.length > MAX_PAYLOAD_OCTETS) {

@@ -61,7 +61,11 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
     }
     const checked = convert(field.kind, candidate.raw);
     if ('problem' in checked) {
-      problems.push(field.kind.type === 'secret' ? `${candidate.source} ${checked.problem}` : `${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`);
+      problems.push(
+        field.kind.type === 'secret'
+          ? `${candidate.source} ${checked.problem}`
+          : `${candidate.source} ${checked.problem}, got ${show(candidate.raw)}`,
+      );
       setPath(result, field.path, field.default);
     } else {
       setPath(result, field.path, checked.value);
@@ -88,7 +92,8 @@ export function loadConfig(options: LoadConfigOptions = {}): SmscConfig {
     problems.push('inserter.smppTlsPort (--smpp-tls-port) needs inserter.tlsCert and inserter.tlsKey (--tls-cert, --tls-key)');
   }
   const api = result.api as { tlsCert?: string; tlsKey?: string };
-  if ((api.tlsCert === undefined) !== (api.tlsKey === undefined)) problems.push('api.tlsCert and api.tlsKey (API_TLS_CERT, API_TLS_KEY) go together');
+  if ((api.tlsCert === undefined) !== (api.tlsKey === undefined))
+    problems.push('api.tlsCert and api.tlsKey (API_TLS_CERT, API_TLS_KEY) go together');
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return deepFreeze({ ...result, sources } as unknown as SmscConfig);
 }
@@ -134,7 +139,14 @@ function readConfigFile(file: string, source: string, options: LoadConfigOptions
 }
 
 /** One section of the file; nested objects are groups of settings (`cdr.s3.bucket` is `{"cdr": {"s3": {"bucket": …}}}`). */
-function readSection(file: string, prefix: string, body: Record<string, unknown>, known: ReadonlySet<string>, values: Map<string, unknown>, problems: string[]): void {
+function readSection(
+  file: string,
+  prefix: string,
+  body: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  values: Map<string, unknown>,
+  problems: string[],
+): void {
   for (const [key, raw] of Object.entries(body)) {
     const fieldPath = `${prefix}.${key}`;
     if (known.has(fieldPath)) {
@@ -210,14 +222,17 @@ function convert(kind: FieldKind, raw: unknown): Checked {
     }
     case 'secret': {
       if (typeof raw !== 'string') return { problem: 'must be a string' };
-      if (raw.length < kind.minLength || /\s/.test(raw)) return { problem: `must be at least ${kind.minLength} characters without spaces (the value is not shown)` };
+      if (raw.length < kind.minLength || /\s/.test(raw))
+        return { problem: `must be at least ${kind.minLength} characters without spaces (the value is not shown)` };
       return { value: raw };
     }
     case 'digits': {
-      const text = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+      const text =
+        typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
       if (kind.none && (text === 'none' || text === '')) return { value: '' };
       const shape = `${kind.minLength === kind.maxLength ? kind.minLength : `${kind.minLength}-${kind.maxLength}`} digits${kind.noLeadingZero ? ' not starting with 0' : ''}${kind.none ? ', or none' : ''}`;
-      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength) return { problem: `must be ${shape}` };
+      if (text === undefined || !/^\d+$/.test(text) || text.length < kind.minLength || text.length > kind.maxLength)
+        return { problem: `must be ${shape}` };
       if (kind.noLeadingZero && text.startsWith('0')) return { problem: `must be ${shape}` };
       return { value: text };
     }

@@ -83,7 +83,8 @@ export async function removeConnector(db: Db, name: string, options: { force?: b
     } else {
       // filter: {_id}; update: {$pull: {connectors: name}}. Backups keep their order.
       const result = await routes.updateOne({ _id: route._id }, { $pull: { connectors: name } });
-      if (result.modifiedCount > 0) removal.changedRoutes.push(`${routeLine(route)} now -> ${route.connectors.filter((c) => c !== name).join(',')}`);
+      if (result.modifiedCount > 0)
+        removal.changedRoutes.push(`${routeLine(route)} now -> ${route.connectors.filter((c) => c !== name).join(',')}`);
     }
   }
   // The connector goes last: a route never points at it for longer than the commands above take.
@@ -92,14 +93,21 @@ export async function removeConnector(db: Db, name: string, options: { force?: b
 }
 
 export async function listConnectors(db: Db): Promise<ConnectorView[]> {
-  const docs = await db.collection<ConnectorDocument>(Collections.connectors).find({}, { projection: { _id: 0 } }).sort({ name: 1 }).toArray();
+  const docs = await db
+    .collection<ConnectorDocument>(Collections.connectors)
+    .find({}, { projection: { _id: 0 } })
+    .sort({ name: 1 })
+    .toArray();
   return docs.map(view);
 }
 
 /** Names among `names` that no connector has. */
 export async function unknownConnectors(db: Db, names: readonly string[]): Promise<string[]> {
   if (names.length === 0) return [];
-  const found = await db.collection<ConnectorDocument>(Collections.connectors).find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } }).toArray();
+  const found = await db
+    .collection<ConnectorDocument>(Collections.connectors)
+    .find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } })
+    .toArray();
   const known = new Set(found.map((c) => c.name));
   return names.filter((n) => !known.has(n));
 }

@@ -52,7 +52,8 @@ export const CONNECTOR_DEFAULTS = Object.freeze({ bind: 'transceiver', tps: 0, w
 export function validateConnector(input: Partial<ConnectorDocument>): ConnectorDocument {
   const doc = { ...CONNECTOR_DEFAULTS, ...input } as ConnectorDocument;
   const problems: string[] = [];
-  if (!doc.name || !/^[A-Za-z0-9_.-]{1,64}$/.test(doc.name)) problems.push('name must be 1-64 letters, digits, dots, dashes or underscores');
+  if (!doc.name || !/^[A-Za-z0-9_.-]{1,64}$/.test(doc.name))
+    problems.push('name must be 1-64 letters, digits, dots, dashes or underscores');
   if (!doc.host) problems.push('host is required');
   if (!Number.isInteger(doc.port) || doc.port < 1 || doc.port > 65535) problems.push('port must be 1..65535');
   if (!doc.systemId || doc.systemId.length > 15) problems.push('system id must be 1-15 characters');
@@ -61,11 +62,18 @@ export function validateConnector(input: Partial<ConnectorDocument>): ConnectorD
   if (!Number.isFinite(doc.tps) || doc.tps < 0) problems.push('tps must be 0 (unlimited) or more');
   if (!Number.isInteger(doc.window) || doc.window < 1 || doc.window > 1000) problems.push('window must be 1..1000');
   if (!(doc.long in LongForm)) problems.push(`long must be one of ${Object.keys(LongForm).join(', ')}`);
-  if (doc.systemType !== undefined && (typeof doc.systemType !== 'string' || doc.systemType.length > 12)) problems.push('system type must be at most 12 characters');
-  if (doc.responseTimeoutMs !== undefined && (!Number.isInteger(doc.responseTimeoutMs) || doc.responseTimeoutMs < 100 || doc.responseTimeoutMs > 300_000)) {
+  if (doc.systemType !== undefined && (typeof doc.systemType !== 'string' || doc.systemType.length > 12))
+    problems.push('system type must be at most 12 characters');
+  if (
+    doc.responseTimeoutMs !== undefined &&
+    (!Number.isInteger(doc.responseTimeoutMs) || doc.responseTimeoutMs < 100 || doc.responseTimeoutMs > 300_000)
+  ) {
     problems.push('response timeout must be 100..300000 ms');
   }
-  if (doc.enquireLinkMs !== undefined && (!Number.isInteger(doc.enquireLinkMs) || (doc.enquireLinkMs !== 0 && (doc.enquireLinkMs < 1000 || doc.enquireLinkMs > 3_600_000)))) {
+  if (
+    doc.enquireLinkMs !== undefined &&
+    (!Number.isInteger(doc.enquireLinkMs) || (doc.enquireLinkMs !== 0 && (doc.enquireLinkMs < 1000 || doc.enquireLinkMs > 3_600_000)))
+  ) {
     problems.push('enquire-link interval must be 0 (never) or 1000..3600000 ms');
   }
   if (doc.messageIdForm !== undefined) problems.push(...messageIdFormProblems(doc.messageIdForm));
@@ -83,7 +91,8 @@ function messageIdFormProblems(forms: MessageIdForms): string[] {
     if (form === undefined) continue;
     const format = typeof form === 'string' ? form : form?.format;
     if (!ID_FORMATS.includes(format)) problems.push(`message id form (${side}) must be one of ${ID_FORMATS.join(', ')}`);
-    else if (typeof form === 'object' && format !== 'string' && (form.ignoreCase || form.stripLeadingZeros)) problems.push(`message id form (${side}): ignore-case and strip-zeros apply to string ids only`);
+    else if (typeof form === 'object' && format !== 'string' && (form.ignoreCase || form.stripLeadingZeros))
+      problems.push(`message id form (${side}): ignore-case and strip-zeros apply to string ids only`);
   }
   return problems;
 }
@@ -99,7 +108,8 @@ function tlsProblems(doc: ConnectorDocument): string[] {
   if ((doc.tlsCert === undefined) !== (doc.tlsKey === undefined)) problems.push('a TLS client certificate and its key go together');
   if (doc.tlsCert !== undefined && !isCertificate(doc.tlsCert)) problems.push('the TLS client certificate must be a PEM certificate');
   if (doc.tlsKey !== undefined && !isPrivateKey(doc.tlsKey)) problems.push('the TLS client key must be a PEM private key (unencrypted)');
-  if (doc.tlsServername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(doc.tlsServername)) problems.push('the TLS server name must be a host name');
+  if (doc.tlsServername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(doc.tlsServername))
+    problems.push('the TLS server name must be a host name');
   return problems;
 }
 

@@ -56,7 +56,8 @@ export class ConnectorSender implements Sender {
         // message waits for a round of its own (not an attempt; the order per destination holds).
         if (own.connector !== session) return { kind: 'unavailable', error: `routed over ${own.connector.name}, not ${session.name}` };
         if (own.decision?.charged) {
-          if (!this.#charging) return { kind: 'temporary', connector: session.name, error: 'charged route, but this process has no charging gate' };
+          if (!this.#charging)
+            return { kind: 'temporary', connector: session.name, error: 'charged route, but this process has no charging gate' };
           const refused = await this.#charging.check(sms, own.decision, session.name, context.signal);
           if (refused) return refused;
         }
@@ -75,7 +76,10 @@ export class ConnectorSender implements Sender {
       if (decision.action === 'none') return { kind: 'permanent', error: 'no route for destination' };
       if (decision.action !== 'deliver') {
         // Drop and auto-reply act at intake; a route changed to them afterwards ends the message here.
-        return { kind: 'permanent', error: `route ${decision.route?.id ?? ''} ${decision.action === 'drop' ? 'drops' : 'auto-replies to'} this message (changed after it was accepted)` };
+        return {
+          kind: 'permanent',
+          error: `route ${decision.route?.id ?? ''} ${decision.action === 'drop' ? 'drops' : 'auto-replies to'} this message (changed after it was accepted)`,
+        };
       }
       names = decision.connectors;
     }

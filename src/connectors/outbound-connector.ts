@@ -113,7 +113,11 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
     }
     const closed = new Promise<string>((resolve) => session.once('close', resolve));
     try {
-      await session.bind(mode, { systemId: this.config.systemId, password: this.config.password, systemType: this.config.systemType ?? '' });
+      await session.bind(mode, {
+        systemId: this.config.systemId,
+        password: this.config.password,
+        systemType: this.config.systemType ?? '',
+      });
     } catch (error) {
       bindsTotal.inc({ side: 'connector', mode, result: error instanceof SmppError ? error.statusName : 'error' });
       session.destroy('bind failed');
@@ -204,7 +208,11 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
     try {
       pdus = toOutboundPdus(sms, this.config.long, this.#options.clock.now());
     } catch (error) {
-      return { kind: 'permanent', connector: name, error: `cannot encode for ${this.config.long}: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'permanent',
+        connector: name,
+        error: `cannot encode for ${this.config.long}: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     const ids: string[] = [];
     const responseTimeoutMs = this.config.responseTimeoutMs ?? 10_000;

@@ -1,4 +1,12 @@
-import { describeDataCoding, ESM_CLASS_UDHI, formatSmppRelative, parseInboundPart, splitEncoded, UdhIei, type SplitEncoding } from '../codec/index.ts';
+import {
+  describeDataCoding,
+  ESM_CLASS_UDHI,
+  formatSmppRelative,
+  parseInboundPart,
+  splitEncoded,
+  UdhIei,
+  type SplitEncoding,
+} from '../codec/index.ts';
 import type { ShortMessageInput, Tlvs } from '../smpp/domain.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { LongFormName } from './connector-document.ts';
@@ -68,7 +76,8 @@ export function toOutboundPdus(sms: SmsDocument, form: LongFormName, now: Date):
 function toPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number): ShortMessageInput[] {
   const tlvs = (sms.payload.tlvs ?? {}) as Record<string, unknown>;
   const payloadTlv = tlvs.messagePayload;
-  const messagePayload = payloadTlv instanceof Uint8Array ? Buffer.from(payloadTlv) : isBinaryLike(payloadTlv) ? Buffer.from(payloadTlv.buffer) : null;
+  const messagePayload =
+    payloadTlv instanceof Uint8Array ? Buffer.from(payloadTlv) : isBinaryLike(payloadTlv) ? Buffer.from(payloadTlv.buffer) : null;
   const base: ShortMessageInput = {
     serviceType: sms.payload.serviceType ?? '',
     source: sms.source,
@@ -82,7 +91,12 @@ function toPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number
     tlvs: { ...(tlvs as Tlvs), ...(messagePayload ? { messagePayload } : {}) },
   };
   // Most traffic: one part, no UDH, no SAR, no message_payload; it leaves as stored without a parse.
-  if ((sms.payload.esmClass & ESM_CLASS_UDHI) === 0 && !messagePayload && SAR_TLVS.every((key) => tlvs[key] === undefined || tlvs[key] === null)) return [base];
+  if (
+    (sms.payload.esmClass & ESM_CLASS_UDHI) === 0 &&
+    !messagePayload &&
+    SAR_TLVS.every((key) => tlvs[key] === undefined || tlvs[key] === null)
+  )
+    return [base];
   const part = parseInboundPart({
     shortMessage: base.shortMessage,
     esmClass: sms.payload.esmClass,
@@ -98,10 +112,29 @@ function toPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number
     if (otherUdh || form === 'payload' || form === part.form) return [base];
     const esmClass = sms.payload.esmClass & ~ESM_CLASS_UDHI;
     if (form === 'sar') {
-      return [{ ...base, esmClass, shortMessage: part.payload, tlvs: { ...withoutSar(tlvs), sarMsgRefNum: part.reference & 0xffff, sarTotalSegments: part.total, sarSegmentSeqnum: part.sequence } }];
+      return [
+        {
+          ...base,
+          esmClass,
+          shortMessage: part.payload,
+          tlvs: {
+            ...withoutSar(tlvs),
+            sarMsgRefNum: part.reference & 0xffff,
+            sarTotalSegments: part.total,
+            sarSegmentSeqnum: part.sequence,
+          },
+        },
+      ];
     }
     const reference = form === 'udh8' ? part.reference & 0xff : part.reference;
-    return [{ ...base, esmClass: esmClass | ESM_CLASS_UDHI, shortMessage: Buffer.concat([concatUdh(form, reference, part.total, part.sequence), part.payload]), tlvs: withoutSar(tlvs) }];
+    return [
+      {
+        ...base,
+        esmClass: esmClass | ESM_CLASS_UDHI,
+        shortMessage: Buffer.concat([concatUdh(form, reference, part.total, part.sequence), part.payload]),
+        tlvs: withoutSar(tlvs),
+      },
+    ];
   }
 
   if (part.form === 'payload' && form !== 'payload') {
@@ -113,7 +146,9 @@ function toPdus(sms: SmsDocument, form: LongFormName, referenceFor: () => number
       shortMessage: piece.shortMessage,
       tlvs: {
         ...withoutSar(tlvs),
-        ...(piece.sar ? { sarMsgRefNum: piece.sar.reference, sarTotalSegments: piece.sar.total, sarSegmentSeqnum: piece.sar.sequence } : {}),
+        ...(piece.sar
+          ? { sarMsgRefNum: piece.sar.reference, sarTotalSegments: piece.sar.total, sarSegmentSeqnum: piece.sar.sequence }
+          : {}),
         ...(piece.messagePayload ? { messagePayload: piece.messagePayload } : {}),
       },
     }));

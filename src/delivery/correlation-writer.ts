@@ -45,8 +45,15 @@ export class CorrelationWriter {
       const group = this.#queue;
       this.#queue = [];
       try {
-        const reused = await recordCorrelations(this.#correlations, group.map((p) => p.doc));
-        if (reused.length > 0) this.#logger.warn({ count: reused.length, connector: group[0].doc.connector }, 'a downstream reused message ids: receipts for them now go to the newest message');
+        const reused = await recordCorrelations(
+          this.#correlations,
+          group.map((p) => p.doc),
+        );
+        if (reused.length > 0)
+          this.#logger.warn(
+            { count: reused.length, connector: group[0].doc.connector },
+            'a downstream reused message ids: receipts for them now go to the newest message',
+          );
         failures = 0;
         for (const pending of group) pending.resolve();
       } catch (error) {

@@ -40,7 +40,8 @@ export function resolveDeliveryOptions(partial: Partial<DeliveryOptions> = {}): 
     if (!Number.isFinite(options[name]) || options[name] <= 0) problems.push(`${name} must be a positive number (got ${options[name]})`);
   };
   (['leaseMs', 'batchSize', 'backoffBaseMs', 'backoffMaxMs', 'maxAttempts', 'historyLimit'] as const).forEach(positive);
-  if (!Number.isFinite(options.leaseGraceMs) || options.leaseGraceMs < 0) problems.push(`leaseGraceMs must be 0 or more (got ${options.leaseGraceMs})`);
+  if (!Number.isFinite(options.leaseGraceMs) || options.leaseGraceMs < 0)
+    problems.push(`leaseGraceMs must be 0 or more (got ${options.leaseGraceMs})`);
   if (options.backoffMaxMs < options.backoffBaseMs) problems.push('backoffMaxMs must not be below backoffBaseMs');
   if (problems.length > 0) throw new ConfigError(`Invalid delivery options: ${problems.join('; ')}.`);
   return Object.freeze(options);

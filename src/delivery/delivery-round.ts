@@ -67,7 +67,19 @@ export interface RoundStats {
 }
 
 export function emptyStats(): RoundStats {
-  return { claims: 0, busyDestinations: 0, steals: 0, batches: 0, batchSizes: [], submitted: 0, retried: 0, failed: 0, expired: 0, fencedOff: 0, leaseStops: 0 };
+  return {
+    claims: 0,
+    busyDestinations: 0,
+    steals: 0,
+    batches: 0,
+    batchSizes: [],
+    submitted: 0,
+    retried: 0,
+    failed: 0,
+    expired: 0,
+    fencedOff: 0,
+    leaseStops: 0,
+  };
 }
 
 // Tokens only need to be unique (they fence, they do not authenticate): a random prefix per
@@ -162,7 +174,12 @@ export class DeliveryRound {
    * One claim (2a) and what follows from it: 'idle' when nothing could be claimed. `lane` carries
    * the release of the lane's last batch (see afterOwnRelease).
    */
-  async step(excluded: Set<string>, stop?: AbortSignal, stats: RoundStats = emptyStats(), lane: LaneState = {}): Promise<'idle' | 'busy' | 'batch'> {
+  async step(
+    excluded: Set<string>,
+    stop?: AbortSignal,
+    stats: RoundStats = emptyStats(),
+    lane: LaneState = {},
+  ): Promise<'idle' | 'busy' | 'batch'> {
     const { owner, clock, options, leases } = this.#deps;
     const claimFilter = this.#deps.claimFilter();
     if (!claimFilter) return 'idle';
@@ -235,7 +252,10 @@ export class DeliveryRound {
 
   #trackRelease(destKey: string, releasing: Promise<unknown>): Promise<void> {
     const tracked: Promise<void> = releasing
-      .then(() => undefined, () => undefined)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
         this.#free(destKey);
         this.#releasing.delete(tracked);
@@ -264,14 +284,23 @@ export class DeliveryRound {
    * Step c: the due prefix of the destination's queue, locked; then d to f, handed to the outcome
    * writer. Resolves once the outcomes are stored, with the release still under way.
    */
-  async #collectAndDeliver(firstId: ObjectId, lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<Releasing | undefined> {
+  async #collectAndDeliver(
+    firstId: ObjectId,
+    lease: Lease,
+    claimFilter: Filter<SmsDocument>,
+    stop: AbortSignal | undefined,
+    stats: RoundStats,
+  ): Promise<Releasing | undefined> {
     const { clock, owner, outcomes } = this.#deps;
     const now = clock.now();
     const pending = await this.#reader.submit(lease.destKey);
     const { batch: prefix, blockedUntil } = duePrefix(pending, now);
     const firstHex = firstId.toHexString();
     const others = prefix.filter((doc) => doc._id.toHexString() !== firstHex);
-    const ours = others.length > 0 ? await this.#locker.submit({ destKey: lease.destKey, docs: others, owner, token: lease.token }) : new Set<string>();
+    const ours =
+      others.length > 0
+        ? await this.#locker.submit({ destKey: lease.destKey, docs: others, owner, token: lease.token })
+        : new Set<string>();
     lease.messageIds = [firstId, ...others.map((doc) => doc._id).filter((id) => ours.has(id.toHexString()))];
     // The batch is the prefix up to the first member we could not lock: nothing overtakes it.
     const batch: SmsDocument[] = [];
@@ -284,8 +313,16 @@ export class DeliveryRound {
     const giveBack = lease.messageIds.filter((id) => !inBatch.has(id.toHexString()));
     if (batch.length === 0) {
       // Nothing may go: the head is backing off (or just changed). What we claimed waits for it.
-      const released = giveBack.map((id) => ({ id, token: lease.token, update: { $set: { state: SmsState.queued }, $unset: { lock: '' } } }));
-      await outcomes.finish({ lease, updates: released, ...(blockedUntil ? { hold: { until: blockedUntil, claimFilter, except: [] } } : {}) });
+      const released = giveBack.map((id) => ({
+        id,
+        token: lease.token,
+        update: { $set: { state: SmsState.queued }, $unset: { lock: '' } },
+      }));
+      await outcomes.finish({
+        lease,
+        updates: released,
+        ...(blockedUntil ? { hold: { until: blockedUntil, claimFilter, except: [] } } : {}),
+      });
       return undefined;
     }
     if (giveBack.length > 0) await this.#releaser.submit({ ids: giveBack, token: lease.token });
@@ -301,7 +338,13 @@ export class DeliveryRound {
    * outcomes, the hold and the release, retried until stored (OutcomeWriter). Resolves once the
    * outcomes are stored, with the hold and release (still under way) as its value.
    */
-  async deliverBatch(batch: SmsDocument[], lease: Lease, claimFilter: Filter<SmsDocument>, stop: AbortSignal | undefined, stats: RoundStats): Promise<Releasing> {
+  async deliverBatch(
+    batch: SmsDocument[],
+    lease: Lease,
+    claimFilter: Filter<SmsDocument>,
+    stop: AbortSignal | undefined,
+    stats: RoundStats,
+  ): Promise<Releasing> {
     const { clock, owner, options, sender, outcomes, correlations, leases } = this.#deps;
     stats.batches++;
     stats.batchSizes.push(batch.length);
@@ -338,7 +381,9 @@ export class DeliveryRound {
         continue;
       }
       if (!session) {
-        const selected = await sender.select(sms, signal).catch((error: unknown) => ({ kind: 'temporary' as const, error: `routing failed: ${errorText(error)}` }));
+        const selected = await sender
+          .select(sms, signal)
+          .catch((error: unknown) => ({ kind: 'temporary' as const, error: `routing failed: ${errorText(error)}` }));
         if (!isSession(selected)) {
           if (selected.kind === 'unavailable') {
             unavailable = true;
@@ -393,9 +438,18 @@ export class DeliveryRound {
       if (outcome.kind === 'accepted') {
         const remoteIds = [...earlier, outcome.remoteId, ...(outcome.otherRemoteIds ?? [])];
         for (const id of remoteIds.slice(earlier.length)) correlate(id);
-        const decision: BatchDecision = { kind: 'accepted', connector: outcome.connector, remoteIds, final: sender.acceptedState === 'delivered' };
+        const decision: BatchDecision = {
+          kind: 'accepted',
+          connector: outcome.connector,
+          remoteIds,
+          final: sender.acceptedState === 'delivered',
+        };
         decisions.set(sms, decision);
-        const update = { id: sms._id, token: lease.token, update: updateFor(sms, decision, { now: clock.now(), by: owner, historyLimit: options.historyLimit }) };
+        const update = {
+          id: sms._id,
+          token: lease.token,
+          update: updateFor(sms, decision, { now: clock.now(), by: owner, historyLimit: options.historyLimit }),
+        };
         // Both at once: whoever later looks for waiting receipts (after the batch) sees both stored.
         const recorded = outcomes.record(lease, update);
         acceptedWrites.push(Promise.all([recorded, ...mine]).then(([fenced]) => fenced));
@@ -430,7 +484,11 @@ export class DeliveryRound {
     // Correlations and acceptances first (each retried until stored): then the rest, the hold, the release.
     await Promise.all(correlationWrites);
     for (const fenced of await Promise.all(acceptedWrites)) stats.fencedOff += fenced;
-    const finishing = outcomes.finishInStages({ lease, updates, ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}) });
+    const finishing = outcomes.finishInStages({
+      lease,
+      updates,
+      ...(holdUntil ? { hold: { until: holdUntil, claimFilter, except: [] } } : {}),
+    });
     stats.fencedOff += await finishing.stored;
     if (accepted.length > 0) this.#deps.onAccepted?.(accepted);
     // Wrapped: a promise returned as is would be awaited along with this one.
@@ -438,11 +496,22 @@ export class DeliveryRound {
   }
 
   /** A temporary failure: retried after the backoff (the destination waits with it), or final at the attempt limit. */
-  #temporary(sms: SmsDocument, outcome: { connector?: string; status?: number; error: string }, progress: PartProgress | undefined): BatchDecision {
+  #temporary(
+    sms: SmsDocument,
+    outcome: { connector?: string; status?: number; error: string },
+    progress: PartProgress | undefined,
+  ): BatchDecision {
     const { options, clock } = this.#deps;
     const { connector, status, error } = outcome;
     if (sms.attempts + 1 >= options.maxAttempts) {
-      return { kind: 'failed', connector, status, error: `attempt limit reached (${options.maxAttempts}): ${error}`, attemptLimit: true, progress };
+      return {
+        kind: 'failed',
+        connector,
+        status,
+        error: `attempt limit reached (${options.maxAttempts}): ${error}`,
+        attemptLimit: true,
+        progress,
+      };
     }
     return { kind: 'retry', connector, status, error, at: retryAt(sms, clock.now(), options), progress };
   }
@@ -461,7 +530,11 @@ export class DeliveryRound {
 }
 
 /** When a message that failed temporarily is tried again (never after its validity ends). */
-export function retryAt(sms: Pick<SmsDocument, 'attempts' | 'validUntil'>, now: Date, options: Pick<DeliveryOptions, 'backoffBaseMs' | 'backoffMaxMs'>): Date {
+export function retryAt(
+  sms: Pick<SmsDocument, 'attempts' | 'validUntil'>,
+  now: Date,
+  options: Pick<DeliveryOptions, 'backoffBaseMs' | 'backoffMaxMs'>,
+): Date {
   const next = now.getTime() + backoffMs(sms.attempts + 1, options);
   return new Date(Math.min(next, sms.validUntil.getTime()));
 }

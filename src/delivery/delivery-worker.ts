@@ -245,7 +245,10 @@ export class DeliveryWorker {
       const filter = this.#claimFilter();
       if (!filter) return;
       const sms = this.#deps.db.collection<SmsDocument>(Collections.sms);
-      const next = await sms.findOne({ ...filter, state: SmsState.queued } as Filter<SmsDocument>, { sort: { nextAttemptAt: 1 }, projection: { nextAttemptAt: 1 } });
+      const next = await sms.findOne({ ...filter, state: SmsState.queued } as Filter<SmsDocument>, {
+        sort: { nextAttemptAt: 1 },
+        projection: { nextAttemptAt: 1 },
+      });
       const leaseEnd = await earliestLeaseEnd(sms, filter);
       if (leaseEnd) this.#armTakeover(leaseEnd);
       if (!next) return;

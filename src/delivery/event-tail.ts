@@ -38,7 +38,13 @@ export class EventTail {
   #loop: Promise<void> | undefined;
   opens = 0;
 
-  constructor(db: Db, clock: Clock, logger: Logger, handlers: { onEvent: (event: EventDocument) => void; onReopen: () => void }, options: EventTailOptions) {
+  constructor(
+    db: Db,
+    clock: Clock,
+    logger: Logger,
+    handlers: { onEvent: (event: EventDocument) => void; onReopen: () => void },
+    options: EventTailOptions,
+  ) {
     this.#db = db;
     this.#clock = clock;
     this.#logger = logger;
@@ -86,7 +92,10 @@ export class EventTail {
         if (this.#stop.signal.aborted) break;
         this.#logger.warn({ err: error }, 'events cursor failed; reopening');
         // Wake-ups are missed until it is back (the due timer and the sweep still find the work, later).
-        this.#health.set(this.healthCheck, `events tail down: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)}`);
+        this.#health.set(
+          this.healthCheck,
+          `events tail down: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)}`,
+        );
       } finally {
         await this.#cursor?.close().catch(() => {});
         this.#cursor = undefined;

@@ -114,7 +114,10 @@ export class LeaseManager {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#logger = logger;
     this.#leaseMs = options.leaseMs;
-    this.#renewEveryMs = Math.max(1, Math.min(options.renewEveryMs ?? Math.floor(options.leaseMs / 3), Math.floor(options.leaseMs / 3) || 1));
+    this.#renewEveryMs = Math.max(
+      1,
+      Math.min(options.renewEveryMs ?? Math.floor(options.leaseMs / 3), Math.floor(options.leaseMs / 3) || 1),
+    );
     this.#marginMs = options.marginMs ?? Math.max(50, Math.floor(options.leaseMs / 10));
   }
 
@@ -165,18 +168,29 @@ export class LeaseManager {
       const matched = await renewDestinations(this.#locks, held, this.#leaseMs, dbNow);
       const lost = new Map<Lease, string>();
       if (matched < leases.length) {
-        const holders = await holdersOf(this.#locks, held.map((h) => h.destKey));
+        const holders = await holdersOf(
+          this.#locks,
+          held.map((h) => h.destKey),
+        );
         for (const lease of leases) if (holders.get(lease.destKey) !== lease.token) lost.set(lease, 'destination lease lost');
       }
       const live = leases.filter((lease) => !lost.has(lease));
       const ids = live.flatMap((lease) => lease.messageIds);
-      const renewedMessages = await renewMessages(this.#sms, ids, live.map((lease) => lease.token), this.#leaseMs, dbNow);
+      const renewedMessages = await renewMessages(
+        this.#sms,
+        ids,
+        live.map((lease) => lease.token),
+        this.#leaseMs,
+        dbNow,
+      );
       if (renewedMessages < ids.length) {
         const docs = await this.#sms.find({ _id: { $in: ids } }, { projection: { 'lock.token': 1 } }).toArray();
         const tokenOf = new Map(docs.map((doc) => [doc._id.toHexString(), doc.lock?.token]));
         for (const lease of live) {
           if (lease.writing) continue;
-          const taken = lease.messageIds.some((id) => !lease.pendingWrites.has(id.toHexString()) && tokenOf.get(id.toHexString()) !== lease.token);
+          const taken = lease.messageIds.some(
+            (id) => !lease.pendingWrites.has(id.toHexString()) && tokenOf.get(id.toHexString()) !== lease.token,
+          );
           if (taken) lost.set(lease, 'message lease lost');
         }
       }

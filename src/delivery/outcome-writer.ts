@@ -53,8 +53,18 @@ export class OutcomeWriter {
     this.#locks = db.collection<LockDocument>(Collections.locks);
     this.#leases = leases;
     this.#logger = logger;
-    this.#outcomes = new StageQueue('outcome write', (group) => this.#writeOutcomes(group), (request) => this.#afterOutcomes(request), this);
-    this.#releases = new StageQueue('release', (group) => this.#writeReleases(group), (request) => this.#afterRelease(request), this);
+    this.#outcomes = new StageQueue(
+      'outcome write',
+      (group) => this.#writeOutcomes(group),
+      (request) => this.#afterOutcomes(request),
+      this,
+    );
+    this.#releases = new StageQueue(
+      'release',
+      (group) => this.#writeReleases(group),
+      (request) => this.#afterRelease(request),
+      this,
+    );
   }
 
   /** The end of a batch: its remaining outcomes, the hold, the release. Resolves with how many writes were fenced off. */
@@ -119,7 +129,10 @@ export class OutcomeWriter {
 
   async #writeOutcomes(group: Pending[]): Promise<void> {
     const total = group.reduce((n, r) => n + r.updates.length, 0);
-    const matched = await applyOutcomes(this.#sms, group.flatMap((r) => r.updates));
+    const matched = await applyOutcomes(
+      this.#sms,
+      group.flatMap((r) => r.updates),
+    );
     const fencedOff = total - matched;
     if (fencedOff > 0) {
       leasesLostTotal.inc({ kind: 'message' }, fencedOff);

@@ -74,7 +74,13 @@ export class EsmeDeliveryService {
       clockGuard: deps.clockGuard,
     });
     this.emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), options.emitter);
-    this.#assigner = new MoAssigner(deps.db, deps.clock, new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }), deps.logger, { retryMs: options.moRetryMs });
+    this.#assigner = new MoAssigner(
+      deps.db,
+      deps.clock,
+      new MoRoutes(deps.db, deps.logger, { refreshMs: options.routesRefreshMs }),
+      deps.logger,
+      { retryMs: options.moRetryMs },
+    );
     this.sessions.on('bound', (systemId) => void this.#onBound(systemId));
   }
 
@@ -115,7 +121,10 @@ export class EsmeDeliveryService {
       // safe: moves due times only; order per destination is kept by the round's due prefix.
       await this.#deps.db
         .collection<SmsDocument>(Collections.sms)
-        .updateMany({ 'target.kind': 'esme', 'target.systemId': systemId, state: SmsState.queued, nextAttemptAt: { $gt: now } }, { $set: { nextAttemptAt: now } });
+        .updateMany(
+          { 'target.kind': 'esme', 'target.systemId': systemId, state: SmsState.queued, nextAttemptAt: { $gt: now } },
+          { $set: { nextAttemptAt: now } },
+        );
     } catch (error) {
       this.#deps.logger.warn({ err: error, systemId }, 'could not pull waiting ESME traffic forward');
     }

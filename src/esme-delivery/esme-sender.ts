@@ -39,7 +39,12 @@ export class EsmeSender implements Sender {
       return { kind: 'accepted', connector: name, remoteId: '' };
     } catch (error) {
       const status = error instanceof SmppError && error.code === 'SMPP_STATUS' ? error.commandStatus : undefined;
-      return { kind: 'temporary', connector: name, ...(status !== undefined ? { status } : {}), error: error instanceof Error ? error.message : String(error) };
+      return {
+        kind: 'temporary',
+        connector: name,
+        ...(status !== undefined ? { status } : {}),
+        error: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 }

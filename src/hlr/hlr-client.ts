@@ -82,7 +82,8 @@ export class HlrHttpClient {
       body = await response.json().catch(() => undefined);
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') throw new HlrError(HlrErrorCode.TIMEOUT, `no HLR answer within ${this.#options.timeoutMs} ms`);
+      if (name === 'TimeoutError' || name === 'AbortError')
+        throw new HlrError(HlrErrorCode.TIMEOUT, `no HLR answer within ${this.#options.timeoutMs} ms`);
       throw new HlrError(HlrErrorCode.FAILED, `HLR request failed: ${(error as Error).message}`);
     }
     if (!response.ok) throw new HlrError(HlrErrorCode.FAILED, `HLR answered HTTP ${response.status}`);
@@ -93,14 +94,20 @@ export class HlrHttpClient {
   read(body: unknown): HlrResult {
     const m = this.#mapping;
     const raw = pick(body, m.statusField);
-    if (raw === undefined || raw === null || typeof raw === 'object') throw new HlrError(HlrErrorCode.FAILED, `HLR answer has no usable "${m.statusField}"`);
+    if (raw === undefined || raw === null || typeof raw === 'object')
+      throw new HlrError(HlrErrorCode.FAILED, `HLR answer has no usable "${m.statusField}"`);
     const value = String(raw).toLowerCase();
-    const status = m.reachableValues.includes(value) ? HlrStatus.reachable : m.invalidValues.includes(value) ? HlrStatus.invalid : HlrStatus.unreachable;
+    const status = m.reachableValues.includes(value)
+      ? HlrStatus.reachable
+      : m.invalidValues.includes(value)
+        ? HlrStatus.invalid
+        : HlrStatus.unreachable;
     const result: HlrResult = { status };
     const network = pick(body, m.networkField);
     if ((typeof network === 'string' && network !== '') || typeof network === 'number') result.network = String(network);
     const ported = pick(body, m.portedField);
-    if (ported !== undefined && ported !== null) result.ported = ported === true || ['true', '1', 'yes'].includes(String(ported).toLowerCase());
+    if (ported !== undefined && ported !== null)
+      result.ported = ported === true || ['true', '1', 'yes'].includes(String(ported).toLowerCase());
     return result;
   }
 }

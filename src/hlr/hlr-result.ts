@@ -19,9 +19,7 @@ export interface HlrResult {
 }
 
 /** A lookup as the policy sees it: an answer (fresh or cached) or why there is none. */
-export type HlrLookup =
-  | { outcome: 'ok'; result: HlrResult; cached: boolean }
-  | { outcome: 'timeout' | 'error'; error: string };
+export type HlrLookup = { outcome: 'ok'; result: HlrResult; cached: boolean } | { outcome: 'timeout' | 'error'; error: string };
 
 /** Stored on the `sms` document as `hlr` (see src/store/sms-document.ts). */
 export type { SmsHlrField };

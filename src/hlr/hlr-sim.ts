@@ -96,7 +96,8 @@ export class HlrSim {
     const fromPath = /^\/lookup\/([^/]+)$/.exec(url.pathname)?.[1];
     if (url.pathname !== '/lookup' && fromPath === undefined) return send(404, { error: 'not found' });
     this.requests++;
-    if (this.#options.token !== undefined && req.headers.authorization !== `Bearer ${this.#options.token}`) return send(401, { error: 'unauthorised' });
+    if (this.#options.token !== undefined && req.headers.authorization !== `Bearer ${this.#options.token}`)
+      return send(401, { error: 'unauthorised' });
     const msisdn = decodeURIComponent(fromPath ?? url.searchParams.get('msisdn') ?? '');
     if (!/^\+?\d{3,20}$/.test(msisdn)) return send(400, { error: 'msisdn must be 3 to 20 digits' });
     if (this.#options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.#options.latencyMs));

@@ -53,10 +53,7 @@ export class BacklogTracker {
   async #refresh(account: string, cap: number, entry: Entry): Promise<void> {
     entry.refreshing = true;
     try {
-      entry.count = await this.#sms.countDocuments(
-        { account, state: { $in: [SmsState.queued, SmsState.locked] } },
-        { limit: cap + 1 },
-      );
+      entry.count = await this.#sms.countDocuments({ account, state: { $in: [SmsState.queued, SmsState.locked] } }, { limit: cap + 1 });
       entry.checkedAt = this.#clock.monotonic();
     } catch (error) {
       this.#logger.warn({ err: (error as Error).message, account }, 'could not count the backlog; keeping the last count');

@@ -57,17 +57,20 @@ export function createBindSlots(options: BindSlotsOptions): BindSlots {
     logger.warn({ err: (error as Error | undefined)?.message }, message);
   };
 
-  const refresh = setInterval(() => {
-    if (!redis || redis.status !== 'ready') return;
-    const expiresAt = Date.now() + ttlMs;
-    const pipeline = redis.pipeline();
-    for (const [sessionId, slot] of held) {
-      if (!slot.inRedis) continue;
-      pipeline.zadd(keyOf(slot.systemId), 'XX', expiresAt, member(sessionId));
-      pipeline.pexpire(keyOf(slot.systemId), ttlMs);
-    }
-    pipeline.exec().catch((error: unknown) => warn('could not refresh bind slots in Redis', error));
-  }, Math.max(50, Math.floor(ttlMs / 3)));
+  const refresh = setInterval(
+    () => {
+      if (!redis || redis.status !== 'ready') return;
+      const expiresAt = Date.now() + ttlMs;
+      const pipeline = redis.pipeline();
+      for (const [sessionId, slot] of held) {
+        if (!slot.inRedis) continue;
+        pipeline.zadd(keyOf(slot.systemId), 'XX', expiresAt, member(sessionId));
+        pipeline.pexpire(keyOf(slot.systemId), ttlMs);
+      }
+      pipeline.exec().catch((error: unknown) => warn('could not refresh bind slots in Redis', error));
+    },
+    Math.max(50, Math.floor(ttlMs / 3)),
+  );
   refresh.unref();
 
   function acquireLocal(systemId: string, sessionId: string, max: number): boolean {
@@ -104,7 +107,9 @@ export function createBindSlots(options: BindSlotsOptions): BindSlots {
       sessions?.delete(sessionId);
       if (sessions?.size === 0) local.delete(systemId);
       if (slot?.inRedis && redis) {
-        redis.zrem(keyOf(systemId), member(sessionId)).catch((error: unknown) => warn('could not release a bind slot in Redis (it expires by itself)', error));
+        redis
+          .zrem(keyOf(systemId), member(sessionId))
+          .catch((error: unknown) => warn('could not release a bind slot in Redis (it expires by itself)', error));
       }
     },
     async close() {

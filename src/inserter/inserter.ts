@@ -87,8 +87,6 @@ interface Bound {
   okCounter: { inc(): void };
 }
 
-
-
 const SUBMIT_MULTI_MAX_DESTS = 254;
 
 function refusedAsError(decision: IntakeDecision): IntakeDecision {
@@ -181,7 +179,8 @@ export class Inserter {
   }
 
   async start(): Promise<{ host: string; port: number; tlsPort?: number }> {
-    if (this.#server) return { host: this.#server.host, port: this.#server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
+    if (this.#server)
+      return { host: this.#server.host, port: this.#server.port, ...(this.#tlsServer ? { tlsPort: this.#tlsServer.port } : {}) };
     const options = {
       host: this.#options.host ?? '0.0.0.0',
       maxConnections: this.#options.maxConnections ?? 5_000,
@@ -195,7 +194,10 @@ export class Inserter {
     // Both listeners or neither: a TLS port that cannot be opened is a start-up error like the plain one.
     const server = await createSmppServer({ ...options, port: this.#options.port ?? 2775 }, (session) => this.#onSession(session));
     try {
-      if (tls) this.#tlsServer = await createSmppServer({ ...options, port: tls.port, tls: { cert: tls.cert, key: tls.key } }, (session) => this.#onSession(session));
+      if (tls)
+        this.#tlsServer = await createSmppServer({ ...options, port: tls.port, tls: { cert: tls.cert, key: tls.key } }, (session) =>
+          this.#onSession(session),
+        );
     } catch (error) {
       await server.close();
       throw error;
@@ -264,7 +266,8 @@ export class Inserter {
       .handle('dataSm', (req, ctx) => this.#submit(req, 'data_sm', ctx))
       .handle('deliverSm', async (req, ctx) => {
         // Only peer SMSCs inject MO traffic; from an ordinary ESME a deliver_sm is out of place.
-        if (!this.#limitsOf(ctx).peer) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
+        if (!this.#limitsOf(ctx).peer)
+          throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'deliver_sm is accepted from peer SMSC accounts only');
         await this.#optOut?.handle(req);
         await this.#submit(req, 'deliver_sm', ctx);
         return { messageId: '' };
@@ -290,7 +293,8 @@ export class Inserter {
     const bound = this.#bound.get(ctx.session);
     // The session layer only lets bound sessions through; this is a second lock on the door.
     if (!bound) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, 'not bound');
-    if (this.#clock.monotonic() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing) void this.#refreshLimits(ctx.session, bound);
+    if (this.#clock.monotonic() - bound.loadedAt >= (this.#options.limitsRefreshMs ?? 10_000) && !bound.refreshing)
+      void this.#refreshLimits(ctx.session, bound);
     return bound;
   }
 
@@ -376,7 +380,13 @@ export class Inserter {
       throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'session closed');
     }
     this.#guard.recordSuccess(keys);
-    this.#bound.set(session, { limits, mode: req.mode, loadedAt: this.#clock.monotonic(), refreshing: false, okCounter: submitsTotal.labels(limits.systemId, 'ok') });
+    this.#bound.set(session, {
+      limits,
+      mode: req.mode,
+      loadedAt: this.#clock.monotonic(),
+      refreshing: false,
+      okCounter: submitsTotal.labels(limits.systemId, 'ok'),
+    });
     result(0);
     boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');
@@ -417,9 +427,16 @@ export class Inserter {
     if (stored.length === 0) return;
     try {
       const left = await this.#ops.withdraw(stored);
-      if (left > 0) this.#log.warn({ parts: docs.length, stored: stored.length, left }, 'a message stored in part could not be fully taken back; its resubmission may duplicate parts');
+      if (left > 0)
+        this.#log.warn(
+          { parts: docs.length, stored: stored.length, left },
+          'a message stored in part could not be fully taken back; its resubmission may duplicate parts',
+        );
     } catch (error) {
-      this.#log.error({ err: (error as Error).message, parts: docs.length, stored: stored.length }, 'could not take back the stored parts of a message that failed');
+      this.#log.error(
+        { err: (error as Error).message, parts: docs.length, stored: stored.length },
+        'could not take back the stored parts of a message that failed',
+      );
     }
   }
 
@@ -499,14 +516,23 @@ export class Inserter {
           const decision = await this.#decide(limits, destination.destKey);
           const docs = buildSmsDocuments(prepared, destination);
           applyIntakeDecision(docs, decision, now);
-          batches.push({ dest: dest.address, docs: (decision.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp')) ?? docs });
+          batches.push({
+            dest: dest.address,
+            docs: (decision.verdict === 'delivered' ? undefined : this.#routing?.apply(docs, 'smpp')) ?? docs,
+          });
         } catch (error) {
           unsuccessful.push({ dest: dest.address, status: commandStatusOf(error) });
         }
       }
       if (batches.length === 0) throw new SmppError(unsuccessful[0]?.status ?? CommandStatus.ESME_RINVDSTADR, 'no valid destination');
-      await this.#admit(limits, batches.reduce((n, b) => n + b.docs.length, 0));
-      const results = await this.#store(limits, batches.flatMap((b) => b.docs));
+      await this.#admit(
+        limits,
+        batches.reduce((n, b) => n + b.docs.length, 0),
+      );
+      const results = await this.#store(
+        limits,
+        batches.flatMap((b) => b.docs),
+      );
       let i = 0;
       let firstStored: string | undefined;
       for (const batch of batches) {
@@ -516,8 +542,7 @@ export class Inserter {
         if (failed) {
           await this.#withdrawStored(batch.docs, mine);
           unsuccessful.push({ dest: batch.dest, status: commandStatusOf(failed.reason) });
-        }
-        else firstStored ??= batch.docs[0].messageId;
+        } else firstStored ??= batch.docs[0].messageId;
       }
       if (!firstStored) throw new SmppError(unsuccessful[0].status, 'no destination could be stored');
       this.stats.submitted++;

@@ -117,7 +117,11 @@ export class MessageOps {
       if (!before) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'message is not queued (or not found)');
       if (before.concat) {
         // The other parts of the same long message that are still queued go with it.
-        await this.#sms.updateMany({ account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued }, cancel, this.#wc());
+        await this.#sms.updateMany(
+          { account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued },
+          cancel,
+          this.#wc(),
+        );
       }
       return;
     }
@@ -139,8 +143,10 @@ export class MessageOps {
   async replace(req: ReplaceSm, account: AccountLimits, now: Date, policy: SubmitPolicy): Promise<void> {
     checkMessageId(req.messageId, CommandStatus.ESME_RREPLACEFAIL);
     const current = await this.#sms.findOne({ messageId: req.messageId, account: account.systemId });
-    if (!current || current.state !== SmsState.queued) throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message is not queued (or not found)');
-    if (req.source.addr !== '' && current.source.addr !== req.source.addr) throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'source_addr does not match');
+    if (!current || current.state !== SmsState.queued)
+      throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message is not queued (or not found)');
+    if (req.source.addr !== '' && current.source.addr !== req.source.addr)
+      throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'source_addr does not match');
     // Same checks as a submit for the fields replace_sm carries (times, registered_delivery, length).
     const prepared = prepareMessage(
       {
@@ -179,7 +185,11 @@ export class MessageOps {
     //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
     //         so content older than an acknowledged replace is never sent.
     // returns: matchedCount; 0 = it left the queue first.
-    const result = await this.#sms.updateOne({ _id: current._id, state: SmsState.queued, attempts: current.attempts }, { $set: set, $inc: { rev: 1 } }, this.#wc());
+    const result = await this.#sms.updateOne(
+      { _id: current._id, state: SmsState.queued, attempts: current.attempts },
+      { $set: set, $inc: { rev: 1 } },
+      this.#wc(),
+    );
     if (result.matchedCount === 0) {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message left the queue before it could be replaced');
     }

@@ -113,22 +113,31 @@ export function prepareMessage(
   // esm_class and registered_delivery must mean something for this command.
   const esmType = msg.esmClass & ESM_TYPE_MASK;
   const allowedTypes = command === 'deliver_sm' ? DELIVER_ESM_TYPES : SUBMIT_ESM_TYPES;
-  if (!allowedTypes.has(esmType)) throw reject(CommandStatus.ESME_RINVESMCLASS, `esm_class 0x${msg.esmClass.toString(16)} is not valid for ${command}`);
+  if (!allowedTypes.has(esmType))
+    throw reject(CommandStatus.ESME_RINVESMCLASS, `esm_class 0x${msg.esmClass.toString(16)} is not valid for ${command}`);
   const rd = msg.registeredDelivery;
   // Bits 0-1: 0..2 (3 reserved); bits 2-3 SME acks; bit 4 intermediate notification; 5-7 reserved.
-  if ((rd & 0x03) === 0x03 || (rd & 0xe0) !== 0) throw reject(CommandStatus.ESME_RINVREGDLVFLG, `registered_delivery 0x${rd.toString(16)} is not valid`);
+  if ((rd & 0x03) === 0x03 || (rd & 0xe0) !== 0)
+    throw reject(CommandStatus.ESME_RINVREGDLVFLG, `registered_delivery 0x${rd.toString(16)} is not valid`);
   if (msg.priority < 0 || msg.priority > 3) throw reject(CommandStatus.ESME_RINVPRTFLG, `priority_flag ${msg.priority} is not 0..3`);
-  if (msg.replaceIfPresent > 1) throw reject(CommandStatus.ESME_RINVREPFLAG, `replace_if_present_flag ${msg.replaceIfPresent} is not 0 or 1`);
-  if (msg.smDefaultMsgId !== 0) throw reject(CommandStatus.ESME_RINVDFTMSGID, 'this SMSC has no predefined messages (sm_default_msg_id must be 0)');
+  if (msg.replaceIfPresent > 1)
+    throw reject(CommandStatus.ESME_RINVREPFLAG, `replace_if_present_flag ${msg.replaceIfPresent} is not 0 or 1`);
+  if (msg.smDefaultMsgId !== 0)
+    throw reject(CommandStatus.ESME_RINVDFTMSGID, 'this SMSC has no predefined messages (sm_default_msg_id must be 0)');
 
   const dcs = describeDataCoding(msg.dataCoding);
-  if (dcs.alphabet === 'UNSUPPORTED') throw reject(CommandStatus.ESME_RINVDCS, `data_coding 0x${msg.dataCoding.toString(16)} is not supported`);
+  if (dcs.alphabet === 'UNSUPPORTED')
+    throw reject(CommandStatus.ESME_RINVDCS, `data_coding 0x${msg.dataCoding.toString(16)} is not supported`);
 
   // Payload: short_message or message_payload, never both.
   const payloadTlv = msg.tlvs.messagePayload;
-  if (payloadTlv !== undefined && !Buffer.isBuffer(payloadTlv)) throw reject(CommandStatus.ESME_RINVTLVVAL, 'message_payload is not an octet string');
+  if (payloadTlv !== undefined && !Buffer.isBuffer(payloadTlv))
+    throw reject(CommandStatus.ESME_RINVTLVVAL, 'message_payload is not an octet string');
   if (payloadTlv && payloadTlv.length > 0 && msg.shortMessage.length > 0) {
-    throw reject(CommandStatus.ESME_RINVMSGLEN, 'short_message and message_payload are both set (sm_length must be 0 with message_payload)');
+    throw reject(
+      CommandStatus.ESME_RINVMSGLEN,
+      'short_message and message_payload are both set (sm_length must be 0 with message_payload)',
+    );
   }
   const sarGiven = [msg.tlvs.sarMsgRefNum, msg.tlvs.sarTotalSegments, msg.tlvs.sarSegmentSeqnum].filter((v) => v !== undefined).length;
   if (sarGiven > 0 && sarGiven < 3) {
@@ -146,14 +155,17 @@ export function prepareMessage(
   const earliest = now.getTime() - policy.clockSkewMs;
   if (scheduledAt) {
     if (scheduledAt.getTime() < earliest) throw reject(CommandStatus.ESME_RINVSCHED, 'schedule_delivery_time is in the past');
-    if (scheduledAt.getTime() > now.getTime() + policy.maxScheduleMs) throw reject(CommandStatus.ESME_RINVSCHED, 'schedule_delivery_time is too far ahead');
+    if (scheduledAt.getTime() > now.getTime() + policy.maxScheduleMs)
+      throw reject(CommandStatus.ESME_RINVSCHED, 'schedule_delivery_time is too far ahead');
   }
   const start = scheduledAt && scheduledAt > now ? scheduledAt : now;
   const validUntil = validity ?? new Date(start.getTime() + policy.defaultValidityMs);
   if (validity) {
     if (validity.getTime() <= earliest) throw reject(CommandStatus.ESME_RINVEXPIRY, 'validity_period is in the past');
-    if (validity.getTime() > now.getTime() + policy.maxValidityMs) throw reject(CommandStatus.ESME_RINVEXPIRY, 'validity_period is beyond the maximum this SMSC accepts');
-    if (scheduledAt && validity <= scheduledAt) throw reject(CommandStatus.ESME_RINVEXPIRY, 'validity_period ends before schedule_delivery_time');
+    if (validity.getTime() > now.getTime() + policy.maxValidityMs)
+      throw reject(CommandStatus.ESME_RINVEXPIRY, 'validity_period is beyond the maximum this SMSC accepts');
+    if (scheduledAt && validity <= scheduledAt)
+      throw reject(CommandStatus.ESME_RINVEXPIRY, 'validity_period ends before schedule_delivery_time');
   }
 
   const tlvs: Record<string, unknown> = {};
@@ -295,7 +307,11 @@ export function buildSmsDocuments(prepared: PreparedMessage, destination: ValidD
       concat = { groupId: `${prepared.account}:${prepared.source.addr}:${destination.destKey}:${ref}:${total}`, ref, total, seq: part.seq };
     }
     // Built by assignment rather than object spreads: this runs once per stored message.
-    const payload: SmsDocument['payload'] = { dataCoding: prepared.dataCoding, esmClass: part.esmClass, shortMessage: new Binary(part.shortMessage) };
+    const payload: SmsDocument['payload'] = {
+      dataCoding: prepared.dataCoding,
+      esmClass: part.esmClass,
+      shortMessage: new Binary(part.shortMessage),
+    };
     if (part.messagePayload) payload.tlvs = Object.assign({}, prepared.tlvs, { messagePayload: new Binary(part.messagePayload) });
     else if (prepared.hasTlvs) payload.tlvs = prepared.tlvs;
     if (prepared.protocolId) payload.protocolId = prepared.protocolId;

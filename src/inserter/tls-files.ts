@@ -11,13 +11,17 @@ export const DEFAULT_SMPP_TLS_PORT = 3550;
  * The TLS listener's settings from the config: undefined without a certificate and key; their
  * PEM contents otherwise, checked here so a bad file is one clear start-up error.
  */
-export function readTlsFiles(config: Pick<InserterConfig, 'smppTlsPort' | 'tlsCert' | 'tlsKey'>): { port: number; cert: string; key: string } | undefined {
+export function readTlsFiles(
+  config: Pick<InserterConfig, 'smppTlsPort' | 'tlsCert' | 'tlsKey'>,
+): { port: number; cert: string; key: string } | undefined {
   if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
   const read = (what: string, file: string): string => {
     try {
       return readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(`The TLS ${what} file ${file} cannot be read (${(error as { code?: string }).code ?? (error as Error).message}).`);
+      throw new ConfigError(
+        `The TLS ${what} file ${file} cannot be read (${(error as { code?: string }).code ?? (error as Error).message}).`,
+      );
     }
   };
   const cert = read('certificate', config.tlsCert);
@@ -35,7 +39,9 @@ export function readTlsFiles(config: Pick<InserterConfig, 'smppTlsPort' | 'tlsCe
   try {
     createSecureContext({ cert, key });
   } catch (error) {
-    throw new ConfigError(`The TLS certificate ${config.tlsCert} and key ${config.tlsKey} do not go together (${(error as Error).message}).`);
+    throw new ConfigError(
+      `The TLS certificate ${config.tlsCert} and key ${config.tlsKey} do not go together (${(error as Error).message}).`,
+    );
   }
   return { port: config.smppTlsPort ?? DEFAULT_SMPP_TLS_PORT, cert, key };
 }

@@ -4,14 +4,7 @@ export type { Logger };
 
 // Paths pino blanks out wherever they appear, so a secret passed in a log object never
 // reaches the output even when a caller forgets.
-const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'authorization',
-  '*.authorization',
-];
+const REDACTED_PATHS = ['password', '*.password', 'secret', '*.secret', 'authorization', '*.authorization'];
 
 let root: Logger | undefined;
 

@@ -44,11 +44,15 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         .then(healthNow)
         .then(
           (report) => {
-            res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(healthJson(report))}\n`);
+            res
+              .writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' })
+              .end(`${JSON.stringify(healthJson(report))}\n`);
           },
           (error: unknown) => {
             options.logger?.error({ err: error }, 'health check failed');
-            res.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'unavailable', problems: [{ check: 'healthz', reason: 'health check failed' }] })}\n`);
+            res
+              .writeHead(503, { 'content-type': 'application/json' })
+              .end(`${JSON.stringify({ status: 'unavailable', problems: [{ check: 'healthz', reason: 'health check failed' }] })}\n`);
           },
         );
       return;
@@ -72,7 +76,13 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new SmscError('PORT_IN_USE', `Metrics port ${options.port} on ${host} is in use (--metrics-port / METRICS_PORT).`, { cause: error }) : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new SmscError('PORT_IN_USE', `Metrics port ${options.port} on ${host} is in use (--metrics-port / METRICS_PORT).`, {
+              cause: error,
+            })
+          : error,
+      );
     };
     server.once('error', failed);
     server.listen(options.port, host, () => {

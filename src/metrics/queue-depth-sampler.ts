@@ -132,7 +132,10 @@ export class QueueDepthSampler {
         const labels = { kind: t.kind, target: t.target };
         queueTargetMessages.set(labels, t.messages);
         queueTargetDueMessages.set(labels, t.due);
-        queueTargetOldestDueSeconds.set(labels, t.oldestDueAt ? Math.max(0, Math.round((now.getTime() - t.oldestDueAt.getTime()) / 1000)) : 0);
+        queueTargetOldestDueSeconds.set(
+          labels,
+          t.oldestDueAt ? Math.max(0, Math.round((now.getTime() - t.oldestDueAt.getTime()) / 1000)) : 0,
+        );
       }
     } catch (error) {
       // Absent rather than stale: an alert on these series sees "no data", not old figures.
@@ -159,6 +162,8 @@ export class QueueDepthSampler {
     this.#abort.abort();
     await this.#loop;
     publishQueueMetrics(false);
-    await this.#lease.release().catch((error: unknown) => this.#logger?.debug({ err: error }, 'queue sampler lease not released (it runs out)'));
+    await this.#lease
+      .release()
+      .catch((error: unknown) => this.#logger?.debug({ err: error }, 'queue sampler lease not released (it runs out)'));
   }
 }

@@ -58,7 +58,11 @@ export async function queuedByTarget(db: Db, now: Date, options: { maxTimeMS?: n
               esme: '$target.systemId',
               pinned: { $arrayElemAt: [{ $ifNull: ['$target.connectors', []] }, 0] },
               prefix: {
-                $cond: [{ $eq: ['$target.kind', 'esme'] }, '', { $substrCP: [{ $ltrim: { input: { $ifNull: ['$destKey', ''] }, chars: '+' } }, 0, longestPrefix] }],
+                $cond: [
+                  { $eq: ['$target.kind', 'esme'] },
+                  '',
+                  { $substrCP: [{ $ltrim: { input: { $ifNull: ['$destKey', ''] }, chars: '+' } }, 0, longestPrefix] },
+                ],
               },
             },
             messages: { $sum: 1 },

@@ -68,7 +68,10 @@ export class MoAssigner {
       if (esme) routed += result.modifiedCount;
       if (http) toHttp += result.modifiedCount;
     }
-    if (toHttp > 0) await this.#events.insertOne({ ts: now, count: toHttp, destKey: HTTP_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
+    if (toHttp > 0)
+      await this.#events
+        .insertOne({ ts: now, count: toHttp, destKey: HTTP_EVENT_KEY, due: now }, { writeConcern: { w: 1 } })
+        .catch(() => undefined);
     if (unrouted.length > routed) this.#logger.debug({ unrouted: unrouted.length - routed }, 'MO messages without an ESME route');
     return routed;
   }

@@ -1,7 +1,14 @@
 import type { Collection, Db, WriteConcern } from 'mongodb';
 import type { AccountLimits } from '../accounts/account.ts';
 import type { Clock } from '../clock.ts';
-import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination, type SubmitPolicy, type ValidDestination } from '../inserter/submit-validation.ts';
+import {
+  buildSmsDocuments,
+  DEFAULT_SUBMIT_POLICY,
+  prepareMessage,
+  validateDestination,
+  type SubmitPolicy,
+  type ValidDestination,
+} from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ESME_EVENT_KEY } from '../receipts/receipt-emitter.ts';
 import type { MoSink } from '../receipts/receipt-intake.ts';
@@ -47,7 +54,11 @@ export class MoIntake implements MoSink {
   async store(connector: string, msg: ShortMessage): Promise<string> {
     const now = this.#deps.clock.now();
     const peer: AccountLimits = { systemId: connector, tps: 0, maxBinds: 0, sourceAllow: [], maxQueued: 0 };
-    const policy = { ...DEFAULT_SUBMIT_POLICY, defaultValidityMs: this.#deps.validityMs ?? 72 * 3600_000, maxValidityMs: 7 * 24 * 3600_000 };
+    const policy = {
+      ...DEFAULT_SUBMIT_POLICY,
+      defaultValidityMs: this.#deps.validityMs ?? 72 * 3600_000,
+      maxValidityMs: 7 * 24 * 3600_000,
+    };
     const prepared = prepareMessage(msg, 'deliver_sm', peer, now, policy);
     const docs = buildSmsDocuments(prepared, moDestination(msg.dest, policy));
     // Before the MO is stored: should the opt-out fail to store, the MO is not acknowledged and comes again.
@@ -64,7 +75,9 @@ export class MoIntake implements MoSink {
       this.#deps.logger.warn({ connector }, 'MO without an ESME route; stored until one is added');
     }
     await this.#sms.insertMany(docs, { ordered: true, writeConcern: this.#deps.writeConcern ?? { w: 'majority', j: true } });
-    await this.#events.insertOne({ ts: now, count: docs.length, destKey: http ? HTTP_EVENT_KEY : ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
+    await this.#events
+      .insertOne({ ts: now, count: docs.length, destKey: http ? HTTP_EVENT_KEY : ESME_EVENT_KEY, due: now }, { writeConcern: { w: 1 } })
+      .catch(() => undefined);
     return docs[0].messageId;
   }
 }

@@ -72,6 +72,12 @@ export class ProcessHealth {
 export const processHealth = new ProcessHealth();
 
 /** The JSON form `/healthz`, the heartbeat and `up` use (dates as ISO strings). */
-export function healthJson(report: HealthReport): { status: HealthStatusName; problems: { check: string; reason: string; since: string }[] } {
-  return { status: report.status, problems: report.problems.map((p) => ({ check: p.check, reason: p.reason, since: p.since.toISOString() })) };
+export function healthJson(report: HealthReport): {
+  status: HealthStatusName;
+  problems: { check: string; reason: string; since: string }[];
+} {
+  return {
+    status: report.status,
+    problems: report.problems.map((p) => ({ check: p.check, reason: p.reason, since: p.since.toISOString() })),
+  };
 }

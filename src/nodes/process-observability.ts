@@ -43,7 +43,12 @@ export async function startProcessObservability(options: ProcessObservabilityOpt
   const { db, kind, config, logger, clock } = options;
   collectProcessMetrics();
   const health = options.health ?? processHealth;
-  const metrics = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, health: () => health.report(), ...(logger ? { logger } : {}) });
+  const metrics = await startMetricsServer({
+    port: config.metrics.port,
+    host: config.metrics.host,
+    health: () => health.report(),
+    ...(logger ? { logger } : {}),
+  });
   const heartbeat = new HeartbeatWriter({
     db,
     kind,

@@ -123,7 +123,12 @@ async function within(run: () => unknown, ms: number): Promise<boolean> {
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([Promise.resolve().then(run).then(() => true as const), timeout]);
+    return await Promise.race([
+      Promise.resolve()
+        .then(run)
+        .then(() => true as const),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -62,7 +62,8 @@ export function addressOf(value: string, role: 'source' | 'destination'): { ton:
   const trimmed = value.trim();
   if (/^\+\d{1,20}$/.test(trimmed) || /^\d{8,20}$/.test(trimmed)) return { ton: 1, npi: 1, addr: trimmed.replace(/^\+/, '') };
   if (/^\d{1,7}$/.test(trimmed)) return { ton: 0, npi: 1, addr: trimmed };
-  if (role === 'source' && trimmed.length > 0 && trimmed.length <= 11 && /^[\x20-\x7e]+$/.test(trimmed)) return { ton: 5, npi: 0, addr: trimmed };
+  if (role === 'source' && trimmed.length > 0 && trimmed.length <= 11 && /^[\x20-\x7e]+$/.test(trimmed))
+    return { ton: 5, npi: 0, addr: trimmed };
   throw new OpsError(
     OpsErrorCode.submitInvalid,
     role === 'source'
@@ -215,11 +216,15 @@ function statWordOf(state: number | null): string | null {
 
 /** Receipts may write an id with different case or leading zeros (hex ids); compare loosely. */
 function normaliseId(id: string): string {
-  return id.trim().toLowerCase().replace(/^0+(?=.)/, '');
+  return id
+    .trim()
+    .toLowerCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 function describe(error: unknown): string {
   // A status answer reads best as its name and code; timeouts and closes carry their own sentence.
-  if (error instanceof SmppError && error.code === SmppErrorCode.STATUS) return `${error.statusName} (0x${error.commandStatus.toString(16).padStart(8, '0')})`;
+  if (error instanceof SmppError && error.code === SmppErrorCode.STATUS)
+    return `${error.statusName} (0x${error.commandStatus.toString(16).padStart(8, '0')})`;
   return (error as Error)?.message ?? String(error);
 }

@@ -63,16 +63,27 @@ export async function submitOverHttp(request: HttpSubmitRequest): Promise<HttpSu
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new OpsError(OpsErrorCode.submitFailed, `${base} answered ${response.status} with something that is not JSON; is it the smsc API?`);
+      throw new OpsError(
+        OpsErrorCode.submitFailed,
+        `${base} answered ${response.status} with something that is not JSON; is it the smsc API?`,
+      );
     }
     return { status: response.status, json };
   };
 
-  const posted = await call('POST', '/api/v1/messages', { to: request.to, from: request.from, text: request.text, registeredDelivery: request.dlr ? 1 : 0 });
+  const posted = await call('POST', '/api/v1/messages', {
+    to: request.to,
+    from: request.from,
+    text: request.text,
+    registeredDelivery: request.dlr ? 1 : 0,
+  });
   if (posted.status !== 201) {
     const error = posted.json?.error;
     const status = error?.smppStatusName ? ` (${error.smppStatusName})` : '';
-    throw new OpsError(OpsErrorCode.submitFailed, `The API refused the message: HTTP ${posted.status} ${error?.code ?? ''}${status}: ${error?.message ?? 'no reason given'}.`);
+    throw new OpsError(
+      OpsErrorCode.submitFailed,
+      `The API refused the message: HTTP ${posted.status} ${error?.code ?? ''}${status}: ${error?.message ?? 'no reason given'}.`,
+    );
   }
   const messageIds: string[] = posted.json.messageIds;
   const result: HttpSubmitResult = { messageIds, parts: posted.json.parts, outcomes: [] };
@@ -82,7 +93,11 @@ export async function submitOverHttp(request: HttpSubmitRequest): Promise<HttpSu
   while (pending.size > 0) {
     for (const messageId of [...pending]) {
       const got = await call('GET', `/api/v1/messages/${messageId}`);
-      if (got.status !== 200) throw new OpsError(OpsErrorCode.submitFailed, `Reading ${messageId} back failed: HTTP ${got.status} ${got.json?.error?.message ?? ''}.`);
+      if (got.status !== 200)
+        throw new OpsError(
+          OpsErrorCode.submitFailed,
+          `Reading ${messageId} back failed: HTTP ${got.status} ${got.json?.error?.message ?? ''}.`,
+        );
       const stat = STAT_OF[got.json.state];
       if (stat) {
         pending.delete(messageId);
@@ -91,7 +106,10 @@ export async function submitOverHttp(request: HttpSubmitRequest): Promise<HttpSu
     }
     if (pending.size === 0) break;
     if (Date.now() + (request.pollMs ?? 500) > deadline) {
-      throw new OpsError(OpsErrorCode.receiptTimeout, `No final outcome within ${Math.round(request.timeoutMs / 1000)} s for ${[...pending].join(', ')} (still in progress; see smsc message <id>).`);
+      throw new OpsError(
+        OpsErrorCode.receiptTimeout,
+        `No final outcome within ${Math.round(request.timeoutMs / 1000)} s for ${[...pending].join(', ')} (still in progress; see smsc message <id>).`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 500));
   }

@@ -54,7 +54,11 @@ export function formatIndexes(report: CollectionIndexes[]): string {
     lines.push(`${c.collection}${c.capped ? ' (capped)' : ''}`);
     if (c.indexes.length === 0) lines.push('  (collection not created yet; created with its first document)');
     for (const i of c.indexes) {
-      const flags = [i.unique ? 'unique' : '', i.expireAfterSeconds !== undefined ? `TTL ${i.expireAfterSeconds}s` : '', i.expected ? '' : 'not smsc’s']
+      const flags = [
+        i.unique ? 'unique' : '',
+        i.expireAfterSeconds !== undefined ? `TTL ${i.expireAfterSeconds}s` : '',
+        i.expected ? '' : 'not smsc’s',
+      ]
         .filter(Boolean)
         .join(', ');
       lines.push(`  ${i.name.padEnd(26)} ${JSON.stringify(i.key)}${flags ? `  (${flags})` : ''}`);

@@ -77,9 +77,7 @@ export async function loadMessageStory(db: Db, messageId: string, clock: Clock):
 
   return {
     message,
-    parts: parts
-      .map((p) => ({ messageId: p.messageId, seq: p.concat?.seq ?? 0, state: p.state }))
-      .sort((a, b) => a.seq - b.seq),
+    parts: parts.map((p) => ({ messageId: p.messageId, seq: p.concat?.seq ?? 0, state: p.state })).sort((a, b) => a.seq - b.seq),
     correlations: correlations.map((c) => ({ connector: c.connector, remoteId: c.remoteId, createdAt: c.createdAt })),
     receipts,
     destinationLock: lock ? { ...lock, expired: lock.leaseUntil < now } : null,
@@ -112,9 +110,12 @@ export function formatMessageStory(story: MessageStory): string {
   if (m.concat) lines.push(`  long message  part ${m.concat.seq} of ${m.concat.total} (ref ${m.concat.ref})`);
   if (m.lock) {
     const expired = m.lock.leaseUntil.getTime() < now;
-    lines.push(`  locked by     ${m.lock.owner} since ${m.lock.at.toISOString()}, lease until ${m.lock.leaseUntil.toISOString()}${expired ? ' (EXPIRED)' : ''}`);
+    lines.push(
+      `  locked by     ${m.lock.owner} since ${m.lock.at.toISOString()}, lease until ${m.lock.leaseUntil.toISOString()}${expired ? ' (EXPIRED)' : ''}`,
+    );
   }
-  if (m.remote) lines.push(`  downstream    ${m.remote.connector} accepted it as ${m.remote.messageId} at ${m.remote.submittedAt.toISOString()}`);
+  if (m.remote)
+    lines.push(`  downstream    ${m.remote.connector} accepted it as ${m.remote.messageId} at ${m.remote.submittedAt.toISOString()}`);
   if (m.finalAt) lines.push(`  final at      ${when(m.finalAt)}`);
   if (m.error) {
     const status = m.error.status !== undefined ? `status 0x${m.error.status.toString(16).padStart(8, '0')} ` : '';

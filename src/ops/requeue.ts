@@ -56,7 +56,12 @@ const DEFAULT_HISTORY_LIMIT = 20;
  * own: an ESME that heard UNDELIV and asked for receipts hears DELIVRD after a successful requeue.
  * A receipt still in the outbox for the outcome being replaced is created first, so none is lost.
  */
-export async function requeueMessages(db: Db, selector: RequeueSelector, clock: Clock, options: RequeueOptions = {}): Promise<RequeueResult> {
+export async function requeueMessages(
+  db: Db,
+  selector: RequeueSelector,
+  clock: Clock,
+  options: RequeueOptions = {},
+): Promise<RequeueResult> {
   const sms = db.collection<SmsDocument>(Collections.sms);
   const now = clock.now();
   const base = baseFilter(selector, options.addressOptions);
@@ -120,7 +125,10 @@ async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clo
   let handled = 0;
   for (;;) {
     // Read-only: flagged messages among the selected (sparse index `receiptDue`, or the selector's).
-    const flagged = await sms.find({ ...base, receiptDue: true } as Filter<SmsWithReceipt>).limit(OUTBOX_BATCH).toArray();
+    const flagged = await sms
+      .find({ ...base, receiptDue: true } as Filter<SmsWithReceipt>)
+      .limit(OUTBOX_BATCH)
+      .toArray();
     if (flagged.length === 0) return handled;
     const clearedBefore = emitter.stats.cleared;
     await emitter.emitFor(flagged);
@@ -173,7 +181,12 @@ function idFilter(messageId: string): Filter<SmsDocument> {
 
 /** Wakes deliverers now instead of at their next sweep. A lost notification is harmless (the sweep finds the work). */
 async function notify(db: Db, selector: RequeueSelector, count: number, now: Date): Promise<void> {
-  const event: Omit<EventDocument, '_id'> = { ts: now, due: now, count, ...('destKey' in selector ? { destKey: selector.destKey.trim() } : {}) };
+  const event: Omit<EventDocument, '_id'> = {
+    ts: now,
+    due: now,
+    count,
+    ...('destKey' in selector ? { destKey: selector.destKey.trim() } : {}),
+  };
   await db
     .collection(Collections.events)
     .insertOne(event)

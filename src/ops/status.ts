@@ -260,7 +260,9 @@ export function formatStatus(report: StatusReport): string {
   if (report.nodes.length === 0) lines.push('  none reporting');
   for (const n of report.nodes) {
     const age = Math.round((report.at.getTime() - n.lastSeenAt.getTime()) / 1000);
-    lines.push(`  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}${clockText(n)}${healthText(n)}`);
+    lines.push(
+      `  ${n.kind.padEnd(10)} ${n.name}  pid ${n.pid} on ${n.host}  up since ${n.startedAt.toISOString()}  seen ${formatDuration(age)} ago${n.live ? '' : '  STALE'}${clockText(n)}${healthText(n)}`,
+    );
     if (n.kind === 'up') for (const line of upChildrenLines(n)) lines.push(line);
   }
   lines.push(
@@ -299,7 +301,8 @@ function upChildrenLines(node: NodeStatus): string[] {
   const children = node.info?.children;
   if (!Array.isArray(children)) return [];
   return children.map((c: { name?: unknown; state?: unknown; pid?: unknown; restarts?: unknown; lastExit?: { exit?: unknown } }) => {
-    const restarts = typeof c.restarts === 'number' && c.restarts > 0 ? `, restarted ${c.restarts}x (last: ${String(c.lastExit?.exit ?? '?')})` : '';
+    const restarts =
+      typeof c.restarts === 'number' && c.restarts > 0 ? `, restarted ${c.restarts}x (last: ${String(c.lastExit?.exit ?? '?')})` : '';
     const pid = typeof c.pid === 'number' ? `pid ${c.pid}` : 'no pid';
     return `      ${String(c.name).padEnd(13)} ${String(c.state).padEnd(10)} ${pid}${restarts}`;
   });

@@ -54,9 +54,14 @@ export interface VersionDocument {
 
 /** `+44 7700-900123` → `447700900123`; anything but digits after that is refused. */
 export function normaliseListValue(raw: string, match: EntryMatch): string {
-  const digits = raw.trim().replace(/^\+/, '').replace(/[\s().-]/g, '');
+  const digits = raw
+    .trim()
+    .replace(/^\+/, '')
+    .replace(/[\s().-]/g, '');
   if (!/^\d+$/.test(digits) || digits.length > 20 || (match === 'number' && digits.length < 3)) {
-    throw new ConfigError(`${match === 'number' ? '--number' : '--prefix'} must be ${match === 'number' ? '3 to 20 digits' : '1 to 20 digits'} (a leading + and separators are ignored), got ${JSON.stringify(raw)}.`);
+    throw new ConfigError(
+      `${match === 'number' ? '--number' : '--prefix'} must be ${match === 'number' ? '3 to 20 digits' : '1 to 20 digits'} (a leading + and separators are ignored), got ${JSON.stringify(raw)}.`,
+    );
   }
   return digits;
 }
@@ -83,9 +88,9 @@ export class ContactListStore {
 
   /** Creates the unique index (idempotent). */
   static async ensureSchema(db: Db): Promise<void> {
-    await db.collection(CONTACT_LISTS).createIndexes([
-      { key: { list: 1, account: 1, match: 1, value: 1 }, name: 'list_account_match_value', unique: true },
-    ]);
+    await db
+      .collection(CONTACT_LISTS)
+      .createIndexes([{ key: { list: 1, account: 1, match: 1, value: 1 }, name: 'list_account_match_value', unique: true }]);
   }
 
   /** Adds an entry; false when it was already there (nothing changes then). */
@@ -121,7 +126,10 @@ export class ContactListStore {
   async list(filter: { list: ListKindName; account?: string }): Promise<ContactListEntry[]> {
     const query: Record<string, unknown> = { list: filter.list };
     if (filter.account !== undefined) query.account = filter.account;
-    return this.#entries.find(query, { projection: { _id: 0 } }).sort({ account: 1, match: 1, value: 1 }).toArray();
+    return this.#entries
+      .find(query, { projection: { _id: 0 } })
+      .sort({ account: 1, match: 1, value: 1 })
+      .toArray();
   }
 
   /** Every entry, for a cache's full load. */
@@ -162,7 +170,21 @@ export class ContactListStore {
                 {
                   $concatArrays: [
                     { $ifNull: ['$changes', []] },
-                    [{ version: { $add: [{ $ifNull: ['$version', 0] }, 1] }, op: { $literal: op }, entry: { $literal: { list: entry.list, account: entry.account, match: entry.match, value: entry.value, ...(entry.source ? { source: entry.source } : {}) } } }],
+                    [
+                      {
+                        version: { $add: [{ $ifNull: ['$version', 0] }, 1] },
+                        op: { $literal: op },
+                        entry: {
+                          $literal: {
+                            list: entry.list,
+                            account: entry.account,
+                            match: entry.match,
+                            value: entry.value,
+                            ...(entry.source ? { source: entry.source } : {}),
+                          },
+                        },
+                      },
+                    ],
                   ],
                 },
                 -CHANGE_LOG_LENGTH,

@@ -50,7 +50,9 @@ export async function createIntakePolicy(
       },
     });
     if (!deps.redis && hlr.cacheTtlS > 0) deps.logger.warn('no REDIS_URL: HLR answers are cached per process');
-    const cache = deps.redis ? new RedisHlrCache(deps.redis, { logger: deps.logger, ...(deps.hlrKeyPrefix ? { keyPrefix: deps.hlrKeyPrefix } : {}) }) : new MemoryHlrCache();
+    const cache = deps.redis
+      ? new RedisHlrCache(deps.redis, { logger: deps.logger, ...(deps.hlrKeyPrefix ? { keyPrefix: deps.hlrKeyPrefix } : {}) })
+      : new MemoryHlrCache();
     hlrService = new HlrService(client, cache, { cacheTtlS: hlr.cacheTtlS, maxInFlight: hlr.maxInFlight }, deps.logger);
   } else if (hlr.policy !== 'off' || hlr.routing) {
     deps.logger.warn({ policy: hlr.policy }, 'an HLR policy is set but hlr.url is not: no lookups are made');

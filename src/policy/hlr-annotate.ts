@@ -16,10 +16,9 @@ export async function annotateWithHlr(policy: IntakePolicy, db: Db, docs: readon
     // filter: these messages, still queued and without an HLR answer
     // update: $set hlr; returns: modifiedCount (0 = a deliverer took them first; fine).
     // Safe beside the deliverers: their claims CAS on state 'queued'; this sets no field a claim or a fenced write uses.
-    await db.collection<SmsDocument>(Collections.sms).updateMany(
-      { _id: { $in: docs.map((d) => d._id) }, state: SmsState.queued, hlr: { $exists: false } },
-      { $set: { hlr } },
-    );
+    await db
+      .collection<SmsDocument>(Collections.sms)
+      .updateMany({ _id: { $in: docs.map((d) => d._id) }, state: SmsState.queued, hlr: { $exists: false } }, { $set: { hlr } });
   } catch (error) {
     logger.debug({ err: (error as Error).message }, 'could not store the HLR answer for routing');
   }

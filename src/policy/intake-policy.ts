@@ -44,8 +44,6 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReasonName, number>> = Objec
   'hlr-error': CommandStatus.ESME_RX_P_APPN,
 });
 
-
-
 /** One message (destination) arriving through any intake path. */
 export interface IntakeRequest {
   /** system_id of the submitting account. */
@@ -140,7 +138,10 @@ export class IntakePolicy {
     if (hit) {
       const reason = hit.source === 'optout' ? RefusalReason.optout : RefusalReason.blocklist;
       const scope = hit.account === '' ? 'global' : 'account';
-      const what = reason === RefusalReason.optout ? 'the subscriber opted out' : `destination on the ${scope} blocklist${hit.match === 'prefix' ? ` (prefix ${hit.value})` : ''}`;
+      const what =
+        reason === RefusalReason.optout
+          ? 'the subscriber opted out'
+          : `destination on the ${scope} blocklist${hit.match === 'prefix' ? ` (prefix ${hit.value})` : ''}`;
       return this.#refuse(req, reason, what);
     }
     if (req.registeredOnly && !lists.registered(req.account, digits)) {
@@ -195,7 +196,14 @@ export function applyIntakeDecision(docs: SmsDocument[], decision: IntakeDecisio
       target.finalAt = now;
       target.finalStat = MessageState.DELIVERED;
       Object.assign(target, receiptDueSet(doc, true));
-      target.history = [{ at: now, by: 'intake-policy', outcome: 'delivered', error: `accepted as delivered by the HLR policy (${decision.hlr?.status ?? 'no answer'})` }];
+      target.history = [
+        {
+          at: now,
+          by: 'intake-policy',
+          outcome: 'delivered',
+          error: `accepted as delivered by the HLR policy (${decision.hlr?.status ?? 'no answer'})`,
+        },
+      ];
     }
   }
 }

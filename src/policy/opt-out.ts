@@ -10,7 +10,6 @@ import { Collections } from '../store/collections.ts';
 import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
 import { ContactListStore } from './contact-lists.ts';
 
-
 export const DEFAULT_OPTOUT_KEYWORDS = Object.freeze(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
 
 export interface OptOutDeps {
@@ -32,7 +31,10 @@ const ESM_UDHI = 0x40;
 
 /** Whether `text` asks to opt out: one of `keywords`, any case, with nothing but spaces and punctuation around it. */
 export function isOptOutText(text: string, keywords: readonly string[]): boolean {
-  const word = text.trim().replace(/^[\s.!,;:]+|[\s.!,;:]+$/g, '').toUpperCase();
+  const word = text
+    .trim()
+    .replace(/^[\s.!,;:]+|[\s.!,;:]+$/g, '')
+    .toUpperCase();
   return word !== '' && keywords.includes(word);
 }
 
@@ -75,7 +77,9 @@ export class OptOutHandler {
   }
 
   /** Handles an MO; resolves with what it did when it was an opt-out, else undefined. Rejects when a store write fails (the MO should not be acknowledged then). */
-  async handle(msg: Pick<ShortMessage, 'source' | 'dest' | 'esmClass' | 'dataCoding' | 'shortMessage' | 'tlvs'>): Promise<OptOutResult | undefined> {
+  async handle(
+    msg: Pick<ShortMessage, 'source' | 'dest' | 'esmClass' | 'dataCoding' | 'shortMessage' | 'tlvs'>,
+  ): Promise<OptOutResult | undefined> {
     const shortcode = msg.dest.addr.replace(/^\+/, '');
     if (!/^\d{2,20}$/.test(shortcode)) return undefined;
     const text = moText(msg);
@@ -123,7 +127,9 @@ export class OptOutHandler {
     const docs = buildSmsDocuments(prepareMessage(msg, 'submit_sm', limits, now, DEFAULT_SUBMIT_POLICY), validateDestination(subscriber));
     await this.#sms.insertMany(docs, { ordered: true, writeConcern: this.#deps.writeConcern ?? { w: 'majority', j: true } });
     // A wake-up for the deliverers; their sweep finds the reply if this is lost.
-    await this.#events.insertOne({ ts: now, count: docs.length, destKey: docs[0].destKey, due: now }, { writeConcern: { w: 1 } }).catch(() => undefined);
+    await this.#events
+      .insertOne({ ts: now, count: docs.length, destKey: docs[0].destKey, due: now }, { writeConcern: { w: 1 } })
+      .catch(() => undefined);
     return docs[0].messageId;
   }
 }

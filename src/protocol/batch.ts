@@ -85,7 +85,12 @@ export interface LockBatchRequest {
  *          misses. `rev` changes with replace_sm, so content older than an acknowledged replace
  *          is never sent; a message cancelled or finished meanwhile no longer matches.
  */
-export async function lockBatch(sms: Collection<SmsDocument>, requests: readonly LockBatchRequest[], leaseMs: number, dbNow: DbNow): Promise<Set<string>[]> {
+export async function lockBatch(
+  sms: Collection<SmsDocument>,
+  requests: readonly LockBatchRequest[],
+  leaseMs: number,
+  dbNow: DbNow,
+): Promise<Set<string>[]> {
   const operations: AnyBulkWriteOperation<SmsDocument>[] = requests.flatMap(({ destKey, docs, owner, token }) =>
     docs.map((doc) => ({
       updateOne: {
@@ -104,7 +109,10 @@ export async function lockBatch(sms: Collection<SmsDocument>, requests: readonly
   if (result.matchedCount >= operations.length) return requests.map(({ docs }) => new Set(docs.map((doc) => doc._id.toHexString())));
   // Some left those states or changed meanwhile: read back which carry whose token.
   const held = await sms
-    .find({ _id: { $in: requests.flatMap((r) => r.docs.map((d) => d._id)) }, 'lock.token': { $in: requests.map((r) => r.token) } }, { projection: { _id: 1, 'lock.token': 1 } })
+    .find(
+      { _id: { $in: requests.flatMap((r) => r.docs.map((d) => d._id)) }, 'lock.token': { $in: requests.map((r) => r.token) } },
+      { projection: { _id: 1, 'lock.token': 1 } },
+    )
     .toArray();
   return requests.map(({ docs, token }) => {
     const mine = new Set(docs.map((doc) => doc._id.toHexString()));

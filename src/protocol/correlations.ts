@@ -19,7 +19,10 @@ export interface CorrelationDocument {
  * safe:    the unique {connector, remoteId} index keeps one correlation per remote id; the upsert's
  *          duplicate key means ours is already stored (a write sent again after a lost answer).
  */
-export async function recordCorrelations(correlations: Collection<CorrelationDocument>, docs: readonly CorrelationDocument[]): Promise<string[]> {
+export async function recordCorrelations(
+  correlations: Collection<CorrelationDocument>,
+  docs: readonly CorrelationDocument[],
+): Promise<string[]> {
   if (docs.length === 0) return [];
   let upserted: Record<number, unknown>;
   const duplicates = new Set<number>();

@@ -35,7 +35,11 @@ export interface LockTiming {
  *          the same moment either renews first (the lease is then live) or finds its token gone.
  *          (MongoDB allows no $expr in an upsert's query, so the condition lives in the pipeline.)
  */
-export async function acquireDestinations(locks: Collection<LockDocument>, requests: readonly AcquireRequest[], timing: LockTiming): Promise<(AcquireResult | Error)[]> {
+export async function acquireDestinations(
+  locks: Collection<LockDocument>,
+  requests: readonly AcquireRequest[],
+  timing: LockTiming,
+): Promise<(AcquireResult | Error)[]> {
   if (requests.length === 0) return [];
   const { leaseMs, graceMs, dbNow } = timing;
   const free = { $lte: [{ $add: [{ $ifNull: ['$leaseUntil', new Date(0)] }, graceMs] }, dbNow] };
@@ -73,7 +77,10 @@ export async function acquireDestinations(locks: Collection<LockDocument>, reque
   for (const index of Object.keys(upserted)) results[Number(index)] = 'acquired';
   const unsure = requests.map((_, i) => i).filter((i) => results[i] === 'busy');
   if (unsure.length > 0) {
-    const holders = await holdersOf(locks, unsure.map((i) => requests[i].destKey));
+    const holders = await holdersOf(
+      locks,
+      unsure.map((i) => requests[i].destKey),
+    );
     for (const i of unsure) if (holders.get(requests[i].destKey) === requests[i].token) results[i] = 'stolen';
   }
   return results;
@@ -87,7 +94,10 @@ export async function acquireDestinations(locks: Collection<LockDocument>, reque
  * delete:  those locks
  * returns: deletedCount; fewer = a lease was taken over meanwhile; the new holder's lock stays.
  */
-export async function releaseDestinations(locks: Collection<LockDocument>, held: readonly { destKey: string; token: string }[]): Promise<number> {
+export async function releaseDestinations(
+  locks: Collection<LockDocument>,
+  held: readonly { destKey: string; token: string }[],
+): Promise<number> {
   if (held.length === 0) return 0;
   const result = await locks.deleteMany({ _id: { $in: held.map((h) => h.destKey) }, token: { $in: held.map((h) => h.token) } });
   return result.deletedCount;
@@ -100,12 +110,16 @@ export async function releaseDestinations(locks: Collection<LockDocument>, held:
  * update:  pipeline {$set: {leaseUntil: NOW + lease}}
  * returns: matchedCount; fewer than held = some were taken over (read back which with `holdersOf`).
  */
-export async function renewDestinations(locks: Collection<LockDocument>, held: readonly { destKey: string; token: string }[], leaseMs: number, dbNow: DbNow): Promise<number> {
+export async function renewDestinations(
+  locks: Collection<LockDocument>,
+  held: readonly { destKey: string; token: string }[],
+  leaseMs: number,
+  dbNow: DbNow,
+): Promise<number> {
   if (held.length === 0) return 0;
-  const result = await locks.updateMany(
-    { _id: { $in: held.map((h) => h.destKey) }, token: { $in: held.map((h) => h.token) } },
-    [{ $set: { leaseUntil: later(dbNow, leaseMs) } }],
-  );
+  const result = await locks.updateMany({ _id: { $in: held.map((h) => h.destKey) }, token: { $in: held.map((h) => h.token) } }, [
+    { $set: { leaseUntil: later(dbNow, leaseMs) } },
+  ]);
   return result.matchedCount;
 }
 

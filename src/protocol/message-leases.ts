@@ -9,12 +9,18 @@ import { later, ranOut } from './expressions.ts';
  * each:    updateMany({_id ∈ ids, lock.token: token}, {$set: {state: 'queued'}, $unset: {lock}})
  * returns: modifiedCount; a miss = the destination's holder overruled that claim: fine.
  */
-export async function releaseClaims(sms: Collection<SmsDocument>, claims: readonly { ids: readonly ObjectId[]; token: string }[]): Promise<number> {
+export async function releaseClaims(
+  sms: Collection<SmsDocument>,
+  claims: readonly { ids: readonly ObjectId[]; token: string }[],
+): Promise<number> {
   const wanted = claims.filter((claim) => claim.ids.length > 0);
   if (wanted.length === 0) return 0;
   const result = await sms.bulkWrite(
     wanted.map(({ ids, token }) => ({
-      updateMany: { filter: { _id: { $in: [...ids] }, 'lock.token': token }, update: { $set: { state: SmsState.queued }, $unset: { lock: '' } } },
+      updateMany: {
+        filter: { _id: { $in: [...ids] }, 'lock.token': token },
+        update: { $set: { state: SmsState.queued }, $unset: { lock: '' } },
+      },
     })),
     { ordered: false },
   );
@@ -28,9 +34,17 @@ export async function releaseClaims(sms: Collection<SmsDocument>, claims: readon
  * update:  pipeline {$set: {lock.leaseUntil: NOW + lease}}
  * returns: matchedCount; fewer than held = some were taken over or already finished.
  */
-export async function renewMessages(sms: Collection<SmsDocument>, ids: readonly ObjectId[], tokens: readonly string[], leaseMs: number, dbNow: DbNow): Promise<number> {
+export async function renewMessages(
+  sms: Collection<SmsDocument>,
+  ids: readonly ObjectId[],
+  tokens: readonly string[],
+  leaseMs: number,
+  dbNow: DbNow,
+): Promise<number> {
   if (ids.length === 0) return 0;
-  const result = await sms.updateMany({ _id: { $in: [...ids] }, 'lock.token': { $in: [...tokens] } }, [{ $set: { 'lock.leaseUntil': later(dbNow, leaseMs) } }]);
+  const result = await sms.updateMany({ _id: { $in: [...ids] }, 'lock.token': { $in: [...tokens] } }, [
+    { $set: { 'lock.leaseUntil': later(dbNow, leaseMs) } },
+  ]);
   return result.matchedCount;
 }
 
@@ -43,7 +57,10 @@ export async function renewMessages(sms: Collection<SmsDocument>, ids: readonly 
  * safe:    judged on the database's clock; a renewed lease no longer matches; a holder that could
  *          not renew stopped sending at its safe deadline, and its fenced writes then miss.
  */
-export async function releaseExpiredMessages(sms: Collection<SmsDocument>, request: { by: string; graceMs: number; historyLimit: number; now: Date; dbNow: DbNow }): Promise<number> {
+export async function releaseExpiredMessages(
+  sms: Collection<SmsDocument>,
+  request: { by: string; graceMs: number; historyLimit: number; now: Date; dbNow: DbNow },
+): Promise<number> {
   const record: AttemptRecord = { at: request.now, by: request.by, outcome: 'lease-expired' };
   const result = await sms.updateMany(
     { state: SmsState.locked, ...ranOut('lock.leaseUntil', request.graceMs, request.dbNow) },
@@ -54,6 +71,9 @@ export async function releaseExpiredMessages(sms: Collection<SmsDocument>, reque
 
 /** Read-only: when the earliest message lease (among `filter`'s) ends, or null when none is locked. */
 export async function earliestLeaseEnd(sms: Collection<SmsDocument>, filter: object): Promise<Date | null> {
-  const doc = await sms.findOne({ ...filter, state: SmsState.locked }, { sort: { 'lock.leaseUntil': 1 }, projection: { 'lock.leaseUntil': 1 } });
+  const doc = await sms.findOne(
+    { ...filter, state: SmsState.locked },
+    { sort: { 'lock.leaseUntil': 1 }, projection: { 'lock.leaseUntil': 1 } },
+  );
   return doc?.lock?.leaseUntil ?? null;
 }

@@ -40,7 +40,12 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
   switch (decision.kind) {
     case 'accepted': {
       const { connector, remoteIds, final } = decision;
-      const remote = { connector, messageId: remoteIds[0] ?? '', submittedAt: now, ...(remoteIds.length > 1 ? { otherIds: remoteIds.slice(1) } : {}) };
+      const remote = {
+        connector,
+        messageId: remoteIds[0] ?? '',
+        submittedAt: now,
+        ...(remoteIds.length > 1 ? { otherIds: remoteIds.slice(1) } : {}),
+      };
       return {
         $set: final
           ? { state: SmsState.delivered, finalAt: now, remote, ...receiptDueSet(sms, true) }
@@ -53,19 +58,44 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
     case 'retry': {
       const { connector, status, error, at, progress } = decision;
       return {
-        $set: { state: SmsState.queued, nextAttemptAt: at, error: errorField(decision), ...optional(progress, 'progress'), ...receiptDueSet(sms, false) },
+        $set: {
+          state: SmsState.queued,
+          nextAttemptAt: at,
+          error: errorField(decision),
+          ...optional(progress, 'progress'),
+          ...receiptDueSet(sms, false),
+        },
         $unset: progress ? { lock: '' } : { lock: '', progress: '' },
         $inc: { attempts: 1 },
-        $push: push({ at: now, by, outcome: 'retry', ...optional(connector, 'connector'), ...optional(status, 'status'), error }, historyLimit),
+        $push: push(
+          { at: now, by, outcome: 'retry', ...optional(connector, 'connector'), ...optional(status, 'status'), error },
+          historyLimit,
+        ),
       };
     }
     case 'failed': {
       const { connector, status, error, attemptLimit, progress } = decision;
       return {
-        $set: { state: SmsState.undeliverable, finalAt: now, error: errorField(decision), ...optional(progress, 'progress'), ...receiptDueSet(sms, true) },
+        $set: {
+          state: SmsState.undeliverable,
+          finalAt: now,
+          error: errorField(decision),
+          ...optional(progress, 'progress'),
+          ...receiptDueSet(sms, true),
+        },
         $unset: { lock: '' },
         $inc: { attempts: 1 },
-        $push: push({ at: now, by, outcome: attemptLimit ? 'attempt-limit' : 'undeliverable', ...optional(connector, 'connector'), ...optional(status, 'status'), error }, historyLimit),
+        $push: push(
+          {
+            at: now,
+            by,
+            outcome: attemptLimit ? 'attempt-limit' : 'undeliverable',
+            ...optional(connector, 'connector'),
+            ...optional(status, 'status'),
+            error,
+          },
+          historyLimit,
+        ),
       };
     }
     case 'expired':

@@ -27,6 +27,13 @@ export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<
   await ensureReceiptSchema(deps.db);
   const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger);
   const optOut = new OptOutHandler({ db: deps.db, clock: deps.clock, logger: deps.logger, writeConcern: deps.writeConcern });
-  const mo = new MoIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, routes: new MoRoutes(deps.db, deps.logger, { refreshMs: deps.routesRefreshMs }), writeConcern: deps.writeConcern, optOut });
+  const mo = new MoIntake({
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    routes: new MoRoutes(deps.db, deps.logger, { refreshMs: deps.routesRefreshMs }),
+    writeConcern: deps.writeConcern,
+    optOut,
+  });
   return new ReceiptIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, by: deps.by, emitter, mo, options: deps.options });
 }

@@ -47,7 +47,8 @@ export function readInboundReceipt(msg: ShortMessage): InboundReceipt {
   if (typeof tlvId === 'string' && tlvId.trim() !== '') ids.push(tlvId);
   if (parsed && !ids.includes(parsed.id)) ids.push(parsed.id);
   // A message_state outside SMPP's 0..9 says nothing we can use; the text may still.
-  const tlvState = typeof msg.tlvs.messageState === 'number' && msg.tlvs.messageState >= 0 && msg.tlvs.messageState <= 9 ? msg.tlvs.messageState : null;
+  const tlvState =
+    typeof msg.tlvs.messageState === 'number' && msg.tlvs.messageState >= 0 && msg.tlvs.messageState <= 9 ? msg.tlvs.messageState : null;
   const errText = parsed?.err && /^\d{1,5}$/.test(parsed.err) ? Number(parsed.err) : null;
   return {
     ids,

@@ -103,15 +103,26 @@ export class OrphanReceipts {
     });
   }
 
-  readonly #pendingMatches: { accepted: readonly { connector: string; remoteIds: readonly string[] }[]; resolve: (n: number) => void; reject: (e: unknown) => void }[] = [];
+  readonly #pendingMatches: {
+    accepted: readonly { connector: string; remoteIds: readonly string[] }[];
+    resolve: (n: number) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
 
   async #flushMatches(): Promise<void> {
     const group = this.#pendingMatches.splice(0);
     try {
       const byConnector = new Map<string, string[]>();
-      for (const { accepted } of group) for (const { connector, remoteIds } of accepted) byConnector.set(connector, [...(byConnector.get(connector) ?? []), ...remoteIds]);
+      for (const { accepted } of group)
+        for (const { connector, remoteIds } of accepted) byConnector.set(connector, [...(byConnector.get(connector) ?? []), ...remoteIds]);
       const clauses = [...byConnector].map(([connector, keys]) => ({ connector, keys: { $in: keys } }));
-      const waiting = clauses.length === 0 ? [] : await this.#orphans.find(clauses.length === 1 ? clauses[0] : { $or: clauses }).sort({ receivedAt: 1 }).toArray();
+      const waiting =
+        clauses.length === 0
+          ? []
+          : await this.#orphans
+              .find(clauses.length === 1 ? clauses[0] : { $or: clauses })
+              .sort({ receivedAt: 1 })
+              .toArray();
       let matched = 0;
       for (const orphan of waiting) if (await this.#tryApply(orphan)) matched++;
       // Shared by the group: callers use it for logs and tests only.
@@ -144,7 +155,12 @@ export class OrphanReceipts {
 
   /** Applies a waiting receipt if its message is ready for it; true when it was settled (applied or moot). */
   async #tryApply(orphan: OrphanReceipt): Promise<boolean> {
-    const update = { connector: orphan.connector, keys: orphan.keys, messageState: orphan.messageState!, networkErrorCode: orphan.networkErrorCode };
+    const update = {
+      connector: orphan.connector,
+      keys: orphan.keys,
+      messageState: orphan.messageState!,
+      networkErrorCode: orphan.networkErrorCode,
+    };
     const correlation = await this.#finaliser.correlate(update);
     if (!correlation) return false;
     if ((await this.#finaliser.readiness(correlation.smsId)) === 'waiting') return false;
@@ -164,7 +180,9 @@ export class OrphanReceipts {
       return true;
     } catch (error) {
       // Put it back: a receipt is never lost to a failed write.
-      await this.#orphans.insertOne(claimed).catch((reinsert: unknown) => this.#logger.error({ err: reinsert }, 'could not put a waiting receipt back'));
+      await this.#orphans
+        .insertOne(claimed)
+        .catch((reinsert: unknown) => this.#logger.error({ err: reinsert }, 'could not put a waiting receipt back'));
       throw error;
     }
   }

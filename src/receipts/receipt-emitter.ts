@@ -126,7 +126,8 @@ export class ReceiptEmitter {
       const inserted = await this.#insertIgnoringDuplicates(receipts);
       if (inserted.length > 0) {
         this.stats.created += inserted.length;
-        for (const r of inserted) receiptsTotal.inc({ direction: r.target.kind === 'http' ? 'to_http' : 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
+        for (const r of inserted)
+          receiptsTotal.inc({ direction: r.target.kind === 'http' ? 'to_http' : 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
         const wake = [...new Set(inserted.map((r) => (r.target.kind === 'http' ? HTTP_EVENT_KEY : ESME_EVENT_KEY)))];
         const events = wake.map((destKey) => ({ ts: now, count: inserted.length, destKey, due: now }));
         await this.#events.insertMany(events, { writeConcern: { w: 1 } }).catch((error: Error) => {
@@ -142,7 +143,13 @@ export class ReceiptEmitter {
     const ops: AnyBulkWriteOperation<SmsWithReceipt>[] = docs.map((doc) => ({
       updateOne: {
         // `requeues: null` matches a message that has no such field (documented null-equality semantics).
-        filter: { _id: doc._id, receiptDue: true, state: doc.state, attempts: doc.attempts, requeues: doc.requeues ?? null } as Filter<SmsWithReceipt>,
+        filter: {
+          _id: doc._id,
+          receiptDue: true,
+          state: doc.state,
+          attempts: doc.attempts,
+          requeues: doc.requeues ?? null,
+        } as Filter<SmsWithReceipt>,
         update: { $unset: { receiptDue: '' } },
       },
     }));
@@ -179,7 +186,9 @@ export function receiptSpecOf(doc: SmsWithReceipt): { messageState: number; fina
   if (doc.direction !== SmsDirection.mt || !doc.account) return null;
   if (FINAL_STATES.includes(doc.state)) {
     const messageState = doc.finalStat ?? messageStateOfFinal(doc.state);
-    return wantsFinalReceipt(doc.registeredDelivery, messageState) ? { messageState, final: true, kind: receiptKindOf('final', doc.requeues) } : null;
+    return wantsFinalReceipt(doc.registeredDelivery, messageState)
+      ? { messageState, final: true, kind: receiptKindOf('final', doc.requeues) }
+      : null;
   }
   if (doc.state === SmsState.queued && doc.attempts > 0 && wantsIntermediate(doc.registeredDelivery)) {
     return { messageState: MessageState.ENROUTE, final: false, kind: receiptKindOf(`enroute:${doc.attempts}`, doc.requeues) };

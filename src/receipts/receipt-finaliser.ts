@@ -63,7 +63,10 @@ export class ReceiptFinaliser {
   /** Read-only: the message a receipt is about, or null when no correlation names it (yet). */
   async correlate(update: Pick<ReceiptUpdate, 'connector' | 'keys'>): Promise<CorrelationRef | null> {
     if (update.keys.length === 0) return null;
-    return this.#correlations.findOne({ connector: update.connector, remoteId: { $in: update.keys } }, { projection: { smsId: 1, remoteId: 1 } });
+    return this.#correlations.findOne(
+      { connector: update.connector, remoteId: { $in: update.keys } },
+      { projection: { smsId: 1, remoteId: 1 } },
+    );
   }
 
   /** Read-only: whether a receipt for this message can be applied now ('ready'), is moot ('final'), or must wait. */
@@ -103,14 +106,22 @@ export class ReceiptFinaliser {
         { _id: smsId, state: SmsState.submitted, 'remoteReceipts.id': { $ne: correlation.remoteId } },
         {
           $push: {
-            remoteReceipts: { id: correlation.remoteId, state: update.messageState, ...(update.networkErrorCode !== null ? { err: update.networkErrorCode } : {}), at: now },
+            remoteReceipts: {
+              id: correlation.remoteId,
+              state: update.messageState,
+              ...(update.networkErrorCode !== null ? { err: update.networkErrorCode } : {}),
+              at: now,
+            },
             ...this.#push(record),
           },
         },
         { returnDocument: 'after', projection: { remoteReceipts: 1 } },
       );
       if (!after) return { kind: 'duplicate', smsId };
-      const combined = combineParts((after.remoteReceipts ?? []).map((r) => r.state), parts);
+      const combined = combineParts(
+        (after.remoteReceipts ?? []).map((r) => r.state),
+        parts,
+      );
       if (!combined) return { kind: 'part', smsId };
       effect = combined;
     }
@@ -150,7 +161,11 @@ function statWordOf(state: number): string {
  * (plus `graceMs`) is over: state `expired`, reported to the ESME as UNKNOWN, so every ESME that
  * asked for a receipt gets an answer and the message can be purged.
  */
-export async function finaliseUnanswered(db: Db, clock: Clock, options: { by: string; graceMs: number; historyLimit?: number }): Promise<number> {
+export async function finaliseUnanswered(
+  db: Db,
+  clock: Clock,
+  options: { by: string; graceMs: number; historyLimit?: number },
+): Promise<number> {
   const now = clock.now();
   const record: AttemptRecord = { at: now, by: options.by, outcome: 'no-receipt' };
   // filter: {state: 'submitted', validUntil <= now - grace} (index validUntil; state re-checked per document)

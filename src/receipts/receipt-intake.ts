@@ -56,7 +56,9 @@ export class ReceiptIntake {
     this.#deps = deps;
     const options = { ...DEFAULT_INTAKE_OPTIONS, ...deps.options };
     this.#finaliser = new ReceiptFinaliser(deps.db, deps.clock, { by: deps.by, historyLimit: options.historyLimit });
-    this.orphans = new OrphanReceipts(deps.db, deps.clock, this.#finaliser, deps.logger, (result) => this.#settled(result).then(() => undefined));
+    this.orphans = new OrphanReceipts(deps.db, deps.clock, this.#finaliser, deps.logger, (result) =>
+      this.#settled(result).then(() => undefined),
+    );
   }
 
   /** Request handlers for one connector's session (ConnectorPool `handlersFor`). */
@@ -79,7 +81,15 @@ export class ReceiptIntake {
     }
     const receipt = readInboundReceipt(msg);
     const keys = [...new Set(receipt.ids.map((id) => remoteIdKey(connector, id, 'receipt')))];
-    const base = { connector: connector.name, keys, ids: receipt.ids, messageState: receipt.messageState, networkErrorCode: receipt.networkErrorCode, text: receipt.text, receivedAt: this.#deps.clock.now() };
+    const base = {
+      connector: connector.name,
+      keys,
+      ids: receipt.ids,
+      messageState: receipt.messageState,
+      networkErrorCode: receipt.networkErrorCode,
+      text: receipt.text,
+      receivedAt: this.#deps.clock.now(),
+    };
     if (keys.length === 0 || receipt.messageState === null) {
       // Nothing to match or apply: keep it for the operator, acknowledge so it is not resent forever.
       this.stats.unreadable++;
@@ -88,7 +98,12 @@ export class ReceiptIntake {
       return undefined;
     }
     receiptsTotal.inc({ direction: 'from_downstream', stat: statOf(receipt.messageState) });
-    const result = await this.#finaliser.apply({ connector: connector.name, keys, messageState: receipt.messageState, networkErrorCode: receipt.networkErrorCode });
+    const result = await this.#finaliser.apply({
+      connector: connector.name,
+      keys,
+      messageState: receipt.messageState,
+      networkErrorCode: receipt.networkErrorCode,
+    });
     if (await this.#settled(result)) return undefined;
     this.stats.waiting++;
     this.#deps.logger.debug({ connector: connector.name, ids: receipt.ids, reason: result.kind }, 'receipt waits for its message');

@@ -61,7 +61,10 @@ export class ChargingGate {
       return { kind: 'permanent', connector, error: `charging refused: ${answer.reason}` };
     }
     if (answer.kind === 'unavailable') {
-      this.#logger.warn({ messageId: sms.messageId, endpoint: this.#client.target, reason: answer.reason }, 'charging endpoint gave no answer; retrying later');
+      this.#logger.warn(
+        { messageId: sms.messageId, endpoint: this.#client.target, reason: answer.reason },
+        'charging endpoint gave no answer; retrying later',
+      );
       return { kind: 'temporary', connector, error: `charging unavailable: ${answer.reason}` };
     }
     const charge = { at: now, result: 'accepted' as const, ...(answer.reference ? { reference: answer.reference } : {}) };
@@ -72,7 +75,15 @@ export class ChargingGate {
     const filter: Filter<SmsDocument> = sms.lock ? { _id: sms._id, 'lock.token': sms.lock.token } : { _id: sms._id };
     const result = await this.#sms.updateOne(filter, {
       $set: { charge, routing: { ...(route ? { route } : {}), action: 'deliver' } },
-      $push: { history: { at: now, by: CHARGING_BY, outcome: 'charged', connector, detail: `route ${route ?? '(none)'}${answer.reference ? `, reference ${answer.reference}` : ''}` } },
+      $push: {
+        history: {
+          at: now,
+          by: CHARGING_BY,
+          outcome: 'charged',
+          connector,
+          detail: `route ${route ?? '(none)'}${answer.reference ? `, reference ${answer.reference}` : ''}`,
+        },
+      },
     });
     if (result.matchedCount === 0) return { kind: 'temporary', connector, error: 'lease lost while charging' };
     return null;

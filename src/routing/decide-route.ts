@@ -1,4 +1,12 @@
-import { actionOf, conditionCount, pickByWeight, RouteAction, type IntakeKindName, type RouteActionName, type RouteDocument } from './route-document.ts';
+import {
+  actionOf,
+  conditionCount,
+  pickByWeight,
+  RouteAction,
+  type IntakeKindName,
+  type RouteActionName,
+  type RouteDocument,
+} from './route-document.ts';
 import { describeTimeWindow, inTimeWindow } from './time-window.ts';
 
 /** A route as routing sees it: the stored document and, when it came from MongoDB, its id. */
@@ -60,7 +68,13 @@ function rankOf(route: RouteEntry, request: RoutingRequest): number[] {
   return [network, route.prefix.length, conditionCount(route), route.sourcePrefix?.length ?? 0, route.priority];
 }
 
-const RANK_WORDS = ['it names the network the HLR reported (ported number)', 'a longer destination prefix', 'more conditions', 'a longer source prefix', 'a higher priority'];
+const RANK_WORDS = [
+  'it names the network the HLR reported (ported number)',
+  'a longer destination prefix',
+  'more conditions',
+  'a longer source prefix',
+  'a higher priority',
+];
 
 function compareRanks(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
@@ -83,14 +97,20 @@ export function mismatchOf(route: RouteEntry, request: RoutingRequest): string |
   if (!digitsOf(request.to).startsWith(route.prefix)) return `destination does not start with ${route.prefix}`;
   if (route.sourcePrefix !== undefined) {
     if (request.from === undefined) return `needs a source starting with ${route.sourcePrefix} (none given)`;
-    if (!digitsOf(request.from).toLowerCase().startsWith(digitsOf(route.sourcePrefix).toLowerCase())) return `source ${request.from} does not start with ${route.sourcePrefix}`;
+    if (!digitsOf(request.from).toLowerCase().startsWith(digitsOf(route.sourcePrefix).toLowerCase()))
+      return `source ${request.from} does not start with ${route.sourcePrefix}`;
   }
-  if (route.account !== undefined && route.account !== request.account) return `account ${request.account ?? '(none given)'} is not ${route.account}`;
-  if (route.intake !== undefined && route.intake !== (request.intake ?? 'smpp')) return `intake ${request.intake ?? 'smpp'} is not ${route.intake}`;
+  if (route.account !== undefined && route.account !== request.account)
+    return `account ${request.account ?? '(none given)'} is not ${route.account}`;
+  if (route.intake !== undefined && route.intake !== (request.intake ?? 'smpp'))
+    return `intake ${request.intake ?? 'smpp'} is not ${route.intake}`;
   if (route.network !== undefined && !sameNetwork(route.network, request.network)) {
-    return request.network === undefined ? `needs HLR network ${route.network} (no lookup result)` : `HLR network ${request.network} is not ${route.network}`;
+    return request.network === undefined
+      ? `needs HLR network ${route.network} (no lookup result)`
+      : `HLR network ${request.network} is not ${route.network}`;
   }
-  if (route.timeWindow && !inTimeWindow(route.timeWindow, request.at)) return `outside ${describeTimeWindow(route.timeWindow)} at ${request.at.toISOString()}`;
+  if (route.timeWindow && !inTimeWindow(route.timeWindow, request.at))
+    return `outside ${describeTimeWindow(route.timeWindow)} at ${request.at.toISOString()}`;
   return null;
 }
 
@@ -138,7 +158,10 @@ export function decideRoute(routes: readonly RouteEntry[], request: RoutingReque
     };
   }
   const top = matching.filter((m) => compareRanks(m.rank, matching[0].rank) === 0);
-  const route = pickByWeight(top.map((m) => m.route), random)!;
+  const route = pickByWeight(
+    top.map((m) => m.route),
+    random,
+  )!;
   const why = [`${matching.length} of ${routes.length} route(s) match ${subject}`];
   const runnerUp = matching[top.length];
   if (runnerUp) {
@@ -150,14 +173,20 @@ export function decideRoute(routes: readonly RouteEntry[], request: RoutingReque
     why.push(`${top.length} routes match equally well; picked by weight (${route.weight} of ${total})`);
   }
   const action = actionOf(route);
-  if (action === RouteAction.deliver) why.push(`deliver over ${route.connectors.join(', then ')}${route.charged ? ', after the charging endpoint accepts' : ''}`);
+  if (action === RouteAction.deliver)
+    why.push(`deliver over ${route.connectors.join(', then ')}${route.charged ? ', after the charging endpoint accepts' : ''}`);
   else if (action === RouteAction.drop) why.push('drop: rejected at once, REJECTD receipt when one was asked for');
   else why.push('auto-reply: the sender gets the reply text as an MO message; nothing is delivered');
   const candidates: CandidateVerdict[] = matching.map((m) => ({
     ...(m.route.id ? { id: m.route.id } : {}),
     route: describeRoute(m.route),
     matched: true,
-    reason: m.route === route ? 'chosen' : top.some((t) => t.route === m.route) ? 'equal (not picked by weight this time)' : 'matches, ranks lower',
+    reason:
+      m.route === route
+        ? 'chosen'
+        : top.some((t) => t.route === m.route)
+          ? 'equal (not picked by weight this time)'
+          : 'matches, ranks lower',
   }));
   // The chosen route first, then the rest of the matching ones, then those that did not match.
   candidates.sort((a, b) => (b.reason === 'chosen' ? 1 : 0) - (a.reason === 'chosen' ? 1 : 0));

@@ -28,7 +28,13 @@ const DEFAULT_REPLY_VALIDITY_MS = 72 * 3600_000;
  * destination to the original source, for the ESME that submitted it. Ids derive from the
  * original's `_id`, so storing the same submission twice cannot make two replies.
  */
-export function buildAutoReply(original: SmsDocument, text: string, now: Date, validityMs = DEFAULT_REPLY_VALIDITY_MS, route?: string): SmsDocument[] {
+export function buildAutoReply(
+  original: SmsDocument,
+  text: string,
+  now: Date,
+  validityMs = DEFAULT_REPLY_VALIDITY_MS,
+  route?: string,
+): SmsDocument[] {
   const reference = original._id.id[11];
   const { dataCoding, parts } = splitText(text, { strategy: 'udh8', reference });
   const groupId = `${RECEIPT_ACCOUNT}:auto-reply:${original.messageId}`;
@@ -69,7 +75,12 @@ export function buildAutoReply(original: SmsDocument, text: string, now: Date, v
  * a receipt, so the receipt outbox sends exactly one REJECTD or DELIVRD receipt per part. Returns
  * the documents to store (the parts, then any reply), or undefined when the decision delivers.
  */
-export function applyIntakeDecision(docs: SmsDocument[], decision: RoutingDecision, now: Date, options: Partial<IntakeRoutingOptions> = {}): SmsDocument[] | undefined {
+export function applyIntakeDecision(
+  docs: SmsDocument[],
+  decision: RoutingDecision,
+  now: Date,
+  options: Partial<IntakeRoutingOptions> = {},
+): SmsDocument[] | undefined {
   if (decision.action !== RouteAction.drop && decision.action !== RouteAction.autoReply) return undefined;
   const route = decision.route?.id;
   const dropped = decision.action === RouteAction.drop;
@@ -114,7 +125,9 @@ export class IntakeRouting {
 
   /** Loads the routes; a failure is logged and routing starts empty (nothing dropped) until a reload works. */
   async start(): Promise<void> {
-    await this.#router.ready().catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not load routes yet; intake routing starts without them'));
+    await this.#router
+      .ready()
+      .catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not load routes yet; intake routing starts without them'));
   }
 
   /**
@@ -127,7 +140,8 @@ export class IntakeRouting {
     const decision = this.#router.decideNow(routingRequestOf(docs[0], now, intake));
     const result = applyIntakeDecision(docs, decision, now, this.#options);
     routeDecisionsTotal.inc({ stage: 'intake', action: result ? decision.action : 'deliver' });
-    if (result) this.#logger.debug({ messageId: docs[0].messageId, action: decision.action, route: decision.route?.id }, 'route acted at intake');
+    if (result)
+      this.#logger.debug({ messageId: docs[0].messageId, action: decision.action, route: decision.route?.id }, 'route acted at intake');
     return result;
   }
 }

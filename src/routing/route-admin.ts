@@ -16,7 +16,10 @@ async function checkReferences(db: Db, route: RouteDocument): Promise<void> {
   const missing = await unknownConnectors(db, route.connectors);
   if (missing.length > 0) problems.push(`no connector named ${missing.join(', ')} (see \`smsc connector list\`)`);
   const accounts = db.collection(Collections.accounts);
-  for (const [what, systemId] of [['ESME account', route.esme], ['account', route.account]] as const) {
+  for (const [what, systemId] of [
+    ['ESME account', route.esme],
+    ['account', route.account],
+  ] as const) {
     if (systemId !== undefined && !(await accounts.findOne({ systemId }, { projection: { _id: 1 } }))) {
       problems.push(`no ${what} with system_id ${systemId} (see \`smsc account list\`)`);
     }
@@ -43,7 +46,9 @@ export async function setRoute(db: Db, id: string, changes: Partial<RouteDocumen
   const current = await routes.findOne({ _id });
   if (!current) throw new ConfigError(`No route with id ${id}.`);
   const { _id: _ignored, ...fields } = current;
-  const merged = Object.fromEntries(Object.entries({ ...fields, ...changes, updatedAt: now }).filter(([, v]) => v !== undefined)) as Partial<RouteDocument>;
+  const merged = Object.fromEntries(
+    Object.entries({ ...fields, ...changes, updatedAt: now }).filter(([, v]) => v !== undefined),
+  ) as Partial<RouteDocument>;
   const next = validateRoute(merged);
   await checkReferences(db, next);
   // filter: {_id}; replace: the whole validated route. returns matchedCount; 0 = removed meanwhile.

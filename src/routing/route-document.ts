@@ -77,7 +77,8 @@ export function timeWindowFrom(input: TimeWindowInput): TimeWindow {
   const window = parseTimeWindow(input.window);
   const days = input.days === undefined || input.days === '' ? undefined : parseDays(input.days);
   const timeZone = input.timeZone === undefined || input.timeZone === '' ? undefined : input.timeZone;
-  if (timeZone !== undefined && !validTimeZone(timeZone)) throw new ConfigError(`Unknown time zone "${timeZone}" (use an IANA name such as Europe/Berlin).`);
+  if (timeZone !== undefined && !validTimeZone(timeZone))
+    throw new ConfigError(`Unknown time zone "${timeZone}" (use an IANA name such as Europe/Berlin).`);
   return { ...window, ...(days ? { days } : {}), ...(timeZone ? { timeZone } : {}) };
 }
 
@@ -105,10 +106,13 @@ export function validateRoute(input: Partial<RouteDocument>): RouteDocument {
   }
   if (doc.esme && hasConditions(doc)) problems.push('an ESME (MO) route matches on the destination prefix only');
   if (doc.esme && doc.charged) problems.push('an ESME (MO) route cannot be charged');
-  if (doc.sourcePrefix !== undefined && !SOURCE_PREFIX.test(doc.sourcePrefix)) problems.push('source prefix must be 1-20 digits or sender-id characters');
-  if (doc.account !== undefined && (typeof doc.account !== 'string' || doc.account === '' || doc.account.length > 15)) problems.push('account must be a system_id (1-15 characters)');
+  if (doc.sourcePrefix !== undefined && !SOURCE_PREFIX.test(doc.sourcePrefix))
+    problems.push('source prefix must be 1-20 digits or sender-id characters');
+  if (doc.account !== undefined && (typeof doc.account !== 'string' || doc.account === '' || doc.account.length > 15))
+    problems.push('account must be a system_id (1-15 characters)');
   if (doc.intake !== undefined && !INTAKE_KINDS.includes(doc.intake)) problems.push(`intake must be one of ${INTAKE_KINDS.join(', ')}`);
-  if (doc.network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 _.&-]{0,31}$/.test(doc.network)) problems.push('network must be a network name or MCC+MNC as the HLR reports it (1-32 letters, digits, spaces, . _ & -)');
+  if (doc.network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 _.&-]{0,31}$/.test(doc.network))
+    problems.push('network must be a network name or MCC+MNC as the HLR reports it (1-32 letters, digits, spaces, . _ & -)');
   if (!Number.isInteger(doc.priority)) problems.push('priority must be an integer');
   if (!Number.isFinite(doc.weight) || doc.weight <= 0) problems.push('weight must be positive');
   if (problems.length > 0) throw new ConfigError(`Invalid route: ${problems.join('; ')}.`);
@@ -138,7 +142,11 @@ export function pickRoute<R extends RouteDocument>(routes: readonly R[], destKey
   for (const route of routes) {
     if (route.enabled === false || !digits.startsWith(route.prefix)) continue;
     const current = best[0];
-    if (!current || route.prefix.length > current.prefix.length || (route.prefix.length === current.prefix.length && route.priority > current.priority)) {
+    if (
+      !current ||
+      route.prefix.length > current.prefix.length ||
+      (route.prefix.length === current.prefix.length && route.priority > current.priority)
+    ) {
       best = [route];
     } else if (route.prefix.length === current.prefix.length && route.priority === current.priority) {
       best.push(route);

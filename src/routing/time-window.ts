@@ -36,11 +36,15 @@ export function parseTimeWindow(text: string): Pick<TimeWindow, 'from' | 'to'> {
 /** `mon-fri`, `sat,sun`, `mon,wed-fri` -> sorted day numbers (0 = Sunday). */
 export function parseDays(text: string): number[] {
   const days = new Set<number>();
-  for (const part of text.toLowerCase().split(',').map((p) => p.trim())) {
+  for (const part of text
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim())) {
     const [a, b, extra] = part.split('-');
     const start = DAY_NAMES.indexOf(a as (typeof DAY_NAMES)[number]);
     const end = b === undefined ? start : DAY_NAMES.indexOf(b as (typeof DAY_NAMES)[number]);
-    if (extra !== undefined || start < 0 || end < 0) throw new ConfigError(`Days "${text}" must be day names (sun mon tue wed thu fri sat), ranges (mon-fri) or lists (sat,sun).`);
+    if (extra !== undefined || start < 0 || end < 0)
+      throw new ConfigError(`Days "${text}" must be day names (sun mon tue wed thu fri sat), ranges (mon-fri) or lists (sat,sun).`);
     for (let d = start; ; d = (d + 1) % 7) {
       days.add(d);
       if (d === end) break;

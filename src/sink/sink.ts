@@ -244,7 +244,17 @@ export class Sink {
   reset(): void {
     this.received.length = 0;
     this.receiptsSent.length = 0;
-    Object.assign(this.counters, { binds: 0, bindFailures: 0, submits: 0, accepted: 0, rejected: {}, receiptsSent: 0, receiptsFailed: 0, receiptsQueued: 0, moSent: 0 });
+    Object.assign(this.counters, {
+      binds: 0,
+      bindFailures: 0,
+      submits: 0,
+      accepted: 0,
+      rejected: {},
+      receiptsSent: 0,
+      receiptsFailed: 0,
+      receiptsQueued: 0,
+      moSent: 0,
+    });
     this.maxConcurrentPerDestination = 0;
     this.overlappingDestinations.clear();
   }
@@ -283,7 +293,8 @@ export class Sink {
   /** Sends a mobile-originated deliver_sm to a bound ESME; resolves when it answered. */
   async sendMo(mo: MoInput): Promise<void> {
     const session = this.#receivingSession(mo.systemId ?? null);
-    if (!session) throw new SmppError(CommandStatus.ESME_RINVBNDSTS, `no receiver/transceiver bound${mo.systemId ? ` as ${mo.systemId}` : ''}`);
+    if (!session)
+      throw new SmppError(CommandStatus.ESME_RINVBNDSTS, `no receiver/transceiver bound${mo.systemId ? ` as ${mo.systemId}` : ''}`);
     let bytes = mo.bytes ?? Buffer.alloc(0);
     let dataCoding = mo.dataCoding ?? 0;
     if (mo.text !== undefined && !mo.bytes) {

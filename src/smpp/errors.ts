@@ -20,11 +20,7 @@ export type SmppErrorCodeName = (typeof SmppErrorCode)[keyof typeof SmppErrorCod
 export class SmppError extends SmscError {
   readonly commandStatus: number;
 
-  constructor(
-    commandStatus: number,
-    message?: string,
-    options?: { cause?: unknown; code?: SmppErrorCodeName },
-  ) {
+  constructor(commandStatus: number, message?: string, options?: { cause?: unknown; code?: SmppErrorCodeName }) {
     super(
       options?.code ?? SmppErrorCode.STATUS,
       message ?? commandStatusName(commandStatus),
@@ -67,11 +63,7 @@ export class SmppMalformedPduError extends SmppError {
   readonly commandId: number | undefined;
   readonly sequenceNumber: number | undefined;
 
-  constructor(
-    commandStatus: number,
-    message: string,
-    header: { commandId?: number; sequenceNumber?: number; fatal?: boolean } = {},
-  ) {
+  constructor(commandStatus: number, message: string, header: { commandId?: number; sequenceNumber?: number; fatal?: boolean } = {}) {
     super(commandStatus, message, { code: SmppErrorCode.MALFORMED_PDU });
     this.fatal = header.fatal ?? true;
     this.commandId = header.commandId;

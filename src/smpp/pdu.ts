@@ -120,7 +120,10 @@ class Reader {
   }
 
   fail(status: number, message: string): never {
-    throw new SmppMalformedPduError(status, `${this.command}: ${message}`, { commandId: this.commandId, sequenceNumber: this.sequenceNumber });
+    throw new SmppMalformedPduError(status, `${this.command}: ${message}`, {
+      commandId: this.commandId,
+      sequenceNumber: this.sequenceNumber,
+    });
   }
 
   cstring(what: string): string {

@@ -42,10 +42,7 @@ export interface SmppServer {
  * An SMPP server on the `smpp` package's Server (a net.Server). `onSession` runs synchronously
  * for each new connection, before any byte is read: register handlers there.
  */
-export function createSmppServer(
-  options: SmppServerOptions,
-  onSession: (session: SmppSession) => void,
-): Promise<SmppServer> {
+export function createSmppServer(options: SmppServerOptions, onSession: (session: SmppSession) => void): Promise<SmppServer> {
   const log = options.logger ?? silentLogger;
   const sessions = new Set<SmppSession>();
   const { port = 2775, host = '0.0.0.0', maxConnections, closeGraceMs = 5_000, logger, tls, ...sessionOptions } = options;

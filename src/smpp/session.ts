@@ -30,13 +30,7 @@ import {
   type SubmitMulti,
   type SubmitMultiResult,
 } from './domain.ts';
-import {
-  commandStatusOf,
-  SmppClosedError,
-  SmppError,
-  SmppMalformedPduError,
-  SmppTimeoutError,
-} from './errors.ts';
+import { commandStatusOf, SmppClosedError, SmppError, SmppMalformedPduError, SmppTimeoutError } from './errors.ts';
 import { PduFramer } from './framer.ts';
 import { decodePdu, encodePdu, genericNack, isResponseId, MAX_SEQUENCE_NUMBER, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
 
@@ -281,7 +275,15 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   async bind(
     mode: BindMode,
-    credentials: { systemId: string; password: string; systemType?: string; interfaceVersion?: number; addrTon?: number; addrNpi?: number; addressRange?: string },
+    credentials: {
+      systemId: string;
+      password: string;
+      systemType?: string;
+      interfaceVersion?: number;
+      addrTon?: number;
+      addrNpi?: number;
+      addressRange?: string;
+    },
     options: SendOptions = {},
   ): Promise<BindResponse> {
     const response = await this.#request(
@@ -323,7 +325,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     await this.#request('deliver_sm', params, tlvs, options);
   }
 
-  async querySm(query: { messageId: string; source?: { ton?: number; npi?: number; addr?: string } }, options: SendOptions = {}): Promise<QuerySmResult> {
+  async querySm(
+    query: { messageId: string; source?: { ton?: number; npi?: number; addr?: string } },
+    options: SendOptions = {},
+  ): Promise<QuerySmResult> {
     const response = await this.#request(
       'query_sm',
       {
@@ -352,7 +357,12 @@ export class SmppSession extends EventEmitter<SessionEvents> {
    * Any request by spec name (params/TLVs in spec names). Settles with the response PDU, or
    * rejects with SmppError (non-zero status or generic_nack), SmppTimeoutError or SmppClosedError.
    */
-  request(command: string, params: Record<string, unknown> = {}, tlvs: Record<string, unknown> = {}, options: SendOptions = {}): Promise<WirePdu> {
+  request(
+    command: string,
+    params: Record<string, unknown> = {},
+    tlvs: Record<string, unknown> = {},
+    options: SendOptions = {},
+  ): Promise<WirePdu> {
     return this.#request(command, params, tlvs, options);
   }
 
@@ -442,7 +452,12 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (pending.windowed) this.#releaseWindow();
     if (pdu.command === 'generic_nack' || pdu.commandStatus !== 0) {
       const what = pdu.command === 'generic_nack' ? 'generic_nack' : pdu.command;
-      pending.reject(new SmppError(pdu.commandStatus || CommandStatus.ESME_RUNKNOWNERR, `${pending.command}: ${what} ${commandStatusName(pdu.commandStatus)}`));
+      pending.reject(
+        new SmppError(
+          pdu.commandStatus || CommandStatus.ESME_RUNKNOWNERR,
+          `${pending.command}: ${what} ${commandStatusName(pdu.commandStatus)}`,
+        ),
+      );
     } else if (pdu.command !== `${pending.command}_resp`) {
       pending.reject(new SmppError(CommandStatus.ESME_RINVCMDID, `${pending.command}: answered with ${pdu.command}`));
     } else {
@@ -550,36 +565,44 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     } catch (error) {
       result = Promise.reject(error);
     }
-    result.then(
-      (body) => {
-        if (mode && this.#state === 'open') this.#setBound(mode, String(pdu.params.system_id ?? ''));
-        this.#respond(pdu, 0, body);
-      },
-      (error: unknown) => {
-        const status = commandStatusOf(error);
-        if (status === CommandStatus.ESME_RSYSERR && !(error instanceof SmppError)) {
-          this.#log.warn({ err: error, command }, 'request handler failed');
+    result
+      .then(
+        (body) => {
+          if (mode && this.#state === 'open') this.#setBound(mode, String(pdu.params.system_id ?? ''));
+          this.#respond(pdu, 0, body);
+        },
+        (error: unknown) => {
+          const status = commandStatusOf(error);
+          if (status === CommandStatus.ESME_RSYSERR && !(error instanceof SmppError)) {
+            this.#log.warn({ err: error, command }, 'request handler failed');
+          }
+          this.#respond(pdu, status || CommandStatus.ESME_RSYSERR);
+        },
+      )
+      .finally(() => {
+        this.#inboundPending--;
+        if (this.#inboundPending === 0 && this.#idleWaiters.length > 0) {
+          for (const wake of this.#idleWaiters.splice(0)) wake();
         }
-        this.#respond(pdu, status || CommandStatus.ESME_RSYSERR);
-      },
-    ).finally(() => {
-      this.#inboundPending--;
-      if (this.#inboundPending === 0 && this.#idleWaiters.length > 0) {
-        for (const wake of this.#idleWaiters.splice(0)) wake();
-      }
-      if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
-        this.#backpressured = false;
-        if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
-        this.#drain();
-      }
-      if (mode) {
-        this.#bindInProgress = false;
-        this.#drain();
-      }
-    });
+        if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
+          this.#backpressured = false;
+          if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
+          this.#drain();
+        }
+        if (mode) {
+          this.#bindInProgress = false;
+          this.#drain();
+        }
+      });
   }
 
-  #invoke(command: string, mode: BindMode | undefined, handler: RequestHandlers[HandlerName], pdu: WirePdu, ctx: RequestContext): Awaitable<ResponseBody | undefined> {
+  #invoke(
+    command: string,
+    mode: BindMode | undefined,
+    handler: RequestHandlers[HandlerName],
+    pdu: WirePdu,
+    ctx: RequestContext,
+  ): Awaitable<ResponseBody | undefined> {
     if (mode) {
       const run = handler as RequestHandlers['bind'];
       return Promise.resolve(run(bindRequestFromWire(pdu, mode), ctx)).then((r) => ({
@@ -590,18 +613,26 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     switch (command) {
       case 'submit_sm':
       case 'data_sm':
-        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ params: { message_id: r.messageId } }));
+        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({
+          params: { message_id: r.messageId },
+        }));
       case 'deliver_sm':
         // deliver_sm_resp's message_id is "unused, set to NULL" in SMPP 3.4.
-        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({ params: { message_id: r?.messageId ?? '' } }));
+        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({
+          params: { message_id: r?.messageId ?? '' },
+        }));
       case 'query_sm':
-        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then((r) => ({ params: querySmResultToWire(r) }));
+        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then((r) => ({
+          params: querySmResultToWire(r),
+        }));
       case 'cancel_sm':
         return Promise.resolve((handler as RequestHandlers['cancelSm'])(cancelSmFromWire(pdu), ctx)).then(() => undefined);
       case 'replace_sm':
         return Promise.resolve((handler as RequestHandlers['replaceSm'])(replaceSmFromWire(pdu), ctx)).then(() => undefined);
       case 'submit_multi':
-        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then((r) => ({ params: submitMultiResultToWire(r) }));
+        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then((r) => ({
+          params: submitMultiResultToWire(r),
+        }));
       default:
         throw new SmppError(CommandStatus.ESME_RINVCMDID);
     }

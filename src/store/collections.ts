@@ -113,7 +113,8 @@ export async function ensureSchema(db: Db, options: { eventsSizeBytes?: number }
       if ((error as { code?: number }).code !== INDEX_OPTIONS_CONFLICT) throw error;
       // A TTL changed since the index was made (e.g. correlations 72 h -> 8 days): collMod changes it in place.
       for (const spec of specs) {
-        if (spec.expireAfterSeconds !== undefined) await db.command({ collMod: collection, index: { name: spec.name, expireAfterSeconds: spec.expireAfterSeconds } });
+        if (spec.expireAfterSeconds !== undefined)
+          await db.command({ collMod: collection, index: { name: spec.name, expireAfterSeconds: spec.expireAfterSeconds } });
         else await db.collection(collection).createIndexes([describe(spec)]);
       }
     }

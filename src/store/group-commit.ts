@@ -1,4 +1,12 @@
-import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectionError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoError,
+  MongoNetworkError,
+  MongoServerSelectionError,
+  type Collection,
+  type Db,
+  type WriteConcernSettings,
+} from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { SmscError } from '../errors/smsc-error.ts';
@@ -251,14 +259,19 @@ export class GroupCommitWriter {
             if (attempt > 0 && isDuplicateId(writeError)) continue;
             failed.set(writeError.index, new StoreWriteError(StoreErrorCode.WRITE_FAILED, writeError.errmsg ?? 'insert failed', error));
           }
-          if (failed.size > 0) this.#logger.error({ err: (error as Error).message, docs: docs.length, failed: failed.size }, 'store write failed for some documents');
+          if (failed.size > 0)
+            this.#logger.error(
+              { err: (error as Error).message, docs: docs.length, failed: failed.size },
+              'store write failed for some documents',
+            );
           return { failed };
         }
         if (!isTransient(error) || timedOut()) {
           this.#logger.error({ err: (error as Error).message, docs: docs.length, attempts: attempt + 1 }, 'store write failed');
           return { failed, allFailed: new StoreWriteError(StoreErrorCode.WRITE_FAILED, 'insert failed', error) };
         }
-        if (attempt === 0) this.#logger.warn({ err: (error as Error).message, docs: docs.length }, 'store write interrupted; retrying the same documents');
+        if (attempt === 0)
+          this.#logger.warn({ err: (error as Error).message, docs: docs.length }, 'store write interrupted; retrying the same documents');
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
         // The batch's timer has answered every waiter by now; #writeBatch discards this result.
         if (timedOut()) return { failed };
@@ -307,7 +320,10 @@ export class GroupCommitWriter {
     for (const event of events) event.ts = ts;
     this.stats.events += events.length;
     this.#eventsInFlight = true;
-    const write = events.length === 1 ? this.#events.insertOne(events[0], EVENT_WRITE) : this.#events.insertMany(events, { ...EVENT_WRITE, ordered: false });
+    const write =
+      events.length === 1
+        ? this.#events.insertOne(events[0], EVENT_WRITE)
+        : this.#events.insertMany(events, { ...EVENT_WRITE, ordered: false });
     this.#eventsDone = write
       .then(
         () => {},

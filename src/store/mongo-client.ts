@@ -40,8 +40,17 @@ export async function connectConfiguredMongo(
 ): Promise<MongoClient> {
   const uri = mongoUriOf(mongo);
   try {
-    return await connectMongo({ uri, appName: options.appName, maxPoolSize: options.maxPoolSize ?? mongo.maxPoolSize, monitorCommands: options.monitorCommands });
+    return await connectMongo({
+      uri,
+      appName: options.appName,
+      maxPoolSize: options.maxPoolSize ?? mongo.maxPoolSize,
+      monitorCommands: options.monitorCommands,
+    });
   } catch (error) {
-    throw new SmscError('MONGO_UNREACHABLE', `Cannot reach MongoDB at ${redactUri(uri)} (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`, { cause: error });
+    throw new SmscError(
+      'MONGO_UNREACHABLE',
+      `Cannot reach MongoDB at ${redactUri(uri)} (${(error as Error).message}); set MONGODB_URI or --mongodb-uri.`,
+      { cause: error },
+    );
   }
 }

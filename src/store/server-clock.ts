@@ -31,7 +31,11 @@ export interface ClockGuardOptions {
   recheckMs: number;
 }
 
-export const DEFAULT_CLOCK_GUARD_OPTIONS: Readonly<ClockGuardOptions> = Object.freeze({ maxOffsetMs: 2000, intervalMs: 30_000, recheckMs: 1000 });
+export const DEFAULT_CLOCK_GUARD_OPTIONS: Readonly<ClockGuardOptions> = Object.freeze({
+  maxOffsetMs: 2000,
+  intervalMs: 30_000,
+  recheckMs: 1000,
+});
 
 /**
  * Measures this process's clock offset from the database at start and then periodically. Leases,
@@ -96,7 +100,11 @@ export class ClockGuard {
       if (ok !== this.#ok || !ok) {
         const log = { offsetMs: measured.offsetMs, rttMs: measured.rttMs, maxOffsetMs: this.options.maxOffsetMs };
         if (ok) this.#logger.info(log, 'clock offset from the database is back within bounds; delivering again');
-        else this.#logger.error(log, 'clock offset from the database exceeds the bound; not delivering until it is fixed (sync this host with NTP)');
+        else
+          this.#logger.error(
+            log,
+            'clock offset from the database exceeds the bound; not delivering until it is fixed (sync this host with NTP)',
+          );
       }
       this.#ok = ok;
       return measured;

@@ -46,9 +46,7 @@ export interface LeaseLock {
  * message that the receipt reports on named one.
  */
 export type SmsTarget =
-  | { kind: 'connector'; connectors?: string[] }
-  | { kind: 'esme'; systemId: string }
-  | { kind: 'http'; account: string; url?: string };
+  { kind: 'connector'; connectors?: string[] } | { kind: 'esme'; systemId: string } | { kind: 'http'; account: string; url?: string };
 
 export interface SmsPayload {
   dataCoding: number;

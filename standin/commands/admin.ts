@@ -42,7 +42,8 @@ function awaitableWaitMs(cmd: Document, ctx: CommandContext): number {
   const known = cmd.topologyVersion as { processId?: unknown; counter?: unknown } | undefined;
   if (known === undefined || cmd.maxAwaitTimeMS === undefined) return 0;
   const maxAwait = Number(cmd.maxAwaitTimeMS);
-  if (!Number.isFinite(maxAwait) || maxAwait < 0) throw new CommandError(ErrorCode.BadValue, 'maxAwaitTimeMS must be a non-negative integer');
+  if (!Number.isFinite(maxAwait) || maxAwait < 0)
+    throw new CommandError(ErrorCode.BadValue, 'maxAwaitTimeMS must be a non-negative integer');
   const current = ctx.server.topologyVersion;
   const sameProcess = known.processId instanceof ObjectId && known.processId.equals(current.processId);
   const sameCounter = Long.fromValue((known.counter ?? -1) as number | Long).equals(current.counter);

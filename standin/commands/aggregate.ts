@@ -65,7 +65,11 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
     const n = coll === undefined ? 0 : countMatches(coll, count.filter, count.skip, count.limit, cmd.hint, variables);
     results = n === 0 ? [] : [{ _id: count.group.idValue, [count.group.field as string]: n }];
   } else if (first !== undefined && isPlainObject(first.$collStats)) {
-    if (coll === undefined) throw new CommandError(ErrorCode.NamespaceNotFound, `Unable to retrieve storageStats in $collStats stage :: caused by :: Collection [${ns}] not found.`);
+    if (coll === undefined)
+      throw new CommandError(
+        ErrorCode.NamespaceNotFound,
+        `Unable to retrieve storageStats in $collStats stage :: caused by :: Collection [${ns}] not found.`,
+      );
     const spec = first.$collStats as Doc;
     const out: Doc = { ns, host: `127.0.0.1:${ctx.server.port()}`, localTime: new Date() };
     if (spec.storageStats !== undefined) {

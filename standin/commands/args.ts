@@ -15,7 +15,10 @@ export function optionalNumber(cmd: Document, field: string): number | undefined
   const v = cmd[field];
   if (v === undefined || v === null) return undefined;
   if (typeRank(v) !== TypeRank.Number) {
-    throw new CommandError(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type '${typeof v}', expected types '[long, int, decimal, double]'`);
+    throw new CommandError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${field}' is the wrong type '${typeof v}', expected types '[long, int, decimal, double]'`,
+    );
   }
   return toNumber(v);
 }
@@ -24,7 +27,10 @@ export function optionalDoc(cmd: Document, field: string): Document | undefined 
   const v = cmd[field];
   if (v === undefined || v === null) return undefined;
   if (!isPlainObject(v)) {
-    throw new CommandError(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type '${Array.isArray(v) ? 'array' : typeof v}', expected type 'object'`);
+    throw new CommandError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${field}' is the wrong type '${Array.isArray(v) ? 'array' : typeof v}', expected type 'object'`,
+    );
   }
   return v;
 }

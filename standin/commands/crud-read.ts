@@ -40,7 +40,10 @@ function find(cmd: Document, ctx: CommandContext): Document {
     }
     const { keys, natural } = parseSort(sort);
     if (keys.length > 0 || natural < 0) {
-      throw new CommandError(ErrorCode.BadValue, `error processing query: ns=${ns} invalid sort specified for tailable cursor: ${JSON.stringify(sort)}`);
+      throw new CommandError(
+        ErrorCode.BadValue,
+        `error processing query: ns=${ns} invalid sort specified for tailable cursor: ${JSON.stringify(sort)}`,
+      );
     }
     // getMore evaluates the filter later: with this command's $$NOW, as a cursor keeps its
     // runtime constants for its whole life.
@@ -98,7 +101,8 @@ function count(cmd: Document, ctx: CommandContext): Document {
 
 function distinct(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'distinct');
-  if (typeof cmd.key !== 'string') throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
+  if (typeof cmd.key !== 'string')
+    throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
   const coll = readable(ctx, name);
   const query = optionalDoc(cmd, 'query') ?? {};
   if (coll === undefined) return { values: [], ok: 1 };

@@ -31,7 +31,8 @@ function statements(cmd: Document, field: string, verb: string): unknown[] {
   if (!Array.isArray(list)) {
     throw new CommandError(ErrorCode.TypeMismatch, `BSON field '${verb}.${field}' is missing but a required field`);
   }
-  if (list.length > 100_000) throw new CommandError(ErrorCode.InvalidOptions, `Write batch sizes must be between 1 and 100000. Got ${list.length} operations.`);
+  if (list.length > 100_000)
+    throw new CommandError(ErrorCode.InvalidOptions, `Write batch sizes must be between 1 and 100000. Got ${list.length} operations.`);
   return list;
 }
 
@@ -77,7 +78,8 @@ interface UpdateStatement {
 function usesExpr(filter: Doc): boolean {
   for (const [k, v] of Object.entries(filter)) {
     if (k === '$expr') return true;
-    if ((k === '$and' || k === '$or' || k === '$nor') && Array.isArray(v) && v.some((sub) => isPlainObject(sub) && usesExpr(sub))) return true;
+    if ((k === '$and' || k === '$or' || k === '$nor') && Array.isArray(v) && v.some((sub) => isPlainObject(sub) && usesExpr(sub)))
+      return true;
   }
   return false;
 }
@@ -96,7 +98,8 @@ function refuseExprInUpsert(filter: Doc, upsert: boolean): void {
 function parseUpdateStatement(raw: unknown, variables: Doc | undefined): UpdateStatement {
   if (!isPlainObject(raw)) throw new CommandError(ErrorCode.TypeMismatch, 'update statement must be an object');
   const q = raw.q ?? {};
-  if (!isPlainObject(q)) throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
+  if (!isPlainObject(q))
+    throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
   const u = raw.u as UpdateSpec;
   validateUpdate(u);
   const multi = raw.multi === true;
@@ -117,7 +120,14 @@ interface UpdateOutcome {
 }
 
 /** One update statement, atomically per document. */
-function runUpdate(coll: Collection | undefined, st: UpdateStatement, ctx: CommandContext, name: string, variables: Doc | undefined, validate: boolean): UpdateOutcome {
+function runUpdate(
+  coll: Collection | undefined,
+  st: UpdateStatement,
+  ctx: CommandContext,
+  name: string,
+  variables: Doc | undefined,
+  validate: boolean,
+): UpdateOutcome {
   const matcher = compileFilter(st.q, variables);
   const matches = coll === undefined ? [] : runQuery(coll, { filter: st.q, limit: st.multi ? 0 : 1, hint: st.hint, matcher });
   let modified = 0;
@@ -184,7 +194,8 @@ function del(cmd: Document, ctx: CommandContext): Document {
       const st = list[i];
       if (!isPlainObject(st)) throw new CommandError(ErrorCode.TypeMismatch, 'delete statement must be an object');
       const q = st.q ?? {};
-      if (!isPlainObject(q)) throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'delete.deletes.q' is the wrong type, expected type 'object'");
+      if (!isPlainObject(q))
+        throw new CommandError(ErrorCode.TypeMismatch, "BSON field 'delete.deletes.q' is the wrong type, expected type 'object'");
       const limit = Number(st.limit ?? 0);
       if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
       const coll = ctx.server.catalog.get(ctx.db, name);
@@ -216,7 +227,8 @@ function findAndModify(cmd: Document, ctx: CommandContext): Document {
   if (!remove && !hasUpdate) throw failedToParse('Either an update or remove=true must be specified');
   if (remove && hasUpdate) throw failedToParse('Cannot specify both an update and remove=true');
   if (remove && upsert) throw failedToParse('Cannot specify both upsert=true and remove=true ');
-  if (remove && returnNew) throw failedToParse("Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
+  if (remove && returnNew)
+    throw failedToParse("Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   if (remove && cmd.arrayFilters !== undefined) throw failedToParse('Cannot specify arrayFilters and remove=true');
   if (Array.isArray(u) && cmd.arrayFilters !== undefined) throw failedToParse('Cannot specify arrayFilters and a pipeline update');
   if (hasUpdate) validateUpdate(u);
@@ -256,6 +268,18 @@ export const writeCommands: Record<string, CommandHandler> = {
 };
 
 export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
-  'insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'create', 'drop', 'dropDatabase',
-  'createIndexes', 'dropIndexes', 'deleteIndexes', 'renameCollection', 'aggregate', 'collMod',
+  'insert',
+  'update',
+  'delete',
+  'findAndModify',
+  'findandmodify',
+  'create',
+  'drop',
+  'dropDatabase',
+  'createIndexes',
+  'dropIndexes',
+  'deleteIndexes',
+  'renameCollection',
+  'aggregate',
+  'collMod',
 ]);

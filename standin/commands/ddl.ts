@@ -128,4 +128,3 @@ export const ddlCommands: Record<string, CommandHandler> = {
   collMod,
   renameCollection,
 };
-

@@ -14,7 +14,16 @@ import { withOperationTime } from '../query/now.ts';
 import type { CommandTarget } from '../fail-points.ts';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...adminCommands, ...ddlCommands, ...indexCommands, ...statsCommands, ...readCommands, ...aggregateCommands, ...explainCommands, ...writeCommands }),
+  Object.entries({
+    ...adminCommands,
+    ...ddlCommands,
+    ...indexCommands,
+    ...statsCommands,
+    ...readCommands,
+    ...aggregateCommands,
+    ...explainCommands,
+    ...writeCommands,
+  }),
 );
 
 /** Returned when the connection was closed instead of answering. */
@@ -71,7 +80,7 @@ function failTarget(name: string, cmd: Document, ctx: CommandContext): CommandTa
 async function dispatchCommand(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = Object.keys(cmd)[0];
   try {
-    if (name === undefined) throw new CommandError(ErrorCode.CommandNotFound, 'no such command: \'\'');
+    if (name === undefined) throw new CommandError(ErrorCode.CommandNotFound, "no such command: ''");
     const handler = HANDLERS.get(name);
     if (handler === undefined) throw new CommandError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
     if (cmd.txnNumber !== undefined || cmd.startTransaction === true || cmd.autocommit === false) {

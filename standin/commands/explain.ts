@@ -41,7 +41,8 @@ function explain(cmd: Document, ctx: CommandContext): Document {
     runQuery(coll, { filter, sort, limit, skip: typeof inner.skip === 'number' ? inner.skip : 0, hint: inner.hint, stats, variables });
   }
   const ms = performance.now() - started;
-  const winningPlan = stats.index === null ? { stage: 'COLLSCAN' } : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.index } };
+  const winningPlan =
+    stats.index === null ? { stage: 'COLLSCAN' } : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.index } };
   const reply: Document = {
     explainVersion: '1',
     queryPlanner: { namespace: `${ctx.db}.${collName}`, parsedQuery: filter, winningPlan, rejectedPlans: [] },

@@ -20,8 +20,15 @@ function validateIndexSpec(raw: unknown): IndexSpec {
     throw new CommandError(ErrorCode.CannotCreateIndex, 'The index name must be a non-empty string');
   }
   for (const [f, d] of Object.entries(key)) {
-    const ok = (typeof d === 'number' && d !== 0) || ['hashed', 'text', '2dsphere', '2d'].includes(d as string) || (isPlainObject(d) === false && toNumber(d) !== 0 && !Number.isNaN(toNumber(d)));
-    if (!ok) throw new CommandError(ErrorCode.CannotCreateIndex, `Values in the index key pattern can only be numbers or strings; bad value for field ${f}`);
+    const ok =
+      (typeof d === 'number' && d !== 0) ||
+      ['hashed', 'text', '2dsphere', '2d'].includes(d as string) ||
+      (isPlainObject(d) === false && toNumber(d) !== 0 && !Number.isNaN(toNumber(d)));
+    if (!ok)
+      throw new CommandError(
+        ErrorCode.CannotCreateIndex,
+        `Values in the index key pattern can only be numbers or strings; bad value for field ${f}`,
+      );
   }
   const spec: IndexSpec = { v: 2, key: { ...key }, name: raw.name };
   for (const [k, v] of Object.entries(raw)) {
@@ -41,7 +48,12 @@ export function sameKey(a: Document, b: Document): boolean {
 /** Whether two specs with the same name and key would behave the same (createIndex is idempotent then). */
 function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
   const same = (k: string): boolean => JSON.stringify(a[k] ?? null) === JSON.stringify(b[k] ?? null);
-  return Boolean(a.unique) === Boolean(b.unique) && Boolean(a.sparse) === Boolean(b.sparse) && same('partialFilterExpression') && same('expireAfterSeconds');
+  return (
+    Boolean(a.unique) === Boolean(b.unique) &&
+    Boolean(a.sparse) === Boolean(b.sparse) &&
+    same('partialFilterExpression') &&
+    same('expireAfterSeconds')
+  );
 }
 
 function createIndexes(cmd: Document, ctx: CommandContext): Document {

@@ -77,7 +77,14 @@ export function runQuery(coll: Collection, opts: QueryOptions): Match[] {
   return out;
 }
 
-export function countMatches(coll: Collection, filter: unknown, skip = 0, limit = 0, hint?: unknown, variables?: Record<string, unknown>): number {
+export function countMatches(
+  coll: Collection,
+  filter: unknown,
+  skip = 0,
+  limit = 0,
+  hint?: unknown,
+  variables?: Record<string, unknown>,
+): number {
   const f = filter ?? {};
   if (isPlainObject(f) && Object.keys(f).length === 0 && hint === undefined) {
     const n = Math.max(0, coll.count - Math.max(0, skip));

@@ -204,9 +204,18 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
     if (comparison !== undefined && Array.isArray(arg) && arg.length === 2) {
       return compare(compileExpression(arg[0], variables), compileExpression(arg[1], variables), comparison);
     }
-    if ((op === '$and' || op === '$or') && Array.isArray(arg)) return logical(op, arg.map((a) => compileExpression(a, variables)));
+    if ((op === '$and' || op === '$or') && Array.isArray(arg))
+      return logical(
+        op,
+        arg.map((a) => compileExpression(a, variables)),
+      );
     if (op === '$cond') {
-      const parts = Array.isArray(arg) && arg.length === 3 ? arg : isPlainObject(arg) && Object.keys(arg).length === 3 && 'if' in arg && 'then' in arg && 'else' in arg ? [arg.if, arg.then, arg.else] : null;
+      const parts =
+        Array.isArray(arg) && arg.length === 3
+          ? arg
+          : isPlainObject(arg) && Object.keys(arg).length === 3 && 'if' in arg && 'then' in arg && 'else' in arg
+            ? [arg.if, arg.then, arg.else]
+            : null;
       if (parts !== null) {
         const [test, then, otherwise] = parts.map((a) => compileExpression(a, variables));
         return (root) => (aggTruthy(test(root)) ? then(root) : otherwise(root));
@@ -214,7 +223,10 @@ export function compileExpression(expr: unknown, variables: Variables): Evaluato
     }
     if (op === '$ifNull' && Array.isArray(arg) && arg.length >= 2) return firstNotNull(arg.map((a) => compileExpression(a, variables)));
     if (op === '$max' || op === '$min') {
-      return extreme(op === '$max' ? 1 : -1, Array.isArray(arg) ? arg.map((a) => compileExpression(a, variables)) : [compileExpression(arg, variables)]);
+      return extreme(
+        op === '$max' ? 1 : -1,
+        Array.isArray(arg) ? arg.map((a) => compileExpression(a, variables)) : [compileExpression(arg, variables)],
+      );
     }
     if (op === '$add' && Array.isArray(arg)) return withFallback(fastAdd(arg.map((a) => compileExpression(a, variables))), expr, variables);
     if (op === '$subtract' && Array.isArray(arg) && arg.length === 2) {

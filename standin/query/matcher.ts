@@ -40,9 +40,24 @@ function cmpAny(values: unknown[], v: unknown, ok: (c: number) => boolean): bool
 }
 
 const TYPE_ALIASES: Readonly<Record<number, string>> = Object.freeze({
-  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool',
-  9: 'date', 10: 'null', 11: 'regex', 13: 'javascript', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal',
-  [-1]: 'minKey', 127: 'maxKey',
+  1: 'double',
+  2: 'string',
+  3: 'object',
+  4: 'array',
+  5: 'binData',
+  6: 'undefined',
+  7: 'objectId',
+  8: 'bool',
+  9: 'date',
+  10: 'null',
+  11: 'regex',
+  13: 'javascript',
+  16: 'int',
+  17: 'timestamp',
+  18: 'long',
+  19: 'decimal',
+  [-1]: 'minKey',
+  127: 'maxKey',
 });
 
 /** The BSON type name of a stored value (numbers: int when they fit int32, else double). */
@@ -57,18 +72,30 @@ export function bsonTypeName(v: unknown): string {
   if (v instanceof Date) return 'date';
   if (v instanceof RegExp) return 'regex';
   switch ((v as { _bsontype?: string })._bsontype) {
-    case 'ObjectId': return 'objectId';
-    case 'Long': return 'long';
-    case 'Decimal128': return 'decimal';
-    case 'Double': return 'double';
-    case 'Int32': return 'int';
-    case 'Binary': return 'binData';
-    case 'Timestamp': return 'timestamp';
-    case 'BSONRegExp': return 'regex';
-    case 'MinKey': return 'minKey';
-    case 'MaxKey': return 'maxKey';
-    case 'Code': return 'javascript';
-    default: return 'object';
+    case 'ObjectId':
+      return 'objectId';
+    case 'Long':
+      return 'long';
+    case 'Decimal128':
+      return 'decimal';
+    case 'Double':
+      return 'double';
+    case 'Int32':
+      return 'int';
+    case 'Binary':
+      return 'binData';
+    case 'Timestamp':
+      return 'timestamp';
+    case 'BSONRegExp':
+      return 'regex';
+    case 'MinKey':
+      return 'minKey';
+    case 'MaxKey':
+      return 'maxKey';
+    case 'Code':
+      return 'javascript';
+    default:
+      return 'object';
   }
 }
 
@@ -211,4 +238,3 @@ export function compileFilter(filter: unknown, variables?: Record<string, unknow
   }
   return (d) => q.test(d);
 }
-

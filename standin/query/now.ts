@@ -34,10 +34,13 @@ export function withOperationTime<T>(at: Date, fn: () => T): T {
  */
 function findComputeOptions(): { init(options: object): object; prototype: object } {
   let options: object | undefined;
-  const context = Context.init({ expression: { $standinProbe: (_o: unknown, _e: unknown, opts: object) => ((options = opts), null) } } as never);
+  const context = Context.init({
+    expression: { $standinProbe: (_o: unknown, _e: unknown, opts: object) => ((options = opts), null) },
+  } as never);
   computeValue({}, null, '$standinProbe', { context } as never);
   const ctor = options?.constructor as { init?: unknown; prototype: object } | undefined;
-  if (ctor === undefined || typeof ctor.init !== 'function') throw new Error('standin: mingo has no ComputeOptions class to bind $$NOW to (mingo upgraded?)');
+  if (ctor === undefined || typeof ctor.init !== 'function')
+    throw new Error('standin: mingo has no ComputeOptions class to bind $$NOW to (mingo upgraded?)');
   return ctor as { init(options: object): object; prototype: object };
 }
 

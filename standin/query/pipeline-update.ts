@@ -21,8 +21,21 @@ const UPDATE_STAGES: ReadonlySet<string> = new Set(['$addFields', '$set', '$proj
 /** Stage names the server knows but refuses in an update (72), as opposed to unknown names (40324). */
 const OTHER_STAGES: ReadonlySet<string> = new Set([
   ...Object.keys(pipelineOperators),
-  '$geoNear', '$search', '$searchMeta', '$vectorSearch', '$changeStream', '$indexStats', '$collStats', '$currentOp',
-  '$listSessions', '$listLocalSessions', '$planCacheStats', '$unionWith', '$densify', '$fill', '$documents',
+  '$geoNear',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$changeStream',
+  '$indexStats',
+  '$collStats',
+  '$currentOp',
+  '$listSessions',
+  '$listLocalSessions',
+  '$planCacheStats',
+  '$unionWith',
+  '$densify',
+  '$fill',
+  '$documents',
 ]);
 
 interface ExprNode {

@@ -325,7 +325,14 @@ function sparseCovers(ix: KeyIndex, bounds: Map<string, PathBounds>, filter: Doc
 }
 
 /** Chooses how to find candidate documents for a filter: an index scan or the natural order. */
-export function planQuery(coll: Collection, filter: Doc, sort: SortKey[], natural: 0 | 1 | -1, hint?: unknown, variables?: Variables): Plan {
+export function planQuery(
+  coll: Collection,
+  filter: Doc,
+  sort: SortKey[],
+  natural: 0 | 1 | -1,
+  hint?: unknown,
+  variables?: Variables,
+): Plan {
   const forced = hintedIndex(coll, hint);
   if (natural !== 0 || coll.indexes.length === 0 || (isPlainObject(hint) && '$natural' in hint)) {
     return { rids: coll.natural(natural < 0), sorted: sort.length === 0, index: null };

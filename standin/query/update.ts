@@ -34,7 +34,10 @@ export function validateUpdate(u: unknown): void {
   if (keys.length === 0 || !keys[0].startsWith('$')) {
     for (const k of keys) {
       if (k.startsWith('$')) {
-        throw new CommandError(ErrorCode.DollarPrefixedFieldName, `The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
+        throw new CommandError(
+          ErrorCode.DollarPrefixedFieldName,
+          `The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+        );
       }
     }
     return;
@@ -47,8 +50,21 @@ export function validateUpdate(u: unknown): void {
 }
 
 const KNOWN_OPS = new Set([
-  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$push', '$pull', '$pullAll', '$addToSet',
-  '$pop', '$setOnInsert', '$currentDate', '$bit',
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$push',
+  '$pull',
+  '$pullAll',
+  '$addToSet',
+  '$pop',
+  '$setOnInsert',
+  '$currentDate',
+  '$bit',
 ]);
 const FAST_OPS = new Set(['$set', '$unset', '$inc', '$setOnInsert', '$push']);
 
@@ -64,8 +80,12 @@ function simplePush(spec: unknown): { items: unknown[]; slice?: number } | null 
 function checkConflicts(u: Doc): void {
   const paths: string[] = [];
   for (const [op, spec] of Object.entries(u)) {
-    if (!KNOWN_OPS.has(op)) throw failedToParse(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
-    if (!isPlainObject(spec)) throw failedToParse(`Modifiers operate on fields but we found type ${Array.isArray(spec) ? 'array' : typeof spec} instead. For example: {$mod: {<field>: ...}} not {$set: <field>}`);
+    if (!KNOWN_OPS.has(op))
+      throw failedToParse(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!isPlainObject(spec))
+      throw failedToParse(
+        `Modifiers operate on fields but we found type ${Array.isArray(spec) ? 'array' : typeof spec} instead. For example: {$mod: {<field>: ...}} not {$set: <field>}`,
+      );
     for (const p of Object.keys(spec)) {
       paths.push(p);
       if (op === '$rename' && typeof spec[p] === 'string') paths.push(spec[p] as string);
@@ -95,11 +115,13 @@ function addNumbers(a: unknown, b: unknown): unknown {
   return Number(a) + Number(b);
 }
 
-
 function checkIncTypes(doc: Doc, spec: Doc, op: string): void {
   for (const [path, v] of Object.entries(spec)) {
     if (!isNumeric(v)) {
-      throw new CommandError(ErrorCode.TypeMismatch, `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${shellString(v)}}`);
+      throw new CommandError(
+        ErrorCode.TypeMismatch,
+        `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${shellString(v)}}`,
+      );
     }
     const cur = getPath(doc, path);
     if (cur !== undefined && cur !== null && !isNumeric(cur)) {
@@ -200,8 +222,7 @@ function applyFast(doc: Doc, u: Doc, ctx: UpdateContext): Doc | null {
         let arr = [...cur, ...items.map(cloneValue)];
         if (slice !== undefined) arr = slice >= 0 ? arr.slice(0, slice) : arr.slice(slice);
         ok = setPath(out, p, arr);
-      }
-      else if (op === '$inc') {
+      } else if (op === '$inc') {
         const cur = getPath(out, p);
         ok = setPath(out, p, cur === undefined || cur === null ? v : addNumbers(cur, v));
       }
@@ -250,7 +271,10 @@ export function applyUpdate(doc: Doc, u: UpdateSpec, ctx: UpdateContext = {}): D
   } else if (!isOperatorUpdate(u)) {
     next = { _id: doc._id, ...cloneValue(u) };
     if ('_id' in u && doc._id !== undefined && compareValues(u._id, doc._id) !== 0) {
-      throw new CommandError(ErrorCode.ImmutableField, `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${shellString(u._id)}`);
+      throw new CommandError(
+        ErrorCode.ImmutableField,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${shellString(u._id)}`,
+      );
     }
     if ('_id' in u && doc._id === undefined) next._id = u._id;
   } else {

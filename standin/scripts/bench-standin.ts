@@ -155,7 +155,14 @@ async function benchInsert(coll: Collection, docs: number, inFlight: number): Pr
  */
 async function benchInsertClients(uri: string, docs: number, clients: number, inFlight: number): Promise<void> {
   const per = Math.ceil(docs / clients);
-  const jobs = Array.from({ length: clients }, (_, t): ClientJob => ({ mode: 'insert', uri, from: t * per, to: Math.min(docs, (t + 1) * per), docs, concurrency: inFlight }));
+  const jobs = Array.from({ length: clients }, (_, t): ClientJob => ({
+    mode: 'insert',
+    uri,
+    from: t * per,
+    to: Math.min(docs, (t + 1) * per),
+    docs,
+    concurrency: inFlight,
+  }));
   const ms = await runClients(jobs);
   console.log(
     `insertMany, ${clients} client processes (batches of 100, ${inFlight} in flight each): ${rate(docs, ms)} docs/s ` +
@@ -195,11 +202,25 @@ async function insertClient(job: ClientJob): Promise<void> {
   await client.close();
 }
 
-async function benchFindOneAndUpdate(coll: Collection, uri: string, docs: number, ops: number, clients: number, concurrency: number): Promise<void> {
+async function benchFindOneAndUpdate(
+  coll: Collection,
+  uri: string,
+  docs: number,
+  ops: number,
+  clients: number,
+  concurrency: number,
+): Promise<void> {
   await coll.createIndex({ seq: 1 });
   await coll.createIndex({ state: 1, at: 1 });
   const perClient = Math.ceil(ops / clients);
-  const jobs = Array.from({ length: clients }, (_, t): ClientJob => ({ mode: 'findOneAndUpdate', uri, from: t * perClient, to: Math.min(ops, (t + 1) * perClient), docs, concurrency }));
+  const jobs = Array.from({ length: clients }, (_, t): ClientJob => ({
+    mode: 'findOneAndUpdate',
+    uri,
+    from: t * perClient,
+    to: Math.min(ops, (t + 1) * perClient),
+    docs,
+    concurrency,
+  }));
   const ms = await runClients(jobs);
   console.log(
     `indexed findOneAndUpdate with ${docs} docs: ${rate(ops, ms)} ops/s ` +
@@ -211,7 +232,9 @@ async function benchFindOneAndUpdate(coll: Collection, uri: string, docs: number
     await coll.findOneAndUpdate({ state: 'queued', at: { $lte: new Date() } }, { $set: { state: 'claimed' } }, { sort: { at: 1 } });
   }
   const claimMs = performance.now() - claimStarted;
-  console.log(`claim (fOAU on {state, at} with sort, one client, sequential): ${rate(claims, claimMs)} ops/s, ${((claimMs / claims) * 1000).toFixed(0)} µs round trip`);
+  console.log(
+    `claim (fOAU on {state, at} with sort, one client, sequential): ${rate(claims, claimMs)} ops/s, ${((claimMs / claims) * 1000).toFixed(0)} µs round trip`,
+  );
 }
 
 /** One OP_MSG request carrying a command document. */
@@ -241,37 +264,39 @@ async function rawWireRate(
   let received = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: connections }, () =>
-      new Promise<void>((resolve, reject) => {
-        const sock = connect(Number(port), host);
-        sock.setNoDelay(true);
-        let pending: Buffer = Buffer.alloc(0);
-        let inFlight = 0;
-        const sendOne = (): void => {
-          inFlight++;
-          const i = sent++;
-          sock.write(opMsg(i + 1, build(i)));
-        };
-        sock.on('connect', () => {
-          for (let k = 0; k < window && sent < ops; k++) sendOne();
-          if (inFlight === 0) sock.end();
-        });
-        sock.on('data', (chunk: Buffer) => {
-          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-          while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
-            const len = pending.readInt32LE(0);
-            const reply = BSON.deserialize(pending.subarray(21, len));
-            if (reply.ok !== 1 || !check(reply)) reject(new Error(`bad reply ${JSON.stringify(reply)}`));
-            pending = pending.subarray(len);
-            received++;
-            inFlight--;
-            if (sent < ops) sendOne();
-            else if (inFlight === 0) sock.end();
-          }
-        });
-        sock.on('close', () => resolve());
-        sock.on('error', reject);
-      }),
+    Array.from(
+      { length: connections },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const sock = connect(Number(port), host);
+          sock.setNoDelay(true);
+          let pending: Buffer = Buffer.alloc(0);
+          let inFlight = 0;
+          const sendOne = (): void => {
+            inFlight++;
+            const i = sent++;
+            sock.write(opMsg(i + 1, build(i)));
+          };
+          sock.on('connect', () => {
+            for (let k = 0; k < window && sent < ops; k++) sendOne();
+            if (inFlight === 0) sock.end();
+          });
+          sock.on('data', (chunk: Buffer) => {
+            pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+            while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
+              const len = pending.readInt32LE(0);
+              const reply = BSON.deserialize(pending.subarray(21, len));
+              if (reply.ok !== 1 || !check(reply)) reject(new Error(`bad reply ${JSON.stringify(reply)}`));
+              pending = pending.subarray(len);
+              received++;
+              inFlight--;
+              if (sent < ops) sendOne();
+              else if (inFlight === 0) sock.end();
+            }
+          });
+          sock.on('close', () => resolve());
+          sock.on('error', reject);
+        }),
     ),
   );
   return (received * 1000) / (performance.now() - started);
@@ -283,10 +308,18 @@ async function benchRawWire(uri: string, docs: number, ops: number, connections:
     ops,
     connections,
     window,
-    (i) => ({ findAndModify: 'sms', query: { seq: (i * 104729) % docs }, update: { $inc: { attempts: 1 } }, new: true, $db: 'bench_standin' }),
+    (i) => ({
+      findAndModify: 'sms',
+      query: { seq: (i * 104729) % docs },
+      update: { $inc: { attempts: 1 } },
+      new: true,
+      $db: 'bench_standin',
+    }),
     (reply) => reply.value !== null,
   );
-  console.log(`server capacity, indexed findAndModify over raw OP_MSG (${connections} connections x ${window} in flight): ${Math.round(perSecond).toLocaleString('en-US')} ops/s`);
+  console.log(
+    `server capacity, indexed findAndModify over raw OP_MSG (${connections} connections x ${window} in flight): ${Math.round(perSecond).toLocaleString('en-US')} ops/s`,
+  );
 }
 
 const LEASE_MS = 30_000;
@@ -320,7 +353,10 @@ function claimCommand(coll: string, form: 'operator' | 'pipeline', i: number): R
 function renewCommand(coll: string, form: 'operator' | 'pipeline', i: number, docs: number): Record<string, unknown> {
   const first = (i * 4) % docs;
   const q = { _id: { $in: [first, first + 1, first + 2, first + 3] }, 'lock.token': 'batch' };
-  const u = form === 'operator' ? { $set: { 'lock.leaseUntil': new Date(Date.now() + LEASE_MS) } } : [{ $set: { 'lock.leaseUntil': { $add: ['$$NOW', LEASE_MS] } } }];
+  const u =
+    form === 'operator'
+      ? { $set: { 'lock.leaseUntil': new Date(Date.now() + LEASE_MS) } }
+      : [{ $set: { 'lock.leaseUntil': { $add: ['$$NOW', LEASE_MS] } } }];
   return { update: coll, updates: [{ q, u, multi: true }], $db: 'bench_standin' };
 }
 
@@ -406,14 +442,32 @@ async function benchDeliveryWrites(client: MongoClient, uri: string, serverPid: 
       );
     }
     const leases = db.collection<{ _id: number }>(`leases_${form}`);
-    await leases.insertMany(Array.from({ length: 4000 }, (_, k) => ({ _id: k, state: 'locked', lock: { owner: 'bench', token: 'batch', at: new Date(now), leaseUntil: new Date(now) } })));
+    await leases.insertMany(
+      Array.from({ length: 4000 }, (_, k) => ({
+        _id: k,
+        state: 'locked',
+        lock: { owner: 'bench', token: 'batch', at: new Date(now), leaseUntil: new Date(now) },
+      })),
+    );
   }
-  const claims = await compareForms(uri, serverPid, ops, (form, i) => claimCommand(`claims_${form}`, form, i), (reply) => reply.value !== null);
+  const claims = await compareForms(
+    uri,
+    serverPid,
+    ops,
+    (form, i) => claimCommand(`claims_${form}`, form, i),
+    (reply) => reply.value !== null,
+  );
   console.log(
     `delivery claim over raw OP_MSG (findAndModify on {state, priority, nextAttemptAt} with sort, ${queued} queued, 4 x 16 in flight, alternating rounds): ` +
       `operator $set ${describeForm(claims.operator)}; pipeline $set with $expr $$NOW ${describeForm(claims.pipeline)}`,
   );
-  const renewals = await compareForms(uri, serverPid, ops, (form, i) => renewCommand(`leases_${form}`, form, i, 4000), (reply) => reply.n === 4);
+  const renewals = await compareForms(
+    uri,
+    serverPid,
+    ops,
+    (form, i) => renewCommand(`leases_${form}`, form, i, 4000),
+    (reply) => reply.n === 4,
+  );
   console.log(
     `lease renewal over raw OP_MSG (update of 4 ids fenced on lock.token, 4 x 16 in flight, alternating rounds): ` +
       `operator $set ${describeForm(renewals.operator)}; pipeline $set {$add: ['$$NOW', ms]} ${describeForm(renewals.pipeline)}`,
@@ -422,7 +476,10 @@ async function benchDeliveryWrites(client: MongoClient, uri: string, serverPid: 
 
 async function benchWakeup(client: MongoClient, wakeups: number): Promise<void> {
   const db = client.db('bench_standin');
-  await db.collection('log').drop().catch(() => {});
+  await db
+    .collection('log')
+    .drop()
+    .catch(() => {});
   await db.createCollection('log', { capped: true, size: 1_000_000 });
   const log = db.collection('log');
   await log.insertOne({ seq: -1, t: 0 });

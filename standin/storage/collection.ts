@@ -16,9 +16,7 @@ export interface CollectionOptions {
 }
 
 /** What a write did, for the journal. */
-export type WriteEvent =
-  | { op: 'put'; ns: string; doc: Doc }
-  | { op: 'del'; ns: string; id: unknown };
+export type WriteEvent = { op: 'put'; ns: string; doc: Doc } | { op: 'del'; ns: string; id: unknown };
 
 export interface CollectionHooks {
   onWrite(event: WriteEvent): void;
@@ -156,7 +154,10 @@ export class Collection {
     if (isPlainObject(doc._id)) {
       const bad = Object.keys(doc._id).find((k) => k.startsWith('$'));
       if (bad !== undefined) {
-        throw new CommandError(ErrorCode.InvalidIdField, `_id fields may not contain '$'-prefixed fields: ${bad} is not valid for storage.`);
+        throw new CommandError(
+          ErrorCode.InvalidIdField,
+          `_id fields may not contain '$'-prefixed fields: ${bad} is not valid for storage.`,
+        );
       }
     }
     if (validate) this.validate(doc);

@@ -20,12 +20,7 @@ export function shellString(v: unknown): string {
 }
 
 /** MongoDB's E11000 error, with keyPattern and keyValue as the driver hoists them. */
-export function duplicateKeyError(
-  ns: string,
-  indexName: string,
-  keyPattern: Record<string, unknown>,
-  key: unknown[],
-): CommandError {
+export function duplicateKeyError(ns: string, indexName: string, keyPattern: Record<string, unknown>, key: unknown[]): CommandError {
   const fields = Object.keys(keyPattern);
   const keyValue: Record<string, unknown> = {};
   fields.forEach((f, i) => {

@@ -71,7 +71,6 @@ export class KeyIndex {
     return this.entries.size;
   }
 
-
   /** The distinct keys a document contributes (none when sparse/partial excludes it). */
   keysFor(doc: Record<string, unknown>): unknown[][] {
     if (this.partial !== null && !this.partial(doc)) return [];

@@ -19,11 +19,14 @@ describe('stand-in single-document atomicity', () => {
         await coll.insertOne({ _id: round, owner: null, version: 0 });
         const attempts = clients.flatMap((c, i) =>
           [0, 1, 2].map((j) =>
-            c.db(h.db.databaseName).collection<any>('cas').findOneAndUpdate(
-              { _id: round, owner: null, version: 0 },
-              { $set: { owner: `w${i}.${j}` }, $inc: { version: 1 } },
-              { returnDocument: 'after' },
-            ),
+            c
+              .db(h.db.databaseName)
+              .collection<any>('cas')
+              .findOneAndUpdate(
+                { _id: round, owner: null, version: 0 },
+                { $set: { owner: `w${i}.${j}` }, $inc: { version: 1 } },
+                { returnDocument: 'after' },
+              ),
           ),
         );
         const results = await Promise.all(attempts);
@@ -47,7 +50,9 @@ describe('stand-in single-document atomicity', () => {
     const coll = h.db.collection<any>('upsert_race');
     await coll.createIndex({ key: 1 }, { unique: true });
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => coll.findOneAndUpdate({ key: 'k' }, { $setOnInsert: { by: i } }, { upsert: true, includeResultMetadata: true })),
+      Array.from({ length: 20 }, (_, i) =>
+        coll.findOneAndUpdate({ key: 'k' }, { $setOnInsert: { by: i } }, { upsert: true, includeResultMetadata: true }),
+      ),
     );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(await coll.countDocuments({ key: 'k' })).toBe(1);

@@ -37,7 +37,9 @@ const scalar = fc.oneof(
   fc.constant(null),
   fc.date({ noInvalidDate: true }),
   fc.constant(new ObjectId()),
-  fc.uint8Array({ maxLength: 20 }).chain((b) => fc.constantFrom(new Binary(b, 0), new Binary(b, 2), new Binary(b, 4), new Binary(b, 5), new Binary(b, 0x80))),
+  fc
+    .uint8Array({ maxLength: 20 })
+    .chain((b) => fc.constantFrom(new Binary(b, 0), new Binary(b, 2), new Binary(b, 4), new Binary(b, 5), new Binary(b, 0x80))),
   fc.constant(new UUID().toBinary()),
   fc.constant({ id: new UUID() }),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => Long.fromBigInt(n)),
@@ -95,7 +97,9 @@ describe('decodeDocument (incoming BSON)', () => {
       fc.property(doc, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (d, damage) => {
         const bytes = Buffer.from(serialize(d));
         for (const [at, b] of damage) bytes[at % bytes.length] = b;
-        expect(outcome(() => decodeDocument(bytes, 0, bytes.length))).toEqual(outcome(() => deserialize(bytes.subarray(0, bytes.readInt32LE(0)))));
+        expect(outcome(() => decodeDocument(bytes, 0, bytes.length))).toEqual(
+          outcome(() => deserialize(bytes.subarray(0, bytes.readInt32LE(0)))),
+        );
       }),
       { numRuns: 1000 },
     );

@@ -8,19 +8,16 @@ describe('stand-in CRUD semantics', () => {
   it('applies $set $unset $inc $min $max $push/$each/$slice $pull $addToSet $currentDate', async () => {
     const c = h.db.collection<any>('ops');
     await c.insertOne({ _id: 1, a: 1, b: 'x', n: 5, lo: 10, hi: 10, arr: [1, 2], tags: ['a'], nested: { k: 1 } });
-    const res = await c.updateOne(
-      { _id: 1 },
-      {
-        $set: { 'nested.j': 2, c: true },
-        $unset: { b: '' },
-        $inc: { n: 2 },
-        $min: { lo: 3 },
-        $max: { hi: 30 },
-        $push: { arr: { $each: [3, 4, 5], $slice: -3 } },
-        $addToSet: { tags: { $each: ['a', 'b'] } },
-        $currentDate: { at: true, ts: { $type: 'timestamp' } },
-      } as any,
-    );
+    const res = await c.updateOne({ _id: 1 }, {
+      $set: { 'nested.j': 2, c: true },
+      $unset: { b: '' },
+      $inc: { n: 2 },
+      $min: { lo: 3 },
+      $max: { hi: 30 },
+      $push: { arr: { $each: [3, 4, 5], $slice: -3 } },
+      $addToSet: { tags: { $each: ['a', 'b'] } },
+      $currentDate: { at: true, ts: { $type: 'timestamp' } },
+    } as any);
     expect(res).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
     const d = await c.findOne({ _id: 1 });
     expect(d).toMatchObject({ a: 1, n: 7, lo: 3, hi: 30, arr: [3, 4, 5], tags: ['a', 'b'], nested: { k: 1, j: 2 }, c: true });
@@ -34,7 +31,9 @@ describe('stand-in CRUD semantics', () => {
   it('pushes with $each and $slice on nested and missing arrays, leaving other arrays alone', async () => {
     const c = h.db.collection<any>('push');
     await c.insertOne({ _id: 1, attempts: [{ n: 1 }], meta: { log: ['a'] }, other: [1] });
-    await c.updateOne({ _id: 1 }, { $push: { attempts: { $each: [{ n: 2 }, { n: 3 }], $slice: -2 }, 'meta.log': 'b', fresh: { $each: [1, 2, 3], $slice: 2 } } } as any);
+    await c.updateOne({ _id: 1 }, {
+      $push: { attempts: { $each: [{ n: 2 }, { n: 3 }], $slice: -2 }, 'meta.log': 'b', fresh: { $each: [1, 2, 3], $slice: 2 } },
+    } as any);
     const d = await c.findOne({ _id: 1 });
     expect(d).toEqual({ _id: 1, attempts: [{ n: 2 }, { n: 3 }], meta: { log: ['a', 'b'] }, other: [1], fresh: [1, 2] });
     await c.updateOne({ _id: 1 }, { $push: { attempts: { $each: [{ n: 0 }], $position: 0 } } } as any);
@@ -84,9 +83,17 @@ describe('stand-in CRUD semantics', () => {
     ]);
     const before = await c.findOneAndUpdate({ q: 'a' }, { $set: { taken: true } }, { sort: { p: 1 } });
     expect(before).toEqual({ _id: 2, q: 'a', p: 1 });
-    const after = await c.findOneAndUpdate({ q: 'a', taken: { $exists: false } }, { $set: { taken: true } }, { sort: { p: -1 }, returnDocument: 'after', projection: { taken: 1 } });
+    const after = await c.findOneAndUpdate(
+      { q: 'a', taken: { $exists: false } },
+      { $set: { taken: true } },
+      { sort: { p: -1 }, returnDocument: 'after', projection: { taken: 1 } },
+    );
     expect(after).toEqual({ _id: 1, taken: true });
-    const meta = await c.findOneAndUpdate({ q: 'zzz' }, { $set: { x: 1 } }, { upsert: true, returnDocument: 'before', includeResultMetadata: true });
+    const meta = await c.findOneAndUpdate(
+      { q: 'zzz' },
+      { $set: { x: 1 } },
+      { upsert: true, returnDocument: 'before', includeResultMetadata: true },
+    );
     expect(meta.value).toBeNull();
     expect(meta.lastErrorObject).toMatchObject({ n: 1, updatedExisting: false });
     expect(meta.lastErrorObject!.upserted).toBeInstanceOf(ObjectId);
@@ -119,7 +126,9 @@ describe('stand-in CRUD semantics', () => {
     const numbers = (await c.find({ v: { $gt: 3 } }, { sort: { v: 1 } }).toArray()).map((d) => d._id);
     expect(numbers).toEqual([2, 9, 8]);
     expect((await c.find({ v: null }).toArray()).map((d) => d._id).sort()).toEqual([3, 4]);
-    expect((await c.find({ v: { $lt: Long.fromString('9007199254740993') } }).toArray()).map((d) => d._id).sort()).toEqual([11, 2, 9].sort());
+    expect((await c.find({ v: { $lt: Long.fromString('9007199254740993') } }).toArray()).map((d) => d._id).sort()).toEqual(
+      [11, 2, 9].sort(),
+    );
   });
 
   it('returns the same first documents for sort+limit as for a full sort (ties in natural order)', async () => {
@@ -127,7 +136,12 @@ describe('stand-in CRUD semantics', () => {
     const docs = Array.from({ length: 3000 }, (_, i) => ({ _id: i, p: (i * 7919) % 13, q: (i * 104729) % 101 }));
     await c.insertMany(docs);
     const expected = [...docs].sort((a, b) => b.p - a.p || a.q - b.q || a._id - b._id).map((d) => d._id);
-    for (const [skip, limit] of [[0, 1], [0, 10], [5, 50], [0, 999]]) {
+    for (const [skip, limit] of [
+      [0, 1],
+      [0, 10],
+      [5, 50],
+      [0, 999],
+    ]) {
       const got = (await c.find({}, { sort: { p: -1, q: 1 }, skip, limit }).toArray()).map((d) => d._id);
       expect(got).toEqual(expected.slice(skip, skip + limit));
     }
@@ -145,7 +159,8 @@ describe('stand-in CRUD semantics', () => {
       { _id: 7, v: null },
       { _id: 8 },
     ]);
-    const ids = async (t: unknown): Promise<number[]> => (await c.find({ v: { $type: t } } as any, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
+    const ids = async (t: unknown): Promise<number[]> =>
+      (await c.find({ v: { $type: t } } as any, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
     expect(await ids('objectId')).toEqual([1]);
     expect(await ids('long')).toEqual([2]);
     expect(await ids('string')).toEqual([3, 6]);
@@ -188,8 +203,13 @@ describe('stand-in CRUD semantics', () => {
     expect(await c.estimatedDocumentCount()).toBe(3);
     expect(await c.distinct('t')).toEqual(['a', 'b']);
     expect(await c.distinct('g', { v: { $lt: 5 } })).toEqual(['x']);
-    const grouped = await c.aggregate([{ $match: { v: { $gte: 1 } } }, { $group: { _id: '$g', s: { $sum: '$v' } } }, { $sort: { _id: 1 } }]).toArray();
-    expect(grouped).toEqual([{ _id: 'x', s: 3 }, { _id: 'y', s: 5 }]);
+    const grouped = await c
+      .aggregate([{ $match: { v: { $gte: 1 } } }, { $group: { _id: '$g', s: { $sum: '$v' } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(grouped).toEqual([
+      { _id: 'x', s: 3 },
+      { _id: 'y', s: 5 },
+    ]);
     expect(await h.db.collection<any>('nothing').countDocuments({})).toBe(0);
   });
 
@@ -202,7 +222,11 @@ describe('stand-in CRUD semantics', () => {
 
   it('reads through views and refuses writes to them (166)', async () => {
     const src = h.db.collection<any>('viewsrc');
-    await src.insertMany([{ _id: 1, k: 'a' }, { _id: 2, k: 'b' }, { _id: 3, k: 'b' }]);
+    await src.insertMany([
+      { _id: 1, k: 'a' },
+      { _id: 2, k: 'b' },
+      { _id: 3, k: 'b' },
+    ]);
     await h.db.createCollection('bview', { viewOn: 'viewsrc', pipeline: [{ $match: { k: 'b' } }] });
     const v = h.db.collection<any>('bview');
     expect((await v.find({}, { sort: { _id: -1 } }).toArray()).map((d) => d._id)).toEqual([3, 2]);

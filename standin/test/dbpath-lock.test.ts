@@ -26,7 +26,10 @@ function fingerprint(file: string): string {
 /** Runs the stand-in as a process that is expected to refuse to start. */
 function runRefused(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), ...args], { cwd: standinRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), ...args], {
+      cwd: standinRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -45,7 +48,10 @@ function runRefused(args: string[]): Promise<{ code: number | null; stderr: stri
 async function insertJournaled(uri: string, docs: Array<Record<string, unknown>>): Promise<void> {
   const client = new MongoClient(uri);
   try {
-    await client.db('lock').collection('c', { writeConcern: { w: 1, j: true } }).insertMany(docs);
+    await client
+      .db('lock')
+      .collection('c', { writeConcern: { w: 1, j: true } })
+      .insertMany(docs);
   } finally {
     await client.close();
   }
@@ -54,7 +60,13 @@ async function insertJournaled(uri: string, docs: Array<Record<string, unknown>>
 async function ids(uri: string): Promise<unknown[]> {
   const client = new MongoClient(uri);
   try {
-    return (await client.db('lock').collection('c').find({}, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
+    return (
+      await client
+        .db('lock')
+        .collection('c')
+        .find({}, { sort: { _id: 1 } })
+        .toArray()
+    ).map((d) => d._id);
   } finally {
     await client.close();
   }

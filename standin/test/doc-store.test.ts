@@ -81,7 +81,13 @@ describe('documents inserted through the wire', () => {
 
   it('read back the same, whether stored from the bytes sent (_id first) or encoded again (_id appended by the driver)', async () => {
     const c = h.db.collection<Record<string, unknown>>('sent_bytes');
-    const idFirst = Array.from({ length: 50 }, (_, i) => ({ _id: new ObjectId(), i, at: new Date(1_700_000_000_000 + i), bin: new Binary(Buffer.from(`m${i}`)), n: Long.fromNumber(2 ** 40 + i) }));
+    const idFirst = Array.from({ length: 50 }, (_, i) => ({
+      _id: new ObjectId(),
+      i,
+      at: new Date(1_700_000_000_000 + i),
+      bin: new Binary(Buffer.from(`m${i}`)),
+      n: Long.fromNumber(2 ** 40 + i),
+    }));
     const idLast: Array<Record<string, unknown>> = Array.from({ length: 50 }, (_, i) => ({ i: 100 + i, nested: { a: [i, 'x'] } }));
     await c.insertMany(idFirst);
     await c.insertMany(idLast); // the driver adds _id as the last field

@@ -41,7 +41,10 @@ describe('stand-in index use for $expr comparisons with $$NOW', () => {
       // The due documents and the one without the field (missing sorts below every date).
       expect(explain.executionStats.totalDocsExamined).toBe(DUE + 1);
       const viaIndex = await h.db.collection('claims').find(filter).toArray();
-      const viaScan = await h.db.collection('claims').find(filter, { hint: { $natural: 1 } }).toArray();
+      const viaScan = await h.db
+        .collection('claims')
+        .find(filter, { hint: { $natural: 1 } })
+        .toArray();
       expect(viaIndex.map((d) => d._id).sort()).toEqual(viaScan.map((d) => d._id).sort());
       expect(viaIndex).toHaveLength(DUE + 1);
     }
@@ -56,7 +59,9 @@ describe('stand-in index use for $expr comparisons with $$NOW', () => {
     });
     expect(planOf(explain)).toBe('IXSCAN state_1_nextAttemptAt_1');
     expect(explain.executionStats.totalDocsExamined).toBe(LATER - 100);
-    const n = await h.db.collection('claims_let').countDocuments({ state: 'queued', $expr: { $gt: ['$nextAttemptAt', '$$cutoff'] } }, { let: { cutoff } } as never);
+    const n = await h.db
+      .collection('claims_let')
+      .countDocuments({ state: 'queued', $expr: { $gt: ['$nextAttemptAt', '$$cutoff'] } }, { let: { cutoff } } as never);
     expect(n).toBe(LATER - 100);
   });
 

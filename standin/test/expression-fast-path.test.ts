@@ -29,7 +29,13 @@ const docArb = fc.record({
   lock: fc.record({ token: fc.string({ maxLength: 3 }), leaseUntil: dateArb, tries: intArb }),
 });
 
-const numberLeaf = fc.oneof(intArb, fc.constant('$n'), fc.constant('$m'), fc.constant('$lock.tries'), intArb.map((v) => ({ $literal: v })));
+const numberLeaf = fc.oneof(
+  intArb,
+  fc.constant('$n'),
+  fc.constant('$m'),
+  fc.constant('$lock.tries'),
+  intArb.map((v) => ({ $literal: v })),
+);
 const dateLeaf = fc.oneof(dateArb, fc.constant('$at'), fc.constant('$due'), fc.constant('$$NOW'), fc.constant('$lock.leaseUntil'));
 
 const numberExpr: fc.Arbitrary<unknown> = fc.oneof(
@@ -61,7 +67,9 @@ const anyExpr: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(comparison, { minLength: 1, maxLength: 3 }).map((args) => ({ $and: args })),
   fc.array(comparison, { minLength: 1, maxLength: 3 }).map((args) => ({ $or: args })),
   fc.tuple(comparison, numberExpr, numberExpr).map(([c, a, b]) => ({ $cond: [c, a, b] })),
-  fc.tuple(comparison, dateExpr, fc.constantFrom('$lock.leaseUntil', '$nosuch')).map(([c, a, b]) => ({ $cond: { if: c, then: a, else: b } })),
+  fc
+    .tuple(comparison, dateExpr, fc.constantFrom('$lock.leaseUntil', '$nosuch'))
+    .map(([c, a, b]) => ({ $cond: { if: c, then: a, else: b } })),
   fc.tuple(fc.constantFrom('$nosuch', null, '$lock.nosuch'), dateExpr).map(([a, b]) => ({ $ifNull: [a, b] })),
   fc.tuple(fc.constantFrom('$nosuch', null), fc.constantFrom('$nosuch2', null), numberExpr).map(([a, b, c]) => ({ $ifNull: [a, b, c] })),
   fc.string({ maxLength: 4 }).filter((x) => !x.startsWith('$')),
@@ -103,7 +111,10 @@ describe('stand-in expression evaluation against mingo', () => {
   it('applies flat and dotted $set and $unset stages exactly as mingo does', () => {
     // Stages write and remove only fields the expressions do not read, so that no later
     // expression compares values of different types (where mingo and MongoDB part ways).
-    const setSpec = fc.dictionary(fc.constantFrom('state', 'fresh', 'lock.until', 'lock.owner', 'copy', 's'), anyExpr, { minKeys: 1, maxKeys: 4 });
+    const setSpec = fc.dictionary(fc.constantFrom('state', 'fresh', 'lock.until', 'lock.owner', 'copy', 's'), anyExpr, {
+      minKeys: 1,
+      maxKeys: 4,
+    });
     const unsetSpec = fc.uniqueArray(fc.constantFrom('s', 'lock.token', 'state', 'nosuch'), { minLength: 1, maxLength: 3 });
     const pipeline = fc.array(
       fc.oneof(

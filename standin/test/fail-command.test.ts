@@ -49,7 +49,12 @@ describe('stand-in failCommand fail point', () => {
     for (let i = 0; i < 5; i++) await collB.updateOne({ _id: 1 }, { $inc: { n: 1 } });
     const outcomes: Array<number | 'ok'> = [];
     for (let i = 0; i < 4; i++) {
-      outcomes.push(await collA.updateOne({ _id: 1 }, { $inc: { n: 100 } }).then(() => 'ok' as const, (e: MongoServerError) => e.code as number));
+      outcomes.push(
+        await collA.updateOne({ _id: 1 }, { $inc: { n: 100 } }).then(
+          () => 'ok' as const,
+          (e: MongoServerError) => e.code as number,
+        ),
+      );
     }
     expect(outcomes).toEqual([8, 8, 8, 'ok']);
     expect((await collA.findOne({ _id: 1 }))!.n).toBe(105);
@@ -59,13 +64,20 @@ describe('stand-in failCommand fail point', () => {
     const coll = h.db.collection<any>('skip');
     await configure({ skip: 2 }, { failCommands: ['insert'], errorCode: 8 });
     const outcomes = [];
-    for (let i = 0; i < 4; i++) outcomes.push(await coll.insertOne({ _id: i }).then(() => 'ok', (e: MongoServerError) => e.code));
+    for (let i = 0; i < 4; i++)
+      outcomes.push(
+        await coll.insertOne({ _id: i }).then(
+          () => 'ok',
+          (e: MongoServerError) => e.code,
+        ),
+      );
     expect(outcomes).toEqual(['ok', 'ok', 8, 8]);
   });
 
   it('fails every matching command while alwaysOn, until mode off', async () => {
     const coll = h.db.collection<any>('always');
-    const before = (await configure('alwaysOn', { failCommands: ['find', 'delete'], errorCode: 8, namespace: 'failcommand_test.always' })).count;
+    const before = (await configure('alwaysOn', { failCommands: ['find', 'delete'], errorCode: 8, namespace: 'failcommand_test.always' }))
+      .count;
     await expect(coll.findOne({})).rejects.toMatchObject({ code: 8 });
     await expect(coll.deleteMany({})).rejects.toMatchObject({ code: 8 });
     await expect(coll.findOne({})).rejects.toMatchObject({ code: 8 });
@@ -82,7 +94,11 @@ describe('stand-in failCommand fail point', () => {
     await configure({ times: 1 }, { appName: 'slow-app', failCommands: ['find'], blockConnection: true, blockTimeMS: 400 });
     const started = Date.now();
     const order: string[] = [];
-    const slow = blocked.db('failcommand_test').collection('block').findOne({}).then(() => order.push('blocked find'));
+    const slow = blocked
+      .db('failcommand_test')
+      .collection('block')
+      .findOne({})
+      .then(() => order.push('blocked find'));
     await other.db('failcommand_test').collection('block').findOne({});
     order.push('other find');
     await slow;
@@ -141,6 +157,8 @@ describe('stand-in failCommand fail point', () => {
     await expect(h.db.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: {} })).rejects.toMatchObject({ code: 13 });
     await expect(configure({ times: -1 }, {})).rejects.toMatchObject({ code: 2 });
     await expect(configure('sometimes', {})).rejects.toMatchObject({ code: 2 });
-    await expect(h.client.db('admin').command({ configureFailPoint: 'noSuchFailPoint', mode: 'off' })).rejects.toBeInstanceOf(MongoServerError);
+    await expect(h.client.db('admin').command({ configureFailPoint: 'noSuchFailPoint', mode: 'off' })).rejects.toBeInstanceOf(
+      MongoServerError,
+    );
   });
 });

@@ -11,9 +11,17 @@ describe('IndexEntries (index storage)', () => {
   it('matches a sorted array of compound keys under any mix of inserts, removals and range reads', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom('ins', 'ins', 'del'), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 50 })), {
-          maxLength: 3000,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('ins', 'ins', 'del'),
+            fc.integer({ min: 0, max: 40 }),
+            fc.integer({ min: 0, max: 3 }),
+            fc.integer({ min: 1, max: 50 }),
+          ),
+          {
+            maxLength: 3000,
+          },
+        ),
         fc.integer({ min: 0, max: 40 }),
         fc.integer({ min: 0, max: 40 }),
         (ops, a, b) => {

@@ -48,7 +48,14 @@ describe('stand-in secondary indexes', () => {
     const c = h.db.collection<any>('partial');
     await c.createIndex({ due: 1 }, { name: 'waiting_due', partialFilterExpression: { state: 'queued', kind: 'mo' } });
     await c.createIndex({ state: 1, due: 1 }, { name: 'state_due' });
-    await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ seq: i, state: i % 2 ? 'queued' : 'sent', kind: i % 100 === 0 ? 'mo' : 'mt', due: new Date(1_700_000_000_000 + i) })));
+    await c.insertMany(
+      Array.from({ length: 3000 }, (_, i) => ({
+        seq: i,
+        state: i % 2 ? 'queued' : 'sent',
+        kind: i % 100 === 0 ? 'mo' : 'mt',
+        due: new Date(1_700_000_000_000 + i),
+      })),
+    );
     const implied = { state: 'queued', kind: 'mo', due: { $lte: new Date(1_700_000_002_000) } };
     const explain = await h.db.command({ explain: { find: 'partial', filter: implied }, verbosity: 'executionStats' });
     expect(planOf(explain)).toBe('IXSCAN waiting_due');
@@ -57,13 +64,21 @@ describe('stand-in secondary indexes', () => {
     const scanned = (await c.find(implied, { hint: { $natural: 1 } }).toArray()).map((d) => d.seq).sort((a, b) => a - b);
     expect(viaIndex).toEqual(scanned);
     // Without kind: 'mo' the partial index lacks matching documents, so it must not be used.
-    expect(planOf(await h.db.command({ explain: { find: 'partial', filter: { state: 'queued', due: { $lte: new Date(1_700_000_002_000) } } } }))).toBe('IXSCAN state_due');
+    expect(
+      planOf(await h.db.command({ explain: { find: 'partial', filter: { state: 'queued', due: { $lte: new Date(1_700_000_002_000) } } } })),
+    ).toBe('IXSCAN state_due');
   });
 
   it('plans with a sparse index when the query needs its field to exist, and never for null or $exists:false', async () => {
     const c = h.db.collection<any>('sparse');
     await c.createIndex({ flag: 1 }, { name: 'flag', sparse: true });
-    await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ seq: i, ...(i % 300 === 0 ? { flag: true } : {}), ...(i % 1000 === 1 ? { flag: null } : {}) })));
+    await c.insertMany(
+      Array.from({ length: 3000 }, (_, i) => ({
+        seq: i,
+        ...(i % 300 === 0 ? { flag: true } : {}),
+        ...(i % 1000 === 1 ? { flag: null } : {}),
+      })),
+    );
     for (const filter of [{ flag: true }, { flag: { $exists: true } }]) {
       const explain = await h.db.command({ explain: { find: 'sparse', filter }, verbosity: 'executionStats' });
       expect(planOf(explain), JSON.stringify(filter)).toBe('IXSCAN flag');
@@ -84,7 +99,9 @@ describe('stand-in secondary indexes', () => {
     await c.createIndex({ seq: 1 });
     await c.createIndex({ state: 1, due: 1 });
     for (let i = 0; i < N; i += 5000) {
-      await c.insertMany(Array.from({ length: 5000 }, (_, j) => ({ seq: i + j, state: 'queued', due: new Date(1_700_000_000_000 + i + j) })));
+      await c.insertMany(
+        Array.from({ length: 5000 }, (_, j) => ({ seq: i + j, state: 'queued', due: new Date(1_700_000_000_000 + i + j) })),
+      );
     }
     expect(await c.estimatedDocumentCount()).toBe(N);
     // Server-side time: the same command through the driver, minus the round trip of a ping.
@@ -100,7 +117,11 @@ describe('stand-in secondary indexes', () => {
     const perPing = (performance.now() - t1) / ops;
     const t2 = performance.now();
     for (let i = 0; i < ops; i++) {
-      await c.findOneAndUpdate({ state: 'queued', due: { $lte: new Date(1_700_000_000_000 + N) } }, { $set: { state: 'claimed' } }, { sort: { due: 1 } });
+      await c.findOneAndUpdate(
+        { state: 'queued', due: { $lte: new Date(1_700_000_000_000 + N) } },
+        { $set: { state: 'claimed' } },
+        { sort: { due: 1 } },
+      );
     }
     const perClaim = (performance.now() - t2) / ops;
     // The driver adds its own cost and CPU is shared, so the end-to-end bound is loose;
@@ -110,7 +131,12 @@ describe('stand-in secondary indexes', () => {
     // Server-side: the planner touches one document and stays well under a millisecond.
     for (const inner of [
       { findAndModify: 'big', query: { seq: 4242 }, update: { $inc: { n: 1 } } },
-      { findAndModify: 'big', query: { state: 'queued', due: { $lte: new Date(1_700_000_000_000 + N) } }, sort: { due: 1 }, update: { $set: { state: 'x' } } },
+      {
+        findAndModify: 'big',
+        query: { state: 'queued', due: { $lte: new Date(1_700_000_000_000 + N) } },
+        sort: { due: 1 },
+        update: { $set: { state: 'x' } },
+      },
     ]) {
       let best = Infinity;
       for (let i = 0; i < 5; i++) {

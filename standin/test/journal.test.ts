@@ -34,7 +34,11 @@ describe('stand-in durability with --dbpath', () => {
       const db = client.db('dur');
       const c = db.collection<any>('sms');
       await c.createIndex({ ref: 1 }, { unique: true });
-      await c.insertMany([{ _id: 1, ref: 'a' }, { _id: 2, ref: 'b' }, { _id: 3, ref: 'c' }]);
+      await c.insertMany([
+        { _id: 1, ref: 'a' },
+        { _id: 2, ref: 'b' },
+        { _id: 3, ref: 'c' },
+      ]);
       await c.updateOne({ _id: 2 }, { $set: { state: 'sent' } });
       await c.deleteOne({ _id: 3 });
       await db.createCollection('log', { capped: true, size: 100_000, max: 2 });

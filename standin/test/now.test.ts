@@ -56,11 +56,18 @@ describe('stand-in $$NOW', () => {
     const c = h.db.collection<any>('now_agg');
     await c.insertMany(docs(MANY));
     const out = await c
-      .aggregate([{ $set: { a: '$$NOW' } }, { $sort: { n: -1 } }, { $set: { b: '$$NOW' } }, { $group: { _id: null, a: { $addToSet: '$a' }, b: { $addToSet: '$b' } } }])
+      .aggregate([
+        { $set: { a: '$$NOW' } },
+        { $sort: { n: -1 } },
+        { $set: { b: '$$NOW' } },
+        { $group: { _id: null, a: { $addToSet: '$a' }, b: { $addToSet: '$b' } } },
+      ])
       .toArray();
     expect(out[0].a).toHaveLength(1);
     expect(out[0].b).toEqual(out[0].a);
-    const matched = await c.aggregate([{ $match: { $expr: { $eq: ['$$NOW', '$$t'] } } }, { $count: 'n' }], { let: { t: '$$NOW' } }).toArray();
+    const matched = await c
+      .aggregate([{ $match: { $expr: { $eq: ['$$NOW', '$$t'] } } }, { $count: 'n' }], { let: { t: '$$NOW' } })
+      .toArray();
     expect(matched).toEqual([{ n: MANY }]);
   });
 

@@ -6,9 +6,7 @@ const LEASE_MS = 30_000;
 
 /** The delivery claim issue 12 describes: due on the server's clock, lease from $$NOW. */
 function claim(owner: string, token: string): Record<string, unknown>[] {
-  return [
-    { $set: { state: 'locked', lock: { owner, token, at: '$$NOW', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } } },
-  ];
+  return [{ $set: { state: 'locked', lock: { owner, token, at: '$$NOW', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } } }];
 }
 
 describe('stand-in update pipelines and $expr, as MongoDB documents them', () => {
@@ -24,11 +22,10 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
       { _id: 'high-early', state: 'queued', priority: 1, nextAttemptAt: new Date(now - 2000) },
       { _id: 'done', state: 'delivered', priority: 5, nextAttemptAt: new Date(now - 9000) },
     ]);
-    const got = await c.findOneAndUpdate(
-      { state: 'queued', $expr: { $lte: ['$nextAttemptAt', '$$NOW'] } },
-      claim('w1', 't1'),
-      { sort: { priority: -1, nextAttemptAt: 1 }, returnDocument: 'after' },
-    );
+    const got = await c.findOneAndUpdate({ state: 'queued', $expr: { $lte: ['$nextAttemptAt', '$$NOW'] } }, claim('w1', 't1'), {
+      sort: { priority: -1, nextAttemptAt: 1 },
+      returnDocument: 'after',
+    });
     expect(got!._id).toBe('high-early');
     expect(got!.lock.at).toBeInstanceOf(Date);
     expect(got!.lock.leaseUntil).toBeInstanceOf(Date);
@@ -46,7 +43,11 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
 
   it('compares in aggregation order: a missing field is below every date, so $lte $$NOW matches it', async () => {
     const c = h.db.collection<any>('missing_due');
-    await c.insertMany([{ _id: 1, state: 'queued' }, { _id: 2, state: 'queued', nextAttemptAt: null }, { _id: 3, state: 'queued', nextAttemptAt: new Date(Date.now() + 60_000) }]);
+    await c.insertMany([
+      { _id: 1, state: 'queued' },
+      { _id: 2, state: 'queued', nextAttemptAt: null },
+      { _id: 3, state: 'queued', nextAttemptAt: new Date(Date.now() + 60_000) },
+    ]);
     const due = await c.find({ $expr: { $lte: ['$nextAttemptAt', '$$NOW'] } }).toArray();
     expect(due.map((d) => d._id).sort()).toEqual([1, 2]);
     // A query-language range never matches across types, an aggregation comparison does.
@@ -62,7 +63,9 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
       { _id: 2, lock: { owner: 'w', token: 't', at: old, leaseUntil: old } },
       { _id: 3, lock: { owner: 'x', token: 'other', at: old, leaseUntil: old } },
     ]);
-    const r = await c.updateMany({ _id: { $in: [1, 2, 3] }, 'lock.token': 't' }, [{ $set: { 'lock.leaseUntil': { $add: ['$$NOW', LEASE_MS] } } }]);
+    const r = await c.updateMany({ _id: { $in: [1, 2, 3] }, 'lock.token': 't' }, [
+      { $set: { 'lock.leaseUntil': { $add: ['$$NOW', LEASE_MS] } } },
+    ]);
     expect(r).toMatchObject({ matchedCount: 2, modifiedCount: 2 });
     const [a, b, other] = await c.find({}, { sort: { _id: 1 } }).toArray();
     expect(a.lock.leaseUntil.getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 60_000);
@@ -97,7 +100,10 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     expect(byId.doc).toEqual({ token: 'new', stolenFrom: 'x', owner: 'w' });
     expect(Object.keys(byId.doc)).toEqual(['token', 'stolenFrom', 'owner']);
     expect(byId.scalar).toEqual({ owner: 'w', token: 'new' });
-    expect(byId.array).toEqual([{ token: 'new', owner: 'w' }, { owner: 'w', token: 'new' }]);
+    expect(byId.array).toEqual([
+      { token: 'new', owner: 'w' },
+      { owner: 'w', token: 'new' },
+    ]);
     expect(byId.missing).toEqual({ owner: 'w', token: 'new' });
     // A whole new value needs an expression: $literal (or $mergeObjects, $replaceWith) replaces.
     await c.updateOne({ _id: 'doc' }, [{ $set: { lock: { $literal: { owner: 'z' } } } }]);
@@ -162,7 +168,11 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
 
   it('runs $project, $replaceWith and $replaceRoot stages, keeping _id', async () => {
     const c = h.db.collection<any>('replace');
-    await c.insertMany([{ _id: 1, a: 1, b: { x: 1 } }, { _id: 2, a: 2, b: { x: 2 } }, { _id: 3, a: 3 }]);
+    await c.insertMany([
+      { _id: 1, a: 1, b: { x: 1 } },
+      { _id: 2, a: 2, b: { x: 2 } },
+      { _id: 3, a: 3 },
+    ]);
     await c.updateOne({ _id: 1 }, [{ $project: { a: 1 } }]);
     await c.updateOne({ _id: 2 }, [{ $replaceWith: { $mergeObjects: ['$b', { from: '$a' }] } }]);
     await c.updateOne({ _id: 3 }, [{ $replaceRoot: { newRoot: { only: '$a' } } }]);
@@ -203,7 +213,9 @@ describe('stand-in update pipelines and $expr, as MongoDB documents them', () =>
     expect(count.n).toBe(3);
     // let values are evaluated before any document: they may use earlier ones, never a field.
     expect(await c.countDocuments({ $expr: { $gte: ['$n', '$$b'] } }, { let: { a: 3, b: { $add: ['$$a', 3] } } } as never)).toBe(3);
-    await expect(c.countDocuments({ $expr: { $gte: ['$n', '$$a'] } }, { let: { a: '$n' } } as never)).rejects.toMatchObject({ code: 4890500 });
+    await expect(c.countDocuments({ $expr: { $gte: ['$n', '$$a'] } }, { let: { a: '$n' } } as never)).rejects.toMatchObject({
+      code: 4890500,
+    });
   });
 });
 
@@ -212,7 +224,9 @@ describe('stand-in upserts with pipelines and $expr', () => {
 
   it('seeds an upsert from the filter equalities and applies the pipeline', async () => {
     const c = h.db.collection<any>('locks');
-    const r = await c.updateOne({ _id: 'dest-1', state: 'free' }, [{ $set: { owner: 'w', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } }], { upsert: true });
+    const r = await c.updateOne({ _id: 'dest-1', state: 'free' }, [{ $set: { owner: 'w', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } }], {
+      upsert: true,
+    });
     expect(r).toMatchObject({ matchedCount: 0, upsertedCount: 1, upsertedId: 'dest-1' });
     const d = await c.findOne({ _id: 'dest-1' });
     expect(Object.keys(d!)).toEqual(['_id', 'state', 'owner', 'leaseUntil']);
@@ -227,11 +241,15 @@ describe('stand-in upserts with pipelines and $expr', () => {
     const live = new Date(Date.now() + 60_000);
     await c.insertOne({ _id: 'dest', owner: 'a', leaseUntil: live });
     const err = await c
-      .updateOne({ _id: 'dest', leaseUntil: { $lt: new Date() } }, [{ $set: { owner: 'b', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } }], { upsert: true })
+      .updateOne({ _id: 'dest', leaseUntil: { $lt: new Date() } }, [{ $set: { owner: 'b', leaseUntil: { $add: ['$$NOW', LEASE_MS] } } }], {
+        upsert: true,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 11000, keyValue: { _id: 'dest' } });
-    expect((err as Error).message).toMatch(/^E11000 duplicate key error collection: standin_test\.steal index: _id_ dup key: \{ _id: "dest" \}/);
+    expect((err as Error).message).toMatch(
+      /^E11000 duplicate key error collection: standin_test\.steal index: _id_ dup key: \{ _id: "dest" \}/,
+    );
     expect(await c.findOne({ _id: 'dest' })).toEqual({ _id: 'dest', owner: 'a', leaseUntil: live });
   });
 
@@ -252,7 +270,10 @@ describe('stand-in upserts with pipelines and $expr', () => {
   it('takes a lock over only when free with the condition in the pipeline (the form an upsert allows)', async () => {
     const c = h.db.collection<any>('cond_locks');
     const live = new Date(Date.now() + 60_000);
-    await c.insertMany([{ _id: 'busy', owner: 'a', leaseUntil: live }, { _id: 'stale', owner: 'a', leaseUntil: new Date(0) }]);
+    await c.insertMany([
+      { _id: 'busy', owner: 'a', leaseUntil: live },
+      { _id: 'stale', owner: 'a', leaseUntil: new Date(0) },
+    ]);
     const free = { $lte: [{ $add: [{ $ifNull: ['$leaseUntil', new Date(0)] }, 2000] }, '$$NOW'] };
     const take = (field: string, ours: unknown): unknown => ({ $cond: [free, ours, `$${field}`] });
     const r = await c.bulkWrite(
@@ -277,13 +298,18 @@ describe('stand-in upserts with pipelines and $expr', () => {
   it('reports an unordered bulk of upserts per operation: upsertedIds and writeErrors by index, counts', async () => {
     const c = h.db.collection<any>('bulk_upserts');
     const live = new Date(Date.now() + 60_000);
-    await c.insertMany([{ _id: 'held', leaseUntil: live }, { _id: 'mine', owner: 'w', n: 0 }]);
+    await c.insertMany([
+      { _id: 'held', leaseUntil: live },
+      { _id: 'mine', owner: 'w', n: 0 },
+    ]);
     const err = (await c
       .bulkWrite(
         [
           { updateOne: { filter: { _id: 'new' }, update: [{ $set: { owner: 'w', at: '$$NOW' } }], upsert: true } },
           { updateOne: { filter: { _id: 'held', leaseUntil: { $lt: new Date() } }, update: [{ $set: { owner: 'w' } }], upsert: true } },
-          { updateOne: { filter: { _id: 'x', $expr: { $lt: ['$leaseUntil', '$$NOW'] } }, update: [{ $set: { owner: 'w' } }], upsert: true } },
+          {
+            updateOne: { filter: { _id: 'x', $expr: { $lt: ['$leaseUntil', '$$NOW'] } }, update: [{ $set: { owner: 'w' } }], upsert: true },
+          },
           { updateOne: { filter: { _id: 'mine', owner: 'w' }, update: [{ $set: { n: { $add: ['$n', 1] } } }], upsert: true } },
           { updateOne: { filter: { _id: 'new2' }, update: { $set: { owner: 'w' } }, upsert: true } },
         ],

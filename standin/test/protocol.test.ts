@@ -7,7 +7,13 @@ describe('stand-in protocol and admin commands', () => {
 
   it('presents itself as a standalone MongoDB 7.0 with sessions', async () => {
     const hello = await h.db.admin().command({ hello: 1 });
-    expect(hello).toMatchObject({ isWritablePrimary: true, maxWireVersion: 21, minWireVersion: 0, logicalSessionTimeoutMinutes: 30, ok: 1 });
+    expect(hello).toMatchObject({
+      isWritablePrimary: true,
+      maxWireVersion: 21,
+      minWireVersion: 0,
+      logicalSessionTimeoutMinutes: 30,
+      ok: 1,
+    });
     expect(hello).not.toHaveProperty('setName');
     expect(hello.topologyVersion?.processId).toBeDefined(); // as mongod 4.4+: drivers monitor with the streaming protocol
     const info = await h.db.admin().command({ buildInfo: 1 });
@@ -26,7 +32,9 @@ describe('stand-in protocol and admin commands', () => {
   it('answers the admin commands mongosh and drivers send', async () => {
     const admin = h.db.admin();
     await expect(admin.command({ ping: 1 })).resolves.toMatchObject({ ok: 1 });
-    await expect(admin.command({ getParameter: 1, featureCompatibilityVersion: 1 })).resolves.toMatchObject({ featureCompatibilityVersion: { version: '7.0' } });
+    await expect(admin.command({ getParameter: 1, featureCompatibilityVersion: 1 })).resolves.toMatchObject({
+      featureCompatibilityVersion: { version: '7.0' },
+    });
     await expect(admin.command({ getLog: 'startupWarnings' })).resolves.toMatchObject({ totalLinesWritten: 0, log: [] });
     await expect(admin.command({ hostInfo: 1 })).resolves.toHaveProperty('system');
     await expect(admin.command({ serverStatus: 1 })).resolves.toHaveProperty('connections');
@@ -61,7 +69,10 @@ describe('stand-in protocol and admin commands', () => {
   it('rejects transactions with code 20 as a standalone does', async () => {
     const session = h.client.startSession();
     session.startTransaction();
-    const err = await h.db.collection<any>('txn').insertOne({ a: 1 }, { session }).catch((e) => e);
+    const err = await h.db
+      .collection<any>('txn')
+      .insertOne({ a: 1 }, { session })
+      .catch((e) => e);
     await session.abortTransaction().catch(() => {});
     await session.endSession();
     expect(err).toBeInstanceOf(Error);
@@ -75,7 +86,11 @@ describe('stand-in protocol and admin commands', () => {
     const client = new MongoClient(h.standin.uri, { monitorCommands: true });
     client.on('commandStarted', (e) => events.push(e.commandName));
     try {
-      const docs = await client.db('standin_test').collection<any>('batches').find({}, { batchSize: 3, limit: 7, sort: { _id: 1 } }).toArray();
+      const docs = await client
+        .db('standin_test')
+        .collection<any>('batches')
+        .find({}, { batchSize: 3, limit: 7, sort: { _id: 1 } })
+        .toArray();
       expect(docs.map((d) => d._id)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       expect(events.filter((e) => e === 'getMore')).toHaveLength(2);
     } finally {

@@ -7,7 +7,10 @@ const standinRoot = path.resolve(import.meta.dirname, '..');
 
 describe('stand-in --slowms', () => {
   it('logs each command at or over the threshold as one JSON line, without the inserted documents', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), '--port', '0', '--slowms', '0'], { cwd: standinRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(standinRoot, 'main.ts'), '--port', '0', '--slowms', '0'], {
+      cwd: standinRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -31,7 +34,10 @@ describe('stand-in --slowms', () => {
       proc.kill('SIGTERM');
       await exited;
     }
-    const lines = err.split('\n').filter((l) => l.includes('"Slow query"')).map((l) => JSON.parse(l) as { ns: string; command: Record<string, unknown>; durationMillis: number });
+    const lines = err
+      .split('\n')
+      .filter((l) => l.includes('"Slow query"'))
+      .map((l) => JSON.parse(l) as { ns: string; command: Record<string, unknown>; durationMillis: number });
     const insert = lines.find((l) => 'insert' in l.command);
     const find = lines.find((l) => 'find' in l.command);
     expect(insert?.ns).toBe('slow.c');

@@ -52,7 +52,11 @@ describe('stand-in: streaming hello', () => {
     const first = await admin.command({ hello: 1 });
     expect(first.topologyVersion?.processId).toBeDefined();
     const started = Date.now();
-    const stale = await admin.command({ hello: 1, topologyVersion: { processId: first.topologyVersion.processId, counter: first.topologyVersion.counter + 1 }, maxAwaitTimeMS: 5_000 });
+    const stale = await admin.command({
+      hello: 1,
+      topologyVersion: { processId: first.topologyVersion.processId, counter: first.topologyVersion.counter + 1 },
+      maxAwaitTimeMS: 5_000,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(stale.topologyVersion.processId.equals(first.topologyVersion.processId)).toBe(true);
     // The current one waits the given time (no exhaustAllowed on a plain command: a single reply).
@@ -61,4 +65,3 @@ describe('stand-in: streaming hello', () => {
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(280);
   });
 });
-

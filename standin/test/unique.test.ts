@@ -5,7 +5,7 @@ import { useStandin } from './harness.ts';
 describe('stand-in unique indexes', () => {
   const h = useStandin();
 
-  it('rejects a duplicate on a single-field unique index with MongoDB\'s exact error', async () => {
+  it("rejects a duplicate on a single-field unique index with MongoDB's exact error", async () => {
     const c = h.db.collection<any>('single');
     await c.createIndex({ phone: 1 }, { unique: true });
     await c.insertOne({ phone: '555' });
@@ -22,14 +22,20 @@ describe('stand-in unique indexes', () => {
     const id = new ObjectId();
     await c.insertOne({ _id: id });
     const err = await c.insertOne({ _id: id }).catch((e) => e);
-    expect(err.message).toBe(`E11000 duplicate key error collection: standin_test.ids index: _id_ dup key: { _id: ObjectId('${id.toHexString()}') }`);
+    expect(err.message).toBe(
+      `E11000 duplicate key error collection: standin_test.ids index: _id_ dup key: { _id: ObjectId('${id.toHexString()}') }`,
+    );
     expect(err.keyPattern).toEqual({ _id: 1 });
   });
 
   it('enforces compound unique indexes on the combination only', async () => {
     const c = h.db.collection<any>('compound');
     await c.createIndex({ a: 1, b: 1 }, { unique: true, name: 'a_b' });
-    await c.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }, { a: 2, b: 1 }]);
+    await c.insertMany([
+      { a: 1, b: 1 },
+      { a: 1, b: 2 },
+      { a: 2, b: 1 },
+    ]);
     const err = await c.insertOne({ a: 1, b: 2 }).catch((e) => e);
     expect(err.code).toBe(11000);
     expect(err.message).toBe('E11000 duplicate key error collection: standin_test.compound index: a_b dup key: { a: 1, b: 2 }');
@@ -39,7 +45,11 @@ describe('stand-in unique indexes', () => {
   it('applies partialFilterExpression: only matching documents take part', async () => {
     const c = h.db.collection<any>('partial');
     await c.createIndex({ ref: 1 }, { unique: true, partialFilterExpression: { state: 'open' } });
-    await c.insertMany([{ ref: 'r', state: 'done' }, { ref: 'r', state: 'done' }, { ref: 'r', state: 'open' }]);
+    await c.insertMany([
+      { ref: 'r', state: 'done' },
+      { ref: 'r', state: 'done' },
+      { ref: 'r', state: 'open' },
+    ]);
     await expect(c.insertOne({ ref: 'r', state: 'open' })).rejects.toMatchObject({ code: 11000 });
     await expect(c.updateOne({ ref: 'r', state: 'open' }, { $set: { state: 'done' } })).resolves.toMatchObject({ modifiedCount: 1 });
     await expect(c.insertOne({ ref: 'r', state: 'open' })).resolves.toBeTruthy();
@@ -70,7 +80,10 @@ describe('stand-in unique indexes', () => {
   it('rejects an update that would create a duplicate, and findAndModify at top level', async () => {
     const c = h.db.collection<any>('upd');
     await c.createIndex({ u: 1 }, { unique: true });
-    await c.insertMany([{ _id: 1, u: 'a' }, { _id: 2, u: 'b' }]);
+    await c.insertMany([
+      { _id: 1, u: 'a' },
+      { _id: 2, u: 'b' },
+    ]);
     await expect(c.updateOne({ _id: 2 }, { $set: { u: 'a' } })).rejects.toMatchObject({ code: 11000, keyValue: { u: 'a' } });
     const err = await c.findOneAndUpdate({ _id: 2 }, { $set: { u: 'a' } }).catch((e) => e);
     expect(err).toBeInstanceOf(MongoServerError);

@@ -18,7 +18,11 @@ export async function startRedisForTests(): Promise<TestRedis> {
   }
   const binary = findRedisServer();
   if (!binary) {
-    return { url: '', description: 'none (no REDIS_URL and no redis-server binary; tests that need Redis are skipped)', stop: async () => {} };
+    return {
+      url: '',
+      description: 'none (no REDIS_URL and no redis-server binary; tests that need Redis are skipped)',
+      stop: async () => {},
+    };
   }
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'smsc-redis-'));

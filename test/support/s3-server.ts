@@ -28,9 +28,16 @@ export async function startS3(buckets: string[], port = 0): Promise<TestS3> {
   const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
   const address = (await server.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  const keys = async (bucket: string, prefix = '') => ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
-  const get = async (bucket: string, key: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const keys = async (bucket: string, prefix = '') =>
+    ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+  const get = async (bucket: string, key: string) =>
+    Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
   return {
     endpoint,
     port: address.port,
@@ -41,7 +48,12 @@ export async function startS3(buckets: string[], port = 0): Promise<TestS3> {
       const out: string[] = [];
       for (const key of await keys(bucket, prefix)) {
         const body = await get(bucket, key);
-        out.push(...gunzipSync(body).toString('utf8').split('\n').filter((l) => l !== ''));
+        out.push(
+          ...gunzipSync(body)
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
       }
       return out;
     },

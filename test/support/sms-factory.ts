@@ -35,7 +35,14 @@ export function makeSms(overrides: Partial<SmsDocument> & { text?: string; at?: 
 /** Inserts `count` messages for one destination, arriving 1 ms apart from `start`. */
 export function makeSeries(destKey: string, count: number, start: Date, overrides: Partial<SmsDocument> = {}): SmsDocument[] {
   return Array.from({ length: count }, (_, i) =>
-    makeSms({ destKey, dest: { ton: 1, npi: 1, addr: destKey }, arrivedAt: new Date(start.getTime() + i), nextAttemptAt: new Date(start.getTime() + i), text: `${destKey}#${i}`, ...overrides }),
+    makeSms({
+      destKey,
+      dest: { ton: 1, npi: 1, addr: destKey },
+      arrivedAt: new Date(start.getTime() + i),
+      nextAttemptAt: new Date(start.getTime() + i),
+      text: `${destKey}#${i}`,
+      ...overrides,
+    }),
   );
 }
 

@@ -49,7 +49,8 @@ async function api(method, path, body) {
   const text = await response.text();
   const parsed = text ? JSON.parse(text) : null;
   if (response.status === 401 || response.status === 403) {
-    if (response.status === 401 || (parsed && parsed.error && parsed.error.code === 'MANAGEMENT_DISABLED')) signOut(parsed && parsed.error ? parsed.error.message : 'sign in again');
+    if (response.status === 401 || (parsed && parsed.error && parsed.error.code === 'MANAGEMENT_DISABLED'))
+      signOut(parsed && parsed.error ? parsed.error.message : 'sign in again');
   }
   if (!response.ok && response.status !== 207) throw new ApiFailure(response.status, parsed);
   return parsed;
@@ -128,7 +129,11 @@ function drawLine(id, values) {
 async function pollOverview() {
   if (currentTab !== 'overview' || !token) return;
   try {
-    const [queue, connectors, nodes] = await Promise.all([api('GET', '/api/v1/queue'), api('GET', '/api/v1/connectors'), api('GET', '/api/v1/nodes')]);
+    const [queue, connectors, nodes] = await Promise.all([
+      api('GET', '/api/v1/queue'),
+      api('GET', '/api/v1/connectors'),
+      api('GET', '/api/v1/nodes'),
+    ]);
     $('#rate').textContent = queue.arrivalsPerSecond.toFixed(1);
     $('#backlog').textContent = String(queue.backlog);
     $('#due').textContent = String(queue.due);
@@ -136,15 +141,36 @@ async function pollOverview() {
     push(series.backlog, queue.backlog);
     drawLine('#chart-rate', series.rate);
     drawLine('#chart-backlog', series.backlog);
-    $('#states tbody').replaceChildren(...STATES.map((s) => el('tr', {}, el('td', {}, s), el('td', { 'data-state': s }, String(queue.byState[s] || 0)))));
+    $('#states tbody').replaceChildren(
+      ...STATES.map((s) => el('tr', {}, el('td', {}, s), el('td', { 'data-state': s }, String(queue.byState[s] || 0)))),
+    );
     $('#connectors tbody').replaceChildren(
       ...connectors.map((c) =>
-        el('tr', { 'data-connector': c.name }, el('td', {}, c.name, c.enabled === false ? ' (disabled)' : ''), el('td', {}, `${c.host}:${c.port}`),
-          el('td', { className: 'connector-states' }, c.states.length ? c.states.map((s) => `${s.state} on ${s.node}`).join(', ') : 'no live session reported')),
+        el(
+          'tr',
+          { 'data-connector': c.name },
+          el('td', {}, c.name, c.enabled === false ? ' (disabled)' : ''),
+          el('td', {}, `${c.host}:${c.port}`),
+          el(
+            'td',
+            { className: 'connector-states' },
+            c.states.length ? c.states.map((s) => `${s.state} on ${s.node}`).join(', ') : 'no live session reported',
+          ),
+        ),
       ),
     );
     $('#nodes tbody').replaceChildren(
-      ...nodes.map((n) => el('tr', { 'data-node': n.name }, el('td', {}, n.kind), el('td', {}, n.name), el('td', {}, String(n.pid)), el('td', {}, ago(n.lastSeenAt)), el('td', {}, n.live ? '' : 'STALE'))),
+      ...nodes.map((n) =>
+        el(
+          'tr',
+          { 'data-node': n.name },
+          el('td', {}, n.kind),
+          el('td', {}, n.name),
+          el('td', {}, String(n.pid)),
+          el('td', {}, ago(n.lastSeenAt)),
+          el('td', {}, n.live ? '' : 'STALE'),
+        ),
+      ),
     );
   } catch (error) {
     $('#rate').textContent = '!';
@@ -182,9 +208,16 @@ async function search(append) {
   try {
     const page = await api('GET', `/api/v1/messages?${params}`);
     const rows = page.messages.map((m) =>
-      el('tr', { className: 'clickable', 'data-message-id': m.messageId, onclick: () => void showMessage(m.messageId) },
-        el('td', {}, el('code', {}, m.messageId)), el('td', {}, fmtTime(m.arrivedAt)), el('td', {}, m.account), el('td', {}, m.to),
-        el('td', { className: `state-${m.state}` }, m.state), el('td', {}, textOf(m))),
+      el(
+        'tr',
+        { className: 'clickable', 'data-message-id': m.messageId, onclick: () => void showMessage(m.messageId) },
+        el('td', {}, el('code', {}, m.messageId)),
+        el('td', {}, fmtTime(m.arrivedAt)),
+        el('td', {}, m.account),
+        el('td', {}, m.to),
+        el('td', { className: `state-${m.state}` }, m.state),
+        el('td', {}, textOf(m)),
+      ),
     );
     if (append) $('#results tbody').append(...rows);
     else $('#results tbody').replaceChildren(...rows);
@@ -234,15 +267,23 @@ async function showMessage(messageId) {
   if (m.error && m.error.message) fields.push(['last error', m.error.message]);
   $('#detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
   const timeline = [el('li', {}, `${fmtTime(m.arrivedAt)} — stored (arrived)`)];
-  for (const h of m.history) timeline.push(el('li', {}, `${fmtTime(h.at)} — ${h.outcome}${h.connector ? ` via ${h.connector}` : ''}${h.error ? ` (${h.error})` : ''}`));
+  for (const h of m.history)
+    timeline.push(
+      el('li', {}, `${fmtTime(h.at)} — ${h.outcome}${h.connector ? ` via ${h.connector}` : ''}${h.error ? ` (${h.error})` : ''}`),
+    );
   if (m.finalAt) timeline.push(el('li', {}, `${fmtTime(m.finalAt)} — ${m.state}`));
   $('#timeline').replaceChildren(...timeline);
   $('#receipts').replaceChildren(
     ...(m.receipts.length
       ? m.receipts.map((r) =>
-          el('li', { 'data-receipt': r.kind }, r.kind === 'downstream'
-            ? `${fmtTime(r.at)} — ${r.stat} from the downstream${r.connector ? ` (${r.connector})` : ''}${r.messageId ? `, id ${r.messageId}` : ''}${r.err !== undefined ? `, err ${r.err}` : ''}`
-            : `${fmtTime(r.at)} — receipt ${r.stat || ''} to the account${r.kind === 'callback' ? ' (HTTP callback)' : ''}: ${r.deliveryState}`))
+          el(
+            'li',
+            { 'data-receipt': r.kind },
+            r.kind === 'downstream'
+              ? `${fmtTime(r.at)} — ${r.stat} from the downstream${r.connector ? ` (${r.connector})` : ''}${r.messageId ? `, id ${r.messageId}` : ''}${r.err !== undefined ? `, err ${r.err}` : ''}`
+              : `${fmtTime(r.at)} — receipt ${r.stat || ''} to the account${r.kind === 'callback' ? ' (HTTP callback)' : ''}: ${r.deliveryState}`,
+          ),
+        )
       : [el('li', {}, m.registeredDelivery ? 'none yet' : 'none requested')]),
   );
   // Follow a message that is still on its way until it is final.
@@ -283,7 +324,19 @@ $('#send-form').addEventListener('submit', async (event) => {
     result.className = 'ok';
     result.replaceChildren(
       `Stored as `,
-      el('a', { href: '#', id: 'sent-id', onclick: (e) => { e.preventDefault(); showTab('messages'); void showMessage(answer.messageId); } }, answer.messageId),
+      el(
+        'a',
+        {
+          href: '#',
+          id: 'sent-id',
+          onclick: (e) => {
+            e.preventDefault();
+            showTab('messages');
+            void showMessage(answer.messageId);
+          },
+        },
+        answer.messageId,
+      ),
       answer.parts > 1 ? ` (${answer.parts} parts)` : '',
     );
   } catch (error) {
@@ -298,16 +351,21 @@ function routeRow(route) {
   const isNew = !route;
   const r = route || { prefix: '', connectors: [], esme: '', priority: 0, weight: 1, enabled: true };
   const input = (name, value, extra) => el('input', { name, value, ...extra });
-  const row = el('tr', { 'data-route': isNew ? 'new' : r.prefix, 'data-route-id': r.id || '' },
+  const row = el(
+    'tr',
+    { 'data-route': isNew ? 'new' : r.prefix, 'data-route-id': r.id || '' },
     el('td', {}, input('prefix', r.prefix, { placeholder: '(default)' })),
     el('td', {}, input('connectors', (r.connectors || []).join(', '))),
     el('td', {}, input('esme', r.esme || '')),
     el('td', {}, input('priority', String(r.priority), { type: 'number' })),
     el('td', {}, input('weight', String(r.weight), { type: 'number', min: '0.001', step: 'any' })),
     el('td', {}, el('input', { name: 'enabled', type: 'checkbox', checked: r.enabled !== false })),
-    el('td', {},
+    el(
+      'td',
+      {},
       el('button', { className: 'save', onclick: () => void saveRoute(row, r.id) }, isNew ? 'Add' : 'Save'),
-      isNew ? '' : el('button', { className: 'delete', onclick: () => void deleteRoute(r.id) }, 'Delete')),
+      isNew ? '' : el('button', { className: 'delete', onclick: () => void deleteRoute(r.id) }, 'Delete'),
+    ),
   );
   return row;
 }
@@ -316,7 +374,10 @@ function routeFrom(row) {
   const value = (name) => row.querySelector(`[name=${name}]`).value.trim();
   const body = {
     prefix: value('prefix'),
-    connectors: value('connectors').split(',').map((s) => s.trim()).filter(Boolean),
+    connectors: value('connectors')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     priority: Number(value('priority') || 0),
     weight: Number(value('weight') || 1),
     enabled: row.querySelector('[name=enabled]').checked,

@@ -42,12 +42,15 @@ function postBodyValidator(): (data: unknown) => { value?: unknown; error?: Erro
     const e = validate.errors?.[0] as ErrorObject;
     const where = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : 'body';
     let message = `${where} ${e.message}`;
-    if (e.keyword === 'additionalProperties') message = `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    if (e.keyword === 'required') message = `${where === 'body' ? '' : `${where}: `}${(e.params as { missingProperty: string }).missingProperty} is required`;
+    if (e.keyword === 'additionalProperties')
+      message = `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'required')
+      message = `${where === 'body' ? '' : `${where}: `}${(e.params as { missingProperty: string }).missingProperty} is required`;
     return new ApiError('INVALID_REQUEST', message);
   };
   return (data) => {
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) return { error: new ApiError('INVALID_REQUEST', 'the body must be a JSON object (one message, or {"messages": [...]})') };
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      return { error: new ApiError('INVALID_REQUEST', 'the body must be a JSON object (one message, or {"messages": [...]})') };
     const validate = 'messages' in data ? batch : single;
     return validate(data) ? { value: data } : { error: describe(validate) };
   };
@@ -72,7 +75,12 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
           'POST gets the first answer back instead of storing again (answers to THROTTLED, QUEUE_FULL and STORE_UNAVAILABLE are not kept).',
         tags: ['messages'],
         security: [{ basicAuth: [] }, { adminToken: [] }],
-        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: 'Printable ASCII, 1-255 characters; kept API_IDEMPOTENCY_HOURS' } } },
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': { type: 'string', description: 'Printable ASCII, 1-255 characters; kept API_IDEMPOTENCY_HOURS' },
+          },
+        },
         body: { oneOf: [{ $ref: 'MessageRequest#' }, { $ref: 'MessageBatch#' }] },
         response: {
           201: { description: 'Stored', oneOf: [{ $ref: 'SubmitResult#' }, { $ref: 'BatchResult#' }] },
@@ -84,19 +92,33 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (request, reply) => {
       const body = request.body;
       const items = 'messages' in body ? body.messages : [body];
-      if (items.length > ctx.maxBatch) throw new ApiError('BODY_TOO_LARGE', `a batch holds at most ${ctx.maxBatch} messages, got ${items.length}`);
+      if (items.length > ctx.maxBatch)
+        throw new ApiError('BODY_TOO_LARGE', `a batch holds at most ${ctx.maxBatch} messages, got ${items.length}`);
       const limits = await limitsFor(request.principal!, items, ctx);
       if (items.some((item) => item.callbackUrl !== undefined)) {
         // Callbacks are signed with the account's secret: without one they could not be.
         const account = await ctx.accounts.get(limits.systemId);
         if (!account?.callbackSecret) {
-          throw new ApiError('INVALID_REQUEST', 'callbackUrl needs a callback secret on the account (PATCH /api/v1/accounts/{systemId} with callbackSecret, or smsc account set --callback-secret)');
+          throw new ApiError(
+            'INVALID_REQUEST',
+            'callbackUrl needs a callback secret on the account (PATCH /api/v1/accounts/{systemId} with callbackSecret, or smsc account set --callback-secret)',
+          );
         }
       }
       const key = request.headers['idempotency-key'];
-      if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('INVALID_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
-      const answer = await answerPost(ctx, limits, items, 'messages' in body, key === undefined ? undefined : { id: `${limits.systemId}:${key}`, hash: requestHashOf(body) });
-      return reply.code(answer.statusCode).headers(answer.headers ?? {}).send(answer.body);
+      if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key))
+        throw new ApiError('INVALID_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
+      const answer = await answerPost(
+        ctx,
+        limits,
+        items,
+        'messages' in body,
+        key === undefined ? undefined : { id: `${limits.systemId}:${key}`, hash: requestHashOf(body) },
+      );
+      return reply
+        .code(answer.statusCode)
+        .headers(answer.headers ?? {})
+        .send(answer.body);
     },
   );
 
@@ -126,7 +148,9 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.get<{ Querystring: { state?: string; to?: string; account?: string; since?: string; limit?: string; cursor?: string; direction?: string } }>(
+  app.get<{
+    Querystring: { state?: string; to?: string; account?: string; since?: string; limit?: string; cursor?: string; direction?: string };
+  }>(
     '/api/v1/messages',
     {
       config: { auth: 'any' },
@@ -158,7 +182,8 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       if (limit < 1 || limit > LIST_LIMIT_MAX) throw new ApiError('INVALID_REQUEST', `limit must be 1-${LIST_LIMIT_MAX}`);
       const filter: Filter<SmsDocument> = { direction: (q.direction ?? 'mt') as SmsDocument['direction'] };
       if (principal.kind === 'account') {
-        if (q.account !== undefined && q.account !== principal.limits.systemId) throw new ApiError('FORBIDDEN', "an account lists only its own messages");
+        if (q.account !== undefined && q.account !== principal.limits.systemId)
+          throw new ApiError('FORBIDDEN', 'an account lists only its own messages');
         filter.account = principal.limits.systemId;
       } else if (q.account !== undefined) filter.account = q.account;
       if (q.state) filter.state = q.state as SmsDocument['state'];
@@ -178,7 +203,11 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
         filter.arrivedAt = { $gte: since };
       }
       if (idRange.$lt || idRange.$gte) filter._id = idRange;
-      const docs = await sms.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray();
+      const docs = await sms
+        .find(filter)
+        .sort({ _id: -1 })
+        .limit(limit + 1)
+        .toArray();
       const page = docs.slice(0, limit);
       return { messages: page.map(messageView), nextCursor: docs.length > limit ? page[page.length - 1].messageId : null };
     },
@@ -190,7 +219,8 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       config: { auth: 'any' },
       schema: {
         summary: 'Cancel a message that is still queued (cancel_sm)',
-        description: 'The same compare-and-swap as cancel_sm: queued -> cancelled, with the other queued parts of a long message. A message a deliverer has locked, or one already final, answers 409.',
+        description:
+          'The same compare-and-swap as cancel_sm: queued -> cancelled, with the other queued parts of a long message. A message a deliverer has locked, or one already final, answers 409.',
         tags: ['messages'],
         security: [{ basicAuth: [] }, { adminToken: [] }],
         params: { type: 'object', properties: { messageId: MessageIdParam }, required: ['messageId'] },
@@ -206,11 +236,17 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const found = await sms.findOne({ messageId, direction: 'mt' }, { projection: { account: 1, state: 1 } });
       if (!found || !visibleTo(principal, found.account)) throw notFound(messageId);
       try {
-        await ops.cancel({ messageId, serviceType: '', source: { ton: 0, npi: 0, addr: '' }, dest: { ton: 0, npi: 0, addr: '' } }, cancelLimits(found.account), ctx.clock.now());
+        await ops.cancel(
+          { messageId, serviceType: '', source: { ton: 0, npi: 0, addr: '' }, dest: { ton: 0, npi: 0, addr: '' } },
+          cancelLimits(found.account),
+          ctx.clock.now(),
+        );
       } catch (error) {
         if (error instanceof SmppError && error.commandStatus === CommandStatus.ESME_RCANCELFAIL) {
           const now = await sms.findOne({ messageId }, { projection: { state: 1 } });
-          throw new ApiError('NOT_CANCELLABLE', `message is ${now?.state ?? 'gone'}, no longer queued`, { smppStatus: error.commandStatus });
+          throw new ApiError('NOT_CANCELLABLE', `message is ${now?.state ?? 'gone'}, no longer queued`, {
+            smppStatus: error.commandStatus,
+          });
         }
         throw error;
       }
@@ -275,7 +311,9 @@ async function answerPost(
       case 'mismatch':
         throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different body');
       case 'in-progress':
-        throw new ApiError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still being stored', { headers: { 'retry-after': String(existing.retryAfterSeconds) } });
+        throw new ApiError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still being stored', {
+          headers: { 'retry-after': String(existing.retryAfterSeconds) },
+        });
       case 'gone':
         continue; // Released (or expired) between our claim and our read: claim again.
       case 'taken-over': {
@@ -306,7 +344,11 @@ class KeyTaken extends Error {}
 function answerOf(outcomes: ItemOutcome[], isBatch: boolean): Answer {
   if (!isBatch) {
     const outcome = outcomes[0];
-    if (outcome.ok) return { statusCode: 201, body: { messageId: outcome.messageIds[0], messageIds: outcome.messageIds, parts: outcome.messageIds.length } };
+    if (outcome.ok)
+      return {
+        statusCode: 201,
+        body: { messageId: outcome.messageIds[0], messageIds: outcome.messageIds, parts: outcome.messageIds.length },
+      };
     return { statusCode: outcome.error.statusCode, body: { error: outcome.error.toBody() }, headers: { ...outcome.error.headers } };
   }
   const accepted = outcomes.filter((o) => o.ok).length;

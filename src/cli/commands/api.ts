@@ -23,7 +23,11 @@ export const apiCommand: CommandModule<object, ApiArgs> = {
   describe: 'Run the HTTP API, the web control panel and HTTP callbacks (receipts and MO POSTed to accounts)',
   builder: (yargs: Argv<object>) =>
     withMetricsOption(withRedisOption(withStoreOptions(yargs)))
-      .option('http-port', { type: 'number', describe: 'HTTP port for the API and panel; 0 = off (also HTTP_PORT; default 8080)', requiresArg: true })
+      .option('http-port', {
+        type: 'number',
+        describe: 'HTTP port for the API and panel; 0 = off (also HTTP_PORT; default 8080)',
+        requiresArg: true,
+      })
       .option('shutdown-grace-ms', { type: 'number', describe: 'Longest a SIGTERM shutdown may take', default: 10_000, requiresArg: true })
       .option('max-validity-hours', { type: 'number', describe: 'Furthest validity / schedule accepted', default: 168, requiresArg: true })
       .example('API_ADMIN_TOKEN=$(openssl rand -hex 24) $0 api', 'API and panel on :8080; the token opens management and the panel')

@@ -5,7 +5,15 @@ import { addConnector, listConnectors, removeConnector, setConnector, type Conne
 import type { ConnectorDocument } from '../../connectors/connector-document.ts';
 import { ConfigError } from '../../errors/smsc-error.ts';
 import type { MessageIdForms } from '../../receipts/remote-ids.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
 
 type ConnectorArgs = StoreArgs &
   JsonArgs & {
@@ -52,7 +60,9 @@ export function parseMessageIdForm(text: string): MessageIdForms {
     const stripLeadingZeros = modifiers.includes('strip-zeros');
     const unknown = modifiers.filter((m) => m !== 'ignore-case' && m !== 'strip-zeros');
     if (!['string', 'hex', 'decimal'].includes(format) || unknown.length > 0) {
-      throw new ConfigError(`--message-id-form ${JSON.stringify(text)}: use string, hex or decimal (string may add +ignore-case, +strip-zeros), or SUBMIT:RECEIPT such as hex:decimal.`);
+      throw new ConfigError(
+        `--message-id-form ${JSON.stringify(text)}: use string, hex or decimal (string may add +ignore-case, +strip-zeros), or SUBMIT:RECEIPT such as hex:decimal.`,
+      );
     }
     if (!ignoreCase && !stripLeadingZeros) return format as 'string' | 'hex' | 'decimal';
     return { format: format as 'string', ...(ignoreCase ? { ignoreCase } : {}), ...(stripLeadingZeros ? { stripLeadingZeros } : {}) };
@@ -79,7 +89,14 @@ function fields(argv: ConnectorArgs): Partial<ConnectorDocument> {
   if (argv.messageIdForm !== undefined) out.messageIdForm = argv.messageIdForm === '' ? undefined : parseMessageIdForm(argv.messageIdForm);
   if (argv.tls === false) {
     // Turning TLS off drops its settings with it.
-    Object.assign(out, { tls: undefined, tlsCa: undefined, tlsCert: undefined, tlsKey: undefined, tlsInsecure: undefined, tlsServername: undefined });
+    Object.assign(out, {
+      tls: undefined,
+      tlsCa: undefined,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsInsecure: undefined,
+      tlsServername: undefined,
+    });
     return out;
   }
   if (argv.tls === true) out.tls = true;
@@ -103,23 +120,59 @@ function withConnectorFields<T>(yargs: Argv<T>): Argv<T & ConnectorArgs> {
     .option('password', { type: 'string', describe: 'Password we bind with (never printed)', requiresArg: true })
     .option('enabled', { type: 'boolean', describe: 'Disabled connectors are not bound' })
     .option('system-type', { type: 'string', group: SESSION, describe: 'system_type in the bind (at most 12 characters; "" clears it)' })
-    .option('bind', { choices: ['transceiver', 'transmitter'], group: SESSION, describe: 'Bind mode; transmitter binds a receiver beside it for receipts (default transceiver)' })
-    .option('tps', { type: 'number', group: SESSION, describe: 'Submits per second across all deliverers; 0 = unlimited (default 0)', requiresArg: true })
+    .option('bind', {
+      choices: ['transceiver', 'transmitter'],
+      group: SESSION,
+      describe: 'Bind mode; transmitter binds a receiver beside it for receipts (default transceiver)',
+    })
+    .option('tps', {
+      type: 'number',
+      group: SESSION,
+      describe: 'Submits per second across all deliverers; 0 = unlimited (default 0)',
+      requiresArg: true,
+    })
     .option('window', { type: 'number', group: SESSION, describe: 'Outstanding submits at once, 1..1000 (default 10)', requiresArg: true })
     .option('long', { choices: ['sar', 'udh8', 'udh16', 'payload'], group: SESSION, describe: 'Long-message form (default udh8)' })
-    .option('enquire-link-ms', { type: 'number', group: SESSION, describe: 'enquire_link after this much silence; 0 = never, else 1000..3600000 (default 30000)', requiresArg: true })
-    .option('response-timeout-ms', { type: 'number', group: SESSION, describe: 'Wait this long for a response, 100..300000 (default 10000)', requiresArg: true })
+    .option('enquire-link-ms', {
+      type: 'number',
+      group: SESSION,
+      describe: 'enquire_link after this much silence; 0 = never, else 1000..3600000 (default 30000)',
+      requiresArg: true,
+    })
+    .option('response-timeout-ms', {
+      type: 'number',
+      group: SESSION,
+      describe: 'Wait this long for a response, 100..300000 (default 10000)',
+      requiresArg: true,
+    })
     .option('message-id-form', {
       type: 'string',
       group: SESSION,
-      describe: 'How the downstream writes message ids, so receipts match: string, hex or decimal (string+ignore-case, string+strip-zeros), or SUBMIT:RECEIPT such as hex:decimal; "" clears it',
+      describe:
+        'How the downstream writes message ids, so receipts match: string, hex or decimal (string+ignore-case, string+strip-zeros), or SUBMIT:RECEIPT such as hex:decimal; "" clears it',
     })
     .option('tls', { type: 'boolean', group: TLS, describe: 'SMPP over TLS (--no-tls turns it off and clears the TLS settings)' })
-    .option('tls-ca', { type: 'string', group: TLS, describe: 'PEM file of the CA(s) the downstream certificate must chain to (default: system CAs)' })
+    .option('tls-ca', {
+      type: 'string',
+      group: TLS,
+      describe: 'PEM file of the CA(s) the downstream certificate must chain to (default: system CAs)',
+    })
     .option('tls-cert', { type: 'string', group: TLS, describe: 'PEM file of our client certificate (with --tls-key)' })
-    .option('tls-key', { type: 'string', group: TLS, describe: 'PEM file of the client certificate key (stored in MongoDB like the password; never printed)' })
-    .option('tls-insecure', { type: 'boolean', group: TLS, describe: 'Do not verify the downstream certificate (encrypted, not authenticated: tests only)' })
-    .option('tls-servername', { type: 'string', group: TLS, describe: 'Name the downstream certificate must carry, when it differs from --host' }) as unknown as Argv<T & ConnectorArgs>;
+    .option('tls-key', {
+      type: 'string',
+      group: TLS,
+      describe: 'PEM file of the client certificate key (stored in MongoDB like the password; never printed)',
+    })
+    .option('tls-insecure', {
+      type: 'boolean',
+      group: TLS,
+      describe: 'Do not verify the downstream certificate (encrypted, not authenticated: tests only)',
+    })
+    .option('tls-servername', {
+      type: 'string',
+      group: TLS,
+      describe: 'Name the downstream certificate must carry, when it differs from --host',
+    }) as unknown as Argv<T & ConnectorArgs>;
 }
 
 function printConnector(argv: ConnectorArgs, verb: string, value: unknown): void {
@@ -135,7 +188,9 @@ function listLine(c: ConnectorView): string {
     ...(c.tls ? [`tls${c.tlsInsecure ? '(insecure)' : ''}${c.tlsCa ? ' ca' : ''}${c.tlsCert ? ' client-cert' : ''}`] : []),
     ...(c.enabled === false ? ['disabled'] : []),
   ];
-  return [`${c.name}`, `${c.host}:${c.port}`, c.systemId, c.bind, `tps=${c.tps}`, `window=${c.window}`, `long=${c.long}`, ...extras].join('\t');
+  return [`${c.name}`, `${c.host}:${c.port}`, c.systemId, c.bind, `tps=${c.tps}`, `window=${c.window}`, `long=${c.long}`, ...extras].join(
+    '\t',
+  );
 }
 
 export const connectorCommand: CommandModule<object, ConnectorArgs> = {
@@ -144,10 +199,22 @@ export const connectorCommand: CommandModule<object, ConnectorArgs> = {
   builder: (yargs: Argv<object>) =>
     withConnectorFields(withJsonOption(withStoreOptions(yargs)))
       .positional('action', { choices: ['add', 'list', 'set', 'remove'], describe: 'What to do' })
-      .option('force', { type: 'boolean', describe: 'remove: also when routes use it (routes that use only it are removed, it is taken out of the others)' })
-      .example('$0 connector add --name op1 --host smsc.example --port 2775 --system-id me --password secret --tps 100', 'a downstream operator')
-      .example('$0 connector add --name op2 --host smsc.example --port 3550 --system-id me --password secret --tls --tls-ca ca.pem', 'SMPP over TLS, verified against ca.pem')
-      .example('$0 connector set --name op1 --window 20 --enquire-link-ms 15000 --message-id-form hex:decimal', 'change fields; workers pick them up without a restart')
+      .option('force', {
+        type: 'boolean',
+        describe: 'remove: also when routes use it (routes that use only it are removed, it is taken out of the others)',
+      })
+      .example(
+        '$0 connector add --name op1 --host smsc.example --port 2775 --system-id me --password secret --tps 100',
+        'a downstream operator',
+      )
+      .example(
+        '$0 connector add --name op2 --host smsc.example --port 3550 --system-id me --password secret --tls --tls-ca ca.pem',
+        'SMPP over TLS, verified against ca.pem',
+      )
+      .example(
+        '$0 connector set --name op1 --window 20 --enquire-link-ms 15000 --message-id-form hex:decimal',
+        'change fields; workers pick them up without a restart',
+      )
       .example('$0 connector remove --name op1 --force', 'remove it, and the routes that only used it')
       .example('$0 connector list --json', 'for scripts') as unknown as Argv<ConnectorArgs>,
   handler: async (argv) => {

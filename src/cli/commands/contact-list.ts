@@ -1,8 +1,23 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../errors/smsc-error.ts';
-import { ContactListStore, normaliseListValue, type ContactListEntry, type EntryKey, type ListKindName } from '../../policy/contact-lists.ts';
+import {
+  ContactListStore,
+  normaliseListValue,
+  type ContactListEntry,
+  type EntryKey,
+  type ListKindName,
+} from '../../policy/contact-lists.ts';
 import { ensurePolicySchema } from '../../policy/policy-schema.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type Printer, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type Printer,
+  type StoreArgs,
+} from '../shared-options.ts';
 
 export interface ContactListArgs extends StoreArgs, JsonArgs {
   action: 'add' | 'remove' | 'list';
@@ -21,14 +36,19 @@ function formatEntry(e: ContactListEntry): string {
 }
 
 /** `smsc blocklist|allowlist add|remove|list` without yargs, for tests. */
-export async function runContactList(list: ListKindName, argv: ContactListArgs, deps: ContactListCommandDeps = {}): Promise<ContactListEntry[] | boolean> {
+export async function runContactList(
+  list: ListKindName,
+  argv: ContactListArgs,
+  deps: ContactListCommandDeps = {},
+): Promise<ContactListEntry[] | boolean> {
   const print = deps.print ?? stdoutPrinter;
   const name = list === 'block' ? 'blocklist' : 'allowlist';
   const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
   const account = argv.account ?? '';
   let key: EntryKey | undefined;
   if (argv.action !== 'list') {
-    if ((argv.number === undefined) === (argv.prefix === undefined)) throw new ConfigError(`${name} ${argv.action} needs exactly one of --number and --prefix.`);
+    if ((argv.number === undefined) === (argv.prefix === undefined))
+      throw new ConfigError(`${name} ${argv.action} needs exactly one of --number and --prefix.`);
     const match = argv.number !== undefined ? 'number' : 'prefix';
     key = { list, account, match, value: normaliseListValue(String(argv.number ?? argv.prefix), match) };
   }
@@ -39,7 +59,13 @@ export async function runContactList(list: ListKindName, argv: ContactListArgs, 
     switch (argv.action) {
       case 'add': {
         const added = await store.add(key!);
-        print(argv.json ? JSON.stringify({ added, ...key }) : added ? `added ${key!.match} ${key!.value} to ${name} of ${where}` : `${key!.match} ${key!.value} was already on ${name} of ${where}`);
+        print(
+          argv.json
+            ? JSON.stringify({ added, ...key })
+            : added
+              ? `added ${key!.match} ${key!.value} to ${name} of ${where}`
+              : `${key!.match} ${key!.value} was already on ${name} of ${where}`,
+        );
         return added;
       }
       case 'remove': {
@@ -61,7 +87,11 @@ function builder(name: string, what: string) {
   return (yargs: Argv<object>) =>
     (withJsonOption(withStoreOptions(yargs)) as Argv<object>)
       .positional('action', { choices: ['add', 'remove', 'list'] as const, describe: 'What to do', demandOption: true })
-      .option('account', { type: 'string', describe: `system_id whose ${name} this is (default: the global ${name}, for every account)`, requiresArg: true })
+      .option('account', {
+        type: 'string',
+        describe: `system_id whose ${name} this is (default: the global ${name}, for every account)`,
+        requiresArg: true,
+      })
       .option('number', { type: 'string', describe: `A destination number ${what} (digits; + and separators ignored)`, requiresArg: true })
       .option('prefix', { type: 'string', describe: `A destination prefix ${what}`, requiresArg: true })
       .conflicts('number', 'prefix');
@@ -72,10 +102,13 @@ export const blocklistCommand: CommandModule<object, ContactListArgs> = {
   command: 'blocklist <action>',
   describe: 'Numbers and prefixes nobody (or one account) may send to; refused with ESME_RINVDSTADR',
   builder: (yargs: Argv<object>) =>
-    builder('blocklist', 'to refuse')(yargs)
+    builder(
+      'blocklist',
+      'to refuse',
+    )(yargs)
       .example('$0 blocklist add --number +447700900123', 'nobody may send to this number')
       .example('$0 blocklist add --account acme --prefix 4479', 'acme may not send to 4479…')
-      .example('$0 blocklist list --account acme --json', 'acme\'s list, opt-outs included') as unknown as Argv<ContactListArgs>,
+      .example('$0 blocklist list --account acme --json', "acme's list, opt-outs included") as unknown as Argv<ContactListArgs>,
   handler: async (argv) => {
     await runContactList('block', argv);
   },
@@ -86,9 +119,15 @@ export const allowlistCommand: CommandModule<object, ContactListArgs> = {
   command: 'allowlist <action>',
   describe: 'Registered destinations of accounts in registration-filter mode (account set --registered-only)',
   builder: (yargs: Argv<object>) =>
-    builder('allowlist', 'to accept')(yargs)
+    builder(
+      'allowlist',
+      'to accept',
+    )(yargs)
       .example('$0 allowlist add --account acme --number 447700900123', 'register a destination for acme')
-      .example('$0 account set --system-id acme --registered-only', 'then acme may send only to registered destinations') as unknown as Argv<ContactListArgs>,
+      .example(
+        '$0 account set --system-id acme --registered-only',
+        'then acme may send only to registered destinations',
+      ) as unknown as Argv<ContactListArgs>,
   handler: async (argv) => {
     await runContactList('allow', argv);
   },

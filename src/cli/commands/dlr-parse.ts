@@ -64,7 +64,10 @@ export function formatReceiptInfo(j: DlrParseJson): string {
 /** `smsc dlr-parse` without yargs, for tests. Text that is not a receipt throws a CodecError. */
 export function runDlrParse(argv: DlrParseArgs, print: Printer = stdoutPrinter): DlrParseJson {
   if (typeof argv.receipt !== 'string') {
-    throw new CodecError(CodecErrorCode.INVALID_ARGUMENT, 'Give the receipt text as the argument, in quotes: smsc dlr-parse "id:… stat:…".');
+    throw new CodecError(
+      CodecErrorCode.INVALID_ARGUMENT,
+      'Give the receipt text as the argument, in quotes: smsc dlr-parse "id:… stat:…".',
+    );
   }
   const json = receiptToJson(parseReceipt(argv.receipt));
   print(argv.json ? JSON.stringify(json) : formatReceiptInfo(json));
@@ -76,9 +79,7 @@ export const dlrParseCommand: CommandModule<object, DlrParseArgs> = {
   command: 'dlr-parse [receipt]',
   describe: 'Parse delivery receipt text (id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…)',
   builder: (yargs: Argv<object>) =>
-    withJsonOption(
-      yargs.positional('receipt', { type: 'string', describe: 'The receipt text (quote it)' }),
-    ).example(
+    withJsonOption(yargs.positional('receipt', { type: 'string', describe: 'The receipt text (quote it)' })).example(
       '$0 dlr-parse "id:123 sub:001 dlvrd:001 submit date:2311221530 done date:2311221531 stat:DELIVRD err:000 text:Hi" --json',
       'parsed receipt as JSON',
     ) as unknown as Argv<DlrParseArgs>,

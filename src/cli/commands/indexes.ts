@@ -1,7 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ensureAndDescribeIndexes, formatIndexes, type CollectionIndexes } from '../../ops/indexes.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';
 
 export type IndexesArgs = StoreArgs & JsonArgs;

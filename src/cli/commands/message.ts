@@ -2,7 +2,15 @@ import type { Argv, CommandModule } from 'yargs';
 import { systemClock } from '../../clock.ts';
 import { formatMessageStory, loadMessageStory, type MessageStory } from '../../ops/message-story.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';
 
 export type MessageArgs = StoreArgs & JsonArgs & { messageId: string };

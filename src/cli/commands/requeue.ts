@@ -3,7 +3,15 @@ import { systemClock } from '../../clock.ts';
 import { addressOptionsOf } from '../../config/slices.ts';
 import { OpsError, OpsErrorCode } from '../../ops/errors.ts';
 import { REQUEUEABLE_STATES, requeueMessages, type RequeueResult, type RequeueSelector } from '../../ops/requeue.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';
 
 export type RequeueArgs = StoreArgs & JsonArgs & { messageId?: string; dest?: string; state?: string; extendValidityHours?: number };
@@ -54,9 +62,17 @@ export const requeueCommand: CommandModule<object, RequeueArgs> = {
   builder: (yargs: Argv<object>) =>
     withJsonOption(withStoreOptions(yargs))
       .positional('messageId', { type: 'string', describe: 'One message, by the id submit_sm_resp returned' })
-      .option('dest', { type: 'string', describe: 'Every requeueable message to this destination: its destKey, or the number as an ESME would send it', requiresArg: true })
+      .option('dest', {
+        type: 'string',
+        describe: 'Every requeueable message to this destination: its destKey, or the number as an ESME would send it',
+        requiresArg: true,
+      })
       .option('state', { type: 'string', describe: `Every message in this state (${REQUEUEABLE_STATES.join('|')})`, requiresArg: true })
-      .option('extend-validity-hours', { type: 'number', describe: 'New validity for messages already past theirs (default 24)', requiresArg: true })
+      .option('extend-validity-hours', {
+        type: 'number',
+        describe: 'New validity for messages already past theirs (default 24)',
+        requiresArg: true,
+      })
       .example('$0 requeue 6650a1f0c2b4e83f1d2a9b10', 'retry one message now')
       .example('$0 requeue --dest 447700900123', 'retry everything waiting for one subscriber')
       .example('$0 requeue --state undeliverable', 'after fixing a route') as unknown as Argv<RequeueArgs>,

@@ -5,9 +5,25 @@ import { ConfigError } from '../../errors/smsc-error.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import { describeRoute, type RoutingDecision, type RoutingRequest } from '../../routing/decide-route.ts';
 import { addRoute, listRoutes, removeRoutes, setRoute } from '../../routing/route-admin.ts';
-import { INTAKE_KINDS, ROUTE_ACTIONS, RouteAction, timeWindowFrom, type IntakeKindName, type RouteActionName, type RouteDocument } from '../../routing/route-document.ts';
+import {
+  INTAKE_KINDS,
+  ROUTE_ACTIONS,
+  RouteAction,
+  timeWindowFrom,
+  type IntakeKindName,
+  type RouteActionName,
+  type RouteDocument,
+} from '../../routing/route-document.ts';
 import { Router } from '../../routing/router.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type StoreArgs,
+} from '../shared-options.ts';
 
 type RouteArgs = StoreArgs &
   JsonArgs & {
@@ -103,8 +119,10 @@ function destinationOf(to: string): string {
 function simulateRequest(argv: RouteArgs): RoutingRequest {
   if (!argv.to) throw new ConfigError('route simulate needs --to.');
   const at = argv.at === undefined ? systemClock.now() : new Date(argv.at);
-  if (Number.isNaN(at.getTime())) throw new ConfigError(`--at ${JSON.stringify(argv.at)} is not a time (use ISO 8601, e.g. 2026-05-01T21:30:00Z).`);
-  if (argv.intake !== undefined && !INTAKE_KINDS.includes(argv.intake as IntakeKindName)) throw new ConfigError(`--intake must be one of ${INTAKE_KINDS.join(', ')}.`);
+  if (Number.isNaN(at.getTime()))
+    throw new ConfigError(`--at ${JSON.stringify(argv.at)} is not a time (use ISO 8601, e.g. 2026-05-01T21:30:00Z).`);
+  if (argv.intake !== undefined && !INTAKE_KINDS.includes(argv.intake as IntakeKindName))
+    throw new ConfigError(`--intake must be one of ${INTAKE_KINDS.join(', ')}.`);
   return {
     to: destinationOf(argv.to),
     ...(argv.from ? { from: argv.from } : {}),
@@ -118,14 +136,18 @@ function simulateRequest(argv: RouteArgs): RoutingRequest {
 function decisionLines(decision: RoutingDecision): string[] {
   const lines: string[] = [];
   if (decision.action === 'none') lines.push('decision: none (no route: the message would be undeliverable)');
-  else if (decision.action === RouteAction.deliver) lines.push(`decision: deliver over ${decision.connectors.join(', then ')}${decision.charged ? ' (charged)' : ''}`);
+  else if (decision.action === RouteAction.deliver)
+    lines.push(`decision: deliver over ${decision.connectors.join(', then ')}${decision.charged ? ' (charged)' : ''}`);
   else if (decision.action === RouteAction.drop) lines.push('decision: drop (rejected, REJECTD receipt)');
   else lines.push(`decision: auto-reply ${JSON.stringify(decision.replyText ?? '')}`);
   if (decision.route) lines.push(`route:    ${decision.route.id ? `${decision.route.id} ` : ''}${describeRoute(decision.route)}`);
   lines.push('why:', ...decision.why.map((line) => `  ${line}`));
   if (decision.candidates.length > 0) {
     lines.push('routes considered:');
-    for (const c of decision.candidates) lines.push(`  ${c.matched ? (c.reason === 'chosen' ? 'chosen' : 'match ') : 'no    '}  ${c.id ?? ''} ${c.route}${c.reason === 'chosen' ? '' : ` — ${c.reason}`}`);
+    for (const c of decision.candidates)
+      lines.push(
+        `  ${c.matched ? (c.reason === 'chosen' ? 'chosen' : 'match ') : 'no    '}  ${c.id ?? ''} ${c.route}${c.reason === 'chosen' ? '' : ` — ${c.reason}`}`,
+      );
   }
   return lines;
 }
@@ -138,22 +160,53 @@ export const routeCommand: CommandModule<object, RouteArgs> = {
       .positional('operation', { choices: ['add', 'list', 'set', 'remove', 'simulate'], describe: 'What to do' })
       .option('prefix', { type: 'string', describe: 'Destination prefix (digits; empty = the default route)', requiresArg: false })
       .option('connector', { type: 'string', describe: 'Primary connector (must exist)', requiresArg: true })
-      .option('backup', { type: 'string', array: true, describe: 'Backup connector(s), in order, used when the ones before are not bound', requiresArg: true })
-      .option('esme', { type: 'string', describe: 'system_id of the ESME that receives these destinations (MO; must exist)', requiresArg: true })
+      .option('backup', {
+        type: 'string',
+        array: true,
+        describe: 'Backup connector(s), in order, used when the ones before are not bound',
+        requiresArg: true,
+      })
+      .option('esme', {
+        type: 'string',
+        describe: 'system_id of the ESME that receives these destinations (MO; must exist)',
+        requiresArg: true,
+      })
       .option('priority', { type: 'number', describe: 'Higher wins among routes that match equally well (default 0)', requiresArg: true })
       .option('weight', { type: 'number', describe: 'Share among routes that match equally well (default 1)', requiresArg: true })
       .option('id', { type: 'string', describe: 'Route id for set and remove (see route list)', requiresArg: true })
       .option('enabled', { type: 'boolean', describe: 'Disabled routes are ignored (set)' })
       .option('source-prefix', { type: 'string', group: MATCH, describe: 'Source address (or sender id) starts with this' })
-      .option('account', { type: 'string', group: MATCH, describe: 'Submitted by this ESME account (system_id; must exist). Also the account for simulate' })
+      .option('account', {
+        type: 'string',
+        group: MATCH,
+        describe: 'Submitted by this ESME account (system_id; must exist). Also the account for simulate',
+      })
       .option('intake', { type: 'string', group: MATCH, describe: `Arrived over ${INTAKE_KINDS.join(' or ')}` })
-      .option('network', { type: 'string', group: MATCH, describe: 'The HLR reported this serving network for the destination (sms.hlr.network, e.g. an MCC+MNC): ported numbers. Wins over prefixes' })
+      .option('network', {
+        type: 'string',
+        group: MATCH,
+        describe:
+          'The HLR reported this serving network for the destination (sms.hlr.network, e.g. an MCC+MNC): ported numbers. Wins over prefixes',
+      })
       .option('time-window', { type: 'string', group: MATCH, describe: 'Local time HH:MM-HH:MM (22:00-06:00 crosses midnight)' })
-      .option('days', { type: 'string', group: MATCH, describe: 'Days for --time-window: mon-fri, sat,sun, … (default every day)', requiresArg: true })
+      .option('days', {
+        type: 'string',
+        group: MATCH,
+        describe: 'Days for --time-window: mon-fri, sat,sun, … (default every day)',
+        requiresArg: true,
+      })
       .option('time-zone', { type: 'string', group: MATCH, describe: 'IANA zone for --time-window (default UTC)', requiresArg: true })
-      .option('action', { choices: ROUTE_ACTIONS as string[], group: ACTION, describe: 'deliver (default) over the connectors; drop (REJECTD); auto-reply with --reply-text as an MO to the sender' })
+      .option('action', {
+        choices: ROUTE_ACTIONS as string[],
+        group: ACTION,
+        describe: 'deliver (default) over the connectors; drop (REJECTD); auto-reply with --reply-text as an MO to the sender',
+      })
       .option('reply-text', { type: 'string', group: ACTION, describe: 'Text of the auto-reply', requiresArg: true })
-      .option('charged', { type: 'boolean', group: ACTION, describe: 'Ask the charging endpoint (CHARGING_URL) before delivering each message; refuse on a negative answer' })
+      .option('charged', {
+        type: 'boolean',
+        group: ACTION,
+        describe: 'Ask the charging endpoint (CHARGING_URL) before delivering each message; refuse on a negative answer',
+      })
       .option('to', { type: 'string', group: SIMULATE, describe: 'Destination number', requiresArg: true })
       .option('from', { type: 'string', group: SIMULATE, describe: 'Source address or sender id', requiresArg: true })
       .option('at', { type: 'string', group: SIMULATE, describe: 'Decide as at this time (ISO 8601; default now)', requiresArg: true })
@@ -162,8 +215,14 @@ export const routeCommand: CommandModule<object, RouteArgs> = {
       .example('$0 route add --prefix "" --connector sink', 'the default route')
       .example('$0 route add --prefix 44 --account acme --connector op3 --charged', "acme's UK traffic over op3, charged first")
       .example('$0 route add --prefix 4490 --action drop', 'refuse premium-rate numbers (REJECTD)')
-      .example('$0 route add --prefix 4412345 --action auto-reply --reply-text "This number is no longer in service"', 'answer the sender instead of delivering')
-      .example('$0 route add --prefix 49 --connector night --time-window 22:00-06:00 --time-zone Europe/Berlin', 'night traffic to Germany over another connector')
+      .example(
+        '$0 route add --prefix 4412345 --action auto-reply --reply-text "This number is no longer in service"',
+        'answer the sender instead of delivering',
+      )
+      .example(
+        '$0 route add --prefix 49 --connector night --time-window 22:00-06:00 --time-zone Europe/Berlin',
+        'night traffic to Germany over another connector',
+      )
       .example('$0 route simulate --to +447700900123 --from 12345 --account acme', 'which route, and why')
       .example('$0 route remove --prefix 44', 'remove every route for a prefix') as unknown as Argv<RouteArgs>,
   handler: async (argv) => {

@@ -132,7 +132,12 @@ function messageLine(m: ReceivedMessage): string {
 
 export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
   return yargs
-    .option('port', { type: 'number', default: 2776, describe: 'SMPP port; 0 picks a free one (printed on the first line)', requiresArg: true })
+    .option('port', {
+      type: 'number',
+      default: 2776,
+      describe: 'SMPP port; 0 picks a free one (printed on the first line)',
+      requiresArg: true,
+    })
     .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on', requiresArg: true })
     .option('system-id', { type: 'string', default: 'SINK', describe: 'Our system_id in bind responses', requiresArg: true })
     .option('bind-system-id', { type: 'string', describe: 'Accept only this system_id (default: any credentials)', requiresArg: true })
@@ -143,20 +148,40 @@ export function sinkBuilder(yargs: Argv<object>): Argv<SinkArgs> {
     .option('fail-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RSYSERR', requiresArg: true })
     .option('throttle-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RTHROTTLED', requiresArg: true })
     .option('invalid-rate', { type: 'number', default: 0, describe: 'Fraction answered ESME_RINVDSTADR', requiresArg: true })
-    .option('rule', { type: 'string', array: true, describe: 'PREFIX=OUTCOME for destinations starting with PREFIX: ok, throttled, invalidDest, systemError, queueFull, an ESME_… name or number, or a receipt stat (UNDELIV, EXPIRED, REJECTD…)', requiresArg: true })
+    .option('rule', {
+      type: 'string',
+      array: true,
+      describe:
+        'PREFIX=OUTCOME for destinations starting with PREFIX: ok, throttled, invalidDest, systemError, queueFull, an ESME_… name or number, or a receipt stat (UNDELIV, EXPIRED, REJECTD…)',
+      requiresArg: true,
+    })
     .option('dlr', { type: 'boolean', default: false, describe: 'Send delivery receipts (when registered_delivery asks)' })
     .option('dlr-delay-ms', { type: 'number', default: 0, describe: 'Delay before a receipt', requiresArg: true })
     .option('dlr-fail-rate', { type: 'number', default: 0, describe: 'Fraction of receipts with stat UNDELIV', requiresArg: true })
     .option('dlr-always', { type: 'boolean', default: false, describe: 'Send receipts even when registered_delivery is 0' })
     .option('print', { type: 'boolean', default: false, describe: 'Print a JSON line per message received' })
-    .option('mo-stdin', { type: 'boolean', default: false, describe: 'Send an MO for each JSON line read on stdin: {"from":"…","to":"…","text":"…"[,"systemId":"…"]}' })
-    .option('tls-cert', { type: 'string', describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)', requiresArg: true })
+    .option('mo-stdin', {
+      type: 'boolean',
+      default: false,
+      describe: 'Send an MO for each JSON line read on stdin: {"from":"…","to":"…","text":"…"[,"systemId":"…"]}',
+    })
+    .option('tls-cert', {
+      type: 'string',
+      describe: 'Listen for SMPP over TLS with this PEM certificate (with --tls-key)',
+      requiresArg: true,
+    })
     .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert', requiresArg: true })
     .option('tls-client-ca', { type: 'string', describe: 'Demand client certificates signed by this PEM CA (TLS)', requiresArg: true })
     .example('$0 sink --port 2776 --latency-min 5 --latency-max 50 --dlr', 'an operator with jittery latency that sends receipts')
     .example('$0 sink --rule 4477=invalidDest --rule 4478=UNDELIV --print', 'deterministic failures by destination prefix')
-    .example('echo \'{"from":"491701234567","to":"5550","text":"STOP"}\' | $0 sink --mo-stdin', 'a subscriber texts STOP to short code 5550')
-    .example('$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key', 'a downstream that speaks SMPP over TLS') as unknown as Argv<SinkArgs>;
+    .example(
+      'echo \'{"from":"491701234567","to":"5550","text":"STOP"}\' | $0 sink --mo-stdin',
+      'a subscriber texts STOP to short code 5550',
+    )
+    .example(
+      '$0 sink --port 3551 --tls-cert sink.pem --tls-key sink.key',
+      'a downstream that speaks SMPP over TLS',
+    ) as unknown as Argv<SinkArgs>;
 }
 
 /** `smsc sink`: the downstream simulator, until SIGINT/SIGTERM. JSON lines on stdout. */
@@ -206,6 +231,8 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
       process.stdin.destroy();
     }
     await sink.close();
-    write(JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }));
+    write(
+      JSON.stringify({ event: 'closed', signal, counters: sink.counters, maxConcurrentPerDestination: sink.maxConcurrentPerDestination }),
+    );
   },
 };

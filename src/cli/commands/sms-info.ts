@@ -44,14 +44,12 @@ export const smsInfoCommand: CommandModule<object, SmsInfoArgs> = {
   describe: 'Encoding, length and number of parts of a text under each long-message strategy',
   builder: (yargs: Argv<object>) =>
     withJsonOption(
-      yargs
-        .option('text', { type: 'string', demandOption: true, describe: 'The message text' })
-        .option('encoding', {
-          type: 'string',
-          choices: ['auto', 'gsm7', 'latin1', 'ucs2'],
-          default: 'auto',
-          describe: 'auto picks GSM-7 when every character fits, else UCS-2; Latin-1 only when asked',
-        }),
+      yargs.option('text', { type: 'string', demandOption: true, describe: 'The message text' }).option('encoding', {
+        type: 'string',
+        choices: ['auto', 'gsm7', 'latin1', 'ucs2'],
+        default: 'auto',
+        describe: 'auto picks GSM-7 when every character fits, else UCS-2; Latin-1 only when asked',
+      }),
     )
       .example('$0 sms-info --text "Hello {world}"', 'human-readable')
       .example('$0 sms-info --text "Привет 😀" --json', 'one JSON object for scripts') as unknown as Argv<SmsInfoArgs>,

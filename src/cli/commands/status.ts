@@ -2,7 +2,16 @@ import type { Argv, CommandModule } from 'yargs';
 import { systemClock, type Clock } from '../../clock.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
 import { collectStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
-import { configFromArgv, stdoutPrinter, withJsonOption, withStore, withStoreOptions, type JsonArgs, type Printer, type StoreArgs } from '../shared-options.ts';
+import {
+  configFromArgv,
+  stdoutPrinter,
+  withJsonOption,
+  withStore,
+  withStoreOptions,
+  type JsonArgs,
+  type Printer,
+  type StoreArgs,
+} from '../shared-options.ts';
 
 export type StatusArgs = StoreArgs & JsonArgs;
 

@@ -62,7 +62,8 @@ export async function runSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}
 export async function runHttpSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}): Promise<HttpSubmitResult> {
   const print = deps.print ?? stdoutPrinter;
   const url = argv.url ?? 'http://127.0.0.1:8080';
-  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new OpsError(OpsErrorCode.submitInvalid, `--url must be an http:// or https:// URL, got "${url}".`);
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    throw new OpsError(OpsErrorCode.submitInvalid, `--url must be an http:// or https:// URL, got "${url}".`);
   if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) {
     throw new OpsError(OpsErrorCode.submitInvalid, `--timeout must be a positive number of seconds, got ${argv.timeout}.`);
   }
@@ -93,7 +94,12 @@ export const submitCommand: CommandModule<object, SubmitArgs> = {
     withJsonOption(yargs)
       .option('to', { type: 'string', demandOption: true, describe: 'Destination number (digits, optional +)', requiresArg: true })
       .option('from', { type: 'string', demandOption: true, describe: 'Sender: a number or up to 11 letters', requiresArg: true })
-      .option('text', { type: 'string', demandOption: true, describe: 'Message text (GSM 03.38 when it fits, else UCS-2)', requiresArg: true })
+      .option('text', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Message text (GSM 03.38 when it fits, else UCS-2)',
+        requiresArg: true,
+      })
       .option('dlr', { type: 'boolean', describe: 'Ask for a delivery receipt and wait for it' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'SMSC host', requiresArg: true })
       .option('port', { type: 'number', default: 2775, describe: 'SMSC SMPP port', requiresArg: true })
@@ -101,11 +107,17 @@ export const submitCommand: CommandModule<object, SubmitArgs> = {
       .option('password', { type: 'string', default: 'demo', describe: 'ESME password', requiresArg: true })
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole exchange (receipt included)', requiresArg: true })
       .option('long', { choices: LONG_FORMS, default: 'udh8' as const, describe: 'How a long text is split (SMPP only)' })
-      .option('http', { type: 'boolean', describe: 'Submit through the HTTP API (--url) instead of SMPP; --dlr then waits until every part is final' })
+      .option('http', {
+        type: 'boolean',
+        describe: 'Submit through the HTTP API (--url) instead of SMPP; --dlr then waits until every part is final',
+      })
       .option('url', { type: 'string', describe: 'The HTTP API with --http (default http://127.0.0.1:8080)', requiresArg: true })
       .example('$0 submit --to 447700900123 --from ACME --text "Hello"', 'submit to the local inserter as demo:demo')
       .example('$0 submit --to 447700900123 --from ACME --text "Hello" --dlr --json', 'wait for the receipt; JSON for scripts')
-      .example('$0 submit --http --to 447700900123 --from ACME --text "Hello" --dlr', 'through the HTTP API on :8080') as unknown as Argv<SubmitArgs>,
+      .example(
+        '$0 submit --http --to 447700900123 --from ACME --text "Hello" --dlr',
+        'through the HTTP API on :8080',
+      ) as unknown as Argv<SubmitArgs>,
   handler: async (argv) => {
     if (argv.http) await runHttpSubmit(argv);
     else await runSubmit(argv);

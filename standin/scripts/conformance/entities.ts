@@ -64,7 +64,14 @@ export class EntityMap {
   }
 }
 
-const SUPPORTED_CLIENT_KEYS = new Set(['id', 'uriOptions', 'useMultipleMongoses', 'observeEvents', 'ignoreCommandMonitoringEvents', 'observeSensitiveCommands']);
+const SUPPORTED_CLIENT_KEYS = new Set([
+  'id',
+  'uriOptions',
+  'useMultipleMongoses',
+  'observeEvents',
+  'ignoreCommandMonitoringEvents',
+  'observeSensitiveCommands',
+]);
 
 /** Creates the entities of `createEntities` in order; clients connect to `uri`. */
 export async function createEntities(defs: Record<string, Record<string, unknown>>[], uri: string, map: EntityMap): Promise<void> {
@@ -106,7 +113,11 @@ export async function createEntities(defs: Record<string, Record<string, unknown
       case 'collection': {
         const dbEntity = map.get(String(spec.database), 'database');
         const options = (spec.collectionOptions as Record<string, unknown> | undefined) ?? {};
-        map.set(id, { kind: 'collection', collection: dbEntity.db.collection(String(spec.collectionName), options), client: dbEntity.client });
+        map.set(id, {
+          kind: 'collection',
+          collection: dbEntity.db.collection(String(spec.collectionName), options),
+          client: dbEntity.client,
+        });
         break;
       }
       default:

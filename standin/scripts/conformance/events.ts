@@ -53,7 +53,12 @@ export class EventRecorder {
       this.record({ type: 'commandStartedEvent', commandName: e.commandName, databaseName: e.databaseName, command: e.command }),
     );
     client.on('commandSucceeded', (e: CommandSucceededEvent) =>
-      this.record({ type: 'commandSucceededEvent', commandName: e.commandName, databaseName: e.databaseName, reply: e.reply as Record<string, unknown> }),
+      this.record({
+        type: 'commandSucceededEvent',
+        commandName: e.commandName,
+        databaseName: e.databaseName,
+        reply: e.reply as Record<string, unknown>,
+      }),
     );
     client.on('commandFailed', (e: CommandFailedEvent) =>
       this.record({ type: 'commandFailedEvent', commandName: e.commandName, databaseName: e.databaseName, failure: e.failure }),
@@ -81,7 +86,12 @@ function describe(event: RecordedEvent): string {
 }
 
 /** Matches one expected event (`{commandStartedEvent: {...}}`) against a recorded one. */
-export function matchEvent(expected: Record<string, Record<string, unknown>>, actual: RecordedEvent, path: string, options: MatchOptions): void {
+export function matchEvent(
+  expected: Record<string, Record<string, unknown>>,
+  actual: RecordedEvent,
+  path: string,
+  options: MatchOptions,
+): void {
   const [type] = Object.keys(expected);
   const spec = expected[type] ?? {};
   if (type !== actual.type) throw new MatchError(path, `expected ${type}, got ${describe(actual)}`);

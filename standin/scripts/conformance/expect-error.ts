@@ -45,7 +45,11 @@ export function checkExpectedError(expected: Record<string, unknown>, error: unk
     }
   }
   if (typeof expected.errorContains === 'string') {
-    if (!String(err?.message ?? '').toLowerCase().includes(expected.errorContains.toLowerCase())) {
+    if (
+      !String(err?.message ?? '')
+        .toLowerCase()
+        .includes(expected.errorContains.toLowerCase())
+    ) {
       throw new MatchError('expectError.errorContains', `expected the message to contain "${expected.errorContains}", got ${where}`);
     }
   }
@@ -53,11 +57,15 @@ export function checkExpectedError(expected: Record<string, unknown>, error: unk
     throw new MatchError('expectError.errorCode', `expected code ${String(expected.errorCode)}, got ${String(err?.code)} in ${where}`);
   }
   if (expected.errorCodeName !== undefined && err?.codeName !== expected.errorCodeName) {
-    throw new MatchError('expectError.errorCodeName', `expected ${String(expected.errorCodeName)}, got ${String(err?.codeName)} in ${where}`);
+    throw new MatchError(
+      'expectError.errorCodeName',
+      `expected ${String(expected.errorCodeName)}, got ${String(err?.codeName)} in ${where}`,
+    );
   }
   const labels = labelsOf(error);
   for (const label of (expected.errorLabelsContain as string[] | undefined) ?? []) {
-    if (!labels.includes(label)) throw new MatchError('expectError.errorLabelsContain', `label ${label} missing from [${labels.join(', ')}]`);
+    if (!labels.includes(label))
+      throw new MatchError('expectError.errorLabelsContain', `label ${label} missing from [${labels.join(', ')}]`);
   }
   for (const label of (expected.errorLabelsOmit as string[] | undefined) ?? []) {
     if (labels.includes(label)) throw new MatchError('expectError.errorLabelsOmit', `label ${label} present in [${labels.join(', ')}]`);

@@ -196,7 +196,8 @@ const RUNNER_OPS: Record<string, RunnerOp> = {
     return value(undefined);
   },
   assertCollectionExists: async (ctx, a) => {
-    if (!(await collectionExists(ctx, a))) throw new RunnerError(`collection ${String(a.databaseName)}.${String(a.collectionName)} does not exist`);
+    if (!(await collectionExists(ctx, a)))
+      throw new RunnerError(`collection ${String(a.databaseName)}.${String(a.collectionName)} does not exist`);
     return value(undefined);
   },
   assertCollectionNotExists: async (ctx, a) => {

@@ -24,7 +24,11 @@ export interface RunOnRequirement {
 
 /** Version strings compared component by component; missing components count as 0, suffixes are ignored. */
 export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.split('-')[0].split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const parts = (v: string) =>
+    v
+      .split('-')[0]
+      .split('.')
+      .map((p) => Number.parseInt(p, 10) || 0);
   const pa = parts(a);
   const pb = parts(b);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {

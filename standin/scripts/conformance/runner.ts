@@ -43,9 +43,12 @@ export async function killAllSessions(internal: MongoClient): Promise<string | u
 async function setUpInitialData(internal: MongoClient, data: CollectionData[]): Promise<void> {
   for (const c of data) {
     const db = internal.db(c.databaseName);
-    await db.collection(c.collectionName).drop({ writeConcern: MAJORITY }).catch((error: unknown) => {
-      if (!(error instanceof MongoServerError && error.code === 26)) throw error;
-    });
+    await db
+      .collection(c.collectionName)
+      .drop({ writeConcern: MAJORITY })
+      .catch((error: unknown) => {
+        if (!(error instanceof MongoServerError && error.code === 26)) throw error;
+      });
     if (c.createOptions || c.documents.length === 0) {
       await db.createCollection(c.collectionName, { ...(c.createOptions ?? {}), writeConcern: MAJORITY });
     }

@@ -4,7 +4,10 @@ import { BSON, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 const { EJSON } = BSON;
 import { match, matchExactly, matchResult, MatchError, UnsupportedOperatorError } from '../../scripts/conformance/matcher.ts';
 
-const ok = (expected: unknown, actual: unknown, isRoot = true) => () => match(expected, actual, isRoot);
+const ok =
+  (expected: unknown, actual: unknown, isRoot = true) =>
+  () =>
+    match(expected, actual, isRoot);
 
 describe('match: documents', () => {
   it('allows extra fields in a root-level document', () => {
@@ -62,8 +65,26 @@ describe('match: arrays', () => {
   });
 
   it('treats documents of an iterable result (find, aggregate) as root-level', () => {
-    expect(() => matchResult([{ x: 1 }, { x: 2 }], [{ x: 1, y: 1 }, { x: 2, y: 2 }], true)).not.toThrow();
-    expect(() => matchResult([{ x: 1 }, { x: 2 }], [{ x: 1, y: 1 }, { x: 2, y: 2 }], false)).toThrow(MatchError);
+    expect(() =>
+      matchResult(
+        [{ x: 1 }, { x: 2 }],
+        [
+          { x: 1, y: 1 },
+          { x: 2, y: 2 },
+        ],
+        true,
+      ),
+    ).not.toThrow();
+    expect(() =>
+      matchResult(
+        [{ x: 1 }, { x: 2 }],
+        [
+          { x: 1, y: 1 },
+          { x: 2, y: 2 },
+        ],
+        false,
+      ),
+    ).toThrow(MatchError);
     expect(() => matchResult([{ x: 1 }], [{ x: 1 }, { x: 2 }], true)).toThrow(/expected 1 document/);
   });
 });
@@ -200,7 +221,17 @@ describe('match with driver-side Maps', () => {
   it('treats a Map (the driver sends sort as one) as the document it serialises to', () => {
     expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', 1]]) })).not.toThrow();
     expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', -1]]) })).toThrow(/sort._id/);
-    expect(ok({ sort: { _id: 1 } }, { sort: new Map([['_id', 1], ['x', 1]]) })).toThrow(/unexpected field/);
+    expect(
+      ok(
+        { sort: { _id: 1 } },
+        {
+          sort: new Map([
+            ['_id', 1],
+            ['x', 1],
+          ]),
+        },
+      ),
+    ).toThrow(/unexpected field/);
     expect(ok({ sort: { $$type: 'object' } }, { sort: new Map([['_id', 1]]) })).not.toThrow();
   });
 });

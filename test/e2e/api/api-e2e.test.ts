@@ -35,21 +35,33 @@ let apiUrl = '';
 beforeAll(async () => {
   await ensureSchema(t.db);
   await new AccountStore(t.db).add({ systemId: 'webapp', password: 'pw' });
-  await new AccountStore(t.db).add({ systemId: 'hooked', password: 'pw', callbackUrl: 'http://127.0.0.1:9/unused', callbackSecret: 'e2e-callback-secret-0123456789' });
+  await new AccountStore(t.db).add({
+    systemId: 'hooked',
+    password: 'pw',
+    callbackUrl: 'http://127.0.0.1:9/unused',
+    callbackSecret: 'e2e-callback-secret-0123456789',
+  });
   sink = await startSink({ port: 0, receipts: { enabled: true, delayMs: 200 } });
   await routeAllTo(t.db, sink.port);
   // A second connector (never bound) for the route editor to point at.
-  await t.db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'backup1', host: '127.0.0.1', port: 1, systemId: 'smsc', password: 'pw', enabled: false }) });
+  await t.db
+    .collection(Collections.connectors)
+    .insertOne({ ...validateConnector({ name: 'backup1', host: '127.0.0.1', port: 1, systemId: 'smsc', password: 'pw', enabled: false }) });
   const port = await freePort();
   const env = { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SMSC_HEARTBEAT_MS: '500' };
   [deliverer, api] = await Promise.all([
     startDeliverer(t.uri, t.dbName, [], { SMSC_HEARTBEAT_MS: '500' }),
-    spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'api', '--mongodb-uri', t.uri, '--db', t.dbName, '--http-port', String(port)], /api listening on (\S+)/, {
-      cwd: repoRoot,
-      // Generous: on a loaded machine a cold start through tsx takes a while.
-      timeoutMs: 90_000,
-      env: { ...env, API_ADMIN_TOKEN: ADMIN_TOKEN, API_HOST: '127.0.0.1' },
-    }),
+    spawnUntilReady(
+      process.execPath,
+      [path.join(repoRoot, 'bin/smsc.mjs'), 'api', '--mongodb-uri', t.uri, '--db', t.dbName, '--http-port', String(port)],
+      /api listening on (\S+)/,
+      {
+        cwd: repoRoot,
+        // Generous: on a loaded machine a cold start through tsx takes a while.
+        timeoutMs: 90_000,
+        env: { ...env, API_ADMIN_TOKEN: ADMIN_TOKEN, API_HOST: '127.0.0.1' },
+      },
+    ),
   ]);
   apiUrl = api.match[1];
 }, 120_000);
@@ -66,7 +78,21 @@ describe('smsc api as a process', () => {
   it('smsc submit --http --dlr stores through the API and waits for the delivered outcome', async () => {
     const lines: string[] = [];
     await runHttpSubmit(
-      { http: true, url: apiUrl, systemId: 'webapp', password: 'pw', from: '12345', to: '447700900111', text: 'Hello over HTTP', dlr: true, json: true, timeout: 40, host: '', port: 0, long: 'udh8' },
+      {
+        http: true,
+        url: apiUrl,
+        systemId: 'webapp',
+        password: 'pw',
+        from: '12345',
+        to: '447700900111',
+        text: 'Hello over HTTP',
+        dlr: true,
+        json: true,
+        timeout: 40,
+        host: '',
+        port: 0,
+        long: 'udh8',
+      },
       { print: (line) => lines.push(line) },
     );
     const result = JSON.parse(lines.join('\n')) as { messageIds: string[]; outcomes: { messageId: string; stat: string }[] };
@@ -109,7 +135,19 @@ describe('smsc api as a process', () => {
 
   it('smsc submit --http says why in one sentence when the API refuses', async () => {
     const refused = runHttpSubmit(
-      { http: true, url: apiUrl, systemId: 'webapp', password: 'wrong', from: '12345', to: '447700900111', text: 'x', timeout: 10, host: '', port: 0, long: 'udh8' },
+      {
+        http: true,
+        url: apiUrl,
+        systemId: 'webapp',
+        password: 'wrong',
+        from: '12345',
+        to: '447700900111',
+        text: 'x',
+        timeout: 10,
+        host: '',
+        port: 0,
+        long: 'udh8',
+      },
       { print: () => undefined },
     );
     await expect(refused).rejects.toThrow(/^The API refused the message: HTTP 401 UNAUTHORIZED: /);
@@ -127,7 +165,16 @@ describe('the control panel in Chromium', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1200, height: 900 },
     });
     page = await context.newPage();
@@ -153,7 +200,9 @@ describe('the control panel in Chromium', () => {
     await page.locator('#nodes tr', { hasText: 'deliverer' }).waitFor();
     await page.locator('#nodes tr', { hasText: 'api' }).waitFor();
     // Two samples draw a line.
-    await expect.poll(async () => ((await page.locator('#chart-backlog').getAttribute('points')) ?? '').split(' ').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => ((await page.locator('#chart-backlog').getAttribute('points')) ?? '').split(' ').length, { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: path.join(screenshots, 'panel-overview.png'), fullPage: true });
   }, 60_000);
 

@@ -50,7 +50,13 @@ function startJournal(): Promise<ReadyProcess> {
 
 function finals(count: number, from: number) {
   return Array.from({ length: count }, (_, i) =>
-    makeSms({ account: 'acme', state: SmsState.delivered, finalAt: new Date(Date.UTC(2026, 3, 1, 0, 0, 0, from + i)), attempts: 1, remote: { connector: 'op1', messageId: `r${from + i}`, submittedAt: new Date() } }),
+    makeSms({
+      account: 'acme',
+      state: SmsState.delivered,
+      finalAt: new Date(Date.UTC(2026, 3, 1, 0, 0, 0, from + i)),
+      attempts: 1,
+      remote: { connector: 'op1', messageId: `r${from + i}`, submittedAt: new Date() },
+    }),
   );
 }
 
@@ -101,7 +107,11 @@ describe('CDR journal restarted in the middle of an upload', () => {
     passThrough = true;
     journal = await startJournal();
     const expected = [...first, ...second].map((d) => d.messageId).sort();
-    await until(async () => new Set((await s3.lines('cdr')).map((l) => (JSON.parse(l) as CdrRecord).messageId)).size === expected.length, 30_000, 'every record in the bucket');
+    await until(
+      async () => new Set((await s3.lines('cdr')).map((l) => (JSON.parse(l) as CdrRecord).messageId)).size === expected.length,
+      30_000,
+      'every record in the bucket',
+    );
     await journal.stop('SIGTERM');
     journal = undefined;
     const records = (await s3.lines('cdr')).map((l) => JSON.parse(l) as CdrRecord);

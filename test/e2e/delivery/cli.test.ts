@@ -16,10 +16,14 @@ describe('smsc connector | route | cleanup', () => {
   const handle = useTestDb('delivery_cli');
   const smsc = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), ...args, '--mongodb-uri', handle.uri, '--db', handle.dbName], {
-        cwd: repoRoot,
-        env: { ...process.env, LOG_LEVEL: 'warn' },
-      });
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [path.join(repoRoot, 'bin/smsc.mjs'), ...args, '--mongodb-uri', handle.uri, '--db', handle.dbName],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, LOG_LEVEL: 'warn' },
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -32,7 +36,27 @@ describe('smsc connector | route | cleanup', () => {
   });
 
   it('manages connectors without ever printing the password', async () => {
-    const added = await smsc('connector', 'add', '--name', 'op1', '--host', '10.0.0.1', '--port', '2775', '--system-id', 'me', '--password', 's3cret', '--tps', '50', '--window', '20', '--long', 'sar', '--json');
+    const added = await smsc(
+      'connector',
+      'add',
+      '--name',
+      'op1',
+      '--host',
+      '10.0.0.1',
+      '--port',
+      '2775',
+      '--system-id',
+      'me',
+      '--password',
+      's3cret',
+      '--tps',
+      '50',
+      '--window',
+      '20',
+      '--long',
+      'sar',
+      '--json',
+    );
     expect(added.code, added.stderr).toBe(0);
     expect(JSON.parse(added.stdout)).toMatchObject({ name: 'op1', tps: 50, window: 20, long: 'sar', bind: 'transceiver' });
     expect(added.stdout).not.toContain('s3cret');
@@ -53,7 +77,13 @@ describe('smsc connector | route | cleanup', () => {
   it('manages routes, including the default route and ESME routes', async () => {
     // Routes must point at connectors and ESMEs that exist (fixtures written directly: each CLI start costs seconds).
     for (const name of ['op1', 'op2']) {
-      await handle.db.collection(Collections.connectors).updateOne({ name }, { $setOnInsert: validateConnector({ name, host: 'h', port: 2775, systemId: 'me', password: 'pw' }) }, { upsert: true });
+      await handle.db
+        .collection(Collections.connectors)
+        .updateOne(
+          { name },
+          { $setOnInsert: validateConnector({ name, host: 'h', port: 2775, systemId: 'me', password: 'pw' }) },
+          { upsert: true },
+        );
     }
     await new AccountStore(handle.db, { scryptCost: CHEAP_SCRYPT }).add({ systemId: 'app', password: 'pw' });
     expect((await smsc('route', 'add', '--prefix', '44', '--connector', 'op1', '--backup', 'op2', '--priority', '2')).code).toBe(0);
@@ -72,7 +102,10 @@ describe('smsc connector | route | cleanup', () => {
   }, 120_000);
 
   it('cleanup --once prints what it did', async () => {
-    await insertSms(handle.db, [makeSms({ validUntil: new Date(Date.now() - 1000) }), makeSms({ state: 'locked', lock: { owner: 'x', token: 't', at: new Date(), leaseUntil: new Date(Date.now() - 60_000) } })]);
+    await insertSms(handle.db, [
+      makeSms({ validUntil: new Date(Date.now() - 1000) }),
+      makeSms({ state: 'locked', lock: { owner: 'x', token: 't', at: new Date(), leaseUntil: new Date(Date.now() - 60_000) } }),
+    ]);
     const result = await smsc('cleanup', '--once');
     expect(result.code, result.stderr).toBe(0);
     const counts = JSON.parse(result.stdout.match(/cleanup (\{.*\})/)![1]);

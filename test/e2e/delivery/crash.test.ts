@@ -31,26 +31,41 @@ describe('a deliverer killed mid-batch', () => {
 
   it('loses nothing: the survivor delivers its messages after the lease; duplicates stay within the batches in flight', async () => {
     const start = new Date();
-    const docs = Array.from({ length: 30 }, (_, i) => makeSeries(`49160${String(i).padStart(4, '0')}`, 8, new Date(start.getTime() + i))).flat();
+    const docs = Array.from({ length: 30 }, (_, i) =>
+      makeSeries(`49160${String(i).padStart(4, '0')}`, 8, new Date(start.getTime() + i)),
+    ).flat();
     await handle.db.collection<SmsDocument>(Collections.sms).insertMany(docs);
     const args = ['--lanes', String(LANES), '--lease-ms', '2000'];
-    const [victim, survivor] = await Promise.all([startDeliverer(handle.uri, handle.dbName, args), startDeliverer(handle.uri, handle.dbName, args)]);
+    const [victim, survivor] = await Promise.all([
+      startDeliverer(handle.uri, handle.dbName, args),
+      startDeliverer(handle.uri, handle.dbName, args),
+    ]);
     procs.push(victim, survivor);
     await sink.waitForMessages(20, 30_000);
     // Kill it while it holds a batch (every lane is busy with 40-80 ms submits).
     const heldByVictim: Filter<SmsDocument> = { state: 'locked', 'lock.owner': { $regex: `:${victim.child.pid}:` } };
-    await until(async () => (await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim)) > 0, 10_000, 'victim holds a batch');
+    await until(
+      async () => (await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim)) > 0,
+      10_000,
+      'victim holds a batch',
+    );
     victim.child.kill('SIGKILL');
     await new Promise((resolve) => victim.child.once('exit', resolve));
     const stranded = await handle.db.collection<SmsDocument>(Collections.sms).countDocuments(heldByVictim);
     const killedAt = Date.now();
-    await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length, 60_000, 'all submitted');
+    await until(
+      async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length,
+      60_000,
+      'all submitted',
+    );
     const tookMs = Date.now() - killedAt;
 
     const texts = sink.received.map((m) => m.text);
     const unique = new Set(texts);
     const duplicates = texts.length - unique.size;
-    console.log(`[crash] ${docs.length} messages; killed holding ${stranded} locked; recovered in ${tookMs} ms; duplicates ${duplicates} (bound ${LANES * BATCH})`);
+    console.log(
+      `[crash] ${docs.length} messages; killed holding ${stranded} locked; recovered in ${tookMs} ms; duplicates ${duplicates} (bound ${LANES * BATCH})`,
+    );
     expect(unique.size).toBe(docs.length);
     expect(survivor.child.exitCode).toBeNull();
     expect(duplicates).toBeLessThanOrEqual(LANES * BATCH);

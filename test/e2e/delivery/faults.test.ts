@@ -53,7 +53,9 @@ describe('delivery under faults, with real processes', () => {
 
   async function load(destinations: number, perDestination: number): Promise<number> {
     const start = new Date(Date.now() - 1000);
-    const docs = Array.from({ length: destinations }, (_, i) => makeSeries(`4917${String(i).padStart(6, '0')}`, perDestination, start)).flat();
+    const docs = Array.from({ length: destinations }, (_, i) =>
+      makeSeries(`4917${String(i).padStart(6, '0')}`, perDestination, start),
+    ).flat();
     docs.sort((a, b) => a.arrivedAt.getTime() - b.arrivedAt.getTime() || a.destKey.localeCompare(b.destKey));
     await sms().insertMany(docs);
     return docs.length;
@@ -65,7 +67,10 @@ describe('delivery under faults, with real processes', () => {
     const total = await load(12, 10);
     const env = { DELIVERER_LEASE_GRACE_MS: '500' };
     const args = ['--lanes', '3', '--lease-ms', '2000'];
-    const [a, b] = await Promise.all([startDeliverer(handle.uri, handle.dbName, args, env), startDeliverer(handle.uri, handle.dbName, args, env)]);
+    const [a, b] = await Promise.all([
+      startDeliverer(handle.uri, handle.dbName, args, env),
+      startDeliverer(handle.uri, handle.dbName, args, env),
+    ]);
     procs.push(a, b);
     await sink.waitForMessages(Math.floor(total / 4), 30_000);
     // Freeze A wherever it is: inside a batch, with submits on the wire.
@@ -83,7 +88,9 @@ describe('delivery under faults, with real processes', () => {
     const texts = sink.received.map((m) => m.text);
     const unique = new Set(texts);
     const duplicates = texts.length - unique.size;
-    console.log(`[faults/pause] ${total} messages; A frozen after ${frozenAt} received; duplicates ${duplicates}; received after thaw ${sink.received.length - receivedBeforeThaw}`);
+    console.log(
+      `[faults/pause] ${total} messages; A frozen after ${frozenAt} received; duplicates ${duplicates}; received after thaw ${sink.received.length - receivedBeforeThaw}`,
+    );
     expect(unique.size).toBe(total);
     expect(sink.overlappingDestinations.size).toBe(0);
     // At most one submit per lane of A can have been on the wire when it froze.
@@ -107,7 +114,12 @@ describe('delivery under faults, with real processes', () => {
     await routeAllTo(handle.db, sink.port);
     const total = await load(20, 6);
     // The offset bound is raised so the skewed host delivers too: exclusion must not depend on it.
-    const env = { DELIVERER_LEASE_GRACE_MS: '1000', DELIVERER_MAX_CLOCK_OFFSET_MS: '60000', DELIVERER_RETRY_BASE_MS: '300', DELIVERER_RETRY_MAX_MS: '1000' };
+    const env = {
+      DELIVERER_LEASE_GRACE_MS: '1000',
+      DELIVERER_MAX_CLOCK_OFFSET_MS: '60000',
+      DELIVERER_RETRY_BASE_MS: '300',
+      DELIVERER_RETRY_MAX_MS: '1000',
+    };
     const args = ['--lanes', '3', '--lease-ms', '5000'];
     const [normal, ahead] = await Promise.all([
       startDeliverer(handle.uri, handle.dbName, args, env),
@@ -118,7 +130,9 @@ describe('delivery under faults, with real processes', () => {
     await Promise.all([normal.stop('SIGTERM'), ahead.stop('SIGTERM')]);
     const bySender = new Map<string, number>();
     for (const m of sink.received) bySender.set(m.sessionId, (bySender.get(m.sessionId) ?? 0) + 1);
-    console.log(`[faults/skew] ${total} messages, ${sink.received.length} submits, by session ${JSON.stringify(Object.fromEntries(bySender))}`);
+    console.log(
+      `[faults/skew] ${total} messages, ${sink.received.length} submits, by session ${JSON.stringify(Object.fromEntries(bySender))}`,
+    );
     expect(new Set(sink.received.filter((m) => m.status === 0).map((m) => m.text)).size).toBe(total);
     expect(sink.overlappingDestinations.size).toBe(0);
     // Both hosts delivered (the skewed one is not simply idle).
@@ -135,8 +149,8 @@ describe('delivery under faults, with real processes', () => {
     await until(() => /clock offset from the database exceeds the bound/.test(ahead.output()), 15_000, 'the offset error');
     const node = await handle.db.collection(Collections.nodes).findOne({ kind: 'deliverer' });
     expect(Math.abs(Number(node?.info?.clock?.offsetMs ?? node?.clock?.offsetMs ?? 0))).toBeGreaterThan(15_000);
-    const states = (await sms().find().toArray()).map((d) => `${d.state}:${d.attempts}:${d.history.at(-1)?.by ?? ""}`);
-    expect(states, states.join(" ")).toEqual(Array(total).fill("queued:0:"));
+    const states = (await sms().find().toArray()).map((d) => `${d.state}:${d.attempts}:${d.history.at(-1)?.by ?? ''}`);
+    expect(states, states.join(' ')).toEqual(Array(total).fill('queued:0:'));
     expect(sink.received).toHaveLength(0);
   }, 60_000);
 });

@@ -25,14 +25,24 @@ export function startDeliverer(uri: string, dbName: string, args: string[] = [],
     {
       cwd: repoRoot,
       timeoutMs: 30_000,
-      env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', DELIVERER_SWEEP_INTERVAL_MS: '500', DELIVERER_RETRY_BASE_MS: '500', DELIVERER_RETRY_MAX_MS: '2000', ...env },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        DELIVERER_SWEEP_INTERVAL_MS: '500',
+        DELIVERER_RETRY_BASE_MS: '500',
+        DELIVERER_RETRY_MAX_MS: '2000',
+        ...env,
+      },
     },
   );
 }
 
 /** One connector named `sink` to the sink's port and a default route to it. */
 export async function routeAllTo(db: Db, port: number, extra: Record<string, unknown> = {}): Promise<void> {
-  await db.collection(Collections.connectors).insertOne({ ...validateConnector({ name: 'sink', host: '127.0.0.1', port, systemId: 'smsc', password: 'pw', window: 50, ...extra }) });
+  await db
+    .collection(Collections.connectors)
+    .insertOne({ ...validateConnector({ name: 'sink', host: '127.0.0.1', port, systemId: 'smsc', password: 'pw', window: 50, ...extra }) });
   await db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['sink'], priority: 0, weight: 1, enabled: true });
 }
 

@@ -66,7 +66,11 @@ describe('a deliverer across a restart of MongoDB', () => {
     // Killed only once the outcomes are stored: this test is about reconnecting, not about a crash mid-batch.
     const probe = new MongoClient(server.uri);
     try {
-      await until(async () => (await probe.db(dbName).collection(Collections.sms).countDocuments({ state: 'submitted' })) === before.length, 10_000, 'first messages submitted');
+      await until(
+        async () => (await probe.db(dbName).collection(Collections.sms).countDocuments({ state: 'submitted' })) === before.length,
+        10_000,
+        'first messages submitted',
+      );
     } finally {
       await probe.close();
     }
@@ -86,7 +90,12 @@ describe('a deliverer across a restart of MongoDB', () => {
 
     const check = new MongoClient(server.uri);
     try {
-      await until(async () => (await check.db(dbName).collection(Collections.sms).countDocuments({ state: 'submitted' })) === before.length + after.length, 10_000, 'all submitted');
+      await until(
+        async () =>
+          (await check.db(dbName).collection(Collections.sms).countDocuments({ state: 'submitted' })) === before.length + after.length,
+        10_000,
+        'all submitted',
+      );
     } finally {
       await check.close();
     }

@@ -27,12 +27,18 @@ describe('temporary failures keep the order per destination', () => {
 
   it('every message accepted exactly in arrival order for its destination, across 2 processes', async () => {
     const start = new Date();
-    const docs = Array.from({ length: 20 }, (_, i) => makeSeries(`49150${String(i).padStart(4, '0')}`, 1 + (i % 4) * 3, new Date(start.getTime() + i))).flat();
+    const docs = Array.from({ length: 20 }, (_, i) =>
+      makeSeries(`49150${String(i).padStart(4, '0')}`, 1 + (i % 4) * 3, new Date(start.getTime() + i)),
+    ).flat();
     await handle.db.collection<SmsDocument>(Collections.sms).insertMany(docs);
     // Backoff 200 ms doubling (DELIVERER_RETRY_BASE_MS), 5 s cap; throttle pause short.
     const env = { DELIVERER_RETRY_BASE_MS: '200', DELIVERER_RETRY_MAX_MS: '1000' };
     procs.push(...(await Promise.all([1, 2].map(() => startDeliverer(handle.uri, handle.dbName, ['--lanes', '3'], env)))));
-    await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length, 60_000, 'all submitted');
+    await until(
+      async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length,
+      60_000,
+      'all submitted',
+    );
     const accepted = sink.received.filter((m) => m.status === 0);
     const refused = sink.received.length - accepted.length;
     console.log(`[retry-order] ${docs.length} messages; ${refused} refused and retried; ${accepted.length} accepted`);
@@ -48,6 +54,8 @@ describe('temporary failures keep the order per destination', () => {
     // Every refusal is one recorded attempt (attempts counts them all, history keeps them).
     const stored = await handle.db.collection<SmsDocument>(Collections.sms).find().toArray();
     expect(stored.reduce((n, d) => n + d.attempts - 1, 0)).toBe(refused);
-    expect(stored.filter((d) => d.attempts > 1).every((d) => d.history.filter((h) => h.outcome === 'retry').length === d.attempts - 1)).toBe(true);
+    expect(
+      stored.filter((d) => d.attempts > 1).every((d) => d.history.filter((h) => h.outcome === 'retry').length === d.attempts - 1),
+    ).toBe(true);
   }, 90_000);
 });

@@ -29,11 +29,17 @@ describe.skipIf(!redisUrl)('connector TPS cap shared by two deliverer processes 
 
   it(`never lets more than ${TPS} submits per second through, across both processes`, async () => {
     const now = new Date();
-    const docs = Array.from({ length: 40 }, (_, i) => makeSms({ destKey: `4917${i}`, dest: { ton: 1, npi: 1, addr: `4917${i}` }, arrivedAt: now, nextAttemptAt: now }));
+    const docs = Array.from({ length: 40 }, (_, i) =>
+      makeSms({ destKey: `4917${i}`, dest: { ton: 1, npi: 1, addr: `4917${i}` }, arrivedAt: now, nextAttemptAt: now }),
+    );
     const env = { REDIS_URL: redisUrl, SMSC_TEST_KEY: handle.dbName };
     procs.push(...(await Promise.all([1, 2].map(() => startDeliverer(handle.uri, handle.dbName, ['--lanes', '4'], env)))));
     await handle.db.collection<SmsDocument>(Collections.sms).insertMany(docs);
-    await until(async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length, 30_000, 'all submitted');
+    await until(
+      async () => (await handle.db.collection(Collections.sms).countDocuments({ state: 'submitted' })) === docs.length,
+      30_000,
+      'all submitted',
+    );
     const perSecond = new Map<number, number>();
     for (const m of sink.received) {
       const second = Math.floor(m.arrivedAt.getTime() / 1000);

@@ -69,7 +69,10 @@ describe('inserter crash (SIGKILL under load)', () => {
 
     const acked = traffic.acked;
     expect(acked.size).toBeGreaterThan(100);
-    const docs = await t.db.collection<SmsDocument>('sms').find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } }).toArray();
+    const docs = await t.db
+      .collection<SmsDocument>('sms')
+      .find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } })
+      .toArray();
     const byText = new Map<string, string[]>();
     for (const doc of docs) {
       const text = Buffer.from(doc.payload.shortMessage.buffer).toString();
@@ -81,6 +84,8 @@ describe('inserter crash (SIGKILL under load)', () => {
     // No submit stored twice.
     const twice = [...byText].filter(([, ids]) => ids.length > 1);
     expect(twice).toEqual([]);
-    process.stdout.write(`[crash test] sent ${traffic.sent}, acknowledged ${acked.size}, stored ${docs.length} (stored but unacknowledged: ${docs.length - acked.size})\n`);
+    process.stdout.write(
+      `[crash test] sent ${traffic.sent}, acknowledged ${acked.size}, stored ${docs.length} (stored but unacknowledged: ${docs.length - acked.size})\n`,
+    );
   });
 });

@@ -41,18 +41,35 @@ describe('destKey through the inserter', () => {
     ];
     const ids: string[] = [];
     for (const dest of forms) {
-      const resp = await session.submitSm({ source: { ton: 5, npi: 0, addr: 'ACME' }, dest: { ...dest, npi: 1 }, shortMessage: Buffer.from('hi') });
+      const resp = await session.submitSm({
+        source: { ton: 5, npi: 0, addr: 'ACME' },
+        dest: { ...dest, npi: 1 },
+        shortMessage: Buffer.from('hi'),
+      });
       ids.push(resp.messageId);
     }
-    const stored = await t.db.collection(Collections.sms).find({ messageId: { $in: ids } }).toArray();
+    const stored = await t.db
+      .collection(Collections.sms)
+      .find({ messageId: { $in: ids } })
+      .toArray();
     expect(stored).toHaveLength(forms.length);
     expect(new Set(stored.map((d) => d.destKey))).toEqual(new Set(['+4915112345678']));
     // The address as the ESME wrote it is kept beside the key.
     expect(stored.map((d) => d.dest.ton).sort()).toEqual([0, 0, 0, 0, 1, 2, 2]);
     // A short code stays one, and a national number that cannot be one is refused.
-    const short = await session.submitSm({ source: { ton: 5, npi: 0, addr: 'ACME' }, dest: { ton: 0, npi: 1, addr: '22022' }, shortMessage: Buffer.from('hi') });
+    const short = await session.submitSm({
+      source: { ton: 5, npi: 0, addr: 'ACME' },
+      dest: { ton: 0, npi: 1, addr: '22022' },
+      shortMessage: Buffer.from('hi'),
+    });
     expect((await t.db.collection(Collections.sms).findOne({ messageId: short.messageId }))?.destKey).toBe('22022');
-    await expect(session.submitSm({ source: { ton: 5, npi: 0, addr: 'ACME' }, dest: { ton: 2, npi: 1, addr: '0123' }, shortMessage: Buffer.from('hi') })).rejects.toMatchObject({
+    await expect(
+      session.submitSm({
+        source: { ton: 5, npi: 0, addr: 'ACME' },
+        dest: { ton: 2, npi: 1, addr: '0123' },
+        shortMessage: Buffer.from('hi'),
+      }),
+    ).rejects.toMatchObject({
       commandStatus: CommandStatus.ESME_RINVDSTADR,
     });
   }, 30_000);

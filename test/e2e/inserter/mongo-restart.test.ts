@@ -82,7 +82,11 @@ describe('an inserter across a crash and restart of MongoDB', () => {
 
     const check = new MongoClient(server.uri);
     try {
-      const docs = await check.db(dbName).collection<SmsDocument>('sms').find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } }).toArray();
+      const docs = await check
+        .db(dbName)
+        .collection<SmsDocument>('sms')
+        .find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } })
+        .toArray();
       const idsByText = new Map<string, string[]>();
       for (const doc of docs) {
         const text = Buffer.from(doc.payload.shortMessage.buffer).toString();
@@ -103,7 +107,15 @@ describe('an inserter across a crash and restart of MongoDB', () => {
       // restart can take longer: then the refusal is ESME_RSYSERR, and a refused message may have
       // been stored by the attempt in flight at the deadline (the ESME resubmits: at least once).
       const refused = [...failedStatuses.values()].reduce((a, b) => a + b, 0);
-      if (refused > 0) console.log(inserter.output().split('\n').filter((l) => l.includes('store write')).slice(0, 5).join('\n'));
+      if (refused > 0)
+        console.log(
+          inserter
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('store write'))
+            .slice(0, 5)
+            .join('\n'),
+        );
       expect([...failedStatuses.keys()].every((status) => status === 0x08)).toBe(true);
       expect(docs.length - acked.size).toBeLessThanOrEqual(refused);
       expect(unanswered).toBe(0);

@@ -41,7 +41,9 @@ describe('inserter shutdown on SIGTERM', () => {
     );
     await until(() => acked.size >= 200, 30_000, '200 acknowledged submits');
 
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.child.once('exit', (code) => resolve({ code, at: Date.now() })),
+    );
     const termAt = Date.now();
     child.child.kill('SIGTERM');
     const { code, at } = await exited;
@@ -53,7 +55,10 @@ describe('inserter shutdown on SIGTERM', () => {
     // Each bound session was told to unbind.
     for (const client of clients) expect(client.received.some((pdu) => pdu.command === 'unbind')).toBe(true);
     // Whatever was acknowledged is stored, under the same id.
-    const docs = await t.db.collection<SmsDocument>('sms').find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } }).toArray();
+    const docs = await t.db
+      .collection<SmsDocument>('sms')
+      .find({}, { projection: { messageId: 1, 'payload.shortMessage': 1 } })
+      .toArray();
     const stored = new Map(docs.map((d) => [Buffer.from(d.payload.shortMessage.buffer).toString(), d.messageId]));
     expect([...acked].filter(([text, id]) => stored.get(text) !== id)).toEqual([]);
     expect(answered).toBeGreaterThanOrEqual(acked.size);

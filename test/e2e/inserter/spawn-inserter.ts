@@ -11,7 +11,12 @@ export interface InserterChild extends ReadyProcess {
 }
 
 /** The compiled `workers/inserter.ts` (what ships) as a real child process on a free port, against `dbName` on `mongoUri`. */
-export async function spawnInserter(mongoUri: string, dbName: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<InserterChild> {
+export async function spawnInserter(
+  mongoUri: string,
+  dbName: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<InserterChild> {
   const proc = await spawnUntilReady(
     process.execPath,
     [compiledEntry('workers/inserter'), '--smpp-port', '0', ...extraArgs],

@@ -19,10 +19,15 @@ interface Run {
 function smsc(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const began = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'error', REDIS_URL: '', ...env } }, (error, _stdout, stderr) => {
-      const code = error ? ((error as { code?: number | string }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stderr, ms: Date.now() - began });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repoRoot, timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'error', REDIS_URL: '', ...env } },
+      (error, _stdout, stderr) => {
+        const code = error ? ((error as { code?: number | string }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stderr, ms: Date.now() - began });
+      },
+    );
   });
 }
 
@@ -67,17 +72,24 @@ describe('fatal start-up errors', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const within15s = (run: Run, baselineMs: number) => expect(run.ms - baselineMs, `took ${run.ms} ms (smsc --version beside it: ${baselineMs} ms)`).toBeLessThan(15_000);
+  const within15s = (run: Run, baselineMs: number) =>
+    expect(run.ms - baselineMs, `took ${run.ms} ms (smsc --version beside it: ${baselineMs} ms)`).toBeLessThan(15_000);
 
   it('an inserter whose SMPP port is in use exits 1 after one line, having closed what it opened', async () => {
-    const { runs: [run], baselineMs } = await beside([[['inserter', '--mongodb-uri', uri, '--db', db, '--smpp-port', String(heldPort)], { SMPP_HOST: '127.0.0.1' }]]);
+    const {
+      runs: [run],
+      baselineMs,
+    } = await beside([[['inserter', '--mongodb-uri', uri, '--db', db, '--smpp-port', String(heldPort)], { SMPP_HOST: '127.0.0.1' }]]);
     expect(run.code).toBe(1);
     expect(oneLine(run)).toBe(`smsc: SMPP port ${heldPort} on 127.0.0.1 is in use (--smpp-port / SMPP_PORT).`);
     within15s(run, baselineMs);
   }, 90_000);
 
   it('a metrics port in use is fatal too (cleanup)', async () => {
-    const { runs: [run], baselineMs } = await beside([[['cleanup', '--mongodb-uri', uri, '--db', db, '--metrics-port', String(heldPort)], { METRICS_HOST: '127.0.0.1' }]]);
+    const {
+      runs: [run],
+      baselineMs,
+    } = await beside([[['cleanup', '--mongodb-uri', uri, '--db', db, '--metrics-port', String(heldPort)], { METRICS_HOST: '127.0.0.1' }]]);
     expect(run.code).toBe(1);
     expect(oneLine(run)).toBe(`smsc: Metrics port ${heldPort} on 127.0.0.1 is in use (--metrics-port / METRICS_PORT).`);
     within15s(run, baselineMs);
@@ -110,9 +122,16 @@ describe('fatal start-up errors', () => {
 
   it('MongoDB unreachable past its timeout ends the process with one line', async () => {
     const closed = await freePort();
-    const { runs: [run], baselineMs } = await beside([[['deliverer', '--mongodb-uri', `mongodb://127.0.0.1:${closed}`]]]);
+    const {
+      runs: [run],
+      baselineMs,
+    } = await beside([[['deliverer', '--mongodb-uri', `mongodb://127.0.0.1:${closed}`]]]);
     expect(run.code).toBe(1);
-    expect(oneLine(run)).toMatch(new RegExp(`^smsc: Cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED.*\\); set MONGODB_URI or --mongodb-uri\\.$`));
+    expect(oneLine(run)).toMatch(
+      new RegExp(
+        `^smsc: Cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED.*\\); set MONGODB_URI or --mongodb-uri\\.$`,
+      ),
+    );
     within15s(run, baselineMs);
   }, 90_000);
 });

@@ -74,7 +74,11 @@ export async function runMongoOutage(label: string, downMs: number): Promise<Out
     };
     const start = async (name: string, args: string[], ready: RegExp) => {
       const metricsPort = await freePort();
-      const proc = await spawnUntilReady(process.execPath, [bin, ...args, '--metrics-port', String(metricsPort)], ready, { cwd: repoRoot, env, timeoutMs: 60_000 });
+      const proc = await spawnUntilReady(process.execPath, [bin, ...args, '--metrics-port', String(metricsPort)], ready, {
+        cwd: repoRoot,
+        env,
+        timeoutMs: 60_000,
+      });
       members.push({ name, proc, pid: proc.child.pid!, metricsPort, duringOutage: new Set() });
       return proc;
     };

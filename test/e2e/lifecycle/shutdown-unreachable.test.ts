@@ -58,8 +58,18 @@ describe('SIGTERM with MongoDB, Redis and the downstream unreachable', () => {
     await new Promise<void>((resolve) => redisStandIn!.listen(0, '127.0.0.1', resolve));
     const redisUrl = `redis://127.0.0.1:${(redisStandIn.address() as { port: number }).port}`;
 
-    const env = { ...process.env, MONGODB_URI: server.uri, MONGODB_DB: dbName, SMPP_HOST: '127.0.0.1', REDIS_URL: redisUrl, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: String(GRACE_MS) };
-    const start = (args: string[], ready: RegExp) => spawnUntilReady(process.execPath, [bin, ...args], ready, { cwd: repoRoot, env, timeoutMs: 60_000 });
+    const env = {
+      ...process.env,
+      MONGODB_URI: server.uri,
+      MONGODB_DB: dbName,
+      SMPP_HOST: '127.0.0.1',
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    };
+    const start = (args: string[], ready: RegExp) =>
+      spawnUntilReady(process.execPath, [bin, ...args], ready, { cwd: repoRoot, env, timeoutMs: 60_000 });
     procs.push(
       ...(await Promise.all([
         start(['inserter', '--smpp-port', '0'], /inserter listening on/),
@@ -83,7 +93,9 @@ describe('SIGTERM with MongoDB, Redis and the downstream unreachable', () => {
       }),
     );
     const [inserter, deliverer, cleanup] = exits;
-    console.log(`[shutdown without MongoDB] inserter ${inserter.ms} ms, deliverer ${deliverer.ms} ms, cleanup ${cleanup.ms} ms (grace ${GRACE_MS} ms)`);
+    console.log(
+      `[shutdown without MongoDB] inserter ${inserter.ms} ms, deliverer ${deliverer.ms} ms, cleanup ${cleanup.ms} ms (grace ${GRACE_MS} ms)`,
+    );
     for (const exit of exits) {
       // Measured from sending the signal to seeing the exit: slack for the signal's delivery and
       // the teardown of the process itself on a loaded machine (each plans to be done 1 s early).

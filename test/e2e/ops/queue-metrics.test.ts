@@ -22,11 +22,13 @@ const ports: Record<'inserter' | 'cleanup', number> = { inserter: 0, cleanup: 0 
 beforeAll(async () => {
   await ensureSchema(t.db);
   const now = new Date();
-  await t.db.collection(Collections.sms).insertMany([
-    makeSms(now, { destKey: '+4915112345678', nextAttemptAt: new Date(now.getTime() - 60_000) }),
-    makeSms(now, { destKey: '+4915112345679', nextAttemptAt: new Date(now.getTime() + 3600_000) }),
-    makeSms(now, { state: 'delivered' }),
-  ]);
+  await t.db
+    .collection(Collections.sms)
+    .insertMany([
+      makeSms(now, { destKey: '+4915112345678', nextAttemptAt: new Date(now.getTime() - 60_000) }),
+      makeSms(now, { destKey: '+4915112345679', nextAttemptAt: new Date(now.getTime() + 3600_000) }),
+      makeSms(now, { state: 'delivered' }),
+    ]);
   ports.inserter = await freePort();
   ports.cleanup = await freePort();
   const env = { METRICS_HOST: '127.0.0.1', METRICS_QUEUE_SAMPLE_MS: String(SAMPLE_MS) };
@@ -64,7 +66,11 @@ describe('queue metrics across processes', () => {
 
     // The sampler stops (its lease is released on the way out): the other process samples within a period or so.
     await (holder === 'inserter' ? inserter : cleanup).stop();
-    await until(async () => (await metricsOf(ports[other])).includes('smsc_queue_depth{state="queued"} 2'), 10 * SAMPLE_MS, 'the other process sampling');
+    await until(
+      async () => (await metricsOf(ports[other])).includes('smsc_queue_depth{state="queued"} 2'),
+      10 * SAMPLE_MS,
+      'the other process sampling',
+    );
     const lease = await t.db.collection<{ _id: string; owner: string }>(Collections.leases).findOne({ _id: 'queue-sampler' });
     expect(lease?.owner).toMatch(new RegExp(`^${other}-`));
   }, 40_000);

@@ -25,8 +25,18 @@ beforeAll(async () => {
   if (!redisUrl) return;
   await ensureSchema(t.db);
   await new AccountStore(t.db, { scryptCost: { N: 1024, r: 8, p: 1 } }).add({ systemId: 'rev', password: 'pw' });
-  sim = await spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'hlr-sim', '--port', '0', '--reachable', '4477', '--invalid', '4479'], /"event":"listening".*"port":(\d+)/, { cwd: repoRoot });
-  inserter = await spawnInserter(t.uri, t.dbName, ['--hlr-url', `http://127.0.0.1:${sim.match[1]}/lookup?msisdn={msisdn}`, '--hlr-policy', 'reverse'], { REDIS_URL: redisUrl, HLR_CACHE_TTL_S: '60' });
+  sim = await spawnUntilReady(
+    process.execPath,
+    [path.join(repoRoot, 'bin/smsc.mjs'), 'hlr-sim', '--port', '0', '--reachable', '4477', '--invalid', '4479'],
+    /"event":"listening".*"port":(\d+)/,
+    { cwd: repoRoot },
+  );
+  inserter = await spawnInserter(
+    t.uri,
+    t.dbName,
+    ['--hlr-url', `http://127.0.0.1:${sim.match[1]}/lookup?msisdn={msisdn}`, '--hlr-policy', 'reverse'],
+    { REDIS_URL: redisUrl, HLR_CACHE_TTL_S: '60' },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -53,7 +63,10 @@ describe.skipIf(!redisUrl)('HLR reverse mode', () => {
     const parsed = receipts().map((p) => parseReceipt(textOf(p.short_message)));
     expect(parsed.map((r) => r.id).sort()).toEqual([...ids].sort());
     for (const r of parsed) expect(r.stat).toBe('DELIVRD');
-    const docs = await t.db.collection('sms').find({ messageId: { $in: ids } }).toArray();
+    const docs = await t.db
+      .collection('sms')
+      .find({ messageId: { $in: ids } })
+      .toArray();
     expect(docs.map((d) => [d.state, d.attempts, d.hlr.status]).sort()).toEqual([
       ['delivered', 0, 'invalid'],
       ['delivered', 0, 'unreachable'],

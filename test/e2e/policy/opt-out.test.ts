@@ -34,15 +34,25 @@ beforeAll(async () => {
   const accounts = new AccountStore(t.db, { scryptCost: { N: 1024, r: 8, p: 1 } });
   await accounts.add({ systemId: 'shop', password: 'pw', optout: { shortcode: '5550', reply: 'You are unsubscribed.' } });
   await accounts.add({ systemId: 'other', password: 'pw' });
-  sink = await spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'sink', '--port', '0', '--host', '127.0.0.1', '--mo-stdin', '--print'], /"event":"listening","port":(\d+)/, {
-    cwd: repoRoot,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  sink = await spawnUntilReady(
+    process.execPath,
+    [path.join(repoRoot, 'bin/smsc.mjs'), 'sink', '--port', '0', '--host', '127.0.0.1', '--mo-stdin', '--print'],
+    /"event":"listening","port":(\d+)/,
+    {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   await routeAllTo(t.db, Number(sink.match[1]));
   // MO to the short code goes to the shop's ESME too.
-  await t.db.collection(Collections.routes).insertOne({ prefix: '5550', connectors: [], esme: 'shop', priority: 0, weight: 1, enabled: true });
-  [inserter, deliverer] = await Promise.all([spawnInserter(t.uri, t.dbName, [], { POLICY_REFRESH_MS: '500' }), startDeliverer(t.uri, t.dbName)]);
+  await t.db
+    .collection(Collections.routes)
+    .insertOne({ prefix: '5550', connectors: [], esme: 'shop', priority: 0, weight: 1, enabled: true });
+  [inserter, deliverer] = await Promise.all([
+    spawnInserter(t.uri, t.dbName, [], { POLICY_REFRESH_MS: '500' }),
+    startDeliverer(t.uri, t.dbName),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -75,15 +85,29 @@ describe('opt-out end to end', () => {
     );
     expect(sinkEvents().filter((e) => e.event === 'mo-sent')).toHaveLength(1);
 
-    await until(async () => (await t.db.collection('contactLists').countDocuments({ list: 'block', account: 'shop', value: SUBSCRIBER, source: 'optout' })) === 1, 10_000, 'subscriber on the blocklist');
+    await until(
+      async () =>
+        (await t.db.collection('contactLists').countDocuments({ list: 'block', account: 'shop', value: SUBSCRIBER, source: 'optout' })) ===
+        1,
+      10_000,
+      'subscriber on the blocklist',
+    );
     // The reply leaves through the sink, from the short code to the subscriber.
-    await until(() => sinkEvents().some((e) => e.event === 'message' && e.from === '5550' && e.to === SUBSCRIBER), 15_000, 'reply at the sink');
+    await until(
+      () => sinkEvents().some((e) => e.event === 'message' && e.from === '5550' && e.to === SUBSCRIBER),
+      15_000,
+      'reply at the sink',
+    );
     expect(sinkEvents().find((e) => e.event === 'message' && e.from === '5550')).toMatchObject({ text: 'You are unsubscribed.' });
     // The MO itself reaches the shop's ESME (it may want to know).
     await until(() => shop.received.some((p) => p.command === 'deliver_sm' && p.source_addr === SUBSCRIBER), 15_000, 'MO at the ESME');
 
     // From now on the shop's messages to the subscriber are refused (the inserter's cache follows within a second or so)…
-    await until(async () => (await shop.submit({ destination_addr: SUBSCRIBER })).command_status === 0x0b, 5_000, 'the shop refused after the opt-out');
+    await until(
+      async () => (await shop.submit({ destination_addr: SUBSCRIBER })).command_status === 0x0b,
+      5_000,
+      'the shop refused after the opt-out',
+    );
     // …while another account may still send to the subscriber.
     const other = await TestEsme.bound(inserter.port, 'other', 'pw');
     esmes.push(other);

@@ -29,7 +29,9 @@ beforeAll(async () => {
   sink = await startSink({ port: 0, latencyMs: { min: 0, max: 1000 }, receipts: { enabled: true, beforeResponse: true } });
   await routeAllTo(t.db, sink.port, { window: 100 });
   inserter = await spawnInserter(t.uri, t.dbName);
-  deliverers.push(...(await Promise.all([startDeliverer(t.uri, t.dbName, ['--lanes', '16']), startDeliverer(t.uri, t.dbName, ['--lanes', '16'])])));
+  deliverers.push(
+    ...(await Promise.all([startDeliverer(t.uri, t.dbName, ['--lanes', '16']), startDeliverer(t.uri, t.dbName, ['--lanes', '16'])])),
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -50,7 +52,12 @@ describe('receipts that overtake their submit_sm_resp', () => {
     const ids = await Promise.all(
       Array.from({ length: MESSAGES }, (_, i) =>
         esme
-          .submitSm({ source: { ton: 1, npi: 1, addr: '4930123456' }, dest: { ton: 1, npi: 1, addr: `4917${String(i % 200).padStart(7, '0')}` }, registeredDelivery: 1, shortMessage: Buffer.from(`race ${i}`) })
+          .submitSm({
+            source: { ton: 1, npi: 1, addr: '4930123456' },
+            dest: { ton: 1, npi: 1, addr: `4917${String(i % 200).padStart(7, '0')}` },
+            registeredDelivery: 1,
+            shortMessage: Buffer.from(`race ${i}`),
+          })
           .then((r) => r.messageId),
       ),
     );

@@ -38,7 +38,9 @@ beforeAll(async () => {
     ],
   });
   await routeAllTo(t.db, sink.port);
-  await t.db.collection(Collections.routes).insertOne({ prefix: '555', connectors: [], esme: 'moapp', priority: 0, weight: 1, enabled: true });
+  await t.db
+    .collection(Collections.routes)
+    .insertOne({ prefix: '555', connectors: [], esme: 'moapp', priority: 0, weight: 1, enabled: true });
   [inserter, deliverer] = await Promise.all([spawnInserter(t.uri, t.dbName), startDeliverer(t.uri, t.dbName)]);
 }, 60_000);
 
@@ -53,7 +55,11 @@ interface Esme {
   received: ShortMessage[];
 }
 
-async function esme(systemId: string, mode: 'transceiver' | 'receiver' | 'transmitter' = 'transceiver', received: ShortMessage[] = []): Promise<Esme> {
+async function esme(
+  systemId: string,
+  mode: 'transceiver' | 'receiver' | 'transmitter' = 'transceiver',
+  received: ShortMessage[] = [],
+): Promise<Esme> {
   const session = await connectSmpp({ host: '127.0.0.1', port: inserter.port });
   session.on('error', () => {});
   session.handle('deliverSm', (msg) => {
@@ -65,7 +71,15 @@ async function esme(systemId: string, mode: 'transceiver' | 'receiver' | 'transm
 }
 
 function submit(e: Esme, to: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
-  return e.session.submitSm({ source: { ton: 1, npi: 1, addr: '4930123456' }, dest: { ton: 1, npi: 1, addr: to }, registeredDelivery: 1, shortMessage: Buffer.from(text), ...extra }).then((r) => r.messageId);
+  return e.session
+    .submitSm({
+      source: { ton: 1, npi: 1, addr: '4930123456' },
+      dest: { ton: 1, npi: 1, addr: to },
+      registeredDelivery: 1,
+      shortMessage: Buffer.from(text),
+      ...extra,
+    })
+    .then((r) => r.messageId);
 }
 
 /** What one receipt deliver_sm says, read from its TLVs and its text. */
@@ -129,7 +143,16 @@ describe('receipts end to end', () => {
       destination_addr: '491702000001',
     });
     await until(() => receiptsFor(e, [expiring, scheduled]).length >= 2, 20_000, 'EXPIRED and DELETED receipts').catch(async (error) => {
-      console.log(JSON.stringify(await t.db.collection(Collections.sms).find({ $or: [{ messageId: { $in: [expiring, scheduled] } }, { 'receipt.messageId': { $in: [expiring, scheduled] } }] }).toArray(), null, 1));
+      console.log(
+        JSON.stringify(
+          await t.db
+            .collection(Collections.sms)
+            .find({ $or: [{ messageId: { $in: [expiring, scheduled] } }, { 'receipt.messageId': { $in: [expiring, scheduled] } }] })
+            .toArray(),
+          null,
+          1,
+        ),
+      );
       throw error;
     });
     const byId = new Map(receiptsFor(e, [expiring, scheduled]).map((m) => [String(m.tlvs.receiptedMessageId), readReceipt(m)]));
@@ -140,7 +163,11 @@ describe('receipts end to end', () => {
   it('receipts wait while the ESME has no receiving bind and arrive once it binds', async () => {
     const tx = await esme('esme2', 'transmitter');
     const ids = await Promise.all(['491703000001', '491703000002'].map((to) => submit(tx, to, 'later')));
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'esme2' })) >= 2, 20_000, 'receipts stored');
+    await until(
+      async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'esme2' })) >= 2,
+      20_000,
+      'receipts stored',
+    );
     await tx.session.close();
     const rx = await esme('esme2', 'receiver');
     await until(() => receiptsFor(rx, ids).length >= 2, 15_000, 'queued receipts after bind');
@@ -158,7 +185,25 @@ describe('receipts end to end', () => {
   it('`smsc submit --dlr` prints the receipt', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [path.join(repoRoot, 'bin/smsc.mjs'), 'submit', '--host', '127.0.0.1', '--port', String(inserter.port), '--system-id', 'cli', '--password', 'pw', '--from', '12345', '--to', '491705000001', '--text', 'Hi', '--dlr'],
+      [
+        path.join(repoRoot, 'bin/smsc.mjs'),
+        'submit',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(inserter.port),
+        '--system-id',
+        'cli',
+        '--password',
+        'pw',
+        '--from',
+        '12345',
+        '--to',
+        '491705000001',
+        '--text',
+        'Hi',
+        '--dlr',
+      ],
       { cwd: repoRoot, timeout: 30_000 },
     );
     expect(stdout).toMatch(/Receipt for [0-9a-f]{24}: DELIVRD/);

@@ -54,17 +54,23 @@ describe('requeue after UNDELIV', () => {
       shortMessage: Buffer.from('try again'),
     });
     const receiptsFor = () =>
-      received.filter((m) => String(m.tlvs.receiptedMessageId) === messageId).map((m) => ({ tlvState: m.tlvs.messageState, ...parseReceipt(m.shortMessage.toString('latin1')) }));
+      received
+        .filter((m) => String(m.tlvs.receiptedMessageId) === messageId)
+        .map((m) => ({ tlvState: m.tlvs.messageState, ...parseReceipt(m.shortMessage.toString('latin1')) }));
     await until(() => receiptsFor().length >= 1, 20_000, 'the UNDELIV receipt');
     expect(receiptsFor()).toMatchObject([{ stat: 'UNDELIV', tlvState: MessageState.UNDELIVERABLE }]);
 
     // The operator fixes the cause downstream and requeues the message.
     sink.configure({ rules: [] });
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'requeue', messageId, '--mongodb-uri', t.uri, '--db', t.dbName], {
-      cwd: repoRoot,
-      // A CLI start (tsx) on a loaded 2-core machine can take a while.
-      timeout: 90_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(repoRoot, 'bin/smsc.mjs'), 'requeue', messageId, '--mongodb-uri', t.uri, '--db', t.dbName],
+      {
+        cwd: repoRoot,
+        // A CLI start (tsx) on a loaded 2-core machine can take a while.
+        timeout: 90_000,
+      },
+    );
     expect(stdout).toContain('Requeued 1 message(s).');
 
     await until(() => receiptsFor().length >= 2, 20_000, 'the DELIVRD receipt');

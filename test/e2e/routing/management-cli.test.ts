@@ -23,10 +23,14 @@ describe('smsc route and connector: rules, references and every connector field'
   let certs: TestCertificates;
   const smsc = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), ...args, '--mongodb-uri', handle.uri, '--db', handle.dbName], {
-        cwd: repoRoot,
-        env: { ...process.env, LOG_LEVEL: 'warn' },
-      });
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [path.join(repoRoot, 'bin/smsc.mjs'), ...args, '--mongodb-uri', handle.uri, '--db', handle.dbName],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, LOG_LEVEL: 'warn' },
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -40,14 +44,37 @@ describe('smsc route and connector: rules, references and every connector field'
     certs = makeTestCertificates();
     await ensureSchema(handle.db);
     await new AccountStore(handle.db, { scryptCost: CHEAP_SCRYPT }).add({ systemId: 'acme', password: 'pw' });
-    await connectors().insertMany(['op1', 'op2'].map((name) => ({ ...validateConnector({ name, host: '127.0.0.1', port: 2775, systemId: 'me', password: 'pw' }) })));
+    await connectors().insertMany(
+      ['op1', 'op2'].map((name) => ({ ...validateConnector({ name, host: '127.0.0.1', port: 2775, systemId: 'me', password: 'pw' }) })),
+    );
   });
 
   afterAll(() => certs?.remove());
 
   it('route add takes the new matches and actions, and refuses what does not exist', async () => {
     const [charged, drop, reply, unknown, esme] = await Promise.all([
-      smsc('route', 'add', '--prefix', '44', '--account', 'acme', '--source-prefix', '4930', '--connector', 'op1', '--backup', 'op2', '--charged', '--time-window', '08:00-20:00', '--days', 'mon-fri', '--time-zone', 'Europe/London', '--json'),
+      smsc(
+        'route',
+        'add',
+        '--prefix',
+        '44',
+        '--account',
+        'acme',
+        '--source-prefix',
+        '4930',
+        '--connector',
+        'op1',
+        '--backup',
+        'op2',
+        '--charged',
+        '--time-window',
+        '08:00-20:00',
+        '--days',
+        'mon-fri',
+        '--time-zone',
+        'Europe/London',
+        '--json',
+      ),
       smsc('route', 'add', '--prefix', '4490', '--action', 'drop', '--json'),
       smsc('route', 'add', '--prefix', '4412345', '--action', 'auto-reply', '--reply-text', 'Closed for good'),
       smsc('route', 'add', '--prefix', '33', '--connector', 'nosuch', '--account', 'ghost'),
@@ -65,7 +92,9 @@ describe('smsc route and connector: rules, references and every connector field'
     expect(JSON.parse(drop.stdout)).toMatchObject({ prefix: '4490', action: 'drop', connectors: [] });
     expect(reply.stdout).toMatch(/^Added route [0-9a-f]{24} prefix="4412345" action=auto-reply reply="Closed for good"/);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe('smsc: Route refused: no connector named nosuch (see `smsc connector list`); no account with system_id ghost (see `smsc account list`).\n');
+    expect(unknown.stderr).toBe(
+      'smsc: Route refused: no connector named nosuch (see `smsc connector list`); no account with system_id ghost (see `smsc account list`).\n',
+    );
     expect(esme.stderr).toMatch(/^smsc: Route refused: no ESME account with system_id nobody/);
     expect(await routes().countDocuments()).toBe(3);
   }, 120_000);
@@ -74,14 +103,33 @@ describe('smsc route and connector: rules, references and every connector field'
     await routes().insertOne({ ...validateRoute({ prefix: '', connectors: ['op2'] }) });
     const [text, json] = await Promise.all([
       smsc('route', 'simulate', '--to', '+449012345678', '--from', '12345', '--account', 'acme'),
-      smsc('route', 'simulate', '--to', '+447700900123', '--from', '+493012345', '--account', 'acme', '--at', '2026-05-06T10:00:00Z', '--json'),
+      smsc(
+        'route',
+        'simulate',
+        '--to',
+        '+447700900123',
+        '--from',
+        '+493012345',
+        '--account',
+        'acme',
+        '--at',
+        '2026-05-06T10:00:00Z',
+        '--json',
+      ),
     ]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^decision: drop \(rejected, REJECTD receipt\)\nroute: {4}[0-9a-f]{24} prefix="4490" action=drop/);
     expect(text.stdout).toContain('the best has a longer destination prefix than the next (prefix="" connectors=op2');
-    expect(text.stdout).toMatch(/no {6}[0-9a-f]{24} prefix="44" source-prefix=4930 account=acme .* — source 12345 does not start with 4930/);
+    expect(text.stdout).toMatch(
+      /no {6}[0-9a-f]{24} prefix="44" source-prefix=4930 account=acme .* — source 12345 does not start with 4930/,
+    );
     const decision = JSON.parse(json.stdout);
-    expect(decision).toMatchObject({ action: 'deliver', connectors: ['op1', 'op2'], charged: true, route: { prefix: '44', account: 'acme' } });
+    expect(decision).toMatchObject({
+      action: 'deliver',
+      connectors: ['op1', 'op2'],
+      charged: true,
+      route: { prefix: '44', account: 'acme' },
+    });
     expect(decision.why[1]).toBe('the best has a longer destination prefix than the next (prefix="" connectors=op2 priority=0 weight=1)');
   }, 120_000);
 
@@ -103,16 +151,66 @@ describe('smsc route and connector: rules, references and every connector field'
 
   it('connector add|set reach every stored field, validate them, and never print secrets', async () => {
     const [added, help] = await Promise.all([
-      smsc('connector', 'add', '--name', 'full', '--host', 'smsc.example', '--port', '3550', '--system-id', 'me', '--password', 's3cret', '--system-type', 'VMA', '--bind', 'transmitter',
-        '--tps', '50', '--window', '20', '--long', 'sar', '--enquire-link-ms', '15000', '--response-timeout-ms', '4000', '--message-id-form', 'hex:decimal',
-        '--tls', '--tls-ca', certs.files.ca, '--tls-cert', certs.files.clientCert, '--tls-key', certs.files.clientKey, '--tls-servername', 'smsc.example.net', '--enabled', 'false', '--json'),
+      smsc(
+        'connector',
+        'add',
+        '--name',
+        'full',
+        '--host',
+        'smsc.example',
+        '--port',
+        '3550',
+        '--system-id',
+        'me',
+        '--password',
+        's3cret',
+        '--system-type',
+        'VMA',
+        '--bind',
+        'transmitter',
+        '--tps',
+        '50',
+        '--window',
+        '20',
+        '--long',
+        'sar',
+        '--enquire-link-ms',
+        '15000',
+        '--response-timeout-ms',
+        '4000',
+        '--message-id-form',
+        'hex:decimal',
+        '--tls',
+        '--tls-ca',
+        certs.files.ca,
+        '--tls-cert',
+        certs.files.clientCert,
+        '--tls-key',
+        certs.files.clientKey,
+        '--tls-servername',
+        'smsc.example.net',
+        '--enabled',
+        'false',
+        '--json',
+      ),
       smsc('connector', '--help'),
     ]);
     expect(added.code, added.stderr).toBe(0);
     const view = JSON.parse(added.stdout);
     expect(view).toMatchObject({
-      name: 'full', systemType: 'VMA', bind: 'transmitter', tps: 50, window: 20, long: 'sar', enquireLinkMs: 15000, responseTimeoutMs: 4000,
-      messageIdForm: { submit: 'hex', receipt: 'decimal' }, tls: true, tlsServername: 'smsc.example.net', tlsKey: 'set', enabled: false,
+      name: 'full',
+      systemType: 'VMA',
+      bind: 'transmitter',
+      tps: 50,
+      window: 20,
+      long: 'sar',
+      enquireLinkMs: 15000,
+      responseTimeoutMs: 4000,
+      messageIdForm: { submit: 'hex', receipt: 'decimal' },
+      tls: true,
+      tlsServername: 'smsc.example.net',
+      tlsKey: 'set',
+      enabled: false,
       tlsCa: expect.stringMatching(/^CN=ca \(sha256 /),
       tlsCert: expect.stringMatching(/^CN=smsc-client \(sha256 /),
     });
@@ -120,17 +218,48 @@ describe('smsc route and connector: rules, references and every connector field'
     expect(added.stdout).not.toContain('PRIVATE KEY');
     const stored = await connectors().findOne({ name: 'full' });
     expect(stored).toMatchObject({ password: 's3cret', tlsCa: certs.ca, tlsCert: certs.clientCert, tlsKey: certs.clientKey });
-    for (const flag of ['--system-type', '--enquire-link-ms', '--response-timeout-ms', '--message-id-form', '--tls ', '--tls-ca', '--tls-cert', '--tls-key', '--tls-insecure', '--tls-servername', '--force', '--bind', '--long', '--window', '--tps']) {
+    for (const flag of [
+      '--system-type',
+      '--enquire-link-ms',
+      '--response-timeout-ms',
+      '--message-id-form',
+      '--tls ',
+      '--tls-ca',
+      '--tls-cert',
+      '--tls-key',
+      '--tls-insecure',
+      '--tls-servername',
+      '--force',
+      '--bind',
+      '--long',
+      '--window',
+      '--tps',
+    ]) {
       expect(help.stdout, flag).toContain(flag);
     }
 
-    const set = await smsc('connector', 'set', '--name', 'full', '--no-tls', '--window', '5', '--system-type', '', '--message-id-form', 'string+ignore-case', '--json');
+    const set = await smsc(
+      'connector',
+      'set',
+      '--name',
+      'full',
+      '--no-tls',
+      '--window',
+      '5',
+      '--system-type',
+      '',
+      '--message-id-form',
+      'string+ignore-case',
+      '--json',
+    );
     expect(set.code, set.stderr).toBe(0);
     const after = await connectors().findOne({ name: 'full' }, { projection: { _id: 0 } });
     expect(after).toMatchObject({ window: 5, messageIdForm: { submit: { format: 'string', ignoreCase: true } } });
     for (const gone of ['tls', 'tlsCa', 'tlsCert', 'tlsKey', 'tlsServername', 'systemType']) expect(after, gone).not.toHaveProperty(gone);
     // Every problem in one sentence.
     const invalid = await smsc('connector', 'set', '--name', 'full', '--window', '0', '--enquire-link-ms', '10', '--tls-insecure');
-    expect(invalid.stderr).toMatch(/^smsc: Invalid connector: window must be 1\.\.1000; enquire-link interval must be 0 \(never\) or 1000\.\.3600000 ms; tlsInsecure need tls\.$/m);
+    expect(invalid.stderr).toMatch(
+      /^smsc: Invalid connector: window must be 1\.\.1000; enquire-link interval must be 0 \(never\) or 1000\.\.3600000 ms; tlsInsecure need tls\.$/m,
+    );
   }, 120_000);
 });

@@ -36,7 +36,11 @@ describe('smsc up killed with SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = Date.now();
-    await until(() => children.every((pid) => !alive(pid)), 10_000, `children of the killed up gone (alive: ${children.filter(alive).map(cmdline).join('; ')})`);
+    await until(
+      () => children.every((pid) => !alive(pid)),
+      10_000,
+      `children of the killed up gone (alive: ${children.filter(alive).map(cmdline).join('; ')})`,
+    );
     console.log(`[up SIGKILL] its ${children.length} children were gone ${Date.now() - killedAt} ms after it`);
 
     // Same ports, same data directory: nothing of the first is in the way (its lock is stale now).

@@ -13,7 +13,10 @@ const repoRoot = path.resolve(import.meta.dirname, '../../..');
 function readmeCommands(): { start: string; test: string } {
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
   const block = readme.match(/```sh\n([\s\S]*?)```/)?.[1] ?? '';
-  const lines = block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  const lines = block
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
   return { start: lines[0] ?? '', test: lines[1] ?? '' };
 }
 
@@ -79,7 +82,26 @@ describe('a fresh clone runs with the README commands', () => {
   it('submits with smsc submit --dlr and receives the receipt', async () => {
     const { stdout } = await run(
       process.execPath,
-      [path.join(repoRoot, 'bin/smsc.mjs'), 'submit', '--port', String(ports.smpp), '--system-id', 'demo', '--password', 'demo', '--from', '12345', '--to', '491701234567', '--text', 'Hello from the README', '--dlr', '--json', '--timeout', '60'],
+      [
+        path.join(repoRoot, 'bin/smsc.mjs'),
+        'submit',
+        '--port',
+        String(ports.smpp),
+        '--system-id',
+        'demo',
+        '--password',
+        'demo',
+        '--from',
+        '12345',
+        '--to',
+        '491701234567',
+        '--text',
+        'Hello from the README',
+        '--dlr',
+        '--json',
+        '--timeout',
+        '60',
+      ],
       { cwd: repoRoot },
     );
     const result = JSON.parse(stdout) as { messageIds: string[]; receipts: { messageId: string; stat?: string }[] };
@@ -112,13 +134,19 @@ describe('a fresh clone runs with the README commands', () => {
     expect(queries.length).toBeGreaterThanOrEqual(6);
     // Each statement prints one EJSON line, so the output can be checked statement by statement.
     const script = queries
-      .map(({ query }) => `{ const r = ${query.replace(/;$/, '')}; print(EJSON.stringify(typeof r?.toArray === 'function' ? r.toArray() : r, { relaxed: true })); }`)
+      .map(
+        ({ query }) =>
+          `{ const r = ${query.replace(/;$/, '')}; print(EJSON.stringify(typeof r?.toArray === 'function' ? r.toArray() : r, { relaxed: true })); }`,
+      )
       .join('\n');
     const scriptFile = path.join(dir, 'guide.js');
     writeFileSync(scriptFile, script);
     const mongosh = path.join(repoRoot, 'node_modules/.bin/mongosh');
     expect(existsSync(mongosh)).toBe(true);
-    const { stdout } = await run(mongosh, [`${mongoUri.replace(/\/$/, '')}/smsc`, '--quiet', '--norc', '--file', scriptFile], { cwd: repoRoot, timeout: 60_000 });
+    const { stdout } = await run(mongosh, [`${mongoUri.replace(/\/$/, '')}/smsc`, '--quiet', '--norc', '--file', scriptFile], {
+      cwd: repoRoot,
+      timeout: 60_000,
+    });
     const lines = stdout.split('\n').filter((l) => l.startsWith('[') || l.startsWith('{') || /^\d+$/.test(l) || l === 'null');
     expect(lines).toHaveLength(queries.length);
     const results = new Map(queries.map((q, i) => [q.query, JSON.parse(lines[i])]));

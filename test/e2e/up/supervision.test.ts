@@ -24,10 +24,23 @@ describe('smsc up supervises the process set', () => {
 
   beforeAll(async () => {
     ports = { smpp: await freePort(), sink: await freePort(), metrics: await freePort() };
-    up = await startUp([
-      '--data-dir', dataDir, '--mongo-port', '0', '--smpp-port', String(ports.smpp), '--sink-port', String(ports.sink), '--metrics-port', String(ports.metrics),
-      '--restart-base-ms', '300',
-    ], { CDR_DIR: path.join(dataDir, 'cdr') });
+    up = await startUp(
+      [
+        '--data-dir',
+        dataDir,
+        '--mongo-port',
+        '0',
+        '--smpp-port',
+        String(ports.smpp),
+        '--sink-port',
+        String(ports.sink),
+        '--metrics-port',
+        String(ports.metrics),
+        '--restart-base-ms',
+        '300',
+      ],
+      { CDR_DIR: path.join(dataDir, 'cdr') },
+    );
   }, 240_000);
 
   afterAll(async () => {
@@ -42,14 +55,23 @@ describe('smsc up supervises the process set', () => {
   it('a second smsc up on the same data directory says smsc is already running and exits non-zero before starting anything', async () => {
     const before = childrenOf(up.pid).sort();
     const journal = readdirSync(path.join(dataDir, 'standin')).sort();
-    const second = await smsc(['up', '--data-dir', dataDir, '--mongo-port', '0', '--smpp-port', String(await freePort()), '--sink-port', String(await freePort())], { MONGODB_URI: '' });
+    const second = await smsc(
+      ['up', '--data-dir', dataDir, '--mongo-port', '0', '--smpp-port', String(await freePort()), '--sink-port', String(await freePort())],
+      { MONGODB_URI: '' },
+    );
     expect(second.code).toBe(1);
-    expect(second.stderr.trim()).toMatch(new RegExp(`^smsc: smsc is already running \\(smsc up, pid ${up.pid}, since .*\\) with data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it first`));
+    expect(second.stderr.trim()).toMatch(
+      new RegExp(
+        `^smsc: smsc is already running \\(smsc up, pid ${up.pid}, since .*\\) with data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it first`,
+      ),
+    );
     // Nothing started, nothing seeded, no second MongoDB on the data directory.
     expect(second.stdout).toBe('');
     expect(childrenOf(up.pid).sort()).toEqual(before);
     expect(readdirSync(path.join(dataDir, 'standin')).sort()).toEqual(journal);
-    const standins = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(Number(p)).includes(`--dbpath ${path.join(dataDir, 'standin')}`));
+    const standins = readdirSync('/proc').filter(
+      (p) => /^\d+$/.test(p) && cmdline(Number(p)).includes(`--dbpath ${path.join(dataDir, 'standin')}`),
+    );
     expect(standins).toHaveLength(1);
   }, 120_000);
 
@@ -57,16 +79,29 @@ describe('smsc up supervises the process set', () => {
     await until(async () => (await get('/healthz')).status === 200, 30_000, 'the set healthy');
     expect(JSON.parse((await get('/healthz')).body)).toEqual({ status: 'ok', problems: [] });
     const metrics = (await get('/metrics')).body;
-    for (const child of ['inserter', 'deliverer-1', 'deliverer-2', 'cleanup', 'sink', 'mongodb']) expect(metrics).toContain(`smsc_up_child_up{child="${child}",process="up"} 1`);
+    for (const child of ['inserter', 'deliverer-1', 'deliverer-2', 'cleanup', 'sink', 'mongodb'])
+      expect(metrics).toContain(`smsc_up_child_up{child="${child}",process="up"} 1`);
     // The children's own metrics, told apart by `process`.
     expect(metrics).toMatch(/smsc_message_claims_total\{process="deliverer-1"\} \d+/);
     expect(metrics).toMatch(/smsc_bound_sessions\{[^}]*process="inserter"[^}]*\}|# TYPE smsc_bound_sessions gauge/);
     const children = await upChildren(up.mongoUri, up.pid);
     expect(children.map((c) => [c.name, c.state]).sort()).toEqual(
       // The CDR journal too, because CDR_DIR is set.
-      [['mongodb', 'running'], ['sink', 'running'], ['inserter', 'running'], ['deliverer-1', 'running'], ['deliverer-2', 'running'], ['cleanup', 'running'], ['cdr', 'running']].sort(),
+      [
+        ['mongodb', 'running'],
+        ['sink', 'running'],
+        ['inserter', 'running'],
+        ['deliverer-1', 'running'],
+        ['deliverer-2', 'running'],
+        ['cleanup', 'running'],
+        ['cdr', 'running'],
+      ].sort(),
     );
-    expect(children.map((c) => c.pid).sort()).toEqual(childrenOf(up.pid).filter((pid) => !cmdline(pid).includes('esbuild')).sort());
+    expect(children.map((c) => c.pid).sort()).toEqual(
+      childrenOf(up.pid)
+        .filter((pid) => !cmdline(pid).includes('esbuild'))
+        .sort(),
+    );
     const text = await smsc(['status', '--mongodb-uri', up.mongoUri]);
     expect(text.stdout).toMatch(/^ {2}up {9}\S+ {2}pid \d+ .* ok$/m);
     expect(text.stdout).toMatch(/^ {6}deliverer-1 {3}running {4}pid \d+$/m);
@@ -78,7 +113,12 @@ describe('smsc up supervises the process set', () => {
     // Unhealthy while it is gone …
     await until(async () => (await get('/healthz')).body.includes('"check":"deliverer-1"'), 30_000, '/healthz names the missing deliverer');
     // … then back: another process, the restart counted with how the old one ended.
-    await until(async () => (await get('/metrics')).body.includes('smsc_up_child_restarts_total{child="deliverer-1",exit="signal SIGKILL",process="up"} 1'), 60_000, 'restart counted');
+    await until(
+      async () =>
+        (await get('/metrics')).body.includes('smsc_up_child_restarts_total{child="deliverer-1",exit="signal SIGKILL",process="up"} 1'),
+      60_000,
+      'restart counted',
+    );
     await until(async () => (await get('/healthz')).status === 200, 60_000, 'healthy again');
     const again = (await upChildren(up.mongoUri, up.pid)).find((c) => c.name === 'deliverer-1')!;
     expect(again.pid).not.toBe(victim.pid);
@@ -89,7 +129,25 @@ describe('smsc up supervises the process set', () => {
     const other = (await upChildren(up.mongoUri, up.pid)).find((c) => c.name === 'deliverer-2')!;
     process.kill(other.pid!, 'SIGSTOP');
     try {
-      const sent = await smsc(['submit', '--port', String(ports.smpp), '--system-id', 'demo', '--password', 'demo', '--from', '12345', '--to', '491701234567', '--text', 'after a restart', '--dlr', '--json', '--timeout', '60']);
+      const sent = await smsc([
+        'submit',
+        '--port',
+        String(ports.smpp),
+        '--system-id',
+        'demo',
+        '--password',
+        'demo',
+        '--from',
+        '12345',
+        '--to',
+        '491701234567',
+        '--text',
+        'after a restart',
+        '--dlr',
+        '--json',
+        '--timeout',
+        '60',
+      ]);
       expect(sent.code, sent.stderr).toBe(0);
       const result = JSON.parse(sent.stdout) as { receipts: { stat?: string }[] };
       expect(result.receipts.map((r) => r.stat)).toEqual(['DELIVRD']);
@@ -108,7 +166,10 @@ describe('smsc up supervises the process set', () => {
     const code = await up.exited;
     expect(code).toBe(1);
     expect(up.output()).toMatch(
-      new RegExp(`smsc: inserter failed 5 times within 60 s \\(last: failed to start again: SMPP port ${ports.smpp} on 127\\.0\\.0\\.1 is in use \\(--smpp-port / SMPP_PORT\\)\\); stopping smsc$`, 'm'),
+      new RegExp(
+        `smsc: inserter failed 5 times within 60 s \\(last: failed to start again: SMPP port ${ports.smpp} on 127\\.0\\.0\\.1 is in use \\(--smpp-port / SMPP_PORT\\)\\); stopping smsc$`,
+        'm',
+      ),
     );
     expect(up.output()).toContain('smsc: stopped');
     for (const pid of children) expect(alive(pid), cmdline(pid)).toBe(false);

@@ -37,10 +37,15 @@ export async function startUp(args: string[], env: Record<string, string> = {}, 
 /** Runs `smsc …` to its end. */
 export function smsc(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, timeout: 120_000, env: { ...process.env, LOG_LEVEL: 'warn', ...env } }, (error, stdout, stderr) => {
-      const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repoRoot, timeout: 120_000, env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
+      (error, stdout, stderr) => {
+        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 

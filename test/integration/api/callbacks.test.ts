@@ -60,7 +60,12 @@ async function finalise(messageId: string, state: 'delivered' | 'undeliverable')
 }
 
 beforeAll(async () => {
-  api = await startApi(t.db, { accounts: [{ systemId: 'hooks', password: 'pw' }, { systemId: 'plain', password: 'pw' }] });
+  api = await startApi(t.db, {
+    accounts: [
+      { systemId: 'hooks', password: 'pw' },
+      { systemId: 'plain', password: 'pw' },
+    ],
+  });
   callbacks = new CallbackService(
     { db: t.db, clock: systemClock, logger: silentLogger },
     { delivery: { backoffBaseMs: 200, backoffMaxMs: 400, leaseMs: 10_000, leaseGraceMs: 500 }, sweepMs: 300, accountsRefreshMs: 0 },
@@ -77,17 +82,27 @@ describe('HTTP callbacks', () => {
   it('retries a receipt until the receiver answers 2xx (fails twice, then succeeds), each POST signed, with one event id', async () => {
     const target = await receiver([500, 503, 200]);
     try {
-      const set = await api.call('PATCH', '/api/v1/accounts/hooks', { auth: 'admin', body: { callbackUrl: target.url, callbackSecret: SECRET } });
+      const set = await api.call('PATCH', '/api/v1/accounts/hooks', {
+        auth: 'admin',
+        body: { callbackUrl: target.url, callbackSecret: SECRET },
+      });
       expect(set.status).toBe(200);
       expect(set.json.callbackUrl).toBe(target.url);
       expect(set.text).not.toContain(SECRET);
 
-      const sent = await api.call('POST', '/api/v1/messages', { auth: 'hooks:pw', body: { to: '+447700900301', from: 'ACME', text: 'tell me', registeredDelivery: 1 } });
+      const sent = await api.call('POST', '/api/v1/messages', {
+        auth: 'hooks:pw',
+        body: { to: '+447700900301', from: 'ACME', text: 'tell me', registeredDelivery: 1 },
+      });
       expect(sent.status).toBe(201);
       await finalise(sent.json.messageId, 'delivered');
 
       await until(() => target.received.length >= 3, 20_000, 'three POSTs');
-      const callback = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 20_000, 'the callback recorded as delivered');
+      const callback = await until(
+        () => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never),
+        20_000,
+        'the callback recorded as delivered',
+      );
       expect(target.received).toHaveLength(3);
       const ids = new Set(target.received.map((r) => r.headers[EVENT_ID_HEADER]));
       expect(ids.size).toBe(1);
@@ -103,7 +118,15 @@ describe('HTTP callbacks', () => {
         eventId: [...ids][0],
         type: 'receipt',
         account: 'hooks',
-        receipt: { messageId: sent.json.messageId, stat: 'DELIVRD', final: true, messageState: 2, err: 0, from: 'ACME', to: '447700900301' },
+        receipt: {
+          messageId: sent.json.messageId,
+          stat: 'DELIVRD',
+          final: true,
+          messageState: 2,
+          err: 0,
+          from: 'ACME',
+          to: '447700900301',
+        },
       });
       expect(event.receipt.text).toMatch(/^id:\S+ .*stat:DELIVRD/);
       // The delivery round recorded it: two failed attempts, then delivered, under a destination lock of its own.
@@ -113,7 +136,11 @@ describe('HTTP callbacks', () => {
       expect(callback.history.map((h) => h.outcome)).toEqual(['retry', 'retry', 'delivered']);
       expect(callback.history[0].error).toContain('HTTP 500');
       // Released once the outcome is stored (right after it, not with it).
-      await until(async () => (await t.db.collection(Collections.locks).countDocuments({ _id: callback.destKey as never })) === 0, 20_000, 'the lock released');
+      await until(
+        async () => (await t.db.collection(Collections.locks).countDocuments({ _id: callback.destKey as never })) === 0,
+        20_000,
+        'the lock released',
+      );
     } finally {
       await target.close();
     }
@@ -122,11 +149,17 @@ describe('HTTP callbacks', () => {
   it("posts to the URL a message named, signed with its account's secret", async () => {
     const target = await receiver([204]);
     try {
-      const refused = await api.call('POST', '/api/v1/messages', { auth: 'plain:pw', body: { to: '+447700900302', from: 'ACME', text: 'x', callbackUrl: target.url } });
+      const refused = await api.call('POST', '/api/v1/messages', {
+        auth: 'plain:pw',
+        body: { to: '+447700900302', from: 'ACME', text: 'x', callbackUrl: target.url },
+      });
       expect(refused.status).toBe(400);
       expect(refused.json.error.message).toContain('callback secret');
       await api.call('PATCH', '/api/v1/accounts/plain', { auth: 'admin', body: { callbackSecret: SECRET } });
-      const sent = await api.call('POST', '/api/v1/messages', { auth: 'plain:pw', body: { to: '+447700900302', from: 'ACME', text: 'x', callbackUrl: target.url } });
+      const sent = await api.call('POST', '/api/v1/messages', {
+        auth: 'plain:pw',
+        body: { to: '+447700900302', from: 'ACME', text: 'x', callbackUrl: target.url },
+      });
       expect(sent.status).toBe(201);
       // A callback URL asks for the receipt by itself.
       expect((await sms().findOne({ messageId: sent.json.messageId }))!.registeredDelivery).toBe(1);
@@ -135,7 +168,11 @@ describe('HTTP callbacks', () => {
       const event = JSON.parse(target.received[0].body);
       expect(event).toMatchObject({ type: 'receipt', account: 'plain', receipt: { messageId: sent.json.messageId, stat: 'UNDELIV' } });
       expect(verifyCallbackSignature(SECRET, target.received[0].body, target.received[0].headers[SIGNATURE_HEADER] as string)).toBe(true);
-      await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never), 20_000, 'recorded as delivered');
+      await until(
+        () => sms().findOne({ 'receipt.messageId': sent.json.messageId, state: SmsState.delivered } as never),
+        20_000,
+        'recorded as delivered',
+      );
     } finally {
       await target.close();
     }
@@ -145,7 +182,11 @@ describe('HTTP callbacks', () => {
     const target = await receiver([500]);
     try {
       const message = (await sms().findOne({ account: 'hooks' }))!;
-      const receipt = buildReceiptDocument({ ...message, _id: new ObjectId(), state: SmsState.delivered, finalAt: new Date() }, { messageState: 2, final: true, kind: 'final' }, { now: new Date(), validityMs: 1500 });
+      const receipt = buildReceiptDocument(
+        { ...message, _id: new ObjectId(), state: SmsState.delivered, finalAt: new Date() },
+        { messageState: 2, final: true, kind: 'final' },
+        { now: new Date(), validityMs: 1500 },
+      );
       const http = (await httpTargetFor(new CallbackAccounts(t.db, { refreshMs: 0 }), 'hooks', message.destKey, target.url))!;
       await sms().insertOne({ ...receipt, target: http.target, destKey: http.destKey });
       callbacks.wake();
@@ -164,8 +205,16 @@ describe('HTTP callbacks', () => {
     const target = await receiver([200]);
     try {
       await api.call('PATCH', '/api/v1/accounts/hooks', { auth: 'admin', body: { callbackUrl: target.url } });
-      await t.db.collection(Collections.routes).insertOne({ prefix: '5550', connectors: [], esme: 'hooks', priority: 0, weight: 1, enabled: true });
-      const intake = new MoIntake({ db: t.db, clock: systemClock, logger: silentLogger, routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }), writeConcern: { w: 1 } as never });
+      await t.db
+        .collection(Collections.routes)
+        .insertOne({ prefix: '5550', connectors: [], esme: 'hooks', priority: 0, weight: 1, enabled: true });
+      const intake = new MoIntake({
+        db: t.db,
+        clock: systemClock,
+        logger: silentLogger,
+        routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }),
+        writeConcern: { w: 1 } as never,
+      });
       const messageId = await intake.store('op1', {
         serviceType: '',
         source: { ton: 1, npi: 1, addr: '447700900399' },
@@ -185,7 +234,12 @@ describe('HTTP callbacks', () => {
       });
       await until(() => target.received.length >= 1, 20_000, 'the MO POST');
       const event = JSON.parse(target.received[0].body);
-      expect(event).toMatchObject({ eventId: messageId, type: 'mo', account: 'hooks', mo: { messageId, from: '447700900399', to: '5550', text: 'STOP', dataCoding: 0 } });
+      expect(event).toMatchObject({
+        eventId: messageId,
+        type: 'mo',
+        account: 'hooks',
+        mo: { messageId, from: '447700900399', to: '5550', text: 'STOP', dataCoding: 0 },
+      });
       expect(verifyCallbackSignature(SECRET, target.received[0].body, target.received[0].headers[SIGNATURE_HEADER] as string)).toBe(true);
       const stored = await until(() => sms().findOne({ messageId, state: SmsState.delivered }), 20_000, 'the MO delivered');
       expect(stored.target).toEqual({ kind: 'http', account: 'hooks' });
@@ -196,7 +250,10 @@ describe('HTTP callbacks', () => {
 
   it('keeps SMPP receipts for an account without callbacks', async () => {
     await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'smpponly', password: 'pw' } });
-    const sent = await api.call('POST', '/api/v1/messages', { auth: 'smpponly:pw', body: { to: '+447700900303', from: 'ACME', text: 'x', registeredDelivery: 1 } });
+    const sent = await api.call('POST', '/api/v1/messages', {
+      auth: 'smpponly:pw',
+      body: { to: '+447700900303', from: 'ACME', text: 'x', registeredDelivery: 1 },
+    });
     await finalise(sent.json.messageId, 'delivered');
     const receipt = await until(() => sms().findOne({ 'receipt.messageId': sent.json.messageId } as never), 20_000, 'the receipt');
     expect(receipt.target).toEqual({ kind: 'esme', systemId: 'smpponly' });

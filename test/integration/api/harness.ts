@@ -20,7 +20,11 @@ export interface RunningApi {
   limiter: RateLimiter;
   url: string;
   /** fetch against the server: `path` is joined to its URL; `auth` is `user:password`, `admin`, or a raw header value. */
-  call(method: string, path: string, options?: { auth?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
+  call(
+    method: string,
+    path: string,
+    options?: { auth?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +38,14 @@ export interface ApiResponse {
 /** An in-process API server on 127.0.0.1:0 against `db` (real HTTP), with cheap scrypt for fast tests. */
 export async function startApi(
   db: Db,
-  options: { accounts?: NewAccount[]; server?: ApiServerOptions; writer?: GroupCommitOptions; clock?: Clock; intakeRouting?: boolean; intakePolicy?: IntakePolicy } = {},
+  options: {
+    accounts?: NewAccount[];
+    server?: ApiServerOptions;
+    writer?: GroupCommitOptions;
+    clock?: Clock;
+    intakeRouting?: boolean;
+    intakePolicy?: IntakePolicy;
+  } = {},
 ): Promise<RunningApi> {
   await ensureSchema(db);
   const accounts = new AccountStore(db, { scryptCost: CHEAP_SCRYPT });
@@ -49,7 +60,16 @@ export async function startApi(
     await routing.start();
   }
   const server = new ApiServer(
-    { db, accounts, writer, rateLimiter: limiter, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(routing ? { routing } : {}), ...(options.intakePolicy ? { intakePolicy: options.intakePolicy } : {}) },
+    {
+      db,
+      accounts,
+      writer,
+      rateLimiter: limiter,
+      logger: silentLogger,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(routing ? { routing } : {}),
+      ...(options.intakePolicy ? { intakePolicy: options.intakePolicy } : {}),
+    },
     { host: '127.0.0.1', port: 0, adminToken: ADMIN_TOKEN, ...options.server },
   );
   const { url } = await server.start();

@@ -16,7 +16,10 @@ let api: RunningApi;
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
 beforeAll(async () => {
-  api = await startApi(t.db, { accounts: [{ systemId: 'esme', password: 'pw' }], server: { authRecheckMs: 0, guard: { slowAfter: 100, refuseAfter: 100 } } });
+  api = await startApi(t.db, {
+    accounts: [{ systemId: 'esme', password: 'pw' }],
+    server: { authRecheckMs: 0, guard: { slowAfter: 100, refuseAfter: 100 } },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -39,7 +42,10 @@ describe('who may manage', () => {
   });
 
   it('locks the address out after repeated wrong passwords, like SMPP binds', async () => {
-    const strict = await startApi(t.db, { accounts: [{ systemId: 'victim', password: 'right' }], server: { guard: { slowAfter: 100, refuseAfter: 4, refuseForMs: 60_000 } } });
+    const strict = await startApi(t.db, {
+      accounts: [{ systemId: 'victim', password: 'right' }],
+      server: { guard: { slowAfter: 100, refuseAfter: 4, refuseForMs: 60_000 } },
+    });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) codes.push((await strict.call('GET', '/api/v1/messages', { auth: 'victim:wrong' })).status);
@@ -57,18 +63,28 @@ describe('who may manage', () => {
 
 describe('accounts', () => {
   it('creates, reads, changes and removes accounts without ever returning a password or its hash', async () => {
-    const created = await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'shop', password: 'secret1', tps: 50, sourceAllow: ['SHOP'] } });
+    const created = await api.call('POST', '/api/v1/accounts', {
+      auth: 'admin',
+      body: { systemId: 'shop', password: 'secret1', tps: 50, sourceAllow: ['SHOP'] },
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ systemId: 'shop', tps: 50, sourceAllow: ['SHOP'], enabled: true });
     expect((await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'shop', password: 'x' } })).status).toBe(409);
-    expect((await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'long-password', password: 'toolong12345' } })).status).toBe(400);
+    expect(
+      (await api.call('POST', '/api/v1/accounts', { auth: 'admin', body: { systemId: 'long-password', password: 'toolong12345' } })).status,
+    ).toBe(400);
     expect((await api.call('GET', '/api/v1/messages', { auth: 'shop:secret1' })).status).toBe(200);
     const patched = await api.call('PATCH', '/api/v1/accounts/shop', { auth: 'admin', body: { password: 'secret2', maxQueued: 10 } });
     expect(patched.json.maxQueued).toBe(10);
     // The old password stops working (logins are re-checked against the new hash).
     expect((await api.call('GET', '/api/v1/messages', { auth: 'shop:secret1' })).status).toBe(401);
     expect((await api.call('GET', '/api/v1/messages', { auth: 'shop:secret2' })).status).toBe(200);
-    const all = [created, patched, await api.call('GET', '/api/v1/accounts', { auth: 'admin' }), await api.call('GET', '/api/v1/accounts/shop', { auth: 'admin' })];
+    const all = [
+      created,
+      patched,
+      await api.call('GET', '/api/v1/accounts', { auth: 'admin' }),
+      await api.call('GET', '/api/v1/accounts/shop', { auth: 'admin' }),
+    ];
     for (const res of all) {
       expect(res.text).not.toMatch(/password|scrypt\$|secret[12]/i);
     }
@@ -87,7 +103,7 @@ describe('accounts', () => {
 });
 
 describe('connectors', () => {
-  it('manages connectors, shows each node\'s session state, and never returns the password', async () => {
+  it("manages connectors, shows each node's session state, and never returns the password", async () => {
     const body = { name: 'op1', host: '10.0.0.1', port: 2775, systemId: 'smsc', password: 'opsecret' };
     const created = await api.call('POST', '/api/v1/connectors', { auth: 'admin', body });
     expect(created.status).toBe(201);
@@ -105,7 +121,9 @@ describe('connectors', () => {
       info: { connectors: { op1: 'BOUND' } },
     });
     const list = await api.call('GET', '/api/v1/connectors', { auth: 'admin' });
-    expect(list.json).toEqual([expect.objectContaining({ name: 'op1', host: '10.0.0.1', states: [{ node: 'deliverer-a', state: 'BOUND' }] })]);
+    expect(list.json).toEqual([
+      expect.objectContaining({ name: 'op1', host: '10.0.0.1', states: [{ node: 'deliverer-a', state: 'BOUND' }] }),
+    ]);
     const patched = await api.call('PATCH', '/api/v1/connectors/op1', { auth: 'admin', body: { tps: 25 } });
     expect(patched.json.tps).toBe(25);
     for (const res of [created, list, patched]) expect(res.text).not.toContain('opsecret');
@@ -118,7 +136,10 @@ describe('connectors', () => {
 describe('routes and the simulator', () => {
   it('simulates with the router, and an edited route shows at once', async () => {
     const add = (body: unknown) => api.call('POST', '/api/v1/routes', { auth: 'admin', body });
-    await api.call('POST', '/api/v1/connectors', { auth: 'admin', body: { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', password: 'x' } });
+    await api.call('POST', '/api/v1/connectors', {
+      auth: 'admin',
+      body: { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', password: 'x' },
+    });
     const def = await add({ prefix: '', connectors: ['op1'] });
     expect(def.status).toBe(201);
     const uk = await add({ prefix: '44', connectors: ['op2', 'op1'] });
@@ -131,7 +152,13 @@ describe('routes and the simulator', () => {
 
     const first = await simulate({ to: '+447700900123', account: 'esme' });
     expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ destKey: '+447700900123', action: 'deliver', route: { id: uk.json.id, prefix: '44' }, connectors: ['op2', 'op1'], account: 'esme' });
+    expect(first.json).toMatchObject({
+      destKey: '+447700900123',
+      action: 'deliver',
+      route: { id: uk.json.id, prefix: '44' },
+      connectors: ['op2', 'op1'],
+      account: 'esme',
+    });
     // op2 is not bound anywhere; op1 is (the node from the connectors test): the backup carries it.
     expect(first.json.connector).toBe('op1');
     expect(first.json.reason).toContain('backup');
@@ -140,7 +167,10 @@ describe('routes and the simulator', () => {
     // A route for HTTP intake only, and one for this account only: the simulator asks the router.
     const httpOnly = await add({ prefix: '44', intake: 'http', action: 'drop' });
     expect(httpOnly.status).toBe(201);
-    expect((await simulate({ to: '+447700900123', intake: 'http' })).json).toMatchObject({ action: 'drop', route: { id: httpOnly.json.id } });
+    expect((await simulate({ to: '+447700900123', intake: 'http' })).json).toMatchObject({
+      action: 'drop',
+      route: { id: httpOnly.json.id },
+    });
     expect((await simulate({ to: '+447700900123', intake: 'smpp' })).json.route.id).toBe(uk.json.id);
     await api.call('DELETE', `/api/v1/routes/${httpOnly.json.id}`, { auth: 'admin' });
 
@@ -150,13 +180,18 @@ describe('routes and the simulator', () => {
     expect(after.json.route.id).toBe(def.json.id);
     expect(after.json.connector).toBe('op1');
 
-    const windowed = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { enabled: true, timeWindow: { window: '22:00-06:00' } } });
+    const windowed = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, {
+      auth: 'admin',
+      body: { enabled: true, timeWindow: { window: '22:00-06:00' } },
+    });
     expect(windowed.json.timeWindow).toMatchObject({ from: 22 * 60, to: 6 * 60 });
     expect((await simulate({ to: '+447700900123', at: '2030-01-01T12:00:00Z' })).json.route.id).toBe(def.json.id);
     expect((await simulate({ to: '+447700900123', at: '2030-01-01T23:00:00Z' })).json.route.id).toBe(uk.json.id);
     const cleared = await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { timeWindow: null } });
     expect(cleared.json.timeWindow).toBeUndefined();
-    expect((await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { timeWindow: { window: '25:00-26:00' } } })).status).toBe(400);
+    expect(
+      (await api.call('PATCH', `/api/v1/routes/${uk.json.id}`, { auth: 'admin', body: { timeWindow: { window: '25:00-26:00' } } })).status,
+    ).toBe(400);
 
     const fr = await simulate({ to: '+33612345678' });
     expect(fr.json.route.prefix).toBe('');
@@ -180,7 +215,12 @@ describe('status', () => {
     expect(queue.json.arrivalsPerSecond).toBeGreaterThan(0);
     expect(queue.json.byConnector).toEqual(expect.arrayContaining([{ connector: null, state: 'queued', count: expect.any(Number) }]));
     const status = await api.call('GET', '/api/v1/status', { auth: 'admin' });
-    expect(status.json).toMatchObject({ queue: { byState: { queued: expect.any(Number) } }, locks: expect.any(Object), nodes: expect.any(Array), connectors: expect.any(Array) });
+    expect(status.json).toMatchObject({
+      queue: { byState: { queued: expect.any(Number) } },
+      locks: expect.any(Object),
+      nodes: expect.any(Array),
+      connectors: expect.any(Array),
+    });
   });
 });
 
@@ -190,20 +230,33 @@ describe('documentation', () => {
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toMatch(/^3\./);
     const paths = Object.keys(doc.json.paths);
-    for (const p of ['/api/v1/messages', '/api/v1/messages/{messageId}', '/api/v1/accounts', '/api/v1/connectors', '/api/v1/routes', '/api/v1/routes/simulate', '/api/v1/nodes', '/api/v1/queue', '/api/v1/status']) {
+    for (const p of [
+      '/api/v1/messages',
+      '/api/v1/messages/{messageId}',
+      '/api/v1/accounts',
+      '/api/v1/connectors',
+      '/api/v1/routes',
+      '/api/v1/routes/simulate',
+      '/api/v1/nodes',
+      '/api/v1/queue',
+      '/api/v1/status',
+    ]) {
       expect(paths).toContain(p);
     }
     expect(Object.keys(doc.json.paths['/api/v1/messages/{messageId}'])).toEqual(expect.arrayContaining(['get', 'delete']));
     const schemas = doc.json.components.schemas;
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['MessageRequest', 'Message', 'MessageDetail', 'ErrorResponse', 'RouteSimulation']));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(['MessageRequest', 'Message', 'MessageDetail', 'ErrorResponse', 'RouteSimulation']),
+    );
     const names = new Set<string>();
     const walk = (node: unknown) => {
       if (!node || typeof node !== 'object') return;
       const props = (node as { properties?: Record<string, unknown> }).properties;
-      if (props) for (const [name, value] of Object.entries(props)) {
-        names.add(name);
-        walk(value);
-      }
+      if (props)
+        for (const [name, value] of Object.entries(props)) {
+          names.add(name);
+          walk(value);
+        }
       for (const value of Object.values(node)) walk(value);
     };
     walk(schemas);
@@ -234,7 +287,11 @@ describe('TLS', () => {
     try {
       const key = path.join(dir, 'key.pem');
       const cert = path.join(dir, 'cert.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'],
+        { stdio: 'ignore' },
+      );
       const secure = await startApi(t.db, { server: { tls: { cert: readFileSync(cert), key: readFileSync(key) } } });
       try {
         expect(secure.url).toMatch(/^https:/);

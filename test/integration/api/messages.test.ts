@@ -35,7 +35,8 @@ afterAll(async () => {
   await inserter?.stop();
 });
 
-const post = (body: unknown, auth = 'acme:pw', headers: Record<string, string> = {}) => api.call('POST', '/api/v1/messages', { auth, body, headers });
+const post = (body: unknown, auth = 'acme:pw', headers: Record<string, string> = {}) =>
+  api.call('POST', '/api/v1/messages', { auth, body, headers });
 
 describe('POST /api/v1/messages', () => {
   it('stores one message before answering 201 with its id and part count', async () => {
@@ -63,7 +64,10 @@ describe('POST /api/v1/messages', () => {
     expect(res.status).toBe(201);
     const expected = splitText(text, { strategy: 'udh8', reference: 1 }).parts.length;
     expect(res.json.parts).toBe(expected);
-    const docs = await sms().find({ messageId: { $in: res.json.messageIds } }).sort({ 'concat.seq': 1 }).toArray();
+    const docs = await sms()
+      .find({ messageId: { $in: res.json.messageIds } })
+      .sort({ 'concat.seq': 1 })
+      .toArray();
     expect(docs.map((d) => d.concat?.seq)).toEqual([1, 2, 3]);
     expect(new Set(docs.map((d) => d.concat?.groupId)).size).toBe(1);
     expect(docs.every((d) => (d.payload.esmClass & 0x40) !== 0)).toBe(true);
@@ -88,19 +92,43 @@ describe('POST /api/v1/messages', () => {
     try {
       const past = new Date(Date.now() - 3600_000);
       const cases: { http: Record<string, unknown>; smpp: Record<string, unknown>; status: number }[] = [
-        { http: { to: 'not-a-number', from: 'ACME1', text: 'x' }, smpp: { destination_addr: 'not-a-number', source_addr: 'ACME1' }, status: CommandStatus.ESME_RINVDSTADR },
+        {
+          http: { to: 'not-a-number', from: 'ACME1', text: 'x' },
+          smpp: { destination_addr: 'not-a-number', source_addr: 'ACME1' },
+          status: CommandStatus.ESME_RINVDSTADR,
+        },
         { http: { to: '447700900123', from: 'OTHER', text: 'x' }, smpp: { source_addr: 'OTHER' }, status: CommandStatus.ESME_RINVSRCADR },
-        { http: { to: '447700900123', from: 'ACME1', text: 'x', priority: 7 }, smpp: { source_addr: 'ACME1', priority_flag: 7 }, status: CommandStatus.ESME_RINVPRTFLG },
-        { http: { to: '447700900123', from: 'ACME1', text: 'x', registeredDelivery: 3 }, smpp: { source_addr: 'ACME1', registered_delivery: 3 }, status: CommandStatus.ESME_RINVREGDLVFLG },
-        { http: { to: '447700900123', from: 'ACME1', text: 'x', validUntil: past.toISOString() }, smpp: { source_addr: 'ACME1', validity_period: past }, status: CommandStatus.ESME_RINVEXPIRY },
-        { http: { to: '447700900123', from: 'ACME1', text: 'x', scheduledAt: '2099-01-01T00:00:00Z' }, smpp: { source_addr: 'ACME1', schedule_delivery_time: new Date('2099-01-01T00:00:00Z') }, status: CommandStatus.ESME_RINVSCHED },
+        {
+          http: { to: '447700900123', from: 'ACME1', text: 'x', priority: 7 },
+          smpp: { source_addr: 'ACME1', priority_flag: 7 },
+          status: CommandStatus.ESME_RINVPRTFLG,
+        },
+        {
+          http: { to: '447700900123', from: 'ACME1', text: 'x', registeredDelivery: 3 },
+          smpp: { source_addr: 'ACME1', registered_delivery: 3 },
+          status: CommandStatus.ESME_RINVREGDLVFLG,
+        },
+        {
+          http: { to: '447700900123', from: 'ACME1', text: 'x', validUntil: past.toISOString() },
+          smpp: { source_addr: 'ACME1', validity_period: past },
+          status: CommandStatus.ESME_RINVEXPIRY,
+        },
+        {
+          http: { to: '447700900123', from: 'ACME1', text: 'x', scheduledAt: '2099-01-01T00:00:00Z' },
+          smpp: { source_addr: 'ACME1', schedule_delivery_time: new Date('2099-01-01T00:00:00Z') },
+          status: CommandStatus.ESME_RINVSCHED,
+        },
       ];
       for (const c of cases) {
         const viaSmpp = await esme.submit(c.smpp);
         const viaHttp = await post(c.http, 'strict:pw3');
         expect(viaSmpp.command_status, JSON.stringify(c.http)).toBe(c.status);
         expect(viaHttp.status, JSON.stringify(c.http)).toBe(400);
-        expect(viaHttp.json.error).toMatchObject({ code: 'MESSAGE_REJECTED', smppStatus: c.status, smppStatusName: commandStatusName(c.status) });
+        expect(viaHttp.json.error).toMatchObject({
+          code: 'MESSAGE_REJECTED',
+          smppStatus: c.status,
+          smppStatusName: commandStatusName(c.status),
+        });
         expect(viaHttp.json.error.message.length).toBeGreaterThan(5);
       }
     } finally {
@@ -122,15 +150,27 @@ describe('POST /api/v1/messages', () => {
     expect(wrongType.json.error.message).toContain('text must be string');
     const bothPayloads = await post({ to: '447700900123', from: 'ACME', text: 'x', data: 'AQ==' });
     expect(bothPayloads.json.error).toMatchObject({ code: 'MESSAGE_REJECTED', smppStatusName: 'ESME_RINVMSGLEN' });
-    const badJson = await api.call('POST', '/api/v1/messages', { auth: 'acme:pw', rawBody: '{"to": "4477', headers: { 'content-type': 'application/json' } });
+    const badJson = await api.call('POST', '/api/v1/messages', {
+      auth: 'acme:pw',
+      rawBody: '{"to": "4477',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(badJson.status).toBe(400);
     expect(badJson.json.error.code).toBe('INVALID_JSON');
-    const empty = await api.call('POST', '/api/v1/messages', { auth: 'acme:pw', rawBody: '', headers: { 'content-type': 'application/json' } });
+    const empty = await api.call('POST', '/api/v1/messages', {
+      auth: 'acme:pw',
+      rawBody: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(empty.status).toBe(400);
     expect(empty.json.error.code).toBe('INVALID_JSON');
     const arrayBody = await post([{ to: '447700900123' }]);
     expect(arrayBody.status).toBe(400);
-    const notJson = await api.call('POST', '/api/v1/messages', { auth: 'acme:pw', rawBody: 'to=4477', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const notJson = await api.call('POST', '/api/v1/messages', {
+      auth: 'acme:pw',
+      rawBody: 'to=4477',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(notJson.status).toBe(415);
     expect(notJson.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const huge = await post({ to: '447700900123', from: 'ACME', text: 'x'.repeat(40000), padding: 'y'.repeat(600 * 1024) });
@@ -152,7 +192,11 @@ describe('POST /api/v1/messages', () => {
   });
 
   it('stores a batch of 1,000 in one request', async () => {
-    const messages = Array.from({ length: 1000 }, (_, i) => ({ to: `44790${String(i).padStart(6, '0')}`, from: 'ACME', text: `batch ${i}` }));
+    const messages = Array.from({ length: 1000 }, (_, i) => ({
+      to: `44790${String(i).padStart(6, '0')}`,
+      from: 'ACME',
+      text: `batch ${i}`,
+    }));
     const res = await post({ messages });
     expect(res.status).toBe(201);
     expect(res.json.accepted).toBe(1000);
@@ -166,7 +210,13 @@ describe('POST /api/v1/messages', () => {
   });
 
   it('answers a batch with some refusals 207, each item saying why', async () => {
-    const res = await post({ messages: [{ to: '447700900130', from: 'ACME', text: 'ok' }, { to: 'bad', from: 'ACME', text: 'no' }, { to: '447700900131', from: 'ACME', text: 'ok' }] });
+    const res = await post({
+      messages: [
+        { to: '447700900130', from: 'ACME', text: 'ok' },
+        { to: 'bad', from: 'ACME', text: 'no' },
+        { to: '447700900131', from: 'ACME', text: 'ok' },
+      ],
+    });
     expect(res.status).toBe(207);
     expect(res.json).toMatchObject({ accepted: 2, rejected: 1 });
     expect(res.json.messages[1]).toMatchObject({ index: 1, error: { code: 'MESSAGE_REJECTED', smppStatusName: 'ESME_RINVDSTADR' } });
@@ -200,17 +250,30 @@ describe('routes that act at intake', () => {
     ]);
     const routed = await startApi(t.db, { intakeRouting: true });
     try {
-      const dropped = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900100001', from: 'ACME', text: 'x', registeredDelivery: 1 } });
+      const dropped = await routed.call('POST', '/api/v1/messages', {
+        auth: 'acme:pw',
+        body: { to: '+447900100001', from: 'ACME', text: 'x', registeredDelivery: 1 },
+      });
       expect(dropped.status).toBe(201);
-      expect(await sms().findOne({ messageId: dropped.json.messageId })).toMatchObject({ state: 'rejected', intake: 'http', routing: { action: 'drop' } });
-      const replied = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900200001', from: '447700900999', text: 'hi' } });
+      expect(await sms().findOne({ messageId: dropped.json.messageId })).toMatchObject({
+        state: 'rejected',
+        intake: 'http',
+        routing: { action: 'drop' },
+      });
+      const replied = await routed.call('POST', '/api/v1/messages', {
+        auth: 'acme:pw',
+        body: { to: '+447900200001', from: '447700900999', text: 'hi' },
+      });
       expect(replied.status).toBe(201);
       expect(replied.json.parts).toBe(1);
       expect((await sms().findOne({ messageId: replied.json.messageId }))!.state).toBe('delivered');
       const reply = await sms().findOne({ direction: 'mo', 'routing.action': 'auto-reply', 'dest.addr': '447700900999' } as never);
       expect(reply).toMatchObject({ target: { kind: 'esme', systemId: 'acme' } });
       // A route for the HTTP intake leaves the same message over SMPP alone (routes say which).
-      const plain = await routed.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447900300001', from: 'ACME', text: 'x' } });
+      const plain = await routed.call('POST', '/api/v1/messages', {
+        auth: 'acme:pw',
+        body: { to: '+447900300001', from: 'ACME', text: 'x' },
+      });
       expect((await sms().findOne({ messageId: plain.json.messageId }))!.state).toBe('queued');
     } finally {
       await routed.stop();
@@ -226,12 +289,18 @@ describe('the intake policy', () => {
     await lists.start();
     const guarded = await startApi(t.db, { intakePolicy: new IntakePolicy({ contactLists: lists }) });
     try {
-      const refused = await guarded.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447700900555', from: 'ACME', text: 'x' } });
+      const refused = await guarded.call('POST', '/api/v1/messages', {
+        auth: 'acme:pw',
+        body: { to: '+447700900555', from: 'ACME', text: 'x' },
+      });
       expect(refused.status).toBe(400);
       expect(refused.json.error).toMatchObject({ code: 'MESSAGE_REJECTED', smppStatusName: 'ESME_RINVDSTADR' });
       expect(refused.json.error.message).toContain('blocklist');
       expect(await sms().countDocuments({ destKey: '+447700900555' })).toBe(0);
-      const other = await guarded.call('POST', '/api/v1/messages', { auth: 'acme:pw', body: { to: '+447700900556', from: 'ACME', text: 'x' } });
+      const other = await guarded.call('POST', '/api/v1/messages', {
+        auth: 'acme:pw',
+        body: { to: '+447700900556', from: 'ACME', text: 'x' },
+      });
       expect(other.status).toBe(201);
     } finally {
       await guarded.stop();
@@ -273,7 +342,12 @@ describe('Idempotency-Key', () => {
   });
 
   it('finishes the work of a request that died, under the ids it had announced', async () => {
-    const body = { messages: [{ to: '447700900162', from: 'ACME', text: 'one' }, { to: '447700900163', from: 'ACME', text: 'two' }] };
+    const body = {
+      messages: [
+        { to: '447700900162', from: 'ACME', text: 'one' },
+        { to: '447700900163', from: 'ACME', text: 'two' },
+      ],
+    };
     const planned = [[new ObjectId().toHexString()], [new ObjectId().toHexString()]];
     const { requestHashOf } = await import('../../../src/api/idempotency.ts');
     const long = new Date(Date.now() - 3600_000);
@@ -318,7 +392,7 @@ describe('Idempotency-Key', () => {
 });
 
 describe('GET /api/v1/messages', () => {
-  it('shows a message with its state, timeline and receipts, and another account\'s as 404', async () => {
+  it("shows a message with its state, timeline and receipts, and another account's as 404", async () => {
     const res = await post({ to: '447700900170', from: 'ACME', text: 'story', registeredDelivery: 1 });
     const at = new Date();
     await sms().updateOne(
@@ -353,13 +427,15 @@ describe('GET /api/v1/messages', () => {
     expect((await api.call('GET', '/api/v1/messages/nonsense', { auth: 'acme:pw' })).status).toBe(400);
   });
 
-  it('lists only the caller\'s messages, newest first, with cursor paging and filters', async () => {
+  it("lists only the caller's messages, newest first, with cursor paging and filters", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await post({ to: '447700900180', from: 'ACME', text: `page ${i}` }, 'other:pw2')).json.messageId);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await api.call('GET', `/api/v1/messages?to=%2B447700900180&limit=3${cursor ? `&cursor=${cursor}` : ''}`, { auth: 'other:pw2' });
+      const page = await api.call('GET', `/api/v1/messages?to=%2B447700900180&limit=3${cursor ? `&cursor=${cursor}` : ''}`, {
+        auth: 'other:pw2',
+      });
       expect(page.status).toBe(200);
       expect(page.json.messages.length).toBeLessThanOrEqual(3);
       seen.push(...page.json.messages.map((m: { messageId: string }) => m.messageId));
@@ -371,7 +447,9 @@ describe('GET /api/v1/messages', () => {
     expect((await api.call('GET', '/api/v1/messages?account=other', { auth: 'acme:pw' })).status).toBe(403);
     const cancelledOnly = await api.call('GET', '/api/v1/messages?state=delivered', { auth: 'acme:pw' });
     expect(cancelledOnly.json.messages.every((m: { state: string }) => m.state === 'delivered')).toBe(true);
-    const future = await api.call('GET', `/api/v1/messages?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { auth: 'acme:pw' });
+    const future = await api.call('GET', `/api/v1/messages?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, {
+      auth: 'acme:pw',
+    });
     expect(future.json.messages).toEqual([]);
     expect((await api.call('GET', '/api/v1/messages?limit=0', { auth: 'acme:pw' })).status).toBe(400);
     expect((await api.call('GET', '/api/v1/messages?colour=red', { auth: 'acme:pw' })).status).toBe(400);
@@ -386,7 +464,9 @@ describe('DELETE /api/v1/messages/{id}', () => {
     const del = await api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' });
     expect(del.status).toBe(200);
     expect(del.json).toEqual({ messageId: res.json.messageId, state: 'cancelled' });
-    const docs = await sms().find({ messageId: { $in: res.json.messageIds } }).toArray();
+    const docs = await sms()
+      .find({ messageId: { $in: res.json.messageIds } })
+      .toArray();
     expect(docs.map((d) => d.state)).toEqual(['cancelled', 'cancelled']);
     expect(docs.every((d) => (d as unknown as { receiptDue?: boolean }).receiptDue === true)).toBe(true);
     const again = await api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' });
@@ -402,7 +482,9 @@ describe('DELETE /api/v1/messages/{id}', () => {
 
   it('races parallel cancels: exactly one wins', async () => {
     const res = await post({ to: '447700900192', from: 'ACME', text: 'race' });
-    const answers = await Promise.all(Array.from({ length: 6 }, () => api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' })),
+    );
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 409)).toHaveLength(5);
   });
@@ -412,8 +494,16 @@ describe('DELETE /api/v1/messages/{id}', () => {
     for (let i = 0; i < 10; i++) {
       const res = await post({ to: `4477009002${String(i).padStart(2, '0')}`, from: 'ACME', text: 'race' });
       // The claim of the delivery protocol: CAS queued -> locked.
-      const claim = sms().findOneAndUpdate({ _id: new ObjectId(res.json.messageId), state: SmsState.queued }, { $set: { state: SmsState.locked, lock: { owner: 'w', token: `t${i}`, at: new Date(), leaseUntil: new Date(Date.now() + 30_000) } } });
-      const [claimed, cancel] = await Promise.all([claim, api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' })]);
+      const claim = sms().findOneAndUpdate(
+        { _id: new ObjectId(res.json.messageId), state: SmsState.queued },
+        {
+          $set: { state: SmsState.locked, lock: { owner: 'w', token: `t${i}`, at: new Date(), leaseUntil: new Date(Date.now() + 30_000) } },
+        },
+      );
+      const [claimed, cancel] = await Promise.all([
+        claim,
+        api.call('DELETE', `/api/v1/messages/${res.json.messageId}`, { auth: 'acme:pw' }),
+      ]);
       const final = await sms().findOne({ messageId: res.json.messageId });
       if (claimed) {
         expect(cancel.status).toBe(409);

@@ -88,7 +88,12 @@ describe('CDR journal', () => {
     const at = new Date(Date.UTC(2026, 2, 1, 11, 59));
     const docs = [
       finalSms(at),
-      finalSms(at, { state: SmsState.undeliverable, error: { status: 0x0b, message: 'invalid destination' }, concat: { groupId: 'g', ref: 7, total: 2, seq: 2 }, payload: { dataCoding: 8, esmClass: 0x40, shortMessage: new (await import('mongodb')).Binary(Buffer.alloc(4)) } }),
+      finalSms(at, {
+        state: SmsState.undeliverable,
+        error: { status: 0x0b, message: 'invalid destination' },
+        concat: { groupId: 'g', ref: 7, total: 2, seq: 2 },
+        payload: { dataCoding: 8, esmClass: 0x40, shortMessage: new (await import('mongodb')).Binary(Buffer.alloc(4)) },
+      }),
       finalSms(at),
     ];
     const queued = makeSms({ account: 'acme' });
@@ -136,14 +141,21 @@ describe('CDR journal', () => {
     expect(closed.length).toBeGreaterThanOrEqual(3);
     // Closed between two lines: no file is over the size (a record here is far smaller than it).
     for (const name of closed) expect(gunzipSync(readFileSync(path.join(dir, name))).length).toBeLessThanOrEqual(2048);
-    expect(linesIn(dir).map((l) => (JSON.parse(l) as CdrRecord).messageId).sort()).toEqual(docs.map((d) => d.messageId).sort());
+    expect(
+      linesIn(dir)
+        .map((l) => (JSON.parse(l) as CdrRecord).messageId)
+        .sort(),
+    ).toEqual(docs.map((d) => d.messageId).sort());
     await journal.close();
   });
 
   it('rotates by time: the open file closes once it is rotateSeconds old', async () => {
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 3));
-    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir, CDR_ROTATE_SECONDS: '60', CDR_FORMAT: 'csv' }), t.db, { clock, logger: silentLogger });
+    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir, CDR_ROTATE_SECONDS: '60', CDR_FORMAT: 'csv' }), t.db, {
+      clock,
+      logger: silentLogger,
+    });
     await insertSms(t.db, [finalSms(new Date(Date.UTC(2026, 2, 2, 23, 59)))]);
     await journal.runOnce();
     expect(readdirSync(dir).filter((n) => n.endsWith('.csv.open'))).toHaveLength(1);
@@ -166,11 +178,22 @@ describe('CDR journal', () => {
     const clock = new ManualClock(Date.UTC(2026, 2, 4));
     // First the store is down (nothing listens on the port yet).
     const port = await freePort();
-    const config = configWith({ CDR_DIR: dir, CDR_ROTATE_BYTES: '1024', CDR_S3_BUCKET: 'cdr', CDR_S3_ENDPOINT: `http://127.0.0.1:${port}`, CDR_S3_PREFIX: 'upload-test/' });
+    const config = configWith({
+      CDR_DIR: dir,
+      CDR_ROTATE_BYTES: '1024',
+      CDR_S3_BUCKET: 'cdr',
+      CDR_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      CDR_S3_PREFIX: 'upload-test/',
+    });
     const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger });
-    await insertSms(t.db, Array.from({ length: 30 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 3, 23, 0, i)))));
+    await insertSms(
+      t.db,
+      Array.from({ length: 30 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 3, 23, 0, i)))),
+    );
     await journal.runOnce();
-    const waiting = readdirSync(dir).filter((n) => n.endsWith('.gz')).sort();
+    const waiting = readdirSync(dir)
+      .filter((n) => n.endsWith('.gz'))
+      .sort();
     expect(waiting.length).toBeGreaterThanOrEqual(2);
     expect(journal.stats.uploadFailures).toBe(1);
     // Keep a copy of each, to compare with what the store holds later.
@@ -178,7 +201,11 @@ describe('CDR journal', () => {
     for (const name of waiting) copyFileSync(path.join(dir, name), path.join(copies, name));
     clock.advance(5_000);
     await journal.runOnce();
-    expect(readdirSync(dir).filter((n) => n.endsWith('.gz')).sort()).toEqual(waiting);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.gz'))
+        .sort(),
+    ).toEqual(waiting);
 
     // The store comes up: every file is uploaded, byte for byte, then removed.
     const store = await startS3(['cdr'], port);
@@ -187,7 +214,8 @@ describe('CDR journal', () => {
       await journal.runOnce();
       expect(readdirSync(dir).filter((n) => n.endsWith('.gz'))).toEqual([]);
       expect(await store.keys('cdr', 'upload-test/')).toEqual(waiting.map((n) => `upload-test/${n}`));
-      for (const name of waiting) expect((await store.get('cdr', `upload-test/${name}`)).equals(readFileSync(path.join(copies, name)))).toBe(true);
+      for (const name of waiting)
+        expect((await store.get('cdr', `upload-test/${name}`)).equals(readFileSync(path.join(copies, name)))).toBe(true);
       // A clean stop closes the open file; with it uploaded, every record is in the bucket, once.
       await journal.close();
       expect(await journal.uploadPending(true)).toBe(1);
@@ -214,7 +242,11 @@ describe('CDR journal', () => {
     await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 5));
-    const config = configWith({ CDR_DIR: dir, CDR_S3_BUCKET: 'cdr', CDR_S3_ENDPOINT: `http://127.0.0.1:${(lossy.address() as AddressInfo).port}` });
+    const config = configWith({
+      CDR_DIR: dir,
+      CDR_S3_BUCKET: 'cdr',
+      CDR_S3_ENDPOINT: `http://127.0.0.1:${(lossy.address() as AddressInfo).port}`,
+    });
     const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger });
     try {
       await insertSms(t.db, [finalSms(new Date(Date.UTC(2026, 2, 4, 23)))]);
@@ -278,8 +310,20 @@ describe('CDR journal', () => {
       finalSms(new Date(Date.UTC(2026, 2, 2, 0, 0))),
     ]);
     const out: string[] = [];
-    const env = { MONGODB_URI: t.uri, MONGODB_DB: t.dbName, CDR_DIR: dir, CDR_S3_BUCKET: 'cdr', CDR_S3_ENDPOINT: s3.endpoint, CDR_S3_PREFIX: 'exports/', CDR_NUMBERS: 'hash', CDR_HASH_KEY: 'k3y' };
-    const result = await runCdrExport({ action: 'export', since: '2026-03-01', until: '2026-03-02' } as CdrArgs, { env, print: (l) => out.push(l) });
+    const env = {
+      MONGODB_URI: t.uri,
+      MONGODB_DB: t.dbName,
+      CDR_DIR: dir,
+      CDR_S3_BUCKET: 'cdr',
+      CDR_S3_ENDPOINT: s3.endpoint,
+      CDR_S3_PREFIX: 'exports/',
+      CDR_NUMBERS: 'hash',
+      CDR_HASH_KEY: 'k3y',
+    };
+    const result = await runCdrExport({ action: 'export', since: '2026-03-01', until: '2026-03-02' } as CdrArgs, {
+      env,
+      print: (l) => out.push(l),
+    });
     expect(result).toMatchObject({ records: 2, uploaded: true });
     expect(out.at(-1)).toMatch(/^exported 2 records .* to s3:\/\/cdr\/exports\/cdr-export-20260301T000000Z-20260302T000000Z-/);
     const lines = (await s3.lines('cdr', 'exports/')).map((l) => JSON.parse(l) as CdrRecord);
@@ -288,7 +332,9 @@ describe('CDR journal', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.gz'))).toEqual([]);
     // The journal's marks are not touched by an export.
     expect(await t.db.collection(Collections.sms).countDocuments({ cdrAt: { $exists: true } })).toBe(0);
-    await expect(runCdrExport({ action: 'export', since: 'yesterday-ish' } as CdrArgs, { env })).rejects.toThrow(/--since must be an ISO time/);
+    await expect(runCdrExport({ action: 'export', since: 'yesterday-ish' } as CdrArgs, { env })).rejects.toThrow(
+      /--since must be an ISO time/,
+    );
     void ObjectId;
   });
 });

@@ -54,14 +54,26 @@ describe('cleanup pass', () => {
   });
 
   it('is safe with concurrent cleanups and with a holder renewing at the same moment', async () => {
-    const docs = Array.from({ length: 40 }, (_, i) => makeSms({ destKey: `d${i}`, state: 'locked', lock: { owner: 'w', token: `t${i}`, at: t0, leaseUntil: new Date(t0.getTime() + 1000) } }));
+    const docs = Array.from({ length: 40 }, (_, i) =>
+      makeSms({
+        destKey: `d${i}`,
+        state: 'locked',
+        lock: { owner: 'w', token: `t${i}`, at: t0, leaseUntil: new Date(t0.getTime() + 1000) },
+      }),
+    );
     await insertSms(handle.db, docs);
-    await locks().insertMany(docs.map((d, i) => ({ _id: d.destKey, owner: 'w', token: `t${i}`, at: t0, leaseUntil: new Date(t0.getTime() + 1000) })));
+    await locks().insertMany(
+      docs.map((d, i) => ({ _id: d.destKey, owner: 'w', token: `t${i}`, at: t0, leaseUntil: new Date(t0.getTime() + 1000) })),
+    );
     clock.advance(3001);
     // The holder of d0..d9 renews its destination locks while three cleanups run.
     const passes = [1, 2, 3].map((n) => new CleanupPass(handle.db, clock, `c${n}`, { leaseGraceMs: 2000 }));
     const [renewed, ...results] = await Promise.all([
-      Promise.all(docs.slice(0, 10).map(async (d, i) => (await renewDestinations(locks(), [{ destKey: d.destKey, token: `t${i}` }], 30_000, clock.dbNow())) === 1)),
+      Promise.all(
+        docs
+          .slice(0, 10)
+          .map(async (d, i) => (await renewDestinations(locks(), [{ destKey: d.destKey, token: `t${i}` }], 30_000, clock.dbNow())) === 1),
+      ),
       ...passes.map((p) => p.run()),
     ]);
     const released = (results as Awaited<ReturnType<CleanupPass['run']>>[]).reduce((sum, c) => sum + c.destinationLocksReleased, 0);

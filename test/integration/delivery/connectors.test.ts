@@ -19,7 +19,12 @@ import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
 
 /** What the round gives a session when nothing limits it (a lease far from its end). */
-const freely = (): SubmitContext => ({ signal: new AbortController().signal, skipParts: 0, beforePart: async (timeoutMs) => timeoutMs, onPartAccepted: () => {} });
+const freely = (): SubmitContext => ({
+  signal: new AbortController().signal,
+  skipParts: 0,
+  beforePart: async (timeoutMs) => timeoutMs,
+  onPartAccepted: () => {},
+});
 
 const connector = (name: string, port: number, extra: Partial<ConnectorDocument> = {}) =>
   validateConnector({ name, host: '127.0.0.1', port, systemId: name.slice(0, 15), password: 'pw', ...extra });
@@ -126,14 +131,21 @@ describe('outbound connectors against the sink', () => {
       const total = [...s.inFlight.values()].reduce((a, b) => a + b, 0);
       maxOutstanding = Math.max(maxOutstanding, total);
     }, 2);
-    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => c.submit(makeSms({ destKey: `4490${i}`, dest: { ton: 1, npi: 1, addr: `4490${i}` } }), freely())));
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => c.submit(makeSms({ destKey: `4490${i}`, dest: { ton: 1, npi: 1, addr: `4490${i}` } }), freely())),
+    );
     clearInterval(sampler);
     expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
     expect(maxOutstanding).toBe(2);
   });
 
   it('ESME_RTHROTTLED is temporary and slows the connector down; invalid destination is permanent', async () => {
-    const s = await sink({ rules: [{ prefix: '4499', status: 'throttled' }, { prefix: '4488', status: 'invalidDest' }] });
+    const s = await sink({
+      rules: [
+        { prefix: '4499', status: 'throttled' },
+        { prefix: '4488', status: 'invalidDest' },
+      ],
+    });
     const c = new OutboundConnector(connector('thr', s.port), { clock: systemClock, logger: silentLogger, throttlePauseMs: 300 });
     cleanups.push(() => c.close());
     c.start();
@@ -144,7 +156,10 @@ describe('outbound connectors against the sink', () => {
     const ok = await c.submit(makeSms({ destKey: '44771', dest: { ton: 1, npi: 1, addr: '44771' } }), freely());
     expect(ok.kind).toBe('accepted');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), freely())).toMatchObject({ kind: 'permanent', status: 0x0b });
+    expect(await c.submit(makeSms({ destKey: '44881', dest: { ton: 1, npi: 1, addr: '44881' } }), freely())).toMatchObject({
+      kind: 'permanent',
+      status: 0x0b,
+    });
   });
 
   it('a transmitter bind gets a receiver beside it, and receipts arrive on it', async () => {
@@ -177,7 +192,12 @@ describe('outbound connectors against the sink', () => {
     await until(() => c.bound, 5000, 'bound');
     const text = 'x'.repeat(300);
     const long = makeSms({ destKey: '4466', dest: { ton: 1, npi: 1, addr: '4466' } });
-    long.payload = { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } };
+    long.payload = {
+      dataCoding: 0,
+      esmClass: 0,
+      shortMessage: new Binary(Buffer.alloc(0)),
+      tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) },
+    };
     const outcome = await c.submit(long, freely());
     expect(outcome).toMatchObject({ kind: 'accepted' });
     expect(s.received).toHaveLength(2);
@@ -200,7 +220,12 @@ describe('outbound connectors against the sink', () => {
     await pipeline([connector('parts', s.port, { long: 'udh8' })], [{ prefix: '', connectors: ['parts'] }]);
     const text = 'z'.repeat(400);
     const long = makeSms({ destKey: '4433', dest: { ton: 1, npi: 1, addr: '4433' } });
-    long.payload = { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } };
+    long.payload = {
+      dataCoding: 0,
+      esmClass: 0,
+      shortMessage: new Binary(Buffer.alloc(0)),
+      tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) },
+    };
     await insertSms(handle.db, [long]);
     await until(async () => (await sms().countDocuments({ state: 'submitted' })) === 1, 10_000, 'submitted');
     const sequences = s.received.map((m) => m.part?.sequence);

@@ -23,11 +23,19 @@ class Downstream {
     return {
       acceptedState: 'submitted',
       correlates: true,
-      select: async (): Promise<OutboundSession | SelectFailure> => ({ connector: 'down', submit: (sms, context) => this.#submit(by, sms, context, afterAnswer) }),
+      select: async (): Promise<OutboundSession | SelectFailure> => ({
+        connector: 'down',
+        submit: (sms, context) => this.#submit(by, sms, context, afterAnswer),
+      }),
     };
   }
 
-  async #submit(by: string, sms: SmsDocument, context: SubmitContext, afterAnswer?: (text: string) => Promise<void>): Promise<SubmitOutcome> {
+  async #submit(
+    by: string,
+    sms: SmsDocument,
+    context: SubmitContext,
+    afterAnswer?: (text: string) => Promise<void>,
+  ): Promise<SubmitOutcome> {
     if ((await context.beforePart(10_000)) === false) return { kind: 'temporary', connector: 'down', error: 'lease not safe' };
     const inFlight = (this.#inFlight.get(sms.destKey) ?? 0) + 1;
     this.#inFlight.set(sms.destKey, inFlight);
@@ -133,7 +141,15 @@ describe('leases under pauses and failing writes', () => {
       const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
       const downstream = new Downstream();
       await insertSms(handle.db, makeSeries('f', 4, t0()));
-      const b = new DeliveryWorker({ db: handle.db, clock: systemClock, logger: silentLogger, sender: downstream.senderFor('B'), delivery, owner: 'B', worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false } });
+      const b = new DeliveryWorker({
+        db: handle.db,
+        clock: systemClock,
+        logger: silentLogger,
+        sender: downstream.senderFor('B'),
+        delivery,
+        owner: 'B',
+        worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false },
+      });
       closers.push(() => b.close());
       let faultAt = 0;
       const a = testRound(victimDb, systemClock, {
@@ -144,7 +160,11 @@ describe('leases under pauses and failing writes', () => {
           if (text !== 'f#3') return;
           // Once the last correlation is stored, this process's next three writes fail: its
           // outcome write (and any renewal); another worker keeps looking for work meanwhile.
-          await until(async () => (await handle.db.collection(Collections.correlations).countDocuments({ connector: 'down' })) === 4, 5000, 'correlations stored');
+          await until(
+            async () => (await handle.db.collection(Collections.correlations).countDocuments({ connector: 'down' })) === 4,
+            5000,
+            'correlations stored',
+          );
           await handle.client.db('admin').command({
             configureFailPoint: 'failCommand',
             mode: { times: 3 },
@@ -171,7 +191,15 @@ describe('leases under pauses and failing writes', () => {
       const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
       const downstream = new Downstream();
       await insertSms(handle.db, makeSeries('g', 8, t0()));
-      const b = new DeliveryWorker({ db: handle.db, clock: systemClock, logger: silentLogger, sender: downstream.senderFor('B'), delivery, owner: 'B', worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false } });
+      const b = new DeliveryWorker({
+        db: handle.db,
+        clock: systemClock,
+        logger: silentLogger,
+        sender: downstream.senderFor('B'),
+        delivery,
+        owner: 'B',
+        worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false },
+      });
       closers.push(() => b.close());
       // This process's first three deletes fail: the release of its first batch's destination lock.
       // (UnknownError: a plain failed write. ShutdownInProgress would also make the driver forget

@@ -4,7 +4,12 @@ import { emptyStats, newToken } from '../../../src/delivery/delivery-round.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { duePrefix, lockBatch, readPending } from '../../../src/protocol/batch.ts';
 import { claimOne } from '../../../src/protocol/claim.ts';
-import { acquireDestinations, releaseDestinations, releaseExpiredDestinations, renewDestinations } from '../../../src/protocol/destination-locks.ts';
+import {
+  acquireDestinations,
+  releaseDestinations,
+  releaseExpiredDestinations,
+  renewDestinations,
+} from '../../../src/protocol/destination-locks.ts';
 import { applyOutcomes } from '../../../src/protocol/outcomes.ts';
 import { releaseClaims, releaseExpiredMessages, renewMessages } from '../../../src/protocol/message-leases.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
@@ -34,7 +39,11 @@ describe('delivery locking protocol', () => {
   const claim = (owner: string, token: string, excluded: string[] = []) =>
     claimOne(sms(), { claimFilter: filter, excluded, owner, token, leaseMs: options.leaseMs, dueBy: clock.now(), dbNow: clock.dbNow() });
   const acquire = (destKey: string, owner: string, token: string) =>
-    acquireDestinations(locks(), [{ destKey, owner, token }], { leaseMs: options.leaseMs, graceMs: options.leaseGraceMs, dbNow: clock.dbNow() }).then((r) => r[0]);
+    acquireDestinations(locks(), [{ destKey, owner, token }], {
+      leaseMs: options.leaseMs,
+      graceMs: options.leaseGraceMs,
+      dbNow: clock.dbNow(),
+    }).then((r) => r[0]);
 
   beforeEach(async () => {
     await ensureSchema(handle.db);
@@ -58,20 +67,34 @@ describe('delivery locking protocol', () => {
     const first = await claim('w1', 'tok1');
     expect(first?.destKey).toBe('b');
     expect(first?.state).toBe('locked');
-    expect(first?.lock).toMatchObject({ owner: 'w1', token: 'tok1', at: clock.now(), leaseUntil: new Date(clock.now().getTime() + 30_000) });
+    expect(first?.lock).toMatchObject({
+      owner: 'w1',
+      token: 'tok1',
+      at: clock.now(),
+      leaseUntil: new Date(clock.now().getTime() + 30_000),
+    });
     expect((await claim('w1', 'tok2'))?.destKey).toBe('a');
     expect(await claim('w1', 'tok3')).toBeNull();
   });
 
   it('skips excluded destinations', async () => {
-    await insertSms(handle.db, [makeSms({ destKey: 'a', nextAttemptAt: t0 }), makeSms({ destKey: 'b', nextAttemptAt: new Date(t0.getTime() + 1) })]);
+    await insertSms(handle.db, [
+      makeSms({ destKey: 'a', nextAttemptAt: t0 }),
+      makeSms({ destKey: 'b', nextAttemptAt: new Date(t0.getTime() + 1) }),
+    ]);
     expect((await claim('w1', 'tok', ['a']))?.destKey).toBe('b');
     expect(await claim('w1', 'tok', ['a', 'b'])).toBeNull();
   });
 
   it('a busy destination: the message is released by CAS and the destination excluded for the round', async () => {
     await insertSms(handle.db, [...makeSeries('a', 2, t0), ...makeSeries('b', 1, new Date(t0.getTime() + 10))]);
-    await locks().insertOne({ _id: 'a', owner: 'other', token: 'theirs', at: clock.now(), leaseUntil: new Date(clock.now().getTime() + 5000) });
+    await locks().insertOne({
+      _id: 'a',
+      owner: 'other',
+      token: 'theirs',
+      at: clock.now(),
+      leaseUntil: new Date(clock.now().getTime() + 5000),
+    });
     const stats = await round().run(undefined, emptyStats());
     expect(stats.busyDestinations).toBe(1);
     expect(sender.sent.map((s) => s.destKey)).toEqual(['b']);
@@ -91,7 +114,11 @@ describe('delivery locking protocol', () => {
     // The dead holder's release and renewal match nothing and leave ours.
     expect(await releaseDestinations(locks(), [{ destKey: 'a', token: 'old' }])).toBe(0);
     expect(await renewDestinations(locks(), [{ destKey: 'a', token: 'old' }], 30_000, clock.dbNow())).toBe(0);
-    expect(await locks().findOne({ _id: 'a' })).toMatchObject({ owner: 'w1', token: 't1', leaseUntil: new Date(clock.now().getTime() + 30_000) });
+    expect(await locks().findOne({ _id: 'a' })).toMatchObject({
+      owner: 'w1',
+      token: 't1',
+      leaseUntil: new Date(clock.now().getTime() + 30_000),
+    });
     expect(await renewDestinations(locks(), [{ destKey: 'a', token: 't1' }], 30_000, clock.dbNow())).toBe(1);
   });
 
@@ -150,7 +177,13 @@ describe('delivery locking protocol', () => {
     expect(await acquire('a', 'stale', 'stale-token')).toBe('acquired');
     // The stale worker stalls past its lease and grace; the sweep releases and another worker delivers.
     clock.advance(options.leaseMs + options.leaseGraceMs);
-    const released = await releaseExpiredMessages(sms(), { by: 'sweep', graceMs: options.leaseGraceMs, historyLimit: 5, now: clock.now(), dbNow: clock.dbNow() });
+    const released = await releaseExpiredMessages(sms(), {
+      by: 'sweep',
+      graceMs: options.leaseGraceMs,
+      historyLimit: 5,
+      now: clock.now(),
+      dbNow: clock.dbNow(),
+    });
     expect(released).toBe(1);
     expect(await releaseExpiredDestinations(locks(), options.leaseGraceMs, clock.dbNow())).toBe(1);
     const fresh = await round('fresh').run();
@@ -164,7 +197,10 @@ describe('delivery locking protocol', () => {
 
   it('temporary failure: attempts+1, backoff, and the rest of the destination waits with it', async () => {
     await insertSms(handle.db, [...makeSeries('a', 6, t0)]);
-    sender.script = (_doc, n) => (n === 1 ? { kind: 'temporary', connector: 'fake', status: 0x58, error: 'throttled' } : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` });
+    sender.script = (_doc, n) =>
+      n === 1
+        ? { kind: 'temporary', connector: 'fake', status: 0x58, error: 'throttled' }
+        : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` };
     await round().run();
     const docs = await sms().find({ destKey: 'a' }).sort({ arrivedAt: 1 }).toArray();
     const retryAt = new Date(clock.now().getTime() + 60_000);
@@ -183,7 +219,10 @@ describe('delivery locking protocol', () => {
 
   it('a message that arrives while its destination backs off goes after the older one, even when pulled forward', async () => {
     await insertSms(handle.db, makeSeries('a', 1, t0));
-    sender.script = (_doc, n) => (n === 0 ? { kind: 'temporary', connector: 'fake', error: 'absent subscriber' } : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` });
+    sender.script = (_doc, n) =>
+      n === 0
+        ? { kind: 'temporary', connector: 'fake', error: 'absent subscriber' }
+        : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` };
     await round().run();
     const retryAt = new Date(clock.now().getTime() + 60_000);
     // m2 arrives a second later, due at once (nothing pushed it back: it did not exist yet).
@@ -206,8 +245,12 @@ describe('delivery locking protocol', () => {
 
   it('after the last allowed attempt fails the destination is not held: the rest goes at once', async () => {
     const limited = resolveDeliveryOptions({ maxAttempts: 2, leaseGraceMs: 2000 });
-    await insertSms(handle.db, [makeSms({ destKey: 'a', arrivedAt: t0, nextAttemptAt: t0, attempts: 1, text: 'tired' }), ...makeSeries('a', 2, new Date(t0.getTime() + 1))]);
-    sender.script = (doc, n) => (textOf(doc) === 'tired' ? { kind: 'temporary', error: 'timeout' } : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` });
+    await insertSms(handle.db, [
+      makeSms({ destKey: 'a', arrivedAt: t0, nextAttemptAt: t0, attempts: 1, text: 'tired' }),
+      ...makeSeries('a', 2, new Date(t0.getTime() + 1)),
+    ]);
+    sender.script = (doc, n) =>
+      textOf(doc) === 'tired' ? { kind: 'temporary', error: 'timeout' } : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` };
     await round('w1', sender, limited).run();
     const docs = await sms().find({ destKey: 'a' }).sort({ arrivedAt: 1 }).toArray();
     expect(docs.map((d) => d.state)).toEqual(['undeliverable', 'submitted', 'submitted']);
@@ -234,14 +277,20 @@ describe('delivery locking protocol', () => {
 
   it('permanent failure is final and does not block the rest of the batch', async () => {
     await insertSms(handle.db, makeSeries('a', 3, t0));
-    sender.script = (_doc, n) => (n === 0 ? { kind: 'permanent', status: 0x0b, error: 'invalid destination' } : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` });
+    sender.script = (_doc, n) =>
+      n === 0
+        ? { kind: 'permanent', status: 0x0b, error: 'invalid destination' }
+        : { kind: 'accepted', connector: 'fake', remoteId: `r${n}` };
     await round().run();
     const states = (await sms().find({ destKey: 'a' }).sort({ arrivedAt: 1 }).toArray()).map((d) => d.state);
     expect(states).toEqual(['undeliverable', 'submitted', 'submitted']);
   });
 
   it('messages past validUntil expire instead of being sent', async () => {
-    await insertSms(handle.db, [makeSms({ destKey: 'a', arrivedAt: t0, nextAttemptAt: t0, validUntil: new Date(t0.getTime() + 500) }), ...makeSeries('a', 1, new Date(t0.getTime() + 1))]);
+    await insertSms(handle.db, [
+      makeSms({ destKey: 'a', arrivedAt: t0, nextAttemptAt: t0, validUntil: new Date(t0.getTime() + 500) }),
+      ...makeSeries('a', 1, new Date(t0.getTime() + 1)),
+    ]);
     const stats = await round().run();
     expect(stats.expired).toBe(1);
     expect(sender.sent).toHaveLength(1);
@@ -270,7 +319,10 @@ describe('delivery locking protocol', () => {
     const { batch } = duePrefix(pending, clock.now());
     expect(batch).toHaveLength(3);
     // replace_sm lands between the read and the lock (it bumps the revision, as MessageOps.replace does).
-    await sms().updateOne({ _id: docs[1]._id, state: 'queued' }, { $set: { 'payload.shortMessage': Buffer.from('new') }, $inc: { rev: 1 } });
+    await sms().updateOne(
+      { _id: docs[1]._id, state: 'queued' },
+      { $set: { 'payload.shortMessage': Buffer.from('new') }, $inc: { rev: 1 } },
+    );
     const [got] = await lockBatch(sms(), [{ destKey: 'a', docs: batch, owner: 'w1', token: 'tok' }], 30_000, clock.dbNow());
     expect([...got].sort()).toEqual([docs[0]._id.toHexString(), docs[2]._id.toHexString()].sort());
     // Through a whole round: the replaced text is what goes, in order.
@@ -281,7 +333,10 @@ describe('delivery locking protocol', () => {
 
   it('racing claimers never share a message or a destination', async () => {
     const dests = Array.from({ length: 20 }, (_, i) => `d${i}`);
-    await insertSms(handle.db, dests.flatMap((d, i) => makeSeries(d, 1 + (i % 5), t0)));
+    await insertSms(
+      handle.db,
+      dests.flatMap((d, i) => makeSeries(d, 1 + (i % 5), t0)),
+    );
     sender.delayMs = 3;
     const workers = ['w1', 'w2', 'w3', 'w4'].map((w) => round(w));
     await Promise.all(workers.map((w) => w.run()));

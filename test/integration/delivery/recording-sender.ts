@@ -10,7 +10,11 @@ export class RecordingSender implements Sender {
   readonly inFlight = new Map<string, number>();
   concurrentViolations = 0;
   /** Decides each submit's outcome; default accepts. */
-  script: (sms: SmsDocument, n: number) => SubmitOutcome | Promise<SubmitOutcome> = (_sms, n) => ({ kind: 'accepted', connector: 'fake', remoteId: `r${n}` });
+  script: (sms: SmsDocument, n: number) => SubmitOutcome | Promise<SubmitOutcome> = (_sms, n) => ({
+    kind: 'accepted',
+    connector: 'fake',
+    remoteId: `r${n}`,
+  });
   selectOutcome: SelectFailure | undefined;
   delayMs = 0;
   #n = 0;

@@ -21,7 +21,14 @@ export interface TestRound {
 export function testRound(
   db: Db,
   clock: Clock,
-  options: { owner: string; sender: Sender; delivery: Readonly<DeliveryOptions>; claimFilter?: Filter<SmsDocument>; logger?: Logger; startLeases?: boolean },
+  options: {
+    owner: string;
+    sender: Sender;
+    delivery: Readonly<DeliveryOptions>;
+    claimFilter?: Filter<SmsDocument>;
+    logger?: Logger;
+    startLeases?: boolean;
+  },
 ): TestRound {
   const logger = options.logger ?? silentLogger;
   const leases = new LeaseManager(db, clock, logger, { leaseMs: options.delivery.leaseMs });

@@ -65,7 +65,12 @@ describe('commands shared by the lanes of a deliverer', () => {
     );
     expect([...gotA].sort()).toEqual([docs[0]._id.toHexString(), docs[1]._id.toHexString()].sort());
     expect([...gotB]).toEqual([docs[2]._id.toHexString()]);
-    expect((await sms().findOne({ _id: docs[2]._id }))?.lock).toMatchObject({ owner: 'w1', token: 'tb', at: clock.now(), leaseUntil: new Date(clock.now().getTime() + 30_000) });
+    expect((await sms().findOne({ _id: docs[2]._id }))?.lock).toMatchObject({
+      owner: 'w1',
+      token: 'tb',
+      at: clock.now(),
+      leaseUntil: new Date(clock.now().getTime() + 30_000),
+    });
     expect((await sms().findOne({ _id: docs[3]._id }))?.state).toBe('submitted');
   });
 

@@ -76,12 +76,24 @@ describe('delivery worker loop', () => {
     const sender = new RecordingSender();
     const now = new Date();
     // A message stranded in `locked` by a dead worker whose lease ended long ago.
-    await insertSms(handle.db, makeSeries('4933', 1, now, { state: 'locked', lock: { owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) } }));
-    await handle.db.collection(Collections.locks).insertOne({ _id: '4933' as never, owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) });
+    await insertSms(
+      handle.db,
+      makeSeries('4933', 1, now, {
+        state: 'locked',
+        lock: { owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) },
+      }),
+    );
+    await handle.db
+      .collection(Collections.locks)
+      .insertOne({ _id: '4933' as never, owner: 'dead', token: 'dead', at: now, leaseUntil: new Date(now.getTime() - 10_000) });
     start(sender, { tailEvents: false, sweepMs: 300 });
     await until(async () => (await sms().countDocuments({ destKey: '4933', state: 'submitted' })) === 1, 5000, 'submitted');
     expect(sender.sent).toHaveLength(1);
-    await until(async () => (await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })) === 0, 2000, 'destination released');
+    await until(
+      async () => (await handle.db.collection(Collections.locks).countDocuments({ _id: '4933' as never })) === 0,
+      2000,
+      'destination released',
+    );
   });
 
   it('several workers share the work without concurrent submits to one destination', async () => {

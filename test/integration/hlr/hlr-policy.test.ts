@@ -26,18 +26,27 @@ const handles: IntakePolicyHandle[] = [];
 const esmes: TestEsme[] = [];
 
 function spawnSim(args: string[]): Promise<ReadyProcess> {
-  return spawnUntilReady(process.execPath, [path.join(repoRoot, 'bin/smsc.mjs'), 'hlr-sim', '--port', '0', ...args], /"event":"listening".*"port":(\d+)/, { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn' } });
+  return spawnUntilReady(
+    process.execPath,
+    [path.join(repoRoot, 'bin/smsc.mjs'), 'hlr-sim', '--port', '0', ...args],
+    /"event":"listening".*"port":(\d+)/,
+    { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn' } },
+  );
 }
 
 const urlOf = (sim: ReadyProcess) => `http://127.0.0.1:${sim.match[1]}/lookup?msisdn={msisdn}`;
-const simRequests = async (sim: ReadyProcess) => ((await (await fetch(`http://127.0.0.1:${sim.match[1]}/stats`)).json()) as { requests: number }).requests;
+const simRequests = async (sim: ReadyProcess) =>
+  ((await (await fetch(`http://127.0.0.1:${sim.match[1]}/stats`)).json()) as { requests: number }).requests;
 
 /** An in-process inserter whose intake policy is built from these environment settings, as a process would build it. */
 async function inserterWith(env: Record<string, string>): Promise<TestEsme> {
   const config = loadConfig({ env });
   const handle = await createIntakePolicy(config, { db: t.db, logger: silentLogger, redis, hlrKeyPrefix: keyPrefix });
   handles.push(handle);
-  const run = await startInserter(t.db, { accounts: [{ systemId: 'acme', password: 'pw' }], deps: { intakePolicy: handle.policy, optOut: handle.optOut } });
+  const run = await startInserter(t.db, {
+    accounts: [{ systemId: 'acme', password: 'pw' }],
+    deps: { intakePolicy: handle.policy, optOut: handle.optOut },
+  });
   runs.push(run);
   const esme = await TestEsme.bound(run.port, 'acme', 'pw');
   esmes.push(esme);
@@ -46,16 +55,32 @@ async function inserterWith(env: Record<string, string>): Promise<TestEsme> {
 
 async function counter(metric: typeof hlrRequestsTotal | typeof hlrCacheHitsTotal, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k as keyof typeof v.labels] === l)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k as keyof typeof v.labels] === l))
+    .reduce((n, v) => n + v.value, 0);
 }
 
-const send = async (esme: TestEsme, to: string, extra: Record<string, unknown> = {}) => esme.submit({ destination_addr: to, ...extra }, 10_000);
+const send = async (esme: TestEsme, to: string, extra: Record<string, unknown> = {}) =>
+  esme.submit({ destination_addr: to, ...extra }, 10_000);
 const stored = (to: string) => t.db.collection('sms').findOne({ destKey: `+${to}` }, { sort: { _id: -1 } });
 
 beforeAll(async () => {
   redis = new Redis(redisUrl);
   [fastSim, slowSim] = await Promise.all([
-    spawnSim(['--reachable', '4477', '--invalid', '4479', '--fail', '4466', '--network', '4477=23415', '--network', '447755=23410', '--ported', '447755']),
+    spawnSim([
+      '--reachable',
+      '4477',
+      '--invalid',
+      '4479',
+      '--fail',
+      '4466',
+      '--network',
+      '4477=23415',
+      '--network',
+      '447755=23410',
+      '--ported',
+      '447755',
+    ]),
     spawnSim(['--latency-ms', '1500']),
   ]);
 }, 60_000);
@@ -71,9 +96,16 @@ afterAll(async () => {
 describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', () => {
   it('reject-unreachable: reachable numbers are stored with the HLR answer; unreachable and invalid ones get ESME_RINVDSTADR', async () => {
     const esme = await inserterWith({ HLR_URL: urlOf(fastSim), HLR_POLICY: 'reject-unreachable' });
-    const before = { reachable: await counter(hlrRequestsTotal, { result: 'reachable' }), unreachable: await counter(hlrRequestsTotal, { result: 'unreachable' }), invalid: await counter(hlrRequestsTotal, { result: 'invalid' }) };
+    const before = {
+      reachable: await counter(hlrRequestsTotal, { result: 'reachable' }),
+      unreachable: await counter(hlrRequestsTotal, { result: 'unreachable' }),
+      invalid: await counter(hlrRequestsTotal, { result: 'invalid' }),
+    };
     expect((await send(esme, '447700100001')).command_status).toBe(CommandStatus.ESME_ROK);
-    expect(await stored('447700100001')).toMatchObject({ state: 'queued', hlr: { status: 'reachable', network: '23415', ported: false, cached: false } });
+    expect(await stored('447700100001')).toMatchObject({
+      state: 'queued',
+      hlr: { status: 'reachable', network: '23415', ported: false, cached: false },
+    });
     // A ported number: the network it is served by now, for routing.
     expect((await send(esme, '447755000001')).command_status).toBe(CommandStatus.ESME_ROK);
     expect(await stored('447755000001')).toMatchObject({ hlr: { status: 'reachable', network: '23410', ported: true } });
@@ -150,7 +182,7 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
     expect(order).toEqual(['cached', 'slow']);
   }, 20_000);
 
-  it("policy off makes no lookup before the ack; hlr.routing stores the network on the queued message afterwards", async () => {
+  it('policy off makes no lookup before the ack; hlr.routing stores the network on the queued message afterwards', async () => {
     const requests = await simRequests(fastSim);
     const off = await inserterWith({ HLR_URL: urlOf(fastSim), HLR_POLICY: 'off' });
     expect((await send(off, '447800500001')).command_status).toBe(0);

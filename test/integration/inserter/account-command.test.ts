@@ -35,7 +35,21 @@ describe('smsc account', () => {
     const write = process.stdout.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
     try {
-      await yargs(['account', 'add', '--system-id', 'cli1', '--password', 'pw', '--tps', '7', '--max-binds', '2', '--source-allow', 'A*', 'B'])
+      await yargs([
+        'account',
+        'add',
+        '--system-id',
+        'cli1',
+        '--password',
+        'pw',
+        '--tps',
+        '7',
+        '--max-binds',
+        '2',
+        '--source-allow',
+        'A*',
+        'B',
+      ])
         .command(accountCommand)
         .strict()
         .parseAsync();
@@ -46,6 +60,10 @@ describe('smsc account', () => {
       if (previous.db === undefined) delete process.env.MONGODB_DB;
       else process.env.MONGODB_DB = previous.db;
     }
-    expect(await t.db.collection('accounts').findOne({ systemId: 'cli1' })).toMatchObject({ tps: 7, maxBinds: 2, sourceAllow: ['A*', 'B'] });
+    expect(await t.db.collection('accounts').findOne({ systemId: 'cli1' })).toMatchObject({
+      tps: 7,
+      maxBinds: 2,
+      sourceAllow: ['A*', 'B'],
+    });
   });
 });

@@ -8,7 +8,9 @@ let run: RunningInserter;
 const esmes: TestEsme[] = [];
 
 beforeAll(async () => {
-  run = await startInserter(t.db, { accounts: [{ systemId: 'target', password: 'right' }], inserter: { bindGuard: { refuseAfter: 1000 } },
+  run = await startInserter(t.db, {
+    accounts: [{ systemId: 'target', password: 'right' }],
+    inserter: { bindGuard: { refuseAfter: 1000 } },
     // The production cost: a check takes long enough that the whole burst arrives during the first ones.
     scryptCost: { N: 16384, r: 8, p: 1 },
   });
@@ -23,7 +25,9 @@ describe('parallel bind flood', () => {
   it('checks only a few passwords at once per address; the rest are refused without hashing', async () => {
     const clients = await Promise.all(Array.from({ length: 40 }, () => TestEsme.connect(run.port)));
     esmes.push(...clients);
-    const statuses = (await Promise.all(clients.map((c) => c.request('bind_transceiver', { system_id: 'target', password: 'wrong' }, 10_000)))).map((r) => r.command_status);
+    const statuses = (
+      await Promise.all(clients.map((c) => c.request('bind_transceiver', { system_id: 'target', password: 'wrong' }, 10_000)))
+    ).map((r) => r.command_status);
     const checked = statuses.filter((s) => s === CommandStatus.ESME_RINVPASWD).length;
     expect(checked).toBeGreaterThanOrEqual(1);
     expect(checked).toBeLessThanOrEqual(8);

@@ -38,8 +38,14 @@ describe('max binds across inserters (Redis)', () => {
     const a1 = await TestEsme.bound(runs[0].port, 'multi', 'pw');
     const b1 = await TestEsme.bound(runs[1].port, 'multi', 'pw');
     const a2 = await TestEsme.connect(runs[0].port);
-    cleanup.push(() => a1.close(), () => b1.close(), () => a2.close());
-    expect((await a2.request('bind_transmitter', { system_id: 'multi', password: 'pw' })).command_status).toBe(CommandStatus.ESME_RBINDFAIL);
+    cleanup.push(
+      () => a1.close(),
+      () => b1.close(),
+      () => a2.close(),
+    );
+    expect((await a2.request('bind_transmitter', { system_id: 'multi', password: 'pw' })).command_status).toBe(
+      CommandStatus.ESME_RBINDFAIL,
+    );
     b1.close();
     await b1.waitClosed();
     await sleep(100);
@@ -53,7 +59,10 @@ describe('max binds across inserters (Redis)', () => {
     expect(await gone.acquire('acct', 's1', 1)).toBe(true);
     crashed.disconnect(); // the process died: nobody refreshes or releases its slot
     const live = createBindSlots({ redis: await redisClient(), keyPrefix, logger: silentLogger, ttlMs: 300 });
-    cleanup.push(() => live.close(), () => gone.close());
+    cleanup.push(
+      () => live.close(),
+      () => gone.close(),
+    );
     expect(await live.acquire('acct', 's2', 1)).toBe(false);
     await until(() => live.acquire('acct', 's2', 1), 5_000, 'the vanished slot expired');
   });
@@ -62,7 +71,10 @@ describe('max binds across inserters (Redis)', () => {
     const keyPrefix = `test:binds:${randomBytes(4).toString('hex')}`;
     const slots = createBindSlots({ redis: await redisClient(), keyPrefix, logger: silentLogger, ttlMs: 300 });
     const other = createBindSlots({ redis: await redisClient(), keyPrefix, logger: silentLogger, ttlMs: 300 });
-    cleanup.push(() => slots.close(), () => other.close());
+    cleanup.push(
+      () => slots.close(),
+      () => other.close(),
+    );
     expect(await slots.acquire('acct', 's1', 1)).toBe(true);
     await sleep(700);
     expect(await other.acquire('acct', 's9', 1)).toBe(false);

@@ -59,9 +59,15 @@ describe('inserter binds', () => {
 
   it('unknown system_id -> ESME_RINVSYSID, wrong password -> ESME_RINVPASWD, disabled -> ESME_RBINDFAIL', async () => {
     const esme = await connect();
-    expect((await esme.request('bind_transceiver', { system_id: 'ghost', password: 'pw' })).command_status).toBe(CommandStatus.ESME_RINVSYSID);
-    expect((await esme.request('bind_transceiver', { system_id: 'acme', password: 'bad' })).command_status).toBe(CommandStatus.ESME_RINVPASWD);
-    expect((await esme.request('bind_transceiver', { system_id: 'off', password: 'pw' })).command_status).toBe(CommandStatus.ESME_RBINDFAIL);
+    expect((await esme.request('bind_transceiver', { system_id: 'ghost', password: 'pw' })).command_status).toBe(
+      CommandStatus.ESME_RINVSYSID,
+    );
+    expect((await esme.request('bind_transceiver', { system_id: 'acme', password: 'bad' })).command_status).toBe(
+      CommandStatus.ESME_RINVPASWD,
+    );
+    expect((await esme.request('bind_transceiver', { system_id: 'off', password: 'pw' })).command_status).toBe(
+      CommandStatus.ESME_RBINDFAIL,
+    );
   });
 
   it('a second bind on a bound session -> ESME_RALYBND', async () => {
@@ -129,10 +135,14 @@ describe('inserter binds', () => {
     const esme = await connect();
     const started = Date.now();
     for (let i = 0; i < 4; i++) {
-      expect((await esme.request('bind_transceiver', { system_id: 'guarded', password: 'wrong' })).command_status).toBe(CommandStatus.ESME_RINVPASWD);
+      expect((await esme.request('bind_transceiver', { system_id: 'guarded', password: 'wrong' })).command_status).toBe(
+        CommandStatus.ESME_RINVPASWD,
+      );
     }
     expect(Date.now() - started).toBeGreaterThanOrEqual(50); // the 3rd and 4th attempts were delayed
     const other = await connect();
-    expect((await other.request('bind_transceiver', { system_id: 'guarded', password: 'right' })).command_status).toBe(CommandStatus.ESME_RBINDFAIL);
+    expect((await other.request('bind_transceiver', { system_id: 'guarded', password: 'right' })).command_status).toBe(
+      CommandStatus.ESME_RBINDFAIL,
+    );
   });
 });

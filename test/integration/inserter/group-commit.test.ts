@@ -43,7 +43,7 @@ describe('GroupCommitWriter', () => {
     expect(writer.stats.batches).toBe(1);
     expect(writer.stats.documents).toBe(50);
     expect(await t.db.collection('sms').countDocuments({ _id: { $in: docs.map((d) => d._id) } })).toBe(50);
-    await until(async () => (await t.db.collection('events').countDocuments()) > eventsBefore, 5_000, 'the batch\'s event');
+    await until(async () => (await t.db.collection('events').countDocuments()) > eventsBefore, 5_000, "the batch's event");
     const events = await t.db.collection('events').find().toArray();
     expect(events.length - eventsBefore).toBe(1);
     expect(events.at(-1)).toMatchObject({ count: 50 });
@@ -113,7 +113,9 @@ describe('GroupCommitWriter', () => {
       const [lost, fresh] = [doc('+447700900201'), doc('+447700900202')];
       // As if the cut-off attempt had stored `lost` before the connection dropped.
       await db.collection<SmsDocument>('sms').insertOne({ ...lost });
-      await db.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], closeConnection: true } });
+      await db
+        .admin()
+        .command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], closeConnection: true } });
       const writer = new GroupCommitWriter(db, { maxDelayMs: 5, writeConcern: { w: 1 }, timeoutMs: 5000 });
       const results = await writer.writeAll([lost, fresh]);
       await writer.close();
@@ -161,7 +163,11 @@ describe('GroupCommitWriter without idle waiting', () => {
 
   /** Writes a first document whose insert the server holds for `blockMs`; resolves once it is in flight. */
   async function holdFirstInsert(writer: GroupCommitWriter, blockMs: number, order: string[]): Promise<{ first: Promise<void> }> {
-    await client.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: blockMs } });
+    await client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: blockMs },
+    });
     const first = writer.write(doc()).then(() => void order.push('first'));
     // Nothing else is in flight, so it goes out at the end of this I/O turn, without a timer.
     await new Promise((r) => setImmediate(r));

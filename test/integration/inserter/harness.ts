@@ -45,7 +45,15 @@ export async function startInserter(
   const limiter = createRateLimiter({ redis: options.redisUrl, keyPrefix: options.keyPrefix ?? 'test:tps', logger: silentLogger });
   if (options.redisUrl) await limiter.ready();
   const inserter = new Inserter(
-    { db, accounts, writer, rateLimiter: limiter, logger: options.logger ?? silentLogger, ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}), ...options.deps },
+    {
+      db,
+      accounts,
+      writer,
+      rateLimiter: limiter,
+      logger: options.logger ?? silentLogger,
+      ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}),
+      ...options.deps,
+    },
     { host: '127.0.0.1', port: 0, ...options.inserter },
   );
   const { port } = await inserter.start();
@@ -85,7 +93,9 @@ export class TestEsme {
   /** `localAddress`: another loopback address (127.0.0.2, …) plays a client on another machine. */
   static connect(port: number, localAddress?: string): Promise<TestEsme> {
     return new Promise((resolve, reject) => {
-      const session = smpp.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () => resolve(new TestEsme(session)));
+      const session = smpp.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () =>
+        resolve(new TestEsme(session)),
+      );
       session.once('error', reject);
     });
   }
@@ -114,7 +124,19 @@ export class TestEsme {
   }
 
   submit(params: Record<string, unknown>, timeoutMs?: number): Promise<smpp.PDU> {
-    return this.request('submit_sm', { source_addr: 'ACME', source_addr_ton: 5, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900123', short_message: Buffer.from('hello'), ...params }, timeoutMs);
+    return this.request(
+      'submit_sm',
+      {
+        source_addr: 'ACME',
+        source_addr_ton: 5,
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: '447700900123',
+        short_message: Buffer.from('hello'),
+        ...params,
+      },
+      timeoutMs,
+    );
   }
 
   writeRaw(bytes: Buffer): void {

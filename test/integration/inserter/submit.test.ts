@@ -67,7 +67,12 @@ describe('submit_sm', () => {
 
   it('an sm_length running past the PDU -> generic_nack ESME_RINVMSGLEN, session closed, others unaffected', async () => {
     const other = await TestEsme.bound(run.port, 'acme', 'pw');
-    const pdu = new smpp.PDU('submit_sm', { destination_addr: '447700900123', source_addr: 'ACME', short_message: Buffer.from('abc'), sequence_number: 77 });
+    const pdu = new smpp.PDU('submit_sm', {
+      destination_addr: '447700900123',
+      source_addr: 'ACME',
+      short_message: Buffer.from('abc'),
+      sequence_number: 77,
+    });
     const buf = pdu.toBuffer();
     buf[buf.length - 4] = 200; // sm_length says 200, 3 octets follow
     const answer = new Promise<smpp.PDU>((resolve) => other.session.on('pdu', (p) => p.sequence_number === 77 && resolve(p)));
@@ -87,7 +92,10 @@ describe('submit_sm', () => {
       expect(resp.command_status).toBe(0);
       ids.push(resp.message_id as string);
     }
-    const docs = await sms().find({ messageId: { $in: ids } }).sort({ 'concat.seq': 1 }).toArray();
+    const docs = await sms()
+      .find({ messageId: { $in: ids } })
+      .sort({ 'concat.seq': 1 })
+      .toArray();
     expect(docs.map((d) => d.concat?.seq)).toEqual([1, 2, 3]);
     expect(new Set(docs.map((d) => d.concat?.groupId)).size).toBe(1);
     expect(docs[0].concat).toMatchObject({ ref: 0x7b, total: 3 });
@@ -96,11 +104,19 @@ describe('submit_sm', () => {
   it('a 2-part SAR message is stored as two linked documents, SAR TLVs kept', async () => {
     const ids: string[] = [];
     for (let seq = 1; seq <= 2; seq++) {
-      const resp = await esme.submit({ short_message: Buffer.from(`sar ${seq}`), sar_msg_ref_num: 0x1234, sar_total_segments: 2, sar_segment_seqnum: seq });
+      const resp = await esme.submit({
+        short_message: Buffer.from(`sar ${seq}`),
+        sar_msg_ref_num: 0x1234,
+        sar_total_segments: 2,
+        sar_segment_seqnum: seq,
+      });
       expect(resp.command_status).toBe(0);
       ids.push(resp.message_id as string);
     }
-    const docs = await sms().find({ messageId: { $in: ids } }).sort({ 'concat.seq': 1 }).toArray();
+    const docs = await sms()
+      .find({ messageId: { $in: ids } })
+      .sort({ 'concat.seq': 1 })
+      .toArray();
     expect(docs.map((d) => d.concat)).toEqual([
       { groupId: 'acme:ACME:+447700900123:4660:2', ref: 0x1234, total: 2, seq: 1 },
       { groupId: 'acme:ACME:+447700900123:4660:2', ref: 0x1234, total: 2, seq: 2 },
@@ -121,11 +137,18 @@ describe('submit_sm', () => {
 
   it('a long message stored only in part is answered ESME_RSYSERR and its stored parts are taken back', async () => {
     // A unique index only part 2 to this destination can clash with: its insert fails, parts 1 and 3 go in.
-    await sms().createIndex({ destKey: 1, 'concat.seq': 1 }, { name: 'clash_part_2', unique: true, partialFilterExpression: { destKey: '+447700900777', 'concat.seq': 2 } });
+    await sms().createIndex(
+      { destKey: 1, 'concat.seq': 1 },
+      { name: 'clash_part_2', unique: true, partialFilterExpression: { destKey: '+447700900777', 'concat.seq': 2 } },
+    );
     await sms().insertOne({ destKey: '+447700900777', concat: { seq: 2 }, state: 'delivered' } as unknown as SmsDocument);
     try {
       const text = 'The quick brown fox jumps over the lazy dog. '.repeat(8);
-      const resp = await esme.submit({ destination_addr: '447700900777', short_message: Buffer.alloc(0), message_payload: Buffer.from(text) });
+      const resp = await esme.submit({
+        destination_addr: '447700900777',
+        short_message: Buffer.alloc(0),
+        message_payload: Buffer.from(text),
+      });
       expect(resp.command_status).toBe(CommandStatus.ESME_RSYSERR);
       expect(await sms().countDocuments({ destKey: '+447700900777', state: 'queued' })).toBe(0);
     } finally {
@@ -135,7 +158,14 @@ describe('submit_sm', () => {
   });
 
   it('data_sm goes the same way', async () => {
-    const resp = await esme.request('data_sm', { source_addr: 'ACME', source_addr_ton: 5, destination_addr: '447700900124', dest_addr_ton: 1, dest_addr_npi: 1, message_payload: Buffer.from('via data_sm') });
+    const resp = await esme.request('data_sm', {
+      source_addr: 'ACME',
+      source_addr_ton: 5,
+      destination_addr: '447700900124',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      message_payload: Buffer.from('via data_sm'),
+    });
     expect(resp.command).toBe('data_sm_resp');
     expect(resp.command_status).toBe(0);
     const doc = await sms().findOne({ messageId: resp.message_id as string });
@@ -144,7 +174,13 @@ describe('submit_sm', () => {
 
   it('deliver_sm from a peer SMSC is stored as MO traffic', async () => {
     const peer = await TestEsme.bound(run.port, 'peer', 'pw');
-    const resp = await peer.request('deliver_sm', { source_addr: '447700900555', source_addr_ton: 1, source_addr_npi: 1, destination_addr: '12345', short_message: Buffer.from('STOP') });
+    const resp = await peer.request('deliver_sm', {
+      source_addr: '447700900555',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      destination_addr: '12345',
+      short_message: Buffer.from('STOP'),
+    });
     expect(resp.command).toBe('deliver_sm_resp');
     expect(resp.command_status).toBe(0);
     const doc = await sms().findOne({ account: 'peer', direction: 'mo' });
@@ -154,7 +190,13 @@ describe('submit_sm', () => {
 
   it('deliver_sm from an ordinary ESME is refused (ESME_RINVBNDSTS), nothing stored', async () => {
     const before = await sms().countDocuments();
-    const resp = await esme.request('deliver_sm', { source_addr: '447700900555', source_addr_ton: 1, source_addr_npi: 1, destination_addr: '12345', short_message: Buffer.from('spoof') });
+    const resp = await esme.request('deliver_sm', {
+      source_addr: '447700900555',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      destination_addr: '12345',
+      short_message: Buffer.from('spoof'),
+    });
     expect(resp.command).toBe('deliver_sm_resp');
     expect(resp.command_status).toBe(CommandStatus.ESME_RINVBNDSTS);
     expect(await sms().countDocuments()).toBe(before);
@@ -175,7 +217,10 @@ describe('submit_sm', () => {
     expect(resp.command).toBe('submit_multi_resp');
     expect(resp.command_status).toBe(0);
     expect(resp.message_id).toMatch(/^[0-9a-f]{24}$/);
-    const failed = (resp.unsuccess_sme as { destination_addr: string; error_status_code: number }[]).map((u) => [u.destination_addr, u.error_status_code]);
+    const failed = (resp.unsuccess_sme as { destination_addr: string; error_status_code: number }[]).map((u) => [
+      u.destination_addr,
+      u.error_status_code,
+    ]);
     expect(failed).toEqual([
       ['bogus', CommandStatus.ESME_RINVDSTADR],
       ['friends', CommandStatus.ESME_RINVDLNAME],
@@ -189,7 +234,10 @@ describe('submit_sm', () => {
     expect(resp.command_status).toBe(0);
     expect(resp.message_id).toBe(message_id);
     expect(resp.message_state).toBe(1); // ENROUTE
-    await sms().updateOne({ messageId: message_id as string }, { $set: { state: 'delivered', finalAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) } });
+    await sms().updateOne(
+      { messageId: message_id as string },
+      { $set: { state: 'delivered', finalAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) } },
+    );
     const after = await esme.request('query_sm', { message_id, source_addr: 'ACME' });
     expect(after.message_state).toBe(2); // DELIVERED
     // The smpp package decodes SMPP times into Dates.
@@ -205,7 +253,9 @@ describe('submit_sm', () => {
     const peer = await TestEsme.bound(run.port, 'peer', 'pw');
     expect((await peer.request('query_sm', { message_id })).command_status).toBe(CommandStatus.ESME_RQUERYFAIL);
     expect((await peer.request('cancel_sm', { message_id })).command_status).toBe(CommandStatus.ESME_RCANCELFAIL);
-    expect((await peer.request('replace_sm', { message_id, short_message: Buffer.from('x') })).command_status).toBe(CommandStatus.ESME_RREPLACEFAIL);
+    expect((await peer.request('replace_sm', { message_id, short_message: Buffer.from('x') })).command_status).toBe(
+      CommandStatus.ESME_RREPLACEFAIL,
+    );
     peer.close();
     expect((await sms().findOne({ messageId: message_id as string }))?.state).toBe('queued');
   });
@@ -224,14 +274,27 @@ describe('submit_sm', () => {
   it('cancel_sm without message_id cancels every queued message from source to destination', async () => {
     await esme.submit({ destination_addr: '447700900301' });
     await esme.submit({ destination_addr: '447700900301' });
-    const resp = await esme.request('cancel_sm', { source_addr: 'ACME', source_addr_ton: 5, destination_addr: '447700900301', dest_addr_ton: 1, dest_addr_npi: 1 });
+    const resp = await esme.request('cancel_sm', {
+      source_addr: 'ACME',
+      source_addr_ton: 5,
+      destination_addr: '447700900301',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+    });
     expect(resp.command_status).toBe(0);
     expect(await sms().countDocuments({ destKey: '+447700900301', state: 'cancelled' })).toBe(2);
   });
 
   it('replace_sm replaces a queued message and fails once it is not queued', async () => {
     const { message_id } = await esme.submit({ short_message: Buffer.from('old text') });
-    const resp = await esme.request('replace_sm', { message_id, source_addr: 'ACME', source_addr_ton: 5, short_message: Buffer.from('new text'), registered_delivery: 1, validity_period: '000000020000000R' });
+    const resp = await esme.request('replace_sm', {
+      message_id,
+      source_addr: 'ACME',
+      source_addr_ton: 5,
+      short_message: Buffer.from('new text'),
+      registered_delivery: 1,
+      validity_period: '000000020000000R',
+    });
     expect(resp.command_status).toBe(0);
     const doc = await sms().findOne({ messageId: message_id as string });
     expect(bytes(doc).toString()).toBe('new text');
@@ -258,14 +321,24 @@ describe('submit_sm', () => {
 describe('replace_if_present_flag', () => {
   it('replaces the queued message with the same source, destination and service_type', async () => {
     const first = await esme.submit({ destination_addr: '447700900401', service_type: 'NEWS', short_message: Buffer.from('v1') });
-    const second = await esme.submit({ destination_addr: '447700900401', service_type: 'NEWS', short_message: Buffer.from('v2'), replace_if_present_flag: 1 });
+    const second = await esme.submit({
+      destination_addr: '447700900401',
+      service_type: 'NEWS',
+      short_message: Buffer.from('v2'),
+      replace_if_present_flag: 1,
+    });
     expect(second.command_status).toBe(0);
     expect(second.message_id).toBe(first.message_id);
     const docs = await sms().find({ destKey: '+447700900401' }).toArray();
     expect(docs).toHaveLength(1);
     expect(bytes(docs[0]).toString()).toBe('v2');
     // Another service_type is another message.
-    const other = await esme.submit({ destination_addr: '447700900401', service_type: 'ADS', short_message: Buffer.from('x'), replace_if_present_flag: 1 });
+    const other = await esme.submit({
+      destination_addr: '447700900401',
+      service_type: 'ADS',
+      short_message: Buffer.from('x'),
+      replace_if_present_flag: 1,
+    });
     expect(other.message_id).not.toBe(first.message_id);
     expect(await sms().countDocuments({ destKey: '+447700900401' })).toBe(2);
   });

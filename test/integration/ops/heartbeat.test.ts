@@ -52,7 +52,11 @@ describe('HeartbeatWriter', () => {
     await writer.start();
     const nodes = t.db.collection<NodeDocument>(Collections.nodes);
     const before = (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt;
-    await until(async () => (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt.getTime() > before.getTime(), 5_000, 'a later heartbeat');
+    await until(
+      async () => (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt.getTime() > before.getTime(),
+      5_000,
+      'a later heartbeat',
+    );
     const after = (await nodes.findOne({ _id: 'periodic' }))!.lastSeenAt;
     await writer.close();
     expect(after.getTime()).toBeGreaterThan(before.getTime());

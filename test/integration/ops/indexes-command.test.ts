@@ -14,7 +14,10 @@ describe('smsc indexes', () => {
       expect(parsed).toEqual(JSON.parse(JSON.stringify(report)));
       for (const spec of INDEXES) {
         const coll = report.find((c) => c.collection === spec.collection)!;
-        expect(coll.indexes.map((i) => i.name), `${spec.collection}.${spec.name}`).toContain(spec.name);
+        expect(
+          coll.indexes.map((i) => i.name),
+          `${spec.collection}.${spec.name}`,
+        ).toContain(spec.name);
       }
       expect(report.every((c) => c.missing.length === 0)).toBe(true);
       expect(report.find((c) => c.collection === 'events')?.capped).toBe(true);

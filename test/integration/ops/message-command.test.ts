@@ -57,8 +57,12 @@ describe('smsc message against a store in known states', () => {
       receipt: { smsId: delivered._id, messageId: delivered.messageId },
     } as Partial<SmsDocument>);
     await t.db.collection(Collections.sms).insertMany([delivered, part2, earlier, queued, receipt]);
-    await t.db.collection(Collections.correlations).insertOne({ connector: 'op1', remoteId: 'R-1001', smsId: delivered._id, createdAt: minutes(-2) });
-    await t.db.collection<{ _id: string; [key: string]: unknown }>(Collections.locks).insertOne({ _id: '447700900050', owner: 'w9', token: 'z', at: minutes(-1), leaseUntil: minutes(-0.5) });
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op1', remoteId: 'R-1001', smsId: delivered._id, createdAt: minutes(-2) });
+    await t.db
+      .collection<{ _id: string; [key: string]: unknown }>(Collections.locks)
+      .insertOne({ _id: '447700900050', owner: 'w9', token: 'z', at: minutes(-1), leaseUntil: minutes(-0.5) });
   });
 
   it('--json gives the stored document with its parts, downstream ids, receipts', async () => {

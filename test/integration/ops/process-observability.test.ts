@@ -11,11 +11,19 @@ describe('startProcessObservability', () => {
   it('registers the process in nodes, serves metrics, and removes itself on close', async () => {
     const port = await freePort();
     const config = loadConfig({ env: { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', SMSC_NODE_NAME: 'deliverer-test' } });
-    const obs = await startProcessObservability({ db: t.db, kind: 'deliverer', config, info: () => ({ connectors: { op1: 'BOUND' } }), sampleQueueDepth: true });
+    const obs = await startProcessObservability({
+      db: t.db,
+      kind: 'deliverer',
+      config,
+      info: () => ({ connectors: { op1: 'BOUND' } }),
+      sampleQueueDepth: true,
+    });
     try {
       expect(obs.nodeName).toBe('deliverer-test');
       expect(obs.metricsPort).toBe(port);
-      const node = await t.db.collection<{ _id: string; kind: string; info: Record<string, unknown> }>(Collections.nodes).findOne({ _id: 'deliverer-test' });
+      const node = await t.db
+        .collection<{ _id: string; kind: string; info: Record<string, unknown> }>(Collections.nodes)
+        .findOne({ _id: 'deliverer-test' });
       expect(node?.kind).toBe('deliverer');
       // The only candidate: it holds the queue-sampler lease, and says so in its heartbeat.
       expect(node?.info).toEqual({ metricsPort: port, queueSampler: true, connectors: { op1: 'BOUND' } });

@@ -24,7 +24,11 @@ beforeAll(async () => {
     { prefix: '44', connectors: ['op-off'], priority: 0, weight: 1, enabled: false },
     { prefix: '555', connectors: [], esme: 'moapp', priority: 0, weight: 1, enabled: true },
   ]);
-  const esme = (systemId: string, destKey: string) => ({ target: { kind: 'esme' as const, systemId }, direction: 'receipt' as const, destKey });
+  const esme = (systemId: string, destKey: string) => ({
+    target: { kind: 'esme' as const, systemId },
+    direction: 'receipt' as const,
+    destKey,
+  });
   await t.db.collection(Collections.sms).insertMany([
     makeSms(now, { destKey: '+4915112345678', nextAttemptAt: ago(120_000) }),
     makeSms(now, { destKey: '+4915112345679', nextAttemptAt: new Date(now.getTime() + 120_000) }),
@@ -156,15 +160,22 @@ function planOf(explain: Document): { stages: string[]; indexes: string[]; keysE
 }
 
 describe('what a sample costs (explain)', () => {
-  const stateIndexes = INDEXES.filter((ix) => ix.collection === Collections.sms && Object.keys(ix.key)[0] === 'state' && !ix.partialFilterExpression).map((ix) => ix.name);
+  const stateIndexes = INDEXES.filter(
+    (ix) => ix.collection === Collections.sms && Object.keys(ix.key)[0] === 'state' && !ix.partialFilterExpression,
+  ).map((ix) => ix.name);
 
   it('counts per state walk only that state in a {state, …} index', async () => {
     const sms = t.db.collection(Collections.sms);
     // The pipeline countDocuments sends.
-    const explain = await sms.aggregate([{ $match: { state: 'delivered' } }, { $group: { _id: 1, n: { $sum: 1 } } }]).explain('executionStats');
+    const explain = await sms
+      .aggregate([{ $match: { state: 'delivered' } }, { $group: { _id: 1, n: { $sum: 1 } } }])
+      .explain('executionStats');
     const plan = planOf(explain);
     expect(plan.stages).not.toContain('COLLSCAN');
-    expect(plan.indexes.some((name) => stateIndexes.includes(name)), `plan ${JSON.stringify(plan)}`).toBe(true);
+    expect(
+      plan.indexes.some((name) => stateIndexes.includes(name)),
+      `plan ${JSON.stringify(plan)}`,
+    ).toBe(true);
     // 2 delivered among 11 messages: the scan reads their index entries, not the collection.
     expect(plan.keysExamined).toBeLessThanOrEqual(3);
     expect(plan.docsExamined).toBeLessThanOrEqual(2);
@@ -172,13 +183,25 @@ describe('what a sample costs (explain)', () => {
 
   it('the due count, the oldest due message and the by-target aggregation read the queued messages only', async () => {
     const sms = t.db.collection(Collections.sms);
-    const due = planOf(await sms.aggregate([{ $match: { state: 'queued', nextAttemptAt: { $lte: now } } }, { $group: { _id: 1, n: { $sum: 1 } } }]).explain('executionStats'));
+    const due = planOf(
+      await sms
+        .aggregate([{ $match: { state: 'queued', nextAttemptAt: { $lte: now } } }, { $group: { _id: 1, n: { $sum: 1 } } }])
+        .explain('executionStats'),
+    );
     expect(due.stages).not.toContain('COLLSCAN');
     expect(due.docsExamined).toBeLessThanOrEqual(6);
-    const oldest = planOf(await sms.find({ state: 'queued', nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(1).explain('executionStats'));
+    const oldest = planOf(
+      await sms
+        .find({ state: 'queued', nextAttemptAt: { $lte: now } })
+        .sort({ nextAttemptAt: 1 })
+        .limit(1)
+        .explain('executionStats'),
+    );
     expect(oldest.stages).not.toContain('COLLSCAN');
     expect(oldest.indexes.some((name) => stateIndexes.includes(name))).toBe(true);
-    const byTarget = planOf(await sms.aggregate([{ $match: { state: 'queued' } }, { $group: { _id: '$destKey', n: { $sum: 1 } } }]).explain('executionStats'));
+    const byTarget = planOf(
+      await sms.aggregate([{ $match: { state: 'queued' } }, { $group: { _id: '$destKey', n: { $sum: 1 } } }]).explain('executionStats'),
+    );
     expect(byTarget.stages).not.toContain('COLLSCAN');
     expect(byTarget.docsExamined).toBeLessThanOrEqual(7);
     // And the real aggregation runs (its operators are all documented MongoDB ones).

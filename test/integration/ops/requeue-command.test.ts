@@ -83,7 +83,10 @@ describe('smsc requeue', () => {
     expect((await sms().findOne({ _id: intl._id }))?.requeues).toBe(2);
     // With the deployment's country code, a national form finds the international key.
     const out: string[] = [];
-    await runRequeue({ mongodbUri: t.uri, db: t.dbName, dest: '07700900999' }, { print: (line) => out.push(line), clock, env: { ADDRESS_COUNTRY_CODE: '44' } });
+    await runRequeue(
+      { mongodbUri: t.uri, db: t.dbName, dest: '07700900999' },
+      { print: (line) => out.push(line), clock, env: { ADDRESS_COUNTRY_CODE: '44' } },
+    );
     expect(out).toEqual(['Requeued 1 message(s).']);
     expect((await sms().find({}).toArray()).map((d) => d.state)).toEqual(['queued', 'queued']);
   });
@@ -99,7 +102,9 @@ describe('smsc requeue', () => {
   });
 
   it('refuses states that must not be requeued, and unclear selectors', async () => {
-    await expect(requeue({ state: 'locked' })).rejects.toThrow('Messages in state locked cannot be requeued; requeueable states are queued, undeliverable, expired, rejected.');
+    await expect(requeue({ state: 'locked' })).rejects.toThrow(
+      'Messages in state locked cannot be requeued; requeueable states are queued, undeliverable, expired, rejected.',
+    );
     await expect(requeue({ state: 'lost' })).rejects.toThrow('Unknown state "lost"');
     await expect(requeue({})).rejects.toThrow('Name exactly one of');
     await expect(requeue({ dest: '1', state: 'expired' })).rejects.toThrow('Name exactly one of');
@@ -109,7 +114,11 @@ describe('smsc requeue', () => {
 
 describe('smsc requeue and receipts', () => {
   const receipts = (smsId: unknown) =>
-    t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).sort({ arrivedAt: 1, _id: 1 }).toArray();
+    t.db
+      .collection<SmsWithReceipt>(Collections.sms)
+      .find({ direction: 'receipt', 'receipt.smsId': smsId })
+      .sort({ arrivedAt: 1, _id: 1 })
+      .toArray();
   const emitter = () => new ReceiptEmitter(t.db, clock, silentLogger);
 
   beforeEach(async () => {
@@ -122,7 +131,10 @@ describe('smsc requeue and receipts', () => {
     const doc = makeSms(NOW, { state: 'submitted', attempts: 1, remote: { connector: 'op1', messageId: 'r1', submittedAt: minutes(-2) } });
     await sms().insertOne(doc);
     const finaliser = new ReceiptFinaliser(t.db, clock, { by: 'test' });
-    const first = await finaliser.applyTo({ smsId: doc._id, remoteId: 'r1' }, { connector: 'op1', messageState: MessageState.UNDELIVERABLE, networkErrorCode: 1 });
+    const first = await finaliser.applyTo(
+      { smsId: doc._id, remoteId: 'r1' },
+      { connector: 'op1', messageState: MessageState.UNDELIVERABLE, networkErrorCode: 1 },
+    );
     expect(first.kind).toBe('final');
     await emitter().runOnce();
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
@@ -135,24 +147,38 @@ describe('smsc requeue and receipts', () => {
     expect(requeued?.error).toBeUndefined();
 
     // Delivered on the second try (as a deliverer's outcome write, then the downstream's receipt).
-    await sms().updateOne({ _id: doc._id }, { $set: { state: 'submitted', attempts: 1, remote: { connector: 'op1', messageId: 'r2', submittedAt: NOW } } });
-    const second = await finaliser.applyTo({ smsId: doc._id, remoteId: 'r2' }, { connector: 'op1', messageState: MessageState.DELIVERED, networkErrorCode: null });
+    await sms().updateOne(
+      { _id: doc._id },
+      { $set: { state: 'submitted', attempts: 1, remote: { connector: 'op1', messageId: 'r2', submittedAt: NOW } } },
+    );
+    const second = await finaliser.applyTo(
+      { smsId: doc._id, remoteId: 'r2' },
+      { connector: 'op1', messageState: MessageState.DELIVERED, networkErrorCode: null },
+    );
     expect(second.kind).toBe('final');
     // Whoever runs the outbox, however often: one more receipt, DELIVRD.
     if (second.kind === 'final') await emitter().emitFor([second.doc]);
     await emitter().runOnce();
     await emitter().emitFor([(await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))!]);
     const all = await receipts(doc._id);
-    expect(all.map((r) => `${r.receipt?.stat} ${r.payload.tlvs?.messageState}`).sort()).toEqual([`DELIVRD ${MessageState.DELIVERED}`, `UNDELIV ${MessageState.UNDELIVERABLE}`]);
+    expect(all.map((r) => `${r.receipt?.stat} ${r.payload.tlvs?.messageState}`).sort()).toEqual([
+      `DELIVRD ${MessageState.DELIVERED}`,
+      `UNDELIV ${MessageState.UNDELIVERABLE}`,
+    ]);
     expect(new Set(all.map((r) => r.messageId)).size).toBe(2);
     expect((await sms().findOne({ _id: doc._id }))?.state).toBe('delivered');
   });
 
   it('a receipt still in the outbox for the replaced outcome is created before the requeue', async () => {
     // A long message the downstream accepted in part before failing for good.
-    const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1), progress: { connector: 'op1', remoteIds: ['r0'] } }), receiptDue: true };
+    const doc = {
+      ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1), progress: { connector: 'op1', remoteIds: ['r0'] } }),
+      receiptDue: true,
+    };
     await sms().insertOne(doc);
-    expect(await requeue({ messageId: doc.messageId, json: true })).toBe(JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }));
+    expect(await requeue({ messageId: doc.messageId, json: true })).toBe(
+      JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }),
+    );
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
     const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
     expect(after).toMatchObject({ state: 'queued', requeues: 1 });
@@ -161,13 +187,16 @@ describe('smsc requeue and receipts', () => {
     expect(after?.progress).toBeUndefined();
   });
 
-  it('an outbox pass that read the message before a requeue does not clear the next generation\'s flag', async () => {
+  it("an outbox pass that read the message before a requeue does not clear the next generation's flag", async () => {
     const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1) }), receiptDue: true };
     await sms().insertOne(doc);
     const staleRead = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
     await requeue({ messageId: doc.messageId });
     // It fails again the same way (same state, same attempt count), flagged again.
-    await sms().updateOne({ _id: doc._id }, { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsWithReceipt> });
+    await sms().updateOne(
+      { _id: doc._id },
+      { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsWithReceipt> },
+    );
     await emitter().emitFor([staleRead!]);
     expect((await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
     await emitter().runOnce();

@@ -26,7 +26,16 @@ describe('smsc status against a store in known states', () => {
   it('on an empty database reports zeros and nothing running', async () => {
     const report = await statusJson();
     expect(report.queue.total).toBe(0);
-    expect(report.queue.byState).toEqual({ queued: 0, locked: 0, submitted: 0, delivered: 0, undeliverable: 0, expired: 0, rejected: 0, cancelled: 0 });
+    expect(report.queue.byState).toEqual({
+      queued: 0,
+      locked: 0,
+      submitted: 0,
+      delivered: 0,
+      undeliverable: 0,
+      expired: 0,
+      rejected: 0,
+      cancelled: 0,
+    });
     expect(report.oldestDue).toBeNull();
     expect(report.nodes).toEqual([]);
     expect(report.connectors).toEqual([]);
@@ -56,22 +65,59 @@ describe('smsc status against a store in known states', () => {
         { _id: '447700900002', owner: 'w2', token: 'b', at: minutes(-10), leaseUntil: minutes(-9) },
       ]);
       await t.db.collection<{ _id: string; [key: string]: unknown }>(Collections.nodes).insertMany([
-        { _id: 'deliverer-a-1', kind: 'deliverer', host: 'a', pid: 1, startedAt: minutes(-60), lastSeenAt: minutes(0), expiresAt: minutes(1), info: { connectors: { op1: 'BOUND', op2: { state: 'CONNECTING' } } } },
-        { _id: 'inserter-b-2', kind: 'inserter', host: 'b', pid: 2, startedAt: minutes(-60), lastSeenAt: minutes(0), expiresAt: minutes(1) },
+        {
+          _id: 'deliverer-a-1',
+          kind: 'deliverer',
+          host: 'a',
+          pid: 1,
+          startedAt: minutes(-60),
+          lastSeenAt: minutes(0),
+          expiresAt: minutes(1),
+          info: { connectors: { op1: 'BOUND', op2: { state: 'CONNECTING' } } },
+        },
+        {
+          _id: 'inserter-b-2',
+          kind: 'inserter',
+          host: 'b',
+          pid: 2,
+          startedAt: minutes(-60),
+          lastSeenAt: minutes(0),
+          expiresAt: minutes(1),
+        },
         // Beats stopped; the TTL monitor has not removed it yet.
-        { _id: 'deliverer-c-3', kind: 'deliverer', host: 'c', pid: 3, startedAt: minutes(-60), lastSeenAt: minutes(-5), expiresAt: minutes(-4), info: { connectors: { op1: 'BOUND' } } },
+        {
+          _id: 'deliverer-c-3',
+          kind: 'deliverer',
+          host: 'c',
+          pid: 3,
+          startedAt: minutes(-60),
+          lastSeenAt: minutes(-5),
+          expiresAt: minutes(-4),
+          info: { connectors: { op1: 'BOUND' } },
+        },
       ]);
       await t.db.collection(Collections.connectors).insertMany([
         { name: 'op1', host: '10.0.0.1', port: 2775, systemId: 'smsc', password: 'secret-pw', enabled: true },
         { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', password: 'secret-pw', enabled: false },
       ]);
-      await t.db.collection<{ _id: string; [key: string]: unknown }>(Collections.leases).insertOne({ _id: 'queue-sampler', owner: 'inserter-b-2', token: 't', since: minutes(-30), leaseUntil: minutes(1) });
+      await t.db
+        .collection<{ _id: string; [key: string]: unknown }>(Collections.leases)
+        .insertOne({ _id: 'queue-sampler', owner: 'inserter-b-2', token: 't', since: minutes(-30), leaseUntil: minutes(1) });
     });
 
     it('counts the queue by state, with due and waiting split', async () => {
       const report = await statusJson();
       expect(report.at).toBe(NOW.toISOString());
-      expect(report.queue.byState).toEqual({ queued: 3, locked: 2, submitted: 1, delivered: 2, undeliverable: 0, expired: 1, rejected: 0, cancelled: 0 });
+      expect(report.queue.byState).toEqual({
+        queued: 3,
+        locked: 2,
+        submitted: 1,
+        delivered: 2,
+        undeliverable: 0,
+        expired: 1,
+        rejected: 0,
+        cancelled: 0,
+      });
       expect(report.queue.total).toBe(9);
       expect(report.queue.due).toBe(2);
       expect(report.queue.waiting).toBe(1);
@@ -93,7 +139,13 @@ describe('smsc status against a store in known states', () => {
 
     it('names the oldest due message', async () => {
       const report = await statusJson();
-      expect(report.oldestDue).toMatchObject({ messageId: oldestId, destKey: '447700900009', account: 'globex', attempts: 2, overdueSeconds: 5400 });
+      expect(report.oldestDue).toMatchObject({
+        messageId: oldestId,
+        destKey: '447700900009',
+        account: 'globex',
+        attempts: 2,
+        overdueSeconds: 5400,
+      });
     });
 
     it('lists processes from nodes (stale ones marked) and connector states from live nodes, without passwords', async () => {
@@ -105,7 +157,14 @@ describe('smsc status against a store in known states', () => {
       ]);
       expect(report.connectors).toEqual([
         { name: 'op1', host: '10.0.0.1', port: 2775, systemId: 'smsc', enabled: true, states: [{ node: 'deliverer-a-1', state: 'BOUND' }] },
-        { name: 'op2', host: '10.0.0.2', port: 2775, systemId: 'smsc', enabled: false, states: [{ node: 'deliverer-a-1', state: 'CONNECTING' }] },
+        {
+          name: 'op2',
+          host: '10.0.0.2',
+          port: 2775,
+          systemId: 'smsc',
+          enabled: false,
+          states: [{ node: 'deliverer-a-1', state: 'CONNECTING' }],
+        },
       ]);
       expect(JSON.stringify(report)).not.toContain('secret-pw');
       expect(report.queueSampler).toMatchObject({ owner: 'inserter-b-2' });

@@ -15,7 +15,18 @@ afterAll(async () => {
 async function submit(args: Partial<SubmitArgs>): Promise<{ lines: string[]; result: Awaited<ReturnType<typeof runSubmit>> }> {
   const lines: string[] = [];
   const result = await runSubmit(
-    { to: '447700900123', from: 'ACME', text: 'Hello', host: '127.0.0.1', port: sink.port, systemId: 'demo', password: 'demo', timeout: 10, long: 'udh8', ...args },
+    {
+      to: '447700900123',
+      from: 'ACME',
+      text: 'Hello',
+      host: '127.0.0.1',
+      port: sink.port,
+      systemId: 'demo',
+      password: 'demo',
+      timeout: 10,
+      long: 'udh8',
+      ...args,
+    },
     { print: (s) => lines.push(s) },
   );
   return { lines, result };
@@ -31,7 +42,12 @@ describe('smsc submit against the downstream simulator', () => {
     expect(result.receipts).toHaveLength(1);
     expect(result.receipts[0]).toMatchObject({ messageId: result.messageIds[0], stat: 'DELIVRD' });
     expect(lines[1]).toBe(`Receipt for ${result.messageIds[0]}: DELIVRD`);
-    expect(sink.received.at(-1)).toMatchObject({ text: 'Hello', registeredDelivery: 1, dest: { addr: '447700900123' }, source: { ton: 5, addr: 'ACME' } });
+    expect(sink.received.at(-1)).toMatchObject({
+      text: 'Hello',
+      registeredDelivery: 1,
+      dest: { addr: '447700900123' },
+      source: { ton: 5, addr: 'ACME' },
+    });
   });
 
   it('--json prints the ids and the receipt for scripts', async () => {
@@ -41,7 +57,10 @@ describe('smsc submit against the downstream simulator', () => {
     expect(out.receipts[0].stat).toBe('DELIVRD');
     expect(out.receipts[0].messageId).toBe(out.messageIds[0]);
     expect(out.receipts[0].text).toMatch(/^id:\S+ .*stat:DELIVRD/);
-    expect(sink.received.at(-1)).toMatchObject({ dest: { ton: 1, npi: 1, addr: '447700900124' }, source: { ton: 1, addr: '447700900999' } });
+    expect(sink.received.at(-1)).toMatchObject({
+      dest: { ton: 1, npi: 1, addr: '447700900124' },
+      source: { ton: 1, addr: '447700900999' },
+    });
   });
 
   it('splits a long text into concatenated parts and waits for a receipt per part', async () => {
@@ -68,7 +87,9 @@ describe('smsc submit against the downstream simulator', () => {
   });
 
   it('a refused bind, a missing receipt and bad input are one sentence each', async () => {
-    await expect(submit({ password: 'wrong' })).rejects.toThrow(/^Bind to 127\.0\.0\.1:\d+ as demo failed: ESME_RINVPASWD \(0x0000000e\)\.$/);
+    await expect(submit({ password: 'wrong' })).rejects.toThrow(
+      /^Bind to 127\.0\.0\.1:\d+ as demo failed: ESME_RINVPASWD \(0x0000000e\)\.$/,
+    );
     sink.configure({ receipts: { enabled: false } });
     try {
       const error = await submit({ dlr: true, timeout: 1 }).catch((e: unknown) => e);

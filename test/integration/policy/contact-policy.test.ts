@@ -42,7 +42,10 @@ async function esme(run: RunningInserter, systemId: string): Promise<TestEsme> {
 }
 
 const cli = (list: 'block' | 'allow', args: Partial<ContactListArgs>, out: string[] = []) =>
-  runContactList(list, { action: 'list', ...args } as ContactListArgs, { env: { MONGODB_URI: t.uri, MONGODB_DB: t.dbName }, print: (l) => out.push(l) });
+  runContactList(list, { action: 'list', ...args } as ContactListArgs, {
+    env: { MONGODB_URI: t.uri, MONGODB_DB: t.dbName },
+    print: (l) => out.push(l),
+  });
 
 const status = async (e: TestEsme, to: string) => (await e.submit({ destination_addr: to })).command_status;
 
@@ -133,7 +136,9 @@ describe('contact policy through SMPP', () => {
       short_message: Buffer.from('multi'),
     });
     expect(resp.command_status).toBe(0);
-    expect(resp.unsuccess_sme).toEqual([expect.objectContaining({ destination_addr: '447700900111', error_status_code: CommandStatus.ESME_RINVDSTADR })]);
+    expect(resp.unsuccess_sme).toEqual([
+      expect.objectContaining({ destination_addr: '447700900111', error_status_code: CommandStatus.ESME_RINVDSTADR }),
+    ]);
     expect(await t.db.collection('sms').countDocuments({ destKey: '+491706660000' })).toBe(1);
   });
 
@@ -141,9 +146,17 @@ describe('contact policy through SMPP', () => {
     const onB = await esme(b, 'beta');
     expect(await status(onB, '491707770000')).toBe(CommandStatus.ESME_ROK);
     await cli('block', { action: 'add', number: '491707770000' });
-    await until(async () => (await status(onB, '491707770000')) === CommandStatus.ESME_RINVDSTADR, 5_000, 'the block seen by the second inserter');
+    await until(
+      async () => (await status(onB, '491707770000')) === CommandStatus.ESME_RINVDSTADR,
+      5_000,
+      'the block seen by the second inserter',
+    );
     await cli('block', { action: 'remove', number: '491707770000' });
-    await until(async () => (await status(onB, '491707770000')) === CommandStatus.ESME_ROK, 5_000, 'the removal seen by the second inserter');
+    await until(
+      async () => (await status(onB, '491707770000')) === CommandStatus.ESME_ROK,
+      5_000,
+      'the removal seen by the second inserter',
+    );
     // Followed by the change log, not by reloading everything.
     expect(handles[1].contactLists.stats.changesApplied).toBeGreaterThan(0);
   }, 20_000);
@@ -157,14 +170,32 @@ describe('contact policy through SMPP', () => {
     expect(out.at(-1)).toBe('prefix 4479 was already on blocklist of the global list');
     await cli('block', { action: 'list', json: true }, out);
     const listed = JSON.parse(out.at(-1)!) as { account: string; match: string; value: string }[];
-    expect(listed.filter((e) => e.account === '').map((e) => `${e.match}:${e.value}`).sort()).toEqual(['number:447700900111', 'prefix:4479']);
+    expect(
+      listed
+        .filter((e) => e.account === '')
+        .map((e) => `${e.match}:${e.value}`)
+        .sort(),
+    ).toEqual(['number:447700900111', 'prefix:4479']);
   });
 
   it('account set takes the opt-out and registration settings', async () => {
     const out: string[] = [];
-    const run = (args: Partial<AccountArgs>) => runAccount({ action: 'list', ...args } as AccountArgs, { env: { MONGODB_URI: t.uri, MONGODB_DB: t.dbName }, print: (l) => out.push(l) });
-    await run({ action: 'set', systemId: 'beta', optoutShortcode: '5550', optoutReply: 'You are unsubscribed.', registeredOnly: true, trustedAddress: ['192.0.2.0/24'] });
-    expect(out.at(-1)).toContain('registered-only  optout-shortcode=5550  optout-reply="You are unsubscribed."  trusted-address=192.0.2.0/24');
+    const run = (args: Partial<AccountArgs>) =>
+      runAccount({ action: 'list', ...args } as AccountArgs, {
+        env: { MONGODB_URI: t.uri, MONGODB_DB: t.dbName },
+        print: (l) => out.push(l),
+      });
+    await run({
+      action: 'set',
+      systemId: 'beta',
+      optoutShortcode: '5550',
+      optoutReply: 'You are unsubscribed.',
+      registeredOnly: true,
+      trustedAddress: ['192.0.2.0/24'],
+    });
+    expect(out.at(-1)).toContain(
+      'registered-only  optout-shortcode=5550  optout-reply="You are unsubscribed."  trusted-address=192.0.2.0/24',
+    );
     await run({ action: 'set', systemId: 'beta', optoutReply: 'Bye', optoutKeywords: ['stop', 'halt'] });
     expect(out.at(-1)).toContain('optout-shortcode=5550  optout-reply="Bye"  optout-keywords=STOP,HALT');
     await expect(run({ action: 'set', systemId: 'acme', optoutReply: 'x' })).rejects.toThrow(/no opt-out short code/);

@@ -43,7 +43,13 @@ afterAll(async () => {
 async function startNode(name: string): Promise<Node> {
   const service = new EsmeDeliveryService(
     { db: t.db, clock: systemClock, logger: silentLogger, owner: name },
-    { sweepMs: 200, emitter: { pollMs: 50 }, delivery: { leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 1000 }, routesRefreshMs: 100, moRetryMs: 200 },
+    {
+      sweepMs: 200,
+      emitter: { pollMs: 50 },
+      delivery: { leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 1000 },
+      routesRefreshMs: 100,
+      moRetryMs: 200,
+    },
   );
   await service.start();
   const server = await createSmppServer({ port: 0, host: '127.0.0.1' }, (session) => {
@@ -55,7 +61,12 @@ async function startNode(name: string): Promise<Node> {
   return node;
 }
 
-async function bindEsme(port: number, systemId: string, received: ShortMessage[], answer?: (msg: ShortMessage) => void): Promise<SmppSession> {
+async function bindEsme(
+  port: number,
+  systemId: string,
+  received: ShortMessage[],
+  answer?: (msg: ShortMessage) => void,
+): Promise<SmppSession> {
   const session = await connectSmpp({ host: '127.0.0.1', port });
   session.on('error', () => {});
   session.handle('deliverSm', (msg) => {
@@ -73,7 +84,16 @@ const text = (msg: ShortMessage) => msg.shortMessage.toString('latin1');
 async function finals(account: string, subscribers: string[], perSubscriber: number) {
   const docs = subscribers.flatMap((sub) =>
     Array.from({ length: perSubscriber }, (_, i) =>
-      makeSms({ account, registeredDelivery: 1, state: SmsState.delivered, finalAt: new Date(), dest: { ton: 1, npi: 1, addr: sub }, destKey: sub, text: `${sub}#${i}`, receiptDue: true } as never),
+      makeSms({
+        account,
+        registeredDelivery: 1,
+        state: SmsState.delivered,
+        finalAt: new Date(),
+        dest: { ton: 1, npi: 1, addr: sub },
+        destKey: sub,
+        text: `${sub}#${i}`,
+        receiptDue: true,
+      } as never),
     ),
   );
   await insertSms(t.db, docs);
@@ -84,9 +104,17 @@ describe('delivering receipts to bound ESMEs', () => {
   it('receipts wait while the ESME is unbound and arrive, once each and in order, after it binds', async () => {
     const node = await startNode('n1');
     const docs = await finals('waiter', ['4911', '4922'], 3);
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', target: { kind: 'esme', systemId: 'waiter' } })) === 6, 10_000, 'six receipts stored');
+    await until(
+      async () =>
+        (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', target: { kind: 'esme', systemId: 'waiter' } })) ===
+        6,
+      10_000,
+      'six receipts stored',
+    );
     await new Promise((r) => setTimeout(r, 400));
-    expect(await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'queued' })).toBe(6);
+    expect(
+      await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'queued' }),
+    ).toBe(6);
     const received: ShortMessage[] = [];
     await bindEsme(node.server.port, 'waiter', received);
     await until(() => received.length >= 6, 10_000, 'six receipts received');
@@ -104,7 +132,14 @@ describe('delivering receipts to bound ESMEs', () => {
       const order = received.filter((m) => m.source.addr === sub).map((m) => parseReceipt(text(m)).text);
       expect(order).toEqual([0, 1, 2].map((i) => `${sub}#${i}`));
     }
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'delivered' })) === 6, 10_000, 'six receipts delivered');
+    await until(
+      async () =>
+        (await t.db
+          .collection(Collections.sms)
+          .countDocuments({ direction: 'receipt', 'target.systemId': 'waiter', state: 'delivered' })) === 6,
+      10_000,
+      'six receipts delivered',
+    );
   });
 
   it('two inserters holding binds for one system_id share the work without duplicates', async () => {
@@ -137,7 +172,11 @@ describe('delivering receipts to bound ESMEs', () => {
     await session.bind('transceiver', { systemId: 'flaky', password: 'x' });
     const [doc] = await finals('flaky', ['4941'], 1);
     await until(() => received.length === 1, 10_000, 'the receipt received');
-    await until(async () => (await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id }))?.state === 'delivered', 10_000, 'the receipt delivered');
+    await until(
+      async () => (await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id }))?.state === 'delivered',
+      10_000,
+      'the receipt delivered',
+    );
     const receipt = await t.db.collection(Collections.sms).findOne({ 'receipt.smsId': doc._id });
     expect(receipt?.attempts).toBe(2);
   });
@@ -145,23 +184,42 @@ describe('delivering receipts to bound ESMEs', () => {
 
 describe('MO to ESMEs', () => {
   it('is routed by destination prefix and delivered as deliver_sm; a long one keeps its parts together and in order', async () => {
-    await t.db.collection(Collections.routes).insertOne({ prefix: '777', connectors: [], esme: 'moapp', priority: 0, weight: 1, enabled: true });
+    await t.db
+      .collection(Collections.routes)
+      .insertOne({ prefix: '777', connectors: [], esme: 'moapp', priority: 0, weight: 1, enabled: true });
     const node = await startNode('n-mo');
     const received: ShortMessage[] = [];
     await bindEsme(node.server.port, 'moapp', received);
-    const mo = new MoIntake({ db: t.db, clock: systemClock, logger: silentLogger, routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }), writeConcern: { w: 1 } });
-    const base = shortMessage({ source: { ton: 1, npi: 1, addr: '491709999999' }, dest: { ton: 0, npi: 1, addr: '7771' }, shortMessage: Buffer.from('STOP') });
+    const mo = new MoIntake({
+      db: t.db,
+      clock: systemClock,
+      logger: silentLogger,
+      routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }),
+      writeConcern: { w: 1 },
+    });
+    const base = shortMessage({
+      source: { ton: 1, npi: 1, addr: '491709999999' },
+      dest: { ton: 0, npi: 1, addr: '7771' },
+      shortMessage: Buffer.from('STOP'),
+    });
     await mo.store('sink', base);
     const long = 'A'.repeat(150) + 'B'.repeat(150) + 'C'.repeat(100);
     await mo.store('sink', { ...base, shortMessage: Buffer.alloc(0), tlvs: { messagePayload: Buffer.from(long, 'latin1') } });
     await until(() => received.length >= 4, 10_000, 'four MOs received');
     expect(received[0]).toMatchObject({ source: { addr: '491709999999' }, dest: { addr: '7771' }, esmClass: 0 });
     expect(text(received[0])).toBe('STOP');
-    const parts = received.slice(1).map((m) => parseInboundPart({ shortMessage: m.shortMessage, esmClass: m.esmClass, messagePayload: null }));
+    const parts = received
+      .slice(1)
+      .map((m) => parseInboundPart({ shortMessage: m.shortMessage, esmClass: m.esmClass, messagePayload: null }));
     expect(parts.map((p) => p.sequence)).toEqual([1, 2, 3]);
     expect(parts.map((p) => decodeText(p.payload, 0)).join('')).toBe(long);
     // The delivered state is written right after the ESME's answers.
-    await until(async () => (await t.db.collection(Collections.sms).countDocuments({ direction: 'mo', 'target.systemId': 'moapp', state: 'delivered' })) === 4, 10_000, 'four MOs delivered');
+    await until(
+      async () =>
+        (await t.db.collection(Collections.sms).countDocuments({ direction: 'mo', 'target.systemId': 'moapp', state: 'delivered' })) === 4,
+      10_000,
+      'four MOs delivered',
+    );
     const stored = await t.db.collection(Collections.sms).find({ direction: 'mo', 'target.systemId': 'moapp' }).toArray();
     expect(new Set(stored.map((d) => d.destKey))).toEqual(new Set(['esme:moapp:+491709999999']));
   });
@@ -170,14 +228,34 @@ describe('MO to ESMEs', () => {
     const node = await startNode('n-late');
     const received: ShortMessage[] = [];
     await bindEsme(node.server.port, 'lateapp', received);
-    const mo = new MoIntake({ db: t.db, clock: systemClock, logger: silentLogger, routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }), writeConcern: { w: 1 } });
+    const mo = new MoIntake({
+      db: t.db,
+      clock: systemClock,
+      logger: silentLogger,
+      routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }),
+      writeConcern: { w: 1 },
+    });
     const id = await mo.store('sink', {
-      serviceType: '', source: { ton: 1, npi: 1, addr: '491708888888' }, dest: { ton: 0, npi: 1, addr: '8881' }, esmClass: 0, protocolId: 0, priority: 0,
-      scheduleDeliveryTime: '', validityPeriod: '', registeredDelivery: 0, replaceIfPresent: 0, dataCoding: 0, smDefaultMsgId: 0,
-      shortMessage: Buffer.from('late'), tlvs: {}, unknownTlvs: [],
+      serviceType: '',
+      source: { ton: 1, npi: 1, addr: '491708888888' },
+      dest: { ton: 0, npi: 1, addr: '8881' },
+      esmClass: 0,
+      protocolId: 0,
+      priority: 0,
+      scheduleDeliveryTime: '',
+      validityPeriod: '',
+      registeredDelivery: 0,
+      replaceIfPresent: 0,
+      dataCoding: 0,
+      smDefaultMsgId: 0,
+      shortMessage: Buffer.from('late'),
+      tlvs: {},
+      unknownTlvs: [],
     });
     expect((await t.db.collection(Collections.sms).findOne({ messageId: id }))?.target).toEqual({ kind: 'esme', systemId: '' });
-    await t.db.collection(Collections.routes).insertOne({ prefix: '888', connectors: [], esme: 'lateapp', priority: 0, weight: 1, enabled: true });
+    await t.db
+      .collection(Collections.routes)
+      .insertOne({ prefix: '888', connectors: [], esme: 'lateapp', priority: 0, weight: 1, enabled: true });
     await until(() => received.length === 1, 15_000, 'one message received');
     expect(text(received[0])).toBe('late');
   });

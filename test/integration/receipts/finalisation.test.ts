@@ -29,7 +29,9 @@ function receiptPdu(id: string, stat: string, state: number, err = 0): ShortMess
   return shortMessage({
     dest: { ton: 0, npi: 0, addr: 'ACME' },
     esmClass: 0x04,
-    shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:${stat} err:${String(err).padStart(3, '0')} text:`),
+    shortMessage: Buffer.from(
+      `id:${id} sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:${stat} err:${String(err).padStart(3, '0')} text:`,
+    ),
     tlvs: { receiptedMessageId: id, messageState: state, networkErrorCode: Buffer.from([3, 0, err]) },
   });
 }
@@ -38,13 +40,25 @@ const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger);
 const intake = () => new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, by: 'test', emitter: emitter() });
 
 async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsWithReceipt> = {}): Promise<SmsWithReceipt> {
-  const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.submitted, attempts: 1, remote: { connector, messageId: remoteId, submittedAt: new Date() }, ...overrides });
+  const sms = makeSms({
+    account: 'acme',
+    registeredDelivery: 1,
+    state: SmsState.submitted,
+    attempts: 1,
+    remote: { connector, messageId: remoteId, submittedAt: new Date() },
+    ...overrides,
+  });
   await insertSms(t.db, [sms]);
   await t.db.collection(Collections.correlations).insertOne({ connector, remoteId, smsId: sms._id, createdAt: new Date() });
   return sms;
 }
 
-const receiptsFor = (smsId: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': smsId }).sort({ arrivedAt: 1, _id: 1 }).toArray();
+const receiptsFor = (smsId: ObjectId) =>
+  t.db
+    .collection<SmsWithReceipt>(Collections.sms)
+    .find({ direction: 'receipt', 'receipt.smsId': smsId })
+    .sort({ arrivedAt: 1, _id: 1 })
+    .toArray();
 const load = (id: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: id });
 const textOf = (doc: SmsWithReceipt) => Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
 
@@ -107,10 +121,18 @@ describe('receipts from downstream', () => {
     expect(i.stats.waiting).toBe(1);
     expect(await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'r-early' })).toMatchObject({ reason: 'unknown-id', connector: 'op' });
     // The correlation lands (as the submit_sm_resp arrives): still waiting for the state.
-    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-early', smsId: sms._id, createdAt: new Date() });
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'r-early', smsId: sms._id, createdAt: new Date() });
     expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(0);
     // The deliverer's fenced state write, then its look for waiting receipts.
-    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, { $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-early', submittedAt: new Date() } }, $unset: { lock: '' } });
+    await t.db.collection(Collections.sms).updateOne(
+      { _id: sms._id },
+      {
+        $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-early', submittedAt: new Date() } },
+        $unset: { lock: '' },
+      },
+    );
     expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(1);
     expect((await load(sms._id))?.state).toBe('delivered');
     expect(await receiptsFor(sms._id)).toHaveLength(1);
@@ -122,7 +144,9 @@ describe('receipts from downstream', () => {
   it('every early receipt of a message is kept: an intermediate and the final one, applied in order', async () => {
     const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
     await insertSms(t.db, [sms]);
-    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'r-two', smsId: sms._id, createdAt: new Date() });
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'r-two', smsId: sms._id, createdAt: new Date() });
     const i = intake();
     await i.onMessage({ name: 'op' }, receiptPdu('r-two', 'ENROUTE', MessageState.ENROUTE));
     await i.onMessage({ name: 'op' }, receiptPdu('r-two', 'UNDELIV', MessageState.UNDELIVERABLE, 9));
@@ -153,12 +177,22 @@ describe('receipts from downstream', () => {
 
   it('a remote id the downstream reuses (after its restart) resolves to the newest submission', async () => {
     const older = await submitted('reused-1');
-    const newer = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.submitted, attempts: 1, remote: { connector: 'op', messageId: 'reused-1', submittedAt: new Date() } });
+    const newer = makeSms({
+      account: 'acme',
+      registeredDelivery: 1,
+      state: SmsState.submitted,
+      attempts: 1,
+      remote: { connector: 'op', messageId: 'reused-1', submittedAt: new Date() },
+    });
     await insertSms(t.db, [newer]);
     const correlations = t.db.collection<CorrelationDocument>(Collections.correlations);
-    expect(await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }])).toEqual(['reused-1']);
+    expect(
+      await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }]),
+    ).toEqual(['reused-1']);
     // Sent again after a lost answer: already ours, nothing reused.
-    expect(await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }])).toEqual([]);
+    expect(
+      await recordCorrelations(correlations, [{ connector: 'op', remoteId: 'reused-1', smsId: newer._id, createdAt: new Date() }]),
+    ).toEqual([]);
     await intake().onMessage({ name: 'op' }, receiptPdu('reused-1', 'DELIVRD', MessageState.DELIVERED));
     expect((await load(newer._id))?.state).toBe('delivered');
     expect((await load(older._id))?.state).toBe('submitted');
@@ -166,7 +200,9 @@ describe('receipts from downstream', () => {
 
   it('a late receipt for an earlier submission of a message (before a requeue) does not finalise the current one', async () => {
     const sms = await submitted('second-send');
-    await t.db.collection(Collections.correlations).insertOne({ connector: 'op', remoteId: 'first-send', smsId: sms._id, createdAt: new Date() });
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'first-send', smsId: sms._id, createdAt: new Date() });
     await intake().onMessage({ name: 'op' }, receiptPdu('first-send', 'UNDELIV', MessageState.UNDELIVERABLE));
     expect((await load(sms._id))?.state).toBe('submitted');
     await intake().onMessage({ name: 'op' }, receiptPdu('second-send', 'DELIVRD', MessageState.DELIVERED));
@@ -176,7 +212,10 @@ describe('receipts from downstream', () => {
   it('matches ids through the connector id forms (hex submit_sm_resp, decimal receipt)', async () => {
     // The connector stored the submit_sm_resp id "00FF" in its comparable form.
     const sms = await submitted('255', 'hexop');
-    await intake().onMessage({ name: 'hexop', messageIdForm: { submit: 'hex', receipt: 'decimal' } }, receiptPdu('0255', 'DELIVRD', MessageState.DELIVERED));
+    await intake().onMessage(
+      { name: 'hexop', messageIdForm: { submit: 'hex', receipt: 'decimal' } },
+      receiptPdu('0255', 'DELIVRD', MessageState.DELIVERED),
+    );
     expect((await load(sms._id))?.state).toBe('delivered');
   });
 
@@ -236,7 +275,9 @@ describe('notifications from deliverer outcomes', () => {
     expect(await receiptsFor(plain._id)).toHaveLength(0);
     // The message then fails for good: its final receipt follows the notification.
     const again = (await load(sms._id))!;
-    await t.db.collection(Collections.sms).updateOne({ _id: sms._id }, updateFor(again, { kind: 'failed', connector: 'op', status: 0x0b, error: 'ESME_RINVDSTADR' }, ctx()));
+    await t.db
+      .collection(Collections.sms)
+      .updateOne({ _id: sms._id }, updateFor(again, { kind: 'failed', connector: 'op', status: 0x0b, error: 'ESME_RINVDSTADR' }, ctx()));
     await emitter().runOnce();
     const all = await receiptsFor(sms._id);
     expect(all.map((r) => r.receipt?.stat)).toEqual(['ENROUTE', 'UNDELIV']);

@@ -41,7 +41,8 @@ async function startChargingStub(): Promise<Server> {
   const server = createServer((request, response) => {
     void body(request).then((charge) => {
       chargeRequests.push(charge as never);
-      const reply = (status: number, payload: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      const reply = (status: number, payload: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (charge.to.startsWith('4471')) return reply(200, { allowed: false, reason: 'insufficient credit' });
       if (charge.to.startsWith('4472')) {
         const seen = failures.get(charge.messageId) ?? 0;
@@ -62,15 +63,20 @@ beforeAll(async () => {
   await ensureSchema(t.db);
   sinkA = await startSink({ port: 0 });
   sinkB = await startSink({ port: 0, rules: [{ prefix: '4475', status: 'systemError' }] });
-  closers.push(() => sinkA.close(), () => sinkB.close());
+  closers.push(
+    () => sinkA.close(),
+    () => sinkB.close(),
+  );
   const stub = await startChargingStub();
   closers.push(() => new Promise((resolve) => stub.close(resolve)));
   const chargingUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/charge`;
 
-  await t.db.collection(Collections.connectors).insertMany([
-    { ...validateConnector({ name: 'opA', host: '127.0.0.1', port: sinkA.port, systemId: 'a', password: 'pw' }) },
-    { ...validateConnector({ name: 'opB', host: '127.0.0.1', port: sinkB.port, systemId: 'b', password: 'pw' }) },
-  ]);
+  await t.db
+    .collection(Collections.connectors)
+    .insertMany([
+      { ...validateConnector({ name: 'opA', host: '127.0.0.1', port: sinkA.port, systemId: 'a', password: 'pw' }) },
+      { ...validateConnector({ name: 'opB', host: '127.0.0.1', port: sinkB.port, systemId: 'b', password: 'pw' }) },
+    ]);
   const routes: Partial<RouteDocument>[] = [
     { prefix: '44', connectors: ['opA'] },
     { prefix: '4470', connectors: ['opB'], charged: true },
@@ -97,7 +103,10 @@ beforeAll(async () => {
     worker: { lanes: 4, sweepMs: 200, busyRetryMs: 50, tailEvents: false },
   });
   worker.start();
-  closers.push(() => worker.close(), () => pool.close());
+  closers.push(
+    () => worker.close(),
+    () => pool.close(),
+  );
 });
 
 afterAll(async () => {
@@ -119,7 +128,9 @@ describe('routing at delivery', () => {
       ['deliverer', 'submitted'],
     ]);
     const asked = chargeRequests.filter((r) => r.messageId === m.messageId);
-    expect(asked).toEqual([expect.objectContaining({ to: '447000000001', account: 'alpha', connector: 'opB', route: expect.stringMatching(/^[0-9a-f]{24}$/) })]);
+    expect(asked).toEqual([
+      expect.objectContaining({ to: '447000000001', account: 'alpha', connector: 'opB', route: expect.stringMatching(/^[0-9a-f]{24}$/) }),
+    ]);
     expect(sinkB.received.some((r) => r.dest.addr === '447000000001')).toBe(true);
   });
 
@@ -138,7 +149,10 @@ describe('routing at delivery', () => {
     await insertSms(t.db, [m]);
     await until(async () => (await doc(m.messageId))?.state === 'submitted', 20_000, 'submitted after retries');
     const stored = await doc(m.messageId);
-    expect(stored?.history.filter((h) => h.outcome === 'retry').map((h) => h.error)).toEqual(['charging unavailable: HTTP 500', 'charging unavailable: HTTP 500']);
+    expect(stored?.history.filter((h) => h.outcome === 'retry').map((h) => h.error)).toEqual([
+      'charging unavailable: HTTP 500',
+      'charging unavailable: HTTP 500',
+    ]);
     expect(chargeRequests.filter((r) => r.messageId === m.messageId)).toHaveLength(3);
   });
 
@@ -160,11 +174,19 @@ describe('routing at delivery', () => {
     expect((await doc(beta.messageId))?.remote?.connector).toBe('opB');
   });
 
-  it('a ported number (HLR network on the message) leaves over its network\'s route, not its prefix\'s', async () => {
-    const ported = makeSms({ ...to('447400000001'), account: 'alpha', hlr: { status: 'reachable', network: '26203', at: new Date() } } as never);
+  it("a ported number (HLR network on the message) leaves over its network's route, not its prefix's", async () => {
+    const ported = makeSms({
+      ...to('447400000001'),
+      account: 'alpha',
+      hlr: { status: 'reachable', network: '26203', at: new Date() },
+    } as never);
     const plain = makeSms({ ...to('447400000002'), account: 'alpha' });
     await insertSms(t.db, [ported, plain]);
-    await until(async () => (await sms().countDocuments({ _id: { $in: [ported._id, plain._id] }, state: 'submitted' })) === 2, 15_000, 'both submitted');
+    await until(
+      async () => (await sms().countDocuments({ _id: { $in: [ported._id, plain._id] }, state: 'submitted' })) === 2,
+      15_000,
+      'both submitted',
+    );
     expect((await doc(ported.messageId))?.remote?.connector).toBe('opB');
     expect((await doc(plain.messageId))?.remote?.connector).toBe('opA');
   });

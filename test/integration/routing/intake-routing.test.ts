@@ -47,14 +47,29 @@ beforeAll(async () => {
   await ensureReceiptSchema(t.db);
   const accounts = new AccountStore(t.db, { scryptCost: CHEAP_SCRYPT });
   for (const systemId of ['acme', 'other']) await accounts.add({ systemId, password: 'pw' });
-  await t.db.collection(Collections.connectors).insertOne({ name: 'op1', host: '127.0.0.1', port: 1, systemId: 'x', password: 'x', bind: 'transceiver', tps: 0, window: 10, long: 'udh8', enabled: true });
+  await t.db.collection(Collections.connectors).insertOne({
+    name: 'op1',
+    host: '127.0.0.1',
+    port: 1,
+    systemId: 'x',
+    password: 'x',
+    bind: 'transceiver',
+    tps: 0,
+    window: 10,
+    long: 'udh8',
+    enabled: true,
+  });
   const now = new Date();
   await addRoute(t.db, { prefix: '44', connectors: ['op1'] }, now);
   await addRoute(t.db, { prefix: '4490', action: 'drop' }, now);
   // acme's traffic to 4491 is dropped; everyone else's is delivered.
   await addRoute(t.db, { prefix: '4491', connectors: ['op1'] }, now);
   await addRoute(t.db, { prefix: '4491', account: 'acme', action: 'drop' }, now);
-  await addRoute(t.db, { prefix: '4412345', action: 'auto-reply', replyText: 'This number is no longer in service. Call 0800 123 instead — thank you!' }, now);
+  await addRoute(
+    t.db,
+    { prefix: '4412345', action: 'auto-reply', replyText: 'This number is no longer in service. Call 0800 123 instead — thank you!' },
+    now,
+  );
 
   const service = new EsmeDeliveryService(
     { db: t.db, clock: systemClock, logger: silentLogger, owner: 'routing-test' },
@@ -66,7 +81,15 @@ beforeAll(async () => {
   const writer = new GroupCommitWriter(t.db, { writeConcern: { w: 1 } });
   const limiter = createRateLimiter({ keyPrefix: 'test:routing', logger: silentLogger });
   const inserter = new Inserter(
-    { db: t.db, accounts: new AccountStore(t.db, { scryptCost: CHEAP_SCRYPT }), writer, rateLimiter: limiter, logger: silentLogger, esmeSessions: service, routing },
+    {
+      db: t.db,
+      accounts: new AccountStore(t.db, { scryptCost: CHEAP_SCRYPT }),
+      writer,
+      rateLimiter: limiter,
+      logger: silentLogger,
+      esmeSessions: service,
+      routing,
+    },
     { host: '127.0.0.1', port: 0 },
   );
   port = (await inserter.start()).port;
@@ -96,7 +119,12 @@ describe('routes that act at intake', () => {
   it('drop: the message ends rejected at once and the ESME gets exactly one REJECTD receipt', async () => {
     const { session, received } = await esme('acme');
     const dropsBefore = await intakeDecisions('drop');
-    const { messageId } = await session.submitSm({ source: { ton: 1, npi: 1, addr: '447700900001' }, dest: { ton: 1, npi: 1, addr: '449012345678' }, registeredDelivery: 1, shortMessage: Buffer.from('premium') });
+    const { messageId } = await session.submitSm({
+      source: { ton: 1, npi: 1, addr: '447700900001' },
+      dest: { ton: 1, npi: 1, addr: '449012345678' },
+      registeredDelivery: 1,
+      shortMessage: Buffer.from('premium'),
+    });
     expect(await intakeDecisions('drop')).toBe(dropsBefore + 1);
     await until(() => received.length >= 1, 15_000, 'the receipt');
     const receipt = parseReceipt(received[0].shortMessage.toString('latin1'));
@@ -114,20 +142,35 @@ describe('routes that act at intake', () => {
   it('drop applies to the account the route names only', async () => {
     const { session: acme } = await esme('acme');
     const { session: other } = await esme('other');
-    const dropped = await acme.submitSm({ source: { addr: '12345' }, dest: { ton: 1, npi: 1, addr: '449112345678' }, shortMessage: Buffer.from('x') });
-    const kept = await other.submitSm({ source: { addr: '12345' }, dest: { ton: 1, npi: 1, addr: '449112345678' }, shortMessage: Buffer.from('x') });
+    const dropped = await acme.submitSm({
+      source: { addr: '12345' },
+      dest: { ton: 1, npi: 1, addr: '449112345678' },
+      shortMessage: Buffer.from('x'),
+    });
+    const kept = await other.submitSm({
+      source: { addr: '12345' },
+      dest: { ton: 1, npi: 1, addr: '449112345678' },
+      shortMessage: Buffer.from('x'),
+    });
     expect((await sms().findOne({ messageId: dropped.messageId }))?.state).toBe('rejected');
     expect((await sms().findOne({ messageId: kept.messageId }))?.state).toBe('queued');
   });
 
   it('auto-reply: the sender gets the text as an MO from the destination, and a DELIVRD receipt', async () => {
     const { session, received } = await esme('acme');
-    const { messageId } = await session.submitSm({ source: { ton: 1, npi: 1, addr: '447700900002' }, dest: { ton: 1, npi: 1, addr: '4412345' }, registeredDelivery: 1, shortMessage: Buffer.from('hello?') });
+    const { messageId } = await session.submitSm({
+      source: { ton: 1, npi: 1, addr: '447700900002' },
+      dest: { ton: 1, npi: 1, addr: '4412345' },
+      registeredDelivery: 1,
+      shortMessage: Buffer.from('hello?'),
+    });
     // The reply is longer than one part: two MO parts, then the receipt (in any order).
     await until(() => received.length >= 3, 15_000, 'reply parts and receipt');
     const mo = received.filter((m) => (m.esmClass & 0x3c) === 0);
     const receipts = received.filter((m) => (m.esmClass & 0x3c) === 0x04);
-    expect(receipts.map((r) => parseReceipt(r.shortMessage.toString('latin1'))).map((r) => [r.id, r.stat])).toEqual([[messageId, 'DELIVRD']]);
+    expect(receipts.map((r) => parseReceipt(r.shortMessage.toString('latin1'))).map((r) => [r.id, r.stat])).toEqual([
+      [messageId, 'DELIVRD'],
+    ]);
     expect(mo).toHaveLength(2);
     expect(mo[0].source.addr).toBe('4412345');
     expect(mo[0].dest.addr).toBe('447700900002');
@@ -141,7 +184,11 @@ describe('routes that act at intake', () => {
 
   it('delivers as usual when no route acts at intake', async () => {
     const { session } = await esme('other');
-    const { messageId } = await session.submitSm({ source: { addr: '12345' }, dest: { ton: 1, npi: 1, addr: '447700900003' }, shortMessage: Buffer.from('x') });
+    const { messageId } = await session.submitSm({
+      source: { addr: '12345' },
+      dest: { ton: 1, npi: 1, addr: '447700900003' },
+      shortMessage: Buffer.from('x'),
+    });
     const doc = await sms().findOne({ messageId });
     expect(doc).toMatchObject({ state: 'queued', history: [] });
     expect(doc?.routing).toBeUndefined();

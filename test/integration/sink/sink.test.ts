@@ -20,7 +20,11 @@ async function sink(options: SinkOptions = {}): Promise<Sink> {
   return s;
 }
 
-async function esme(s: Sink, mode: BindMode = 'transceiver', systemId = 'deliverer'): Promise<{ session: SmppSession; inbox: ShortMessage[] }> {
+async function esme(
+  s: Sink,
+  mode: BindMode = 'transceiver',
+  systemId = 'deliverer',
+): Promise<{ session: SmppSession; inbox: ShortMessage[] }> {
   const session = await connectSmpp({ host: '127.0.0.1', port: s.port, windowSize: 50 });
   cleanups.push(() => session.close());
   const inbox: ShortMessage[] = [];
@@ -31,18 +35,40 @@ async function esme(s: Sink, mode: BindMode = 'transceiver', systemId = 'deliver
   return { session, inbox };
 }
 
-const statusOf = (p: Promise<unknown>) => p.then(() => 0, (e: unknown) => (e instanceof SmppError ? e.commandStatus : -1));
+const statusOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (e: unknown) => (e instanceof SmppError ? e.commandStatus : -1),
+  );
 
 describe('sink: answers', () => {
   it('returns distinct message ids and records what it received', async () => {
     const s = await sink();
     const { session } = await esme(s);
-    const a = await session.submitSm({ source: { ton: 5, npi: 0, addr: 'ACME' }, dest: { ton: 1, npi: 1, addr: '4477001' }, shortMessage: Buffer.from('hello'), registeredDelivery: 0 });
-    const b = await session.submitSm({ dest: { addr: '4477002' }, dataCoding: 8, shortMessage: Buffer.from('00e9', 'hex'), tlvs: { userMessageReference: 5 } });
+    const a = await session.submitSm({
+      source: { ton: 5, npi: 0, addr: 'ACME' },
+      dest: { ton: 1, npi: 1, addr: '4477001' },
+      shortMessage: Buffer.from('hello'),
+      registeredDelivery: 0,
+    });
+    const b = await session.submitSm({
+      dest: { addr: '4477002' },
+      dataCoding: 8,
+      shortMessage: Buffer.from('00e9', 'hex'),
+      tlvs: { userMessageReference: 5 },
+    });
     expect(a.messageId).not.toBe(b.messageId);
     expect(s.received).toHaveLength(2);
     const [first, second] = s.received;
-    expect(first).toMatchObject({ index: 1, command: 'submit_sm', systemId: 'deliverer', text: 'hello', dataCoding: 0, status: 0, messageId: a.messageId });
+    expect(first).toMatchObject({
+      index: 1,
+      command: 'submit_sm',
+      systemId: 'deliverer',
+      text: 'hello',
+      dataCoding: 0,
+      status: 0,
+      messageId: a.messageId,
+    });
     expect(first.source).toEqual({ ton: 5, npi: 0, addr: 'ACME' });
     expect(first.dest).toEqual({ ton: 1, npi: 1, addr: '4477001' });
     expect(first.arrivedAt).toBeInstanceOf(Date);
@@ -126,7 +152,12 @@ describe('sink: delivery receipts', () => {
     const s = await sink({ receipts: { enabled: true, delayMs: 150 }, rules: [{ prefix: '44', stat: 'UNDELIV' }] });
     const { session, inbox } = await esme(s);
     const t = Date.now();
-    const ok = await session.submitSm({ source: { addr: '100' }, dest: { addr: '3310' }, registeredDelivery: 1, shortMessage: Buffer.from('a message text longer than twenty') });
+    const ok = await session.submitSm({
+      source: { addr: '100' },
+      dest: { addr: '3310' },
+      registeredDelivery: 1,
+      shortMessage: Buffer.from('a message text longer than twenty'),
+    });
     const bad = await session.submitSm({ dest: { addr: '4410' }, registeredDelivery: 1 });
     await session.submitSm({ dest: { addr: '3311' }, registeredDelivery: 0 });
     await until(() => inbox.length === 2, 2_000, 'two receipts');

@@ -67,7 +67,13 @@ describe('enquire_link liveness', () => {
       });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => { sockets.forEach((s) => s.destroy()); srv.close(() => r()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          sockets.forEach((s) => s.destroy());
+          srv.close(() => r());
+        }),
+    );
     const client = await connectSmpp({
       host: '127.0.0.1',
       port: (srv.address() as net.AddressInfo).port,

@@ -104,7 +104,11 @@ describe('malformed PDUs', () => {
   });
 
   it('trailing bytes too short for a TLV header: ESME_RINVOPTPARSTREAM', async () => {
-    await expectNackThenClose(frame(CommandId.submit_sm, 15, Buffer.concat([submitBody(), Buffer.from([0x02])])), CommandStatus.ESME_RINVOPTPARSTREAM, 15);
+    await expectNackThenClose(
+      frame(CommandId.submit_sm, 15, Buffer.concat([submitBody(), Buffer.from([0x02])])),
+      CommandStatus.ESME_RINVOPTPARSTREAM,
+      15,
+    );
   });
 
   it('random bytes before any bind: generic_nack and close', async () => {
@@ -151,7 +155,11 @@ describe('well-formed but wrong', () => {
     ['all PDUs in one TCP write (submit pipelined behind the bind)', 10_000],
   ])('frames PDUs correctly: %s', async (_name, chunk) => {
     const sock = await rawSocket(server.port);
-    const bytes = Buffer.concat([frame(CommandId.bind_transmitter, 1, bindBody), frame(CommandId.submit_sm, 2, submitBody()), frame(CommandId.enquire_link, 3)]);
+    const bytes = Buffer.concat([
+      frame(CommandId.bind_transmitter, 1, bindBody),
+      frame(CommandId.submit_sm, 2, submitBody()),
+      frame(CommandId.enquire_link, 3),
+    ]);
     for (let at = 0; at < bytes.length; at += chunk) sock.write(bytes.subarray(at, at + chunk));
     const responses = () => {
       const all = sock.bytes();

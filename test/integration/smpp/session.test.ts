@@ -142,7 +142,7 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
     await until(() => srv.sessions.size === 0, 2_000, 'server to forget the session');
   });
 
-  it('answers requests already read before honouring the peer\'s unbind', async () => {
+  it("answers requests already read before honouring the peer's unbind", async () => {
     const srv = await server({}, (s) => {
       s.handle('bind', () => ({ systemId: 'S' }));
       s.handle('submitSm', async () => {
@@ -203,7 +203,9 @@ describe('SMPP server adapter with an independent ESME (bare smpp package)', () 
   });
 
   it('close() unbinds bound sessions and stops accepting', async () => {
-    const srv = await createSmppServer({ port: 0, host: '127.0.0.1', closeTimeoutMs: 500 }, (s) => s.handle('bind', () => ({ systemId: 'S' })));
+    const srv = await createSmppServer({ port: 0, host: '127.0.0.1', closeTimeoutMs: 500 }, (s) =>
+      s.handle('bind', () => ({ systemId: 'S' })),
+    );
     const c = await raw(srv.port);
     c.session.on('unbind', (pdu: smpp.PDU) => c.session.send(pdu.response()));
     await c.call('bind_transceiver', { system_id: 'a' });

@@ -27,7 +27,11 @@ const t = useTestDb('smpp_tls');
 let certs: TestCertificates;
 const closers: (() => Promise<unknown>)[] = [];
 
-async function bindOver(port: number, tls: SmppClientTls | undefined, credentials = { systemId: 'acme', password: 'pw' }): Promise<SmppSession> {
+async function bindOver(
+  port: number,
+  tls: SmppClientTls | undefined,
+  credentials = { systemId: 'acme', password: 'pw' },
+): Promise<SmppSession> {
   const session = await connectSmpp({ host: '127.0.0.1', port, tls, connectTimeoutMs: 5000, responseTimeoutMs: 5000 });
   session.on('error', () => {});
   closers.push(() => session.close());
@@ -52,14 +56,21 @@ describe('SMPP over TLS', () => {
   beforeAll(async () => {
     sink = await startSink({ port: 0, tls: { cert: certs.serverCert, key: certs.serverKey } });
     strictSink = await startSink({ port: 0, tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca } });
-    closers.push(() => sink.close(), () => strictSink.close());
+    closers.push(
+      () => sink.close(),
+      () => strictSink.close(),
+    );
   });
 
   it('a client that trusts the CA binds and submits; one that does not is refused at the handshake', async () => {
     const session = await bindOver(sink.port, { ca: certs.ca });
-    await expect(session.submitSm({ dest: { ton: 1, npi: 1, addr: '447700900123' }, shortMessage: Buffer.from('over tls') })).resolves.toMatchObject({ messageId: expect.any(String) });
+    await expect(
+      session.submitSm({ dest: { ton: 1, npi: 1, addr: '447700900123' }, shortMessage: Buffer.from('over tls') }),
+    ).resolves.toMatchObject({ messageId: expect.any(String) });
     expect(sink.received.at(-1)?.text).toBe('over tls');
-    await expect(connectSmpp({ host: '127.0.0.1', port: sink.port, tls: { ca: certs.rogueCa }, connectTimeoutMs: 5000 })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await expect(connectSmpp({ host: '127.0.0.1', port: sink.port, tls: { ca: certs.rogueCa }, connectTimeoutMs: 5000 })).rejects.toThrow(
+      /self[- ]signed|unable to verify|certificate/i,
+    );
     // Without verification (--tls-insecure) the same client gets through.
     await bindOver(sink.port, { ca: certs.rogueCa, rejectUnauthorized: false });
   });
@@ -71,7 +82,17 @@ describe('SMPP over TLS', () => {
   });
 
   it('a connector stored with --tls, --tls-ca and a client certificate binds and delivers', async () => {
-    const config = validateConnector({ name: 'tls-op', host: '127.0.0.1', port: strictSink.port, systemId: 'smsc', password: 'pw', tls: true, tlsCa: certs.ca, tlsCert: certs.clientCert, tlsKey: certs.clientKey });
+    const config = validateConnector({
+      name: 'tls-op',
+      host: '127.0.0.1',
+      port: strictSink.port,
+      systemId: 'smsc',
+      password: 'pw',
+      tls: true,
+      tlsCa: certs.ca,
+      tlsCert: certs.clientCert,
+      tlsKey: certs.clientKey,
+    });
     await t.db.collection(Collections.connectors).insertOne({ ...config });
     await t.db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['tls-op'], priority: 0, weight: 1, enabled: true });
     const pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
@@ -90,16 +111,31 @@ describe('SMPP over TLS', () => {
     closers.push(() => worker.close());
     const m = makeSms({ dest: { ton: 1, npi: 1, addr: '447700900777' }, destKey: '447700900777', text: 'via tls connector' });
     await insertSms(t.db, [m]);
-    await until(async () => (await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: m._id }))?.state === 'submitted', 15_000, 'submitted');
+    await until(
+      async () => (await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: m._id }))?.state === 'submitted',
+      15_000,
+      'submitted',
+    );
     expect(strictSink.received.some((r) => r.text === 'via tls connector')).toBe(true);
   });
 
   it('a connector whose CA does not sign the downstream certificate never binds', async () => {
-    const connector = new OutboundConnector(validateConnector({ name: 'bad-ca', host: '127.0.0.1', port: sink.port, systemId: 'smsc', password: 'pw', tls: true, tlsCa: certs.rogueCa }), {
-      clock: systemClock,
-      logger: silentLogger,
-      backoffScale: 0.002,
-    });
+    const connector = new OutboundConnector(
+      validateConnector({
+        name: 'bad-ca',
+        host: '127.0.0.1',
+        port: sink.port,
+        systemId: 'smsc',
+        password: 'pw',
+        tls: true,
+        tlsCa: certs.rogueCa,
+      }),
+      {
+        clock: systemClock,
+        logger: silentLogger,
+        backoffScale: 0.002,
+      },
+    );
     closers.push(() => connector.close());
     const bindsBefore = sink.counters.binds;
     connector.start();
@@ -136,10 +172,20 @@ describe('the inserter on a TLS port', () => {
     expect(tlsPort).toBeGreaterThan(0);
     expect(tlsPort).not.toBe(plainPort);
     const secure = await bindOver(tlsPort, { ca: certs.ca, servername: 'localhost' });
-    const { messageId } = await secure.submitSm({ source: { ton: 1, npi: 1, addr: '447700900001' }, dest: { ton: 1, npi: 1, addr: '447700900002' }, shortMessage: Buffer.from('secret') });
+    const { messageId } = await secure.submitSm({
+      source: { ton: 1, npi: 1, addr: '447700900001' },
+      dest: { ton: 1, npi: 1, addr: '447700900002' },
+      shortMessage: Buffer.from('secret'),
+    });
     expect(await t.db.collection(Collections.sms).countDocuments({ messageId })).toBe(1);
     const plain = await bindOver(plainPort, undefined);
-    await expect(plain.submitSm({ source: { ton: 1, npi: 1, addr: '447700900001' }, dest: { ton: 1, npi: 1, addr: '447700900003' }, shortMessage: Buffer.from('plain') })).resolves.toBeDefined();
+    await expect(
+      plain.submitSm({
+        source: { ton: 1, npi: 1, addr: '447700900001' },
+        dest: { ton: 1, npi: 1, addr: '447700900003' },
+        shortMessage: Buffer.from('plain'),
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('a plain SMPP client on the TLS port gets no session (closed, not hung)', async () => {

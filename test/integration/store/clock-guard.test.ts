@@ -26,7 +26,11 @@ describe('ClockGuard: the clock offset from the database', () => {
 
   it('refuses while this host is off by more than the bound, and resumes within its re-check period once fixed', async () => {
     const shift = { ms: 10_000 };
-    const guard = new ClockGuard(handle.db, shiftedClock(shift), createLogger('test'), { maxOffsetMs: 2_000, intervalMs: 60_000, recheckMs: 50 });
+    const guard = new ClockGuard(handle.db, shiftedClock(shift), createLogger('test'), {
+      maxOffsetMs: 2_000,
+      intervalMs: 60_000,
+      recheckMs: 50,
+    });
     try {
       await guard.start();
       expect(guard.ok).toBe(false);
@@ -42,7 +46,11 @@ describe('ClockGuard: the clock offset from the database', () => {
 
   it('lets a measurement whose round trip is too slow to be precise decide nothing', async () => {
     const shift = { ms: 0 };
-    const guard = new ClockGuard(slowClient.db(handle.dbName), shiftedClock(shift), createLogger('test'), { maxOffsetMs: 100, intervalMs: 60_000, recheckMs: 60_000 });
+    const guard = new ClockGuard(slowClient.db(handle.dbName), shiftedClock(shift), createLogger('test'), {
+      maxOffsetMs: 100,
+      intervalMs: 60_000,
+      recheckMs: 60_000,
+    });
     try {
       expect(await guard.check()).toBeDefined();
       expect(guard.ok).toBe(true);

@@ -10,7 +10,13 @@ import { useTestDb } from '../../support/mongo.ts';
 describe('partial indexes on sms', () => {
   const t = useTestDb('partial_indexes');
   const past = new Date(Date.now() - 60_000);
-  const queued = (i: number, target: Record<string, unknown>, priority = 0) => ({ state: 'queued', priority, nextAttemptAt: past, destKey: `+4917${i}`, target });
+  const queued = (i: number, target: Record<string, unknown>, priority = 0) => ({
+    state: 'queued',
+    priority,
+    nextAttemptAt: past,
+    destKey: `+4917${i}`,
+    target,
+  });
   const sms = () => t.db.collection(Collections.sms);
 
   beforeEach(async () => {
@@ -20,7 +26,11 @@ describe('partial indexes on sms', () => {
 
   it('the MO assigner sweep reads only unrouted MO, however long the queue', async () => {
     await sms().insertMany(Array.from({ length: 2000 }, (_, i) => queued(i, { kind: 'connector' })));
-    await sms().insertMany([queued(1, { kind: 'esme', systemId: '' }), queued(2, { kind: 'esme', systemId: 'app' }), queued(3, { kind: 'esme', systemId: '' })]);
+    await sms().insertMany([
+      queued(1, { kind: 'esme', systemId: '' }),
+      queued(2, { kind: 'esme', systemId: 'app' }),
+      queued(3, { kind: 'esme', systemId: '' }),
+    ]);
 
     // The sweep's own filter, as the untyped collection of this test takes it.
     const filter = unroutedMoFilter(new Date()) as Document;
@@ -33,10 +43,22 @@ describe('partial indexes on sms', () => {
   it('the ESME delivery claim reads only messages for ESMEs, however many MT messages wait', async () => {
     // MT traffic with a higher priority sorts first in the general claim index.
     await sms().insertMany(Array.from({ length: 3000 }, (_, i) => queued(i, { kind: 'connector' }, 1)));
-    await sms().insertMany([queued(1, { kind: 'esme', systemId: 'app' }), queued(2, { kind: 'esme', systemId: 'other' }), queued(3, { kind: 'esme', systemId: 'app' })]);
+    await sms().insertMany([
+      queued(1, { kind: 'esme', systemId: 'app' }),
+      queued(2, { kind: 'esme', systemId: 'other' }),
+      queued(3, { kind: 'esme', systemId: 'app' }),
+    ]);
 
-    const filter: Document = { 'target.kind': 'esme', 'target.systemId': { $in: ['app'] }, state: 'queued', nextAttemptAt: { $lte: new Date() } };
-    const explain = await t.db.command({ explain: { find: Collections.sms, filter, sort: { priority: -1, nextAttemptAt: 1 }, limit: 1 }, verbosity: 'executionStats' });
+    const filter: Document = {
+      'target.kind': 'esme',
+      'target.systemId': { $in: ['app'] },
+      state: 'queued',
+      nextAttemptAt: { $lte: new Date() },
+    };
+    const explain = await t.db.command({
+      explain: { find: Collections.sms, filter, sort: { priority: -1, nextAttemptAt: 1 }, limit: 1 },
+      verbosity: 'executionStats',
+    });
     expect(JSON.stringify(explain.queryPlanner.winningPlan)).toContain('esme_claim');
     expect(explain.executionStats.totalDocsExamined).toBeLessThanOrEqual(2);
 

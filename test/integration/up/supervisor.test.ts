@@ -15,7 +15,13 @@ async function restarts(child: string): Promise<number> {
 
 describe('Supervisor (real child processes)', () => {
   it('restarts a child that exits, pausing 1x, 2x, 4x the base between tries, and gives up after maxFailures within the window with one sentence naming it', async () => {
-    const supervisor = new Supervisor({ logger: silentLogger, restartBaseMs: 150, restartMaxMs: 10_000, maxFailures: 4, failureWindowMs: 120_000 });
+    const supervisor = new Supervisor({
+      logger: silentLogger,
+      restartBaseMs: 150,
+      restartMaxMs: 10_000,
+      maxFailures: 4,
+      failureWindowMs: 120_000,
+    });
     const started: number[] = [];
     const spec = script('crasher', 'setTimeout(() => process.exit(3), 50);');
     const first = await supervisor.start(spec);
@@ -40,7 +46,14 @@ describe('Supervisor (real child processes)', () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(300);
     expect(gaps[2]).toBeGreaterThanOrEqual(600);
     expect(await restarts('crasher')).toBe(3);
-    expect(supervisor.list()).toEqual([expect.objectContaining({ name: 'crasher', state: 'stopped', restarts: 3, lastExit: expect.objectContaining({ exit: 'exit code 3' }) })]);
+    expect(supervisor.list()).toEqual([
+      expect.objectContaining({
+        name: 'crasher',
+        state: 'stopped',
+        restarts: 3,
+        lastExit: expect.objectContaining({ exit: 'exit code 3' }),
+      }),
+    ]);
     expect(supervisor.health.report().problems.map((p) => p.check)).toEqual(['crasher']);
   }, 60_000);
 
@@ -60,7 +73,9 @@ describe('Supervisor (real child processes)', () => {
     };
     await supervisor.start(spec);
     const error = await supervisor.failed;
-    expect(error.message).toMatch(/^flaky failed 3 times within 60 s \(last: (failed to start again: port 2775 is in use|exited unexpectedly \(exit code 1\))\); stopping smsc$/);
+    expect(error.message).toMatch(
+      /^flaky failed 3 times within 60 s \(last: (failed to start again: port 2775 is in use|exited unexpectedly \(exit code 1\))\); stopping smsc$/,
+    );
   }, 60_000);
 
   it('does not restart what it was asked to stop, and a child that cannot start at all is an error naming it', async () => {
@@ -71,7 +86,16 @@ describe('Supervisor (real child processes)', () => {
     expect(await proc.exited).toBe('SIGTERM');
     expect(supervisor.list()[0]).toMatchObject({ name: 'sleeper', state: 'stopped', restarts: 0 });
     await expect(
-      supervisor.start({ name: 'broken', kind: 'test', command: process.execPath, args: ['-e', "process.stderr.write('smsc: Invalid configuration: --lanes must be an integer from 1 to 1000, got 0.\\n'); process.exit(1)"], ready: /ready/ }),
+      supervisor.start({
+        name: 'broken',
+        kind: 'test',
+        command: process.execPath,
+        args: [
+          '-e',
+          "process.stderr.write('smsc: Invalid configuration: --lanes must be an integer from 1 to 1000, got 0.\\n'); process.exit(1)",
+        ],
+        ready: /ready/,
+      }),
     ).rejects.toThrow('broken could not start: Invalid configuration: --lanes must be an integer from 1 to 1000, got 0');
   }, 60_000);
 });

@@ -27,7 +27,10 @@ describe('the smsc up lock on its data directory', () => {
     await new Promise((resolve) => other.once('spawn', resolve));
     try {
       acquireUpLock(data, { smppPort: 1, sinkPort: 2 }).release();
-      writeFileSync(path.join(data, UP_LOCK_FILE), JSON.stringify({ pid: other.pid, startedAt: '2026-01-01T00:00:00.000Z', smppPort: 2775, sinkPort: 2776 }));
+      writeFileSync(
+        path.join(data, UP_LOCK_FILE),
+        JSON.stringify({ pid: other.pid, startedAt: '2026-01-01T00:00:00.000Z', smppPort: 2775, sinkPort: 2776 }),
+      );
       expect(() => acquireUpLock(data, { smppPort: 1, sinkPort: 2 })).toThrow(
         `smsc is already running (smsc up, pid ${other.pid}, since 2026-01-01T00:00:00.000Z, SMPP port 2775) with data directory ${data}; stop it first (Ctrl-C in its terminal, or kill ${other.pid}).`,
       );

@@ -23,7 +23,11 @@ const doc = {
 
 describe('CDR records', () => {
   it('masks, hashes (keyed) or shows numbers; sender ids stay as they are', () => {
-    expect(cdrRecordsOf(doc, { numbers: 'mask', perAttempt: false })[0]).toMatchObject({ source: 'ACME', dest: '4477******23', id: '65e1a0000000000000000001:1772359200000' });
+    expect(cdrRecordsOf(doc, { numbers: 'mask', perAttempt: false })[0]).toMatchObject({
+      source: 'ACME',
+      dest: '4477******23',
+      id: '65e1a0000000000000000001:1772359200000',
+    });
     const hashed = cdrRecordsOf(doc, { numbers: 'hash', hashKey: 'k', perAttempt: false })[0].dest;
     expect(hashed).toMatch(/^[0-9a-f]{16}$/);
     expect(cdrRecordsOf(doc, { numbers: 'hash', hashKey: 'other', perAttempt: false })[0].dest).not.toBe(hashed);

@@ -158,7 +158,10 @@ describe('destination normalisation (destKey)', () => {
 
 describe('source addresses', () => {
   it('alphanumeric sender ids: up to 11 GSM characters', () => {
-    expect(validateSourceAddress({ ton: Ton.ALPHANUMERIC, npi: 0, addr: 'MyShop Ltd.' })).toEqual({ kind: 'alphanumeric', addr: 'MyShop Ltd.' });
+    expect(validateSourceAddress({ ton: Ton.ALPHANUMERIC, npi: 0, addr: 'MyShop Ltd.' })).toEqual({
+      kind: 'alphanumeric',
+      addr: 'MyShop Ltd.',
+    });
     expect(() => validateSourceAddress({ ton: Ton.ALPHANUMERIC, npi: 0, addr: 'MyShopLimited' })).toThrow(/at most 11/);
     // An extension character takes two septets.
     expect(() => validateSourceAddress({ ton: Ton.ALPHANUMERIC, npi: 0, addr: 'Shop€€€€€€' })).toThrow(/at most 11/);

@@ -53,12 +53,24 @@ describe('parseInboundPart: the three long-message forms', () => {
   });
 
   it('rejects broken headers and impossible sequence numbers with typed errors', () => {
-    expect(() => parseInboundPart({ shortMessage: fromHex('0A0003'), esmClass: 0x40 })).toThrow(expect.objectContaining({ code: 'INVALID_UDH' }));
-    expect(() => parseInboundPart({ shortMessage: fromHex('05000301'), esmClass: 0x40 })).toThrow(expect.objectContaining({ code: 'INVALID_UDH' }));
-    expect(() => parseInboundPart({ shortMessage: fromHex('050003010203'), esmClass: 0x40 })).toThrow(expect.objectContaining({ code: 'INVALID_SEGMENT' }));
-    expect(() => parseInboundPart({ shortMessage: fromHex('050003010000'), esmClass: 0x40 })).toThrow(expect.objectContaining({ code: 'INVALID_SEGMENT' }));
-    expect(() => parseInboundPart({ shortMessage: Buffer.from('x'), sarMsgRefNum: 1, sarTotalSegments: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_SEGMENT' }));
-    expect(() => parseInboundPart({ shortMessage: Buffer.alloc(0), esmClass: 0x40 })).toThrow(expect.objectContaining({ code: 'INVALID_UDH' }));
+    expect(() => parseInboundPart({ shortMessage: fromHex('0A0003'), esmClass: 0x40 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_UDH' }),
+    );
+    expect(() => parseInboundPart({ shortMessage: fromHex('05000301'), esmClass: 0x40 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_UDH' }),
+    );
+    expect(() => parseInboundPart({ shortMessage: fromHex('050003010203'), esmClass: 0x40 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SEGMENT' }),
+    );
+    expect(() => parseInboundPart({ shortMessage: fromHex('050003010000'), esmClass: 0x40 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SEGMENT' }),
+    );
+    expect(() => parseInboundPart({ shortMessage: Buffer.from('x'), sarMsgRefNum: 1, sarTotalSegments: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SEGMENT' }),
+    );
+    expect(() => parseInboundPart({ shortMessage: Buffer.alloc(0), esmClass: 0x40 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_UDH' }),
+    );
   });
 
   it('only returns or throws CodecError for random bytes, esm_class and TLVs (fuzz)', () => {
@@ -71,7 +83,13 @@ describe('parseInboundPart: the three long-message forms', () => {
         fc.option(fc.integer({ min: -1, max: 300 })),
         (bytes, esmClass, ref, total, seq) => {
           onlyCodecErrors(() => {
-            const part = parseInboundPart({ shortMessage: bytes, esmClass, sarMsgRefNum: ref, sarTotalSegments: total, sarSegmentSeqnum: seq });
+            const part = parseInboundPart({
+              shortMessage: bytes,
+              esmClass,
+              sarMsgRefNum: ref,
+              sarTotalSegments: total,
+              sarSegmentSeqnum: seq,
+            });
             joinPayloads([part], { gsm7Packed: true });
           });
           onlyCodecErrors(() => parseUdh(bytes));
@@ -100,7 +118,9 @@ describe('reassembly', () => {
   });
 
   it('refuses to mix parts of different messages', () => {
-    expect(() => reassemble([part(1, 'a'), part(2, 'b', 3, 6)], { dataCoding: 3 })).toThrow(expect.objectContaining({ code: 'INVALID_SEGMENT' }));
+    expect(() => reassemble([part(1, 'a'), part(2, 'b', 3, 6)], { dataCoding: 3 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SEGMENT' }),
+    );
   });
 
   it('repairs a peer that split an escape sequence or a surrogate pair across parts', () => {

@@ -156,9 +156,13 @@ describe('splitText: boundaries', () => {
   it('refuses what cannot be sent: too long for single, missing or out-of-range reference, > 255 parts', () => {
     expect(() => splitText('a'.repeat(161), { strategy: 'single' })).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_LONG' }));
     expect(() => splitText('a'.repeat(161), { strategy: 'udh8' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => splitText('a'.repeat(161), { strategy: 'udh8', reference: 256 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => splitText('a'.repeat(161), { strategy: 'udh8', reference: 256 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(splitText('a'.repeat(161), { strategy: 'udh16', reference: 65535 }).parts).toHaveLength(2);
-    expect(() => splitText('a'.repeat(153 * 256), { strategy: 'udh8', reference: 1 })).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_LONG' }));
+    expect(() => splitText('a'.repeat(153 * 256), { strategy: 'udh8', reference: 1 })).toThrow(
+      expect.objectContaining({ code: 'MESSAGE_TOO_LONG' }),
+    );
     expect(() => splitText('a'.repeat(70000), { strategy: 'payload' })).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_LONG' }));
   });
 
@@ -211,11 +215,15 @@ describe('split then reassemble then decode is the identity (property)', () => {
 
   it('GSM packed over every strategy (texts without CR, whose trailing use is ambiguous in TS 23.038)', () => {
     fc.assert(
-      fc.property(gsmText().filter((t) => !t.includes('\r')), fc.constantFrom('udh8', 'udh16', 'sar', 'payload') as fc.Arbitrary<ConcatStrategyName>, (text, strategy) => {
-        const result = splitText(text, { strategy, reference: 42, gsm7Packing: 'packed' });
-        const parsed = result.parts.map(asInbound);
-        expect(reassemble(parsed, { dataCoding: 0, gsm7Packed: true }).text).toBe(text);
-      }),
+      fc.property(
+        gsmText().filter((t) => !t.includes('\r')),
+        fc.constantFrom('udh8', 'udh16', 'sar', 'payload') as fc.Arbitrary<ConcatStrategyName>,
+        (text, strategy) => {
+          const result = splitText(text, { strategy, reference: 42, gsm7Packing: 'packed' });
+          const parsed = result.parts.map(asInbound);
+          expect(reassemble(parsed, { dataCoding: 0, gsm7Packed: true }).text).toBe(text);
+        },
+      ),
       { numRuns: 150 },
     );
   });

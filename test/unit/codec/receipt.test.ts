@@ -36,7 +36,15 @@ describe('delivery receipt text', () => {
       'id:6a3f9c sub:001 dlvrd:001 submit date:2503040506 done date:2503040507 stat:DELIVRD err:000 text:A long original text',
     );
     const back = parseReceipt(text);
-    expect(back).toMatchObject({ id: '6a3f9c', sub: 1, dlvrd: 1, stat: 'DELIVRD', messageState: 2, err: '000', text: 'A long original text' });
+    expect(back).toMatchObject({
+      id: '6a3f9c',
+      sub: 1,
+      dlvrd: 1,
+      stat: 'DELIVRD',
+      messageState: 2,
+      err: '000',
+      text: 'A long original text',
+    });
     expect(back.submitDate?.date?.toISOString()).toBe('2025-03-04T05:06:00.000Z');
   });
 
@@ -72,7 +80,16 @@ describe('delivery receipt text', () => {
 
   it('tolerates missing fields (null), unreadable dates (raw kept) and unknown stat words', () => {
     const r = parseReceipt('id:abc stat:WEIRD done date:9913991299');
-    expect(r).toMatchObject({ id: 'abc', sub: null, dlvrd: null, submitDate: null, err: null, text: null, stat: 'WEIRD', messageState: null });
+    expect(r).toMatchObject({
+      id: 'abc',
+      sub: null,
+      dlvrd: null,
+      submitDate: null,
+      err: null,
+      text: null,
+      stat: 'WEIRD',
+      messageState: null,
+    });
     expect(r.doneDate).toEqual({ raw: '9913991299', date: null });
   });
 
@@ -90,9 +107,31 @@ describe('delivery receipt text', () => {
 
   it('only returns or throws CodecError for random strings (fuzz)', () => {
     const receiptish = fc
-      .array(fc.constantFrom('id:', 'sub:', 'dlvrd:', 'submit date:', 'done_date:', 'stat:', 'err:', 'text:', ' ', '1', '0', 'DELIVRD', 'x', '\n', '9999999999'), { maxLength: 30 })
+      .array(
+        fc.constantFrom(
+          'id:',
+          'sub:',
+          'dlvrd:',
+          'submit date:',
+          'done_date:',
+          'stat:',
+          'err:',
+          'text:',
+          ' ',
+          '1',
+          '0',
+          'DELIVRD',
+          'x',
+          '\n',
+          '9999999999',
+        ),
+        { maxLength: 30 },
+      )
       .map((a) => a.join(''));
-    fc.assert(fc.property(fc.oneof(anyUnits(), receiptish), (s) => onlyCodecErrors(() => parseReceipt(s))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.oneof(anyUnits(), receiptish), (s) => onlyCodecErrors(() => parseReceipt(s))),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -146,7 +185,12 @@ describe('message id normalisation', () => {
   it("'string' can ignore case and leading zeros when a peer needs it", () => {
     expect(messageIdKey('000AbC', { format: 'string', ignoreCase: true, stripLeadingZeros: true })).toBe('abc');
     expect(messageIdKey('0000', { format: 'string', stripLeadingZeros: true })).toBe('0');
-    expect(messageIdsMatch('00ab12', { format: 'string', stripLeadingZeros: true, ignoreCase: true }, 'AB12', { format: 'string', ignoreCase: true })).toBe(true);
+    expect(
+      messageIdsMatch('00ab12', { format: 'string', stripLeadingZeros: true, ignoreCase: true }, 'AB12', {
+        format: 'string',
+        ignoreCase: true,
+      }),
+    ).toBe(true);
     expect(messageIdsMatch('00ab12', 'string', 'AB12', 'string')).toBe(false);
   });
 

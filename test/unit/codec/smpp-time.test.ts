@@ -113,7 +113,9 @@ describe('SMPP time format', () => {
   });
 
   it('only returns or throws CodecError for random strings (fuzz)', () => {
-    const timeish = fc.array(fc.constantFrom('0', '1', '2', '5', '9', '+', '-', 'R', 'x'), { minLength: 14, maxLength: 17 }).map((a) => a.join(''));
+    const timeish = fc
+      .array(fc.constantFrom('0', '1', '2', '5', '9', '+', '-', 'R', 'x'), { minLength: 14, maxLength: 17 })
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(fc.oneof(anyUnits(20), timeish), (s) => {
         onlyCodecErrors(() => parseSmppTime(s, NOW, 'validity_period'));

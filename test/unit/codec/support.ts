@@ -4,9 +4,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { CodecError, GSM7_DEFAULT_ALPHABET, GSM7_EXTENSION_TABLE } from '../../../src/codec/index.ts';
 
-export const vectors = JSON.parse(
-  readFileSync(new URL('../../fixtures/codec/vectors.json', import.meta.url), 'utf8'),
-) as {
+export const vectors = JSON.parse(readFileSync(new URL('../../fixtures/codec/vectors.json', import.meta.url), 'utf8')) as {
   gsm7Packed: Array<{ text: string; fillBits: number; hex: string }>;
   gsm7Unpacked: Array<{ text: string; hex: string }>;
   ucs2: Array<{ text: string; hex: string }>;
@@ -52,13 +50,21 @@ export const GSM_CHARS: string[] = [...GSM_BASIC_CHARS, ...GSM_EXT_CHARS];
 /** Texts over the GSM alphabet, extension characters made frequent to hit part boundaries. */
 export const gsmText = (maxLength = 700): fc.Arbitrary<string> =>
   fc
-    .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...GSM_BASIC_CHARS) }, { weight: 1, arbitrary: fc.constantFrom(...GSM_EXT_CHARS) }), {
-      maxLength,
-    })
+    .array(
+      fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...GSM_BASIC_CHARS) }, { weight: 1, arbitrary: fc.constantFrom(...GSM_EXT_CHARS) }),
+      {
+        maxLength,
+      },
+    )
     .map((a) => a.join(''));
 
 export const latin1Text = (maxLength = 600): fc.Arbitrary<string> =>
-  fc.array(fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), { maxLength }).map((a) => a.join(''));
+  fc
+    .array(
+      fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)),
+      { maxLength },
+    )
+    .map((a) => a.join(''));
 
 /** Any Unicode code points (emoji and other astral characters included), no lone surrogates. */
 export const ucs2Text = (maxLength = 300): fc.Arbitrary<string> =>

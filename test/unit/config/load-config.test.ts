@@ -133,25 +133,50 @@ describe('loadConfig', () => {
   it('checks settings against each other', () => {
     const problems = problemsOf(() => loadConfig({ env: { DELIVERER_RETRY_BASE_MS: '20000', DELIVERER_RETRY_MAX_MS: '10000' } }));
     expect(problems).toEqual(['deliverer.retryBaseMs (20000) must not exceed deliverer.retryMaxMs (10000)']);
-    expect(problemsOf(() => loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '500' } }))).toEqual(['metrics.queueSampleMs (500) must be 0 (off) or at least 1000']);
+    expect(problemsOf(() => loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '500' } }))).toEqual([
+      'metrics.queueSampleMs (500) must be 0 (off) or at least 1000',
+    ]);
     expect(loadConfig({ env: { METRICS_QUEUE_SAMPLE_MS: '0' } }).metrics.queueSampleMs).toBe(0);
     expect(loadConfig({ env: {} }).metrics.queueSampleMs).toBe(15_000);
   });
 
   it('reads the destKey settings: digits, none for no trunk prefix, and refuses what is no prefix', () => {
-    expect(loadConfig({ env: {} }).address).toEqual({ countryCode: undefined, nationalPrefix: '0', internationalPrefix: '00', unknownTon: 'international' });
-    expect(loadConfig({ env: { ADDRESS_COUNTRY_CODE: '1', ADDRESS_NATIONAL_PREFIX: '1', ADDRESS_INTERNATIONAL_PREFIX: '011', ADDRESS_UNKNOWN_TON: 'national' } }).address).toEqual({
+    expect(loadConfig({ env: {} }).address).toEqual({
+      countryCode: undefined,
+      nationalPrefix: '0',
+      internationalPrefix: '00',
+      unknownTon: 'international',
+    });
+    expect(
+      loadConfig({
+        env: {
+          ADDRESS_COUNTRY_CODE: '1',
+          ADDRESS_NATIONAL_PREFIX: '1',
+          ADDRESS_INTERNATIONAL_PREFIX: '011',
+          ADDRESS_UNKNOWN_TON: 'national',
+        },
+      }).address,
+    ).toEqual({
       countryCode: '1',
       nationalPrefix: '1',
       internationalPrefix: '011',
       unknownTon: 'national',
     });
     expect(loadConfig({ env: { ADDRESS_NATIONAL_PREFIX: 'none' } }).address.nationalPrefix).toBe('');
-    expect(loadConfig({ flags: { config: 'a.json' }, readFile: files({ 'a.json': JSON.stringify({ address: { countryCode: 45, nationalPrefix: '' } }) }) }).address).toMatchObject({
+    expect(
+      loadConfig({
+        flags: { config: 'a.json' },
+        readFile: files({ 'a.json': JSON.stringify({ address: { countryCode: 45, nationalPrefix: '' } }) }),
+      }).address,
+    ).toMatchObject({
       countryCode: '45',
       nationalPrefix: '',
     });
-    expect(problemsOf(() => loadConfig({ env: { ADDRESS_COUNTRY_CODE: '049', ADDRESS_INTERNATIONAL_PREFIX: 'none', ADDRESS_UNKNOWN_TON: 'guess' } }))).toEqual([
+    expect(
+      problemsOf(() =>
+        loadConfig({ env: { ADDRESS_COUNTRY_CODE: '049', ADDRESS_INTERNATIONAL_PREFIX: 'none', ADDRESS_UNKNOWN_TON: 'guess' } }),
+      ),
+    ).toEqual([
       'ADDRESS_COUNTRY_CODE must be 1-3 digits not starting with 0, got "049"',
       'ADDRESS_INTERNATIONAL_PREFIX must be 1-4 digits, got "none"',
       'ADDRESS_UNKNOWN_TON must be one of international, national, got "guess"',
@@ -165,7 +190,9 @@ describe('loadConfig', () => {
       '--lanes must be an integer from 1 to 1000, got 0',
       '--shutdown-grace-ms must be an integer from 1000 to 600000, got 50',
     ]);
-    expect(problemsOf(() => loadConfig({ env: { DELIVERER_CONCURRENCY: '0', DELIVERER_LEASE_MS: '-3', SHUTDOWN_GRACE_MS: '50' } }))).toEqual([
+    expect(
+      problemsOf(() => loadConfig({ env: { DELIVERER_CONCURRENCY: '0', DELIVERER_LEASE_MS: '-3', SHUTDOWN_GRACE_MS: '50' } })),
+    ).toEqual([
       'DELIVERER_LEASE_MS must be an integer from 1000 to 3600000, got "-3"',
       'DELIVERER_CONCURRENCY must be an integer from 1 to 1000, got "0"',
       'SHUTDOWN_GRACE_MS must be an integer from 1000 to 600000, got "50"',
@@ -178,7 +205,13 @@ describe('loadConfig', () => {
     // yargs turns `--lanes abc` into NaN: refused, not taken for a number.
     expect(problemsOf(() => loadConfig({ flags: { lanes: Number.NaN } }))).toEqual(['--lanes must be an integer from 1 to 1000, got NaN']);
     const ok = loadConfig({ flags: { lanes: 8, leaseMs: 5000, maxAttempts: 3, retentionHours: 2, shutdownGraceMs: 4000 } });
-    expect([ok.deliverer.concurrency, ok.deliverer.leaseMs, ok.deliverer.maxAttempts, ok.cleanup.retentionHours, ok.node.shutdownGraceMs]).toEqual([8, 5000, 3, 2, 4000]);
+    expect([
+      ok.deliverer.concurrency,
+      ok.deliverer.leaseMs,
+      ok.deliverer.maxAttempts,
+      ok.cleanup.retentionHours,
+      ok.node.shutdownGraceMs,
+    ]).toEqual([8, 5000, 3, 2, 4000]);
   });
 
   it('reads the inserter session flags by names no other command uses (connector add has its own --window)', () => {
@@ -188,9 +221,19 @@ describe('loadConfig', () => {
   });
 
   it('checks the restart backoff of smsc up against itself', () => {
-    expect(problemsOf(() => loadConfig({ flags: { restartBaseMs: 5000, restartMaxMs: 1000 } }))).toEqual(['up.restartBaseMs (5000) must not exceed up.restartMaxMs (1000)']);
+    expect(problemsOf(() => loadConfig({ flags: { restartBaseMs: 5000, restartMaxMs: 1000 } }))).toEqual([
+      'up.restartBaseMs (5000) must not exceed up.restartMaxMs (1000)',
+    ]);
     const config = loadConfig({ env: {} });
-    expect(config.up).toEqual({ dataDir: './data', mongoPort: 27017, deliverers: 2, restartBaseMs: 1000, restartMaxMs: 30_000, maxFailures: 5, failureWindowMs: 60_000 });
+    expect(config.up).toEqual({
+      dataDir: './data',
+      mongoPort: 27017,
+      deliverers: 2,
+      restartBaseMs: 1000,
+      restartMaxMs: 30_000,
+      maxFailures: 5,
+      failureWindowMs: 60_000,
+    });
     expect(config.node.shutdownGraceMs).toBe(10_000);
   });
 

@@ -4,13 +4,27 @@ import { loadConfig } from '../../../src/config/load-config.ts';
 import { withJsonOption, withMetricsOption, withRedisOption, withStoreOptions } from '../../../src/cli/shared-options.ts';
 
 async function parse(args: string[]): Promise<Record<string, unknown>> {
-  const cli = withJsonOption(withMetricsOption(withRedisOption(withStoreOptions(yargs(args))))).strict().exitProcess(false);
+  const cli = withJsonOption(withMetricsOption(withRedisOption(withStoreOptions(yargs(args)))))
+    .strict()
+    .exitProcess(false);
   return (await cli.parseAsync()) as Record<string, unknown>;
 }
 
 describe('shared CLI options', () => {
   it('feed the config loader under the flag names it knows, over the environment', async () => {
-    const argv = await parse(['--mongodb-uri', 'mongodb://db:27017', '--db', 'ops', '--redis-url', 'redis://r:6379', '--metrics-port', '9464', '--log-level', 'warn', '--json']);
+    const argv = await parse([
+      '--mongodb-uri',
+      'mongodb://db:27017',
+      '--db',
+      'ops',
+      '--redis-url',
+      'redis://r:6379',
+      '--metrics-port',
+      '9464',
+      '--log-level',
+      'warn',
+      '--json',
+    ]);
     const config = loadConfig({ flags: argv, env: { MONGODB_DB: 'ignored', METRICS_PORT: '1' } });
     expect(config.mongo.uri).toBe('mongodb://db:27017');
     expect(config.mongo.dbName).toBe('ops');

@@ -6,9 +6,22 @@ import { makeSms } from '../../support/sms-factory.ts';
 const body = Buffer.from('part-two', 'latin1');
 const now = new Date();
 const udh8Part = () =>
-  makeSms({ payload: { dataCoding: 0, esmClass: 0x40, shortMessage: new Binary(Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x03, 0x02]), body])) } });
+  makeSms({
+    payload: {
+      dataCoding: 0,
+      esmClass: 0x40,
+      shortMessage: new Binary(Buffer.concat([Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x03, 0x02]), body])),
+    },
+  });
 const sarPart = () =>
-  makeSms({ payload: { dataCoding: 0, esmClass: 0, shortMessage: new Binary(body), tlvs: { sarMsgRefNum: 0x1234, sarTotalSegments: 3, sarSegmentSeqnum: 2 } } });
+  makeSms({
+    payload: {
+      dataCoding: 0,
+      esmClass: 0,
+      shortMessage: new Binary(body),
+      tlvs: { sarMsgRefNum: 0x1234, sarTotalSegments: 3, sarSegmentSeqnum: 2 },
+    },
+  });
 
 describe('long messages leave in the connector form', () => {
   it('a stored UDH part keeps its bytes for a udh8 connector', () => {
@@ -36,11 +49,20 @@ describe('long messages leave in the connector form', () => {
 
   it('a long message_payload is re-split into parts, or kept whole for a payload connector', () => {
     const text = 'y'.repeat(200);
-    const long = makeSms({ payload: { dataCoding: 0, esmClass: 0, shortMessage: new Binary(Buffer.alloc(0)), tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) } } });
+    const long = makeSms({
+      payload: {
+        dataCoding: 0,
+        esmClass: 0,
+        shortMessage: new Binary(Buffer.alloc(0)),
+        tlvs: { messagePayload: new Binary(Buffer.from(text, 'latin1')) },
+      },
+    });
     const parts = toOutboundPdus(long, 'udh8', now);
     expect(parts).toHaveLength(2);
     expect(parts.every((p) => p.esmClass === 0x40)).toBe(true);
-    expect(Buffer.from(parts[0].shortMessage!).subarray(0, 6)).toEqual(Buffer.from([0x05, 0x00, 0x03, concatReferenceOf(long) & 0xff, 0x02, 0x01]));
+    expect(Buffer.from(parts[0].shortMessage!).subarray(0, 6)).toEqual(
+      Buffer.from([0x05, 0x00, 0x03, concatReferenceOf(long) & 0xff, 0x02, 0x01]),
+    );
     // A resend (another attempt, later) carries the same reference, so the handset joins the parts.
     const again = toOutboundPdus(long, 'udh8', new Date(now.getTime() + 60_000));
     expect(again.map((p) => Buffer.from(p.shortMessage!))).toEqual(parts.map((p) => Buffer.from(p.shortMessage!)));

@@ -16,7 +16,9 @@ describe('retry schedule', () => {
   it('never schedules a retry after the message expires', () => {
     const sms = makeSms({ attempts: 6, validUntil: new Date(now.getTime() + 10 * 60_000) });
     expect(retryAt(sms, now, options)).toEqual(sms.validUntil);
-    expect(retryAt({ ...sms, attempts: 0, validUntil: new Date(now.getTime() + 3600_000) }, now, options)).toEqual(new Date(now.getTime() + 60_000));
+    expect(retryAt({ ...sms, attempts: 0, validUntil: new Date(now.getTime() + 3600_000) }, now, options)).toEqual(
+      new Date(now.getTime() + 60_000),
+    );
   });
 
   it('rejects nonsense options with every problem listed', () => {
@@ -54,13 +56,19 @@ describe('outcome updates', () => {
     expect(update.$push.history.$each[0]).toMatchObject({ outcome: 'attempt-limit' });
   });
 
-  it('acceptance records every part\'s remote id; to an ESME it is final; permanent failure and expiry are final', () => {
+  it("acceptance records every part's remote id; to an ESME it is final; permanent failure and expiry are final", () => {
     const sms = makeSms();
     const ok = updateFor(sms, { kind: 'accepted', connector: 'c1', remoteIds: ['abc', 'def'], final: false }, ctx);
     expect(ok.$set).toMatchObject({ state: 'submitted', remote: { connector: 'c1', messageId: 'abc', otherIds: ['def'] } });
     expect(ok.$unset).toHaveProperty('progress');
-    expect(updateFor(sms, { kind: 'accepted', connector: 'esme:1', remoteIds: [''], final: true }, ctx).$set).toMatchObject({ state: 'delivered', finalAt: now });
-    expect(updateFor(sms, { kind: 'failed', status: 0x0b, error: 'bad dest' }, ctx).$set).toMatchObject({ state: 'undeliverable', error: { status: 0x0b } });
+    expect(updateFor(sms, { kind: 'accepted', connector: 'esme:1', remoteIds: [''], final: true }, ctx).$set).toMatchObject({
+      state: 'delivered',
+      finalAt: now,
+    });
+    expect(updateFor(sms, { kind: 'failed', status: 0x0b, error: 'bad dest' }, ctx).$set).toMatchObject({
+      state: 'undeliverable',
+      error: { status: 0x0b },
+    });
     expect(updateFor(sms, { kind: 'expired' }, ctx).$set).toMatchObject({ state: 'expired', finalAt: now });
     const deferred = updateFor(sms, { kind: 'deferred', until: new Date(now.getTime() + 5) }, ctx);
     expect(deferred.$set).toEqual({ state: 'queued', nextAttemptAt: new Date(now.getTime() + 5) });

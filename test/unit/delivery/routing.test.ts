@@ -4,10 +4,23 @@ import { pickRoute, validateRoute, type RouteDocument } from '../../../src/routi
 import { isPermanentStatus } from '../../../src/connectors/status-class.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 
-const route = (prefix: string, connectors: string[], extra: Partial<RouteDocument> = {}): RouteDocument => ({ prefix, connectors, priority: 0, weight: 1, enabled: true, ...extra });
+const route = (prefix: string, connectors: string[], extra: Partial<RouteDocument> = {}): RouteDocument => ({
+  prefix,
+  connectors,
+  priority: 0,
+  weight: 1,
+  enabled: true,
+  ...extra,
+});
 
 describe('routing', () => {
-  const routes = [route('', ['default']), route('49', ['de']), route('4915', ['de-mobile']), route('4915', ['de-mobile-hi'], { priority: 5 }), route('491', ['off'], { enabled: false, priority: 99 })];
+  const routes = [
+    route('', ['default']),
+    route('49', ['de']),
+    route('4915', ['de-mobile']),
+    route('4915', ['de-mobile-hi'], { priority: 5 }),
+    route('491', ['off'], { enabled: false, priority: 99 }),
+  ];
 
   it('longest prefix first, then priority', () => {
     expect(pickRoute(routes, '4915112345')?.connectors).toEqual(['de-mobile-hi']);
@@ -33,8 +46,15 @@ describe('routing', () => {
   it('validates routes and connectors with precise sentences', () => {
     expect(() => validateRoute({ prefix: '4a' })).toThrow(/prefix must be digits.*name a connector/);
     expect(() => validateRoute({ prefix: '1', connectors: ['x'], esme: 'y' })).toThrow(/not both/);
-    expect(validateConnector({ name: 'op1', host: 'h', port: 2775, systemId: 'me', password: 'pw' })).toMatchObject({ bind: 'transceiver', window: 10, long: 'udh8', tps: 0 });
-    expect(() => validateConnector({ name: 'op 1', host: '', port: 0, systemId: 'me', password: 'way-too-long', long: 'x' as never })).toThrow(/name.*host.*port.*password.*long/);
+    expect(validateConnector({ name: 'op1', host: 'h', port: 2775, systemId: 'me', password: 'pw' })).toMatchObject({
+      bind: 'transceiver',
+      window: 10,
+      long: 'udh8',
+      tps: 0,
+    });
+    expect(() =>
+      validateConnector({ name: 'op 1', host: '', port: 0, systemId: 'me', password: 'way-too-long', long: 'x' as never }),
+    ).toThrow(/name.*host.*port.*password.*long/);
   });
 });
 

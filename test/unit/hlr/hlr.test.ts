@@ -10,7 +10,11 @@ import { CommandStatus } from '../../../src/smpp/command-status.ts';
 describe('HLR client field mapping', () => {
   it('reads the default answer shape', () => {
     const client = new HlrHttpClient({ url: 'http://x/{msisdn}', timeoutMs: 100 });
-    expect(client.read({ status: 'REACHABLE', network: '23415', ported: false })).toEqual({ status: 'reachable', network: '23415', ported: false });
+    expect(client.read({ status: 'REACHABLE', network: '23415', ported: false })).toEqual({
+      status: 'reachable',
+      network: '23415',
+      ported: false,
+    });
     expect(client.read({ status: 'invalid' })).toEqual({ status: 'invalid' });
     expect(client.read({ status: 'absent', network: 26201 })).toEqual({ status: 'unreachable', network: '26201' });
     expect(() => client.read({ nothing: 1 })).toThrow(HlrError);
@@ -21,15 +25,27 @@ describe('HLR client field mapping', () => {
     const client = new HlrHttpClient({
       url: 'http://x',
       timeoutMs: 100,
-      mapping: { statusField: 'result.present', reachableValues: valueList('yes, Y'), invalidValues: valueList('na'), networkField: 'result.mccmnc', portedField: 'result.ported' },
+      mapping: {
+        statusField: 'result.present',
+        reachableValues: valueList('yes, Y'),
+        invalidValues: valueList('na'),
+        networkField: 'result.mccmnc',
+        portedField: 'result.ported',
+      },
     });
-    expect(client.read({ result: { present: 'yes', mccmnc: '23410', ported: 'yes' } })).toEqual({ status: 'reachable', network: '23410', ported: true });
+    expect(client.read({ result: { present: 'yes', mccmnc: '23410', ported: 'yes' } })).toEqual({
+      status: 'reachable',
+      network: '23410',
+      ported: true,
+    });
     expect(client.read({ result: { present: 'no' } })).toEqual({ status: 'unreachable' });
     expect(client.read({ result: { present: 'NA', ported: 0 } })).toEqual({ status: 'invalid', ported: false });
   });
 
   it('puts the number into the URL', () => {
-    expect(new HlrHttpClient({ url: 'http://h/lookup/{msisdn}?k=1', timeoutMs: 1 }).urlFor('447700900123')).toBe('http://h/lookup/447700900123?k=1');
+    expect(new HlrHttpClient({ url: 'http://h/lookup/{msisdn}?k=1', timeoutMs: 1 }).urlFor('447700900123')).toBe(
+      'http://h/lookup/447700900123?k=1',
+    );
     expect(new HlrHttpClient({ url: 'http://h/lookup?k=1', timeoutMs: 1 }).urlFor('4477')).toBe('http://h/lookup?k=1&msisdn=4477');
     expect(new HlrHttpClient({ url: 'http://h/lookup', timeoutMs: 1 }).urlFor('4477')).toBe('http://h/lookup?msisdn=4477');
   });
@@ -37,7 +53,13 @@ describe('HLR client field mapping', () => {
 
 describe('hlr-sim answers', () => {
   it('reachable by prefix, invalid wins, networks by longest prefix', () => {
-    const options = { reachable: ['4477'], invalid: ['44779'], networks: { '4477': 'A', '447755': 'B' }, ported: ['447755'], fail: ['4466'] };
+    const options = {
+      reachable: ['4477'],
+      invalid: ['44779'],
+      networks: { '4477': 'A', '447755': 'B' },
+      ported: ['447755'],
+      fail: ['4466'],
+    };
     expect(simulatedAnswer(options, '+447700000001')).toEqual({ msisdn: '447700000001', status: 'reachable', network: 'A', ported: false });
     expect(simulatedAnswer(options, '447755000001')).toEqual({ msisdn: '447755000001', status: 'reachable', network: 'B', ported: true });
     expect(simulatedAnswer(options, '447790000001')).toMatchObject({ status: 'invalid' });
@@ -88,7 +110,11 @@ describe('HLR policy decisions (the seed table)', () => {
   };
   const decide = async (settings: HlrPolicySettings, number: string) => {
     const { service } = serviceAnswering(answers);
-    const decision = await new IntakePolicy({ hlr: service, hlrPolicy: settings }).check({ account: 'a', destKey: `+${number}`, intake: 'test' });
+    const decision = await new IntakePolicy({ hlr: service, hlrPolicy: settings }).check({
+      account: 'a',
+      destKey: `+${number}`,
+      intake: 'test',
+    });
     return decision.verdict === 'refuse' ? decision.status : decision.verdict;
   };
 
@@ -112,7 +138,11 @@ describe('HLR policy decisions (the seed table)', () => {
 
   it('off looks nothing up and answers synchronously', () => {
     const { service, calls } = serviceAnswering(answers);
-    const decision = new IntakePolicy({ hlr: service, hlrPolicy: { mode: 'off', onTimeout: 'reject', routing: false } }).check({ account: 'a', destKey: '+4471', intake: 'test' });
+    const decision = new IntakePolicy({ hlr: service, hlrPolicy: { mode: 'off', onTimeout: 'reject', routing: false } }).check({
+      account: 'a',
+      destKey: '+4471',
+      intake: 'test',
+    });
     expect(decision).toEqual({ verdict: 'accept' });
     expect(calls).toEqual([]);
   });

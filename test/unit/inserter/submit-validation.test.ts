@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountLimits } from '../../../src/accounts/account.ts';
 import { formatSmppAbsolute } from '../../../src/codec/index.ts';
-import {
-  buildSmsDocuments,
-  DEFAULT_SUBMIT_POLICY,
-  prepareMessage,
-  validateDestination,
-} from '../../../src/inserter/submit-validation.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../../../src/inserter/submit-validation.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmppError } from '../../../src/smpp/errors.ts';
@@ -55,7 +50,11 @@ describe('submit validation: precise statuses', () => {
     ['schedule malformed', { scheduleDeliveryTime: '26060112000000X' }, CommandStatus.ESME_RINVSCHED],
     ['schedule in the past', { scheduleDeliveryTime: formatSmppAbsolute(new Date(NOW.getTime() - 60_000)) }, CommandStatus.ESME_RINVSCHED],
     ['schedule beyond the maximum', { scheduleDeliveryTime: '000100000000000R' }, CommandStatus.ESME_RINVSCHED],
-    ['validity before schedule', { scheduleDeliveryTime: '000000020000000R', validityPeriod: '000000010000000R' }, CommandStatus.ESME_RINVEXPIRY],
+    [
+      'validity before schedule',
+      { scheduleDeliveryTime: '000000020000000R', validityPeriod: '000000010000000R' },
+      CommandStatus.ESME_RINVEXPIRY,
+    ],
     ['SAR fields incomplete', { tlvs: { sarMsgRefNum: 1, sarTotalSegments: 2 } }, CommandStatus.ESME_RMISSINGTLV],
     ['SAR sequence beyond total', { tlvs: { sarMsgRefNum: 1, sarTotalSegments: 2, sarSegmentSeqnum: 3 } }, CommandStatus.ESME_RINVTLVVAL],
   ];

@@ -26,7 +26,15 @@ function readmeMetrics(): { metrics: Documented[]; families: string[] } {
     if (!row) continue;
     const [, name, type, labels] = row;
     if (name.endsWith('*')) families.push(name.slice(0, -1));
-    else metrics.push({ name, type, labels: labels.split(',').map((l) => l.trim()).filter(Boolean) });
+    else
+      metrics.push({
+        name,
+        type,
+        labels: labels
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      });
   }
   return { metrics, families };
 }
@@ -65,7 +73,11 @@ describe('README metric list', () => {
     }
     const undocumented = [...live.keys()].filter((name) => !names.includes(name) && !families.some((f) => name.startsWith(f)));
     expect(undocumented, 'metrics served but missing from the README table').toEqual([]);
-    for (const family of families) expect([...live.keys()].some((name) => name.startsWith(family)), family).toBe(true);
+    for (const family of families)
+      expect(
+        [...live.keys()].some((name) => name.startsWith(family)),
+        family,
+      ).toBe(true);
     // Every name carries the project prefix once (no smsc_process_process_…); the hlr_* names are
     // the HLR gateway's, kept as issue 16 names them (dashboards built for it reuse them).
     for (const name of live.keys()) expect(name).toMatch(/^(smsc_(?!process_process_)|hlr_)/);

@@ -10,8 +10,23 @@ describe('toPlain (--json output)', () => {
     const id = new ObjectId('6650a1f0c2b4e83f1d2a9b10');
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
     expect(
-      toPlain({ _id: id, at, body: new Binary(Buffer.from([0xde, 0xad])), n: Long.fromNumber(7), list: [id, { at }], missing: undefined, nil: null }),
-    ).toEqual({ _id: '6650a1f0c2b4e83f1d2a9b10', at: '2026-01-02T03:04:05.000Z', body: 'dead', n: 7, list: ['6650a1f0c2b4e83f1d2a9b10', { at: '2026-01-02T03:04:05.000Z' }], nil: null });
+      toPlain({
+        _id: id,
+        at,
+        body: new Binary(Buffer.from([0xde, 0xad])),
+        n: Long.fromNumber(7),
+        list: [id, { at }],
+        missing: undefined,
+        nil: null,
+      }),
+    ).toEqual({
+      _id: '6650a1f0c2b4e83f1d2a9b10',
+      at: '2026-01-02T03:04:05.000Z',
+      body: 'dead',
+      n: 7,
+      list: ['6650a1f0c2b4e83f1d2a9b10', { at: '2026-01-02T03:04:05.000Z' }],
+      nil: null,
+    });
   });
 });
 

@@ -6,7 +6,13 @@ const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
 function report(nodes: StatusReport['nodes']): StatusReport {
   return {
     at,
-    queue: { byState: { queued: 0, locked: 0, submitted: 0, delivered: 0, undeliverable: 0, expired: 0, rejected: 0, cancelled: 0 }, otherStates: {}, total: 0, due: 0, waiting: 0 },
+    queue: {
+      byState: { queued: 0, locked: 0, submitted: 0, delivered: 0, undeliverable: 0, expired: 0, rejected: 0, cancelled: 0 },
+      otherStates: {},
+      total: 0,
+      due: 0,
+      waiting: 0,
+    },
     locks: { destinations: { held: 0, expired: 0, oldest: [] }, messages: { held: 0, expired: 0 } },
     oldestDue: null,
     nodes,
@@ -33,7 +39,12 @@ describe('smsc status: health and what smsc up started', () => {
         node({ name: 'deliverer-a', health: { status: 'ok', problems: [] } }),
         node({
           name: 'deliverer-b',
-          health: { status: 'unavailable', problems: [{ check: 'events-tail', reason: 'events tail down: connection 4 to 127.0.0.1:27017 closed', since: at.toISOString() }] },
+          health: {
+            status: 'unavailable',
+            problems: [
+              { check: 'events-tail', reason: 'events tail down: connection 4 to 127.0.0.1:27017 closed', since: at.toISOString() },
+            ],
+          },
         }),
         node({ name: 'old', kind: 'cleanup' }),
       ]),

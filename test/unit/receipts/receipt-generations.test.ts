@@ -44,9 +44,14 @@ describe('receipt generations (requeue)', () => {
   });
 
   it('each generation gets its own final receipt id, the same however often it is computed', () => {
-    const ids = [undefined, 1, 2].map((requeues) => receiptIdFor(message({})._id, receiptSpecOf(message({ requeues, state: 'delivered' }))!.kind).toHexString());
+    const ids = [undefined, 1, 2].map((requeues) =>
+      receiptIdFor(message({})._id, receiptSpecOf(message({ requeues, state: 'delivered' }))!.kind).toHexString(),
+    );
     expect(new Set(ids).size).toBe(3);
     expect(receiptIdFor(message({})._id, receiptSpecOf(message({ requeues: 1 }))!.kind).toHexString()).toBe(ids[1]);
-    expect(receiptSpecOf(message({ requeues: 1, state: 'delivered' }))).toMatchObject({ messageState: MessageState.DELIVERED, kind: 'final@1' });
+    expect(receiptSpecOf(message({ requeues: 1, state: 'delivered' }))).toMatchObject({
+      messageState: MessageState.DELIVERED,
+      kind: 'final@1',
+    });
   });
 });

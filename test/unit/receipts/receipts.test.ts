@@ -87,7 +87,13 @@ describe('remote id forms', () => {
   it('hex submit ids and decimal receipt ids meet on one key', () => {
     const connector = { name: 'op', messageIdForm: { submit: 'hex' as const, receipt: 'decimal' as const } };
     expect(remoteIdKey(connector, '00FF', 'submit')).toBe(remoteIdKey(connector, '255', 'receipt'));
-    expect(remoteIdKey({ messageIdForm: { receipt: { format: 'string' as const, ignoreCase: true, stripLeadingZeros: true } } }, '00AbC', 'receipt')).toBe('abc');
+    expect(
+      remoteIdKey(
+        { messageIdForm: { receipt: { format: 'string' as const, ignoreCase: true, stripLeadingZeros: true } } },
+        '00AbC',
+        'receipt',
+      ),
+    ).toBe('abc');
     expect(remoteIdKey({ name: 'plain' }, ' abc ', 'submit')).toBe('abc');
     // An id that does not fit the declared form is kept rather than lost.
     expect(remoteIdKey(connector, 'xyz', 'submit')).toBe('xyz');
@@ -105,7 +111,9 @@ describe('inbound receipts', () => {
   });
 
   it('falls back to the text when there are no TLVs', () => {
-    const msg = deliverSm({ shortMessage: Buffer.from('id:77 sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:UNDELIV err:034 text:x') });
+    const msg = deliverSm({
+      shortMessage: Buffer.from('id:77 sub:001 dlvrd:000 submit date:2611220100 done date:2611220101 stat:UNDELIV err:034 text:x'),
+    });
     expect(readInboundReceipt(msg)).toMatchObject({ ids: ['77'], messageState: 5, networkErrorCode: 34 });
   });
 
@@ -124,7 +132,11 @@ describe('inbound receipts', () => {
 describe('receipt documents', () => {
   it('carry the standard text, the TLVs and a link back, to the originating ESME', () => {
     const sms = mt({ state: SmsState.undeliverable, error: { networkErrorCode: 34 } });
-    const doc = buildReceiptDocument(sms, { messageState: MessageState.UNDELIVERABLE, final: true, kind: 'final' }, { now: new Date(Date.UTC(2026, 10, 22, 1, 8)), validityMs: 3600_000 });
+    const doc = buildReceiptDocument(
+      sms,
+      { messageState: MessageState.UNDELIVERABLE, final: true, kind: 'final' },
+      { now: new Date(Date.UTC(2026, 10, 22, 1, 8)), validityMs: 3600_000 },
+    );
     expect(doc.direction).toBe('receipt');
     expect(doc.target).toEqual({ kind: 'esme', systemId: 'acme' });
     expect(doc.source.addr).toBe('491701234567');
@@ -132,7 +144,9 @@ describe('receipt documents', () => {
     expect(doc.destKey).toBe(esmeLockKey('acme', '+491701234567'));
     expect(doc.payload.esmClass).toBe(0x04);
     const text = Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
-    expect(text).toBe(`id:${sms.messageId} sub:001 dlvrd:000 submit date:2611220102 done date:2611220107 stat:UNDELIV err:034 text:Hello there, this is`);
+    expect(text).toBe(
+      `id:${sms.messageId} sub:001 dlvrd:000 submit date:2611220102 done date:2611220107 stat:UNDELIV err:034 text:Hello there, this is`,
+    );
     expect(parseReceipt(text).messageState).toBe(5);
     const tlvs = doc.payload.tlvs as Record<string, unknown>;
     expect(tlvs.receiptedMessageId).toBe(sms.messageId);
@@ -150,7 +164,13 @@ describe('receipt documents', () => {
   });
 
   it('write characters outside GSM 03.38 as ? and skip UDH in the text snippet', () => {
-    const ucs2 = mt({ payload: { dataCoding: 8, esmClass: 0x40, shortMessage: new Binary(Buffer.concat([Buffer.from([5, 0, 3, 1, 2, 1]), Buffer.from('日本', 'utf16le').swap16()])) } });
+    const ucs2 = mt({
+      payload: {
+        dataCoding: 8,
+        esmClass: 0x40,
+        shortMessage: new Binary(Buffer.concat([Buffer.from([5, 0, 3, 1, 2, 1]), Buffer.from('日本', 'utf16le').swap16()])),
+      },
+    });
     expect(textSnippet(ucs2)).toBe('日本');
     const doc = buildReceiptDocument(ucs2, { messageState: 2, final: true, kind: 'final' }, { now: new Date(), validityMs: 1 });
     expect(Buffer.from(doc.payload.shortMessage.buffer).toString('latin1')).toMatch(/text:\?\?$/);
@@ -161,7 +181,11 @@ describe('receipt documents', () => {
     expect(receiptSpecOf(mt({ registeredDelivery: 2 }))).toBeNull();
     expect(receiptSpecOf(mt({ state: SmsState.cancelled }))).toMatchObject({ messageState: MessageState.DELETED });
     expect(receiptSpecOf({ ...mt({ state: SmsState.expired }), finalStat: MessageState.UNKNOWN })).toMatchObject({ messageState: 7 });
-    expect(receiptSpecOf(mt({ state: SmsState.queued, registeredDelivery: 0x11, attempts: 2 }))).toEqual({ messageState: 1, final: false, kind: 'enroute:2' });
+    expect(receiptSpecOf(mt({ state: SmsState.queued, registeredDelivery: 0x11, attempts: 2 }))).toEqual({
+      messageState: 1,
+      final: false,
+      kind: 'enroute:2',
+    });
     expect(receiptSpecOf(mt({ state: SmsState.queued, registeredDelivery: 0x01, attempts: 2 }))).toBeNull();
     expect(receiptSpecOf(mt({ direction: 'mo' }))).toBeNull();
     expect(receiptSpecOf(mt({ state: SmsState.submitted }))).toBeNull();

@@ -10,7 +10,14 @@ import { makeSms } from '../../support/sms-factory.ts';
 let n = 0;
 const route = (fields: Partial<RouteDocument>): RouteEntry => ({ ...validateRoute({ connectors: ['x'], ...fields }), id: `r${++n}` });
 const at = new Date('2026-05-06T12:00:00Z'); // a Wednesday
-const ask = (fields: Partial<RoutingRequest> = {}): RoutingRequest => ({ to: '+447700900123', from: '12345', account: 'acme', intake: 'smpp', at, ...fields });
+const ask = (fields: Partial<RoutingRequest> = {}): RoutingRequest => ({
+  to: '+447700900123',
+  from: '12345',
+  account: 'acme',
+  intake: 'smpp',
+  at,
+  ...fields,
+});
 
 describe('decideRoute', () => {
   it('longest destination prefix first, then more conditions, then priority', () => {
@@ -53,7 +60,10 @@ describe('decideRoute', () => {
     const fallback = route({ prefix: '', connectors: ['default'] });
     const decision = decideRoute([off, mo, fallback], ask());
     expect(decision.connectors).toEqual(['default']);
-    expect(decision.candidates.filter((c) => !c.matched).map((c) => c.reason)).toEqual(['disabled', 'routes MO to ESME app, not MT traffic']);
+    expect(decision.candidates.filter((c) => !c.matched).map((c) => c.reason)).toEqual([
+      'disabled',
+      'routes MO to ESME app, not MT traffic',
+    ]);
   });
 
   it('shares equal routes by weight', () => {
@@ -66,7 +76,14 @@ describe('decideRoute', () => {
   });
 
   it('says why, in words', () => {
-    const decision = decideRoute([route({ prefix: '44', connectors: ['a'] }), route({ prefix: '4477', connectors: ['b', 'c'], charged: true }), route({ prefix: '33' })], ask());
+    const decision = decideRoute(
+      [
+        route({ prefix: '44', connectors: ['a'] }),
+        route({ prefix: '4477', connectors: ['b', 'c'], charged: true }),
+        route({ prefix: '33' }),
+      ],
+      ask(),
+    );
     expect(decision).toMatchObject({ action: 'deliver', connectors: ['b', 'c'], charged: true });
     expect(decision.why).toEqual([
       '2 of 3 route(s) match +447700900123 from 12345 (account acme)',
@@ -82,8 +99,15 @@ describe('decideRoute', () => {
   });
 
   it('drop and auto-reply decisions carry no connectors and no charge', () => {
-    expect(decideRoute([route({ prefix: '4477', connectors: [], action: 'drop' })], ask())).toMatchObject({ action: 'drop', connectors: [], charged: false });
-    expect(decideRoute([route({ prefix: '', connectors: [], action: 'auto-reply', replyText: 'Closed' })], ask())).toMatchObject({ action: 'auto-reply', replyText: 'Closed' });
+    expect(decideRoute([route({ prefix: '4477', connectors: [], action: 'drop' })], ask())).toMatchObject({
+      action: 'drop',
+      connectors: [],
+      charged: false,
+    });
+    expect(decideRoute([route({ prefix: '', connectors: [], action: 'auto-reply', replyText: 'Closed' })], ask())).toMatchObject({
+      action: 'auto-reply',
+      replyText: 'Closed',
+    });
   });
 });
 
@@ -100,7 +124,7 @@ describe('time windows', () => {
     expect(() => timeWindowFrom({ window: '08:00-20:00', timeZone: 'Mars/Olympus' })).toThrow(/Unknown time zone/);
   });
 
-  it('checks the local time in the route\'s zone, across midnight and by weekday', () => {
+  it("checks the local time in the route's zone, across midnight and by weekday", () => {
     const office = timeWindowFrom({ window: '09:00-17:00', days: 'mon-fri', timeZone: 'Europe/Berlin' });
     expect(inTimeWindow(office, new Date('2026-05-06T07:00:00Z'))).toBe(true); // Wed 09:00 CEST
     expect(inTimeWindow(office, new Date('2026-05-06T06:59:00Z'))).toBe(false);
@@ -125,11 +149,17 @@ describe('time windows', () => {
 
 describe('validateRoute', () => {
   it('lists every problem of a route in one sentence', () => {
-    expect(() => validateRoute({ prefix: '44', action: 'drop', connectors: ['x'], charged: true })).toThrow(/a drop route names no connector or ESME; a drop route delivers nothing, so it cannot be charged/);
+    expect(() => validateRoute({ prefix: '44', action: 'drop', connectors: ['x'], charged: true })).toThrow(
+      /a drop route names no connector or ESME; a drop route delivers nothing, so it cannot be charged/,
+    );
     expect(() => validateRoute({ prefix: '44', action: 'auto-reply' })).toThrow(/needs a reply text/);
     expect(() => validateRoute({ prefix: '44', connectors: ['x'], replyText: 'hi' })).toThrow(/reply text belongs to an auto-reply route/);
-    expect(() => validateRoute({ prefix: '44', esme: 'app', account: 'acme' })).toThrow(/ESME \(MO\) route matches on the destination prefix only/);
-    expect(() => validateRoute({ prefix: '44', connectors: ['x'], intake: 'fax' as never, network: '', sourcePrefix: 'x'.repeat(21) })).toThrow(/source prefix.*intake must be one of smpp, http.*network must be/);
+    expect(() => validateRoute({ prefix: '44', esme: 'app', account: 'acme' })).toThrow(
+      /ESME \(MO\) route matches on the destination prefix only/,
+    );
+    expect(() =>
+      validateRoute({ prefix: '44', connectors: ['x'], intake: 'fax' as never, network: '', sourcePrefix: 'x'.repeat(21) }),
+    ).toThrow(/source prefix.*intake must be one of smpp, http.*network must be/);
     expect(() => validateRoute({ prefix: '44', action: 'forward' as never })).toThrow(/action must be one of deliver, drop, auto-reply/);
   });
 });
@@ -139,28 +169,72 @@ describe('intake decisions', () => {
   it('drop makes every part final `rejected`, flagged for one receipt each when asked', () => {
     const parts = [makeSms({ registeredDelivery: 1 }), makeSms({ registeredDelivery: 1 })];
     const now = new Date();
-    const stored = applyIntakeDecision(parts, { action: 'drop', route: { ...validateRoute({ prefix: '', action: 'drop' }), id: routeId }, connectors: [], charged: false, why: [], candidates: [] }, now);
+    const stored = applyIntakeDecision(
+      parts,
+      {
+        action: 'drop',
+        route: { ...validateRoute({ prefix: '', action: 'drop' }), id: routeId },
+        connectors: [],
+        charged: false,
+        why: [],
+        candidates: [],
+      },
+      now,
+    );
     expect(stored).toHaveLength(2);
     for (const doc of stored!) {
-      expect(doc).toMatchObject({ state: 'rejected', finalAt: now, receiptDue: true, routing: { route: routeId, action: 'drop' }, error: { message: `dropped by route ${routeId}` } });
-      expect(doc.history).toEqual([{ at: now, by: 'routing', outcome: 'dropped', error: `dropped by route ${routeId}`, detail: `route ${routeId}` }]);
+      expect(doc).toMatchObject({
+        state: 'rejected',
+        finalAt: now,
+        receiptDue: true,
+        routing: { route: routeId, action: 'drop' },
+        error: { message: `dropped by route ${routeId}` },
+      });
+      expect(doc.history).toEqual([
+        { at: now, by: 'routing', outcome: 'dropped', error: `dropped by route ${routeId}`, detail: `route ${routeId}` },
+      ]);
     }
-    const quiet = applyIntakeDecision([makeSms({ registeredDelivery: 0 })], { action: 'drop', connectors: [], charged: false, why: [], candidates: [] }, now);
+    const quiet = applyIntakeDecision(
+      [makeSms({ registeredDelivery: 0 })],
+      { action: 'drop', connectors: [], charged: false, why: [], candidates: [] },
+      now,
+    );
     expect(quiet![0]).not.toHaveProperty('receiptDue');
   });
 
   it('deliver and none leave the documents alone', () => {
-    for (const action of ['deliver', 'none'] as const) expect(applyIntakeDecision([makeSms()], { action, connectors: ['x'], charged: false, why: [], candidates: [] }, new Date())).toBeUndefined();
+    for (const action of ['deliver', 'none'] as const)
+      expect(
+        applyIntakeDecision([makeSms()], { action, connectors: ['x'], charged: false, why: [], candidates: [] }, new Date()),
+      ).toBeUndefined();
   });
 
   it('auto-reply: the original is answered (delivered) and the reply goes back to its ESME, with ids derived from the original', () => {
-    const original = makeSms({ account: 'acme', source: { ton: 1, npi: 1, addr: '447700900001' }, dest: { ton: 0, npi: 1, addr: '12345' }, destKey: '12345', registeredDelivery: 1 });
+    const original = makeSms({
+      account: 'acme',
+      source: { ton: 1, npi: 1, addr: '447700900001' },
+      dest: { ton: 0, npi: 1, addr: '12345' },
+      destKey: '12345',
+      registeredDelivery: 1,
+    });
     const now = new Date();
-    const docs = applyIntakeDecision([original], { action: 'auto-reply', replyText: 'Closed today', connectors: [], charged: false, why: [], candidates: [] }, now)!;
+    const docs = applyIntakeDecision(
+      [original],
+      { action: 'auto-reply', replyText: 'Closed today', connectors: [], charged: false, why: [], candidates: [] },
+      now,
+    )!;
     expect(docs).toHaveLength(2);
     expect(docs[0]).toMatchObject({ state: 'delivered', receiptDue: true, routing: { action: 'auto-reply' } });
     const reply = docs[1];
-    expect(reply).toMatchObject({ direction: 'mo', account: '@smsc', state: 'queued', target: { kind: 'esme', systemId: 'acme' }, source: { addr: '12345' }, dest: { addr: '447700900001' }, destKey: 'esme:acme:12345' });
+    expect(reply).toMatchObject({
+      direction: 'mo',
+      account: '@smsc',
+      state: 'queued',
+      target: { kind: 'esme', systemId: 'acme' },
+      source: { addr: '12345' },
+      dest: { addr: '447700900001' },
+      destKey: 'esme:acme:12345',
+    });
     expect(decodeText(Buffer.from(reply.payload.shortMessage.buffer), reply.payload.dataCoding)).toBe('Closed today');
     // The same submission stored twice makes the same reply id (a duplicate key, not a second reply).
     expect(buildAutoReply(original, 'Closed today', now)[0]._id.equals(reply._id)).toBe(true);

@@ -16,18 +16,22 @@ function pdu(seq: number, bodyLength: number): Buffer {
 describe('PduFramer', () => {
   it('yields the same frames however the stream is chunked (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 64 }), (bodies, chunk) => {
-        const frames = bodies.map((len, i) => pdu(i + 1, len));
-        const stream = Buffer.concat(frames);
-        const framer = new PduFramer(1024);
-        const out: Buffer[] = [];
-        for (let at = 0; at < stream.length; at += chunk) {
-          framer.push(stream.subarray(at, at + chunk));
-          for (let f = framer.next(); f; f = framer.next()) out.push(Buffer.from(f));
-        }
-        expect(out).toEqual(frames);
-        expect(framer.buffered).toBe(0);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 64 }),
+        (bodies, chunk) => {
+          const frames = bodies.map((len, i) => pdu(i + 1, len));
+          const stream = Buffer.concat(frames);
+          const framer = new PduFramer(1024);
+          const out: Buffer[] = [];
+          for (let at = 0; at < stream.length; at += chunk) {
+            framer.push(stream.subarray(at, at + chunk));
+            for (let f = framer.next(); f; f = framer.next()) out.push(Buffer.from(f));
+          }
+          expect(out).toEqual(frames);
+          expect(framer.buffered).toBe(0);
+        },
+      ),
     );
   });
 

@@ -34,7 +34,13 @@ describe('decodePdu', () => {
     expect(frame.readUInt32BE(0)).toBe(frame.length);
     const pdu = decodePdu(frame);
     expect(pdu).toMatchObject({ command: 'submit_sm', commandId: 4, commandStatus: 0, sequenceNumber: 1 });
-    expect(pdu.params).toMatchObject({ source_addr: '12345', destination_addr: '447700900123', esm_class: 0x40, data_coding: 8, registered_delivery: 1 });
+    expect(pdu.params).toMatchObject({
+      source_addr: '12345',
+      destination_addr: '447700900123',
+      esm_class: 0x40,
+      data_coding: 8,
+      registered_delivery: 1,
+    });
     expect(pdu.params.short_message).toEqual(hex('0500032a020100480069'));
     expect(pdu.tlvs).toEqual({ user_message_reference: 7 });
     const msg = shortMessageFromWire(pdu);
@@ -106,7 +112,11 @@ describe('decodePdu', () => {
     ['an unterminated C-string', '00000015 00000002 00000000 00000001 6162636465', CommandStatus.ESME_RINVCMDLEN],
     ['sm_length past the end', SUBMIT_SM_HEX.replace('0a 0500032a0201', 'ff 0500032a0201'), CommandStatus.ESME_RINVMSGLEN],
     ['a TLV past the end', SUBMIT_SM_HEX.replace('0204 0002 0007', '0204 0009 0007'), CommandStatus.ESME_RINVOPTPARSTREAM],
-    ['a bad dest_flag in submit_multi', '0000001b 00000021 00000000 00000001 00 00 00 00 01 07 00 00 00 00 00', CommandStatus.ESME_RINVDESTFLAG],
+    [
+      'a bad dest_flag in submit_multi',
+      '0000001b 00000021 00000000 00000001 00 00 00 00 01 07 00 00 00 00 00',
+      CommandStatus.ESME_RINVDESTFLAG,
+    ],
   ])('rejects %s as fatal with the right status', (_name, hexFrame, status) => {
     const error = decodeError(hex(hexFrame));
     expect(error.fatal).toBe(true);
@@ -154,7 +164,12 @@ describe('encoding', () => {
   });
 
   it('encodes what the bare library decodes identically', () => {
-    const { params, tlvs } = shortMessageToWire({ dest: { addr: '123' }, shortMessage: Buffer.from([1, 2, 3]), dataCoding: 4, tlvs: { sarMsgRefNum: 513 } });
+    const { params, tlvs } = shortMessageToWire({
+      dest: { addr: '123' },
+      shortMessage: Buffer.from([1, 2, 3]),
+      dataCoding: 4,
+      tlvs: { sarMsgRefNum: 513 },
+    });
     const lib = new smpp.PDU(encodePdu({ command: 'submit_sm', sequenceNumber: 7, params, tlvs }));
     expect(lib.destination_addr).toBe('123');
     expect(lib.sar_msg_ref_num).toBe(513);
@@ -166,15 +181,30 @@ describe('encoding', () => {
       fc.property(
         fc.constantFrom('submit_sm', 'deliver_sm', 'data_sm'),
         fc.record({
-          source: fc.record({ ton: fc.integer({ min: 0, max: 6 }), npi: fc.integer({ min: 0, max: 18 }), addr: fc.stringMatching(/^[0-9A-Za-z]{0,20}$/) }),
-          dest: fc.record({ ton: fc.integer({ min: 0, max: 6 }), npi: fc.integer({ min: 0, max: 18 }), addr: fc.stringMatching(/^[0-9]{1,20}$/) }),
+          source: fc.record({
+            ton: fc.integer({ min: 0, max: 6 }),
+            npi: fc.integer({ min: 0, max: 18 }),
+            addr: fc.stringMatching(/^[0-9A-Za-z]{0,20}$/),
+          }),
+          dest: fc.record({
+            ton: fc.integer({ min: 0, max: 6 }),
+            npi: fc.integer({ min: 0, max: 18 }),
+            addr: fc.stringMatching(/^[0-9]{1,20}$/),
+          }),
           esmClass: fc.integer({ min: 0, max: 255 }),
           registeredDelivery: fc.integer({ min: 0, max: 31 }),
           dataCoding: fc.integer({ min: 0, max: 255 }),
           shortMessage: fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
           validityPeriod: fc.constantFrom('', '000001000000000R', '261231235959000+'),
         }),
-        fc.record({ sarMsgRefNum: fc.integer({ min: 0, max: 0xffff }), receiptedMessageId: fc.stringMatching(/^[0-9a-f]{1,16}$/), messageState: fc.integer({ min: 0, max: 9 }) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            sarMsgRefNum: fc.integer({ min: 0, max: 0xffff }),
+            receiptedMessageId: fc.stringMatching(/^[0-9a-f]{1,16}$/),
+            messageState: fc.integer({ min: 0, max: 9 }),
+          },
+          { requiredKeys: [] },
+        ),
         (command, msg, tlvIn) => {
           const { params, tlvs } = shortMessageToWire({ ...msg, tlvs: tlvIn });
           const ours = encodePdu({ command, sequenceNumber: 42, params, tlvs });
