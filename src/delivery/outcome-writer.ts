@@ -80,10 +80,15 @@ export class OutcomeWriter {
   finishInStages(request: FinishRequest): { stored: Promise<number>; released: Promise<number> } {
     request.lease.writing = true;
     let stored!: (fencedOff: number) => void;
-    const storedPromise = new Promise<number>((resolve) => (stored = resolve));
+    let notStored!: (error: unknown) => void;
+    const storedPromise = new Promise<number>((resolve, reject) => {
+      stored = resolve;
+      notStored = reject;
+    });
     const released = this.#enqueue({ ...request, release: true, stored });
-    // A release that fails for good (the writer closing) rejects `released`; `stored` then never resolves on its own.
-    released.then(stored, () => stored(0));
+    // Given up for good (the writer closing): before the outcomes landed, `stored` fails too (the
+    // caller gives back what it holds); after, only `released` does.
+    released.catch(notStored);
     return { stored: storedPromise, released };
   }
 

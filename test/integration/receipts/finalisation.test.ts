@@ -141,6 +141,36 @@ describe('receipts from downstream', () => {
     expect(await i.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-early'] }])).toBe(0);
   });
 
+  it('a receipt parked by another process: this process does not look (it parked nothing), and the sweep applies it once', async () => {
+    const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
+    await insertSms(t.db, [sms]);
+    const parker = intake();
+    const deliverer = intake();
+    await parker.onMessage({ name: 'op' }, receiptPdu('r-other', 'DELIVRD', MessageState.DELIVERED));
+    expect(parker.stats.waiting).toBe(1);
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'r-other', smsId: sms._id, createdAt: new Date() });
+    await t.db.collection(Collections.sms).updateOne(
+      { _id: sms._id },
+      {
+        $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-other', submittedAt: new Date() } },
+        $unset: { lock: '' },
+      },
+    );
+    // The deliverer that stored the outcome parked nothing lately: it does not query, and leaves the receipt waiting.
+    expect(await deliverer.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-other'] }])).toBe(0);
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-other' })).toBe(1);
+    // Either process's sweep, once the re-check is due, applies it: exactly once.
+    await t.db.collection(ORPHAN_RECEIPTS).updateMany({ ids: 'r-other' }, { $set: { nextCheckAt: new Date(0) } });
+    // (A sweep counts a receipt another process took first as settled too.)
+    const swept = await Promise.all([deliverer.orphans.sweep(), parker.orphans.sweep()]);
+    expect(swept).toContain(1);
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-other' })).toBe(0);
+    expect((await load(sms._id))?.state).toBe('delivered');
+    expect(await receiptsFor(sms._id)).toHaveLength(1);
+  });
+
   it('every early receipt of a message is kept: an intermediate and the final one, applied in order', async () => {
     const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
     await insertSms(t.db, [sms]);

@@ -1,0 +1,76 @@
+import { MongoClient, ObjectId, type Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/clock.ts';
+import { LeaseManager } from '../../../src/delivery/lease-manager.ts';
+import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
+import { silentLogger } from '../../../src/logging/logger.ts';
+import { ensureSchema } from '../../../src/store/collections.ts';
+import { useTestDb } from '../../support/mongo.ts';
+
+describe('OutcomeWriter: a batch finished in two stages', () => {
+  const handle = useTestDb('outcome_writer');
+  const appName = 'outcome-writer-victim';
+  let victim: MongoClient;
+  let db: Db;
+
+  beforeAll(async () => {
+    await ensureSchema(handle.db);
+    victim = new MongoClient(handle.uri, { appName });
+    await victim.connect();
+    db = victim.db(handle.dbName);
+  });
+
+  afterAll(async () => {
+    await handle.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await victim?.close();
+  });
+
+  it('reports the outcomes as not stored when the writer gives up before they land, so the caller gives back what it holds', async () => {
+    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000 });
+    const writer = new OutcomeWriter(db, leases, silentLogger);
+    await handle.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['update'], appName, errorCode: 8, errorLabels: [] },
+    });
+    const lease = leases.hold('4917000', 'token-1', systemClock.monotonic());
+    const finishing = writer.finishInStages({
+      lease,
+      updates: [{ id: new ObjectId(), token: 'token-1', update: { $set: { state: 'submitted' } } }],
+    });
+    // Retrying with backoff meanwhile; closing ends the retries.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(writer.stats.failures).toBeGreaterThanOrEqual(1);
+    writer.close();
+    await expect(finishing.stored).rejects.toThrow();
+    await expect(finishing.released).rejects.toThrow();
+    await handle.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await leases.close();
+  });
+
+  it('resolves `stored` once the outcomes land, before the destination is released', async () => {
+    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000 });
+    const writer = new OutcomeWriter(db, leases, silentLogger);
+    await handle.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['delete'], appName, errorCode: 8, errorLabels: [] },
+    });
+    const lease = leases.hold('4917001', 'token-2', systemClock.monotonic());
+    const finishing = writer.finishInStages({
+      lease,
+      updates: [{ id: new ObjectId(), token: 'token-2', update: { $set: { state: 'submitted' } } }],
+    });
+    // The release keeps failing; the outcomes are stored all the same.
+    // (1: its one write matched nothing, as the message does not exist: fenced off, which is still stored.)
+    await expect(finishing.stored).resolves.toBe(1);
+    let released = false;
+    void finishing.released.then(() => (released = true));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(released).toBe(false);
+    await handle.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await expect(finishing.released).resolves.toBe(1);
+    writer.close();
+    await leases.close();
+  });
+});
