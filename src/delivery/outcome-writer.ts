@@ -53,18 +53,19 @@ export class OutcomeWriter {
     this.#locks = db.collection<LockDocument>(Collections.locks);
     this.#leases = leases;
     this.#logger = logger;
-    this.#outcomes = new StageQueue(
-      'outcome write',
-      (group) => this.#writeOutcomes(group),
-      (request) => this.#afterOutcomes(request),
-      this,
-    );
-    this.#releases = new StageQueue(
-      'release',
-      (group) => this.#writeReleases(group),
-      (request) => this.#afterRelease(request),
-      this,
-    );
+    const shared = { closing: this.#stop.signal, logger, stats: this.stats };
+    this.#outcomes = new StageQueue({
+      ...shared,
+      name: 'outcome write',
+      write: (group) => this.#writeOutcomes(group),
+      done: (r) => this.#afterOutcomes(r),
+    });
+    this.#releases = new StageQueue({
+      ...shared,
+      name: 'release',
+      write: (group) => this.#writeReleases(group),
+      done: (r) => this.#afterRelease(r),
+    });
   }
 
   /** The end of a batch: its remaining outcomes, the hold, the release. Resolves with how many writes were fenced off. */
@@ -88,7 +89,7 @@ export class OutcomeWriter {
     const released = this.#enqueue({ ...request, release: true, stored });
     // Given up for good (the writer closing): before the outcomes landed, `stored` fails too (the
     // caller gives back what it holds); after, only `released` does.
-    released.catch(notStored);
+    released.then(stored, notStored);
     return { stored: storedPromise, released };
   }
 
@@ -112,24 +113,12 @@ export class OutcomeWriter {
     return new Promise((resolve, reject) => {
       const pending: Pending = { ...request, stage: 'outcomes', fencedOff: 0, resolve, reject };
       if (request.updates.length === 0) {
+        // Nothing left to store (every outcome was recorded on the way): stored already.
+        request.stored?.(0);
         pending.stage = 'hold';
         this.#releases.add(pending);
       } else this.#outcomes.add(pending);
     });
-  }
-
-  get closing(): AbortSignal {
-    return this.#stop.signal;
-  }
-
-  get logger(): Logger {
-    return this.#logger;
-  }
-
-  /** Counts a flush of either stage (for the worker's stats). */
-  counted(ok: boolean): void {
-    if (ok) this.stats.flushes++;
-    else this.stats.failures++;
   }
 
   async #writeOutcomes(group: Pending[]): Promise<void> {
@@ -193,10 +182,16 @@ class StageQueue {
   #flushing = false;
 
   constructor(
-    private readonly name: string,
-    private readonly write: (group: Pending[]) => Promise<void>,
-    private readonly done: (request: Pending) => void,
-    private readonly owner: OutcomeWriter,
+    private readonly stage: {
+      name: string;
+      write: (group: Pending[]) => Promise<void>;
+      done: (request: Pending) => void;
+      /** The writer's: aborted when it closes (retries stop). */
+      closing: AbortSignal;
+      logger: Logger;
+      /** The writer's counts, shared by both stages. */
+      stats: { flushes: number; failures: number };
+    },
   ) {}
 
   add(request: Pending): void {
@@ -211,21 +206,24 @@ class StageQueue {
       const group = this.#queue;
       this.#queue = [];
       try {
-        await this.write(group);
+        await this.stage.write(group);
         failures = 0;
-        this.owner.counted(true);
-        for (const request of group) this.done(request);
+        this.stage.stats.flushes++;
+        for (const request of group) this.stage.done(request);
       } catch (error) {
         failures++;
-        this.owner.counted(false);
-        if (this.owner.closing.aborted) {
+        this.stage.stats.failures++;
+        if (this.stage.closing.aborted) {
           for (const request of group) request.reject(error);
           continue;
         }
-        this.owner.logger.warn({ err: error, batches: group.length, failures }, `${this.name} failed; retrying (destinations stay held)`);
+        this.stage.logger.warn(
+          { err: error, batches: group.length, failures },
+          `${this.stage.name} failed; retrying (destinations stay held)`,
+        );
         // The failed group goes first again; what arrived meanwhile joins it.
         this.#queue = [...group, ...this.#queue];
-        await sleep(Math.min(50 * 2 ** Math.min(failures - 1, 6), 2000), this.owner.closing).catch(() => undefined);
+        await sleep(Math.min(50 * 2 ** Math.min(failures - 1, 6), 2000), this.stage.closing).catch(() => undefined);
       }
     }
     this.#flushing = false;

@@ -1,7 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.ts';
-import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
+import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
 import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/delivery/submit-outcome.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
@@ -135,12 +135,8 @@ describe('leases under pauses and failing writes', () => {
       await victim?.close();
     });
 
-    it('is retried while the destination stays held: nothing the downstream accepted is sent again, and the outcomes land once the fault clears', async () => {
-      // A lease short enough that, were the destination let go with its messages still locked,
-      // the other worker would take them over and resend them well within this test.
-      const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
-      const downstream = new Downstream();
-      await insertSms(handle.db, makeSeries('f', 4, t0()));
+    /** Worker B on a healthy connection: looks for work (sweeps every 100 ms) once started. */
+    function otherWorker(downstream: Downstream, delivery: DeliveryOptions): DeliveryWorker {
       const b = new DeliveryWorker({
         db: handle.db,
         clock: systemClock,
@@ -151,6 +147,16 @@ describe('leases under pauses and failing writes', () => {
         worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false },
       });
       closers.push(() => b.close());
+      return b;
+    }
+
+    it('is retried while the destination stays held: nothing the downstream accepted is sent again, and the outcomes land once the fault clears', async () => {
+      // A lease short enough that, were the destination let go with its messages still locked,
+      // the other worker would take them over and resend them well within this test.
+      const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
+      const downstream = new Downstream();
+      await insertSms(handle.db, makeSeries('f', 4, t0()));
+      const b = otherWorker(downstream, delivery);
       let faultAt = 0;
       const a = testRound(victimDb, systemClock, {
         owner: 'A',
@@ -191,16 +197,7 @@ describe('leases under pauses and failing writes', () => {
       const delivery = resolveDeliveryOptions({ leaseMs: 1500, leaseGraceMs: 200 });
       const downstream = new Downstream();
       await insertSms(handle.db, makeSeries('g', 8, t0()));
-      const b = new DeliveryWorker({
-        db: handle.db,
-        clock: systemClock,
-        logger: silentLogger,
-        sender: downstream.senderFor('B'),
-        delivery,
-        owner: 'B',
-        worker: { lanes: 2, sweepMs: 100, busyRetryMs: 20, tailEvents: false },
-      });
-      closers.push(() => b.close());
+      const b = otherWorker(downstream, delivery);
       // This process's first three deletes fail: the release of its first batch's destination lock.
       // (UnknownError: a plain failed write. ShutdownInProgress would also make the driver forget
       // the server until its monitor's next awaited hello, which is not what is tested here.)
