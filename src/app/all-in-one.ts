@@ -84,6 +84,8 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
       MONGODB_URI: mongo.uri,
       MONGODB_DB: config.mongo.dbName,
       SHUTDOWN_GRACE_MS: String(config.node.shutdownGraceMs),
+      // up's log level (--log-level, LOG_LEVEL or its config file) is its children's too.
+      LOG_LEVEL: config.log.level,
       ...(config.redis.url ? { REDIS_URL: config.redis.url } : {}),
       ...(options.configFile ? { SMSC_CONFIG: path.resolve(options.configFile) } : {}),
       ...(adminToken ? { API_ADMIN_TOKEN: adminToken } : {}),

@@ -2,6 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import type { SmscConfig } from '../config/types.ts';
+import { configureLogging, type LogSettings } from '../logging/logger.ts';
 
 /**
  * Options every command spells the same way. None has a yargs default: an absent flag must
@@ -90,16 +91,31 @@ export function withJsonOption<T>(yargs: Argv<T>): Argv<T & JsonArgs> {
   }) as unknown as Argv<T & JsonArgs>;
 }
 
-/** The process edge: this is the one place the CLI reads the environment. */
+/**
+ * The process edge: this is the one place the CLI reads the environment. The logging settings go
+ * to the logger from here (the logger itself reads nothing), before any command creates a logger.
+ */
 export function configFromArgv(
   argv: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SmscConfig {
   const config = loadConfig({ flags: argv, env });
-  // The logger reads LOG_LEVEL when the first logger is created; publishing the resolved level
-  // here makes --log-level and a config file's log.level count as much as the variable does.
-  if (env === process.env && config.sources['log.level']) process.env.LOG_LEVEL = config.log.level;
+  configureLogging(logSettingsOf(config.log, process.stdout.isTTY === true));
   return config;
+}
+
+/**
+ * For commands with no store options (`smsc sink`): the logging settings from LOG_LEVEL and
+ * LOG_FORMAT alone, checked as the config checks them, handed to the logger.
+ */
+export function configureLoggingFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): void {
+  const config = loadConfig({ env: { LOG_LEVEL: env.LOG_LEVEL, LOG_FORMAT: env.LOG_FORMAT } });
+  configureLogging(logSettingsOf(config.log, process.stdout.isTTY === true));
+}
+
+/** `log.*` as the logger takes it: `auto` is pretty for a person at a terminal, JSON lines otherwise. */
+export function logSettingsOf(log: SmscConfig['log'], terminal: boolean): LogSettings {
+  return { level: log.level, format: log.format === 'auto' ? (terminal ? 'pretty' : 'json') : log.format };
 }
 
 /** Runs `fn` with the configured database and always closes the client this opened. */

@@ -5,6 +5,8 @@
  */
 export const LOG_LEVELS = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = Object.freeze(['auto', 'json', 'pretty'] as const);
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export type FieldKind =
   | { type: 'string'; nonEmpty?: boolean }
@@ -486,6 +488,13 @@ const FIELD_LIST: ConfigField[] = [
     flag: 'log-level',
     default: 'info',
     doc: 'pino log level.',
+  },
+  {
+    path: 'log.format',
+    kind: { type: 'enum', values: LOG_FORMATS },
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    doc: 'Log lines as json, pretty (for a person), or auto: pretty at a terminal, json otherwise.',
   },
 
   // ---- Intake policy, HLR lookups and the CDR journal (issue 16) ----

@@ -1,4 +1,4 @@
-import type { LogLevel } from './fields.ts';
+import type { LogFormat, LogLevel } from './fields.ts';
 
 /** What each component receives; it never reads `process.env` itself. */
 export interface MongoConfig {
@@ -110,6 +110,8 @@ export interface ApiConfig {
 
 export interface LogConfig {
   readonly level: LogLevel;
+  /** `auto`: pretty at a terminal, JSON lines otherwise. */
+  readonly format: LogFormat;
 }
 
 /** Contact policy (blocklists, opt-out, registration filter): the lists live in MongoDB. */

@@ -6,6 +6,7 @@ import { createLogger } from '../../logging/logger.ts';
 import type { DestinationRule, OutcomeRef, ReceiptStatName } from '../../sink/outcomes.ts';
 import { ReceiptStat } from '../../sink/outcomes.ts';
 import { Sink, type ReceivedMessage, type SinkOptions } from '../../sink/sink.ts';
+import { configureLoggingFromEnv } from '../shared-options.ts';
 
 export interface SinkArgs {
   port: number;
@@ -191,6 +192,7 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
   builder: sinkBuilder,
   handler: async (argv) => {
     const options = sinkOptionsFromArgs(argv);
+    configureLoggingFromEnv();
     const write = (line: string) => process.stdout.write(`${line}\n`);
     const sink = new Sink({
       ...options,
