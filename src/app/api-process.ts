@@ -17,6 +17,7 @@ import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from '../api/api-server.ts';
+import { processMetrics } from '../metrics/metrics.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
@@ -90,7 +91,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
   await clockGuard.start();
   const callbacks = new CallbackService(
-    { db, clock: systemClock, logger: createLogger('callbacks'), clockGuard },
+    { db, clock: systemClock, logger: createLogger('callbacks'), metrics: processMetrics, clockGuard },
     { delivery: { leaseMs: config.deliverer.leaseMs, leaseGraceMs: config.deliverer.leaseGraceMs } },
   );
   const { url, port } = await server.start();

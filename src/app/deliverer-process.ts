@@ -20,6 +20,7 @@ import { ClockGuard } from '../store/server-clock.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from '../delivery/delivery-options.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from '../delivery/delivery-worker.ts';
+import { processMetrics } from '../metrics/metrics.ts';
 
 export interface DelivererProcessOptions {
   /** Overrides of the protocol tunables (tests shorten the lease). */
@@ -157,6 +158,7 @@ async function startDeliverer(
     db,
     clock: systemClock,
     logger: log,
+    metrics: processMetrics,
     sender: new ConnectorSender(pool, router, { charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')) }),
     delivery,
     worker: {

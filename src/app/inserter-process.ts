@@ -22,6 +22,7 @@ import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from '../inserter/tls-files.ts';
+import { processMetrics } from '../metrics/metrics.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -134,7 +135,13 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
   opened.add('clock guard', () => clockGuard.close());
   await clockGuard.start();
-  const esmeDelivery = new EsmeDeliveryService({ db, clock: systemClock, logger: createLogger('esme-delivery'), clockGuard });
+  const esmeDelivery = new EsmeDeliveryService({
+    db,
+    clock: systemClock,
+    logger: createLogger('esme-delivery'),
+    metrics: processMetrics,
+    clockGuard,
+  });
   opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
   // Drop and auto-reply routes act before a message is stored.

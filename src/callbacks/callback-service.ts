@@ -11,6 +11,7 @@ import type { SmsDocument } from '../store/sms-document.ts';
 import { CallbackAccounts } from './callback-accounts.ts';
 import { HTTP_EVENT_KEY } from './callback-targets.ts';
 import { HttpCallbackSender } from './http-callback-sender.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** The delivery protocol's tunables for callbacks, plus how long a receiver may take to answer. */
 export interface CallbackDeliveryOptions extends DeliveryOptions {
@@ -34,6 +35,7 @@ export interface CallbackServiceDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   owner?: string;
   clockGuard?: ClockGuard;
 }
@@ -71,6 +73,7 @@ export class CallbackService {
       db: deps.db,
       clock: deps.clock,
       logger: deps.logger,
+      metrics: deps.metrics,
       owner: this.owner,
       sender: new HttpCallbackSender(accounts, { timeoutMs: delivery.timeoutMs }),
       delivery,

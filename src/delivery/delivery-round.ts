@@ -2,14 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import {
-  batchSize as batchSizeHistogram,
-  deliveriesTotal,
-  destinationLockFailuresTotal,
-  destinationLockStealsTotal,
-  messageClaimsTotal,
-  submitToDeliverSeconds,
-} from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { duePrefix, lockBatch, readPending, type LockBatchRequest } from '../protocol/batch.ts';
 import { claimOne } from '../protocol/claim.ts';
 import { acquireDestinations, releaseDestinations, type AcquireRequest, type AcquireResult } from '../protocol/destination-locks.ts';
@@ -37,6 +30,7 @@ export interface DeliveryRoundDeps {
   /** Names this process in locks and history (host:pid:random). */
   owner: string;
   logger: Logger;
+  metrics: Metrics;
   sender: Sender;
   options: Readonly<DeliveryOptions>;
   /** The traffic this round serves; null = none right now (e.g. no ESME bound here). */
@@ -195,7 +189,7 @@ export class DeliveryRound {
     });
     if (!first?.lock) return 'idle';
     stats.claims++;
-    messageClaimsTotal.inc();
+    this.#deps.metrics.messageClaimsTotal.inc();
     const destKey = first.destKey;
     if (this.#held.has(destKey)) {
       // Another lane of ours took it between our claim and now.
@@ -213,12 +207,12 @@ export class DeliveryRound {
         await this.#releaser.submit({ ids: [first._id], token });
         excluded.add(destKey);
         stats.busyDestinations++;
-        destinationLockFailuresTotal.inc();
+        this.#deps.metrics.destinationLockFailuresTotal.inc();
         return 'busy';
       }
       if (acquired === 'stolen') {
         stats.steals++;
-        destinationLockStealsTotal.inc();
+        this.#deps.metrics.destinationLockStealsTotal.inc();
       }
       const lease = leases.hold(destKey, token, acquiring);
       lease.messageIds = [first._id];
@@ -348,7 +342,7 @@ export class DeliveryRound {
     const { clock, owner, options, sender, outcomes, correlations, leases } = this.#deps;
     stats.batches++;
     stats.batchSizes.push(batch.length);
-    batchSizeHistogram.observe({ kind: 'delivery' }, batch.length);
+    this.#deps.metrics.batchSize.observe({ kind: 'delivery' }, batch.length);
     const signal = stop ? AbortSignal.any([stop, lease.signal]) : lease.signal;
     const decisions = new Map<SmsDocument, BatchDecision>();
     const correlationWrites: Promise<void>[] = [];
@@ -523,8 +517,9 @@ export class DeliveryRound {
       if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
       const connector = 'connector' in decision ? (decision.connector ?? 'none') : 'none';
       const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind === 'accepted' ? 'submitted' : decision.kind;
-      deliveriesTotal.inc({ connector, outcome });
-      if (decision.kind === 'accepted') submitToDeliverSeconds.observe({ connector }, (now - sms.arrivedAt.getTime()) / 1000);
+      this.#deps.metrics.deliveriesTotal.inc({ connector, outcome });
+      if (decision.kind === 'accepted')
+        this.#deps.metrics.submitToDeliverSeconds.observe({ connector }, (now - sms.arrivedAt.getTime()) / 1000);
     }
   }
 }

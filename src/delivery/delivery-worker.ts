@@ -3,6 +3,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import { sleep, type Clock } from '../clock.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Logger } from '../logging/logger.ts';
 import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
 import { earliestLeaseEnd, releaseExpiredMessages } from '../protocol/message-leases.ts';
@@ -50,6 +51,7 @@ export interface DeliveryWorkerDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   sender: Sender;
   delivery: Readonly<DeliveryOptions>;
   worker?: Partial<DeliveryWorkerOptions>;
@@ -107,14 +109,15 @@ export class DeliveryWorker {
     // Every idle lane waits on the stop signal (and removes its listener when woken): many lanes
     // are many listeners, not a leak.
     setMaxListeners(Math.max(10, 4 * this.#options.lanes + 10), this.#stop.signal);
-    this.leases = new LeaseManager(deps.db, deps.clock, deps.logger, { leaseMs: deps.delivery.leaseMs });
-    this.#outcomes = new OutcomeWriter(deps.db, this.leases, deps.logger);
+    this.leases = new LeaseManager(deps.db, deps.clock, deps.logger, { leaseMs: deps.delivery.leaseMs, metrics: deps.metrics });
+    this.#outcomes = new OutcomeWriter(deps.db, this.leases, deps.logger, deps.metrics);
     this.#correlations = new CorrelationWriter(deps.db, deps.logger);
     this.#round = new DeliveryRound({
       db: deps.db,
       clock: deps.clock,
       owner: this.owner,
       logger: deps.logger,
+      metrics: deps.metrics,
       sender: deps.sender,
       options: deps.delivery,
       claimFilter: this.#claimFilter,

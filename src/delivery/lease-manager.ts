@@ -1,7 +1,7 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { leasesLostTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { holdersOf, renewDestinations } from '../protocol/destination-locks.ts';
 import { renewMessages } from '../protocol/message-leases.ts';
 import { Collections } from '../store/collections.ts';
@@ -9,6 +9,8 @@ import type { LockDocument, SmsDocument } from '../store/sms-document.ts';
 
 export interface LeaseManagerOptions {
   leaseMs: number;
+  /** Where lost leases are counted (`smsc_leases_lost_total`). */
+  metrics: Metrics;
   /** How often every held lease is renewed. Default lease/3: two renewals can fail before a lease is at risk. */
   renewEveryMs?: number;
   /**
@@ -97,6 +99,7 @@ export class LeaseManager {
   readonly #locks: Collection<LockDocument>;
   readonly #sms: Collection<SmsDocument>;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #leaseMs: number;
   readonly #renewEveryMs: number;
   readonly #marginMs: number;
@@ -113,6 +116,7 @@ export class LeaseManager {
     this.#locks = db.collection<LockDocument>(Collections.locks);
     this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#logger = logger;
+    this.#metrics = options.metrics;
     this.#leaseMs = options.leaseMs;
     this.#renewEveryMs = Math.max(
       1,
@@ -198,7 +202,7 @@ export class LeaseManager {
         const reason = lost.get(lease);
         if (reason) {
           this.stats.lost++;
-          leasesLostTotal.inc({ kind: reason.startsWith('destination') ? 'destination' : 'message' });
+          this.#metrics.leasesLostTotal.inc({ kind: reason.startsWith('destination') ? 'destination' : 'message' });
           this.#logger.warn({ reason }, 'lease lost: the batch stops sending');
           lease.markLost(reason);
         } else {

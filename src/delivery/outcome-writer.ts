@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
 import { sleep } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { leasesLostTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { holdDestination } from '../protocol/batch.ts';
 import { releaseDestinations } from '../protocol/destination-locks.ts';
 import { applyOutcomes, type FencedUpdate } from '../protocol/outcomes.ts';
@@ -43,16 +43,18 @@ export class OutcomeWriter {
   readonly #locks: Collection<LockDocument>;
   readonly #leases: LeaseManager;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #stop = new AbortController();
   readonly #outcomes: StageQueue;
   readonly #releases: StageQueue;
   readonly stats = { flushes: 0, failures: 0 };
 
-  constructor(db: Db, leases: LeaseManager, logger: Logger) {
+  constructor(db: Db, leases: LeaseManager, logger: Logger, metrics: Metrics) {
     this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#locks = db.collection<LockDocument>(Collections.locks);
     this.#leases = leases;
     this.#logger = logger;
+    this.#metrics = metrics;
     const shared = { closing: this.#stop.signal, logger, stats: this.stats };
     this.#outcomes = new StageQueue({
       ...shared,
@@ -129,7 +131,7 @@ export class OutcomeWriter {
     );
     const fencedOff = total - matched;
     if (fencedOff > 0) {
-      leasesLostTotal.inc({ kind: 'message' }, fencedOff);
+      this.#metrics.leasesLostTotal.inc({ kind: 'message' }, fencedOff);
       this.#logger.warn({ lost: fencedOff }, 'lease lost on part of a batch; its writes were fenced off');
     }
     // Shared by the flush: for metrics and logs only.

@@ -14,6 +14,7 @@ import { SmsState, type SmsDocument } from '../store/sms-document.ts';
 import { DEFAULT_ESME_DELIVERY_OPTIONS, type EsmeDeliveryOptions } from './esme-outcomes.ts';
 import { EsmeSender } from './esme-sender.ts';
 import { EsmeSessions } from './esme-sessions.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface EsmeDeliveryServiceOptions {
   delivery?: Partial<EsmeDeliveryOptions>;
@@ -35,6 +36,7 @@ export interface EsmeDeliveryServiceDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   owner?: string;
   clockGuard?: ClockGuard;
 }
@@ -65,6 +67,7 @@ export class EsmeDeliveryService {
       db: deps.db,
       clock: deps.clock,
       logger: deps.logger,
+      metrics: deps.metrics,
       owner: this.owner,
       sender: new EsmeSender(this.sessions, { responseTimeoutMs: delivery.responseTimeoutMs }),
       delivery,

@@ -16,6 +16,7 @@ import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startApi, type RunningApi } from './harness.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 // Callbacks end to end in one process, over real HTTP both ways: messages POSTed to the API, their
 // receipts (and MO) made by the receipt outbox, POSTed by the delivery round through the HTTP
@@ -67,7 +68,7 @@ beforeAll(async () => {
     ],
   });
   callbacks = new CallbackService(
-    { db: t.db, clock: systemClock, logger: silentLogger },
+    { db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics() },
     { delivery: { backoffBaseMs: 200, backoffMaxMs: 400, leaseMs: 10_000, leaseGraceMs: 500 }, sweepMs: 300, accountsRefreshMs: 0 },
   );
   await callbacks.start();

@@ -17,6 +17,7 @@ import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 /** What the round gives a session when nothing limits it (a lease far from its end). */
 const freely = (): SubmitContext => ({
@@ -61,6 +62,7 @@ describe('outbound connectors against the sink', () => {
       db: handle.db,
       clock: systemClock,
       logger: silentLogger,
+      metrics: createMetrics(),
       sender: new ConnectorSender(pool, new Router(handle.db, silentLogger, { refreshMs: 200 })),
       delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
       worker: { lanes: 4, sweepMs: 500, busyRetryMs: 50, tailEvents: false },

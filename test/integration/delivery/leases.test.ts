@@ -11,6 +11,7 @@ import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { testRound, type TestRound } from './round-harness.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 /** One downstream seen by several workers: who sent what, and whether two submits to one destination ever overlapped. */
 class Downstream {
@@ -97,6 +98,7 @@ describe('leases under pauses and failing writes', () => {
       db: handle.db,
       clock: systemClock,
       logger: silentLogger,
+      metrics: createMetrics(),
       sender: downstream.senderFor('B'),
       delivery,
       owner: 'B',
@@ -141,6 +143,7 @@ describe('leases under pauses and failing writes', () => {
         db: handle.db,
         clock: systemClock,
         logger: silentLogger,
+        metrics: createMetrics(),
         sender: downstream.senderFor('B'),
         delivery,
         owner: 'B',

@@ -6,6 +6,7 @@ import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 describe('OutcomeWriter: a batch finished in two stages', () => {
   const handle = useTestDb('outcome_writer');
@@ -26,8 +27,9 @@ describe('OutcomeWriter: a batch finished in two stages', () => {
   });
 
   it('reports the outcomes as not stored when the writer gives up before they land, so the caller gives back what it holds', async () => {
-    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000 });
-    const writer = new OutcomeWriter(db, leases, silentLogger);
+    const metrics = createMetrics();
+    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000, metrics });
+    const writer = new OutcomeWriter(db, leases, silentLogger, metrics);
     await handle.client.db('admin').command({
       configureFailPoint: 'failCommand',
       mode: 'alwaysOn',
@@ -49,8 +51,9 @@ describe('OutcomeWriter: a batch finished in two stages', () => {
   });
 
   it('resolves `stored` once the outcomes land, before the destination is released', async () => {
-    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000 });
-    const writer = new OutcomeWriter(db, leases, silentLogger);
+    const metrics = createMetrics();
+    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000, metrics });
+    const writer = new OutcomeWriter(db, leases, silentLogger, metrics);
     await handle.client.db('admin').command({
       configureFailPoint: 'failCommand',
       mode: 'alwaysOn',

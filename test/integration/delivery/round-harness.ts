@@ -8,6 +8,7 @@ import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
 import type { Sender } from '../../../src/delivery/submit-outcome.ts';
 import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 export interface TestRound {
   round: DeliveryRound;
@@ -31,9 +32,10 @@ export function testRound(
   },
 ): TestRound {
   const logger = options.logger ?? silentLogger;
-  const leases = new LeaseManager(db, clock, logger, { leaseMs: options.delivery.leaseMs });
+  const metrics = createMetrics();
+  const leases = new LeaseManager(db, clock, logger, { leaseMs: options.delivery.leaseMs, metrics });
   if (options.startLeases) leases.start();
-  const outcomes = new OutcomeWriter(db, leases, logger);
+  const outcomes = new OutcomeWriter(db, leases, logger, metrics);
   const correlations = new CorrelationWriter(db, logger);
   const accepted: AcceptedMessage[] = [];
   const filter = options.claimFilter ?? { 'target.kind': 'connector' };
@@ -42,6 +44,7 @@ export function testRound(
     clock,
     owner: options.owner,
     logger,
+    metrics,
     sender: options.sender,
     options: options.delivery,
     claimFilter: () => filter,

@@ -9,6 +9,7 @@ import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 describe('delivery worker loop', () => {
   const handle = useTestDb('delivery_worker');
@@ -19,6 +20,7 @@ describe('delivery worker loop', () => {
       db: handle.db,
       clock: systemClock,
       logger: silentLogger,
+      metrics: createMetrics(),
       sender,
       delivery: resolveDeliveryOptions({ leaseMs: 2000 }),
       worker: { sweepMs: 60_000, lanes: 2, ...worker },

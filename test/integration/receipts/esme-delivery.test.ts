@@ -16,6 +16,7 @@ import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('receipts_esme');
 
@@ -42,7 +43,7 @@ afterAll(async () => {
 /** An inserter-like node: an SMPP server whose sessions the ESME delivery service tracks. */
 async function startNode(name: string): Promise<Node> {
   const service = new EsmeDeliveryService(
-    { db: t.db, clock: systemClock, logger: silentLogger, owner: name },
+    { db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics(), owner: name },
     {
       sweepMs: 200,
       emitter: { pollMs: 50 },

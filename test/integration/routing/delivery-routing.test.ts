@@ -18,6 +18,7 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('routing_delivery');
 const closers: (() => Promise<unknown>)[] = [];
@@ -98,6 +99,7 @@ beforeAll(async () => {
     db: t.db,
     clock: systemClock,
     logger: silentLogger,
+    metrics: createMetrics(),
     sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 }), { charging: gate }),
     delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
     worker: { lanes: 4, sweepMs: 200, busyRetryMs: 50, tailEvents: false },

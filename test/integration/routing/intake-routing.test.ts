@@ -20,6 +20,7 @@ import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('routing_intake');
 const closers: (() => Promise<unknown>)[] = [];
@@ -72,7 +73,7 @@ beforeAll(async () => {
   );
 
   const service = new EsmeDeliveryService(
-    { db: t.db, clock: systemClock, logger: silentLogger, owner: 'routing-test' },
+    { db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics(), owner: 'routing-test' },
     { sweepMs: 200, emitter: { pollMs: 50 }, delivery: { leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 1000 }, routesRefreshMs: 100 },
   );
   await service.start();

@@ -22,6 +22,7 @@ import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { makeTestCertificates, type TestCertificates } from '../../support/tls-certificates.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('smpp_tls');
 let certs: TestCertificates;
@@ -103,6 +104,7 @@ describe('SMPP over TLS', () => {
       db: t.db,
       clock: systemClock,
       logger: silentLogger,
+      metrics: createMetrics(),
       sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 })),
       delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
       worker: { lanes: 2, sweepMs: 200, busyRetryMs: 50, tailEvents: false },
