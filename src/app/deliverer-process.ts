@@ -134,6 +134,7 @@ async function startDeliverer(
     db,
     clock: systemClock,
     logger: createLogger('receipts'),
+    metrics: processMetrics,
     by: defaultOwner('receipts'),
     routesRefreshMs: refreshMs,
     writeConcern: writeConcernOf(config.mongo),

@@ -83,7 +83,7 @@ export class CallbackService {
       clockGuard: deps.clockGuard,
     });
     if (options.runEmitter ?? true)
-      this.#emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }));
+      this.#emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), deps.metrics);
   }
 
   /** What the round did (deliveries are `submitted`: a 2xx answer). */

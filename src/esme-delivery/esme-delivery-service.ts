@@ -76,7 +76,13 @@ export class EsmeDeliveryService {
       wantsEvent: (event) => event.destKey?.startsWith(ESME_EVENT_KEY) ?? false,
       clockGuard: deps.clockGuard,
     });
-    this.emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger.child({ component: 'receipt-outbox' }), options.emitter);
+    this.emitter = new ReceiptEmitter(
+      deps.db,
+      deps.clock,
+      deps.logger.child({ component: 'receipt-outbox' }),
+      deps.metrics,
+      options.emitter,
+    );
     this.#assigner = new MoAssigner(
       deps.db,
       deps.clock,

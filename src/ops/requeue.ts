@@ -7,6 +7,7 @@ import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 
 /**
  * States an operator may send back to the queue. Never `locked` (a worker holds it: requeueing
@@ -30,6 +31,8 @@ export interface RequeueOptions {
   extendValidityMs?: number;
   historyLimit?: number;
   logger?: Logger;
+  /** Where the receipts this creates are counted. Default: a set of its own (a one-shot command serves no /metrics). */
+  metrics?: Metrics;
   /** The destKey rule: `--dest` matches the number as written and as the rule normalises it. */
   addressOptions?: AddressOptions;
 }
@@ -85,7 +88,7 @@ export async function requeueMessages(
   // Twice at most: a queued message can be flagged again by a deliverer between the two steps;
   // the second round takes only those (the others are queued now and must not be requeued twice).
   for (let round = 0; round < 2; round++) {
-    pendingReceipts += await emitPendingReceipts(db, selected, clock, options.logger ?? silentLogger);
+    pendingReceipts += await emitPendingReceipts(db, selected, clock, options.logger ?? silentLogger, options.metrics ?? createMetrics());
     // Still valid. Filter: selector, requeueable state (never locked), no receipt in the outbox, validUntil > now.
     // Update: queued, due now, attempts 0, next receipt generation, last outcome's fields removed, history entry.
     // No match: nothing (more) to do, or a receipt flag appeared meanwhile (the next round).
@@ -119,9 +122,9 @@ export async function requeueMessages(
 const OUTBOX_BATCH = 256;
 
 /** Creates the receipts the selected messages still have in the outbox (and clears their flags); returns how many it handled. */
-async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clock, logger: Logger): Promise<number> {
+async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clock, logger: Logger, metrics: Metrics): Promise<number> {
   const sms = db.collection<SmsWithReceipt>(Collections.sms);
-  const emitter = new ReceiptEmitter(db, clock, logger);
+  const emitter = new ReceiptEmitter(db, clock, logger, metrics);
   let handled = 0;
   for (;;) {
     // Read-only: flagged messages among the selected (sparse index `receiptDue`, or the selector's).

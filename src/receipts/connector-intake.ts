@@ -7,11 +7,13 @@ import { OptOutHandler } from '../policy/opt-out.ts';
 import { ReceiptEmitter } from './receipt-emitter.ts';
 import { ReceiptIntake, type ReceiptIntakeOptions } from './receipt-intake.ts';
 import { ensureReceiptSchema } from './receipt-schema.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface ConnectorIntakeDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   /** Names this process in message history. */
   by: string;
   routesRefreshMs?: number;
@@ -25,7 +27,7 @@ export interface ConnectorIntakeDeps {
  */
 export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<ReceiptIntake> {
   await ensureReceiptSchema(deps.db);
-  const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger);
+  const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger, deps.metrics);
   const optOut = new OptOutHandler({ db: deps.db, clock: deps.clock, logger: deps.logger, writeConcern: deps.writeConcern });
   const mo = new MoIntake({
     db: deps.db,
@@ -35,5 +37,14 @@ export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<
     writeConcern: deps.writeConcern,
     optOut,
   });
-  return new ReceiptIntake({ db: deps.db, clock: deps.clock, logger: deps.logger, by: deps.by, emitter, mo, options: deps.options });
+  return new ReceiptIntake({
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    by: deps.by,
+    emitter,
+    mo,
+    options: deps.options,
+  });
 }

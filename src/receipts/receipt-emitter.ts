@@ -2,7 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { receiptsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { DUPLICATE_KEY } from '../store/mongo-errors.ts';
 import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
@@ -42,6 +42,7 @@ export class ReceiptEmitter {
   readonly #events: Collection<EventDocument>;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #options: ReceiptEmitterOptions;
   readonly #callbacks: CallbackAccounts;
   readonly #stop = new AbortController();
@@ -50,11 +51,12 @@ export class ReceiptEmitter {
   #woken = false;
   readonly stats = { created: 0, cleared: 0 };
 
-  constructor(db: Db, clock: Clock, logger: Logger, options: Partial<ReceiptEmitterOptions> = {}) {
+  constructor(db: Db, clock: Clock, logger: Logger, metrics: Metrics, options: Partial<ReceiptEmitterOptions> = {}) {
     this.#sms = db.collection<SmsWithReceipt>(Collections.sms);
     this.#events = db.collection<EventDocument>(Collections.events);
     this.#clock = clock;
     this.#logger = logger;
+    this.#metrics = metrics;
     this.#options = { ...DEFAULT_EMITTER_OPTIONS, ...options };
     this.#callbacks = new CallbackAccounts(db);
   }
@@ -127,7 +129,10 @@ export class ReceiptEmitter {
       if (inserted.length > 0) {
         this.stats.created += inserted.length;
         for (const r of inserted)
-          receiptsTotal.inc({ direction: r.target.kind === 'http' ? 'to_http' : 'to_esme', stat: r.receipt?.stat ?? 'UNKNOWN' });
+          this.#metrics.receiptsTotal.inc({
+            direction: r.target.kind === 'http' ? 'to_http' : 'to_esme',
+            stat: r.receipt?.stat ?? 'UNKNOWN',
+          });
         const wake = [...new Set(inserted.map((r) => (r.target.kind === 'http' ? HTTP_EVENT_KEY : ESME_EVENT_KEY)))];
         const events = wake.map((destKey) => ({ ts: now, count: inserted.length, destKey, due: now }));
         await this.#events.insertMany(events, { writeConcern: { w: 1 } }).catch((error: Error) => {

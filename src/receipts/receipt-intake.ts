@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { messageStateToStatWord } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { receiptsTotal, receiptsUnmatchedTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import type { ShortMessage } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
@@ -31,6 +31,7 @@ export interface ReceiptIntakeDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   /** Names this process in message history. */
   by: string;
   /** Creates the ESME receipt right after a finalising write (the outbox poll is the fallback). */
@@ -93,11 +94,11 @@ export class ReceiptIntake {
     if (keys.length === 0 || receipt.messageState === null) {
       // Nothing to match or apply: keep it for the operator, acknowledge so it is not resent forever.
       this.stats.unreadable++;
-      receiptsUnmatchedTotal.inc({ connector: connector.name });
+      this.#deps.metrics.receiptsUnmatchedTotal.inc({ connector: connector.name });
       await this.orphans.park({ ...base, reason: 'unreadable' });
       return undefined;
     }
-    receiptsTotal.inc({ direction: 'from_downstream', stat: statOf(receipt.messageState) });
+    this.#deps.metrics.receiptsTotal.inc({ direction: 'from_downstream', stat: statOf(receipt.messageState) });
     const result = await this.#finaliser.apply({
       connector: connector.name,
       keys,

@@ -10,6 +10,7 @@ import { Collections } from '../../../src/store/collections.ts';
 import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('ops_requeue');
 const NOW = new Date(Date.UTC(2026, 2, 1, 10, 0, 0));
@@ -119,7 +120,7 @@ describe('smsc requeue and receipts', () => {
       .find({ direction: 'receipt', 'receipt.smsId': smsId })
       .sort({ arrivedAt: 1, _id: 1 })
       .toArray();
-  const emitter = () => new ReceiptEmitter(t.db, clock, silentLogger);
+  const emitter = () => new ReceiptEmitter(t.db, clock, silentLogger, createMetrics());
 
   beforeEach(async () => {
     await sms().deleteMany({});

@@ -17,6 +17,7 @@ import { recordCorrelations, type CorrelationDocument } from '../../../src/proto
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('receipts_final');
 
@@ -36,8 +37,9 @@ function receiptPdu(id: string, stat: string, state: number, err = 0): ShortMess
   });
 }
 
-const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger);
-const intake = () => new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, by: 'test', emitter: emitter() });
+const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger, createMetrics());
+const intake = () =>
+  new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics(), by: 'test', emitter: emitter() });
 
 async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsWithReceipt> = {}): Promise<SmsWithReceipt> {
   const sms = makeSms({
