@@ -142,6 +142,7 @@ async function startDeliverer(
   const pool = new ConnectorPool(db, {
     clock: systemClock,
     logger: createLogger('connector'),
+    metrics: processMetrics,
     limiter,
     backoffScale: options.backoffScale,
     refreshMs,
@@ -160,7 +161,10 @@ async function startDeliverer(
     clock: systemClock,
     logger: log,
     metrics: processMetrics,
-    sender: new ConnectorSender(pool, router, { charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')) }),
+    sender: new ConnectorSender(pool, router, {
+      metrics: processMetrics,
+      charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')),
+    }),
     delivery,
     worker: {
       lanes: config.deliverer.concurrency,

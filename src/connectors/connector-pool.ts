@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { forgetConnector } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import type { RequestHandlers } from '../smpp/session.ts';
@@ -11,6 +11,8 @@ import { OutboundConnector } from './outbound-connector.ts';
 export interface ConnectorPoolOptions {
   clock: Clock;
   logger: Logger;
+  /** Handed to each connector; a removed connector's state series go with it. */
+  metrics: Metrics;
   limiter?: RateLimiter;
   /** How often `connectors` is re-read (added, changed, removed, disabled). Default 2 s. */
   refreshMs?: number;
@@ -60,7 +62,7 @@ export class ConnectorPool {
           if (!doc || fingerprint(doc) !== entry.fingerprint) {
             this.#connectors.delete(name);
             void entry.connector.close().then(() => {
-              if (!this.#connectors.has(name)) forgetConnector(name);
+              if (!this.#connectors.has(name)) this.#options.metrics.forgetConnector(name);
             });
           }
         }
@@ -69,6 +71,7 @@ export class ConnectorPool {
           const connector = new OutboundConnector(doc, {
             clock: this.#options.clock,
             logger: this.#options.logger,
+            metrics: this.#options.metrics,
             limiter: this.#options.limiter,
             backoffScale: this.#options.backoffScale,
             throttlePauseMs: this.#options.throttlePauseMs,

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { routeDecisionsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { SmsDocument } from '../store/sms-document.ts';
 import type { Router } from '../routing/router.ts';
 import type { RoutingDecision } from '../routing/decide-route.ts';
@@ -15,6 +15,8 @@ interface Choice {
 }
 
 export interface ConnectorSenderOptions {
+  /** Where the delivery-stage routing decisions are counted (`smsc_route_decisions_total`). */
+  metrics: Metrics;
   /** Asks the charging endpoint for messages on charged routes; without it they wait (temporary). */
   charging?: ChargingGate;
   clock?: Clock;
@@ -35,12 +37,14 @@ export class ConnectorSender implements Sender {
   readonly #router: Router;
   readonly #charging: ChargingGate | undefined;
   readonly #clock: Clock;
+  readonly #metrics: Metrics;
 
-  constructor(pool: ConnectorPool, router: Router, options: ConnectorSenderOptions = {}) {
+  constructor(pool: ConnectorPool, router: Router, options: ConnectorSenderOptions) {
     this.#pool = pool;
     this.#router = router;
     this.#charging = options.charging;
     this.#clock = options.clock ?? systemClock;
+    this.#metrics = options.metrics;
   }
 
   async select(first: SmsDocument): Promise<OutboundSession | SelectFailure> {
@@ -72,7 +76,7 @@ export class ConnectorSender implements Sender {
     let decision: RoutingDecision | undefined;
     if (names.length === 0) {
       decision = await this.#router.decide(routingRequestOf(sms, this.#clock.now()));
-      routeDecisionsTotal.inc({ stage: 'delivery', action: decision.action });
+      this.#metrics.routeDecisionsTotal.inc({ stage: 'delivery', action: decision.action });
       if (decision.action === 'none') return { kind: 'permanent', error: 'no route for destination' };
       if (decision.action !== 'deliver') {
         // Drop and auto-reply act at intake; a route changed to them afterwards ends the message here.

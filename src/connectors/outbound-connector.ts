@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { sleep, type Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { bindsTotal, boundSessions, setConnectorState } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { connectSmpp } from '../smpp/client.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { SmppError } from '../smpp/errors.ts';
@@ -31,6 +31,8 @@ export interface OutboundConnectorOptions {
   handlers?: Partial<RequestHandlers>;
   clock: Clock;
   logger: Logger;
+  /** Binds, bound sessions and the state gauge of this connector. */
+  metrics: Metrics;
   limiter?: RateLimiter;
 }
 
@@ -83,10 +85,10 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
 
   #setState(state: ConnectorStateName): void {
     if (this.#state === state) return;
-    if (state === ConnectorState.BOUND) boundSessions.inc({ side: 'connector', mode: this.config.bind });
-    if (this.#state === ConnectorState.BOUND) boundSessions.dec({ side: 'connector', mode: this.config.bind });
+    if (state === ConnectorState.BOUND) this.#options.metrics.boundSessions.inc({ side: 'connector', mode: this.config.bind });
+    if (this.#state === ConnectorState.BOUND) this.#options.metrics.boundSessions.dec({ side: 'connector', mode: this.config.bind });
     this.#state = state;
-    setConnectorState(this.config.name, state);
+    this.#options.metrics.setConnectorState(this.config.name, state);
     this.emit('state', state);
   }
 
@@ -119,11 +121,11 @@ export class OutboundConnector extends EventEmitter<ConnectorEvents> {
         systemType: this.config.systemType ?? '',
       });
     } catch (error) {
-      bindsTotal.inc({ side: 'connector', mode, result: error instanceof SmppError ? error.statusName : 'error' });
+      this.#options.metrics.bindsTotal.inc({ side: 'connector', mode, result: error instanceof SmppError ? error.statusName : 'error' });
       session.destroy('bind failed');
       throw error;
     }
-    bindsTotal.inc({ side: 'connector', mode, result: 'ok' });
+    this.#options.metrics.bindsTotal.inc({ side: 'connector', mode, result: 'ok' });
     return { session, closed };
   }
 

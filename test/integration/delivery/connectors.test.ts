@@ -19,6 +19,9 @@ import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
 
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
+
 /** What the round gives a session when nothing limits it (a lease far from its end). */
 const freely = (): SubmitContext => ({
   signal: new AbortController().signal,
@@ -55,15 +58,15 @@ describe('outbound connectors against the sink', () => {
   async function pipeline(connectors: ConnectorDocument[], routes: object[]) {
     await handle.db.collection(Collections.connectors).insertMany(connectors.map((c) => ({ ...c })));
     await handle.db.collection(Collections.routes).insertMany(routes.map((r) => ({ priority: 0, weight: 1, enabled: true, ...r })));
-    const pool = new ConnectorPool(handle.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
+    const pool = new ConnectorPool(handle.db, { clock: systemClock, logger: silentLogger, metrics, backoffScale: 0.01, refreshMs: 200 });
     await pool.start();
     cleanups.push(() => pool.close());
     const worker = new DeliveryWorker({
       db: handle.db,
       clock: systemClock,
       logger: silentLogger,
-      metrics: createMetrics(),
-      sender: new ConnectorSender(pool, new Router(handle.db, silentLogger, { refreshMs: 200 })),
+      metrics,
+      sender: new ConnectorSender(pool, new Router(handle.db, silentLogger, { refreshMs: 200 }), { metrics }),
       delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
       worker: { lanes: 4, sweepMs: 500, busyRetryMs: 50, tailEvents: false },
     });
@@ -74,7 +77,7 @@ describe('outbound connectors against the sink', () => {
 
   it('reconnects on the 5/10/20/40/60 s schedule (scaled) and resets after a bind', async () => {
     const port = await freePort();
-    const c = new OutboundConnector(connector('late', port), { clock: systemClock, logger: silentLogger, backoffScale: 0.02 });
+    const c = new OutboundConnector(connector('late', port), { clock: systemClock, logger: silentLogger, metrics, backoffScale: 0.02 });
     cleanups.push(() => c.close());
     c.start();
     await until(() => c.attempts.length >= 6, 10_000, 'six connection attempts');
@@ -124,7 +127,7 @@ describe('outbound connectors against the sink', () => {
 
   it('keeps at most `window` submits outstanding', async () => {
     const s = await sink({ latencyMs: 60 });
-    const c = new OutboundConnector(connector('win', s.port, { window: 2 }), { clock: systemClock, logger: silentLogger });
+    const c = new OutboundConnector(connector('win', s.port, { window: 2 }), { clock: systemClock, logger: silentLogger, metrics });
     cleanups.push(() => c.close());
     c.start();
     await until(() => c.bound, 5000, 'bound');
@@ -148,7 +151,7 @@ describe('outbound connectors against the sink', () => {
         { prefix: '4488', status: 'invalidDest' },
       ],
     });
-    const c = new OutboundConnector(connector('thr', s.port), { clock: systemClock, logger: silentLogger, throttlePauseMs: 300 });
+    const c = new OutboundConnector(connector('thr', s.port), { clock: systemClock, logger: silentLogger, metrics, throttlePauseMs: 300 });
     cleanups.push(() => c.close());
     c.start();
     await until(() => c.bound, 5000, 'bound');
@@ -170,6 +173,7 @@ describe('outbound connectors against the sink', () => {
     const c = new OutboundConnector(connector('txrx', s.port, { bind: 'transmitter' }), {
       clock: systemClock,
       logger: silentLogger,
+      metrics,
       handlers: {
         deliverSm: (msg) => {
           receipts.push(msg.tlvs.receiptedMessageId ?? '');
@@ -188,7 +192,7 @@ describe('outbound connectors against the sink', () => {
 
   it('re-splits a long message_payload into the connector form', async () => {
     const s = await sink();
-    const c = new OutboundConnector(connector('long', s.port, { long: 'sar' }), { clock: systemClock, logger: silentLogger });
+    const c = new OutboundConnector(connector('long', s.port, { long: 'sar' }), { clock: systemClock, logger: silentLogger, metrics });
     cleanups.push(() => c.close());
     c.start();
     await until(() => c.bound, 5000, 'bound');

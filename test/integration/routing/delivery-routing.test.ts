@@ -20,6 +20,9 @@ import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
 
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
+
 const t = useTestDb('routing_delivery');
 const closers: (() => Promise<unknown>)[] = [];
 let sinkA: Sink;
@@ -91,7 +94,7 @@ beforeAll(async () => {
   ];
   await t.db.collection(Collections.routes).insertMany(routes.map((r) => ({ ...validateRoute(r) })));
 
-  const pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
+  const pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, metrics, backoffScale: 0.01, refreshMs: 200 });
   await pool.start();
   await until(() => pool.list().every((c) => c.bound), 10_000, 'connectors bound');
   const gate = new ChargingGate(t.db, new ChargingClient({ url: chargingUrl, timeoutMs: 2000 }), systemClock, silentLogger);
@@ -99,8 +102,8 @@ beforeAll(async () => {
     db: t.db,
     clock: systemClock,
     logger: silentLogger,
-    metrics: createMetrics(),
-    sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 }), { charging: gate }),
+    metrics,
+    sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 }), { metrics, charging: gate }),
     delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
     worker: { lanes: 4, sweepMs: 200, busyRetryMs: 50, tailEvents: false },
   });

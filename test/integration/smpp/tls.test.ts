@@ -24,6 +24,9 @@ import { CHEAP_SCRYPT } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
 
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
+
 const t = useTestDb('smpp_tls');
 let certs: TestCertificates;
 const closers: (() => Promise<unknown>)[] = [];
@@ -96,7 +99,7 @@ describe('SMPP over TLS', () => {
     });
     await t.db.collection(Collections.connectors).insertOne({ ...config });
     await t.db.collection(Collections.routes).insertOne({ prefix: '', connectors: ['tls-op'], priority: 0, weight: 1, enabled: true });
-    const pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
+    const pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, metrics, backoffScale: 0.01, refreshMs: 200 });
     await pool.start();
     closers.push(() => pool.close());
     await until(() => pool.get('tls-op')?.bound === true, 10_000, 'TLS connector bound');
@@ -104,8 +107,8 @@ describe('SMPP over TLS', () => {
       db: t.db,
       clock: systemClock,
       logger: silentLogger,
-      metrics: createMetrics(),
-      sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 })),
+      metrics,
+      sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 }), { metrics }),
       delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 400 }),
       worker: { lanes: 2, sweepMs: 200, busyRetryMs: 50, tailEvents: false },
     });
@@ -135,6 +138,7 @@ describe('SMPP over TLS', () => {
       {
         clock: systemClock,
         logger: silentLogger,
+        metrics,
         backoffScale: 0.002,
       },
     );
