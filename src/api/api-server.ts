@@ -24,6 +24,7 @@ import { registerPanelRoutes } from './routes/panel-routes.ts';
 import { registerRoutingRoutes } from './routes/routing-routes.ts';
 import { registerStatusRoutes } from './routes/status-routes.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** Who may call a route: an ESME account or the admin (`any`), only the admin, or anyone (`none`). */
 export type RouteAuth = 'any' | 'admin' | 'none';
@@ -44,6 +45,7 @@ export interface ApiServerDeps {
   rateLimiter: RateLimiter;
   clock?: Clock;
   logger?: Logger;
+  metrics: Metrics;
   /** Routes that act at intake (drop, auto-reply), as for SMPP submits. */
   routing?: Pick<IntakeRouting, 'apply'>;
   /** Contact policy and HLR lookups, as for SMPP submits (src/policy). */
@@ -113,6 +115,7 @@ export class ApiServer {
           rateLimiter: deps.rateLimiter,
           clock,
           logger: this.#log,
+          metrics: deps.metrics,
           routing: deps.routing,
           intakePolicy: deps.intakePolicy,
         },

@@ -13,7 +13,7 @@ import {
 } from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { commandStatusOf, SmppError } from '../smpp/errors.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
@@ -52,6 +52,7 @@ export class MessageSubmitter {
   readonly #policy: SubmitPolicy;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #routing: Pick<IntakeRouting, 'apply'> | undefined;
   readonly #intake: IntakePolicy;
   readonly #db: Db;
@@ -63,6 +64,7 @@ export class MessageSubmitter {
       rateLimiter: RateLimiter;
       clock?: Clock;
       logger?: Logger;
+      metrics: Metrics;
       routing?: Pick<IntakeRouting, 'apply'>;
       /** Contact policy and HLR lookups (src/policy); default: accept everything. */
       intakePolicy?: IntakePolicy;
@@ -71,7 +73,8 @@ export class MessageSubmitter {
   ) {
     this.#db = deps.db;
     this.#routing = deps.routing;
-    this.#intake = deps.intakePolicy ?? new IntakePolicy();
+    this.#intake = deps.intakePolicy ?? new IntakePolicy({ metrics: deps.metrics });
+    this.#metrics = deps.metrics;
     this.#writer = deps.writer;
     this.#limiter = deps.rateLimiter;
     this.#clock = deps.clock ?? systemClock;
@@ -168,7 +171,7 @@ export class MessageSubmitter {
       const failure = item.stored.map((doc) => failedIds.get(doc.messageId)).find((reason) => reason !== undefined);
       if (failure === undefined) {
         final.push({ ok: true, messageIds: item.docs.map((doc) => doc.messageId) });
-        submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+        this.#metrics.submitsTotal.inc({ account: limits.systemId, status: 'ok' });
         const decision = decisions.get(item);
         if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, item.docs, this.#log);
         continue;
@@ -178,7 +181,7 @@ export class MessageSubmitter {
       await this.#withdraw(storedParts, item.stored.length);
       final.push({ ok: false, error: this.#refused(limits, failure) });
     }
-    storeLatencySeconds.observe((performance.now() - startedAt) / 1000);
+    this.#metrics.storeLatencySeconds.observe((performance.now() - startedAt) / 1000);
     return final;
   }
 
@@ -210,7 +213,7 @@ export class MessageSubmitter {
 
   #refused(limits: AccountLimits, error: unknown): ApiError {
     const status = commandStatusOf(error);
-    submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
+    this.#metrics.submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
     if (!(error instanceof SmppError) && status === CommandStatus.ESME_RSYSERR) {
       this.#log.warn({ err: (error as Error).message }, 'HTTP submit not stored');
     }

@@ -64,12 +64,21 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).
-  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), processMetrics);
   await routing.start();
   // Contact lists and HLR lookups judge HTTP submits as they judge SMPP ones.
-  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics: processMetrics });
   const server = new ApiServer(
-    { db, accounts: new AccountStore(db), writer, rateLimiter, logger: createLogger('api'), routing, intakePolicy: intake.policy },
+    {
+      db,
+      accounts: new AccountStore(db),
+      writer,
+      rateLimiter,
+      logger: createLogger('api'),
+      metrics: processMetrics,
+      routing,
+      intakePolicy: intake.policy,
+    },
     {
       host: config.api.host,
       port: config.api.httpPort,

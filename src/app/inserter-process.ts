@@ -128,7 +128,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   });
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
-  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy') });
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics: processMetrics });
   opened.add('intake policy', () => intake.close());
   // Receipts and MO to ESMEs bound here (issue 6), under the same clock rule as the deliverers:
   // leases are judged on MongoDB's clock, due times on ours, so a host too far off sends nothing.
@@ -145,7 +145,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
   // Drop and auto-reply routes act before a message is stored.
-  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'));
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), processMetrics);
   await routing.start();
   const inserter = new Inserter(
     {
@@ -155,6 +155,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       rateLimiter,
       bindSlots,
       logger: createLogger('inserter'),
+      metrics: processMetrics,
       esmeSessions: esmeDelivery,
       routing,
       intakePolicy: intake.policy,

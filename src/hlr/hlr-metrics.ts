@@ -1,2 +1,4 @@
-// The hlr_* metrics live with the others (src/metrics/metrics.ts); re-exported for the HLR code.
-export { hlrCacheHitsTotal, hlrLatencySeconds, hlrRequestsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+
+/** The hlr_* metrics (names as the HLR gateway this feature comes from published them): the HLR service records only these. */
+export type HlrMetrics = Pick<Metrics, 'hlrRequestsTotal' | 'hlrCacheHitsTotal' | 'hlrLatencySeconds'>;

@@ -9,7 +9,7 @@ import { silentLogger } from '../logging/logger.ts';
 import type { BindRequest, BindResponse, ShortMessage, SubmitMulti, SubmitMultiResult } from '../smpp/domain.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { commandStatusOf, SmppError } from '../smpp/errors.ts';
-import { bindsTotal, boundSessions, storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { createSmppServer, type SmppServer } from '../smpp/server.ts';
 import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
@@ -68,6 +68,8 @@ export interface InserterDeps {
   bindSlots?: BindSlots;
   clock?: Clock;
   logger?: Logger;
+  /** Submits, binds, bound sessions and store latency of this inserter. */
+  metrics: Metrics;
   /** Receives every ESME session (receipts and MO go out over receiver/transceiver binds; see src/esme-delivery). */
   esmeSessions?: { attach(session: SmppSession): void };
   /** Routes that act at intake (drop, auto-reply; see src/routing/intake-routing.ts). */
@@ -119,6 +121,7 @@ function corkUntilNextTick(session: SmppSession): void {
  */
 export class Inserter {
   readonly #options: InserterOptions;
+  readonly #metrics: Metrics;
   readonly #policy: SubmitPolicy;
   readonly #accounts: AccountStore;
   readonly #writer: GroupCommitWriter;
@@ -143,6 +146,7 @@ export class Inserter {
 
   constructor(deps: InserterDeps, options: InserterOptions = {}) {
     this.#options = options;
+    this.#metrics = deps.metrics;
     this.#policy = { ...DEFAULT_SUBMIT_POLICY, ...options.policy };
     this.#accounts = deps.accounts;
     this.#writer = deps.writer;
@@ -155,7 +159,7 @@ export class Inserter {
     this.#backlog = new BacklogTracker(deps.db, this.#log, this.#clock);
     this.#guard = new BindGuard(options.bindGuard, this.#clock);
     this.#slots = deps.bindSlots ?? createBindSlots({ logger: this.#log });
-    this.#intake = deps.intakePolicy ?? new IntakePolicy();
+    this.#intake = deps.intakePolicy ?? new IntakePolicy({ metrics: deps.metrics });
     this.#optOut = deps.optOut;
     this.#db = deps.db;
   }
@@ -280,7 +284,7 @@ export class Inserter {
       const bound = this.#bound.get(session);
       if (!bound) return;
       this.#bound.delete(session);
-      boundSessions.dec({ side: 'esme', mode: bound.mode });
+      this.#metrics.boundSessions.dec({ side: 'esme', mode: bound.mode });
       this.#slots.release(bound.limits.systemId, session.id);
     });
   }
@@ -322,7 +326,8 @@ export class Inserter {
     const keys = bindGuardKeys(session.remoteAddress, req.systemId);
     const log = this.#log.child({ session: session.id, remote: session.remoteAddress, systemId: req.systemId, mode: req.mode });
     if (this.#shuttingDown || this.#intakeStopped) throw new SmppError(CommandStatus.ESME_RBINDFAIL, 'shutting down');
-    const result = (status: number) => bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
+    const result = (status: number) =>
+      this.#metrics.bindsTotal.inc({ side: 'esme', mode: req.mode, result: status ? commandStatusName(status) : 'ok' });
     const verdict = this.#guard.check(keys);
     // A password-check slot is claimed on arrival, before anything is awaited, so a burst of
     // parallel binds from one address cannot all get checked before the first failures count.
@@ -385,10 +390,10 @@ export class Inserter {
       mode: req.mode,
       loadedAt: this.#clock.monotonic(),
       refreshing: false,
-      okCounter: submitsTotal.labels(limits.systemId, 'ok'),
+      okCounter: this.#metrics.submitsTotal.labels(limits.systemId, 'ok'),
     });
     result(0);
-    boundSessions.inc({ side: 'esme', mode: req.mode });
+    this.#metrics.boundSessions.inc({ side: 'esme', mode: req.mode });
     log.info('bound');
     // SMPP 3.4 5.3.2.25: an ESME that announced an older version gets no optional parameters.
     return { systemId: this.#options.systemId ?? 'smsc', ...(req.interfaceVersion >= 0x34 ? { scInterfaceVersion: 0x34 } : {}) };
@@ -486,7 +491,7 @@ export class Inserter {
       }
       this.stats.submitted++;
       bound.okCounter.inc();
-      storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
+      this.#metrics.storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
       if (decision && this.#intake.needsLookupAfterStore(decision)) void annotateWithHlr(this.#intake, this.#db, docs, this.#log);
       return { messageId: docs[0].messageId };
     } catch (error) {
@@ -546,8 +551,8 @@ export class Inserter {
       }
       if (!firstStored) throw new SmppError(unsuccessful[0].status, 'no destination could be stored');
       this.stats.submitted++;
-      submitsTotal.inc({ account: limits.systemId, status: 'ok' });
-      storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
+      this.#metrics.submitsTotal.inc({ account: limits.systemId, status: 'ok' });
+      this.#metrics.storeLatencySeconds.observe((performance.now() - ctx.receivedAt) / 1000);
       return { messageId: firstStored, unsuccessful };
     } catch (error) {
       this.#noteRejection(error, 'submit_multi', undefined, ctx, limits);
@@ -565,7 +570,7 @@ export class Inserter {
   #noteRejection(error: unknown, command: string, req: ShortMessage | undefined, ctx: RequestContext, limits: AccountLimits): void {
     this.stats.rejected++;
     const status = commandStatusOf(error);
-    submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
+    this.#metrics.submitsTotal.inc({ account: limits.systemId, status: commandStatusName(status) });
     if (status === CommandStatus.ESME_RTHROTTLED) return;
     this.#log.debug(
       {

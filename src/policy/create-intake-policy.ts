@@ -11,6 +11,7 @@ import { ContactListCache } from './contact-list-cache.ts';
 import { IntakePolicy } from './intake-policy.ts';
 import { OptOutHandler } from './opt-out.ts';
 import { ensurePolicySchema } from './policy-schema.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface IntakePolicyHandle {
   policy: IntakePolicy;
@@ -27,7 +28,7 @@ export interface IntakePolicyHandle {
  */
 export async function createIntakePolicy(
   config: Pick<SmscConfig, 'policy' | 'hlr' | 'mongo'>,
-  deps: { db: Db; redis?: Redis; logger: Logger; clock?: Clock; /** Default `smsc:hlr:`. */ hlrKeyPrefix?: string },
+  deps: { db: Db; redis?: Redis; logger: Logger; metrics: Metrics; clock?: Clock; /** Default `smsc:hlr:`. */ hlrKeyPrefix?: string },
 ): Promise<IntakePolicyHandle> {
   const clock = deps.clock ?? systemClock;
   await ensurePolicySchema(deps.db);
@@ -53,7 +54,12 @@ export async function createIntakePolicy(
     const cache = deps.redis
       ? new RedisHlrCache(deps.redis, { logger: deps.logger, ...(deps.hlrKeyPrefix ? { keyPrefix: deps.hlrKeyPrefix } : {}) })
       : new MemoryHlrCache();
-    hlrService = new HlrService(client, cache, { cacheTtlS: hlr.cacheTtlS, maxInFlight: hlr.maxInFlight }, deps.logger);
+    hlrService = new HlrService(
+      client,
+      cache,
+      { cacheTtlS: hlr.cacheTtlS, maxInFlight: hlr.maxInFlight, metrics: deps.metrics },
+      deps.logger,
+    );
   } else if (hlr.policy !== 'off' || hlr.routing) {
     deps.logger.warn({ policy: hlr.policy }, 'an HLR policy is set but hlr.url is not: no lookups are made');
   }
@@ -63,8 +69,9 @@ export async function createIntakePolicy(
     hlrPolicy: { mode: hlr.policy, onTimeout: hlr.onTimeout, routing: hlr.routing },
     clock,
     logger: deps.logger,
+    metrics: deps.metrics,
   });
   const writeConcern = { w: config.mongo.writeConcern, j: config.mongo.journal };
-  const optOut = new OptOutHandler({ db: deps.db, clock, logger: deps.logger, writeConcern });
+  const optOut = new OptOutHandler({ db: deps.db, clock, logger: deps.logger, metrics: deps.metrics, writeConcern });
   return { policy, optOut, contactLists, close: () => contactLists.close() };
 }

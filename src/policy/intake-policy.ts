@@ -6,7 +6,7 @@ import { hlrFieldOf, HlrStatus, type HlrLookup, type SmsHlrField } from '../hlr/
 import type { HlrService } from '../hlr/hlr-service.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { policyDeliveredTotal, policyRefusalsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { receiptDueSet } from '../receipts/receipt-hooks.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { SmsState, type SmsDocument } from '../store/sms-document.ts';
@@ -79,6 +79,8 @@ export interface IntakePolicyDeps {
   hlrPolicy?: HlrPolicySettings;
   clock?: Clock;
   logger?: Logger;
+  /** Where refusals and accepted-as-delivered messages are counted. */
+  metrics: Metrics;
 }
 
 const ACCEPT: IntakeDecision = Object.freeze({ verdict: 'accept' });
@@ -95,13 +97,15 @@ export class IntakePolicy {
   readonly #hlrPolicy: HlrPolicySettings;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
 
-  constructor(deps: IntakePolicyDeps = {}) {
+  constructor(deps: IntakePolicyDeps) {
     this.#lists = deps.contactLists;
     this.#hlr = deps.hlr;
     this.#hlrPolicy = deps.hlrPolicy ?? { mode: 'off', onTimeout: 'accept', routing: false };
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'intake-policy' });
+    this.#metrics = deps.metrics;
   }
 
   /** Whether `check` may look numbers up before the ack. */
@@ -171,12 +175,12 @@ export class IntakePolicy {
   }
 
   #delivered(req: IntakeRequest, hlr: SmsHlrField): IntakeDecision {
-    policyDeliveredTotal.inc({ account: req.account });
+    this.#metrics.policyDeliveredTotal.inc({ account: req.account });
     return { verdict: 'delivered', hlr };
   }
 
   #refuse(req: IntakeRequest, reason: RefusalReasonName, message: string, retry = false): IntakeDecision {
-    policyRefusalsTotal.inc({ account: req.account, reason, intake: req.intake });
+    this.#metrics.policyRefusalsTotal.inc({ account: req.account, reason, intake: req.intake });
     this.#log.debug({ account: req.account, reason }, 'message refused by policy');
     return { verdict: 'refuse', status: retry ? CommandStatus.ESME_RX_T_APPN : REFUSAL_STATUS[reason], reason, message, retry };
   }

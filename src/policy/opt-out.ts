@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { dataCodingFor, decodeText, encodeText, resolveEncoding } from '../codec/index.ts';
 import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../inserter/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
-import { optOutsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { ShortMessage, SmppAddress } from '../smpp/domain.ts';
 import { Collections } from '../store/collections.ts';
 import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
@@ -16,6 +16,7 @@ export interface OptOutDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   /** Of the reply message; default `{w: 'majority', j: true}`. */
   writeConcern?: WriteConcern;
 }
@@ -94,7 +95,7 @@ export class OptOutHandler {
       return undefined;
     }
     await this.#lists.add({ list: 'block', account: account.systemId, match: 'number', value: subscriber, source: 'optout' });
-    optOutsTotal.inc({ account: account.systemId });
+    this.#deps.metrics.optOutsTotal.inc({ account: account.systemId });
     const result: OptOutResult = { account: account.systemId, subscriber };
     if (account.optout.reply) result.replyMessageId = await this.#storeReply(account.systemId, shortcode, msg.source, account.optout.reply);
     this.#deps.logger.info({ account: account.systemId }, 'subscriber opted out');

@@ -28,7 +28,13 @@ export interface ConnectorIntakeDeps {
 export async function createConnectorIntake(deps: ConnectorIntakeDeps): Promise<ReceiptIntake> {
   await ensureReceiptSchema(deps.db);
   const emitter = new ReceiptEmitter(deps.db, deps.clock, deps.logger, deps.metrics);
-  const optOut = new OptOutHandler({ db: deps.db, clock: deps.clock, logger: deps.logger, writeConcern: deps.writeConcern });
+  const optOut = new OptOutHandler({
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    writeConcern: deps.writeConcern,
+  });
   const mo = new MoIntake({
     db: deps.db,
     clock: deps.clock,

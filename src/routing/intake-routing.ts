@@ -2,7 +2,7 @@ import { Binary } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { ESM_CLASS_UDHI, splitText } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { routeDecisionsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { moDestKey } from '../mo/mo-routes.ts';
 import { receiptIdFor } from '../receipts/receipt-builder.ts';
 import { RECEIPT_ACCOUNT } from '../receipts/receipt-fields.ts';
@@ -114,12 +114,14 @@ export class IntakeRouting {
   readonly #router: Router;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #options: IntakeRoutingOptions;
 
-  constructor(router: Router, clock: Clock, logger: Logger, options: Partial<IntakeRoutingOptions> = {}) {
+  constructor(router: Router, clock: Clock, logger: Logger, metrics: Metrics, options: Partial<IntakeRoutingOptions> = {}) {
     this.#router = router;
     this.#clock = clock;
     this.#logger = logger;
+    this.#metrics = metrics;
     this.#options = { replyValidityMs: options.replyValidityMs ?? DEFAULT_REPLY_VALIDITY_MS };
   }
 
@@ -139,7 +141,7 @@ export class IntakeRouting {
     const now = this.#clock.now();
     const decision = this.#router.decideNow(routingRequestOf(docs[0], now, intake));
     const result = applyIntakeDecision(docs, decision, now, this.#options);
-    routeDecisionsTotal.inc({ stage: 'intake', action: result ? decision.action : 'deliver' });
+    this.#metrics.routeDecisionsTotal.inc({ stage: 'intake', action: result ? decision.action : 'deliver' });
     if (result)
       this.#logger.debug({ messageId: docs[0].messageId, action: decision.action, route: decision.route?.id }, 'route acted at intake');
     return result;

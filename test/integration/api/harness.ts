@@ -9,6 +9,7 @@ import { silentLogger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
 import { createRateLimiter, type RateLimiter } from '../../../src/throttle/rate-limiter.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
 
 export const CHEAP_SCRYPT = { N: 1024, r: 8, p: 1 };
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -45,8 +46,10 @@ export async function startApi(
     clock?: Clock;
     intakeRouting?: boolean;
     intakePolicy?: IntakePolicy;
+    metrics?: Metrics;
   } = {},
 ): Promise<RunningApi> {
+  const metrics = options.metrics ?? createMetrics();
   await ensureSchema(db);
   const accounts = new AccountStore(db, { scryptCost: CHEAP_SCRYPT });
   for (const account of options.accounts ?? []) {
@@ -56,7 +59,7 @@ export async function startApi(
   const limiter = createRateLimiter({ keyPrefix: 'test:api:tps', logger: silentLogger });
   let routing: IntakeRouting | undefined;
   if (options.intakeRouting) {
-    routing = new IntakeRouting(new Router(db, silentLogger, { refreshMs: 100 }), systemClock, silentLogger);
+    routing = new IntakeRouting(new Router(db, silentLogger, { refreshMs: 100 }), systemClock, silentLogger, metrics);
     await routing.start();
   }
   const server = new ApiServer(
@@ -66,6 +69,7 @@ export async function startApi(
       writer,
       rateLimiter: limiter,
       logger: silentLogger,
+      metrics,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(routing ? { routing } : {}),
       ...(options.intakePolicy ? { intakePolicy: options.intakePolicy } : {}),

@@ -10,6 +10,7 @@ import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
 import { startApi, type RunningApi } from './harness.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 // Real HTTP against an in-process API server (and, for the rule comparison, a real SMPP inserter)
 // on the test database; every assertion reads the HTTP answer and what the store holds.
@@ -287,7 +288,7 @@ describe('the intake policy', () => {
     await new ContactListStore(t.db).add({ list: 'block', account: '', match: 'number', value: '447700900555' });
     const lists = new ContactListCache(t.db, { refreshMs: 100 });
     await lists.start();
-    const guarded = await startApi(t.db, { intakePolicy: new IntakePolicy({ contactLists: lists }) });
+    const guarded = await startApi(t.db, { intakePolicy: new IntakePolicy({ contactLists: lists, metrics: createMetrics() }) });
     try {
       const refused = await guarded.call('POST', '/api/v1/messages', {
         auth: 'acme:pw',

@@ -3,13 +3,16 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.ts';
-import { hlrCacheHitsTotal, hlrLatencySeconds, hlrRequestsTotal } from '../../../src/hlr/hlr-metrics.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/create-intake-policy.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { useTestDb, testRedisUrl } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
+
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
 
 // HLR lookups against `smsc hlr-sim` (a real child process) with the cache in a real Redis; every
 // outcome is what an ESME gets back over SMPP, every lookup is counted by the simulator itself.
@@ -41,11 +44,12 @@ const simRequests = async (sim: ReadyProcess) =>
 /** An in-process inserter whose intake policy is built from these environment settings, as a process would build it. */
 async function inserterWith(env: Record<string, string>): Promise<TestEsme> {
   const config = loadConfig({ env });
-  const handle = await createIntakePolicy(config, { db: t.db, logger: silentLogger, redis, hlrKeyPrefix: keyPrefix });
+  const handle = await createIntakePolicy(config, { db: t.db, logger: silentLogger, metrics, redis, hlrKeyPrefix: keyPrefix });
   handles.push(handle);
   const run = await startInserter(t.db, {
     accounts: [{ systemId: 'acme', password: 'pw' }],
     deps: { intakePolicy: handle.policy, optOut: handle.optOut },
+    metrics,
   });
   runs.push(run);
   const esme = await TestEsme.bound(run.port, 'acme', 'pw');
@@ -53,7 +57,10 @@ async function inserterWith(env: Record<string, string>): Promise<TestEsme> {
   return esme;
 }
 
-async function counter(metric: typeof hlrRequestsTotal | typeof hlrCacheHitsTotal, labels: Record<string, string> = {}): Promise<number> {
+async function counter(
+  metric: Metrics['hlrRequestsTotal'] | Metrics['hlrCacheHitsTotal'],
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await metric.get();
   return values
     .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k as keyof typeof v.labels] === l))
@@ -97,9 +104,9 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
   it('reject-unreachable: reachable numbers are stored with the HLR answer; unreachable and invalid ones get ESME_RINVDSTADR', async () => {
     const esme = await inserterWith({ HLR_URL: urlOf(fastSim), HLR_POLICY: 'reject-unreachable' });
     const before = {
-      reachable: await counter(hlrRequestsTotal, { result: 'reachable' }),
-      unreachable: await counter(hlrRequestsTotal, { result: 'unreachable' }),
-      invalid: await counter(hlrRequestsTotal, { result: 'invalid' }),
+      reachable: await counter(metrics.hlrRequestsTotal, { result: 'reachable' }),
+      unreachable: await counter(metrics.hlrRequestsTotal, { result: 'unreachable' }),
+      invalid: await counter(metrics.hlrRequestsTotal, { result: 'invalid' }),
     };
     expect((await send(esme, '447700100001')).command_status).toBe(CommandStatus.ESME_ROK);
     expect(await stored('447700100001')).toMatchObject({
@@ -112,23 +119,23 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
     expect((await send(esme, '447800100001')).command_status).toBe(CommandStatus.ESME_RINVDSTADR);
     expect((await send(esme, '447900100001')).command_status).toBe(CommandStatus.ESME_RINVDSTADR);
     expect(await stored('447800100001')).toBeNull();
-    expect(await counter(hlrRequestsTotal, { result: 'reachable' })).toBe(before.reachable + 2);
-    expect(await counter(hlrRequestsTotal, { result: 'unreachable' })).toBe(before.unreachable + 1);
-    expect(await counter(hlrRequestsTotal, { result: 'invalid' })).toBe(before.invalid + 1);
+    expect(await counter(metrics.hlrRequestsTotal, { result: 'reachable' })).toBe(before.reachable + 2);
+    expect(await counter(metrics.hlrRequestsTotal, { result: 'unreachable' })).toBe(before.unreachable + 1);
+    expect(await counter(metrics.hlrRequestsTotal, { result: 'invalid' })).toBe(before.invalid + 1);
   });
 
   it('answers come from Redis within the TTL (no request to the provider), and from the provider again once it expired', async () => {
     const esme = await inserterWith({ HLR_URL: urlOf(fastSim), HLR_POLICY: 'reject-unreachable', HLR_CACHE_TTL_S: '1' });
     const number = '447700200002';
     const requests = await simRequests(fastSim);
-    const hits = await counter(hlrCacheHitsTotal);
+    const hits = await counter(metrics.hlrCacheHitsTotal);
     expect((await send(esme, number)).command_status).toBe(0);
     expect(await simRequests(fastSim)).toBe(requests + 1);
     expect(await redis.ttl(`${keyPrefix}${number}`)).toBeGreaterThan(0);
     expect((await send(esme, number)).command_status).toBe(0);
     expect((await send(esme, number)).command_status).toBe(0);
     expect(await simRequests(fastSim)).toBe(requests + 1);
-    expect(await counter(hlrCacheHitsTotal)).toBe(hits + 2);
+    expect(await counter(metrics.hlrCacheHitsTotal)).toBe(hits + 2);
     expect(await stored(number)).toMatchObject({ hlr: { status: 'reachable', cached: true } });
     // Redis drops the key when the TTL runs out; the next lookup goes to the provider.
     const deadline = Date.now() + 5_000;
@@ -142,8 +149,8 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
 
   it('a timeout is accepted, rejected (ESME_RX_P_APPN) or deferred (ESME_RX_T_APPN) as hlr.onTimeout says; provider errors likewise', async () => {
     const slow = { HLR_URL: urlOf(slowSim), HLR_POLICY: 'reject-unreachable', HLR_TIMEOUT_MS: '200', HLR_CACHE_TTL_S: '0' };
-    const timeouts = await counter(hlrRequestsTotal, { result: 'timeout' });
-    const latencies = (await hlrLatencySeconds.get()).values.find((v) => v.metricName === 'hlr_latency_seconds_count')?.value ?? 0;
+    const timeouts = await counter(metrics.hlrRequestsTotal, { result: 'timeout' });
+    const latencies = (await metrics.hlrLatencySeconds.get()).values.find((v) => v.metricName === 'hlr_latency_seconds_count')?.value ?? 0;
     const accept = await inserterWith({ ...slow, HLR_ON_TIMEOUT: 'accept' });
     const reject = await inserterWith({ ...slow, HLR_ON_TIMEOUT: 'reject' });
     const defer = await inserterWith({ ...slow, HLR_ON_TIMEOUT: 'defer' });
@@ -151,13 +158,15 @@ describe.skipIf(!redisUrl)('HLR lookups against smsc hlr-sim, cached in Redis', 
     expect(await stored('447700300001')).toMatchObject({ state: 'queued', hlr: { status: 'timeout' } });
     expect((await send(reject, '447700300002')).command_status).toBe(CommandStatus.ESME_RX_P_APPN);
     expect((await send(defer, '447700300003')).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
-    expect(await counter(hlrRequestsTotal, { result: 'timeout' })).toBe(timeouts + 3);
-    expect((await hlrLatencySeconds.get()).values.find((v) => v.metricName === 'hlr_latency_seconds_count')?.value).toBe(latencies + 3);
+    expect(await counter(metrics.hlrRequestsTotal, { result: 'timeout' })).toBe(timeouts + 3);
+    expect((await metrics.hlrLatencySeconds.get()).values.find((v) => v.metricName === 'hlr_latency_seconds_count')?.value).toBe(
+      latencies + 3,
+    );
 
-    const errors = await counter(hlrRequestsTotal, { result: 'error' });
+    const errors = await counter(metrics.hlrRequestsTotal, { result: 'error' });
     const failing = await inserterWith({ HLR_URL: urlOf(fastSim), HLR_POLICY: 'reject-unreachable', HLR_ON_TIMEOUT: 'reject' });
     expect((await send(failing, '446600000001')).command_status).toBe(CommandStatus.ESME_RX_P_APPN);
-    expect(await counter(hlrRequestsTotal, { result: 'error' })).toBe(errors + 1);
+    expect(await counter(metrics.hlrRequestsTotal, { result: 'error' })).toBe(errors + 1);
   }, 30_000);
 
   it('a slow lookup holds only its own message: another session is answered meanwhile', async () => {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../../src/metrics/metrics.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
@@ -36,10 +35,10 @@ describe('account changes while bound', () => {
   });
 
   it('counts submits and binds in Prometheus metrics', async () => {
-    const submits = await registry.getSingleMetricAsString('smsc_submits_total');
+    const submits = await run.metrics.registry.getSingleMetricAsString('smsc_submits_total');
     expect(submits).toMatch(/smsc_submits_total\{account="chg",status="ok"\} [1-9]/);
     expect(submits).toMatch(/status="ESME_RINVSRCADR"/);
-    const binds = await registry.getSingleMetricAsString('smsc_binds_total');
+    const binds = await run.metrics.registry.getSingleMetricAsString('smsc_binds_total');
     expect(binds).toMatch(/side="esme",mode="transceiver",result="ok"/);
   });
 });

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
 import { createRateLimiter, type RateLimiter } from '../../../src/throttle/rate-limiter.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
 
 export const CHEAP_SCRYPT = { N: 1024, r: 8, p: 1 };
 
@@ -16,6 +17,8 @@ export interface RunningInserter {
   accounts: AccountStore;
   limiter: RateLimiter;
   port: number;
+  /** What the inserter recorded (a fresh set unless the caller passed one). */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function startInserter(
     scryptCost?: { N: number; r: number; p: number };
     /** Intake policy and opt-out (src/policy). */
     deps?: Pick<InserterDeps, 'intakePolicy' | 'optOut'>;
+    metrics?: Metrics;
   } = {},
 ): Promise<RunningInserter> {
   await ensureSchema(db);
@@ -44,6 +48,7 @@ export async function startInserter(
   const writer = new GroupCommitWriter(db, { writeConcern: { w: 1 }, ...options.writer });
   const limiter = createRateLimiter({ redis: options.redisUrl, keyPrefix: options.keyPrefix ?? 'test:tps', logger: silentLogger });
   if (options.redisUrl) await limiter.ready();
+  const metrics = options.metrics ?? createMetrics();
   const inserter = new Inserter(
     {
       db,
@@ -51,6 +56,7 @@ export async function startInserter(
       writer,
       rateLimiter: limiter,
       logger: options.logger ?? silentLogger,
+      metrics,
       ...(options.bindSlots ? { bindSlots: options.bindSlots } : {}),
       ...options.deps,
     },
@@ -58,6 +64,7 @@ export async function startInserter(
   );
   const { port } = await inserter.start();
   return {
+    metrics,
     inserter,
     writer,
     accounts,

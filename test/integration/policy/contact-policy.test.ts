@@ -5,11 +5,14 @@ import { loadConfig } from '../../../src/config/load-config.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ContactListStore } from '../../../src/policy/contact-lists.ts';
 import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/create-intake-policy.ts';
-import { policyRefusalsTotal } from '../../../src/metrics/metrics.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
+
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
 
 // Two inserters on one database, each with its own contact-list cache (as two replicas would
 // be); every outcome is read from what an ESME gets back over SMPP.
@@ -21,7 +24,7 @@ const esmes: TestEsme[] = [];
 const config = loadConfig({ env: {} });
 
 async function inserter(): Promise<RunningInserter> {
-  const handle = await createIntakePolicy(config, { db: t.db, logger: silentLogger });
+  const handle = await createIntakePolicy(config, { db: t.db, logger: silentLogger, metrics });
   handles.push(handle);
   const run = await startInserter(t.db, {
     accounts: [
@@ -30,6 +33,7 @@ async function inserter(): Promise<RunningInserter> {
       { systemId: 'reg', password: 'pw', registeredOnly: true },
     ],
     deps: { intakePolicy: handle.policy, optOut: handle.optOut },
+    metrics,
   });
   runs.push(run);
   return run;
@@ -50,7 +54,7 @@ const cli = (list: 'block' | 'allow', args: Partial<ContactListArgs>, out: strin
 const status = async (e: TestEsme, to: string) => (await e.submit({ destination_addr: to })).command_status;
 
 async function refusals(reason: string, account: string): Promise<number> {
-  const metric = await policyRefusalsTotal.get();
+  const metric = await metrics.policyRefusalsTotal.get();
   return metric.values.filter((v) => v.labels.reason === reason && v.labels.account === account).reduce((n, v) => n + v.value, 0);
 }
 

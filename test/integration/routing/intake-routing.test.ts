@@ -5,7 +5,6 @@ import { decodeText, parseReceipt } from '../../../src/codec/index.ts';
 import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
 import { Inserter } from '../../../src/inserter/inserter.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
-import { routeDecisionsTotal } from '../../../src/metrics/metrics.ts';
 import { ensureReceiptSchema } from '../../../src/receipts/receipt-schema.ts';
 import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
 import { addRoute } from '../../../src/routing/route-admin.ts';
@@ -21,6 +20,9 @@ import { useTestDb } from '../../support/mongo.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
+
+// One metric set for the components this file builds (fresh per file: counts never mix with another's).
+const metrics = createMetrics();
 
 const t = useTestDb('routing_intake');
 const closers: (() => Promise<unknown>)[] = [];
@@ -73,11 +75,11 @@ beforeAll(async () => {
   );
 
   const service = new EsmeDeliveryService(
-    { db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics(), owner: 'routing-test' },
+    { db: t.db, clock: systemClock, logger: silentLogger, metrics, owner: 'routing-test' },
     { sweepMs: 200, emitter: { pollMs: 50 }, delivery: { leaseMs: 5000, backoffBaseMs: 200, backoffMaxMs: 1000 }, routesRefreshMs: 100 },
   );
   await service.start();
-  const routing = new IntakeRouting(new Router(t.db, silentLogger, { refreshMs: 100 }), systemClock, silentLogger);
+  const routing = new IntakeRouting(new Router(t.db, silentLogger, { refreshMs: 100 }), systemClock, silentLogger, metrics);
   await routing.start();
   const writer = new GroupCommitWriter(t.db, { writeConcern: { w: 1 } });
   const limiter = createRateLimiter({ keyPrefix: 'test:routing', logger: silentLogger });
@@ -88,6 +90,7 @@ beforeAll(async () => {
       writer,
       rateLimiter: limiter,
       logger: silentLogger,
+      metrics,
       esmeSessions: service,
       routing,
     },
@@ -110,9 +113,9 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => undefined);
 });
 
-/** smsc_route_decisions_total{stage="intake", action} as the process's registry reports it now. */
+/** smsc_route_decisions_total{stage="intake", action} as this file's metrics report it now. */
 async function intakeDecisions(action: string): Promise<number> {
-  const metric = await routeDecisionsTotal.get();
+  const metric = await metrics.routeDecisionsTotal.get();
   return metric.values.find((v) => v.labels.stage === 'intake' && v.labels.action === action)?.value ?? 0;
 }
 

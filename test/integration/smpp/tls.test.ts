@@ -161,7 +161,7 @@ describe('the inserter on a TLS port', () => {
     const writer = new GroupCommitWriter(t.db, { writeConcern: { w: 1 } });
     const limiter = createRateLimiter({ keyPrefix: 'test:tls', logger: silentLogger });
     const inserter = new Inserter(
-      { db: t.db, accounts, writer, rateLimiter: limiter, logger: silentLogger },
+      { db: t.db, accounts, writer, rateLimiter: limiter, logger: silentLogger, metrics },
       { host: '127.0.0.1', port: 0, tls: { port: 0, cert: certs.serverCert, key: certs.serverKey } },
     );
     const started = await inserter.start();

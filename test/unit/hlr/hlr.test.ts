@@ -6,6 +6,7 @@ import { HlrService } from '../../../src/hlr/hlr-service.ts';
 import { simulatedAnswer } from '../../../src/hlr/hlr-sim.ts';
 import { IntakePolicy, type HlrPolicySettings } from '../../../src/policy/intake-policy.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 describe('HLR client field mapping', () => {
   it('reads the default answer shape', () => {
@@ -98,7 +99,7 @@ function serviceAnswering(answers: Record<string, HlrLookup | 'throw'>) {
       return answer.result;
     },
   };
-  return { service: new HlrService(client, new MemoryHlrCache(), { cacheTtlS: 60 }), calls };
+  return { service: new HlrService(client, new MemoryHlrCache(), { cacheTtlS: 60, metrics: createMetrics() }), calls };
 }
 
 describe('HLR policy decisions (the seed table)', () => {
@@ -110,7 +111,7 @@ describe('HLR policy decisions (the seed table)', () => {
   };
   const decide = async (settings: HlrPolicySettings, number: string) => {
     const { service } = serviceAnswering(answers);
-    const decision = await new IntakePolicy({ hlr: service, hlrPolicy: settings }).check({
+    const decision = await new IntakePolicy({ hlr: service, hlrPolicy: settings, metrics: createMetrics() }).check({
       account: 'a',
       destKey: `+${number}`,
       intake: 'test',
@@ -138,7 +139,11 @@ describe('HLR policy decisions (the seed table)', () => {
 
   it('off looks nothing up and answers synchronously', () => {
     const { service, calls } = serviceAnswering(answers);
-    const decision = new IntakePolicy({ hlr: service, hlrPolicy: { mode: 'off', onTimeout: 'reject', routing: false } }).check({
+    const decision = new IntakePolicy({
+      hlr: service,
+      hlrPolicy: { mode: 'off', onTimeout: 'reject', routing: false },
+      metrics: createMetrics(),
+    }).check({
       account: 'a',
       destKey: '+4471',
       intake: 'test',
