@@ -61,6 +61,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => processMetrics.batchSize.observe({ kind: 'insert' }, docs),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).

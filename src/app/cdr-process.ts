@@ -10,6 +10,7 @@ import { CdrFileWriter } from '../cdr/cdr-files.ts';
 import { CdrJournal, ensureCdrSchema } from '../cdr/cdr-journal.ts';
 import type { CdrRecordOptions } from '../cdr/cdr-record.ts';
 import { CdrUploader } from '../cdr/s3-uploader.ts';
+import { processMetrics, type Metrics } from '../metrics/metrics.ts';
 
 /** The record options the configuration asks for. */
 export function cdrRecordOptions(config: Pick<SmscConfig, 'cdr'>): CdrRecordOptions {
@@ -17,12 +18,13 @@ export function cdrRecordOptions(config: Pick<SmscConfig, 'cdr'>): CdrRecordOpti
 }
 
 /** The uploader `cdr.s3.*` describes, or undefined when no bucket is set (files then stay in cdr.dir). */
-export function cdrUploader(config: Pick<SmscConfig, 'cdr'>, logger: Logger): CdrUploader | undefined {
+export function cdrUploader(config: Pick<SmscConfig, 'cdr'>, logger: Logger, metrics: Metrics): CdrUploader | undefined {
   const s3 = config.cdr.s3;
   if (!s3.bucket) return undefined;
   return new CdrUploader(
     { bucket: s3.bucket, prefix: s3.prefix, region: s3.region, ...(s3.endpoint ? { endpoint: s3.endpoint } : {}) },
     logger,
+    metrics,
   );
 }
 
@@ -30,7 +32,7 @@ export function cdrUploader(config: Pick<SmscConfig, 'cdr'>, logger: Logger): Cd
 export function buildCdrJournal(
   config: SmscConfig,
   db: Db,
-  options: { clock?: Clock; logger?: Logger; owner?: string } = {},
+  options: { metrics: Metrics; clock?: Clock; logger?: Logger; owner?: string },
 ): { journal: CdrJournal; uploader: CdrUploader | undefined } {
   const dir = config.cdr.dir;
   if (!dir) throw new ConfigError('The CDR journal needs a directory: set cdr.dir (CDR_DIR or --cdr-dir).');
@@ -46,9 +48,9 @@ export function buildCdrJournal(
     clock,
     logger,
   });
-  const uploader = cdrUploader(config, logger);
+  const uploader = cdrUploader(config, logger, options.metrics);
   const journal = new CdrJournal(
-    { db, files, ...(uploader ? { uploader } : {}), clock, logger },
+    { db, files, ...(uploader ? { uploader } : {}), clock, logger, metrics: options.metrics },
     // A journal restarted under the same SMSC_NODE_NAME takes its own lease back at once; unnamed ones wait for it to run out.
     {
       format: config.cdr.format,
@@ -71,7 +73,7 @@ export async function runCdrJournalProcess(
   try {
     const db = client.db(config.mongo.dbName);
     await ensureCdrSchema(db);
-    const { journal, uploader } = buildCdrJournal(config, db, { logger: log });
+    const { journal, uploader } = buildCdrJournal(config, db, { logger: log, metrics: processMetrics });
     const observability = await startProcessObservability({ db, kind: 'cdr', config, logger: log });
     const stopped = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());

@@ -9,6 +9,7 @@ import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { CleanupPass, type CleanupOptions } from '../cleanup/cleanup-pass.ts';
+import { processMetrics } from '../metrics/metrics.ts';
 
 export interface CleanupProcessOptions {
   once?: boolean;
@@ -42,7 +43,7 @@ export async function runCleanupProcess(config: SmscConfig, options: CleanupProc
   try {
     const db = client.db(config.mongo.dbName);
     await ensureSchema(db);
-    pass = new CleanupPass(db, systemClock, defaultOwner('cleanup'), {
+    pass = new CleanupPass(db, systemClock, defaultOwner('cleanup'), processMetrics, {
       retentionMs: config.cleanup.retentionHours * 3600_000,
       maxAttempts: config.deliverer.maxAttempts,
       ...options.cleanup,

@@ -125,6 +125,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => processMetrics.batchSize.observe({ kind: 'insert' }, docs),
   });
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).

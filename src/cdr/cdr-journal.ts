@@ -1,7 +1,7 @@
 import { ObjectId, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
-import { cdrRecordsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
 import type { CdrFileWriter } from './cdr-files.ts';
@@ -59,6 +59,7 @@ export class CdrJournal {
   readonly #o: Required<CdrJournalOptions>;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #recovered = false;
@@ -66,13 +67,17 @@ export class CdrJournal {
   #nextUploadAt = 0;
   readonly stats = { written: 0, uploaded: 0, uploadFailures: 0, recoveredMarks: 0 };
 
-  constructor(deps: { db: Db; files: CdrFileWriter; uploader?: CdrUploader; clock: Clock; logger: Logger }, options: CdrJournalOptions) {
+  constructor(
+    deps: { db: Db; files: CdrFileWriter; uploader?: CdrUploader; clock: Clock; logger: Logger; metrics: Metrics },
+    options: CdrJournalOptions,
+  ) {
     this.#sms = deps.db.collection<SmsDocument>(Collections.sms);
     this.#state = deps.db.collection<CdrStateDocument>(CDR_STATE);
     this.#files = deps.files;
     this.#uploader = deps.uploader;
     this.#clock = deps.clock;
     this.#log = deps.logger;
+    this.#metrics = deps.metrics;
     this.#o = { batchSize: 500, leaseMs: 30_000, ...options };
   }
 
@@ -172,7 +177,7 @@ export class CdrJournal {
     for (const doc of docs) {
       for (const record of cdrRecordsOf(doc as SmsDocument & { finalAt: Date }, this.#o.record)) {
         lines.push(formatRecord(record, this.#o.format));
-        cdrRecordsTotal.inc({ kind: record.kind });
+        this.#metrics.cdrRecordsTotal.inc({ kind: record.kind });
       }
     }
     await this.#files.append(lines);

@@ -2,7 +2,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logging/logger.ts';
-import { cdrUploadsTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface S3Target {
   bucket: string;
@@ -23,12 +23,14 @@ export interface S3Target {
 export class CdrUploader {
   readonly #target: S3Target;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   // The SDK is large: loaded on the first upload, so no other command pays for it at start.
   #sdk: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
 
-  constructor(target: S3Target, logger: Logger) {
+  constructor(target: S3Target, logger: Logger, metrics: Metrics) {
     this.#target = target;
     this.#log = logger;
+    this.#metrics = metrics;
   }
 
   #load(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
@@ -58,11 +60,11 @@ export class CdrUploader {
       const head = await client.send(new HeadObjectCommand({ Bucket: this.#target.bucket, Key: key }));
       if (head.ContentLength !== body.length) throw new Error(`the store holds ${head.ContentLength} bytes for ${key}, not ${body.length}`);
       await unlink(file);
-      cdrUploadsTotal.inc({ result: 'ok' });
+      this.#metrics.cdrUploadsTotal.inc({ result: 'ok' });
       this.#log.info({ key, bytes: body.length }, 'CDR file uploaded');
       return true;
     } catch (error) {
-      cdrUploadsTotal.inc({ result: 'error' });
+      this.#metrics.cdrUploadsTotal.inc({ result: 'error' });
       this.#log.warn({ key, err: (error as Error).message }, 'CDR upload failed; the file stays and is tried again');
       return false;
     }

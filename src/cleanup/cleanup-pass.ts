@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
 import { releaseExpiredMessages } from '../protocol/message-leases.ts';
-import { expiredTotal, locksReleasedTotal, purgedTotal } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { finaliseUnanswered } from '../receipts/receipt-finaliser.ts';
 import { FINAL_STATES, SmsState, type AttemptRecord, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
@@ -46,11 +46,13 @@ export class CleanupPass {
   readonly #clock: Clock;
   readonly #options: CleanupOptions;
   readonly #by: string;
+  readonly #metrics: Metrics;
 
-  constructor(db: Db, clock: Clock, by: string, options: Partial<CleanupOptions> = {}) {
+  constructor(db: Db, clock: Clock, by: string, metrics: Metrics, options: Partial<CleanupOptions> = {}) {
     this.#db = db;
     this.#clock = clock;
     this.#by = by;
+    this.#metrics = metrics;
     this.#options = { ...DEFAULT_CLEANUP_OPTIONS, ...options };
   }
 
@@ -73,10 +75,10 @@ export class CleanupPass {
       historyLimit: this.#options.historyLimit,
     });
     const purged = await this.purgeFinal();
-    locksReleasedTotal.inc({ kind: 'message' }, messageLocksReleased);
-    locksReleasedTotal.inc({ kind: 'destination' }, destinationLocksReleased);
-    expiredTotal.inc(expired);
-    purgedTotal.inc(purged);
+    this.#metrics.locksReleasedTotal.inc({ kind: 'message' }, messageLocksReleased);
+    this.#metrics.locksReleasedTotal.inc({ kind: 'destination' }, destinationLocksReleased);
+    this.#metrics.expiredTotal.inc(expired);
+    this.#metrics.purgedTotal.inc(purged);
     return { messageLocksReleased, destinationLocksReleased, expired, attemptLimit, purged, unanswered };
   }
 

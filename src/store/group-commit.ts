@@ -12,7 +12,6 @@ import { systemClock } from '../clock.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { batchSize } from '../metrics/metrics.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
@@ -40,6 +39,11 @@ export class StoreWriteError extends SmscError {
 }
 
 export interface GroupCommitOptions {
+  /**
+   * Told the size of every insert batch once it is written (the process records it as
+   * `smsc_batch_size{kind="insert"}`): the store knows nothing of metrics.
+   */
+  onBatch?: (docs: number) => void;
   /** Most documents in one insertMany (default 256); a full batch goes out at once. */
   maxBatchDocs?: number;
   /**
@@ -99,6 +103,7 @@ export class GroupCommitWriter {
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #onBatch: ((docs: number) => void) | undefined;
   #queue: Waiter[] = [];
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #inFlight = 0;
@@ -128,6 +133,7 @@ export class GroupCommitWriter {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
+    this.#onBatch = options.onBatch;
   }
 
   /** The write concern every batch waits for (other writes that answer an ESME use it too). */
@@ -216,7 +222,7 @@ export class GroupCommitWriter {
     clearTimeout(timer);
     this.stats.batches++;
     this.stats.batchMs += performance.now() - startedAt;
-    batchSize.observe({ kind: 'insert' }, docs.length);
+    this.#onBatch?.(docs.length);
     this.stats.largestBatch = Math.max(this.stats.largestBatch, docs.length);
     if (settled) return;
     let stored = 0;

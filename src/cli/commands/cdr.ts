@@ -16,6 +16,7 @@ import {
   type Printer,
   type StoreArgs,
 } from '../shared-options.ts';
+import { createMetrics } from '../../metrics/metrics.ts';
 
 export interface CdrArgs extends StoreArgs, MetricsArgs {
   action: 'journal' | 'export';
@@ -54,7 +55,8 @@ export async function runCdrExport(
     if (!config.cdr.dir)
       throw new ConfigError('cdr export needs --out FILE, or cdr.dir (CDR_DIR or --cdr-dir) to write into and upload from.');
     const { file, records } = await exportToDir(db, options, config.cdr.dir);
-    const uploader = cdrUploader(config, createLogger('cdr'));
+    // A one-shot command serves no /metrics: its upload is counted on a set of its own.
+    const uploader = cdrUploader(config, createLogger('cdr'), createMetrics());
     if (!uploader) {
       print(
         `exported ${records} records (${since.toISOString()} to ${until.toISOString()}) to ${file} (no upload: cdr.s3.bucket is not set)`,

@@ -19,6 +19,10 @@ import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { S3_CREDENTIALS, startS3, type TestS3 } from '../../support/s3-server.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
+
+// One metric set for the journals this file builds.
+const metrics = createMetrics();
 
 Object.assign(process.env, S3_CREDENTIALS);
 
@@ -84,7 +88,7 @@ describe('CDR journal', () => {
   it('writes one record per final outcome with masked numbers, once, and again after a new final outcome', async () => {
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 1, 12));
-    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir }), t.db, { clock, logger: silentLogger });
+    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir }), t.db, { clock, logger: silentLogger, metrics });
     const at = new Date(Date.UTC(2026, 2, 1, 11, 59));
     const docs = [
       finalSms(at),
@@ -133,7 +137,11 @@ describe('CDR journal', () => {
   it('rotates by size: every closed file is compressed, and all records are in them', async () => {
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 2));
-    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir, CDR_ROTATE_BYTES: '2048' }), t.db, { clock, logger: silentLogger });
+    const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir, CDR_ROTATE_BYTES: '2048' }), t.db, {
+      clock,
+      logger: silentLogger,
+      metrics,
+    });
     const docs = Array.from({ length: 40 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 1, 23, 0, i))));
     await insertSms(t.db, docs);
     await journal.runOnce();
@@ -155,6 +163,7 @@ describe('CDR journal', () => {
     const { journal } = buildCdrJournal(configWith({ CDR_DIR: dir, CDR_ROTATE_SECONDS: '60', CDR_FORMAT: 'csv' }), t.db, {
       clock,
       logger: silentLogger,
+      metrics,
     });
     await insertSms(t.db, [finalSms(new Date(Date.UTC(2026, 2, 2, 23, 59)))]);
     await journal.runOnce();
@@ -185,7 +194,7 @@ describe('CDR journal', () => {
       CDR_S3_ENDPOINT: `http://127.0.0.1:${port}`,
       CDR_S3_PREFIX: 'upload-test/',
     });
-    const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger });
+    const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics });
     await insertSms(
       t.db,
       Array.from({ length: 30 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 3, 23, 0, i)))),
@@ -247,7 +256,7 @@ describe('CDR journal', () => {
       CDR_S3_BUCKET: 'cdr',
       CDR_S3_ENDPOINT: `http://127.0.0.1:${(lossy.address() as AddressInfo).port}`,
     });
-    const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger });
+    const { journal, uploader } = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics });
     try {
       await insertSms(t.db, [finalSms(new Date(Date.UTC(2026, 2, 4, 23)))]);
       await journal.runOnce();
@@ -268,7 +277,7 @@ describe('CDR journal', () => {
     const config = configWith({ CDR_DIR: dir });
     const docs = Array.from({ length: 5 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 5, 23, 0, i))));
     await insertSms(t.db, docs);
-    const first = buildCdrJournal(config, t.db, { clock, logger: silentLogger, owner: 'first' }).journal;
+    const first = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics, owner: 'first' }).journal;
     await first.runOnce();
     // The crash: records on disk, marks lost, a torn line at the end.
     await t.db.collection(Collections.sms).updateMany({}, { $unset: { cdrAt: '' } });
@@ -276,7 +285,7 @@ describe('CDR journal', () => {
     const { appendFileSync } = await import('node:fs');
     appendFileSync(path.join(dir, open), '{"kind":"final","id":"torn');
     await t.db.collection(CDR_STATE).updateOne({}, { $set: { leaseUntil: new Date(0) } });
-    const second = buildCdrJournal(config, t.db, { clock, logger: silentLogger, owner: 'second' }).journal;
+    const second = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics, owner: 'second' }).journal;
     expect(await second.runOnce()).toMatchObject({ leader: true, written: 0 });
     expect(second.stats.recoveredMarks).toBe(5);
     const ids = linesIn(dir).map((l) => (JSON.parse(l) as CdrRecord).id);
@@ -289,8 +298,8 @@ describe('CDR journal', () => {
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 7));
     const config = configWith({ CDR_DIR: dir });
-    const a = buildCdrJournal(config, t.db, { clock, logger: silentLogger, owner: 'a' }).journal;
-    const b = buildCdrJournal(config, t.db, { clock, logger: silentLogger, owner: 'b' }).journal;
+    const a = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics, owner: 'a' }).journal;
+    const b = buildCdrJournal(config, t.db, { clock, logger: silentLogger, metrics, owner: 'b' }).journal;
     await insertSms(t.db, [finalSms(new Date(Date.UTC(2026, 2, 6, 23)))]);
     expect((await a.runOnce()).leader).toBe(true);
     expect((await b.runOnce()).leader).toBe(false);

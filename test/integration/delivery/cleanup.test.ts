@@ -6,6 +6,7 @@ import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 
@@ -37,7 +38,7 @@ describe('cleanup pass', () => {
       { _id: 'stale', ...lease(-5000) },
       { _id: 'live', ...lease(30_000) },
     ]);
-    const counts = await new CleanupPass(handle.db, clock, 'cleanup-test', { maxAttempts: 5 }).run();
+    const counts = await new CleanupPass(handle.db, clock, 'cleanup-test', createMetrics(), { maxAttempts: 5 }).run();
     expect(counts).toEqual({ messageLocksReleased: 1, destinationLocksReleased: 1, expired: 1, attemptLimit: 1, purged: 1, unanswered: 0 });
     const byDest = Object.fromEntries((await sms().find().toArray()).map((d) => [d.destKey, d]));
     expect(byDest.stale).toMatchObject({ state: 'queued' });
@@ -50,7 +51,9 @@ describe('cleanup pass', () => {
     expect(byDest.waiting).toMatchObject({ state: 'submitted' });
     expect((await locks().find().toArray()).map((l) => l._id)).toEqual(['live']);
     // A second pass finds nothing more to do.
-    expect(Object.values(await new CleanupPass(handle.db, clock, 'c2', { maxAttempts: 5 }).run()).every((n) => n === 0)).toBe(true);
+    expect(
+      Object.values(await new CleanupPass(handle.db, clock, 'c2', createMetrics(), { maxAttempts: 5 }).run()).every((n) => n === 0),
+    ).toBe(true);
   });
 
   it('is safe with concurrent cleanups and with a holder renewing at the same moment', async () => {
@@ -67,7 +70,7 @@ describe('cleanup pass', () => {
     );
     clock.advance(3001);
     // The holder of d0..d9 renews its destination locks while three cleanups run.
-    const passes = [1, 2, 3].map((n) => new CleanupPass(handle.db, clock, `c${n}`, { leaseGraceMs: 2000 }));
+    const passes = [1, 2, 3].map((n) => new CleanupPass(handle.db, clock, `c${n}`, createMetrics(), { leaseGraceMs: 2000 }));
     const [renewed, ...results] = await Promise.all([
       Promise.all(
         docs

@@ -280,7 +280,7 @@ describe('finalisation without a downstream receipt', () => {
     const silent = makeSms({ account: 'acme', registeredDelivery: 0, validUntil: new Date(Date.now() - 1000) });
     const failuresOnly = makeSms({ account: 'acme', registeredDelivery: 2, validUntil: new Date(Date.now() - 1000) });
     await insertSms(t.db, [asked, silent, failuresOnly]);
-    await new CleanupPass(t.db, systemClock, 'cleanup').run();
+    await new CleanupPass(t.db, systemClock, 'cleanup', createMetrics()).run();
     await emitter().runOnce();
     expect(parseReceipt(textOf((await receiptsFor(asked._id))[0])).stat).toBe('EXPIRED');
     expect(await receiptsFor(silent._id)).toHaveLength(0);
