@@ -8,7 +8,7 @@ import { addConnector, listConnectors } from '../connectors/connector-admin.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
-import { collectProcessMetrics } from '../metrics/metrics.ts';
+import { createMetrics } from '../metrics/metrics.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { addRoute, listRoutes } from '../routing/route-admin.ts';
 import { ensureSchema } from '../store/collections.ts';
@@ -46,8 +46,11 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
   const smppPort = config.inserter.smppPort;
   const sinkPort = config.sink.port;
   const lock = acquireUpLock(config.up.dataDir, { smppPort, sinkPort });
+  // up's own metrics (its children have theirs; /metrics of up serves them all together).
+  const upMetrics = createMetrics();
   const supervisor = new Supervisor({
     logger,
+    metrics: upMetrics,
     restartBaseMs: config.up.restartBaseMs,
     restartMaxMs: config.up.restartMaxMs,
     maxFailures: config.up.maxFailures,
@@ -144,12 +147,12 @@ export async function runAllInOne(options: AllInOneOptions, stopSignal: Promise<
           /inserter listening on [^\s]+:(\d+)/,
         ),
       );
-    collectProcessMetrics();
+    upMetrics.collectProcessMetrics();
     metrics = await startMetricsServer({
       port: config.metrics.port,
       host: config.metrics.host,
       logger,
-      registry: () => setRegistry(supervisor),
+      registry: () => setRegistry(supervisor, upMetrics.registry),
       health: () => setHealth(supervisor),
     });
     heartbeat = new HeartbeatWriter({

@@ -17,7 +17,8 @@ import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from '../api/api-server.ts';
-import { processMetrics } from '../metrics/metrics.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { answerSupervisorProbes } from './supervised-child.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
@@ -34,6 +35,9 @@ export interface ApiProcessOptions {
  */
 export async function runApiProcess(config: SmscConfig, options: ApiProcessOptions = {}): Promise<void> {
   const log = createLogger('api-process');
+  // This process's one set of metrics: every component that records gets it.
+  const metrics = createMetrics();
+  answerSupervisorProbes(metrics.registry);
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   if (config.api.httpPort === 0) {
     print('api disabled (--http-port 0)');
@@ -61,14 +65,14 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
-    onBatch: (docs) => processMetrics.batchSize.observe({ kind: 'insert' }, docs),
+    onBatch: (docs) => metrics.batchSize.observe({ kind: 'insert' }, docs),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).
-  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), processMetrics);
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), metrics);
   await routing.start();
   // Contact lists and HLR lookups judge HTTP submits as they judge SMPP ones.
-  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics: processMetrics });
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics });
   const server = new ApiServer(
     {
       db,
@@ -76,7 +80,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
       writer,
       rateLimiter,
       logger: createLogger('api'),
-      metrics: processMetrics,
+      metrics,
       routing,
       intakePolicy: intake.policy,
     },
@@ -101,7 +105,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   const clockGuard = new ClockGuard(db, systemClock, createLogger('clock'), { maxOffsetMs: config.deliverer.maxClockOffsetMs });
   await clockGuard.start();
   const callbacks = new CallbackService(
-    { db, clock: systemClock, logger: createLogger('callbacks'), metrics: processMetrics, clockGuard },
+    { db, clock: systemClock, logger: createLogger('callbacks'), metrics, clockGuard },
     { delivery: { leaseMs: config.deliverer.leaseMs, leaseGraceMs: config.deliverer.leaseGraceMs } },
   );
   const { url, port } = await server.start();
@@ -110,6 +114,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     db,
     kind: 'api',
     config,
+    metrics,
     logger: createLogger('observability'),
     info: () => ({
       httpPort: port,

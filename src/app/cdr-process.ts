@@ -10,7 +10,8 @@ import { CdrFileWriter } from '../cdr/cdr-files.ts';
 import { CdrJournal, ensureCdrSchema } from '../cdr/cdr-journal.ts';
 import type { CdrRecordOptions } from '../cdr/cdr-record.ts';
 import { CdrUploader } from '../cdr/s3-uploader.ts';
-import { processMetrics, type Metrics } from '../metrics/metrics.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
+import { answerSupervisorProbes } from './supervised-child.ts';
 
 /** The record options the configuration asks for. */
 export function cdrRecordOptions(config: Pick<SmscConfig, 'cdr'>): CdrRecordOptions {
@@ -69,12 +70,14 @@ export async function runCdrJournalProcess(
   print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
   const log = createLogger('cdr');
+  const metrics = createMetrics();
+  answerSupervisorProbes(metrics.registry);
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-cdr', maxPoolSize: 2 });
   try {
     const db = client.db(config.mongo.dbName);
     await ensureCdrSchema(db);
-    const { journal, uploader } = buildCdrJournal(config, db, { logger: log, metrics: processMetrics });
-    const observability = await startProcessObservability({ db, kind: 'cdr', config, logger: log });
+    const { journal, uploader } = buildCdrJournal(config, db, { logger: log, metrics });
+    const observability = await startProcessObservability({ db, kind: 'cdr', config, metrics, logger: log });
     const stopped = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());

@@ -3,16 +3,10 @@ import type { SmscConfig } from '../config/types.ts';
 import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
 import { ConfigError } from '../errors/smsc-error.ts';
-import { createLogger, type Logger } from '../logging/logger.ts';
-import { watchMongoHealth } from '../nodes/mongo-health.ts';
-import { OpenedResources } from '../nodes/opened-resources.ts';
+import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
-import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { Router } from '../routing/router.ts';
 import { createChargingGate } from '../routing/charging-gate.ts';
-import { ensureSchema } from '../store/collections.ts';
-import { countCommands } from '../store/command-counter.ts';
-import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createConnectorIntake } from '../receipts/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
@@ -20,7 +14,7 @@ import { ClockGuard } from '../store/server-clock.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from '../delivery/delivery-options.ts';
 import { DeliveryWorker, type DeliveryWorkerOptions } from '../delivery/delivery-worker.ts';
-import { processMetrics } from '../metrics/metrics.ts';
+import { beginProcess, endProcess, openProcessStore, startOrUnwind, type ProcessRun } from './process-run.ts';
 
 export interface DelivererProcessOptions {
   /** Overrides of the protocol tunables (tests shorten the lease). */
@@ -40,9 +34,6 @@ export interface DelivererProcessOptions {
  * `node.shutdownGraceMs`. A start-up that fails closes what it opened and throws (one line, exit 1).
  */
 export async function runDelivererProcess(config: SmscConfig, options: DelivererProcessOptions = {}): Promise<void> {
-  const log = createLogger('deliverer');
-  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const graceMs = config.node.shutdownGraceMs;
   // Checked before anything is opened: a bad value ends the process before it binds a connector.
   const delivery = resolveDeliveryOptions({
     leaseMs: config.deliverer.leaseMs,
@@ -55,27 +46,15 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   });
   if (options.backoffScale !== undefined && !(options.backoffScale > 0))
     throw new ConfigError(`--backoff-scale must be a positive number, got ${options.backoffScale}.`);
-  const shutdown = new Shutdown({ graceMs, logger: log });
-  // Listening from the start: a stop during start-up is honoured within the grace as well.
-  const stopping = stopSignal().then((signal) => {
-    log.info({ signal }, 'shutting down');
-    shutdown.begin();
-    return signal;
-  });
-  const opened = new OpenedResources();
-  let started: Awaited<ReturnType<typeof startDeliverer>>;
-  try {
-    started = await startDeliverer(config, options, delivery, opened, log);
-  } catch (error) {
-    await opened.unwind(log, Math.min(graceMs, 5_000));
-    throw error;
-  }
-  const { client, worker, pool, observability, limiter, commands, unwatch, clockGuard, orphanSweep } = started;
+  const run = beginProcess('deliverer', config, options.print);
+  const { shutdown, graceMs } = run;
+  const started = await startOrUnwind(run, () => startDeliverer(config, options, delivery, run));
+  const { store, worker, pool, observability, limiter, clockGuard, orphanSweep } = started;
   // CPU spent from here on, printed at exit: what one delivered message costs this process.
   const cpuAtStart = process.cpuUsage();
-  print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
+  run.print(`deliverer ready ${JSON.stringify({ owner: worker.owner, connectors: pool.list().map((c) => `${c.name}:${c.state}`) })}`);
 
-  await stopping;
+  await run.stopping;
   // Stop claiming and finish in-flight batches (they release their leases), then unbind, then the
   // store. With the database or the downstream gone a step gives up when its share of the grace
   // is spent: unfinished batches are left to their leases, which another deliverer takes over.
@@ -98,30 +77,17 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
   const { batchSizes, ...stats } = worker.stats;
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  print(
+  const { commands } = store;
+  run.print(
     `deliverer stats ${JSON.stringify({ ...stats, batches: batchSizes.length, mongoCommands: commands?.total ?? 0, byCommand: commands?.byCommand ?? {}, cpuMs })}`,
   );
-  unwatch();
-  // Forced: operations still waiting for an unreachable server end now instead of at their timeout.
-  await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
-  process.exitCode = process.exitCode ?? 0;
-  await shutdown.finish();
+  await endProcess(run, store);
 }
 
-async function startDeliverer(
-  config: SmscConfig,
-  options: DelivererProcessOptions,
-  delivery: Readonly<DeliveryOptions>,
-  opened: OpenedResources,
-  log: Logger,
-) {
-  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
-  opened.add('MongoDB client', () => client.close());
-  const unwatch = watchMongoHealth(client);
-  opened.add('MongoDB health', unwatch);
-  const commands = options.monitorCommands ? countCommands(client) : undefined;
-  const db = client.db(config.mongo.dbName);
-  await ensureSchema(db);
+async function startDeliverer(config: SmscConfig, options: DelivererProcessOptions, delivery: Readonly<DeliveryOptions>, run: ProcessRun) {
+  const { opened, log, metrics } = run;
+  const store = await openProcessStore(run, config, { appName: 'smsc-deliverer', monitorCommands: options.monitorCommands });
+  const { db } = store;
   const limiter = createRateLimiter({ redis: config.redis.url, keyPrefix: 'smsc:tps:connector', logger: createLogger('throttle') });
   opened.add('rate limiter', () => limiter.close());
   if (!config.redis.url) log.warn('no REDIS_URL: connector TPS caps are enforced per deliverer process, not shared');
@@ -134,7 +100,7 @@ async function startDeliverer(
     db,
     clock: systemClock,
     logger: createLogger('receipts'),
-    metrics: processMetrics,
+    metrics,
     by: defaultOwner('receipts'),
     routesRefreshMs: refreshMs,
     writeConcern: writeConcernOf(config.mongo),
@@ -142,7 +108,7 @@ async function startDeliverer(
   const pool = new ConnectorPool(db, {
     clock: systemClock,
     logger: createLogger('connector'),
-    metrics: processMetrics,
+    metrics,
     limiter,
     backoffScale: options.backoffScale,
     refreshMs,
@@ -160,9 +126,9 @@ async function startDeliverer(
     db,
     clock: systemClock,
     logger: log,
-    metrics: processMetrics,
+    metrics,
     sender: new ConnectorSender(pool, router, {
-      metrics: processMetrics,
+      metrics,
       charging: createChargingGate(db, config.charging, systemClock, createLogger('charging')),
     }),
     delivery,
@@ -191,6 +157,7 @@ async function startDeliverer(
     db,
     kind: 'deliverer',
     config,
+    metrics,
     logger: log,
     info: () => ({
       owner: worker.owner,
@@ -203,7 +170,7 @@ async function startDeliverer(
   // Give connectors a moment to bind so the first round does not reschedule everything.
   await waitForBinds(pool, 3000);
   worker.start();
-  return { client, worker, pool, observability, limiter, commands, unwatch, clockGuard, orphanSweep };
+  return { store, worker, pool, observability, limiter, clockGuard, orphanSweep };
 }
 
 async function waitForBinds(pool: ConnectorPool, timeoutMs: number): Promise<void> {

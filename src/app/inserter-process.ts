@@ -2,15 +2,9 @@ import { AccountStore } from '../accounts/account-store.ts';
 import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { SmscError } from '../errors/smsc-error.ts';
-import { createLogger, type Logger } from '../logging/logger.ts';
-import { watchMongoHealth } from '../nodes/mongo-health.ts';
-import { OpenedResources } from '../nodes/opened-resources.ts';
+import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
-import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
-import { ensureSchema } from '../store/collections.ts';
-import { countCommands } from '../store/command-counter.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
-import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { Redis } from 'ioredis';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from '../inserter/bind-slots.ts';
@@ -22,7 +16,7 @@ import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from '../inserter/tls-files.ts';
-import { processMetrics } from '../metrics/metrics.ts';
+import { beginProcess, endProcess, openProcessStore, startOrUnwind, type ProcessRun } from './process-run.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -38,78 +32,44 @@ export interface InserterProcessOptions {
  * closes what it opened and throws. Resolves when the process has stopped.
  */
 export async function runInserterProcess(config: SmscConfig, options: InserterProcessOptions = {}): Promise<void> {
-  const log = createLogger('inserter-process');
-  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const graceMs = config.node.shutdownGraceMs;
-  const shutdown = new Shutdown({ graceMs, logger: log });
-  const stopping = stopSignal().then((signal) => {
-    log.info({ signal }, 'shutting down');
-    shutdown.begin();
-    return signal;
-  });
-  const opened = new OpenedResources();
-  let started: Awaited<ReturnType<typeof startInserter>>;
-  try {
-    started = await startInserter(config, options, opened, log);
-  } catch (error) {
-    await opened.unwind(log, Math.min(graceMs, 5_000));
-    throw error;
-  }
-  const {
-    client,
-    inserter,
-    writer,
-    esmeDelivery,
-    clockGuard,
-    observability,
-    rateLimiter,
-    redis,
-    commands,
-    host,
-    port,
-    tlsPort,
-    unwatch,
-    intake,
-  } = started;
-  print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
+  const run = beginProcess('inserter-process', config, options.print);
+  const started = await startOrUnwind(run, () => startInserter(config, options, run));
+  const { store, inserter, writer, intake, redis } = started;
+  const { host, port, tlsPort } = started.listening;
+  run.print(`inserter listening on ${host}:${port}${tlsPort !== undefined ? `, SMPP over TLS on ${host}:${tlsPort}` : ''}`);
 
-  await stopping;
+  await run.stopping;
+  const { shutdown, graceMs } = run;
   // The fixed order: stop intake and answer what was read, flush the store, then the connections.
   inserter.stopIntake();
   await shutdown.run([
-    { name: 'ESME delivery', run: () => esmeDelivery.close(Math.min(3000, graceMs / 3)), capMs: Math.min(3500, graceMs / 3) },
-    { name: 'clock guard', run: () => clockGuard.close(), capMs: 1_000 },
+    { name: 'ESME delivery', run: () => started.esmeDelivery.close(Math.min(3000, graceMs / 3)), capMs: Math.min(3500, graceMs / 3) },
+    { name: 'clock guard', run: () => started.clockGuard.close(), capMs: 1_000 },
     // What is left of the grace, less a margin for flushing and closing connections.
     { name: 'SMPP sessions', run: () => inserter.shutdown(Math.max(500, shutdown.remainingMs - 1_000)) },
     { name: 'group commit', run: () => writer.close() },
     { name: 'intake policy', run: () => intake.close(), capMs: 1_000 },
     // Removing the heartbeat is a courtesy (it expires anyway): not worth waiting for a database that is gone.
-    { name: 'heartbeat and metrics', run: () => observability.close(), capMs: 2_000 },
-    { name: 'rate limiter', run: () => rateLimiter.close(), capMs: 1_000 },
+    { name: 'heartbeat and metrics', run: () => started.observability.close(), capMs: 2_000 },
+    { name: 'rate limiter', run: () => started.rateLimiter.close(), capMs: 1_000 },
     { name: 'Redis', run: () => redis?.quit().catch(() => redis.disconnect()), capMs: 1_000 },
   ]);
+  const { commands } = store;
   if (commands) {
     const s = writer.stats;
-    print(
+    run.print(
       `inserter stats ${JSON.stringify({ ...s, submitted: inserter.stats.submitted, throttled: inserter.stats.throttled, mongoCommands: commands.total, byCommand: commands.byCommand })}`,
     );
   }
-  unwatch();
-  await shutdown.run([{ name: 'MongoDB client', run: () => client.close() }]);
-  process.exitCode = process.exitCode ?? 0;
-  await shutdown.finish();
+  await endProcess(run, store);
 }
 
-async function startInserter(config: SmscConfig, options: InserterProcessOptions, opened: OpenedResources, log: Logger) {
+async function startInserter(config: SmscConfig, options: InserterProcessOptions, run: ProcessRun) {
+  const { opened, log, metrics } = run;
   // Before anything connects: an unreadable certificate is a start-up error of its own.
   const tls = readTlsFiles(config.inserter);
-  const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
-  opened.add('MongoDB client', () => client.close());
-  const unwatch = watchMongoHealth(client);
-  opened.add('MongoDB health', unwatch);
-  const commands = options.monitorCommands ? countCommands(client) : undefined;
-  const db = client.db(config.mongo.dbName);
-  await ensureSchema(db);
+  const store = await openProcessStore(run, config, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
+  const { db } = store;
   // One Redis connection for TPS and bind counting; commands fail fast rather than queue (fallbacks apply).
   const redis = config.redis.url
     ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
@@ -125,11 +85,11 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
-    onBatch: (docs) => processMetrics.batchSize.observe({ kind: 'insert' }, docs),
+    onBatch: (docs) => metrics.batchSize.observe({ kind: 'insert' }, docs),
   });
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
-  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics: processMetrics });
+  const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics });
   opened.add('intake policy', () => intake.close());
   // Receipts and MO to ESMEs bound here (issue 6), under the same clock rule as the deliverers:
   // leases are judged on MongoDB's clock, due times on ours, so a host too far off sends nothing.
@@ -140,13 +100,13 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     db,
     clock: systemClock,
     logger: createLogger('esme-delivery'),
-    metrics: processMetrics,
+    metrics,
     clockGuard,
   });
   opened.add('ESME delivery', () => esmeDelivery.close(1000));
   await esmeDelivery.start();
   // Drop and auto-reply routes act before a message is stored.
-  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), processMetrics);
+  const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), metrics);
   await routing.start();
   const inserter = new Inserter(
     {
@@ -156,7 +116,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       rateLimiter,
       bindSlots,
       logger: createLogger('inserter'),
-      metrics: processMetrics,
+      metrics,
       esmeSessions: esmeDelivery,
       routing,
       intakePolicy: intake.policy,
@@ -179,7 +139,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
       },
     },
   );
-  const { host, port, tlsPort } = await inserter.start().catch((error: NodeJS.ErrnoException) => {
+  const listening = await inserter.start().catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       const port = (error as NodeJS.ErrnoException & { port?: number }).port;
       const what = port === config.inserter.smppPort ? `SMPP port ${port}` : `SMPP TLS port ${port ?? ''}`.trim();
@@ -194,27 +154,13 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     kind: 'inserter',
     config,
     logger: createLogger('observability'),
+    metrics,
     info: () => ({
-      smppPort: port,
-      ...(tlsPort !== undefined ? { smppTlsPort: tlsPort } : {}),
+      smppPort: listening.port,
+      ...(listening.tlsPort !== undefined ? { smppTlsPort: listening.tlsPort } : {}),
       sessions: inserter.sessionCount,
       clock: { offsetMs: clockGuard.last?.offsetMs ?? null, ok: clockGuard.ok },
     }),
   });
-  return {
-    client,
-    inserter,
-    writer,
-    esmeDelivery,
-    clockGuard,
-    observability,
-    rateLimiter,
-    redis,
-    commands,
-    host,
-    port,
-    tlsPort,
-    unwatch,
-    intake,
-  };
+  return { store, inserter, writer, esmeDelivery, clockGuard, observability, rateLimiter, redis, listening, intake };
 }

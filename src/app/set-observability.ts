@@ -1,5 +1,4 @@
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
-import { registry } from '../metrics/metrics.ts';
 import { HealthStatus, type HealthProblem, type HealthReport } from '../nodes/health.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -10,10 +9,10 @@ const PROBE_TIMEOUT_MS = 1_500;
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
- * `/metrics` of `smsc up --metrics-port N`: `up`'s own metrics (child restarts, which children
+ * `/metrics` of `smsc up --metrics-port N`: `up`'s own metrics (`registry`: child restarts, which children
  * are up) and every running child's, each series labelled `process="deliverer-1"` and so on.
  */
-export async function setRegistry(supervisor: Supervisor): Promise<Registry> {
+export async function setRegistry(supervisor: Supervisor, registry: Registry): Promise<Registry> {
   const parts: MetricsJson[] = [labelled(await registry.getMetricsAsJSON(), 'up')];
   const replies = await Promise.all(
     supervisor

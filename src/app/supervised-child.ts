@@ -1,5 +1,4 @@
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import { registry } from '../metrics/metrics.ts';
+import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import { healthJson, processHealth } from '../nodes/health.ts';
 import { isSupervised, tetherToParent } from './parent-tether.ts';
 
@@ -55,14 +54,19 @@ export function reportFatal(message: string): void {
   }
 }
 
-/**
- * Called by the CLI at start. Under `smsc up`: end with `up` (parent-tether.ts), and answer its
- * probes with this process's metrics and health, so `up --metrics-port` serves one `/metrics`
- * and `/healthz` for the whole set. Elsewhere it does nothing.
- */
+/** Called by the CLI at start. Under `smsc up`: end with `up` (parent-tether.ts). Elsewhere it does nothing. */
 export function joinSupervisor(): void {
   if (!isSupervised()) return;
   tetherToParent();
+}
+
+/**
+ * Called by a process once it has its metrics. Under `smsc up`: answer its probes with these
+ * metrics and the process's health, so `up --metrics-port` serves one `/metrics` and `/healthz`
+ * for the whole set. Elsewhere it does nothing.
+ */
+export function answerSupervisorProbes(registry: Registry): void {
+  if (!isSupervised()) return;
   process.on('message', (message: unknown) => {
     if (!isProbeRequest(message)) return;
     registry.getMetricsAsJSON().then(

@@ -1,6 +1,6 @@
 import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
-import { upChildRestartsTotal, upChildUp } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { ProcessHealth } from '../nodes/health.ts';
 import { NotReadyError, spawnReadyProcess, type ReadyProcess, type ReadyProcessOptions } from './ready-process.ts';
 
@@ -31,6 +31,8 @@ export interface ChildStatus {
 
 export interface SupervisorOptions {
   logger: Logger;
+  /** `up`'s metrics: which children are up, and their restarts. */
+  metrics: Metrics;
   /** First pause before a restart; doubles with each failure in a row. Default 1 s. */
   restartBaseMs?: number;
   /** Longest pause. Default 30 s. */
@@ -68,8 +70,9 @@ export class Supervisor {
   /** Per child: unhealthy while it is not running (for `up`'s /healthz and heartbeat). */
   readonly health = new ProcessHealth();
   readonly failed: Promise<SmscError>;
-  readonly #options: Required<Omit<SupervisorOptions, 'logger' | 'spawn'>>;
+  readonly #options: Required<Omit<SupervisorOptions, 'logger' | 'metrics' | 'spawn'>>;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #spawn: (options: ReadyProcessOptions) => Promise<ReadyProcess>;
   readonly #children = new Map<string, Child>();
   #giveUp!: (error: SmscError) => void;
@@ -77,6 +80,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#spawn = options.spawn ?? spawnReadyProcess;
     this.#options = {
       restartBaseMs: options.restartBaseMs ?? 1_000,
@@ -124,7 +128,7 @@ export class Supervisor {
     child.proc = proc;
     child.state = ChildState.running;
     child.runningSince = Date.now();
-    upChildUp.set({ child: child.spec.name }, 1);
+    this.#metrics.upChildUp.set({ child: child.spec.name }, 1);
     this.health.clear(child.spec.name);
     void proc.exited.then((exit) => this.#exited(child, proc, exit));
     return proc;
@@ -133,7 +137,7 @@ export class Supervisor {
   #exited(child: Child, proc: ReadyProcess, exit: number | NodeJS.Signals | null): void {
     if (child.proc !== proc) return;
     child.proc = undefined;
-    upChildUp.set({ child: child.spec.name }, 0);
+    this.#metrics.upChildUp.set({ child: child.spec.name }, 0);
     if (this.#stopping || child.state === ChildState.stopping) {
       child.state = ChildState.stopped;
       return;
@@ -164,7 +168,7 @@ export class Supervisor {
       return;
     }
     const pause = Math.min(this.#options.restartMaxMs, this.#options.restartBaseMs * 2 ** (child.inARow - 1));
-    upChildRestartsTotal.inc({ child: name, exit });
+    this.#metrics.upChildRestartsTotal.inc({ child: name, exit });
     child.state = ChildState.restarting;
     this.health.set(name, `${what}; restarting`);
     this.#logger.error(

@@ -4,14 +4,13 @@ import type { Registry } from 'prom-client';
 import { SmscError } from '../errors/smsc-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { healthJson, processHealth, type HealthReport } from '../nodes/health.ts';
-import { registry as processRegistry } from './metrics.ts';
 
 export interface MetricsServerOptions {
   /** 0 = no server (the returned handle's close() is then a no-op). */
   port: number;
   host?: string;
-  /** What `/metrics` serves: a registry, or one made per scrape (`smsc up` merges its children's). */
-  registry?: Registry | (() => Promise<Registry>);
+  /** What `/metrics` serves: the process's registry, or one made per scrape (`smsc up` merges its children's). */
+  registry: Registry | (() => Promise<Registry>);
   /** What `/healthz` answers: 200 when ok, else 503 with the reasons. Default: this process's health. */
   health?: () => HealthReport | Promise<HealthReport>;
   logger?: Logger;
@@ -30,7 +29,7 @@ export interface MetricsServer {
  */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   if (options.port === 0) return { port: undefined, close: async () => {} };
-  const given = options.registry ?? processRegistry;
+  const given = options.registry;
   const registryNow = typeof given === 'function' ? given : async () => given;
   const healthNow = options.health ?? (() => processHealth.report());
   const server: Server = createServer((req, res) => {

@@ -5,16 +5,7 @@ import { LeaseNames, SingletonLease } from '../nodes/singleton-lease.ts';
 import { oldestDueMessage } from '../ops/status.ts';
 import { Collections } from '../store/collections.ts';
 import { FINAL_STATES, SmsState, type SmsStateName } from '../store/sms-document.ts';
-import {
-  publishQueueMetrics,
-  queueDepth,
-  queueDueMessages,
-  queueLastSampleTimestamp,
-  queueOldestDueSeconds,
-  queueTargetDueMessages,
-  queueTargetMessages,
-  queueTargetOldestDueSeconds,
-} from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { queuedByTarget } from './queue-targets.ts';
 
 /** The `leases` document whose holder samples for the whole deployment. */
@@ -31,6 +22,8 @@ export interface QueueDepthSamplerOptions {
   finalStatesEvery?: number;
   /** The holder's name in `leases` (the process's node name). */
   owner?: string;
+  /** The process's metrics: the queue gauges are shown in them while this process samples. */
+  metrics: Metrics;
   clock?: Clock;
   logger?: Logger;
 }
@@ -56,6 +49,7 @@ export class QueueDepthSampler {
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #lease: SingletonLease;
+  readonly #metrics: Metrics;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #samples = 0;
@@ -67,6 +61,7 @@ export class QueueDepthSampler {
     this.#finalEvery = Math.max(1, options.finalStatesEvery ?? DEFAULT_FINAL_STATES_EVERY);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#lease = new SingletonLease(this.#db, {
       name: QUEUE_SAMPLER_LEASE,
       owner: options.owner ?? 'unnamed',
@@ -94,11 +89,11 @@ export class QueueDepthSampler {
       held = await this.#lease.hold();
     } finally {
       // Unknown (MongoDB unreachable) counts as not holding: another process may have taken over.
-      if (!held) publishQueueMetrics(false);
+      if (!held) this.#metrics.publishQueueMetrics(false);
     }
     if (held) {
       await this.sample();
-      publishQueueMetrics(true);
+      this.#metrics.publishQueueMetrics(true);
     }
     return held;
   }
@@ -113,35 +108,35 @@ export class QueueDepthSampler {
       sms.countDocuments({ state: SmsState.queued, nextAttemptAt: { $lte: now } }),
       oldestDueMessage(this.#db, now),
     ]);
-    states.forEach((state, i) => queueDepth.set({ state }, counts[i]));
-    queueDueMessages.set(due);
-    queueOldestDueSeconds.set(oldest ? oldest.overdueSeconds : 0);
+    states.forEach((state, i) => this.#metrics.queueDepth.set({ state }, counts[i]));
+    this.#metrics.queueDueMessages.set(due);
+    this.#metrics.queueOldestDueSeconds.set(oldest ? oldest.overdueSeconds : 0);
     await this.#sampleTargets(now);
     this.#samples++;
-    queueLastSampleTimestamp.set(Math.floor(now.getTime() / 1000));
+    this.#metrics.queueLastSampleTimestamp.set(Math.floor(now.getTime() / 1000));
   }
 
   async #sampleTargets(now: Date): Promise<void> {
     try {
       // Bounded: a huge backlog must not pile samples up behind each other.
       const targets = await queuedByTarget(this.#db, now, { maxTimeMS: Math.min(10_000, Math.max(1000, this.#intervalMs / 2)) });
-      queueTargetMessages.reset();
-      queueTargetDueMessages.reset();
-      queueTargetOldestDueSeconds.reset();
+      this.#metrics.queueTargetMessages.reset();
+      this.#metrics.queueTargetDueMessages.reset();
+      this.#metrics.queueTargetOldestDueSeconds.reset();
       for (const t of targets) {
         const labels = { kind: t.kind, target: t.target };
-        queueTargetMessages.set(labels, t.messages);
-        queueTargetDueMessages.set(labels, t.due);
-        queueTargetOldestDueSeconds.set(
+        this.#metrics.queueTargetMessages.set(labels, t.messages);
+        this.#metrics.queueTargetDueMessages.set(labels, t.due);
+        this.#metrics.queueTargetOldestDueSeconds.set(
           labels,
           t.oldestDueAt ? Math.max(0, Math.round((now.getTime() - t.oldestDueAt.getTime()) / 1000)) : 0,
         );
       }
     } catch (error) {
       // Absent rather than stale: an alert on these series sees "no data", not old figures.
-      queueTargetMessages.reset();
-      queueTargetDueMessages.reset();
-      queueTargetOldestDueSeconds.reset();
+      this.#metrics.queueTargetMessages.reset();
+      this.#metrics.queueTargetDueMessages.reset();
+      this.#metrics.queueTargetOldestDueSeconds.reset();
       this.#logger?.warn({ err: error }, 'queue backlog by target not sampled');
     }
   }
@@ -161,7 +156,7 @@ export class QueueDepthSampler {
   async close(): Promise<void> {
     this.#abort.abort();
     await this.#loop;
-    publishQueueMetrics(false);
+    this.#metrics.publishQueueMetrics(false);
     await this.#lease
       .release()
       .catch((error: unknown) => this.#logger?.debug({ err: error }, 'queue sampler lease not released (it runs out)'));

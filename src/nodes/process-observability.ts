@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { collectProcessMetrics } from '../metrics/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { QueueDepthSampler } from '../metrics/queue-depth-sampler.ts';
 import { processHealth, type ProcessHealth } from './health.ts';
 import { HeartbeatWriter } from './heartbeat.ts';
@@ -13,6 +13,8 @@ export interface ProcessObservabilityOptions {
   /** inserter | deliverer | cleanup | sink | up */
   kind: string;
   config: Pick<SmscConfig, 'metrics' | 'node'>;
+  /** The process's metrics: served on `/metrics`, with the process's own (CPU, memory, event loop) added. */
+  metrics: Metrics;
   logger?: Logger;
   clock?: Clock;
   /** Published with every heartbeat, e.g. `() => ({ connectors: { op1: 'BOUND' }, smppPort: 2775 })`. */
@@ -41,11 +43,12 @@ export interface ProcessObservability {
  */
 export async function startProcessObservability(options: ProcessObservabilityOptions): Promise<ProcessObservability> {
   const { db, kind, config, logger, clock } = options;
-  collectProcessMetrics();
+  options.metrics.collectProcessMetrics();
   const health = options.health ?? processHealth;
   const metrics = await startMetricsServer({
     port: config.metrics.port,
     host: config.metrics.host,
+    registry: options.metrics.registry,
     health: () => health.report(),
     ...(logger ? { logger } : {}),
   });
@@ -70,6 +73,7 @@ export async function startProcessObservability(options: ProcessObservabilityOpt
         db,
         intervalMs: config.metrics.queueSampleMs,
         owner: heartbeat.name,
+        metrics: options.metrics,
         ...(logger ? { logger } : {}),
         ...(clock ? { clock } : {}),
       });

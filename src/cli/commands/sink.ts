@@ -7,6 +7,8 @@ import type { DestinationRule, OutcomeRef, ReceiptStatName } from '../../sink/ou
 import { ReceiptStat } from '../../sink/outcomes.ts';
 import { Sink, type ReceivedMessage, type SinkOptions } from '../../sink/sink.ts';
 import { configureLoggingFromEnv } from '../shared-options.ts';
+import { answerSupervisorProbes } from '../../app/supervised-child.ts';
+import { createMetrics } from '../../metrics/metrics.ts';
 
 export interface SinkArgs {
   port: number;
@@ -193,6 +195,8 @@ export const sinkCommand: CommandModule<object, SinkArgs> = {
   handler: async (argv) => {
     const options = sinkOptionsFromArgs(argv);
     configureLoggingFromEnv();
+    // Under smsc up, the simulator answers its probes like every child (with an empty metric set of its own).
+    answerSupervisorProbes(createMetrics().registry);
     const write = (line: string) => process.stdout.write(`${line}\n`);
     const sink = new Sink({
       ...options,

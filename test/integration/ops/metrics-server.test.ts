@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
 import { startMetricsServer } from '../../../src/metrics/metrics-server.ts';
 import { ProcessHealth } from '../../../src/nodes/health.ts';
-import {
-  batchSize,
-  bindsTotal,
-  deliveriesTotal,
-  registry,
-  setConnectorState,
-  storeLatencySeconds,
-  submitsTotal,
-} from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const EXPECTED_NAMES = [
   'smsc_submits_total',
@@ -29,14 +21,15 @@ const EXPECTED_NAMES = [
 
 describe('metrics server', () => {
   it('serves every metric of the set on /metrics, with the values components recorded', async () => {
-    const server = await startMetricsServer({ port: await freePort(), host: '127.0.0.1' });
+    const metrics = createMetrics();
+    const server = await startMetricsServer({ port: await freePort(), host: '127.0.0.1', registry: metrics.registry });
     try {
-      submitsTotal.inc({ account: 'acme', status: 'ok' }, 3);
-      deliveriesTotal.inc({ connector: 'op1', outcome: 'delivered' });
-      batchSize.observe({ kind: 'delivery' }, 4);
-      storeLatencySeconds.observe(0.004);
-      bindsTotal.inc({ side: 'esme', mode: 'transceiver', result: 'ok' });
-      setConnectorState('op1', 'BOUND');
+      metrics.submitsTotal.inc({ account: 'acme', status: 'ok' }, 3);
+      metrics.deliveriesTotal.inc({ connector: 'op1', outcome: 'delivered' });
+      metrics.batchSize.observe({ kind: 'delivery' }, 4);
+      metrics.storeLatencySeconds.observe(0.004);
+      metrics.bindsTotal.inc({ side: 'esme', mode: 'transceiver', result: 'ok' });
+      metrics.setConnectorState('op1', 'BOUND');
       const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/plain');
@@ -56,15 +49,15 @@ describe('metrics server', () => {
   });
 
   it('port 0 means off: no server, close() still works', async () => {
-    const server = await startMetricsServer({ port: 0 });
+    const server = await startMetricsServer({ port: 0, registry: createMetrics().registry });
     expect(server.port).toBeUndefined();
     await server.close();
   });
 
   it('a taken port is an error, not a crash', async () => {
-    const first = await startMetricsServer({ port: await freePort(), host: '127.0.0.1' });
+    const first = await startMetricsServer({ port: await freePort(), host: '127.0.0.1', registry: createMetrics().registry });
     try {
-      await expect(startMetricsServer({ port: first.port!, host: '127.0.0.1' })).rejects.toMatchObject({
+      await expect(startMetricsServer({ port: first.port!, host: '127.0.0.1', registry: createMetrics().registry })).rejects.toMatchObject({
         code: 'PORT_IN_USE',
         message: `Metrics port ${first.port} on 127.0.0.1 is in use (--metrics-port / METRICS_PORT).`,
       });
@@ -75,7 +68,12 @@ describe('metrics server', () => {
 
   it('/healthz answers 200 while healthy and 503 with the reasons (JSON) while a check fails', async () => {
     const health = new ProcessHealth();
-    const server = await startMetricsServer({ port: await freePort(), host: '127.0.0.1', health: () => health.report() });
+    const server = await startMetricsServer({
+      port: await freePort(),
+      host: '127.0.0.1',
+      registry: createMetrics().registry,
+      health: () => health.report(),
+    });
     try {
       const ok = await fetch(`http://127.0.0.1:${server.port}/healthz`);
       expect(ok.status).toBe(200);
@@ -98,7 +96,8 @@ describe('metrics server', () => {
     }
   });
 
-  it('the registry is the one per-process registry the metric objects are on', async () => {
+  it('the registry is the one the metric objects of its set are on', async () => {
+    const { registry } = createMetrics();
     expect(await registry.getSingleMetricAsString('smsc_submits_total')).toContain('smsc_submits_total');
   });
 });

@@ -4,6 +4,7 @@ import { startProcessObservability } from '../../../src/nodes/process-observabil
 import { Collections } from '../../../src/store/collections.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('ops_observability');
 
@@ -15,6 +16,7 @@ describe('startProcessObservability', () => {
       db: t.db,
       kind: 'deliverer',
       config,
+      metrics: createMetrics(),
       info: () => ({ connectors: { op1: 'BOUND' } }),
       sampleQueueDepth: true,
     });
@@ -41,7 +43,7 @@ describe('startProcessObservability', () => {
   it('METRICS_QUEUE_SAMPLE_MS=0 keeps a process out of queue sampling', async () => {
     const port = await freePort();
     const config = loadConfig({ env: { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', METRICS_QUEUE_SAMPLE_MS: '0' } });
-    const obs = await startProcessObservability({ db: t.db, kind: 'inserter', config });
+    const obs = await startProcessObservability({ db: t.db, kind: 'inserter', config, metrics: createMetrics() });
     try {
       const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(body).not.toContain('smsc_queue_');

@@ -1,7 +1,7 @@
 import type { Document } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.ts';
-import { registry } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 import { QUEUE_SAMPLER_LEASE, QueueDepthSampler } from '../../../src/metrics/queue-depth-sampler.ts';
 import { queuedByTarget } from '../../../src/metrics/queue-targets.ts';
 import { SingletonLease } from '../../../src/nodes/singleton-lease.ts';
@@ -51,11 +51,12 @@ function line(text: string, series: string): number | undefined {
 
 describe('QueueDepthSampler', () => {
   it('publishes depth by state, the due backlog and its age, overall and per target', async () => {
-    const sampler = new QueueDepthSampler({ db: t.db, clock: new ManualClock(now), intervalMs: 60_000, owner: 'test' });
+    const metrics = createMetrics();
+    const sampler = new QueueDepthSampler({ db: t.db, clock: new ManualClock(now), intervalMs: 60_000, owner: 'test', metrics });
     await sampler.start();
     try {
       expect(sampler.active).toBe(true);
-      const text = await registry.metrics();
+      const text = await metrics.registry.metrics();
       expect(line(text, 'smsc_queue_depth{state="queued"}')).toBe(7);
       expect(line(text, 'smsc_queue_depth{state="delivered"}')).toBe(2);
       expect(line(text, 'smsc_queue_depth{state="submitted"}')).toBe(1);
@@ -84,18 +85,19 @@ describe('QueueDepthSampler', () => {
       await sampler.close();
     }
     // Closed: the gauges are gone from this process, and the lease is free for another.
-    expect(await registry.metrics()).not.toContain('smsc_queue_');
+    expect(await metrics.registry.metrics()).not.toContain('smsc_queue_');
     expect(await t.db.collection(Collections.leases).countDocuments({ _id: QUEUE_SAMPLER_LEASE } as Document)).toBe(0);
   });
 
   it('counts the final states only every finalStatesEvery samples', async () => {
     const clock = new ManualClock(now);
-    const sampler = new QueueDepthSampler({ db: t.db, clock, intervalMs: 60_000, finalStatesEvery: 3, owner: 'test' });
+    const metrics = createMetrics();
+    const sampler = new QueueDepthSampler({ db: t.db, clock, intervalMs: 60_000, finalStatesEvery: 3, owner: 'test', metrics });
     await sampler.start();
     try {
       const extra = makeSms(now, { state: 'delivered' });
       await t.db.collection(Collections.sms).insertOne(extra);
-      const delivered = async () => line(await registry.metrics(), 'smsc_queue_depth{state="delivered"}');
+      const delivered = async () => line(await metrics.registry.metrics(), 'smsc_queue_depth{state="delivered"}');
       expect(await delivered()).toBe(2);
       await sampler.tick();
       await sampler.tick();
@@ -110,8 +112,8 @@ describe('QueueDepthSampler', () => {
 
   it('one candidate samples; another takes over when its lease runs out or it closes', async () => {
     const clock = new ManualClock(now);
-    const a = new QueueDepthSampler({ db: t.db, clock, intervalMs: 10_000, owner: 'a' });
-    const b = new QueueDepthSampler({ db: t.db, clock, intervalMs: 10_000, owner: 'b' });
+    const a = new QueueDepthSampler({ db: t.db, clock, intervalMs: 10_000, owner: 'a', metrics: createMetrics() });
+    const b = new QueueDepthSampler({ db: t.db, clock, intervalMs: 10_000, owner: 'b', metrics: createMetrics() });
     try {
       expect(await a.tick()).toBe(true);
       expect(await b.tick()).toBe(false);

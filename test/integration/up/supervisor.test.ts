@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logging/logger.ts';
-import { registry } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 import { Supervisor, type ChildSpec } from '../../../src/app/supervisor.ts';
 
 /** A real child process (plain node, so it starts quickly) that says it is ready, then does `then`. */
@@ -9,14 +9,18 @@ function script(name: string, then: string): ChildSpec {
 }
 
 async function restarts(child: string): Promise<number> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'smsc_up_child_restarts_total');
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'smsc_up_child_restarts_total');
   return (metric?.values ?? []).filter((v) => v.labels.child === child).reduce((sum, v) => sum + v.value, 0);
 }
+
+// The metrics an `up` process would have: the restarts are read from them.
+const metrics = createMetrics();
 
 describe('Supervisor (real child processes)', () => {
   it('restarts a child that exits, pausing 1x, 2x, 4x the base between tries, and gives up after maxFailures within the window with one sentence naming it', async () => {
     const supervisor = new Supervisor({
       logger: silentLogger,
+      metrics,
       restartBaseMs: 150,
       restartMaxMs: 10_000,
       maxFailures: 4,
@@ -58,7 +62,7 @@ describe('Supervisor (real child processes)', () => {
   }, 60_000);
 
   it('counts a restart that fails at start as a failure too, and says why in the child\u2019s own words', async () => {
-    const supervisor = new Supervisor({ logger: silentLogger, restartBaseMs: 50, restartMaxMs: 1_000, maxFailures: 3 });
+    const supervisor = new Supervisor({ logger: silentLogger, metrics, restartBaseMs: 50, restartMaxMs: 1_000, maxFailures: 3 });
     // The first start works; every later one fails before its ready line, telling why on stderr.
     const marker = `/tmp/smsc-supervisor-test-${process.pid}-${Date.now()}`;
     const spec: ChildSpec = {
@@ -79,7 +83,7 @@ describe('Supervisor (real child processes)', () => {
   }, 60_000);
 
   it('does not restart what it was asked to stop, and a child that cannot start at all is an error naming it', async () => {
-    const supervisor = new Supervisor({ logger: silentLogger, restartBaseMs: 50 });
+    const supervisor = new Supervisor({ logger: silentLogger, metrics, restartBaseMs: 50 });
     const proc = await supervisor.start(script('sleeper', 'setInterval(() => {}, 1000);'));
     supervisor.stopRestarting();
     await supervisor.stop(['sleeper'], 5_000);
