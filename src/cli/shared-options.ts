@@ -2,6 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import type { SmscConfig } from '../config/types.ts';
+import type { Clock } from '../clock.ts';
 import { configureLogging, type LogSettings } from '../logging/logger.ts';
 
 /**
@@ -135,3 +136,42 @@ export type Printer = (text: string) => void;
 export const stdoutPrinter: Printer = (text) => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 };
+
+/** What a command's `run…` function takes besides its arguments: tests capture the output and pass the environment and clock. */
+export interface CommandDeps {
+  print?: Printer;
+  clock?: Clock;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * A command that reads one report from the configured store and prints it: as plain JSON with
+ * `--json` (for scripts), else as the text `format` makes. Returns the report.
+ */
+export async function printStoreReport<T>(
+  argv: StoreArgs & JsonArgs,
+  deps: CommandDeps,
+  appName: string,
+  read: (db: Db) => Promise<T>,
+  format: (report: T) => string,
+): Promise<T> {
+  const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
+  const report = await withStore(config, appName, read);
+  // Loaded here, as the driver is in withStore: commands without a database never load it.
+  const { toJsonText } = await import('../ops/plain-json.ts');
+  (deps.print ?? stdoutPrinter)(argv.json ? toJsonText(report) : format(report));
+  return report;
+}
+
+/** A `list` action's output: the JSON array with `--json`, else one line per item, or `empty` when there is none. */
+export function printList<T>(
+  print: Printer,
+  json: boolean | undefined,
+  items: readonly T[],
+  empty: string,
+  line: (item: T) => string,
+): void {
+  if (json) print(JSON.stringify(items));
+  else if (items.length === 0) print(empty);
+  else for (const item of items) print(line(item));
+}

@@ -8,8 +8,8 @@ import {
   withJsonOption,
   withStore,
   withStoreOptions,
+  type CommandDeps,
   type JsonArgs,
-  type Printer,
   type StoreArgs,
 } from '../shared-options.ts';
 
@@ -32,10 +32,8 @@ export interface AccountArgs extends StoreArgs, JsonArgs {
   callbackSecret?: string;
 }
 
-export interface AccountCommandDeps {
-  print?: Printer;
-  env?: Readonly<Record<string, string | undefined>>;
-}
+/** Tests capture the output and pass the environment. */
+export type AccountCommandDeps = Pick<CommandDeps, 'print' | 'env'>;
 
 function formatAccount(a: AccountView): string {
   const limits = [

@@ -7,6 +7,7 @@ import { ConfigError } from '../../errors/smsc-error.ts';
 import type { MessageIdForms } from '../../receipts/remote-ids.ts';
 import {
   configFromArgv,
+  printList,
   stdoutPrinter,
   withJsonOption,
   withStore,
@@ -227,10 +228,7 @@ export const connectorCommand: CommandModule<object, ConnectorArgs> = {
     };
     await withStore(config, 'smsc-connector', async (db) => {
       if (action === 'list') {
-        const all = await listConnectors(db);
-        if (argv.json) stdoutPrinter(JSON.stringify(all));
-        else if (all.length === 0) stdoutPrinter('No connectors.');
-        else for (const c of all) stdoutPrinter(listLine(c));
+        printList(stdoutPrinter, argv.json, await listConnectors(db), 'No connectors.', listLine);
       } else if (action === 'add') {
         printConnector(argv, 'Added connector', await addConnector(db, { name: needName(), ...fields(argv) }, now));
       } else if (action === 'set') {

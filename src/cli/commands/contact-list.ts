@@ -14,8 +14,8 @@ import {
   withJsonOption,
   withStore,
   withStoreOptions,
+  type CommandDeps,
   type JsonArgs,
-  type Printer,
   type StoreArgs,
 } from '../shared-options.ts';
 
@@ -26,10 +26,8 @@ export interface ContactListArgs extends StoreArgs, JsonArgs {
   prefix?: string;
 }
 
-export interface ContactListCommandDeps {
-  print?: Printer;
-  env?: Readonly<Record<string, string | undefined>>;
-}
+/** Tests capture the output and pass the environment. */
+export type ContactListCommandDeps = Pick<CommandDeps, 'print' | 'env'>;
 
 function formatEntry(e: ContactListEntry): string {
   return `${e.account === '' ? 'global' : `account=${e.account}`}\t${e.match}=${e.value}${e.source === 'optout' ? '\t(opted out)' : ''}`;

@@ -1,24 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ensureAndDescribeIndexes, formatIndexes, type CollectionIndexes } from '../../ops/indexes.ts';
-import { toJsonText } from '../../ops/plain-json.ts';
-import {
-  configFromArgv,
-  stdoutPrinter,
-  withJsonOption,
-  withStore,
-  withStoreOptions,
-  type JsonArgs,
-  type StoreArgs,
-} from '../shared-options.ts';
+import { printStoreReport, withJsonOption, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';
 
 export type IndexesArgs = StoreArgs & JsonArgs;
 
 /** `smsc indexes`: creates the capped `events` collection and every index when missing, then lists them. */
 export async function runIndexes(argv: IndexesArgs, deps: CommandDeps = {}): Promise<CollectionIndexes[]> {
-  const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
-  const report = await withStore(config, 'smsc-indexes', (db) => ensureAndDescribeIndexes(db));
-  (deps.print ?? stdoutPrinter)(argv.json ? toJsonText(report) : formatIndexes(report));
+  const report = await printStoreReport(argv, deps, 'smsc-indexes', (db) => ensureAndDescribeIndexes(db), formatIndexes);
   const missing = report.reduce((n, c) => n + c.missing.length, 0);
   if (missing > 0) process.exitCode = 1;
   return report;

@@ -1,26 +1,20 @@
 import type { Argv, CommandModule } from 'yargs';
 import { systemClock } from '../../clock.ts';
 import { formatMessageStory, loadMessageStory, type MessageStory } from '../../ops/message-story.ts';
-import { toJsonText } from '../../ops/plain-json.ts';
-import {
-  configFromArgv,
-  stdoutPrinter,
-  withJsonOption,
-  withStore,
-  withStoreOptions,
-  type JsonArgs,
-  type StoreArgs,
-} from '../shared-options.ts';
+import { printStoreReport, withJsonOption, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';
 
 export type MessageArgs = StoreArgs & JsonArgs & { messageId: string };
 
 /** `smsc message <id>`: throws OpsError MESSAGE_NOT_FOUND (one sentence, exit 1) when there is no such message. */
 export async function runMessage(argv: MessageArgs, deps: CommandDeps = {}): Promise<MessageStory> {
-  const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
-  const story = await withStore(config, 'smsc-message', (db) => loadMessageStory(db, String(argv.messageId), deps.clock ?? systemClock));
-  (deps.print ?? stdoutPrinter)(argv.json ? toJsonText(story) : formatMessageStory(story));
-  return story;
+  return printStoreReport(
+    argv,
+    deps,
+    'smsc-message',
+    (db) => loadMessageStory(db, String(argv.messageId), deps.clock ?? systemClock),
+    formatMessageStory,
+  );
 }
 
 export const messageCommand: CommandModule<object, MessageArgs> = {

@@ -17,6 +17,7 @@ import {
 import { Router } from '../../routing/router.ts';
 import {
   configFromArgv,
+  printList,
   stdoutPrinter,
   withJsonOption,
   withStore,
@@ -230,10 +231,7 @@ export const routeCommand: CommandModule<object, RouteArgs> = {
     const config = configFromArgv(argv as unknown as Record<string, unknown>);
     await withStore(config, 'smsc-route', async (db) => {
       if (operation === 'list') {
-        const all = await listRoutes(db);
-        if (argv.json) stdoutPrinter(JSON.stringify(all));
-        else if (all.length === 0) stdoutPrinter('No routes.');
-        else for (const r of all) stdoutPrinter(`${r.id}\t${describeRoute(r)}`);
+        printList(stdoutPrinter, argv.json, await listRoutes(db), 'No routes.', (r) => `${r.id}\t${describeRoute(r)}`);
       } else if (operation === 'simulate') {
         const decision = await new Router(db, silentLogger).decide(simulateRequest(argv));
         stdoutPrinter(argv.json ? JSON.stringify(decision) : decisionLines(decision).join('\n'));

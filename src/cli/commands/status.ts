@@ -1,32 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock, type Clock } from '../../clock.ts';
-import { toJsonText } from '../../ops/plain-json.ts';
+import { systemClock } from '../../clock.ts';
 import { collectStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
-import {
-  configFromArgv,
-  stdoutPrinter,
-  withJsonOption,
-  withStore,
-  withStoreOptions,
-  type JsonArgs,
-  type Printer,
-  type StoreArgs,
-} from '../shared-options.ts';
+import { printStoreReport, withJsonOption, withStoreOptions, type CommandDeps, type JsonArgs, type StoreArgs } from '../shared-options.ts';
 
 export type StatusArgs = StoreArgs & JsonArgs;
 
-export interface CommandDeps {
-  print?: Printer;
-  clock?: Clock;
-  env?: Readonly<Record<string, string | undefined>>;
-}
+export type { CommandDeps } from '../shared-options.ts';
 
 /** `smsc status`: the handler without yargs, for tests and for `smsc up` to call. */
 export async function runStatus(argv: StatusArgs, deps: CommandDeps = {}): Promise<StatusReport> {
-  const config = configFromArgv(argv as unknown as Record<string, unknown>, deps.env);
-  const report = await withStore(config, 'smsc-status', (db) => collectStatus(db, deps.clock ?? systemClock));
-  (deps.print ?? stdoutPrinter)(argv.json ? toJsonText(report) : formatStatus(report));
-  return report;
+  return printStoreReport(argv, deps, 'smsc-status', (db) => collectStatus(db, deps.clock ?? systemClock), formatStatus);
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
