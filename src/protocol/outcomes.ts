@@ -13,6 +13,13 @@ export type BatchDecision =
   | { kind: 'expired' }
   /** Not attempted: waits behind an earlier message of the batch that must be retried. */
   | { kind: 'deferred'; until: Date }
+  /**
+   * Not attempted: nothing to send it over (no connector of its route bound), so it and the rest
+   * of its destination wait until `until`. No attempt and no history entry: an outage of hours
+   * would otherwise fill the history with waits and push out what happened before. `error` (the
+   * head's) says why it waits.
+   */
+  | { kind: 'waiting'; until: Date; error?: string }
   /** Not attempted (shutdown, lease no longer safe, target not available here): back to the queue as it was. */
   | { kind: 'released' };
 
@@ -109,6 +116,11 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
         $set: { state: SmsState.queued, nextAttemptAt: decision.until },
         $unset: { lock: '' },
         $push: push({ at: now, by, outcome: 'deferred' }, historyLimit),
+      };
+    case 'waiting':
+      return {
+        $set: { state: SmsState.queued, nextAttemptAt: decision.until, ...(decision.error ? { error: { message: decision.error } } : {}) },
+        $unset: { lock: '' },
       };
     case 'released':
       return { $set: { state: SmsState.queued }, $unset: { lock: '' } };
