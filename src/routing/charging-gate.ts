@@ -68,11 +68,14 @@ export class ChargingGate {
       return { kind: 'temporary', connector, error: `charging unavailable: ${answer.reason}` };
     }
     const charge = { at: now, result: 'accepted' as const, ...(answer.reference ? { reference: answer.reference } : {}) };
+    const filter: Filter<SmsDocument> = sms.lock ? { _id: sms._id, 'lock.token': sms.lock.token } : { _id: sms._id };
     // filter: {_id, lock.token: <our claim's token>} (fenced: only the holder of the claim writes)
     // update: {$set: {charge, routing}, $push: {history: charged}}
     // returns: matchedCount; 0 = our lease was taken over, so we must not submit (the new holder
     //          asks again; the endpoint sees the same messageId and can tell it is a repeat).
-    const filter: Filter<SmsDocument> = sms.lock ? { _id: sms._id, 'lock.token': sms.lock.token } : { _id: sms._id };
+    // safe:    fenced on the lock token, so a holder that lost its lease records nothing on the new
+    //          holder's message. A document without `lock` (never so for a batch member, which the
+    //          round gives its lock) falls back to {_id}: unfenced. A repeat adds a second history entry.
     const result = await this.#sms.updateOne(filter, {
       $set: { charge, routing: { ...(route ? { route } : {}), action: 'deliver' } },
       $push: {
