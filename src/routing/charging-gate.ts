@@ -33,7 +33,17 @@ export class ChargingGate {
     this.#logger = logger;
   }
 
-  /** null: go ahead and submit; otherwise the outcome to record instead. */
+  /**
+   * null: go ahead and submit; otherwise the outcome to record instead.
+   *
+   * One write, when the endpoint accepted (see the comment at the call):
+   * filter:  {_id, lock.token: <our claim's token>}; a document without `lock`: {_id}
+   * update:  {$set: {charge, routing}, $push: {history: charged}}
+   * returns: matchedCount; 0 = our lease was taken over: a temporary outcome, no submit.
+   * safe:    fenced on the lock token, so a holder that lost its lease records nothing on the new
+   *          holder's message. A document without `lock` (never so for a batch member: the round
+   *          gives each its lock) falls back to {_id}, unfenced. A repeat adds a second history entry.
+   */
   async check(sms: SmsDocument, decision: RoutingDecision, connector: string, signal: AbortSignal): Promise<NotAccepted | null> {
     if (!decision.charged || sms.charge?.result === 'accepted') return null;
     const route = decision.route?.id;
@@ -68,14 +78,11 @@ export class ChargingGate {
       return { kind: 'temporary', connector, error: `charging unavailable: ${answer.reason}` };
     }
     const charge = { at: now, result: 'accepted' as const, ...(answer.reference ? { reference: answer.reference } : {}) };
-    const filter: Filter<SmsDocument> = sms.lock ? { _id: sms._id, 'lock.token': sms.lock.token } : { _id: sms._id };
     // filter: {_id, lock.token: <our claim's token>} (fenced: only the holder of the claim writes)
     // update: {$set: {charge, routing}, $push: {history: charged}}
     // returns: matchedCount; 0 = our lease was taken over, so we must not submit (the new holder
     //          asks again; the endpoint sees the same messageId and can tell it is a repeat).
-    // safe:    fenced on the lock token, so a holder that lost its lease records nothing on the new
-    //          holder's message. A document without `lock` (never so for a batch member, which the
-    //          round gives its lock) falls back to {_id}: unfenced. A repeat adds a second history entry.
+    const filter: Filter<SmsDocument> = sms.lock ? { _id: sms._id, 'lock.token': sms.lock.token } : { _id: sms._id };
     const result = await this.#sms.updateOne(filter, {
       $set: { charge, routing: { ...(route ? { route } : {}), action: 'deliver' } },
       $push: {
