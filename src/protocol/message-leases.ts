@@ -6,8 +6,11 @@ import { later, ranOut } from './expressions.ts';
 /**
  * Gives claims back to the queue untouched (same nextAttemptAt), several claims in one command.
  *
- * each:    updateMany({_id ∈ ids, lock.token: token}, {$set: {state: 'queued'}, $unset: {lock}})
+ * filter:  each updateMany: {_id ∈ ids, lock.token: token} (one unordered bulkWrite)
+ * update:  {$set: {state: 'queued'}, $unset: {lock}}
  * returns: modifiedCount; a miss = the destination's holder overruled that claim: fine.
+ * safe:    fenced on the claim's token: a message another worker locked since (its batch, or a
+ *          claim after the sweep) is not released; a repeat misses, as the lock is gone.
  */
 export async function releaseClaims(
   sms: Collection<SmsDocument>,
@@ -33,6 +36,9 @@ export async function releaseClaims(
  * filter:  {_id ∈ ids, lock.token ∈ tokens}
  * update:  pipeline {$set: {lock.leaseUntil: NOW + lease}}
  * returns: matchedCount; fewer than held = some were taken over or already finished.
+ * safe:    fenced on the tokens: a message whose lock now carries another holder's token (or none)
+ *          does not match, so the old holder never extends a lease it lost. Tokens are unique per
+ *          batch, so `_id ∈ ids` with `token ∈ tokens` matches only a process's own holdings.
  */
 export async function renewMessages(
   sms: Collection<SmsDocument>,

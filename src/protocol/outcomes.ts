@@ -137,11 +137,13 @@ export interface FencedUpdate {
 /**
  * Step e for the batches of one flush, in one command.
  *
- * each:    updateOne({_id, lock.token: <its batch's token>}, <the decision's update, see updateFor>)
+ * filter:  each updateOne: {_id, lock.token: <its batch's token>} (one unordered bulkWrite)
+ * update:  the decision's update (see updateFor); every kind unsets `lock`
  * returns: matchedCount; a miss = that batch lost its lease on the message (or a retried write had
  *          already landed): it writes nothing.
  * safe:    fenced on the lock token, so a holder whose lease was taken over cannot overwrite the
- *          new holder's result; idempotent, so a write whose answer was lost can be sent again.
+ *          new holder's result; every update unsets the lock, so a write sent again after a lost
+ *          answer misses its fence and changes nothing.
  */
 export async function applyOutcomes(sms: Collection<SmsDocument>, updates: readonly FencedUpdate[]): Promise<number> {
   if (updates.length === 0) return 0;

@@ -83,7 +83,11 @@ export class OrphanReceipts {
     const doc: OrphanReceipt = { ...orphan, nextCheckAt: new Date(this.#clock.now().getTime() + this.#options.recheckBaseMs), checks: 0 };
     // Before the insert: a batch that stores its outcome meanwhile must already see that it should look.
     this.#lastParkedAt = this.#clock.monotonic();
-    // insert: one waiting receipt; returns its _id. Nothing else writes it until it is matched or expires (TTL).
+    // filter:  none: an insert of one waiting receipt (new _id, default write concern)
+    // insert:  {...orphan, nextCheckAt: now + recheckBase, checks: 0}
+    // returns: its _id.
+    // safe:    a new document no one else knows yet; nothing else writes it until it is matched or
+    //          expires (TTL). Resolves only once stored, so the downstream's ack follows the write.
     const { insertedId } = await this.#orphans.insertOne(doc);
     this.stats.parked++;
     if (orphan.reason !== 'unreadable') await this.#tryApply({ ...doc, _id: insertedId });
@@ -147,7 +151,10 @@ export class OrphanReceipts {
         continue;
       }
       const pause = Math.min(this.#options.recheckMaxMs, this.#options.recheckBaseMs * 2 ** Math.min(orphan.checks + 1, 20));
-      // filter: {_id}; update: next re-check later (backing off); a miss = it was matched meanwhile.
+      // filter:  {_id}
+      // update:  {$set: {nextCheckAt: now + backoff}, $inc: {checks: 1}}
+      // returns: nothing; a miss = it was matched meanwhile (deleted by whoever applied it).
+      // safe:    touches only the re-check time, never the receipt; racing sweeps both push it later.
       await this.#orphans.updateOne({ _id: orphan._id }, { $set: { nextCheckAt: new Date(now.getTime() + pause) }, $inc: { checks: 1 } });
     }
     return matched;
@@ -164,14 +171,22 @@ export class OrphanReceipts {
     const correlation = await this.#finaliser.correlate(update);
     if (!correlation) return false;
     if ((await this.#finaliser.readiness(correlation.smsId)) === 'waiting') return false;
-    // filter: {_id}; delete: the waiting receipt; returns it, or null when another process took it first.
-    // Whoever deletes it applies it, so it is applied once.
+    // filter:  {_id}
+    // delete:  the waiting receipt (the claim on applying it)
+    // returns: it, or null when another process took it first.
+    // safe:    one findAndModify: whoever deletes it applies it, so it is applied once; the apply is
+    //          itself a CAS on 'submitted'. Between this delete and the apply (or the re-insert
+    //          below) the receipt exists only in this process: a crash there loses it, and the
+    //          message is finalised later as UNKNOWN by the unanswered sweep.
     const claimed = await this.#orphans.findOneAndDelete({ _id: orphan._id });
     if (!claimed) return true;
     try {
       const result = await this.#finaliser.applyTo(correlation, update);
       if (result.kind === 'not-ready') {
         // It left `submitted` between our look and our claim (a requeue): it waits again.
+        // filter:  none: an insert of the claimed receipt again, under its own _id
+        // insert:  {...claimed, reason: 'not-ready'}
+        // safe:    its _id was deleted by our claim, so no one else can insert it meanwhile.
         await this.#orphans.insertOne({ ...claimed, reason: 'not-ready' });
         return false;
       }
@@ -179,7 +194,11 @@ export class OrphanReceipts {
       await this.#onApplied(result);
       return true;
     } catch (error) {
-      // Put it back: a receipt is never lost to a failed write.
+      // Put it back: a receipt is never lost to a failed write (a crash still loses it, see above).
+      // filter:  none: an insert of the claimed receipt again, under its own _id
+      // insert:  the receipt as claimed; a failure is logged
+      // safe:    as above; if the apply had landed before the error, the receipt comes back as a
+      //          duplicate, which applyTo answers without a write.
       await this.#orphans
         .insertOne(claimed)
         .catch((reinsert: unknown) => this.#logger.error({ err: reinsert }, 'could not put a waiting receipt back'));
