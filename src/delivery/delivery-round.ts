@@ -13,7 +13,7 @@ import {
 import { duePrefix, lockBatch, readPending, type LockBatchRequest } from '../protocol/batch.ts';
 import { claimOne } from '../protocol/claim.ts';
 import { acquireDestinations, releaseDestinations, type AcquireRequest, type AcquireResult } from '../protocol/destination-locks.ts';
-import { releaseClaims } from '../protocol/message-leases.ts';
+import { postponeToSchedule, releaseClaims } from '../protocol/message-leases.ts';
 import { updateFor, type BatchDecision } from '../protocol/outcomes.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../store/sms-document.ts';
@@ -200,6 +200,12 @@ export class DeliveryRound {
     stats.claims++;
     messageClaimsTotal.inc();
     const destKey = first.destKey;
+    if (first.scheduledAt && first.scheduledAt.getTime() > clock.now().getTime()) {
+      // Due before its schedule: the destination's read would leave it out, so it would be
+      // claimed again at once, forever. It waits for its schedule; the destination is not excluded.
+      await postponeToSchedule(this.#sms, { id: first._id, token, scheduledAt: first.scheduledAt });
+      return 'busy';
+    }
     if (this.#held.has(destKey)) {
       // Another lane of ours took it between our claim and now.
       await this.#releaser.submit({ ids: [first._id], token });

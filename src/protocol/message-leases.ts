@@ -31,6 +31,28 @@ export async function releaseClaims(
 }
 
 /**
+ * Gives back a claim on a message that is due but scheduled later (an operator's requeue or an
+ * ESME's bind made it due early; the destination's read leaves it out until its schedule), due at
+ * its schedule: otherwise it is claimed again at once, round after round, until then.
+ *
+ * filter:  {_id, lock.token: token}
+ * update:  {$set: {state: 'queued', nextAttemptAt: scheduledAt}, $unset: {lock}}
+ * returns: whether it matched; a miss = the destination's holder overruled the claim: fine.
+ * safe:    fenced on the claim's token, like releaseClaims; it only moves a due time later, to
+ *          when the message may go anyway.
+ */
+export async function postponeToSchedule(
+  sms: Collection<SmsDocument>,
+  claim: { id: ObjectId; token: string; scheduledAt: Date },
+): Promise<boolean> {
+  const result = await sms.updateOne(
+    { _id: claim.id, 'lock.token': claim.token },
+    { $set: { state: SmsState.queued, nextAttemptAt: claim.scheduledAt }, $unset: { lock: '' } },
+  );
+  return result.matchedCount === 1;
+}
+
+/**
  * Lease renewal of every message a process holds, in one command.
  *
  * filter:  {_id ∈ ids, lock.token ∈ tokens}

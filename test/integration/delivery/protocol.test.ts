@@ -337,6 +337,18 @@ describe('delivery locking protocol', () => {
     expect((await sms().find({ destKey: 'a' }).toArray()).map((d) => [d.state, d.attempts])).toEqual(docs.map(() => ['submitted', 1]));
   });
 
+  it('a message due before its schedule (requeued early) waits for the schedule instead of being claimed again and again', async () => {
+    const scheduledAt = new Date(clock.now().getTime() + 3_600_000);
+    const [early] = makeSeries('a', 1, t0, { scheduledAt, nextAttemptAt: t0 });
+    await insertSms(handle.db, [early]);
+    const stop = AbortSignal.timeout(3000);
+    const stats = await round().run(stop);
+    expect(stop.aborted).toBe(false);
+    expect(stats.claims).toBe(1);
+    expect(sender.sent).toHaveLength(0);
+    expect(await sms().findOne({ _id: early._id })).toMatchObject({ state: 'queued', nextAttemptAt: scheduledAt });
+  });
+
   it('content changed by replace_sm after the batch read it is not locked, and nothing after it goes', async () => {
     const docs = makeSeries('a', 3, t0);
     await insertSms(handle.db, docs);
