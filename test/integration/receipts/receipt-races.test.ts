@@ -1,7 +1,10 @@
 /**
- * A waiting receipt is applied by whoever claims it, and stays stored until it is applied: a
- * process that stalls (or dies) in the middle of applying it loses nothing, because the claim
- * runs out and another process's sweep applies it — once.
+ * Receipts racing what else happens to their message, with a process stalled in the middle:
+ * - a waiting receipt is applied by whoever claims it, and stays stored until it is applied: a
+ *   process that stalls (or dies) while applying it loses nothing, because the claim runs out and
+ *   another process's sweep applies it, once;
+ * - a receipt applied while its message was finalised, requeued and submitted anew leaves the new
+ *   submission alone.
  */
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +32,7 @@ let stalledClient: MongoClient;
 beforeAll(async () => {
   await ensureSchema(t.db);
   await ensureReceiptSchema(t.db);
-  stalledClient = new MongoClient(t.uri, { appName, serverSelectionTimeoutMS: 10_000 });
+  stalledClient = new MongoClient(t.uri, { appName, serverSelectionTimeoutMS: 10_000, monitorCommands: true });
   await stalledClient.connect();
 });
 
@@ -109,5 +112,53 @@ describe('claims on waiting receipts', () => {
         h.outcome.startsWith('receipt '),
       ),
     ).toHaveLength(1);
+  }, 30_000);
+
+  it('a receipt whose message was submitted anew while it was applied does not finish the new submission', async () => {
+    const firstSubmission = new Date(Date.now() - 60_000);
+    const sms = makeSms({
+      account: 'acme',
+      registeredDelivery: 1,
+      state: SmsState.submitted,
+      attempts: 1,
+      remote: { connector: 'op', messageId: 'r-old', submittedAt: firstSubmission },
+    });
+    await insertSms(t.db, [sms]);
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'r-old', smsId: sms._id, createdAt: new Date() });
+    await t.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: {
+        failCommands: ['findAndModify'],
+        appName,
+        namespace: `${t.dbName}.${Collections.sms}`,
+        blockConnection: true,
+        blockTimeMS: 2000,
+      },
+    });
+    // The stalled process has read the message and sent its final write, which hangs.
+    let writing = false;
+    const onStarted = (event: { commandName: string }) => {
+      if (event.commandName === 'findAndModify') writing = true;
+    };
+    stalledClient.on('commandStarted', onStarted);
+    const applying = intake(stalledClient.db(t.dbName), systemClock).onMessage({ name: 'op' }, receiptPdu('r-old'));
+    await until(() => writing, 5000, 'the final write sent');
+    stalledClient.off('commandStarted', onStarted);
+    // Meanwhile: finalised (cleanup), requeued by an operator, and submitted again by a deliverer.
+    const resubmittedAt = new Date();
+    await t.db
+      .collection(Collections.sms)
+      .updateOne(
+        { _id: sms._id },
+        { $set: { state: SmsState.submitted, attempts: 1, remote: { connector: 'op', messageId: 'r-new', submittedAt: resubmittedAt } } },
+      );
+    await applying;
+    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id });
+    expect(after?.state).toBe('submitted');
+    expect(after?.remote).toMatchObject({ messageId: 'r-new', submittedAt: resubmittedAt });
+    expect(after?.history.some((h) => h.outcome.startsWith('receipt '))).toBe(false);
   }, 30_000);
 });
