@@ -46,7 +46,7 @@ export class MessageOps {
    * same source, destination and service_type takes the new content (CAS on state 'queued').
    *
    * filter:  {account, state: 'queued', destKey, source.addr, payload.serviceType (or absent),
-   *          no concat}, sort {arrivedAt: -1}: the newest such message
+   *          no concat, no parts delivered yet (progress)}, sort {arrivedAt: -1}: the newest such message
    * update:  {$set: {payload, priority, registeredDelivery, validUntil, nextAttemptAt, scheduledAt?},
    *          $inc: {rev: 1}}, with the store's write concern
    * returns: its message_id (the document before), or null when none is queued (the submit is then
@@ -64,6 +64,8 @@ export class MessageOps {
       'source.addr': doc.source.addr,
       'payload.serviceType': doc.payload.serviceType ?? { $exists: false },
       concat: { $exists: false },
+      // Some of its parts already went downstream: new content would finish as a mix of both.
+      progress: { $exists: false },
     };
     const before = await this.#sms.findOneAndUpdate(
       filter,
@@ -175,6 +177,10 @@ export class MessageOps {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message is not queued (or not found)');
     if (req.source.addr !== '' && current.source.addr !== req.source.addr)
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'source_addr does not match');
+    // The rest of a long message whose first parts the downstream took would go out with the new
+    // text: the handset would put together a message nobody sent.
+    if (current.progress)
+      throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'parts of it were already delivered; it can no longer be replaced');
     // Same checks as a submit for the fields replace_sm carries (times, registered_delivery, length).
     const prepared = prepareMessage(
       {
@@ -208,7 +214,8 @@ export class MessageOps {
       set.nextAttemptAt = prepared.scheduledAt;
     }
     // filter: {_id, state: 'queued', attempts: as read} — a deliverer that locked it in the meantime
-    //         wins, and the ESME hears ESME_RREPLACEFAIL.
+    //         wins, and the ESME hears ESME_RREPLACEFAIL (parts delivered since the read, `progress`,
+    //         come with an attempt, so the same fence covers them).
     // update: the new content, and a new revision (`rev`): a batch that read the old content
     //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
     //         so content older than an acknowledged replace is never sent.
