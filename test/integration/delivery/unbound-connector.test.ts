@@ -19,6 +19,7 @@ import type { SmsDocument } from '../../../src/store/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('unbound_connector');
 const closers: (() => Promise<unknown>)[] = [];
@@ -36,13 +37,15 @@ beforeAll(async () => {
     .collection(Collections.connectors)
     .insertOne({ ...validateConnector({ name: 'op', host: '127.0.0.1', port, systemId: 'a', password: 'pw' }) });
   await t.db.collection(Collections.routes).insertOne({ ...validateRoute({ prefix: '', connectors: ['op'] }) });
-  pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, backoffScale: 0.01, refreshMs: 200 });
+  const metrics = createMetrics();
+  pool = new ConnectorPool(t.db, { clock: systemClock, logger: silentLogger, metrics, backoffScale: 0.01, refreshMs: 200 });
   await pool.start();
   const worker = new DeliveryWorker({
     db: t.db,
     clock: systemClock,
     logger: silentLogger,
-    sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 })),
+    metrics,
+    sender: new ConnectorSender(pool, new Router(t.db, silentLogger, { refreshMs: 200 }), { metrics }),
     // A counted attempt would put the next one a minute away; the wait for a bind is short.
     delivery: resolveDeliveryOptions({ leaseMs: 5000, backoffBaseMs: 60_000, unboundRetryMs: 300 }),
     worker: { lanes: 4, sweepMs: 200, busyRetryMs: 50, tailEvents: false },

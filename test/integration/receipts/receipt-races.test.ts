@@ -24,6 +24,7 @@ import { useTestDb } from '../../support/mongo.ts';
 import { shortMessage } from '../../support/short-message.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
+import { createMetrics } from '../../../src/metrics/metrics.ts';
 
 const t = useTestDb('orphan_claims');
 const appName = `stalled-receipts-${process.pid}`;
@@ -51,7 +52,14 @@ function receiptPdu(id: string): ShortMessage {
 }
 
 const intake = (db: Db, clock: Clock) =>
-  new ReceiptIntake({ db, clock, logger: silentLogger, by: 'test', emitter: new ReceiptEmitter(db, clock, silentLogger) });
+  new ReceiptIntake({
+    db,
+    clock,
+    logger: silentLogger,
+    metrics: createMetrics(),
+    by: 'test',
+    emitter: new ReceiptEmitter(db, clock, silentLogger, createMetrics()),
+  });
 
 describe('claims on waiting receipts', () => {
   it('a process that stalls while applying one: the claim runs out, another applies it, exactly once', async () => {
