@@ -68,8 +68,8 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-  // Under `smsc up`: end with it, and answer its probes (metrics, health). Loaded only then: the
-  // metrics registry (prom-client) is a good part of a short command's start-up time.
+  // Under `smsc up`: end with it (a process answers its probes once it has made its metrics:
+  // src/app/process-run.ts). Loaded only then: a short command needs none of it.
   const supervision = isSupervised() ? await import('../app/supervised-child.ts') : undefined;
   supervision?.joinSupervisor();
   try {
