@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import type { SmscConfig } from '../config/types.ts';
 import type { Clock } from '../clock.ts';
-import { configureLogging, type LogSettings } from '../logging/logger.ts';
+import { configureLogging, type LogSettings } from '../logging/log-settings.ts';
 
 /**
  * Options every command spells the same way. None has a yargs default: an absent flag must

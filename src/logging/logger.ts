@@ -1,21 +1,8 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { currentLogSettings, type LogSettings } from './log-settings.ts';
 
 export type { Logger };
-
-/**
- * How the process logs, decided once at the process edge (the CLI, from the config's `log.*`,
- * which reads LOG_LEVEL / LOG_FORMAT / --log-level) and handed in: this module never looks at the
- * environment.
- */
-export interface LogSettings {
-  /** A pino level: fatal | error | warn | info | debug | trace | silent. */
-  readonly level: string;
-  /** `pretty` for a person at a terminal; `json` lines for pipes and files. */
-  readonly format: 'json' | 'pretty';
-}
-
-/** What a process that never configured logging gets (tests running process code in-process). */
-const DEFAULT_SETTINGS: LogSettings = Object.freeze({ level: 'info', format: 'json' });
+export { configureLogging, type LogSettings } from './log-settings.ts';
 
 // Paths pino blanks out wherever they appear, so a secret passed in a log object never
 // reaches the output even when a caller forgets.
@@ -35,17 +22,10 @@ export function createRootLogger(settings: LogSettings): Logger {
 
 let root: { settings: LogSettings; logger: Logger } | undefined;
 
-/**
- * The process edge calls this once, before the first `createLogger`, with the configured
- * settings. Calling it again with other settings makes a new root for the loggers created after.
- */
-export function configureLogging(settings: LogSettings): void {
-  if (root && root.settings.level === settings.level && root.settings.format === settings.format) return;
-  root = { settings: { level: settings.level, format: settings.format }, logger: createRootLogger(settings) };
-}
-
+/** The root logger for the settings the process edge handed in (configureLogging), made once per settings. */
 function rootLogger(): Logger {
-  root ??= { settings: DEFAULT_SETTINGS, logger: createRootLogger(DEFAULT_SETTINGS) };
+  const settings = currentLogSettings();
+  if (root?.settings !== settings) root = { settings, logger: createRootLogger(settings) };
   return root.logger;
 }
 
