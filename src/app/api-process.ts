@@ -1,24 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { AccountStore } from '../accounts/account-store.ts';
 import { CallbackService } from '../callbacks/callback-service.ts';
 import { systemClock } from '../clock.ts';
-import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConfigError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
-import { GroupCommitWriter } from '../store/group-commit.ts';
 import { ClockGuard } from '../store/server-clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
-import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from '../api/api-server.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { answerSupervisorProbes } from './supervised-child.ts';
+import { connectIntakeRedis, createIntakeWriter, startAccountRateLimiter } from './intake-parts.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
@@ -53,20 +50,9 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
   const client = await connectConfiguredMongo(config.mongo, { appName: 'smsc-api' });
   const db = client.db(config.mongo.dbName);
   await ensureSchema(db);
-  const redis = config.redis.url
-    ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
-    : undefined;
-  redis?.on('error', (error: Error) => log.debug({ err: error.message }, 'Redis error'));
-  // Same key prefix as the inserter: an account's TPS is one budget over SMPP and HTTP together.
-  const rateLimiter = createRateLimiter({ redis, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
-  await rateLimiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; TPS per process until it is'));
-  const writer = new GroupCommitWriter(db, {
-    maxBatchDocs: config.inserter.batchMaxSize,
-    maxDelayMs: config.inserter.batchMaxWaitMs,
-    writeConcern: writeConcernOf(config.mongo),
-    logger: createLogger('group-commit'),
-    onBatch: (docs) => metrics.batchSize.observe({ kind: 'insert' }, docs),
-  });
+  const redis = connectIntakeRedis(config, log);
+  const rateLimiter = await startAccountRateLimiter(redis, log);
+  const writer = createIntakeWriter(db, config, metrics);
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).
   const routing = new IntakeRouting(new Router(db, createLogger('router')), systemClock, createLogger('routing'), metrics);

@@ -1,12 +1,9 @@
 import { AccountStore } from '../accounts/account-store.ts';
-import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
+import { addressOptionsOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { SmscError } from '../errors/smsc-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startProcessObservability } from '../nodes/process-observability.ts';
-import { GroupCommitWriter } from '../store/group-commit.ts';
-import { Redis } from 'ioredis';
-import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { createBindSlots } from '../inserter/bind-slots.ts';
 import { Inserter } from '../inserter/inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
@@ -17,6 +14,7 @@ import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from '../inserter/tls-files.ts';
 import { beginProcess, endProcess, openProcessStore, startOrUnwind, type ProcessRun } from './process-run.ts';
+import { connectIntakeRedis, createIntakeWriter, startAccountRateLimiter } from './intake-parts.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -70,23 +68,12 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
   const tls = readTlsFiles(config.inserter);
   const store = await openProcessStore(run, config, { appName: 'smsc-inserter', monitorCommands: options.monitorCommands });
   const { db } = store;
-  // One Redis connection for TPS and bind counting; commands fail fast rather than queue (fallbacks apply).
-  const redis = config.redis.url
-    ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 })
-    : undefined;
+  const redis = connectIntakeRedis(config, log);
   if (redis) opened.add('Redis', () => redis.disconnect());
-  redis?.on('error', (error: Error) => log.debug({ err: error.message }, 'Redis error'));
-  const rateLimiter = createRateLimiter({ redis, keyPrefix: 'smsc:tps:account', logger: createLogger('throttle') });
+  const rateLimiter = await startAccountRateLimiter(redis, log);
   opened.add('rate limiter', () => rateLimiter.close());
-  await rateLimiter.ready().catch((error: Error) => log.warn({ err: error.message }, 'Redis not ready yet; TPS per process until it is'));
   const bindSlots = createBindSlots({ redis, keyPrefix: 'smsc:binds', logger: createLogger('bind-slots') });
-  const writer = new GroupCommitWriter(db, {
-    maxBatchDocs: config.inserter.batchMaxSize,
-    maxDelayMs: config.inserter.batchMaxWaitMs,
-    writeConcern: writeConcernOf(config.mongo),
-    logger: createLogger('group-commit'),
-    onBatch: (docs) => metrics.batchSize.observe({ kind: 'insert' }, docs),
-  });
+  const writer = createIntakeWriter(db, config, metrics);
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).
   const intake = await createIntakePolicy(config, { db, redis, logger: createLogger('intake-policy'), metrics });
