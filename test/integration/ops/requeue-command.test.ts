@@ -48,6 +48,19 @@ describe('smsc requeue', () => {
     expect(await t.db.collection(Collections.events).countDocuments({ due: NOW })).toBe(1);
   });
 
+  it('a queued message keeps the parts the downstream took; a final one is sent whole again', async () => {
+    const progress = { connector: 'op', remoteIds: ['r1'] };
+    const queued = makeSms(NOW, { state: 'queued', attempts: 2, nextAttemptAt: minutes(30), progress });
+    const failed = makeSms(NOW, { state: 'undeliverable', attempts: 3, finalAt: minutes(-1), progress });
+    await sms().insertMany([queued, failed]);
+    expect(await requeue({ messageId: queued.messageId })).toBe('Requeued 1 message(s).');
+    expect(await requeue({ messageId: failed.messageId })).toBe('Requeued 1 message(s).');
+    expect(await sms().findOne({ _id: queued._id })).toMatchObject({ state: 'queued', attempts: 0, nextAttemptAt: NOW, progress });
+    const again = await sms().findOne({ _id: failed._id });
+    expect(again).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(again?.progress).toBeUndefined();
+  });
+
   it('never touches a locked message; says so in one sentence', async () => {
     const doc = makeSms(NOW, { state: 'locked', lock: { owner: 'w1', token: 't', at: minutes(-1), leaseUntil: minutes(1) } });
     await sms().insertOne(doc);
