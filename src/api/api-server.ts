@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MongoError, type Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 import type { BindGuardOptions } from '../inserter/bind-guard.ts';
 import type { SubmitPolicy } from '../inserter/submit-validation.ts';
 import type { IntakePolicy } from '../policy/intake-policy.ts';

@@ -1,7 +1,7 @@
 import { decodeText, describeDataCoding, ESM_CLASS_UDHI } from '../codec/index.ts';
 import type { MessageStory } from '../ops/message-story.ts';
-import type { ReceiptFields } from '../receipts/receipt-fields.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { ReceiptFields } from '../domain/receipt-fields.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** A message as the API shows it (camelCase; the OpenAPI schema `Message` describes it). */
 export interface MessageView {

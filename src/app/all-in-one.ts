@@ -5,7 +5,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { AccountStore } from '../accounts/account-store.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { addConnector, listConnectors } from '../connectors/connector-admin.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { collectProcessMetrics } from '../metrics/metrics.ts';

@@ -1,4 +1,4 @@
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { createLogger } from '../logging/logger.ts';

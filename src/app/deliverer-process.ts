@@ -1,8 +1,8 @@
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { watchMongoHealth } from '../nodes/mongo-health.ts';
 import { OpenedResources } from '../nodes/opened-resources.ts';

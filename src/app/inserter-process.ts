@@ -1,7 +1,7 @@
 import { AccountStore } from '../accounts/account-store.ts';
 import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { watchMongoHealth } from '../nodes/mongo-health.ts';
 import { OpenedResources } from '../nodes/opened-resources.ts';
@@ -17,7 +17,7 @@ import { createBindSlots } from '../inserter/bind-slots.ts';
 import { Inserter } from '../inserter/inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { ClockGuard } from '../store/server-clock.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';

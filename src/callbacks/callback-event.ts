@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeText, describeDataCoding, ESM_CLASS_UDHI } from '../codec/index.ts';
-import type { ReceiptFields } from '../receipts/receipt-fields.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { ReceiptFields } from '../domain/receipt-fields.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** The header carrying `sha256=<hex HMAC-SHA256 of the raw body, keyed with the account's callback secret>`. */
 export const SIGNATURE_HEADER = 'x-smsc-signature';

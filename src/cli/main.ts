@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { readPackageVersion } from './version.ts';
 import { joinSupervisor, reportFatal } from '../app/supervised-child.ts';
 

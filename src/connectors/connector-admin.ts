@@ -1,5 +1,5 @@
 import type { Db, ObjectId } from 'mongodb';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
 import { certificateSummary, validateConnector, type ConnectorDocument } from './connector-document.ts';
 import { isDuplicateKeyError } from '../store/mongo-errors.ts';

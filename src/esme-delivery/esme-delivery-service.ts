@@ -1,5 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { defaultOwner, DeliveryWorker } from '../delivery/delivery-worker.ts';
 import type { RoundStats } from '../delivery/delivery-round.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -10,7 +10,7 @@ import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { Collections } from '../store/collections.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import { DEFAULT_ESME_DELIVERY_OPTIONS, type EsmeDeliveryOptions } from './esme-outcomes.ts';
 import { EsmeSender } from './esme-sender.ts';
 import { EsmeSessions } from './esme-sessions.ts';

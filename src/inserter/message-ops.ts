@@ -5,7 +5,7 @@ import { CommandStatus } from '../smpp/command-status.ts';
 import type { CancelSm, QuerySm, QuerySmResult, ReplaceSm } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
 import { prepareMessage, type SubmitPolicy } from './submit-validation.ts';
 
 /** message_state values of query_sm_resp (SMPP 3.4 5.2.28) for our states. */

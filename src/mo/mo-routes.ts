@@ -3,7 +3,7 @@ import { normaliseDestination } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Router } from '../routing/router.ts';
 import { esmeLockKey } from '../receipts/receipt-builder.ts';
-import type { SmppAddress } from '../store/sms-document.ts';
+import type { SmppAddress } from '../domain/sms-document.ts';
 
 /**
  * MO routing: among the routes that name an ESME (`smsc route add --prefix P --esme SYSTEM_ID`),

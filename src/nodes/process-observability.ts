@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';

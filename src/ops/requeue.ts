@@ -1,11 +1,11 @@
 import { ObjectId, type Db, type Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
+import type { SmsWithReceipt } from '../domain/receipt-fields.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Db, WriteConcern } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MoIntake } from '../mo/mo-intake.ts';
 import { MoRoutes } from '../mo/mo-routes.ts';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Binary, ObjectId } from 'mongodb';
 import { decodeText, encodeGsm7, formatReceipt, isGsm7, MessageState, messageStateToStatWord, parseInboundPart } from '../codec/index.ts';
-import { messageIdOf, SmsDirection, SmsState, type SmsDocument } from '../store/sms-document.ts';
-import { RECEIPT_ACCOUNT, type SmsWithReceipt } from './receipt-fields.ts';
+import { messageIdOf, SmsDirection, SmsState, type SmsDocument } from '../domain/sms-document.ts';
+import { RECEIPT_ACCOUNT, type SmsWithReceipt } from '../domain/receipt-fields.ts';
 
 /** esm_class of an SMSC delivery receipt (SMPP 3.4 5.2.12, bits 2-5 = 0001). */
 export const ESM_CLASS_RECEIPT = 0x04;

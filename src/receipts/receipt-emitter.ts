@@ -1,17 +1,17 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { receiptsTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { DUPLICATE_KEY } from '../store/mongo-errors.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../domain/sms-document.ts';
 import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
 import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
 import { buildReceiptDocument } from './receipt-builder.ts';
-import type { SmsWithReceipt } from './receipt-fields.ts';
-import { wantsFinalReceipt, wantsIntermediate } from './receipt-request.ts';
-import { messageStateOfFinal } from './receipt-states.ts';
+import type { SmsWithReceipt } from '../domain/receipt-fields.ts';
+import { wantsFinalReceipt, wantsIntermediate } from '../domain/receipt-request.ts';
+import { messageStateOfFinal } from '../domain/message-state.ts';
 
 export interface ReceiptEmitterOptions {
   /** How often the outbox is polled besides explicit wake-ups. Default 250 ms. */

@@ -1,11 +1,11 @@
 import type { Collection, Db, Document, ObjectId } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { MessageState, messageStateToStatWord } from '../codec/index.ts';
 import { Collections } from '../store/collections.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord } from '../store/sms-document.ts';
-import type { SmsWithReceipt } from './receipt-fields.ts';
-import { wantsAnyReceipt } from './receipt-request.ts';
-import { combineParts, effectOfReceipt } from './receipt-states.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord } from '../domain/sms-document.ts';
+import type { SmsWithReceipt } from '../domain/receipt-fields.ts';
+import { wantsAnyReceipt } from '../domain/receipt-request.ts';
+import { combineParts, effectOfReceipt } from '../domain/message-state.ts';
 
 /** What applying one downstream receipt did. */
 export type ApplyResult =

@@ -1,6 +1,6 @@
 import { ObjectId, type Db } from 'mongodb';
 import { unknownConnectors } from '../connectors/connector-admin.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
 import { validateRoute, type RouteDocument } from './route-document.ts';
 

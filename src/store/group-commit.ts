@@ -7,9 +7,9 @@ import {
   type Db,
   type WriteConcernSettings,
 } from 'mongodb';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
+import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { batchSize } from '../metrics/metrics.ts';
@@ -17,7 +17,7 @@ import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
 import { documentWriteErrors, DUPLICATE_KEY, type DocumentWriteError } from './mongo-errors.ts';
-import type { EventDocument, SmsDocument } from './sms-document.ts';
+import type { EventDocument, SmsDocument } from '../domain/sms-document.ts';
 
 export const StoreErrorCode = Object.freeze({
   WRITE_FAILED: 'STORE_WRITE_FAILED',

@@ -10,7 +10,7 @@ import { OpsError } from '../../ops/errors.ts';
 import { CommandStatus } from '../../smpp/command-status.ts';
 import { SmppError } from '../../smpp/errors.ts';
 import { Collections } from '../../store/collections.ts';
-import { SmsState, type SmsDocument } from '../../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../domain/sms-document.ts';
 import type { Principal } from '../api-auth.ts';
 import { ApiError, apiErrorOfSubmit, isRetryableApiError } from '../api-errors.ts';
 import type { ApiContext } from '../api-server.ts';

@@ -2,7 +2,7 @@ import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-commit.ts';
-import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnStandin } from '../../../standin/test/spawn-standin.ts';

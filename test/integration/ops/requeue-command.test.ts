@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
 import { MessageState } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
+import type { SmsWithReceipt } from '../../../src/domain/receipt-fields.ts';
 import { ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { decodeText, parseInboundPart, parseReceipt } from '../../../src/codec/index.ts';
 import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
@@ -11,7 +11,7 @@ import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState } from '../../../src/store/sms-document.ts';
+import { SmsState } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageState } from '../../../src/codec/index.ts';
 import { receiptIdFor } from '../../../src/receipts/receipt-builder.ts';
 import { receiptKindOf, receiptSpecOf } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
+import type { SmsWithReceipt } from '../../../src/domain/receipt-fields.ts';
 
 const now = new Date(Date.UTC(2026, 2, 1));
 const message = (overrides: Partial<SmsWithReceipt>): SmsWithReceipt => ({

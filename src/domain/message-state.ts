@@ -1,5 +1,5 @@
 import { MessageState } from '../codec/index.ts';
-import { SmsState, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type SmsStateName } from './sms-document.ts';
 
 /** What a downstream receipt's message_state means for our message. */
 export type ReceiptEffect = { kind: 'final'; state: SmsStateName; messageState: number } | { kind: 'intermediate'; messageState: number };

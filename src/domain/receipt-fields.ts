@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from './sms-document.ts';
 
 /**
  * Fields the receipts component adds to `sms` documents (all optional, so documents written
