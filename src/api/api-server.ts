@@ -6,7 +6,7 @@ import { MongoError, type Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
 import type { BindGuardOptions } from '../inserter/bind-guard.ts';
-import type { SubmitPolicy } from '../inserter/submit-validation.ts';
+import type { SubmitPolicy } from '../submission/submit-validation.ts';
 import type { IntakePolicy } from '../policy/intake-policy.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import type { Logger } from '../logging/logger.ts';

@@ -10,7 +10,7 @@ import {
   prepareMessage,
   validateDestination,
   type SubmitPolicy,
-} from '../inserter/submit-validation.ts';
+} from '../submission/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { storeLatencySeconds, submitsTotal } from '../metrics/metrics.ts';

@@ -7,7 +7,7 @@ import type { SmscConfig } from '../config/types.ts';
 import { addConnector, listConnectors } from '../connectors/connector-admin.ts';
 import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
-import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
 import { collectProcessMetrics } from '../metrics/metrics.ts';
 import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 import { addRoute, listRoutes } from '../routing/route-admin.ts';

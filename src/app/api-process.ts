@@ -7,7 +7,7 @@ import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { createLogger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { ClockGuard } from '../store/server-clock.ts';

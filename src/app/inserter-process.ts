@@ -5,7 +5,7 @@ import { SmscError } from '../domain/errors.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { watchMongoHealth } from '../nodes/mongo-health.ts';
 import { OpenedResources } from '../nodes/opened-resources.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';

@@ -8,8 +8,8 @@ import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
 import type { SmsDocument } from '../domain/sms-document.ts';
-import { CallbackAccounts } from './callback-accounts.ts';
-import { HTTP_EVENT_KEY } from './callback-targets.ts';
+import { CallbackAccounts } from '../accounts/callback-accounts.ts';
+import { HTTP_EVENT_KEY } from '../accounts/callback-targets.ts';
 import { HttpCallbackSender } from './http-callback-sender.ts';
 
 /** The delivery protocol's tunables for callbacks, plus how long a receiver may take to answer. */

@@ -18,7 +18,7 @@ import { updateFor, type BatchDecision } from '../protocol/outcomes.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../domain/sms-document.ts';
 import { Coalescer } from './coalescer.ts';
-import type { CorrelationWriter } from './correlation-writer.ts';
+import type { CorrelationWriter } from '../receipts/correlation-writer.ts';
 import { backoffMs, type DeliveryOptions } from './delivery-options.ts';
 import type { Lease, LeaseManager } from './lease-manager.ts';
 import type { OutcomeWriter } from './outcome-writer.ts';

@@ -9,7 +9,7 @@ import { earliestLeaseEnd, releaseExpiredMessages } from '../protocol/message-le
 import { Collections } from '../store/collections.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
 import { SmsState, type EventDocument, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
-import { CorrelationWriter } from './correlation-writer.ts';
+import { CorrelationWriter } from '../receipts/correlation-writer.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
 import { afterOwnRelease, DeliveryRound, emptyStats, type AcceptedMessage, type LaneState, type RoundStats } from './delivery-round.ts';
 import { EventTail } from './event-tail.ts';

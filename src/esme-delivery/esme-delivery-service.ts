@@ -4,7 +4,7 @@ import { defaultOwner, DeliveryWorker } from '../delivery/delivery-worker.ts';
 import type { RoundStats } from '../delivery/delivery-round.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MoAssigner } from '../mo/mo-assigner.ts';
-import { MoRoutes } from '../mo/mo-routes.ts';
+import { MoRoutes } from '../routing/mo-routes.ts';
 import { ESME_EVENT_KEY, ReceiptEmitter, type ReceiptEmitterOptions } from '../receipts/receipt-emitter.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { SmppSession } from '../smpp/session.ts';

@@ -30,7 +30,7 @@ import {
   validateDestination,
   type SubmitCommand,
   type SubmitPolicy,
-} from './submit-validation.ts';
+} from '../submission/submit-validation.ts';
 
 export interface InserterOptions {
   /** Default '0.0.0.0'; port 0 picks a free one (read `inserter.port`). Default 2775. */

@@ -6,7 +6,7 @@ import type { CancelSm, QuerySm, QuerySmResult, ReplaceSm } from '../smpp/domain
 import { SmppError } from '../smpp/errors.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
-import { prepareMessage, type SubmitPolicy } from './submit-validation.ts';
+import { prepareMessage, type SubmitPolicy } from '../submission/submit-validation.ts';
 
 /** message_state values of query_sm_resp (SMPP 3.4 5.2.28) for our states. */
 export const MessageStateOf: Readonly<Record<SmsStateName, number>> = Object.freeze({

@@ -6,7 +6,7 @@ import { isDuplicateKeyError } from '../store/mongo-errors.ts';
 
 /** The jobs that run under a lease; names are `_id`s operators see in `leases`. */
 export const LeaseNames = Object.freeze({
-  /** Publishes the smsc_queue_* metrics for the deployment (src/metrics/queue-depth-sampler.ts). */
+  /** Publishes the smsc_queue_* metrics for the deployment (src/observability/queue-depth-sampler.ts). */
   queueSampler: 'queue-sampler',
 } as const);
 

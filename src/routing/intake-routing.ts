@@ -3,7 +3,7 @@ import type { Clock } from '../domain/clock.ts';
 import { ESM_CLASS_UDHI, splitText } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { routeDecisionsTotal } from '../metrics/metrics.ts';
-import { moDestKey } from '../mo/mo-routes.ts';
+import { moDestKey } from './mo-routes.ts';
 import { receiptIdFor } from '../receipts/receipt-builder.ts';
 import { RECEIPT_ACCOUNT } from '../domain/receipt-fields.ts';
 import { receiptDueSet } from '../domain/receipt-hooks.ts';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ObjectId, type Filter } from 'mongodb';
 import { limitsOf, type AccountLimits } from '../../accounts/account.ts';
 import { MessageOps } from '../../inserter/message-ops.ts';
-import { validateDestination } from '../../inserter/submit-validation.ts';
+import { validateDestination } from '../../submission/submit-validation.ts';
 import { loadMessageStory } from '../../ops/message-story.ts';
 import { OpsError } from '../../ops/errors.ts';
 import { CommandStatus } from '../../smpp/command-status.ts';

@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { Clock } from '../../../src/domain/clock.ts';
-import { CorrelationWriter } from '../../../src/delivery/correlation-writer.ts';
+import { CorrelationWriter } from '../../../src/receipts/correlation-writer.ts';
 import type { DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryRound, type AcceptedMessage } from '../../../src/delivery/delivery-round.ts';
 import { LeaseManager } from '../../../src/delivery/lease-manager.ts';

@@ -4,7 +4,7 @@ import { decodeText, parseInboundPart, parseReceipt } from '../../../src/codec/i
 import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { MoIntake } from '../../../src/mo/mo-intake.ts';
-import { MoRoutes } from '../../../src/mo/mo-routes.ts';
+import { MoRoutes } from '../../../src/routing/mo-routes.ts';
 import { ensureReceiptSchema } from '../../../src/receipts/receipt-schema.ts';
 import { connectSmpp } from '../../../src/smpp/client.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';

@@ -14,7 +14,7 @@ import {
   queueTargetDueMessages,
   queueTargetMessages,
   queueTargetOldestDueSeconds,
-} from './metrics.ts';
+} from '../metrics/metrics.ts';
 import { queuedByTarget } from './queue-targets.ts';
 
 /** The `leases` document whose holder samples for the whole deployment. */

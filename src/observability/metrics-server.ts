@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { healthJson, processHealth, type HealthReport } from '../nodes/health.ts';
-import { registry as processRegistry } from './metrics.ts';
+import { registry as processRegistry } from '../metrics/metrics.ts';
 
 export interface MetricsServerOptions {
   /** 0 = no server (the returned handle's close() is then a no-op). */
