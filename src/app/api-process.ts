@@ -17,6 +17,7 @@ import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from '../api/api-server.ts';
+import { batchSize } from '../metrics/metrics.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
@@ -60,6 +61,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => batchSize.observe({ kind: 'insert' }, docs),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).

@@ -22,6 +22,7 @@ import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from '../inserter/tls-files.ts';
+import { batchSize } from '../metrics/metrics.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -124,6 +125,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => batchSize.observe({ kind: 'insert' }, docs),
   });
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).

@@ -18,3 +18,17 @@ export class ConfigError extends SmscError {
     super('CONFIG_INVALID', message);
   }
 }
+
+/**
+ * Codes of the store's write failures (StoreWriteError in src/store/group-commit.ts). Here, with
+ * the other codes, so the SMPP and HTTP edges can answer each with its status without the store
+ * knowing either protocol.
+ */
+export const StoreErrorCode = Object.freeze({
+  WRITE_FAILED: 'STORE_WRITE_FAILED',
+  WRITE_TIMEOUT: 'STORE_WRITE_TIMEOUT',
+  /** Refused for lack of room (too many documents waiting for a batch): try again later. */
+  QUEUE_FULL: 'STORE_QUEUE_FULL',
+  CLOSED: 'STORE_CLOSED',
+} as const);
+export type StoreErrorCodeName = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
