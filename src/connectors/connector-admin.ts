@@ -100,14 +100,3 @@ export async function listConnectors(db: Db): Promise<ConnectorView[]> {
     .toArray();
   return docs.map(view);
 }
-
-/** Names among `names` that no connector has. */
-export async function unknownConnectors(db: Db, names: readonly string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const found = await db
-    .collection<ConnectorDocument>(Collections.connectors)
-    .find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } })
-    .toArray();
-  const known = new Set(found.map((c) => c.name));
-  return names.filter((n) => !known.has(n));
-}
