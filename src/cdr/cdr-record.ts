@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describeDataCoding, hashMsisdn, maskMsisdn, messageStateToStatWord } from '../codec/index.ts';
-import { messageStateOfFinal } from '../domain/message-state.ts';
+import { messageStateOf } from '../domain/message-state.ts';
 import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** How numbers appear in CDRs. */
@@ -153,7 +153,7 @@ function encodingOf(dataCoding: number | undefined): string {
 
 function statOf(doc: CdrSource): string {
   try {
-    return messageStateToStatWord(doc.finalStat ?? messageStateOfFinal(doc.state));
+    return messageStateToStatWord(doc.finalStat ?? messageStateOf(doc.state));
   } catch {
     return '';
   }
