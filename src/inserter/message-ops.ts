@@ -33,7 +33,17 @@ export class MessageOps {
   /**
    * replace_if_present_flag = 1: the newest queued single-part message of this account with the
    * same source, destination and service_type takes the new content (CAS on state 'queued').
-   * Returns its message_id, or null when there is none (the submit is then stored as new).
+   *
+   * filter:  {account, state: 'queued', destKey, source.addr, payload.serviceType (or absent),
+   *          no concat}, sort {arrivedAt: -1}: the newest such message
+   * update:  {$set: {payload, priority, registeredDelivery, validUntil, nextAttemptAt, scheduledAt?},
+   *          $inc: {rev: 1}}, with the store's write concern
+   * returns: its message_id (the document before), or null when none is queued (the submit is then
+   *          stored as new).
+   * safe:    one findAndModify is atomic: a message a claim or a batch locked first is no longer
+   *          'queued' and is left alone; a batch that read it before this write carries the old
+   *          `rev`, so its lock misses and the old content is not sent. Not a repeatable write: a
+   *          submit sent again replaces again, with the same content.
    */
   async replaceIfPresent(doc: SmsDocument): Promise<string | null> {
     const filter: Filter<SmsDocument> = {
@@ -83,8 +93,12 @@ export class MessageOps {
   /**
    * Takes back the stored parts of a message that could not be stored whole, before the ESME is
    * told to resubmit it (ESME_RSYSERR): otherwise the resubmission would deliver those parts twice.
-   * filter: {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone);
-   * returns how many parts could not be taken back.
+   *
+   * filter:  {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone)
+   * delete:  those parts, with the store's write concern
+   * returns: how many parts could not be taken back (0 = all of them).
+   * safe:    a CAS on 'queued' per document: a part a claim or batch locked first is not deleted
+   *          under it (and is counted as not taken back); a repeat deletes nothing more.
    */
   async withdraw(ids: readonly ObjectId[]): Promise<number> {
     if (ids.length === 0) return 0;
@@ -92,6 +106,20 @@ export class MessageOps {
     return ids.length - result.deletedCount;
   }
 
+  /**
+   * cancel_sm: the named message (and the other queued parts of its long message), or every queued
+   * message of the account from source_addr to destination_addr.
+   *
+   * filter:  by message_id: {messageId, account, state: 'queued', source.addr?, dest.addr?}, then
+   *          {account, concat.groupId, state: 'queued'} for the other parts; without one:
+   *          {account, state: 'queued', source.addr, dest.addr, payload.serviceType?}
+   * update:  {$set: {state: 'cancelled', finalAt: now, receiptDue: true}}, with the store's write concern
+   * returns: nothing; ESME_RCANCELFAIL when the named message matched nothing (not this account's,
+   *          not found, or past 'queued') or when no queued message matched the addresses.
+   * safe:    each write is a CAS on 'queued': a message (or part) a deliverer locked first is not
+   *          cancelled under it and goes out; a repeat matches nothing and fails as above. A long
+   *          message's parts are not cancelled atomically together: a part already locked is sent.
+   */
   async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {
     // receiptDue: the receipt outbox sends DELETED to ESMEs that asked for receipts.
     const cancel = { $set: { state: SmsState.cancelled, finalAt: now, receiptDue: true } };
@@ -174,6 +202,9 @@ export class MessageOps {
     //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
     //         so content older than an acknowledged replace is never sent.
     // returns: matchedCount; 0 = it left the queue first.
+    // safe:    a CAS on 'queued' and `attempts`: a claim or batch lock (or a whole attempt) since the
+    //          read makes it miss. Two replace_sm racing on one message both match and the later
+    //          write's content stands, as if they had come one after the other.
     const result = await this.#sms.updateOne(
       { _id: current._id, state: SmsState.queued, attempts: current.attempts },
       { $set: set, $inc: { rev: 1 } },

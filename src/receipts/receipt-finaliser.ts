@@ -93,6 +93,7 @@ export class ReceiptFinaliser {
     if (effect.kind === 'intermediate') {
       // filter: {_id, state: 'submitted'}; update: history only (ENROUTE/ACCEPTD keep it submitted).
       // returns: matchedCount; 0 = finished meanwhile: the final receipt already answered.
+      // safe:    only appends to the history while 'submitted'; a repeat adds a second entry, nothing else.
       await this.#sms.updateOne({ _id: smsId, state: SmsState.submitted }, { $push: this.#push(record) });
       return { kind: 'intermediate', smsId };
     }
@@ -101,6 +102,10 @@ export class ReceiptFinaliser {
       // filter: {_id, state: 'submitted', this part not yet recorded}
       // update: {$push: {remoteReceipts: {id, state, err, at}, history}}
       // returns: the document after; null = finished meanwhile, or this part's receipt came twice.
+      // safe:    the `$ne` makes each part's receipt land once, and the document after shows every
+      //          part recorded so far, so of two parts' receipts racing the later write sees both
+      //          and finalises; a repeat matches nothing. Fenced on state only, not on the
+      //          submission read above (`remote`): see the note on the final write.
       const after = await this.#sms.findOneAndUpdate(
         { _id: smsId, state: SmsState.submitted, 'remoteReceipts.id': { $ne: correlation.remoteId } },
         {
@@ -129,6 +134,10 @@ export class ReceiptFinaliser {
     // filter: {_id, state: 'submitted'} — the CAS that lets exactly one finaliser win
     // update: {$set: {state: <final>, finalAt, finalStat, receiptDue (when the ESME asked), error.networkErrorCode}, $push: history}
     // returns: the document after; null = someone else finalised it first: this receipt is a duplicate.
+    // safe:    one findAndModify: of racing receipts, the unanswered sweep and a repeat of this one,
+    //          exactly one moves it out of 'submitted'. The filter does not re-check the submission
+    //          read above (`remote.messageId`): were the message finalised, requeued and submitted
+    //          anew between that read and this write, this older receipt would finish the new one.
     const final = await this.#sms.findOneAndUpdate(
       { _id: smsId, state: SmsState.submitted },
       {
@@ -170,6 +179,9 @@ export async function finaliseUnanswered(
   // filter: {state: 'submitted', validUntil <= now - grace} (index validUntil; state re-checked per document)
   // update: {$set: {state: 'expired', finalAt, finalStat: UNKNOWN, receiptDue, error}, $push: history}
   // returns: modifiedCount; 0 = nothing overdue. A receipt that wins the race first leaves it unmatched.
+  // safe:    a CAS on 'submitted' per document, as every receipt's final write: exactly one of them
+  //          finalises a message; a repeat or a second cleanup finds nothing. `now` is this host's
+  //          clock (validUntil is a due time, not a lease).
   const result = await db.collection<SmsDocument>(Collections.sms).updateMany(
     { state: SmsState.submitted, validUntil: { $lte: new Date(now.getTime() - options.graceMs) }, direction: SmsDirection.mt },
     {

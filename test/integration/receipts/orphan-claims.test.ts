@@ -1,0 +1,112 @@
+/**
+ * A waiting receipt is applied by whoever claims it, and stays stored until it is applied: a
+ * process that stalls (or dies) in the middle of applying it loses nothing, because the claim
+ * runs out and another process's sweep applies it — once.
+ */
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock } from '../../../src/domain/clock.ts';
+import { MessageState } from '../../../src/codec/index.ts';
+import { silentLogger } from '../../../src/logging/logger.ts';
+import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
+import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
+import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
+import type { ShortMessage } from '../../../src/smpp/domain.ts';
+import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import type { Clock } from '../../../src/domain/clock.ts';
+import type { Db } from 'mongodb';
+import { useTestDb } from '../../support/mongo.ts';
+import { shortMessage } from '../../support/short-message.ts';
+import { insertSms, makeSms } from '../../support/sms-factory.ts';
+import { until } from '../../support/until.ts';
+
+const t = useTestDb('orphan_claims');
+const appName = `stalled-receipts-${process.pid}`;
+let stalledClient: MongoClient;
+
+beforeAll(async () => {
+  await ensureSchema(t.db);
+  await ensureReceiptSchema(t.db);
+  stalledClient = new MongoClient(t.uri, { appName, serverSelectionTimeoutMS: 10_000 });
+  await stalledClient.connect();
+});
+
+afterAll(async () => {
+  await t.client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+  await stalledClient?.close(true);
+});
+
+function receiptPdu(id: string): ShortMessage {
+  return shortMessage({
+    dest: { ton: 0, npi: 0, addr: 'ACME' },
+    esmClass: 0x04,
+    shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2611220100 done date:2611220101 stat:DELIVRD err:000 text:`),
+    tlvs: { receiptedMessageId: id, messageState: MessageState.DELIVERED },
+  });
+}
+
+const intake = (db: Db, clock: Clock) =>
+  new ReceiptIntake({ db, clock, logger: silentLogger, by: 'test', emitter: new ReceiptEmitter(db, clock, silentLogger) });
+
+describe('claims on waiting receipts', () => {
+  it('a process that stalls while applying one: the claim runs out, another applies it, exactly once', async () => {
+    const sms = makeSms({ account: 'acme', registeredDelivery: 1, state: SmsState.locked, attempts: 0 });
+    await insertSms(t.db, [sms]);
+    await t.db
+      .collection(Collections.correlations)
+      .insertOne({ connector: 'op', remoteId: 'r-stall', smsId: sms._id, createdAt: new Date() });
+    const stalled = intake(stalledClient.db(t.dbName), systemClock);
+    // The receipt overtook the state write: it waits.
+    await stalled.onMessage({ name: 'op' }, receiptPdu('r-stall'));
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-stall' })).toBe(1);
+    await t.db.collection(Collections.sms).updateOne(
+      { _id: sms._id },
+      {
+        $set: { state: SmsState.submitted, remote: { connector: 'op', messageId: 'r-stall', submittedAt: new Date() } },
+        $unset: { lock: '' },
+      },
+    );
+
+    // Its write to the message hangs (a paused process, as far as the database can tell).
+    await t.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: {
+        failCommands: ['findAndModify'],
+        appName,
+        namespace: `${t.dbName}.${Collections.sms}`,
+        blockConnection: true,
+        blockTimeMS: 4000,
+      },
+    });
+    const stalledApply = stalled.orphans.matchAccepted([{ connector: 'op', remoteIds: ['r-stall'] }]).catch(() => 0);
+    // Taken by the stalled process (claimed, or under the old claim-by-delete, gone) before its write hangs.
+    await until(
+      async () => {
+        const orphan = await t.db.collection(ORPHAN_RECEIPTS).findOne({ ids: 'r-stall' });
+        return orphan === null || orphan.claim !== undefined;
+      },
+      3000,
+      'taken by the stalled process',
+    );
+    expect((await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id }))?.state).toBe('submitted');
+
+    // Another process, once the claim has run out (its clock past the claim's end), sweeps it up.
+    const other = intake(t.db, new ManualClock(Date.now() + 31_000));
+    expect(await other.orphans.sweep()).toBe(1);
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id });
+    expect(after?.state).toBe('delivered');
+    expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-stall' })).toBe(0);
+
+    // The stalled process wakes up and finishes: a duplicate, nothing changes.
+    await stalledApply;
+    const receipts = await t.db.collection(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': sms._id }).toArray();
+    expect(receipts).toHaveLength(1);
+    expect(
+      (await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id }))?.history.filter((h) =>
+        h.outcome.startsWith('receipt '),
+      ),
+    ).toHaveLength(1);
+  }, 30_000);
+});
