@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { AccountStore } from '../accounts/account-store.ts';
 import { CallbackService } from '../callbacks/callback-service.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { createLogger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import { ClockGuard } from '../store/server-clock.ts';
@@ -17,6 +17,7 @@ import { Router } from '../routing/router.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
 import { ApiServer } from '../api/api-server.ts';
+import { batchSize } from '../metrics/metrics.ts';
 
 export interface ApiProcessOptions {
   /** How long SIGTERM may take (default 10 s). */
@@ -60,6 +61,7 @@ export async function runApiProcess(config: SmscConfig, options: ApiProcessOptio
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => batchSize.observe({ kind: 'insert' }, docs),
   });
   const graceMs = options.shutdownGraceMs ?? 10_000;
   // Drop and auto-reply routes act on HTTP submits as on SMPP ones (routes may name intake http).

@@ -1,10 +1,10 @@
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
 import { createLogger } from '../logging/logger.ts';
 import { watchMongoHealth } from '../nodes/mongo-health.ts';
 import { OpenedResources } from '../nodes/opened-resources.ts';
-import { startProcessObservability, type ProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability, type ProcessObservability } from '../observability/process-observability.ts';
 import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';

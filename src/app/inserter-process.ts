@@ -1,11 +1,11 @@
 import { AccountStore } from '../accounts/account-store.ts';
 import { addressOptionsOf, writeConcernOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { watchMongoHealth } from '../nodes/mongo-health.ts';
 import { OpenedResources } from '../nodes/opened-resources.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { Shutdown, stopSignal } from '../nodes/shutdown.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { countCommands } from '../store/command-counter.ts';
@@ -17,11 +17,12 @@ import { createBindSlots } from '../inserter/bind-slots.ts';
 import { Inserter } from '../inserter/inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { ClockGuard } from '../store/server-clock.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';
 import { readTlsFiles } from '../inserter/tls-files.ts';
+import { batchSize } from '../metrics/metrics.ts';
 
 export interface InserterProcessOptions {
   /** Where the ready line goes (default stdout). */
@@ -124,6 +125,7 @@ async function startInserter(config: SmscConfig, options: InserterProcessOptions
     maxDelayMs: config.inserter.batchMaxWaitMs,
     writeConcern: writeConcernOf(config.mongo),
     logger: createLogger('group-commit'),
+    onBatch: (docs) => batchSize.observe({ kind: 'insert' }, docs),
   });
   opened.add('group commit', () => writer.close());
   // Contact lists (blocklists, opt-outs, registration filters) and HLR lookups (issue 16).

@@ -1,9 +1,9 @@
 import { ObjectId, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { cdrRecordsTotal } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
+import { SmsDirection, type SmsDocument } from '../domain/sms-document.ts';
 import type { CdrFileWriter } from './cdr-files.ts';
 import { CDR_PROJECTION, cdrRecordsOf, formatRecord, type CdrRecordOptions } from './cdr-record.ts';
 import type { CdrUploader } from './s3-uploader.ts';

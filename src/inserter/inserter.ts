@@ -1,8 +1,8 @@
 import type { Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { limitsOf, type AccountLimits } from '../accounts/account.ts';
-import type { Clock } from '../clock.ts';
-import { sleep, systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { sleep, systemClock } from '../domain/clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
@@ -13,7 +13,7 @@ import { bindsTotal, boundSessions, storeLatencySeconds, submitsTotal } from '..
 import { createSmppServer, type SmppServer } from '../smpp/server.ts';
 import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { BacklogTracker } from './backlog.ts';
@@ -30,7 +30,7 @@ import {
   validateDestination,
   type SubmitCommand,
   type SubmitPolicy,
-} from './submit-validation.ts';
+} from '../submission/submit-validation.ts';
 
 export interface InserterOptions {
   /** Default '0.0.0.0'; port 0 picks a free one (read `inserter.port`). Default 2775. */

@@ -1,11 +1,10 @@
 import { ObjectId, type Db, type Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
 
 /**
@@ -152,13 +151,13 @@ const OUTBOX_BATCH = 256;
 
 /** Creates the receipts the selected messages still have in the outbox (and clears their flags); returns how many it handled. */
 async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clock, logger: Logger): Promise<number> {
-  const sms = db.collection<SmsWithReceipt>(Collections.sms);
+  const sms = db.collection<SmsDocument>(Collections.sms);
   const emitter = new ReceiptEmitter(db, clock, logger);
   let handled = 0;
   for (;;) {
     // Read-only: flagged messages among the selected (sparse index `receiptDue`, or the selector's).
     const flagged = await sms
-      .find({ ...base, receiptDue: true } as Filter<SmsWithReceipt>)
+      .find({ ...base, receiptDue: true } as Filter<SmsDocument>)
       .limit(OUTBOX_BATCH)
       .toArray();
     if (flagged.length === 0) return handled;

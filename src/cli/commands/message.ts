@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { formatMessageStory, loadMessageStory, type MessageStory } from '../../ops/message-story.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock, type Clock } from '../../clock.ts';
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
 import { collectStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
 import {

@@ -1,13 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
 import { MessageState } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
 import { ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 
@@ -128,7 +127,7 @@ describe('smsc requeue', () => {
 describe('smsc requeue and receipts', () => {
   const receipts = (smsId: unknown) =>
     t.db
-      .collection<SmsWithReceipt>(Collections.sms)
+      .collection<SmsDocument>(Collections.sms)
       .find({ direction: 'receipt', 'receipt.smsId': smsId })
       .sort({ arrivedAt: 1, _id: 1 })
       .toArray();
@@ -153,7 +152,7 @@ describe('smsc requeue and receipts', () => {
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
 
     expect(await requeue({ messageId: doc.messageId })).toBe('Requeued 1 message(s).');
-    const requeued = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const requeued = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     expect(requeued).toMatchObject({ state: 'queued', attempts: 0, requeues: 1 });
     // The last outcome's stat and error would otherwise colour the next receipt.
     expect(requeued?.finalStat).toBeUndefined();
@@ -172,7 +171,7 @@ describe('smsc requeue and receipts', () => {
     // Whoever runs the outbox, however often: one more receipt, DELIVRD.
     if (second.kind === 'final') await emitter().emitFor([second.doc]);
     await emitter().runOnce();
-    await emitter().emitFor([(await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))!]);
+    await emitter().emitFor([(await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id }))!]);
     const all = await receipts(doc._id);
     expect(all.map((r) => `${r.receipt?.stat} ${r.payload.tlvs?.messageState}`).sort()).toEqual([
       `DELIVRD ${MessageState.DELIVERED}`,
@@ -193,7 +192,7 @@ describe('smsc requeue and receipts', () => {
       JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }),
     );
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
-    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     expect(after).toMatchObject({ state: 'queued', requeues: 1 });
     expect(after?.receiptDue).toBeUndefined();
     // Sent whole again: the receipts of the parts accepted before went unheard while it was final.
@@ -203,15 +202,15 @@ describe('smsc requeue and receipts', () => {
   it("an outbox pass that read the message before a requeue does not clear the next generation's flag", async () => {
     const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1) }), receiptDue: true };
     await sms().insertOne(doc);
-    const staleRead = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const staleRead = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     await requeue({ messageId: doc.messageId });
     // It fails again the same way (same state, same attempt count), flagged again.
     await sms().updateOne(
       { _id: doc._id },
-      { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsWithReceipt> },
+      { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsDocument> },
     );
     await emitter().emitFor([staleRead!]);
-    expect((await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
+    expect((await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
     await emitter().runOnce();
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV', 'UNDELIV']);
     expect(await emitter().runOnce()).toBe(0);

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { healthJson, processHealth, type HealthReport } from '../nodes/health.ts';
-import { registry as processRegistry } from './metrics.ts';
+import { registry as processRegistry } from '../metrics/metrics.ts';
 
 export interface MetricsServerOptions {
   /** 0 = no server (the returned handle's close() is then a no-op). */
