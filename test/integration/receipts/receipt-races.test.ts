@@ -155,7 +155,7 @@ describe('claims on waiting receipts', () => {
         { $set: { state: SmsState.submitted, attempts: 1, remote: { connector: 'op', messageId: 'r-new', submittedAt: resubmittedAt } } },
       );
     await applying;
-    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id });
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id });
     expect(after?.state).toBe('submitted');
     expect(after?.remote).toMatchObject({ messageId: 'r-new', submittedAt: resubmittedAt });
     expect(after?.history.some((h) => h.outcome.startsWith('receipt '))).toBe(false);
