@@ -183,6 +183,19 @@ export function tlvsToWire(tlvs: Tlvs | undefined): Record<string, TlvValue> {
 
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const bytes = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
+
+const sourceFromWire = (p: { source_addr_ton?: unknown; source_addr_npi?: unknown; source_addr?: unknown }): SmppAddress => ({
+  ton: num(p.source_addr_ton),
+  npi: num(p.source_addr_npi),
+  addr: str(p.source_addr),
+});
+
+const destFromWire = (p: { dest_addr_ton?: unknown; dest_addr_npi?: unknown; destination_addr?: unknown }): SmppAddress => ({
+  ton: num(p.dest_addr_ton),
+  npi: num(p.dest_addr_npi),
+  addr: str(p.destination_addr),
+});
 
 export function bindRequestFromWire(pdu: WirePdu, mode: BindMode): BindRequest {
   const p = pdu.params;
@@ -214,8 +227,8 @@ export function shortMessageFromWire(pdu: WirePdu): ShortMessage {
   const p = pdu.params;
   return {
     serviceType: str(p.service_type),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
-    dest: { ton: num(p.dest_addr_ton), npi: num(p.dest_addr_npi), addr: str(p.destination_addr) },
+    source: sourceFromWire(p),
+    dest: destFromWire(p),
     esmClass: num(p.esm_class),
     protocolId: num(p.protocol_id),
     priority: num(p.priority_flag),
@@ -225,7 +238,7 @@ export function shortMessageFromWire(pdu: WirePdu): ShortMessage {
     replaceIfPresent: num(p.replace_if_present_flag),
     dataCoding: num(p.data_coding),
     smDefaultMsgId: num(p.sm_default_msg_id),
-    shortMessage: Buffer.isBuffer(p.short_message) ? p.short_message : Buffer.alloc(0),
+    shortMessage: bytes(p.short_message),
     tlvs: tlvsFromWire(pdu.tlvs),
     unknownTlvs: pdu.unknownTlvs,
   };
@@ -261,7 +274,7 @@ export function querySmFromWire(pdu: WirePdu): QuerySm {
   const p = pdu.params;
   return {
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
+    source: sourceFromWire(p),
   };
 }
 
@@ -284,8 +297,8 @@ export function cancelSmFromWire(pdu: WirePdu): CancelSm {
   return {
     serviceType: str(p.service_type),
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
-    dest: { ton: num(p.dest_addr_ton), npi: num(p.dest_addr_npi), addr: str(p.destination_addr) },
+    source: sourceFromWire(p),
+    dest: destFromWire(p),
   };
 }
 
@@ -293,12 +306,12 @@ export function replaceSmFromWire(pdu: WirePdu): ReplaceSm {
   const p = pdu.params;
   return {
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
+    source: sourceFromWire(p),
     scheduleDeliveryTime: str(p.schedule_delivery_time),
     validityPeriod: str(p.validity_period),
     registeredDelivery: num(p.registered_delivery),
     smDefaultMsgId: num(p.sm_default_msg_id),
-    shortMessage: Buffer.isBuffer(p.short_message) ? p.short_message : Buffer.alloc(0),
+    shortMessage: bytes(p.short_message),
   };
 }
 
@@ -306,9 +319,7 @@ export function submitMultiFromWire(pdu: WirePdu): SubmitMulti {
   const { dest: _dest, ...rest } = shortMessageFromWire(pdu);
   const list = Array.isArray(pdu.params.dest_address) ? (pdu.params.dest_address as smpp.DestAddress[]) : [];
   const dests: MultiDestination[] = list.map((d) =>
-    d.dl_name !== undefined
-      ? { kind: 'list', name: d.dl_name }
-      : { kind: 'sme', address: { ton: num(d.dest_addr_ton), npi: num(d.dest_addr_npi), addr: str(d.destination_addr) } },
+    d.dl_name !== undefined ? { kind: 'list', name: d.dl_name } : { kind: 'sme', address: destFromWire(d) },
   );
   return { ...rest, dests };
 }
