@@ -211,16 +211,37 @@ export function bindRequestFromWire(pdu: WirePdu, mode: BindMode): BindRequest {
   };
 }
 
-export function bindRequestToWire(req: Omit<BindRequest, 'mode'>): Record<string, unknown> {
+/** What a client binds with; the rest of a bind request defaults to SMPP 3.4 and no address range. */
+export interface BindCredentials {
+  systemId: string;
+  password: string;
+  systemType?: string;
+  interfaceVersion?: number;
+  addrTon?: number;
+  addrNpi?: number;
+  addressRange?: string;
+}
+
+export function bindRequestToWire(req: BindCredentials): Record<string, unknown> {
   return {
     system_id: req.systemId,
     password: req.password,
-    system_type: req.systemType,
-    interface_version: req.interfaceVersion,
-    addr_ton: req.addrTon,
-    addr_npi: req.addrNpi,
-    address_range: req.addressRange,
+    system_type: req.systemType ?? '',
+    interface_version: req.interfaceVersion ?? 0x34,
+    addr_ton: req.addrTon ?? 0,
+    addr_npi: req.addrNpi ?? 0,
+    address_range: req.addressRange ?? '',
   };
+}
+
+export function bindResponseFromWire(pdu: WirePdu): BindResponse {
+  const version = pdu.tlvs.sc_interface_version;
+  return { systemId: str(pdu.params.system_id), ...(typeof version === 'number' ? { scInterfaceVersion: version } : {}) };
+}
+
+/** message_id of a submit_sm_resp or data_sm_resp. */
+export function messageIdFromWire(pdu: WirePdu): string {
+  return str(pdu.params.message_id);
 }
 
 export function shortMessageFromWire(pdu: WirePdu): ShortMessage {
@@ -275,6 +296,15 @@ export function querySmFromWire(pdu: WirePdu): QuerySm {
   return {
     messageId: str(p.message_id),
     source: sourceFromWire(p),
+  };
+}
+
+export function querySmToWire(query: { messageId: string; source?: Partial<SmppAddress> }): Record<string, unknown> {
+  return {
+    message_id: query.messageId,
+    source_addr_ton: query.source?.ton ?? 0,
+    source_addr_npi: query.source?.npi ?? 0,
+    source_addr: query.source?.addr ?? '',
   };
 }
 
