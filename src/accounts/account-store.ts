@@ -61,6 +61,15 @@ export class AccountStore {
     this.#cost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   }
 
+  /**
+   * Creates an account.
+   *
+   * filter:  none: an insert; the unique index `systemId` is the fence
+   * insert:  the whole account (scrypt password hash, limits, enabled, createdAt/updatedAt)
+   * returns: the account's view; ConfigError when one by that system_id exists (duplicate key).
+   * safe:    of two racing adds of one system_id exactly one inserts, the other is told it exists;
+   *          a repeat is refused the same way.
+   */
   async add(input: NewAccount): Promise<AccountChange> {
     validateSystemId(input.systemId);
     validatePassword(input.password);
@@ -103,7 +112,18 @@ export class AccountStore {
     return docs.map((doc) => viewOf(doc));
   }
 
-  /** Applies the patch; returns the updated account, or null when there is none by that system_id. */
+  /**
+   * Applies the patch; returns the updated account, or null when there is none by that system_id.
+   *
+   * filter:  {systemId}
+   * update:  {$set: the patched fields and updatedAt, $unset: cleared callback/opt-out fields}
+   * returns: the account after; null = none by that system_id.
+   * safe:    one atomic update of the named fields: two racing patches of different fields both
+   *          land; of the same field, the later write stands. A partial opt-out patch and a new
+   *          callback URL complete themselves from a read taken before the write, so a racing patch
+   *          of those same sub-fields between the read and the write is overwritten (operator
+   *          commands; not fenced on a revision). A repeat writes the same values again.
+   */
   async set(systemId: string, patch: AccountPatch): Promise<AccountChange | null> {
     const update: Partial<AccountDocument> = { updatedAt: this.#clock.now() };
     const unset: Record<string, ''> = {};
@@ -144,7 +164,6 @@ export class AccountStore {
       if (shortcode === '') unset.optout = '';
       else update.optout = validateOptOut({ shortcode, reply, keywords });
     }
-    // filter: {systemId}; update: the patched fields; returns the account after (null = none by that name).
     const doc = await this.#accounts.findOneAndUpdate(
       { systemId },
       { $set: update, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
@@ -153,6 +172,13 @@ export class AccountStore {
     return doc ? withGenerated(viewOf(doc), generated) : null;
   }
 
+  /**
+   * filter:  {systemId}
+   * delete:  the account
+   * returns: true when it existed; false = none by that system_id (or a racing remove got it first).
+   * safe:    a single-document delete: of racing removes one reports true; binds already made keep
+   *          their sessions until they end (authenticate reads the account at bind time).
+   */
   async remove(systemId: string): Promise<boolean> {
     const result = await this.#accounts.deleteOne({ systemId });
     return result.deletedCount === 1;

@@ -67,9 +67,12 @@ export class IdempotencyStore {
 
   /**
    * Claims the key for a request about to store messages with `plannedIds`.
-   * insertOne {_id: scope:key, state: 'pending', token, plannedIds}: the unique `_id` makes exactly
-   * one request the holder. Returns the token, or null when the key exists (then call `existing`).
-   * Written with the store's write concern: the record must be as durable as the messages.
+   *
+   * filter:  none: an insert; the unique `_id` (scope:key) is the fence
+   * insert:  {_id, requestHash, state: 'pending', token, plannedIds, createdAt, heldSince, expiresAt}
+   * returns: the token, or null when the key exists (then call `existing`).
+   * safe:    the unique `_id` makes exactly one of racing requests the holder. Written with the
+   *          store's write concern: the record must be as durable as the messages.
    */
   async claim(id: string, requestHash: string, plannedIds: string[][]): Promise<string | null> {
     const now = this.#clock.now();
@@ -104,9 +107,14 @@ export class IdempotencyStore {
     const now = this.#clock.now();
     const age = now.getTime() - doc.heldSince.getTime();
     if (age < this.#staleMs) return { kind: 'in-progress', retryAfterSeconds: Math.max(1, Math.ceil((this.#staleMs - age) / 1000)) };
-    // filter: {_id, state: 'pending', token: <the dead holder's>}; update: a new token and heldSince.
-    // Returns matchedCount; 0 = another retry took it over (or it finished) first.
     const token = randomBytes(12).toString('hex');
+    // filter:  {_id, state: 'pending', token: <the dead holder's>}
+    // update:  {$set: {token: new, heldSince: now}}, with the store's write concern
+    // returns: matchedCount; 0 = another retry took it over (or it finished) first.
+    // safe:    a CAS on the token read: of racing retries one takes over. "Dead" is judged by age
+    //          on this host's clock against the holder's heldSince: a slow holder may still be at
+    //          work, but both store under the planned ids (duplicate keys), and its complete or
+    //          release is fenced on its old token and writes nothing.
     const result = await this.#keys.updateOne(
       { _id: id, state: 'pending', token: doc.token },
       { $set: { token, heldSince: now } },
@@ -117,8 +125,13 @@ export class IdempotencyStore {
   }
 
   /**
-   * Records the answer. filter: {_id, token} (only the holder finishes it); update: state 'done',
-   * statusCode, body. A holder that lost the key to a takeover writes nothing.
+   * Records the answer.
+   *
+   * filter:  {_id, token} (only the holder finishes it)
+   * update:  {$set: {state: 'done', statusCode, body}}, with the store's write concern
+   * returns: nothing; matching nothing = the key was taken over (or expired): its holder answers.
+   * safe:    fenced on the token, so a holder that lost the key writes nothing; a repeat writes
+   *          the same answer again.
    */
   async complete(id: string, token: string, statusCode: number, body: unknown): Promise<void> {
     await this.#keys.updateOne({ _id: id, token }, { $set: { state: 'done', statusCode, body } }, this.#wc);
@@ -126,7 +139,13 @@ export class IdempotencyStore {
 
   /**
    * Forgets a key whose request stored nothing (or failed in a way a retry may cure), so the retry
-   * starts afresh. filter: {_id, token, state: 'pending'}; deletes at most that record.
+   * starts afresh.
+   *
+   * filter:  {_id, token, state: 'pending'}
+   * delete:  at most that record, with the store's write concern
+   * returns: nothing; matching nothing = taken over or already completed: it stays.
+   * safe:    fenced on the token and 'pending', so neither a new holder's key nor a recorded
+   *          answer is deleted; a repeat deletes nothing.
    */
   async release(id: string, token: string): Promise<void> {
     await this.#keys.deleteOne({ _id: id, token, state: 'pending' }, this.#wc);

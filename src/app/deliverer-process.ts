@@ -50,6 +50,7 @@ export async function runDelivererProcess(config: SmscConfig, options: Deliverer
     backoffMaxMs: config.deliverer.retryMaxMs,
     maxAttempts: config.deliverer.maxAttempts,
     leaseGraceMs: config.deliverer.leaseGraceMs,
+    unboundRetryMs: config.deliverer.unboundRetryMs,
     ...options.delivery,
   });
   if (options.backoffScale !== undefined && !(options.backoffScale > 0))

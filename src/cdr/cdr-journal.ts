@@ -148,6 +148,9 @@ export class CdrJournal {
     await this.#files.close();
     if (this.#recovered) {
       // Let another journal take over at once.
+      // filter:  {_id: 'journal', owner: us}
+      // update:  {$unset: {owner, leaseUntil}} (the high-water mark stays); a failure is ignored
+      // safe:    fenced on the owner: a lease another journal took over meanwhile is not freed.
       await this.#state
         .updateOne({ _id: STATE_ID, owner: this.#o.owner }, { $unset: { owner: '', leaseUntil: '' } })
         .catch(() => undefined);
@@ -178,18 +181,29 @@ export class CdrJournal {
     await this.#files.append(lines);
     await this.#mark(docs.map((d) => ({ _id: d._id, finalAt: d.finalAt! })));
     const hwm = docs[docs.length - 1].finalAt!;
-    // filter: the state document; update: hwm only ever moves forward ($max).
+    // filter:  {_id: 'journal'}, upsert (the lease write made it already)
+    // update:  {$max: {hwm}}: it only ever moves forward
+    // returns: nothing.
+    // safe:    $max is commutative and a repeat is a no-op, so a late write from a journal that
+    //          lost its lease cannot move the mark back. Not fenced on the owner (see #holdLease).
     await this.#state.updateOne({ _id: STATE_ID }, { $max: { hwm } }, { upsert: true });
     this.stats.written += docs.length;
     await this.#files.rotateIfDue();
     return docs.length;
   }
 
+  /**
+   * Marks journaled outcomes.
+   *
+   * filter:  each updateOne: {_id, finalAt: <as journaled>} (one unordered bulkWrite)
+   * update:  {$set: {cdrAt: that finalAt}}
+   * returns: nothing; a miss = the message moved on (requeued, purged): nothing to mark.
+   * safe:    sets no field the delivery protocol reads, so it is safe beside every other writer;
+   *          fenced on finalAt, so an outcome written since (a requeue, final again) is still
+   *          journaled; a repeat sets the same value.
+   */
   async #mark(outcomes: { _id: ObjectId; finalAt: Date }[]): Promise<void> {
     if (outcomes.length === 0) return;
-    // filter (each): {_id, finalAt: <as journaled>}; update: $set cdrAt = that finalAt.
-    // returns: matched counts; a miss = the message moved on (requeued, purged): nothing to mark.
-    // Sets no field the delivery protocol reads, so it is safe beside every other writer.
     const ops: AnyBulkWriteOperation<SmsDocument>[] = outcomes.map((o) => ({
       updateOne: { filter: { _id: o._id, finalAt: o.finalAt }, update: { $set: { cdrAt: o.finalAt } } },
     }));
@@ -208,9 +222,15 @@ export class CdrJournal {
   }
 
   /**
-   * filter: the state document, free (no owner or lease over) or ours; update: owner = us, leaseUntil
-   * = now + lease; upsert creates it. Another journal holding the lease: no match, and the upsert's
-   * insert hits the duplicate `_id` — we are not the leader this pass.
+   * filter:  {_id: 'journal', owner: us, or no owner, or leaseUntil < now}, upsert
+   * update:  {$set: {owner: us, leaseUntil: now + lease}}
+   * returns: true = we lead this pass; false = another journal holds the lease (no match, and the
+   *          upsert's insert hits the duplicate `_id`).
+   * safe:    one single-document update decides between racing journals. But `now` is this host's
+   *          clock, not the database's, and the lease is taken once per pass while the pass runs
+   *          until the backlog is drained, unrenewed: a pass longer than the lease (or a host whose
+   *          clock runs ahead) lets a second journal lead meanwhile, and the journal's own writes
+   *          (file, marks, hwm) are not fenced on the owner.
    */
   async #holdLease(): Promise<boolean> {
     const now = this.#clock.now();

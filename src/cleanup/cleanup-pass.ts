@@ -88,8 +88,12 @@ export class CleanupPass {
   async expireOverdue(): Promise<number> {
     const now = this.#clock.now();
     // filter: {state: 'queued', validUntil <= now}
-    // update: {$set: {state: 'expired', finalAt: now}, $push: {history: expired (bounded)}}
+    // update: {$set: {state: 'expired', finalAt: now, receiptDue: true}, $push: {history: expired (bounded)}}
+    //         (`now` is this host's clock: validUntil is a due time, not a lease)
     // returns: modifiedCount; 0 = nothing overdue. Locked ones are left to their holder (it expires them itself).
+    // safe:    a CAS on 'queued' per document: a claim, a batch lock or a cancel that got there first
+    //          makes it miss, and once expired the message matches none of theirs (they too need
+    //          'queued', or 'locked' with its token). A second cleanup, or a repeat, finds nothing.
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, validUntil: { $lte: now } },
       // receiptDue: the receipt outbox decides whether its ESME asked for an EXPIRED receipt.
@@ -105,8 +109,10 @@ export class CleanupPass {
   async markAttemptLimit(): Promise<number> {
     const now = this.#clock.now();
     // filter: {state: 'queued', attempts >= maxAttempts}
-    // update: {$set: {state: 'undeliverable', finalAt: now, error}, $push: {history: attempt-limit (bounded)}}
+    // update: {$set: {state: 'undeliverable', finalAt: now, error, receiptDue: true}, $push: {history: attempt-limit (bounded)}}
     // returns: modifiedCount; 0 = none over the limit.
+    // safe:    as expireOverdue: a CAS on 'queued' per document, so a message a deliverer holds is
+    //          left to it and one finalised here is never claimed again; a repeat finds nothing.
     const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
       { state: SmsState.queued, attempts: { $gte: this.#options.maxAttempts } },
       {
@@ -128,6 +134,10 @@ export class CleanupPass {
     // filter: {state ∈ final states, finalAt <= now - retention}
     // delete: every such message
     // returns: deletedCount; 0 = nothing old enough.
+    // safe:    final states have no writer but a requeue (ops/requeue.ts), which leaves them and unsets
+    //          finalAt; per document, either the requeue comes first (no longer matches here) or the
+    //          delete does (the requeue misses it). Receipts arriving later for a purged message go
+    //          to the orphans. A repeat deletes nothing more.
     const result = await this.#db
       .collection<SmsDocument>(Collections.sms)
       .deleteMany({ state: { $in: [...FINAL_STATES] }, finalAt: { $lte: cutoff } });

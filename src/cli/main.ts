@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { SmscError } from '../errors/smsc-error.ts';
 import { readPackageVersion } from './version.ts';
-import { joinSupervisor, reportFatal } from '../app/supervised-child.ts';
+import { isSupervised } from '../app/parent-tether.ts';
 
 type AnyCommand = CommandModule<any, any>;
 
@@ -68,14 +68,16 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-  // Under `smsc up`: end with it, and answer its probes (metrics, health).
-  joinSupervisor();
+  // Under `smsc up`: end with it, and answer its probes (metrics, health). Loaded only then: the
+  // metrics registry (prom-client) is a good part of a short command's start-up time.
+  const supervision = isSupervised() ? await import('../app/supervised-child.ts') : undefined;
+  supervision?.joinSupervisor();
   try {
     for (const command of await commandsFor(argv)) cli.command(command);
     await cli.parseAsync();
   } catch (error) {
     process.stderr.write(`smsc: ${describeError(error)}\n`);
-    reportFatal(describeError(error));
+    supervision?.reportFatal(describeError(error));
     if (error instanceof UsageError) process.stderr.write('Run `smsc --help` for usage.\n');
     process.exitCode = error instanceof UsageError ? 2 : 1;
     // A command that failed has nothing left to do. Whatever it opened and did not close (a

@@ -234,6 +234,13 @@ const FIELD_LIST: ConfigField[] = [
     doc: 'Longest retry delay.',
   },
   {
+    path: 'deliverer.unboundRetryMs',
+    kind: ms(100, 3_600_000),
+    env: 'DELIVERER_UNBOUND_RETRY_MS',
+    default: 10_000,
+    doc: 'How long a destination waits, without using an attempt, while none of its connectors is bound.',
+  },
+  {
     path: 'deliverer.leaseGraceMs',
     kind: ms(0, 600_000),
     env: 'DELIVERER_LEASE_GRACE_MS',

@@ -38,6 +38,7 @@ export interface DelivererConfig {
   readonly concurrency: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly unboundRetryMs: number;
   readonly maxAttempts: number;
   readonly refreshMs: number;
   readonly leaseGraceMs: number;

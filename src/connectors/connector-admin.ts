@@ -23,6 +23,12 @@ function withoutUndefined<T extends object>(doc: T): T {
   return Object.fromEntries(Object.entries(doc).filter(([, value]) => value !== undefined)) as T;
 }
 
+/**
+ * filter:  none: an insert; the unique index on `name` is the fence
+ * insert:  the validated connector with createdAt/updatedAt
+ * returns: its view; ConfigError when one by that name exists (duplicate key).
+ * safe:    of two racing adds of one name exactly one inserts; a repeat is refused the same way.
+ */
 export async function addConnector(db: Db, input: Partial<ConnectorDocument>, now: Date): Promise<ConnectorView> {
   const doc = validateConnector(withoutUndefined({ ...input, createdAt: now, updatedAt: now }));
   try {
@@ -39,9 +45,13 @@ export async function setConnector(db: Db, name: string, changes: Partial<Connec
   const current = await collection.findOne({ name }, { projection: { _id: 0 } });
   if (!current) throw new ConfigError(`No connector named ${name}.`);
   const next = validateConnector(withoutUndefined({ ...current, ...changes, name, updatedAt: now }));
-  // filter: {name} (unique index); replace: the whole validated document.
-  // returns: matchedCount; 0 = removed meanwhile (the next list shows it gone). Last writer wins,
-  // as with any two operators editing one record.
+  // filter:  {name} (unique index)
+  // update:  replace with the whole validated document (read above, merged with the changes)
+  // returns: nothing; matching nothing = removed meanwhile (the next list shows it gone).
+  // safe:    one atomic replace, and no upsert, so a removed connector is not brought back. Last
+  //          writer wins, as with any two operators editing one record: a change another `set`
+  //          made between this read and this write is lost. Deliverers read connectors, never
+  //          write them.
   await collection.replaceOne({ name }, next);
   return view(next);
 }
@@ -77,17 +87,26 @@ export async function removeConnector(db: Db, name: string, options: { force?: b
   const removal: ConnectorRemoval = { name, removedRoutes: [], changedRoutes: [] };
   for (const route of using) {
     if (route.connectors.every((c) => c === name)) {
-      // filter: {_id, connectors: name} (still naming it); delete it. 0 deleted = changed meanwhile.
+      // filter:  {_id, connectors: name} (still naming it)
+      // delete:  the route; returns deletedCount: 0 = changed or removed meanwhile.
+      // safe:    the filter re-checks that it still names the connector; a repeat deletes nothing.
       const result = await routes.deleteOne({ _id: route._id, connectors: name });
       if (result.deletedCount > 0) removal.removedRoutes.push(routeLine(route));
     } else {
-      // filter: {_id}; update: {$pull: {connectors: name}}. Backups keep their order.
+      // filter:  {_id}
+      // update:  {$pull: {connectors: name}}. Backups keep their order.
+      // returns: modifiedCount; 0 = it no longer named it (or was removed).
+      // safe:    $pull is atomic and idempotent: a repeat or a racing remove changes nothing more.
       const result = await routes.updateOne({ _id: route._id }, { $pull: { connectors: name } });
       if (result.modifiedCount > 0)
         removal.changedRoutes.push(`${routeLine(route)} now -> ${route.connectors.filter((c) => c !== name).join(',')}`);
     }
   }
   // The connector goes last: a route never points at it for longer than the commands above take.
+  // filter:  {name}
+  // delete:  the connector; returns nothing (a racing remove may have taken it).
+  // safe:    idempotent. Not atomic with the route check above: a route added (after its own
+  //          check that the connector exists) between that check and this delete keeps naming it.
   await connectors.deleteOne({ name });
   return removal;
 }

@@ -26,7 +26,8 @@ export interface ConnectorSenderOptions {
  * time, so two messages to one destination can take different routes); the first one that is
  * bound (primary, then backups). A batch stays on the session `select` chose: a later message
  * whose route does not allow that connector goes back to the queue untried and leads the next
- * round. Charged routes ask the charging endpoint before a message's first submit.
+ * round. While none of a message's connectors is bound it waits without using an attempt.
+ * Charged routes ask the charging endpoint before a message's first submit.
  */
 export class ConnectorSender implements Sender {
   readonly acceptedState = 'submitted';
@@ -88,6 +89,8 @@ export class ConnectorSender implements Sender {
       const connector = this.#pool.get(name);
       if (connector?.bound) return { connector, decision };
     }
-    return { kind: 'temporary', error: `no bound connector among ${names.join(', ')}` };
+    // Our link is down, not the message's fault: no attempt is used up, so an outage of any length
+    // neither makes messages undeliverable nor stretches their backoff past its end.
+    return { kind: 'waiting', error: `no bound connector among ${names.join(', ')}` };
   }
 }

@@ -20,6 +20,11 @@ export interface DeliveryOptions {
    * still use host time. Default 2 s.
    */
   leaseGraceMs: number;
+  /**
+   * How long a destination waits when none of its message's connectors is bound here (no attempt
+   * is counted), before it is tried again. Default 10 s.
+   */
+  unboundRetryMs: number;
 }
 
 export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze({
@@ -30,6 +35,7 @@ export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze
   maxAttempts: 30,
   historyLimit: 20,
   leaseGraceMs: 2000,
+  unboundRetryMs: 10_000,
 });
 
 /** Fills defaults and rejects nonsense with every problem listed. */
@@ -39,7 +45,7 @@ export function resolveDeliveryOptions(partial: Partial<DeliveryOptions> = {}): 
   const positive = (name: keyof DeliveryOptions) => {
     if (!Number.isFinite(options[name]) || options[name] <= 0) problems.push(`${name} must be a positive number (got ${options[name]})`);
   };
-  (['leaseMs', 'batchSize', 'backoffBaseMs', 'backoffMaxMs', 'maxAttempts', 'historyLimit'] as const).forEach(positive);
+  (['leaseMs', 'batchSize', 'backoffBaseMs', 'backoffMaxMs', 'maxAttempts', 'historyLimit', 'unboundRetryMs'] as const).forEach(positive);
   if (!Number.isFinite(options.leaseGraceMs) || options.leaseGraceMs < 0)
     problems.push(`leaseGraceMs must be 0 or more (got ${options.leaseGraceMs})`);
   if (options.backoffMaxMs < options.backoffBaseMs) problems.push('backoffMaxMs must not be below backoffBaseMs');

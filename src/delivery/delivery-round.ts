@@ -13,7 +13,7 @@ import {
 import { duePrefix, lockBatch, readPending, type LockBatchRequest } from '../protocol/batch.ts';
 import { claimOne } from '../protocol/claim.ts';
 import { acquireDestinations, releaseDestinations, type AcquireRequest, type AcquireResult } from '../protocol/destination-locks.ts';
-import { releaseClaims } from '../protocol/message-leases.ts';
+import { postponeToSchedule, releaseClaims } from '../protocol/message-leases.ts';
 import { updateFor, type BatchDecision } from '../protocol/outcomes.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../store/sms-document.ts';
@@ -64,6 +64,8 @@ export interface RoundStats {
   fencedOff: number;
   /** Batches cut short because their lease was lost or no longer safe to send under. */
   leaseStops: number;
+  /** Destinations put off because nothing was bound to send over (no attempt counted). */
+  waiting: number;
 }
 
 export function emptyStats(): RoundStats {
@@ -79,6 +81,7 @@ export function emptyStats(): RoundStats {
     expired: 0,
     fencedOff: 0,
     leaseStops: 0,
+    waiting: 0,
   };
 }
 
@@ -197,6 +200,12 @@ export class DeliveryRound {
     stats.claims++;
     messageClaimsTotal.inc();
     const destKey = first.destKey;
+    if (first.scheduledAt && first.scheduledAt.getTime() > clock.now().getTime()) {
+      // Due before its schedule: the destination's read would leave it out, so it would be
+      // claimed again at once, forever. It waits for its schedule; the destination is not excluded.
+      await postponeToSchedule(this.#sms, { id: first._id, token, scheduledAt: first.scheduledAt });
+      return 'busy';
+    }
     if (this.#held.has(destKey)) {
       // Another lane of ours took it between our claim and now.
       await this.#releaser.submit({ ids: [first._id], token });
@@ -358,11 +367,13 @@ export class DeliveryRound {
     // Only half the safe span is ever asked for before a submit, so a renewal on schedule always covers it.
     const submitBudgetMs = Math.max(1, Math.floor(leases.safeSpanMs / 2));
     let holdUntil: Date | undefined;
+    // The hold is a wait for a connector to bind (no attempts, no history), not a retry's backoff.
+    let waitingHold = false;
     let unavailable = false;
     let session: OutboundSession | undefined;
     for (const sms of batch) {
       if (holdUntil) {
-        decisions.set(sms, { kind: 'deferred', until: holdUntil });
+        decisions.set(sms, waitingHold ? { kind: 'waiting', until: holdUntil } : { kind: 'deferred', until: holdUntil });
         continue;
       }
       if (signal.aborted || unavailable) {
@@ -388,6 +399,11 @@ export class DeliveryRound {
           if (selected.kind === 'unavailable') {
             unavailable = true;
             decisions.set(sms, { kind: 'released' });
+          } else if (selected.kind === 'waiting') {
+            holdUntil = this.#waitUntil(sms);
+            waitingHold = true;
+            decisions.set(sms, { kind: 'waiting', until: holdUntil, error: selected.error });
+            stats.waiting++;
           } else if (selected.kind === 'permanent') {
             decisions.set(sms, { kind: 'failed', connector: selected.connector, status: selected.status, error: selected.error });
             stats.failed++;
@@ -458,6 +474,12 @@ export class DeliveryRound {
       } else if (outcome.kind === 'unavailable') {
         unavailable = true;
         decisions.set(sms, { kind: 'released' });
+      } else if (outcome.kind === 'waiting') {
+        // Its connector went down since the batch began: it and the rest wait, as at the start.
+        holdUntil = this.#waitUntil(sms);
+        waitingHold = true;
+        decisions.set(sms, { kind: 'waiting', until: holdUntil, error: outcome.error });
+        stats.waiting++;
       } else {
         for (const id of outcome.acceptedParts ?? []) correlate(id);
         const sent = [...earlier, ...(outcome.acceptedParts ?? [])];
@@ -495,6 +517,12 @@ export class DeliveryRound {
     return { released: finishing.released };
   }
 
+  /** When a destination that had nothing to send over is tried again (never after its message's validity ends). */
+  #waitUntil(sms: SmsDocument): Date {
+    const next = this.#deps.clock.now().getTime() + this.#deps.options.unboundRetryMs;
+    return new Date(Math.min(next, sms.validUntil.getTime()));
+  }
+
   /** A temporary failure: retried after the backoff (the destination waits with it), or final at the attempt limit. */
   #temporary(
     sms: SmsDocument,
@@ -520,7 +548,7 @@ export class DeliveryRound {
     const now = this.#deps.clock.now().getTime();
     for (const sms of batch) {
       const decision = decisions.get(sms);
-      if (!decision || decision.kind === 'released' || decision.kind === 'deferred') continue;
+      if (!decision || decision.kind === 'released' || decision.kind === 'deferred' || decision.kind === 'waiting') continue;
       const connector = 'connector' in decision ? (decision.connector ?? 'none') : 'none';
       const outcome = decision.kind === 'failed' ? 'undeliverable' : decision.kind === 'accepted' ? 'submitted' : decision.kind;
       deliveriesTotal.inc({ connector, outcome });

@@ -68,6 +68,11 @@ export class EventTail {
         let last = await events.findOne({}, { sort: { $natural: -1 } });
         if (!last) {
           const marker: EventDocument & { marker: string } = { ts: this.#clock.now(), due: this.#clock.now(), marker: this.#options.owner };
+          // filter:  none: an insert of one marker event into the empty capped `events`
+          // insert:  {ts: now, due: now, marker: owner}
+          // returns: nothing; the newest event is read again after it.
+          // safe:    a tail needs one document to start from; racing tails each add a marker, which
+          //          a reader takes as one more wake-up (a wasted look) and the capped size ages out.
           await events.insertOne(marker);
           last = await events.findOne({}, { sort: { $natural: -1 } });
         }

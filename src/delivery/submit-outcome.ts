@@ -8,15 +8,23 @@ export type SubmitOutcome =
   | { kind: 'temporary'; connector?: string; status?: number; error: string; acceptedParts?: string[] }
   | { kind: 'permanent'; connector?: string; status?: number; error: string; acceptedParts?: string[] }
   /** The target went away before this message was tried (an ESME unbound): not an attempt, back to the queue. */
-  | { kind: 'unavailable'; error: string };
+  | { kind: 'unavailable'; error: string }
+  /** Nothing this process could send it over (no connector of its route bound): not an attempt; the destination waits. */
+  | { kind: 'waiting'; error: string };
 
 export type SubmitOutcomeKind = SubmitOutcome['kind'];
 
-/** Why no session could be chosen: permanent (no route), temporary (nothing bound: an attempt), or unavailable (not served here: no attempt). */
+/**
+ * Why no session could be chosen: permanent (no route), temporary (an attempt, retried with
+ * backoff), unavailable (not served here: back to the queue, no attempt), or waiting (none of its
+ * route's connectors is bound: our side, not the message's, so no attempt either; the destination
+ * waits `unboundRetryMs` and is tried again, in order).
+ */
 export type SelectFailure =
   | { kind: 'permanent'; connector?: string; status?: number; error: string }
   | { kind: 'temporary'; connector?: string; status?: number; error: string }
-  | { kind: 'unavailable'; error: string };
+  | { kind: 'unavailable'; error: string }
+  | { kind: 'waiting'; error: string };
 
 /** What the delivery round gives a session for one message. */
 export interface SubmitContext {

@@ -118,7 +118,10 @@ export class EsmeDeliveryService {
       // filter: {target: esme systemId, state: 'queued', nextAttemptAt > now} (backing off after failed deliveries)
       // update: {$set: {nextAttemptAt: now}} — a new bind is a new chance for all of them
       // returns: modifiedCount; 0 = nothing was backing off.
-      // safe: moves due times only; order per destination is kept by the round's due prefix.
+      // safe:    moves due times only and only of 'queued' messages, so a claim or a lock that
+      //          raced it is unaffected; order per destination is kept by the round's due prefix; a
+      //          repeat finds nothing more. It also pulls forward messages scheduled for later
+      //          (nextAttemptAt = scheduledAt): claims then take them but batches leave them out.
       await this.#deps.db
         .collection<SmsDocument>(Collections.sms)
         .updateMany(

@@ -44,7 +44,17 @@ export class MessageOps {
   /**
    * replace_if_present_flag = 1: the newest queued single-part message of this account with the
    * same source, destination and service_type takes the new content (CAS on state 'queued').
-   * Returns its message_id, or null when there is none (the submit is then stored as new).
+   *
+   * filter:  {account, state: 'queued', destKey, source.addr, payload.serviceType (or absent),
+   *          no concat, no parts delivered yet (progress)}, sort {arrivedAt: -1}: the newest such message
+   * update:  {$set: {payload, priority, registeredDelivery, validUntil, nextAttemptAt, scheduledAt?},
+   *          $inc: {rev: 1}}, with the store's write concern
+   * returns: its message_id (the document before), or null when none is queued (the submit is then
+   *          stored as new).
+   * safe:    one findAndModify is atomic: a message a claim or a batch locked first is no longer
+   *          'queued' and is left alone; a batch that read it before this write carries the old
+   *          `rev`, so its lock misses and the old content is not sent. Not a repeatable write: a
+   *          submit sent again replaces again, with the same content.
    */
   async replaceIfPresent(doc: SmsDocument): Promise<string | null> {
     const filter: Filter<SmsDocument> = {
@@ -54,6 +64,8 @@ export class MessageOps {
       'source.addr': doc.source.addr,
       'payload.serviceType': doc.payload.serviceType ?? { $exists: false },
       concat: { $exists: false },
+      // Some of its parts already went downstream: new content would finish as a mix of both.
+      progress: { $exists: false },
     };
     const before = await this.#sms.findOneAndUpdate(
       filter,
@@ -94,8 +106,12 @@ export class MessageOps {
   /**
    * Takes back the stored parts of a message that could not be stored whole, before the ESME is
    * told to resubmit it (ESME_RSYSERR): otherwise the resubmission would deliver those parts twice.
-   * filter: {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone);
-   * returns how many parts could not be taken back.
+   *
+   * filter:  {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone)
+   * delete:  those parts, with the store's write concern
+   * returns: how many parts could not be taken back (0 = all of them).
+   * safe:    a CAS on 'queued' per document: a part a claim or batch locked first is not deleted
+   *          under it (and is counted as not taken back); a repeat deletes nothing more.
    */
   async withdraw(ids: readonly ObjectId[]): Promise<number> {
     if (ids.length === 0) return 0;
@@ -103,6 +119,20 @@ export class MessageOps {
     return ids.length - result.deletedCount;
   }
 
+  /**
+   * cancel_sm: the named message (and the other queued parts of its long message), or every queued
+   * message of the account from source_addr to destination_addr.
+   *
+   * filter:  by message_id: {messageId, account, state: 'queued', source.addr?, dest.addr?}, then
+   *          {account, concat.groupId, state: 'queued'} for the other parts; without one:
+   *          {account, state: 'queued', source.addr, dest.addr, payload.serviceType?}
+   * update:  {$set: {state: 'cancelled', finalAt: now, receiptDue: true}}, with the store's write concern
+   * returns: nothing; ESME_RCANCELFAIL when the named message matched nothing (not this account's,
+   *          not found, or past 'queued') or when no queued message matched the addresses.
+   * safe:    each write is a CAS on 'queued': a message (or part) a deliverer locked first is not
+   *          cancelled under it and goes out; a repeat matches nothing and fails as above. A long
+   *          message's parts are not cancelled atomically together: a part already locked is sent.
+   */
   async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {
     // receiptDue: the receipt outbox sends DELETED to ESMEs that asked for receipts.
     const cancel = { $set: { state: SmsState.cancelled, finalAt: now, receiptDue: true } };
@@ -147,6 +177,10 @@ export class MessageOps {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message is not queued (or not found)');
     if (req.source.addr !== '' && current.source.addr !== req.source.addr)
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'source_addr does not match');
+    // The rest of a long message whose first parts the downstream took would go out with the new
+    // text: the handset would put together a message nobody sent.
+    if (current.progress)
+      throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'parts of it were already delivered; it can no longer be replaced');
     // Same checks as a submit for the fields replace_sm carries (times, registered_delivery, length).
     const prepared = prepareMessage(
       {
@@ -180,11 +214,15 @@ export class MessageOps {
       set.nextAttemptAt = prepared.scheduledAt;
     }
     // filter: {_id, state: 'queued', attempts: as read} — a deliverer that locked it in the meantime
-    //         wins, and the ESME hears ESME_RREPLACEFAIL.
+    //         wins, and the ESME hears ESME_RREPLACEFAIL (parts delivered since the read, `progress`,
+    //         come with an attempt, so the same fence covers them).
     // update: the new content, and a new revision (`rev`): a batch that read the old content
     //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
     //         so content older than an acknowledged replace is never sent.
     // returns: matchedCount; 0 = it left the queue first.
+    // safe:    a CAS on 'queued' and `attempts`: a claim or batch lock (or a whole attempt) since the
+    //          read makes it miss. Two replace_sm racing on one message both match and the later
+    //          write's content stands, as if they had come one after the other.
     const result = await this.#sms.updateOne(
       { _id: current._id, state: SmsState.queued, attempts: current.attempts },
       { $set: set, $inc: { rev: 1 } },

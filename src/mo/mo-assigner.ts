@@ -57,6 +57,11 @@ export class MoAssigner {
       // update: routed -> {target.systemId, destKey: esme:<id>:<subscriber>} (or an http target and
       //         http:<id>:<subscriber>); no route -> look again after retryMs
       // returns: modifiedCount; 0 = another process routed it (or it expired) meanwhile.
+      // safe:    a CAS on 'queued' and an empty systemId: of racing assigners one routes it, the
+      //          others miss (a "no route" write that lands first only moves nextAttemptAt, and the
+      //          routing one still applies after it). No deliverer claims it before: every claim
+      //          filter names bound systemIds, never ''. A batch that read it under its old destKey
+      //          cannot lock it after (the batch lock is fenced on destKey).
       const result = await this.#sms.updateOne(
         { _id: doc._id, state: SmsState.queued, 'target.systemId': '' },
         http
@@ -68,6 +73,10 @@ export class MoAssigner {
       if (esme) routed += result.modifiedCount;
       if (http) toHttp += result.modifiedCount;
     }
+    // filter:  none: an insert of one wake-up event (w: 1, a failure ignored)
+    // insert:  {ts, count, destKey: the HTTP callback key, due: now}
+    // returns: nothing.
+    // safe:    only a hint to the HTTP callback sender; a lost or repeated one costs a wasted poll.
     if (toHttp > 0)
       await this.#events
         .insertOne({ ts: now, count: toHttp, destKey: HTTP_EVENT_KEY, due: now }, { writeConcern: { w: 1 } })

@@ -51,6 +51,17 @@ export class MoIntake implements MoSink {
     this.#callbacks = new CallbackAccounts(deps.db);
   }
 
+  /**
+   * Stores one MO (its parts) and wakes the ESME or HTTP deliverers; resolves before it is acknowledged.
+   *
+   * filter:  none: two inserts
+   * insert:  the parts (new _ids; ordered; the store's write concern, default majority + journal),
+   *          then one wake-up event {ts, count, destKey: ESME or HTTP key, due} (w: 1, a failure ignored)
+   * returns: the first part's message_id.
+   * safe:    new documents no other writer knows; deliverers find them by claim. Not idempotent: a
+   *          deliver_sm the peer sends again (its resp lost, or this insert failed after storing
+   *          some parts) is stored again, as SMPP's at-least-once delivery allows. The event is a hint.
+   */
   async store(connector: string, msg: ShortMessage): Promise<string> {
     const now = this.#deps.clock.now();
     const peer: AccountLimits = { systemId: connector, tps: 0, maxBinds: 0, sourceAllow: [], maxQueued: 0 };

@@ -104,7 +104,11 @@ export class HeartbeatWriter {
     const now = this.#clock.now();
     const info = this.#info?.();
     const health = this.#health ? healthJson(this.#health.report()) : undefined;
-    // Upsert by name: filter {_id: name}; sets the whole entry; no match inserts it.
+    // filter:  {_id: name}, upsert (no match inserts it)
+    // update:  {$set: {kind, host, pid, startedAt, lastSeenAt: now, expiresAt: now + ttl, info?, health?}}
+    // returns: nothing; errors go to the caller (the loop logs them).
+    // safe:    only status: nothing decides ownership from it. Two live processes with one name
+    //          overwrite each other's entry (last beat wins); a repeat only refreshes the times.
     const run = this.#db
       .collection<NodeDocument>(Collections.nodes)
       .updateOne(
@@ -147,7 +151,9 @@ export class HeartbeatWriter {
       this.#unsubscribe?.();
       await this.#inFlight;
       if (!this.#startedAt) return;
-      // Filter on pid and startedAt as well as the name: delete our own entry, never a successor's.
+      // filter:  {_id: name, pid, startedAt}: our own entry, never a successor's
+      // delete:  that entry; returns nothing (a miss = a namesake wrote over it, or TTL took it)
+      // safe:    fenced on pid and startedAt; a repeat deletes nothing.
       await this.#db
         .collection<NodeDocument>(Collections.nodes)
         .deleteOne({ _id: this.name, pid: this.#pid, startedAt: this.#startedAt })

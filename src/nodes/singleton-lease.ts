@@ -63,6 +63,10 @@ export class SingletonLease {
       // update: {$set: {owner, token, since, leaseUntil: now + leaseMs}}, upsert (the first candidate creates it)
       // returns: ack; duplicate key (E11000) = the filter missed because another process holds a
       //          live lease, and the upsert's insert met its document: not ours.
+      // safe:    one single-document update decides between candidates: of racing ones, one
+      //          matches (or inserts), the others meet the duplicate `_id`. `now` is this host's
+      //          clock, so a skew lets two hold it for as long as the skew (see the class note:
+      //          only for jobs that read).
       await this.#leases.updateOne(
         { _id: name, $or: [{ token: this.#token }, { leaseUntil: { $lte: now } }] },
         { $set: { owner, token: this.#token, since, leaseUntil: new Date(now.getTime() + leaseMs) } },
@@ -81,7 +85,9 @@ export class SingletonLease {
   async release(): Promise<void> {
     if (!this.#since) return;
     this.#since = undefined;
-    // filter: {_id: name, token: ours}; delete. 0 = it was no longer ours (taken over): leave it.
+    // filter:  {_id: name, token: ours}
+    // delete:  the lease; 0 deleted = it was no longer ours (taken over): leave it.
+    // safe:    fenced on the token: a successor's lease is never deleted; a repeat deletes nothing.
     await this.#leases.deleteOne({ _id: this.#options.name, token: this.#token });
   }
 

@@ -55,6 +55,22 @@ const DEFAULT_HISTORY_LIMIT = 20;
  * derived from the message and its generation, so the next final outcome gets a receipt of its
  * own: an ESME that heard UNDELIV and asked for receipts hears DELIVRD after a successful requeue.
  * A receipt still in the outbox for the outcome being replaced is created first, so none is lost.
+ *
+ * filter:  two updateMany per round: selector, state ∈ REQUEUEABLE_STATES, receiptDue ≠ true, and
+ *          validUntil > now (still valid) or validUntil <= now (gets a new validUntil)
+ * update:  {$set: {state: 'queued', nextAttemptAt: now, attempts: 0, validUntil?}, $unset: {lock,
+ *          finalAt, finalStat, remoteReceipts, progress, earlyReceipt, error}, $inc: {requeues: 1},
+ *          $push: history (bounded)}
+ * returns: modifiedCount of each; 0 = nothing (more) to do, or a receipt flag appeared meanwhile
+ *          (the next round takes those).
+ * safe:    per document a CAS on a requeueable state: never 'locked' or 'submitted', so no holder
+ *          or downstream has it; a claim that locks it first makes it miss; a cleanup that
+ *          finalises it first also flags its receipt, which keeps it out until the next round. The
+ *          two writes cannot both take one message (validUntil is on either side of now and only
+ *          the second moves it). Not idempotent for 'queued': a repeat requeues again (attempts 0,
+ *          a new receipt generation), and `progress` is unset, so a queued long message some of
+ *          whose parts were accepted downstream is sent whole again; nextAttemptAt is set to now
+ *          even for a message scheduled later (its scheduledAt is kept).
  */
 export async function requeueMessages(
   db: Db,
@@ -179,7 +195,15 @@ function idFilter(messageId: string): Filter<SmsDocument> {
     : { messageId };
 }
 
-/** Wakes deliverers now instead of at their next sweep. A lost notification is harmless (the sweep finds the work). */
+/**
+ * Wakes deliverers now instead of at their next sweep.
+ *
+ * filter:  none: an insert of one wake-up event
+ * insert:  {ts, due, count, destKey?}
+ * returns: nothing; a failure is ignored.
+ * safe:    only a hint: a lost notification is harmless (the sweep finds the work), a repeated one
+ *          costs a wasted look.
+ */
 async function notify(db: Db, selector: RequeueSelector, count: number, now: Date): Promise<void> {
   const event: Omit<EventDocument, '_id'> = {
     ts: now,

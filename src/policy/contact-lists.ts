@@ -96,9 +96,13 @@ export class ContactListStore {
   /** Adds an entry; false when it was already there (nothing changes then). */
   async add(key: EntryKey): Promise<boolean> {
     const entry = { ...key, source: key.source ?? 'operator' };
-    // filter: the entry's identity; update: $setOnInsert the entry (an existing one is left as is)
-    // returns: upsertedCount 1 when it is new. Two concurrent adds: one upserts, the other
-    // either matches it or gets a duplicate key on the unique index (treated as "already there").
+    // filter:  the entry's identity {list, account, match, value}, upsert
+    // update:  {$setOnInsert: the entry, createdAt} (an existing one is left as is)
+    // returns: upsertedCount 1 when it is new; then the change is announced (#announce).
+    // safe:    the unique index: of two concurrent adds one upserts, the other either matches it or
+    //          gets a duplicate key (treated as "already there"); a repeat changes nothing. The
+    //          entry and its announcement are two writes: a crash between them leaves running
+    //          caches without the change until their periodic full reload (default 10 min).
     try {
       const result = await this.#entries.updateOne(
         { list: entry.list, account: entry.account, match: entry.match, value: entry.value },
@@ -116,7 +120,10 @@ export class ContactListStore {
 
   /** Removes an entry; false when there was none. */
   async remove(key: EntryKey): Promise<boolean> {
-    // filter: the entry's identity; returns deletedCount (0 = nothing to remove).
+    // filter:  the entry's identity {list, account, match, value}
+    // delete:  that entry; returns deletedCount (0 = nothing to remove), then announces it.
+    // safe:    one document by a unique key: of racing removes one deletes and announces; a repeat
+    //          finds nothing. A crash before the announcement: as for add.
     const result = await this.#entries.deleteOne({ list: key.list, account: key.account, match: key.match, value: key.value });
     if (result.deletedCount === 0) return false;
     await this.#announce('remove', { list: key.list, account: key.account, match: key.match, value: key.value });
@@ -155,9 +162,15 @@ export class ContactListStore {
   }
 
   async #announce(op: ListChange['op'], entry: EntryKey): Promise<void> {
-    // filter: the version document; update: version+1 and the change appended (log capped at
-    // CHANGE_LOG_LENGTH) in one atomic write, so the version and its change are seen together.
-    // Pipeline form: the change needs the new version number, which only the server knows.
+    // filter:  {_id: the version document}, upsert
+    // update:  pipeline {$set: {version: version + 1, updatedAt: $$NOW, changes: the change appended
+    //          (capped at CHANGE_LOG_LENGTH)}}. Pipeline form: the change needs the new version
+    //          number, which only the server knows.
+    // returns: nothing.
+    // safe:    one atomic single-document write, so the version and its change are seen together
+    //          and racing announcements get distinct versions. Only the very first announcement
+    //          can race on the upsert: the loser gets a duplicate key (thrown to add/remove, whose
+    //          entry is then stored but not announced: the caches' full reload picks it up).
     await this.#state.updateOne(
       { _id: CONTACT_LISTS_VERSION_ID },
       [

@@ -13,9 +13,13 @@ export async function annotateWithHlr(policy: IntakePolicy, db: Db, docs: readon
   try {
     const hlr = await policy.lookupForRouting(docs[0].destKey);
     if (!hlr) return;
-    // filter: these messages, still queued and without an HLR answer
-    // update: $set hlr; returns: modifiedCount (0 = a deliverer took them first; fine).
-    // Safe beside the deliverers: their claims CAS on state 'queued'; this sets no field a claim or a fenced write uses.
+    // filter:  {_id ∈ these messages, state: 'queued', no hlr}
+    // update:  {$set: {hlr}}
+    // returns: nothing (modifiedCount 0 = a deliverer took them first; fine). Errors only logged.
+    // safe:    beside the deliverers: their claims CAS on state 'queued' and this sets no field a
+    //          claim, a batch lock (rev) or a fenced write uses; a batch that read a message before
+    //          this write routes it without the answer, as if the lookup had come late. A repeat
+    //          matches nothing (hlr exists).
     await db
       .collection<SmsDocument>(Collections.sms)
       .updateMany({ _id: { $in: docs.map((d) => d._id) }, state: SmsState.queued, hlr: { $exists: false } }, { $set: { hlr } });

@@ -101,6 +101,17 @@ export class OptOutHandler {
     return result;
   }
 
+  /**
+   * Stores the opt-out reply to the subscriber and wakes the deliverers.
+   *
+   * filter:  none: two inserts
+   * insert:  the reply's parts (new _ids; ordered; the store's write concern, default majority +
+   *          journal), then one wake-up event {ts, count, destKey, due} (w: 1, a failure ignored)
+   * returns: the reply's first message_id.
+   * safe:    new documents no other writer knows; deliverers find them by claim. Not idempotent:
+   *          an opt-out MO handled again stores a second reply (see the class note). The event is
+   *          a hint; the deliverers' sweep finds the reply if it is lost.
+   */
   async #storeReply(account: string, shortcode: string, subscriber: SmppAddress, text: string): Promise<string> {
     const now = this.#deps.clock.now();
     const encoding = resolveEncoding(text);

@@ -77,9 +77,11 @@ export interface LockBatchRequest {
 /**
  * Step c, holding the destination lock, for several destinations' batches in one command.
  *
- * each:    updateOne({_id, destKey, state ∈ [queued, locked], rev: as read},
- *                    pipeline {$set: {state: 'locked', lock: {owner, token, at: NOW, leaseUntil: NOW + lease}}})
- * returns: per request, the ids (hex) that now carry its token.
+ * filter:  each updateOne: {_id, destKey, state ∈ [queued, locked], rev: as read (absent: absent)}
+ * update:  pipeline {$set: {state: 'locked', lock: {owner, token, at: NOW, leaseUntil: NOW + lease}}}
+ *          (one bulkWrite, unordered, default write concern)
+ * returns: per request, the ids (hex) that now carry its token; when some did not match, they are
+ *          read back by token, so "matched nothing" = that message is not ours to send.
  * safe:    only the destination's holder locks its messages, so overruling another worker's claim
  *          (one that could not get the destination) is safe: that worker's fenced release then
  *          misses. `rev` changes with replace_sm, so content older than an acknowledged replace

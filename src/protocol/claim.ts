@@ -4,7 +4,7 @@ import { SmsState, type SmsDocument } from '../store/sms-document.ts';
 import { lockExpression } from './expressions.ts';
 
 /** What a claim returns: enough to take the destination and collect the batch, which reads the documents. */
-export type ClaimedMessage = Pick<SmsDocument, '_id' | 'destKey' | 'state' | 'lock'>;
+export type ClaimedMessage = Pick<SmsDocument, '_id' | 'destKey' | 'state' | 'lock' | 'scheduledAt'>;
 
 export interface ClaimRequest {
   /** Narrows the kind of traffic this worker serves (connectors, ESMEs bound here, …). */
@@ -25,7 +25,7 @@ export interface ClaimRequest {
  * filter:  {...claimFilter, state: 'queued', nextAttemptAt <= dueBy, destKey ∉ excluded}
  * update:  pipeline {$set: {state: 'locked', lock: {owner, token, at: NOW, leaseUntil: NOW + lease}}}
  * sort:    {priority: -1, nextAttemptAt: 1} (index `claim`)
- * returns: the claimed document after the update, only {_id, destKey, state, lock}; null = nothing
+ * returns: the claimed document after the update, only {_id, destKey, state, lock, scheduledAt}; null = nothing
  *          due outside `excluded`.
  * safe:    one findAndModify is atomic per document: of racing claimers exactly one sees `queued`.
  *          The claim does not give the right to deliver; the destination lock does (step b).
@@ -40,6 +40,10 @@ export function claimOne(sms: Collection<SmsDocument>, request: ClaimRequest): P
       ...(excluded.length > 0 ? { destKey: { $nin: [...excluded] } } : {}),
     },
     [{ $set: { state: SmsState.locked, lock: lockExpression(owner, token, leaseMs, dbNow) } }],
-    { sort: { priority: -1, nextAttemptAt: 1 }, returnDocument: 'after', projection: { _id: 1, destKey: 1, state: 1, lock: 1 } },
+    {
+      sort: { priority: -1, nextAttemptAt: 1 },
+      returnDocument: 'after',
+      projection: { _id: 1, destKey: 1, state: 1, lock: 1, scheduledAt: 1 },
+    },
   ) as Promise<ClaimedMessage | null>;
 }

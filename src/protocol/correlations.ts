@@ -13,11 +13,15 @@ export interface CorrelationDocument {
  * Stores correlations as each submit_sm_resp arrives (several in one command), so a receipt finds
  * its message however early it comes and even if this worker dies before its outcome write.
  *
- * each:    updateOne({connector, remoteId, smsId ≠ ours}, {$set: {smsId, createdAt}}, upsert)
+ * filter:  each updateOne: {connector, remoteId, smsId ≠ ours}, upsert (one unordered bulkWrite)
+ * update:  {$set: {smsId, createdAt}} (an insert of the whole correlation when none exists)
  * returns: the remote ids that named another message before (a downstream reusing its ids after a
  *          restart): they now resolve to the newest submission, which is what a new receipt is about.
  * safe:    the unique {connector, remoteId} index keeps one correlation per remote id; the upsert's
- *          duplicate key means ours is already stored (a write sent again after a lost answer).
+ *          duplicate key means ours is already stored (a write sent again after a lost answer: the
+ *          filter's `smsId ≠ ours` does not match it, so the upsert tries to insert). A racing
+ *          upsert of the same remote id for another message also ends in a duplicate key here and
+ *          is not reported (a downstream reusing an id within one instant). Other errors are thrown.
  */
 export async function recordCorrelations(
   correlations: Collection<CorrelationDocument>,

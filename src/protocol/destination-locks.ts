@@ -23,9 +23,9 @@ export interface LockTiming {
 /**
  * Step b for several destinations in one command (lanes of one process, distinct destKeys).
  *
- * each:    updateOne({_id: destKey}, pipeline {$set: owner, token, at: NOW, leaseUntil: NOW + lease
- *                     — each only if the lock is free: absent, or its leaseUntil + grace <= NOW;
- *                     otherwise every field keeps its value}, upsert)
+ * filter:  each updateOne: {_id: destKey}, upsert (one unordered bulkWrite)
+ * update:  pipeline {$set: owner, token, at: NOW, leaseUntil: NOW + lease — each only if the lock
+ *          is free: absent, or its leaseUntil + grace <= NOW; otherwise every field keeps its value}
  * returns: per request, in order: 'acquired' (no lock existed: upserted), 'stolen' (the lease
  *          and its grace had run out: taken over), 'busy' (a live lock: left unchanged), or an
  *          Error of that request alone. Which of the existing ones we took is read back (only
@@ -93,6 +93,8 @@ export async function acquireDestinations(
  *          destKey, so a lock matches only its own holder)
  * delete:  those locks
  * returns: deletedCount; fewer = a lease was taken over meanwhile; the new holder's lock stays.
+ * safe:    fenced on the token, so a holder whose lock was taken over cannot delete the new
+ *          holder's; a repeat (answer lost) deletes nothing more.
  */
 export async function releaseDestinations(
   locks: Collection<LockDocument>,
@@ -109,6 +111,9 @@ export async function releaseDestinations(
  * filter:  {_id ∈ destKeys, token ∈ tokens}
  * update:  pipeline {$set: {leaseUntil: NOW + lease}}
  * returns: matchedCount; fewer than held = some were taken over (read back which with `holdersOf`).
+ * safe:    fenced on the token (tokens are unique per batch, one destKey per batch), so a lock
+ *          taken over is not renewed for its new holder's lease by the old one; a repeat only
+ *          moves leaseUntil to a later NOW + lease, which the holder is entitled to.
  */
 export async function renewDestinations(
   locks: Collection<LockDocument>,

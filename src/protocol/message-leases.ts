@@ -6,8 +6,11 @@ import { later, ranOut } from './expressions.ts';
 /**
  * Gives claims back to the queue untouched (same nextAttemptAt), several claims in one command.
  *
- * each:    updateMany({_id ∈ ids, lock.token: token}, {$set: {state: 'queued'}, $unset: {lock}})
+ * filter:  each updateMany: {_id ∈ ids, lock.token: token} (one unordered bulkWrite)
+ * update:  {$set: {state: 'queued'}, $unset: {lock}}
  * returns: modifiedCount; a miss = the destination's holder overruled that claim: fine.
+ * safe:    fenced on the claim's token: a message another worker locked since (its batch, or a
+ *          claim after the sweep) is not released; a repeat misses, as the lock is gone.
  */
 export async function releaseClaims(
   sms: Collection<SmsDocument>,
@@ -28,11 +31,36 @@ export async function releaseClaims(
 }
 
 /**
+ * Gives back a claim on a message that is due but scheduled later (an operator's requeue or an
+ * ESME's bind made it due early; the destination's read leaves it out until its schedule), due at
+ * its schedule: otherwise it is claimed again at once, round after round, until then.
+ *
+ * filter:  {_id, lock.token: token}
+ * update:  {$set: {state: 'queued', nextAttemptAt: scheduledAt}, $unset: {lock}}
+ * returns: whether it matched; a miss = the destination's holder overruled the claim: fine.
+ * safe:    fenced on the claim's token, like releaseClaims; it only moves a due time later, to
+ *          when the message may go anyway.
+ */
+export async function postponeToSchedule(
+  sms: Collection<SmsDocument>,
+  claim: { id: ObjectId; token: string; scheduledAt: Date },
+): Promise<boolean> {
+  const result = await sms.updateOne(
+    { _id: claim.id, 'lock.token': claim.token },
+    { $set: { state: SmsState.queued, nextAttemptAt: claim.scheduledAt }, $unset: { lock: '' } },
+  );
+  return result.matchedCount === 1;
+}
+
+/**
  * Lease renewal of every message a process holds, in one command.
  *
  * filter:  {_id ∈ ids, lock.token ∈ tokens}
  * update:  pipeline {$set: {lock.leaseUntil: NOW + lease}}
  * returns: matchedCount; fewer than held = some were taken over or already finished.
+ * safe:    fenced on the tokens: a message whose lock now carries another holder's token (or none)
+ *          does not match, so the old holder never extends a lease it lost. Tokens are unique per
+ *          batch, so `_id ∈ ids` with `token ∈ tokens` matches only a process's own holdings.
  */
 export async function renewMessages(
   sms: Collection<SmsDocument>,

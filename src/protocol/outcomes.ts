@@ -13,6 +13,13 @@ export type BatchDecision =
   | { kind: 'expired' }
   /** Not attempted: waits behind an earlier message of the batch that must be retried. */
   | { kind: 'deferred'; until: Date }
+  /**
+   * Not attempted: nothing to send it over (no connector of its route bound), so it and the rest
+   * of its destination wait until `until`. No attempt and no history entry: an outage of hours
+   * would otherwise fill the history with waits and push out what happened before. `error` (the
+   * head's) says why it waits.
+   */
+  | { kind: 'waiting'; until: Date; error?: string }
   /** Not attempted (shutdown, lease no longer safe, target not available here): back to the queue as it was. */
   | { kind: 'released' };
 
@@ -110,6 +117,11 @@ export function updateFor(sms: SmsDocument, decision: BatchDecision, ctx: WriteC
         $unset: { lock: '' },
         $push: push({ at: now, by, outcome: 'deferred' }, historyLimit),
       };
+    case 'waiting':
+      return {
+        $set: { state: SmsState.queued, nextAttemptAt: decision.until, ...(decision.error ? { error: { message: decision.error } } : {}) },
+        $unset: { lock: '' },
+      };
     case 'released':
       return { $set: { state: SmsState.queued }, $unset: { lock: '' } };
   }
@@ -125,11 +137,13 @@ export interface FencedUpdate {
 /**
  * Step e for the batches of one flush, in one command.
  *
- * each:    updateOne({_id, lock.token: <its batch's token>}, <the decision's update, see updateFor>)
+ * filter:  each updateOne: {_id, lock.token: <its batch's token>} (one unordered bulkWrite)
+ * update:  the decision's update (see updateFor); every kind unsets `lock`
  * returns: matchedCount; a miss = that batch lost its lease on the message (or a retried write had
  *          already landed): it writes nothing.
  * safe:    fenced on the lock token, so a holder whose lease was taken over cannot overwrite the
- *          new holder's result; idempotent, so a write whose answer was lost can be sent again.
+ *          new holder's result; every update unsets the lock, so a write sent again after a lost
+ *          answer misses its fence and changes nothing.
  */
 export async function applyOutcomes(sms: Collection<SmsDocument>, updates: readonly FencedUpdate[]): Promise<number> {
   if (updates.length === 0) return 0;

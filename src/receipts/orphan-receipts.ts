@@ -1,4 +1,4 @@
-import type { Collection, Db, ObjectId } from 'mongodb';
+import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ApplyResult, ReceiptFinaliser } from './receipt-finaliser.ts';
@@ -26,6 +26,8 @@ export interface OrphanReceipt {
   /** When the sweep looks at it again (backing off for ids nobody knows). */
   nextCheckAt: Date;
   checks: number;
+  /** Taken by a process applying it, until `until` (then anyone may take it again: it crashed or stalled). */
+  claim?: { token: string; until: Date };
 }
 
 export interface OrphanReceiptsOptions {
@@ -38,16 +40,20 @@ export interface OrphanReceiptsOptions {
    * this process's. One parked by another process is found by the sweep.
    */
   matchWindowMs: number;
+  /** How long a claim on applying a waiting receipt lasts before another process may take it over. Default 30 s. */
+  claimMs: number;
 }
 
-const DEFAULTS: OrphanReceiptsOptions = { recheckBaseMs: 1000, recheckMaxMs: 10 * 60_000, matchWindowMs: 60_000 };
+const DEFAULTS: OrphanReceiptsOptions = { recheckBaseMs: 1000, recheckMaxMs: 10 * 60_000, matchWindowMs: 60_000, claimMs: 30_000 };
 
 /**
  * Receipts waiting for their message. Both sides write first and then look for the other — the
  * intake stores the receipt and then checks the correlation and state; the deliverer stores
  * correlations and outcomes and then looks for waiting receipts — so at least one of them sees
  * both, whatever the timing (within one process; across processes the sweep is the other side).
- * Whoever deletes the waiting receipt applies it: exactly once.
+ * Whoever claims the waiting receipt applies it and then deletes it; the apply is a CAS on the
+ * message's state, so a second apply (after a claimer stalled past its claim) is a duplicate:
+ * exactly one final state, and a crash while applying loses nothing.
  */
 export class OrphanReceipts {
   readonly #orphans: Collection<OrphanReceipt>;
@@ -83,7 +89,11 @@ export class OrphanReceipts {
     const doc: OrphanReceipt = { ...orphan, nextCheckAt: new Date(this.#clock.now().getTime() + this.#options.recheckBaseMs), checks: 0 };
     // Before the insert: a batch that stores its outcome meanwhile must already see that it should look.
     this.#lastParkedAt = this.#clock.monotonic();
-    // insert: one waiting receipt; returns its _id. Nothing else writes it until it is matched or expires (TTL).
+    // filter:  none: an insert of one waiting receipt (new _id, default write concern)
+    // insert:  {...orphan, nextCheckAt: now + recheckBase, checks: 0}
+    // returns: its _id.
+    // safe:    a new document no one else knows yet; nothing else writes it until it is matched or
+    //          expires (TTL). Resolves only once stored, so the downstream's ack follows the write.
     const { insertedId } = await this.#orphans.insertOne(doc);
     this.stats.parked++;
     if (orphan.reason !== 'unreadable') await this.#tryApply({ ...doc, _id: insertedId });
@@ -147,7 +157,10 @@ export class OrphanReceipts {
         continue;
       }
       const pause = Math.min(this.#options.recheckMaxMs, this.#options.recheckBaseMs * 2 ** Math.min(orphan.checks + 1, 20));
-      // filter: {_id}; update: next re-check later (backing off); a miss = it was matched meanwhile.
+      // filter:  {_id}
+      // update:  {$set: {nextCheckAt: now + backoff}, $inc: {checks: 1}}
+      // returns: nothing; a miss = it was matched meanwhile (deleted by whoever applied it).
+      // safe:    touches only the re-check time, never the receipt; racing sweeps both push it later.
       await this.#orphans.updateOne({ _id: orphan._id }, { $set: { nextCheckAt: new Date(now.getTime() + pause) }, $inc: { checks: 1 } });
     }
     return matched;
@@ -164,25 +177,60 @@ export class OrphanReceipts {
     const correlation = await this.#finaliser.correlate(update);
     if (!correlation) return false;
     if ((await this.#finaliser.readiness(correlation.smsId)) === 'waiting') return false;
-    // filter: {_id}; delete: the waiting receipt; returns it, or null when another process took it first.
-    // Whoever deletes it applies it, so it is applied once.
-    const claimed = await this.#orphans.findOneAndDelete({ _id: orphan._id });
-    if (!claimed) return true;
+    const token = new ObjectId().toHexString();
+    const now = this.#clock.now();
+    const until = new Date(now.getTime() + this.#options.claimMs);
+    // filter:  {_id, no claim, or a claim whose time ran out}
+    // update:  {$set: {claim: {token, until: now + claimMs}, nextCheckAt: until}}
+    // returns: matchedCount; 0 = another process is applying it, or it is gone (applied).
+    // safe:    one update is atomic per document: of racing claimers one matches. The receipt
+    //          stays stored while it is applied, so a claimer that crashes or stalls loses
+    //          nothing: when the claim runs out the sweep (nextCheckAt = until) takes it again.
+    //          A second apply (a stalled claimer that wakes up, or host clocks further apart than
+    //          claimMs) is harmless: applyTo is a CAS on 'submitted' and answers a repeat as a duplicate.
+    const claimed = await this.#orphans.updateOne(
+      { _id: orphan._id, $or: [{ claim: { $exists: false } }, { 'claim.until': { $lte: now } }] },
+      { $set: { claim: { token, until }, nextCheckAt: until } },
+    );
+    if (claimed.matchedCount === 0) return true;
     try {
       const result = await this.#finaliser.applyTo(correlation, update);
       if (result.kind === 'not-ready') {
         // It left `submitted` between our look and our claim (a requeue): it waits again.
-        await this.#orphans.insertOne({ ...claimed, reason: 'not-ready' });
+        // filter:  {_id, claim.token: ours}
+        // update:  {$set: {reason: 'not-ready', nextCheckAt: now + recheckBase}, $unset: {claim}}
+        // returns: nothing; a miss = our claim ran out and another process took it: it decides.
+        // safe:    fenced on our claim's token.
+        await this.#orphans.updateOne(
+          { _id: orphan._id, 'claim.token': token },
+          {
+            $set: { reason: 'not-ready', nextCheckAt: new Date(this.#clock.now().getTime() + this.#options.recheckBaseMs) },
+            $unset: { claim: '' },
+          },
+        );
         return false;
       }
       this.stats.matched++;
+      // filter:  {_id, claim.token: ours}
+      // delete:  the receipt, applied
+      // returns: nothing; a miss = our claim ran out and another process took it (it applies it
+      //          again: a duplicate, answered without a write) or deleted it.
+      // safe:    fenced on our claim's token; a crash before it leaves an applied receipt that
+      //          the sweep applies again, as a duplicate.
+      await this.#orphans.deleteOne({ _id: orphan._id, 'claim.token': token });
       await this.#onApplied(result);
       return true;
     } catch (error) {
-      // Put it back: a receipt is never lost to a failed write.
+      // Give the claim back at once so the next look retries (if this fails too, the claim runs out).
+      // filter:  {_id, claim.token: ours}
+      // update:  {$unset: {claim}, $set: {nextCheckAt: now}}
+      // returns: nothing; a failure is logged.
+      // safe:    fenced on our claim's token.
       await this.#orphans
-        .insertOne(claimed)
-        .catch((reinsert: unknown) => this.#logger.error({ err: reinsert }, 'could not put a waiting receipt back'));
+        .updateOne({ _id: orphan._id, 'claim.token': token }, { $unset: { claim: '' }, $set: { nextCheckAt: this.#clock.now() } })
+        .catch((release: unknown) =>
+          this.#logger.error({ err: release }, 'could not give back the claim on a waiting receipt; it runs out'),
+        );
       throw error;
     }
   }

@@ -106,6 +106,20 @@ export class ReceiptEmitter {
    * Creates whatever receipts `docs` (as read, flagged) call for, notifies the ESME deliverers,
    * and clears the flags. Public: the receipt intake calls it right after its own finalising
    * write, so a receipt does not wait for the next poll.
+   *
+   * Three writes: the receipts (see #insertIgnoringDuplicates), wake-up events, and the flags.
+   * filter:  events: none (an insert, w: 1, a failure only logged); flags: each updateOne
+   *          {_id, receiptDue: true, state, attempts, requeues: <as read> (null: never requeued)}
+   *          (one unordered bulkWrite)
+   * update:  events: insert {ts, count, destKey: ESME or HTTP key, due}; flags: {$unset: {receiptDue}}
+   * returns: nothing; stats.cleared counts the flags cleared. A flag that matched nothing belongs to
+   *          a message that moved on (e.g. retry -> final, or requeued and final again in the same
+   *          state with as many attempts) and set it again for its new state: the next pass handles it.
+   * safe:    the receipts are inserted before the flag is cleared, so a crash in between only
+   *          repeats the insert (deterministic ids: a duplicate, ignored). Clearing is fenced on
+   *          what the receipt was built from, so an outcome written since keeps its flag. Two
+   *          emitters on one flag (the intake and the poll) build the same receipt; one insert wins.
+   *          Events are hints: a lost one waits for the deliverers' timer.
    */
   async emitFor(docs: SmsWithReceipt[]): Promise<void> {
     const now = this.#clock.now();
@@ -135,11 +149,7 @@ export class ReceiptEmitter {
         });
       }
     }
-    // filter (each): {_id, receiptDue: true, state, attempts, requeues: <as read> (null: never requeued)}
-    // update (each): {$unset: {receiptDue}}
-    // returns: matchedCount; a miss = the message moved on (e.g. retry -> final, or requeued and
-    //          final again in the same state with as many attempts) and set the flag again for its
-    //          new state: the next pass handles it.
+    // The flags, fenced on what each receipt was built from (see the header above).
     const ops: AnyBulkWriteOperation<SmsWithReceipt>[] = docs.map((doc) => ({
       updateOne: {
         // `requeues: null` matches a message that has no such field (documented null-equality semantics).
@@ -157,6 +167,14 @@ export class ReceiptEmitter {
     this.stats.cleared += result.modifiedCount;
   }
 
+  /**
+   * filter:  none: an unordered insertMany of receipt documents, default write concern
+   * insert:  the receipts; each `_id` is derived from its message and receipt generation (receiptIdFor)
+   * returns: the receipts this call inserted; those that hit a duplicate key were stored already.
+   * safe:    the derived `_id` is the fence: of emitters racing on one message's flag (or a repeat
+   *          after a crash before the flag was cleared) exactly one inserts each receipt, so an ESME
+   *          gets it once. Any other write error is thrown (the flag stays, the next pass retries).
+   */
   async #insertIgnoringDuplicates(receipts: SmsWithReceipt[]): Promise<SmsWithReceipt[]> {
     try {
       await this.#sms.insertMany(receipts, { ordered: false });

@@ -87,23 +87,34 @@ export class ReceiptFinaliser {
     // current one is what the ESME is waiting to hear about.
     const current = [doc.remote?.messageId, ...(doc.remote?.otherIds ?? [])];
     if (doc.remote && !current.includes(correlation.remoteId)) return { kind: 'duplicate', smsId };
+    // Every write below is fenced on the submission read here, not only on the state: were the
+    // message finalised, requeued and submitted anew meanwhile, this receipt is about the old one.
+    const submission = {
+      _id: smsId,
+      state: SmsState.submitted,
+      'remote.submittedAt': doc.remote ? doc.remote.submittedAt : { $exists: false },
+    };
     const now = this.#clock.now();
     const stat = statWordOf(update.messageState);
     const record: AttemptRecord = { at: now, by: this.#by, outcome: `receipt ${stat}`, connector: update.connector };
     let effect = effectOfReceipt(update.messageState);
     if (effect.kind === 'intermediate') {
-      // filter: {_id, state: 'submitted'}; update: history only (ENROUTE/ACCEPTD keep it submitted).
-      // returns: matchedCount; 0 = finished meanwhile: the final receipt already answered.
-      await this.#sms.updateOne({ _id: smsId, state: SmsState.submitted }, { $push: this.#push(record) });
+      // filter: {_id, state: 'submitted', remote.submittedAt: as read}; update: history only (ENROUTE/ACCEPTD keep it submitted).
+      // returns: matchedCount; 0 = finished (or submitted anew) meanwhile: nothing to note.
+      // safe:    only appends to the history of the submission it is about; a repeat adds a second entry, nothing else.
+      await this.#sms.updateOne(submission, { $push: this.#push(record) });
       return { kind: 'intermediate', smsId };
     }
     const parts = 1 + (doc.remote?.otherIds?.length ?? 0);
     if (parts > 1) {
-      // filter: {_id, state: 'submitted', this part not yet recorded}
+      // filter: {_id, state: 'submitted', remote.submittedAt: as read, this part not yet recorded}
       // update: {$push: {remoteReceipts: {id, state, err, at}, history}}
       // returns: the document after; null = finished meanwhile, or this part's receipt came twice.
+      // safe:    the `$ne` makes each part's receipt land once, and the document after shows every
+      //          part recorded so far, so of two parts' receipts racing the later write sees both
+      //          and finalises; a repeat matches nothing; a new submission meanwhile does not match.
       const after = await this.#sms.findOneAndUpdate(
-        { _id: smsId, state: SmsState.submitted, 'remoteReceipts.id': { $ne: correlation.remoteId } },
+        { ...submission, 'remoteReceipts.id': { $ne: correlation.remoteId } },
         {
           $push: {
             remoteReceipts: {
@@ -127,11 +138,15 @@ export class ReceiptFinaliser {
     }
     if (effect.kind !== 'final') return { kind: 'intermediate', smsId };
     const failed = effect.state !== SmsState.delivered;
-    // filter: {_id, state: 'submitted'} — the CAS that lets exactly one finaliser win
+    // filter: {_id, state: 'submitted', remote.submittedAt: as read} — the CAS that lets exactly one finaliser win
     // update: {$set: {state: <final>, finalAt, finalStat, receiptDue (when the ESME asked), error.networkErrorCode}, $push: history}
     // returns: the document after; null = someone else finalised it first: this receipt is a duplicate.
+    // safe:    one findAndModify: of racing receipts, the unanswered sweep and a repeat of this one,
+    //          exactly one moves it out of 'submitted'; were the message finalised, requeued and
+    //          submitted anew since the read above, the submission time differs and this older
+    //          receipt leaves the new submission alone.
     const final = await this.#sms.findOneAndUpdate(
-      { _id: smsId, state: SmsState.submitted },
+      submission,
       {
         $set: {
           state: effect.state,
@@ -171,6 +186,9 @@ export async function finaliseUnanswered(
   // filter: {state: 'submitted', validUntil <= now - grace} (index validUntil; state re-checked per document)
   // update: {$set: {state: 'expired', finalAt, finalStat: UNKNOWN, receiptDue, error}, $push: history}
   // returns: modifiedCount; 0 = nothing overdue. A receipt that wins the race first leaves it unmatched.
+  // safe:    a CAS on 'submitted' per document, as every receipt's final write: exactly one of them
+  //          finalises a message; a repeat or a second cleanup finds nothing. `now` is this host's
+  //          clock (validUntil is a due time, not a lease).
   const result = await db.collection<SmsWithReceipt>(Collections.sms).updateMany(
     { state: SmsState.submitted, validUntil: { $lte: new Date(now.getTime() - options.graceMs) }, direction: SmsDirection.mt },
     {

@@ -33,7 +33,17 @@ export class ChargingGate {
     this.#logger = logger;
   }
 
-  /** null: go ahead and submit; otherwise the outcome to record instead. */
+  /**
+   * null: go ahead and submit; otherwise the outcome to record instead.
+   *
+   * One write, when the endpoint accepted (see the comment at the call):
+   * filter:  {_id, lock.token: <our claim's token>}; a document without `lock`: {_id}
+   * update:  {$set: {charge, routing}, $push: {history: charged}}
+   * returns: matchedCount; 0 = our lease was taken over: a temporary outcome, no submit.
+   * safe:    fenced on the lock token, so a holder that lost its lease records nothing on the new
+   *          holder's message. A document without `lock` (never so for a batch member: the round
+   *          gives each its lock) falls back to {_id}, unfenced. A repeat adds a second history entry.
+   */
   async check(sms: SmsDocument, decision: RoutingDecision, connector: string, signal: AbortSignal): Promise<NotAccepted | null> {
     if (!decision.charged || sms.charge?.result === 'accepted') return null;
     const route = decision.route?.id;

@@ -27,6 +27,13 @@ async function checkReferences(db: Db, route: RouteDocument): Promise<void> {
   if (problems.length > 0) throw new ConfigError(`Route refused: ${problems.join('; ')}.`);
 }
 
+/**
+ * filter:  none: an insert under a new ObjectId (several routes may share a prefix)
+ * insert:  the validated route with createdAt
+ * returns: the route with its id.
+ * safe:    a new document no one else knows; its references are checked first, then written:
+ *          not atomic with `connector remove` (see checkReferences). A repeat adds a second route.
+ */
 export async function addRoute(db: Db, input: Partial<RouteDocument>, now: Date): Promise<RouteView> {
   const doc = validateRoute({ ...input, createdAt: now });
   await checkReferences(db, doc);
@@ -51,7 +58,11 @@ export async function setRoute(db: Db, id: string, changes: Partial<RouteDocumen
   ) as Partial<RouteDocument>;
   const next = validateRoute(merged);
   await checkReferences(db, next);
-  // filter: {_id}; replace: the whole validated route. returns matchedCount; 0 = removed meanwhile.
+  // filter:  {_id}
+  // update:  replace with the whole validated route (read above, merged with the changes)
+  // returns: matchedCount; 0 = removed meanwhile (ConfigError).
+  // safe:    one atomic replace, no upsert; last writer wins between two operators (a change made
+  //          between this read and this write is lost). Routers only read routes.
   const result = await routes.replaceOne({ _id }, next);
   if (result.matchedCount === 0) throw new ConfigError(`No route with id ${id}.`);
   return { ...next, id };
@@ -64,7 +75,14 @@ export async function listRoutes(db: Db): Promise<RouteView[]> {
     .sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix) || b.priority - a.priority);
 }
 
-/** Removes by id, or every route with a prefix (an empty prefix is the default route). */
+/**
+ * Removes by id, or every route with a prefix (an empty prefix is the default route).
+ *
+ * filter:  {_id} or {prefix}
+ * delete:  that route, or every route with that prefix
+ * returns: how many; ConfigError when none matched (unknown id, or a racing remove got it first).
+ * safe:    single-statement deletes; a repeat finds nothing and says so.
+ */
 export async function removeRoutes(db: Db, selector: { id?: string; prefix?: string }): Promise<number> {
   const routes = db.collection(Collections.routes);
   if (selector.id) {

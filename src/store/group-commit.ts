@@ -242,6 +242,15 @@ export class GroupCommitWriter {
    * deadline. That is safe because every document carries its own new `_id`: on a retry, a
    * duplicate key on `_id` means the earlier attempt stored it. So a MongoDB restart or failover
    * shorter than the timeout delays submits instead of failing them, and none is stored twice.
+   *
+   * filter:  none: an unordered insertMany, with the store's write concern
+   * insert:  the batch's documents, each under its own new `_id`
+   * returns: per document, its error (a document error, or all failed); on a retry a duplicate
+   *          `_id` counts as stored.
+   * safe:    no other writer knows these `_id`s, so a duplicate key can only be an earlier attempt
+   *          of this batch. But once the batch's timer has answered the waiters (WRITE_TIMEOUT: the
+   *          ESMEs resubmit), an attempt already sent may still be applied: that message is then
+   *          stored twice (the resubmission has new ids) and nothing takes the first copy back.
    */
   async #insertWithRetry(docs: SmsDocument[], timedOut: () => boolean): Promise<{ failed: Map<number, Error>; allFailed?: Error }> {
     const failed = new Map<number, Error>();
@@ -312,6 +321,13 @@ export class GroupCommitWriter {
     if (!this.#eventsInFlight) this.#sendEvents();
   }
 
+  /**
+   * filter:  none: one insertOne / unordered insertMany into the capped `events` (w: 1)
+   * insert:  the merged wake-ups {ts, count, due, destKey?, smsId?}
+   * returns: nothing; a failure is logged.
+   * safe:    hints only: a lost one delays work until a sweep, a repeated one costs a wasted look;
+   *          at most one such write is in flight per writer.
+   */
   #sendEvents(): void {
     const events = this.#pendingEvents;
     if (events.length === 0) return;

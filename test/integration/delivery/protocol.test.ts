@@ -312,6 +312,43 @@ describe('delivery locking protocol', () => {
     expect(await sms().countDocuments({ state: 'undeliverable', 'error.message': 'no route' })).toBe(2);
   });
 
+  it('nothing bound to send over: the destination waits without an attempt or a history entry, then goes in order', async () => {
+    const docs = makeSeries('a', 6, t0);
+    await insertSms(handle.db, docs);
+    sender.selectOutcome = { kind: 'waiting', error: 'no bound connector among op1' };
+    const stats = await round().run();
+    expect(stats.waiting).toBe(1);
+    expect(sender.sent).toHaveLength(0);
+    const waitingUntil = new Date(clock.now().getTime() + options.unboundRetryMs);
+    const after = await sms().find({ destKey: 'a' }).sort({ arrivedAt: 1 }).toArray();
+    // The batch and, through the hold, the rest of the destination: due together again, unattempted.
+    expect(after.map((d) => [d.state, d.attempts, d.nextAttemptAt.getTime()])).toEqual(
+      docs.map(() => ['queued', 0, waitingUntil.getTime()]),
+    );
+    expect(after.map((d) => d.history.length)).toEqual(docs.map((d) => d.history.length));
+    expect(after[0].error?.message).toBe('no bound connector among op1');
+    expect(await locks().countDocuments({})).toBe(0);
+    // Not due before the wait is over: a round now finds nothing.
+    sender.selectOutcome = undefined;
+    expect((await round().run()).claims).toBe(0);
+    clock.advance(options.unboundRetryMs);
+    await round().run();
+    expect(sender.sent.map((m) => m.text)).toEqual(docs.map((d) => textOf(d)));
+    expect((await sms().find({ destKey: 'a' }).toArray()).map((d) => [d.state, d.attempts])).toEqual(docs.map(() => ['submitted', 1]));
+  });
+
+  it('a message due before its schedule (requeued early) waits for the schedule instead of being claimed again and again', async () => {
+    const scheduledAt = new Date(clock.now().getTime() + 3_600_000);
+    const [early] = makeSeries('a', 1, t0, { scheduledAt, nextAttemptAt: t0 });
+    await insertSms(handle.db, [early]);
+    const stop = AbortSignal.timeout(3000);
+    const stats = await round().run(stop);
+    expect(stop.aborted).toBe(false);
+    expect(stats.claims).toBe(1);
+    expect(sender.sent).toHaveLength(0);
+    expect(await sms().findOne({ _id: early._id })).toMatchObject({ state: 'queued', nextAttemptAt: scheduledAt });
+  });
+
   it('content changed by replace_sm after the batch read it is not locked, and nothing after it goes', async () => {
     const docs = makeSeries('a', 3, t0);
     await insertSms(handle.db, docs);

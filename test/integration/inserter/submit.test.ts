@@ -308,6 +308,20 @@ describe('submit_sm', () => {
     expect(bytes(await sms().findOne({ messageId: message_id as string })).toString()).toBe('new text');
   });
 
+  it('replace_sm fails for a queued message some of whose parts the downstream already took', async () => {
+    const { message_id } = await esme.submit({ short_message: Buffer.from('old text') });
+    // What a deliverer leaves after part 1 of 2 was accepted and part 2 failed temporarily.
+    await sms().updateOne({ messageId: message_id as string }, { $set: { attempts: 1, progress: { connector: 'op', remoteIds: ['r1'] } } });
+    const resp = await esme.request('replace_sm', { message_id, short_message: Buffer.from('new text') });
+    expect(resp.command_status).toBe(CommandStatus.ESME_RREPLACEFAIL);
+    expect(bytes(await sms().findOne({ messageId: message_id as string })).toString()).toBe('old text');
+    // replace_if_present leaves it alone too: the new submit is a message of its own.
+    const again = await esme.submit({ short_message: Buffer.from('v2'), replace_if_present_flag: 1 });
+    expect(again.command_status).toBe(0);
+    expect(again.message_id).not.toBe(message_id);
+    expect(bytes(await sms().findOne({ messageId: message_id as string })).toString()).toBe('old text');
+  });
+
   it('an account at its backlog cap gets ESME_RMSGQFUL', async () => {
     const small = await TestEsme.bound(run.port, 'small', 'pw');
     const statuses: number[] = [];
