@@ -94,24 +94,6 @@ function refusedAsError(decision: IntakeDecision): IntakeDecision {
   return decision;
 }
 
-const corked = new WeakSet<SmppSession>();
-
-/**
- * A stored batch answers many PDUs at once (in the same microtask run). Corking the socket until
- * the next tick sends all of one session's responses in a single write instead of one syscall each.
- */
-function corkUntilNextTick(session: SmppSession): void {
-  if (corked.has(session)) return;
-  const socket = session.lib.socket;
-  if (socket.destroyed) return;
-  corked.add(session);
-  socket.cork();
-  process.nextTick(() => {
-    corked.delete(session);
-    socket.uncork();
-  });
-}
-
 /**
  * The SMPP server ESMEs bind to. Every message is stored (group commit, configured write
  * concern) before its response goes out; anything that is not acknowledged by the store is
@@ -472,16 +454,11 @@ export class Inserter {
         }
       }
       if (docs.length === 1) {
-        try {
-          await this.#storeOne(limits, docs[0]);
-        } finally {
-          corkUntilNextTick(ctx.session);
-        }
+        await this.#storeOne(limits, docs[0]);
       } else {
         const results = await this.#store(limits, docs);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) await this.#withdrawStored(docs, results);
-        corkUntilNextTick(ctx.session);
         if (failed) throw failed.reason;
       }
       this.stats.submitted++;
