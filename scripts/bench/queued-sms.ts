@@ -1,5 +1,5 @@
 import { Binary, ObjectId } from 'mongodb';
-import { messageIdOf, SmsDirection, SmsState, type SmsDocument } from '../../src/store/sms-document.ts';
+import { messageIdOf, SmsDirection, SmsState, type SmsDocument } from '../../src/domain/sms-document.ts';
 
 /** `count` queued messages for one destination, as the inserter stores them, arriving 1 ms apart from `start`. */
 export function queuedSeries(destKey: string, count: number, start: Date): SmsDocument[] {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { BlockList, isIP } from 'node:net';
 import { ACCOUNT_DEFAULTS, PASSWORD_MAX, SYSTEM_ID_MAX, type AccountDocument, type OptOutSettings } from './account.ts';
 import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword, type ScryptCost } from './password-hash.ts';

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isTrustedAddress, type AccountStore } from '../accounts/account-store.ts';
 import { limitsOf, type AccountLimits } from '../accounts/account.ts';
-import { sleep, systemClock, type Clock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../domain/clock.ts';
 import { BindGuard, bindGuardKeys, type BindGuardOptions } from '../inserter/bind-guard.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';

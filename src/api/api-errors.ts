@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { commandStatusOf } from '../smpp/errors.ts';
 

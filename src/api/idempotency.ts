@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, WriteConcernSettings } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { Collections } from '../store/collections.ts';
 import { isDuplicateKeyError } from '../store/mongo-errors.ts';
 

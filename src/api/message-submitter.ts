@@ -1,7 +1,7 @@
 import { ObjectId, type Db } from 'mongodb';
 import type { AccountLimits } from '../accounts/account.ts';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { BacklogTracker } from '../inserter/backlog.ts';
 import { MessageOps } from '../inserter/message-ops.ts';
 import {
@@ -10,14 +10,14 @@ import {
   prepareMessage,
   validateDestination,
   type SubmitPolicy,
-} from '../inserter/submit-validation.ts';
+} from '../submission/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { commandStatusOf, SmppError } from '../smpp/errors.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
-import { messageIdOf, type SmsDocument } from '../store/sms-document.ts';
+import { messageIdOf, type SmsDocument } from '../domain/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { annotateWithHlr } from '../policy/hlr-annotate.ts';
 import { applyIntakeDecision, IntakePolicy, type IntakeDecision } from '../policy/intake-policy.ts';

@@ -1,7 +1,6 @@
 import { decodeText, describeDataCoding, ESM_CLASS_UDHI } from '../codec/index.ts';
 import type { MessageStory } from '../ops/message-story.ts';
-import type { ReceiptFields } from '../receipts/receipt-fields.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** A message as the API shows it (camelCase; the OpenAPI schema `Message` describes it). */
 export interface MessageView {
@@ -62,7 +61,7 @@ export interface MessageDetailView extends MessageView {
   receipts: ReceiptView[];
 }
 
-type Stored = SmsDocument & ReceiptFields;
+type Stored = SmsDocument;
 
 export function messageView(doc: SmsDocument): MessageView {
   const m = doc as Stored;
@@ -108,7 +107,7 @@ export function messageDetailView(story: MessageStory): MessageDetailView {
       ...(h.connector ? { connector: h.connector } : {}),
     });
   }
-  for (const r of story.receipts as (SmsDocument & ReceiptFields)[]) {
+  for (const r of story.receipts as SmsDocument[]) {
     receipts.push({
       kind: r.target?.kind === 'http' ? 'callback' : 'esme',
       at: r.arrivedAt,

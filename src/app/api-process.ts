@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { AccountStore } from '../accounts/account-store.ts';
 import { CallbackService } from '../callbacks/callback-service.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { createLogger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { ensureSchema } from '../store/collections.ts';
 import { ClockGuard } from '../store/server-clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import type { Db } from 'mongodb';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { connectConfiguredMongo } from '../store/mongo-client.ts';
 import { CdrFileWriter } from '../cdr/cdr-files.ts';
 import { CdrJournal, ensureCdrSchema } from '../cdr/cdr-journal.ts';

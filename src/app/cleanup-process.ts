@@ -1,7 +1,7 @@
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';
-import { startProcessObservability, type ProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability, type ProcessObservability } from '../observability/process-observability.ts';
 import { CleanupPass, type CleanupOptions } from '../cleanup/cleanup-pass.ts';
 import { beginProcess, endProcess, openProcessStore, startOrUnwind } from './process-run.ts';
 

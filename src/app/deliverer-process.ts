@@ -1,14 +1,14 @@
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { ConnectorPool } from '../connectors/connector-pool.ts';
 import { ConnectorSender } from '../connectors/connector-sender.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { createLogger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { Router } from '../routing/router.ts';
 import { createChargingGate } from '../routing/charging-gate.ts';
 import { createRateLimiter } from '../throttle/rate-limiter.ts';
-import { createConnectorIntake } from '../receipts/connector-intake.ts';
+import { createConnectorIntake } from '../connectors/connector-intake.ts';
 import { writeConcernOf } from '../config/slices.ts';
 import { ClockGuard } from '../store/server-clock.ts';
 import { defaultOwner } from '../delivery/delivery-worker.ts';

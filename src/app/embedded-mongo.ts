@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { compiledEntry, packageRoot } from '../util/package-root.ts';
 import { withConsoleWarnMuted } from '../util/quiet-console.ts';

@@ -1,14 +1,14 @@
 import { AccountStore } from '../accounts/account-store.ts';
 import { addressOptionsOf } from '../config/slices.ts';
 import type { SmscConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { createLogger } from '../logging/logger.ts';
-import { startProcessObservability } from '../nodes/process-observability.ts';
+import { startProcessObservability } from '../observability/process-observability.ts';
 import { createBindSlots } from '../inserter/bind-slots.ts';
 import { Inserter } from '../inserter/inserter.ts';
 import { EsmeDeliveryService } from '../esme-delivery/esme-delivery-service.ts';
 import { ClockGuard } from '../store/server-clock.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { createIntakePolicy } from '../policy/create-intake-policy.ts';
 import { IntakeRouting } from '../routing/intake-routing.ts';
 import { Router } from '../routing/router.ts';

@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { ProcessHealth } from '../nodes/health.ts';

@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeText, describeDataCoding, ESM_CLASS_UDHI } from '../codec/index.ts';
-import type { ReceiptFields } from '../receipts/receipt-fields.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** The header carrying `sha256=<hex HMAC-SHA256 of the raw body, keyed with the account's callback secret>`. */
 export const SIGNATURE_HEADER = 'x-smsc-signature';
@@ -55,7 +54,7 @@ export type CallbackEvent =
 /** The event a stored callback document (target `http`) stands for. */
 export function callbackEventOf(doc: SmsDocument): CallbackEvent {
   const account = doc.target.kind === 'http' ? doc.target.account : doc.account;
-  const receipt = (doc as SmsDocument & ReceiptFields).receipt;
+  const receipt = (doc as SmsDocument).receipt;
   if (doc.direction === 'receipt' && receipt) {
     const tlvs = doc.payload.tlvs ?? {};
     const errBytes = bytesOf(tlvs.networkErrorCode);

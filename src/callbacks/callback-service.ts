@@ -1,5 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { DEFAULT_DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery/delivery-options.ts';
 import type { RoundStats } from '../delivery/delivery-round.ts';
 import { defaultOwner, DeliveryWorker } from '../delivery/delivery-worker.ts';
@@ -7,9 +7,9 @@ import type { Logger } from '../logging/logger.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
-import { CallbackAccounts } from './callback-accounts.ts';
-import { HTTP_EVENT_KEY } from './callback-targets.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
+import { CallbackAccounts } from '../accounts/callback-accounts.ts';
+import { HTTP_EVENT_KEY } from '../accounts/callback-targets.ts';
 import { HttpCallbackSender } from './http-callback-sender.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 

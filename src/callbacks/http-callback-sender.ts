@@ -1,6 +1,6 @@
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../delivery/submit-outcome.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
-import type { CallbackAccounts } from './callback-accounts.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../domain/submit-outcome.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
+import type { CallbackAccounts } from '../accounts/callback-accounts.ts';
 import { callbackEventOf, EVENT_ID_HEADER, SIGNATURE_HEADER, signCallback } from './callback-event.ts';
 
 export interface HttpCallbackSenderOptions {

@@ -6,9 +6,9 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Db } from 'mongodb';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
+import { SmsDirection, type SmsDocument } from '../domain/sms-document.ts';
 import { CDR_PROJECTION, cdrRecordsOf, CSV_HEADER, formatRecord, type CdrRecordOptions } from './cdr-record.ts';
 
 /**

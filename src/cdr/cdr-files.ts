@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type Fi
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { CSV_HEADER, recordIdOfLine } from './cdr-record.ts';
 

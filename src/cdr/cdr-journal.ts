@@ -1,9 +1,10 @@
 import { ObjectId, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { later, literal, ranOut } from '../protocol/expressions.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
+import { SmsDirection, type SmsDocument } from '../domain/sms-document.ts';
 import type { CdrFileWriter } from './cdr-files.ts';
 import { CDR_PROJECTION, cdrRecordsOf, formatRecord, type CdrRecordOptions } from './cdr-record.ts';
 import type { CdrUploader } from './s3-uploader.ts';
@@ -29,7 +30,7 @@ export interface CdrJournalOptions {
   lagMs: number;
   /** Messages per read (default 500). */
   batchSize?: number;
-  /** Only one journal writes at a time; it holds this lease (default 30 s) and renews it every pass. */
+  /** Only one journal writes at a time; it holds this lease (default 30 s, on MongoDB's clock) and renews it before every batch. */
   leaseMs?: number;
   /** Names the lease holder. */
   owner: string;
@@ -63,6 +64,7 @@ export class CdrJournal {
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
   #recovered = false;
+  #stateCreated = false;
   #uploadBackoffMs = 0;
   #nextUploadAt = 0;
   readonly stats = { written: 0, uploaded: 0, uploadFailures: 0, recoveredMarks: 0 };
@@ -116,7 +118,13 @@ export class CdrJournal {
       this.#recovered = true;
     }
     let written = 0;
-    for (;;) {
+    for (let first = true; ; first = false) {
+      // Renewed before every batch: a pass through a long backlog outlasts one lease, and another
+      // journal must not lead (and write the same records) meanwhile.
+      if (!first && !(await this.#holdLease())) {
+        this.#log.warn('CDR journal lease lost during a pass; another journal leads now');
+        break;
+      }
       const n = await this.#journalBatch();
       written += n;
       if (n < this.#o.batchSize) break;
@@ -227,28 +235,32 @@ export class CdrJournal {
   }
 
   /**
-   * filter:  {_id: 'journal', owner: us, or no owner, or leaseUntil < now}, upsert
-   * update:  {$set: {owner: us, leaseUntil: now + lease}}
-   * returns: true = we lead this pass; false = another journal holds the lease (no match, and the
-   *          upsert's insert hits the duplicate `_id`).
-   * safe:    one single-document update decides between racing journals. But `now` is this host's
-   *          clock, not the database's, and the lease is taken once per pass while the pass runs
-   *          until the backlog is drained, unrenewed: a pass longer than the lease (or a host whose
-   *          clock runs ahead) lets a second journal lead meanwhile, and the journal's own writes
-   *          (file, marks, hwm) are not fenced on the owner.
+   * filter:  {_id: 'journal', owner: us, or no owner, or leaseUntil <= $$NOW}
+   * update:  pipeline {$set: {owner: us, leaseUntil: $$NOW + lease}}
+   * returns: true = we lead; false = another journal holds the lease.
+   * safe:    one single-document update decides between racing journals, on the database's clock
+   *          (host clocks may disagree). The leader renews before every batch, so only a batch
+   *          that itself outlasts the lease (a process paused that long) can overlap a new
+   *          leader's: at most that batch's records are written twice, never lost. The file,
+   *          marks and hwm writes are not fenced on the owner (the marks and $max are idempotent).
+   *          Not an upsert (MongoDB takes no $expr in an upsert's filter): the document is created
+   *          first, once per process.
    */
   async #holdLease(): Promise<boolean> {
-    const now = this.#clock.now();
-    try {
-      await this.#state.updateOne(
-        { _id: STATE_ID, $or: [{ owner: this.#o.owner }, { owner: { $exists: false } }, { leaseUntil: { $lt: now } }] },
-        { $set: { owner: this.#o.owner, leaseUntil: new Date(now.getTime() + this.#o.leaseMs) } },
-        { upsert: true },
-      );
-      return true;
-    } catch (error) {
-      if ((error as { code?: number }).code === 11000) return false;
-      throw error;
+    if (!this.#stateCreated) {
+      // filter:  none: an insert of {_id: 'journal'} (no owner, no mark)
+      // returns: nothing; a duplicate `_id` means it exists: fine.
+      // safe:    only ever creates the one document; who leads is decided by the update below.
+      await this.#state.insertOne({ _id: STATE_ID }).catch((error: unknown) => {
+        if ((error as { code?: number }).code !== 11000) throw error;
+      });
+      this.#stateCreated = true;
     }
+    const dbNow = this.#clock.dbNow();
+    const result = await this.#state.updateOne(
+      { _id: STATE_ID, $or: [{ owner: this.#o.owner }, { owner: { $exists: false } }, ranOut('leaseUntil', 0, dbNow)] },
+      [{ $set: { owner: literal(this.#o.owner), leaseUntil: later(dbNow, this.#o.leaseMs) } }],
+    );
+    return result.matchedCount === 1;
   }
 }

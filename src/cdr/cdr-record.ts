@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describeDataCoding, hashMsisdn, maskMsisdn, messageStateToStatWord } from '../codec/index.ts';
-import { messageStateOfFinal } from '../receipts/receipt-states.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import { messageStateOf } from '../domain/message-state.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** How numbers appear in CDRs. */
 export type NumberForm = 'mask' | 'hash' | 'clear';
@@ -153,7 +153,7 @@ function encodingOf(dataCoding: number | undefined): string {
 
 function statOf(doc: CdrSource): string {
   try {
-    return messageStateToStatWord(doc.finalStat ?? messageStateOfFinal(doc.state));
+    return messageStateToStatWord(doc.finalStat ?? messageStateOf(doc.state));
   } catch {
     return '';
   }

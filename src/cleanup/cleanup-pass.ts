@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
 import { releaseExpiredMessages } from '../protocol/message-leases.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { finaliseUnanswered } from '../receipts/receipt-finaliser.ts';
-import { FINAL_STATES, SmsState, type AttemptRecord, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
+import { FINAL_STATES, SmsState, type AttemptRecord, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
 
 export interface CleanupOptions {
   /** Final messages older than this are deleted. Default 7 days. */

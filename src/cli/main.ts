@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { readPackageVersion } from './version.ts';
 import { isSupervised } from '../app/parent-tether.ts';
 

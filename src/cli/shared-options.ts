@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../config/load-config.ts';
 import type { SmscConfig } from '../config/types.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { configureLogging, type LogSettings } from '../logging/log-settings.ts';
 
 /**

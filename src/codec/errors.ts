@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 
 /**
  * One error hierarchy for the codec, under the project's SmscError. Every error carries a stable string `code`

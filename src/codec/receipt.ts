@@ -5,24 +5,12 @@
  * `submit_date`, 12-digit dates with seconds, any case, `Text:`, missing fields,
  * extra spaces.
  */
+import type { MessageStateValue } from '../domain/message-state.ts';
 import { CodecError, CodecErrorCode } from './errors.ts';
 
-/** message_state TLV values (SMPP 3.4 §5.3.2.35; 0 and 9 from SMPP 5.0). */
-export const MessageState = Object.freeze({
-  SCHEDULED: 0,
-  ENROUTE: 1,
-  DELIVERED: 2,
-  EXPIRED: 3,
-  DELETED: 4,
-  UNDELIVERABLE: 5,
-  ACCEPTED: 6,
-  UNKNOWN: 7,
-  REJECTED: 8,
-  SKIPPED: 9,
-} as const);
-
-export type MessageStateName = keyof typeof MessageState;
-export type MessageStateValue = (typeof MessageState)[MessageStateName];
+// The message_state values are the domain's (src/domain/message-state.ts, with what each of our
+// states reports); the codec re-exports them, since the receipt text's `stat:` words spell them.
+export { MessageState, type MessageStateName, type MessageStateValue } from '../domain/message-state.ts';
 
 /** The receipt `stat:` word for each message_state. */
 export const StatWord = Object.freeze({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { CONFIG_FIELDS, CONFIG_FILE_ENV, type FieldKind } from './fields.ts';
 import type { SmscConfig } from './types.ts';
 

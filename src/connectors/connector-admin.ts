@@ -1,5 +1,5 @@
 import type { Db, ObjectId } from 'mongodb';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
 import { certificateSummary, validateConnector, type ConnectorDocument } from './connector-document.ts';
 import { isDuplicateKeyError } from '../store/mongo-errors.ts';
@@ -118,15 +118,4 @@ export async function listConnectors(db: Db): Promise<ConnectorView[]> {
     .sort({ name: 1 })
     .toArray();
   return docs.map(view);
-}
-
-/** Names among `names` that no connector has. */
-export async function unknownConnectors(db: Db, names: readonly string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const found = await db
-    .collection<ConnectorDocument>(Collections.connectors)
-    .find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } })
-    .toArray();
-  const known = new Set(found.map((c) => c.name));
-  return names.filter((n) => !known.has(n));
 }

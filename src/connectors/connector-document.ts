@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import type { MessageIdForms } from '../receipts/remote-ids.ts';
 import type { SmppClientTls } from '../smpp/client.ts';
 

@@ -1,11 +1,11 @@
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { Router } from '../routing/router.ts';
 import type { RoutingDecision } from '../routing/decide-route.ts';
 import { routingRequestOf } from '../routing/message-request.ts';
 import type { ChargingGate } from '../routing/charging-gate.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitOutcome } from '../domain/submit-outcome.ts';
 import type { ConnectorPool } from './connector-pool.ts';
 import type { OutboundConnector } from './outbound-connector.ts';
 

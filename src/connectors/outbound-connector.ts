@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { sleep, type Clock } from '../clock.ts';
+import { sleep, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { connectSmpp } from '../smpp/client.ts';
 import { CommandStatus, commandStatusName } from '../smpp/command-status.ts';
 import { SmppError } from '../smpp/errors.ts';
 import type { RequestHandlers, SmppSession } from '../smpp/session.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import { remoteIdKey } from '../receipts/remote-ids.ts';
-import type { SubmitContext, SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { SubmitContext, SubmitOutcome } from '../domain/submit-outcome.ts';
 import { reconnectDelayMs, tlsOptionsOf, type ConnectorDocument } from './connector-document.ts';
 import { toOutboundPdus } from './outbound-form.ts';
 import { isPermanentStatus } from './status-class.ts';

@@ -8,7 +8,7 @@ import {
   type SplitEncoding,
 } from '../codec/index.ts';
 import type { ShortMessageInput, Tlvs } from '../smpp/domain.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { LongFormName } from './connector-document.ts';
 
 const SAR_TLVS = ['sarMsgRefNum', 'sarTotalSegments', 'sarSegmentSeqnum'] as const;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 
 /** Tunables of the delivery protocol; every process of one deployment should agree on them. */
 export interface DeliveryOptions {

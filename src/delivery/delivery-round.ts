@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { duePrefix, lockBatch, readPending, type LockBatchRequest } from '../protocol/batch.ts';
@@ -9,13 +9,13 @@ import { acquireDestinations, releaseDestinations, type AcquireRequest, type Acq
 import { postponeToSchedule, releaseClaims } from '../protocol/message-leases.ts';
 import { updateFor, type BatchDecision } from '../protocol/outcomes.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../store/sms-document.ts';
+import { SmsState, type LockDocument, type PartProgress, type SmsDocument } from '../domain/sms-document.ts';
 import { Coalescer } from './coalescer.ts';
-import type { CorrelationWriter } from './correlation-writer.ts';
+import type { CorrelationWriter } from '../receipts/correlation-writer.ts';
 import { backoffMs, type DeliveryOptions } from './delivery-options.ts';
 import type { Lease, LeaseManager } from './lease-manager.ts';
 import type { OutcomeWriter } from './outcome-writer.ts';
-import { isSession, type OutboundSession, type Sender, type SubmitOutcome } from './submit-outcome.ts';
+import { isSession, type OutboundSession, type Sender, type SubmitOutcome } from '../domain/submit-outcome.ts';
 
 /** Messages a batch got accepted, for whatever waits on them (receipts that came early). */
 export interface AcceptedMessage {

@@ -2,21 +2,21 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
-import { sleep, type Clock } from '../clock.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { sleep, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
 import { earliestLeaseEnd, releaseExpiredMessages } from '../protocol/message-leases.ts';
 import { Collections } from '../store/collections.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
-import { SmsState, type EventDocument, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
-import { CorrelationWriter } from './correlation-writer.ts';
+import { SmsState, type EventDocument, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
+import { CorrelationWriter } from '../receipts/correlation-writer.ts';
 import type { DeliveryOptions } from './delivery-options.ts';
 import { afterOwnRelease, DeliveryRound, emptyStats, type AcceptedMessage, type LaneState, type RoundStats } from './delivery-round.ts';
 import { EventTail } from './event-tail.ts';
 import { LeaseManager } from './lease-manager.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
-import type { Sender } from './submit-outcome.ts';
+import type { Sender } from '../domain/submit-outcome.ts';
 import { Wakeup } from './wakeup.ts';
 
 export interface DeliveryWorkerOptions {

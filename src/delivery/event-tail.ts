@@ -1,9 +1,9 @@
 import type { Db, FindCursor, WithId } from 'mongodb';
-import { sleep, type Clock } from '../clock.ts';
+import { sleep, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { processHealth, type ProcessHealth } from '../nodes/health.ts';
 import { Collections } from '../store/collections.ts';
-import type { EventDocument } from '../store/sms-document.ts';
+import type { EventDocument } from '../domain/sms-document.ts';
 
 export interface EventTailOptions {
   /** Pause before reopening a dead or failed cursor. */

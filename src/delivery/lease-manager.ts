@@ -1,11 +1,11 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { holdersOf, renewDestinations } from '../protocol/destination-locks.ts';
 import { renewMessages } from '../protocol/message-leases.ts';
 import { Collections } from '../store/collections.ts';
-import type { LockDocument, SmsDocument } from '../store/sms-document.ts';
+import type { LockDocument, SmsDocument } from '../domain/sms-document.ts';
 
 export interface LeaseManagerOptions {
   leaseMs: number;

@@ -1,12 +1,12 @@
 import type { Collection, Db, Filter, ObjectId } from 'mongodb';
-import { sleep } from '../clock.ts';
+import { sleep } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { holdDestination } from '../protocol/batch.ts';
 import { releaseDestinations } from '../protocol/destination-locks.ts';
 import { applyOutcomes, type FencedUpdate } from '../protocol/outcomes.ts';
 import { Collections } from '../store/collections.ts';
-import type { LockDocument, SmsDocument } from '../store/sms-document.ts';
+import type { LockDocument, SmsDocument } from '../domain/sms-document.ts';
 import type { Lease, LeaseManager } from './lease-manager.ts';
 
 export interface FinishRequest {

@@ -1,5 +1,5 @@
 import type { ShortMessageInput, Tlvs } from '../smpp/domain.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 
 /** Stored TLV values come back from MongoDB as Binary; the wire wants Buffers. */
 function wireValue(value: unknown): unknown {

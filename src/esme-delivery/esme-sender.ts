@@ -1,6 +1,6 @@
 import { SmppError } from '../smpp/errors.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../domain/submit-outcome.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { deliverSmOf } from './esme-pdu.ts';
 import type { EsmeSessions } from './esme-sessions.ts';

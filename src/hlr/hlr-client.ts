@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import { HlrStatus, type HlrResult } from './hlr-result.ts';
 
 /** How the provider's JSON answer maps onto an HlrResult (all from the configuration). */

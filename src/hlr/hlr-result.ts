@@ -1,4 +1,4 @@
-import type { SmsHlrField } from '../store/sms-document.ts';
+import type { SmsHlrField } from '../domain/sms-document.ts';
 
 /** What an HLR said about a number, reduced to what the policy and routing need. */
 export const HlrStatus = Object.freeze({
@@ -21,7 +21,7 @@ export interface HlrResult {
 /** A lookup as the policy sees it: an answer (fresh or cached) or why there is none. */
 export type HlrLookup = { outcome: 'ok'; result: HlrResult; cached: boolean } | { outcome: 'timeout' | 'error'; error: string };
 
-/** Stored on the `sms` document as `hlr` (see src/store/sms-document.ts). */
+/** Stored on the `sms` document as `hlr` (see src/domain/sms-document.ts). */
 export type { SmsHlrField };
 
 export function hlrFieldOf(lookup: HlrLookup, at: Date): SmsHlrField {

@@ -1,8 +1,8 @@
 import type { Collection, Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 
 interface Entry {
   count: number;

@@ -1,8 +1,8 @@
 import type { Db } from 'mongodb';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { limitsOf, type AccountLimits } from '../accounts/account.ts';
-import type { Clock } from '../clock.ts';
-import { sleep, systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { sleep, systemClock } from '../domain/clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { createSmppServer, type SmppServer } from '../smpp/server.ts';
 import type { RequestContext, SmppSession } from '../smpp/session.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { RateLimiter } from '../throttle/rate-limiter.ts';
 import type { IntakeRouting } from '../routing/intake-routing.ts';
 import { BacklogTracker } from './backlog.ts';
@@ -30,7 +30,7 @@ import {
   validateDestination,
   type SubmitCommand,
   type SubmitPolicy,
-} from './submit-validation.ts';
+} from '../submission/submit-validation.ts';
 
 export interface InserterOptions {
   /** Default '0.0.0.0'; port 0 picks a free one (read `inserter.port`). Default 2775. */
@@ -94,24 +94,6 @@ const SUBMIT_MULTI_MAX_DESTS = 254;
 function refusedAsError(decision: IntakeDecision): IntakeDecision {
   if (decision.verdict === 'refuse') throw new SmppError(decision.status, decision.message);
   return decision;
-}
-
-const corked = new WeakSet<SmppSession>();
-
-/**
- * A stored batch answers many PDUs at once (in the same microtask run). Corking the socket until
- * the next tick sends all of one session's responses in a single write instead of one syscall each.
- */
-function corkUntilNextTick(session: SmppSession): void {
-  if (corked.has(session)) return;
-  const socket = session.lib.socket;
-  if (socket.destroyed) return;
-  corked.add(session);
-  socket.cork();
-  process.nextTick(() => {
-    corked.delete(session);
-    socket.uncork();
-  });
 }
 
 /**
@@ -477,16 +459,11 @@ export class Inserter {
         }
       }
       if (docs.length === 1) {
-        try {
-          await this.#storeOne(limits, docs[0]);
-        } finally {
-          corkUntilNextTick(ctx.session);
-        }
+        await this.#storeOne(limits, docs[0]);
       } else {
         const results = await this.#store(limits, docs);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) await this.#withdrawStored(docs, results);
-        corkUntilNextTick(ctx.session);
         if (failed) throw failed.reason;
       }
       this.stats.submitted++;

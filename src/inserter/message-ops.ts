@@ -5,20 +5,9 @@ import { CommandStatus } from '../smpp/command-status.ts';
 import type { CancelSm, QuerySm, QuerySmResult, ReplaceSm } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
-import { prepareMessage, type SubmitPolicy } from './submit-validation.ts';
-
-/** message_state values of query_sm_resp (SMPP 3.4 5.2.28) for our states. */
-export const MessageStateOf: Readonly<Record<SmsStateName, number>> = Object.freeze({
-  queued: 1, // ENROUTE
-  locked: 1,
-  submitted: 1,
-  delivered: 2,
-  expired: 3,
-  cancelled: 4, // DELETED
-  undeliverable: 5,
-  rejected: 8,
-});
+import { messageStateOf } from '../domain/message-state.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
+import { prepareMessage, type SubmitPolicy } from '../submission/submit-validation.ts';
 
 const MESSAGE_ID = /^[0-9a-f]{24}$/;
 
@@ -98,7 +87,7 @@ export class MessageOps {
     return {
       messageId: req.messageId,
       finalDate: doc.finalAt ? formatSmppAbsolute(doc.finalAt) : '',
-      messageState: MessageStateOf[doc.state] ?? 7,
+      messageState: messageStateOf(doc.state),
       errorCode: Math.min(255, Math.max(0, doc.error?.networkErrorCode ?? 0)),
     };
   }

@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { InserterConfig } from '../config/types.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 
 /** The port SMPP over TLS listens on when certificate and key are set but no port is (the smpp package's TLS default). */
 export const DEFAULT_SMPP_TLS_PORT = 3550;

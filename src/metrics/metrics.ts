@@ -90,7 +90,7 @@ export class Metrics {
   });
 
   /*
-   * Queue gauges. One process of the deployment samples them (see queue-depth-sampler.ts: whoever
+   * Queue gauges. One process of the deployment samples them (see src/observability/queue-depth-sampler.ts: whoever
    * holds the `queue-sampler` lease), so they are created unregistered and appear in /metrics only
    * while this process is the sampler: the other processes expose no stale zeros, and sum() or
    * max() over all processes is the deployment's figure.

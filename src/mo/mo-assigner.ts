@@ -1,12 +1,12 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
-import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
-import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
-import type { EventDocument } from '../store/sms-document.ts';
-import { moDestKey, subscriberKey, type MoRoutes } from './mo-routes.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
+import { CallbackAccounts } from '../accounts/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../accounts/callback-targets.ts';
+import type { EventDocument } from '../domain/sms-document.ts';
+import { moDestKey, subscriberKey, type MoRoutes } from '../routing/mo-routes.ts';
 
 /**
  * Routes MO messages stored without an ESME (deliver_sm from peers bound to an inserter, or MO

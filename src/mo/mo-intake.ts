@@ -1,6 +1,6 @@
 import type { Collection, Db, WriteConcern } from 'mongodb';
 import type { AccountLimits } from '../accounts/account.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import {
   buildSmsDocuments,
   DEFAULT_SUBMIT_POLICY,
@@ -8,16 +8,16 @@ import {
   validateDestination,
   type SubmitPolicy,
   type ValidDestination,
-} from '../inserter/submit-validation.ts';
+} from '../submission/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ESME_EVENT_KEY } from '../receipts/receipt-emitter.ts';
 import type { MoSink } from '../receipts/receipt-intake.ts';
 import type { ShortMessage } from '../smpp/domain.ts';
 import { Collections } from '../store/collections.ts';
-import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
-import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
-import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
-import { moDestKey, subscriberKey, type MoRoutes } from './mo-routes.ts';
+import type { EventDocument, SmsDocument } from '../domain/sms-document.ts';
+import { CallbackAccounts } from '../accounts/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../accounts/callback-targets.ts';
+import { moDestKey, subscriberKey, type MoRoutes } from '../routing/mo-routes.ts';
 
 export interface MoIntakeDeps {
   db: Db;

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Db } from 'mongodb';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
 import { healthJson, type HealthStatusName, type ProcessHealth } from './health.ts';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { Collections } from '../store/collections.ts';
 import { isDuplicateKeyError } from '../store/mongo-errors.ts';
 
 /** The jobs that run under a lease; names are `_id`s operators see in `leases`. */
 export const LeaseNames = Object.freeze({
-  /** Publishes the smsc_queue_* metrics for the deployment (src/metrics/queue-depth-sampler.ts). */
+  /** Publishes the smsc_queue_* metrics for the deployment (src/observability/queue-depth-sampler.ts). */
   queueSampler: 'queue-sampler',
 } as const);
 

@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 
 export const OpsErrorCode = Object.freeze({
   messageNotFound: 'MESSAGE_NOT_FOUND',

@@ -1,7 +1,7 @@
 import { ObjectId, type Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { Collections } from '../store/collections.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type LockDocument, type SmsDocument } from '../store/sms-document.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
 import { formatDuration } from './status.ts';
 

@@ -1,11 +1,10 @@
 import { ObjectId, type Db, type Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../receipts/receipt-fields.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
 import { OpsError, OpsErrorCode } from './errors.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 
@@ -59,10 +58,12 @@ const DEFAULT_HISTORY_LIMIT = 20;
  * own: an ESME that heard UNDELIV and asked for receipts hears DELIVRD after a successful requeue.
  * A receipt still in the outbox for the outcome being replaced is created first, so none is lost.
  *
- * filter:  two updateMany per round: selector, state ∈ REQUEUEABLE_STATES, receiptDue ≠ true, and
- *          validUntil > now (still valid) or validUntil <= now (gets a new validUntil)
+ * filter:  four updateMany per round: selector, state ∈ REQUEUEABLE_STATES, receiptDue ≠ true,
+ *          state = 'queued' or not (queued ones keep `progress`), and validUntil > now (still valid)
+ *          or validUntil <= now (gets a new validUntil)
  * update:  {$set: {state: 'queued', nextAttemptAt: now, attempts: 0, validUntil?}, $unset: {lock,
- *          finalAt, finalStat, remoteReceipts, progress, earlyReceipt, error}, $inc: {requeues: 1},
+ *          finalAt, finalStat, remoteReceipts, progress (final ones only), earlyReceipt, error},
+ *          $inc: {requeues: 1},
  *          $push: history (bounded)}
  * returns: modifiedCount of each; 0 = nothing (more) to do, or a receipt flag appeared meanwhile
  *          (the next round takes those).
@@ -71,9 +72,9 @@ const DEFAULT_HISTORY_LIMIT = 20;
  *          finalises it first also flags its receipt, which keeps it out until the next round. The
  *          two writes cannot both take one message (validUntil is on either side of now and only
  *          the second moves it). Not idempotent for 'queued': a repeat requeues again (attempts 0,
- *          a new receipt generation), and `progress` is unset, so a queued long message some of
- *          whose parts were accepted downstream is sent whole again; nextAttemptAt is set to now
- *          even for a message scheduled later (its scheduledAt is kept).
+ *          a new receipt generation); nextAttemptAt is set to now even for a message scheduled
+ *          later (its scheduledAt is kept: a deliverer that claims it early gives it back due at
+ *          its schedule, see postponeToSchedule).
  */
 export async function requeueMessages(
   db: Db,
@@ -86,13 +87,22 @@ export async function requeueMessages(
   const base = baseFilter(selector, options.addressOptions);
   const record: AttemptRecord = { at: now, by: options.by ?? 'smsc requeue', outcome: 'requeued' };
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  const update = (extra: Partial<SmsDocument>) => ({
+  const update = (extra: Partial<SmsDocument>, keepProgress: boolean) => ({
     $set: { state: SmsState.queued, nextAttemptAt: now, attempts: 0, ...extra },
     // What the last outcome left that would mislead the next one: its receipt's stat and error,
-    // the part receipts of the old submission, and the parts it got accepted (`progress`): a
-    // requeue sends the whole message again, since receipts for those parts went unheard while
-    // it was final (`earlyReceipt`: the field older versions parked receipts in).
-    $unset: { lock: '', finalAt: '', finalStat: '', remoteReceipts: '', progress: '', earlyReceipt: '', error: '' } as const,
+    // the part receipts of the old submission, and the parts it got accepted (`progress`): a final
+    // message is sent whole again, since receipts for those parts went unheard while it was final
+    // (`earlyReceipt`: the field older versions parked receipts in). A message still queued keeps
+    // its progress: the handset has those parts and waits for the rest, which alone go out.
+    $unset: {
+      lock: '',
+      finalAt: '',
+      finalStat: '',
+      remoteReceipts: '',
+      earlyReceipt: '',
+      error: '',
+      ...(keepProgress ? {} : { progress: '' as const }),
+    } as const,
     $inc: { requeues: 1 },
     $push: { history: { $each: [record], $slice: -historyLimit } },
   });
@@ -108,15 +118,20 @@ export async function requeueMessages(
     // Still valid. Filter: selector, requeueable state (never locked), no receipt in the outbox, validUntil > now.
     // Update: queued, due now, attempts 0, next receipt generation, last outcome's fields removed, history entry.
     // No match: nothing (more) to do, or a receipt flag appeared meanwhile (the next round).
-    const unflagged = { ...selected, receiptDue: { $ne: true } } as Filter<SmsDocument>;
-    const valid = await sms.updateMany({ ...unflagged, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}));
-    // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
-    const extended = await sms.updateMany(
-      { ...unflagged, validUntil: { $lte: now } } as Filter<SmsDocument>,
-      update({ validUntil: new Date(now.getTime() + (options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS)) }),
-    );
-    requeued += valid.modifiedCount + extended.modifiedCount;
-    validityExtended += extended.modifiedCount;
+    // Queued and final messages apart: only final ones lose their part progress.
+    for (const queued of [true, false]) {
+      const unflagged = {
+        $and: [selected, { receiptDue: { $ne: true } }, { state: queued ? SmsState.queued : { $ne: SmsState.queued } }],
+      } as Filter<SmsDocument>;
+      const valid = await sms.updateMany({ ...unflagged, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}, queued));
+      // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
+      const extended = await sms.updateMany(
+        { ...unflagged, validUntil: { $lte: now } } as Filter<SmsDocument>,
+        update({ validUntil: new Date(now.getTime() + (options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS)) }, queued),
+      );
+      requeued += valid.modifiedCount + extended.modifiedCount;
+      validityExtended += extended.modifiedCount;
+    }
     const skipped = await sms
       .find({ ...selected, receiptDue: true } as Filter<SmsDocument>, { projection: { _id: 1 } })
       .limit(OUTBOX_BATCH)
@@ -139,13 +154,13 @@ const OUTBOX_BATCH = 256;
 
 /** Creates the receipts the selected messages still have in the outbox (and clears their flags); returns how many it handled. */
 async function emitPendingReceipts(db: Db, base: Filter<SmsDocument>, clock: Clock, logger: Logger, metrics: Metrics): Promise<number> {
-  const sms = db.collection<SmsWithReceipt>(Collections.sms);
+  const sms = db.collection<SmsDocument>(Collections.sms);
   const emitter = new ReceiptEmitter(db, clock, logger, metrics);
   let handled = 0;
   for (;;) {
     // Read-only: flagged messages among the selected (sparse index `receiptDue`, or the selector's).
     const flagged = await sms
-      .find({ ...base, receiptDue: true } as Filter<SmsWithReceipt>)
+      .find({ ...base, receiptDue: true } as Filter<SmsDocument>)
       .limit(OUTBOX_BATCH)
       .toArray();
     if (flagged.length === 0) return handled;

@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { NodeDocument } from '../nodes/heartbeat.ts';
 import { LeaseNames, SingletonLease } from '../nodes/singleton-lease.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type LockDocument, type SmsDocument, type SmsStateName } from '../store/sms-document.ts';
+import { SmsState, type LockDocument, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
 
 export interface QueueStatus {
   /** Every state, zero included, so scripts need no defaults. */

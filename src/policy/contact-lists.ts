@@ -1,7 +1,7 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
+import { ConfigError } from '../domain/errors.ts';
 
 /**
  * The contact lists: numbers and prefixes an account (or everybody, `account: ''`) may not send

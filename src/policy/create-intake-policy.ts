@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import { MemoryHlrCache, RedisHlrCache } from '../hlr/hlr-cache.ts';
 import { HlrHttpClient, valueList } from '../hlr/hlr-client.ts';

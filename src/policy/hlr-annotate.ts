@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import type { IntakePolicy } from './intake-policy.ts';
 
 /**

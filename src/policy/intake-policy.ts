@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { HlrFailurePolicy, HlrPolicyMode } from '../config/types.ts';
 import { hlrFieldOf, HlrStatus, type HlrLookup, type SmsHlrField } from '../hlr/hlr-result.ts';
@@ -7,9 +7,9 @@ import type { HlrService } from '../hlr/hlr-service.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { receiptDueSet } from '../receipts/receipt-hooks.ts';
+import { receiptDueSet } from '../domain/receipt-hooks.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import type { ContactListCache } from './contact-list-cache.ts';
 import { digitsOf } from './contact-lists.ts';
 

@@ -1,13 +1,13 @@
 import type { Collection, Db, WriteConcern } from 'mongodb';
 import type { AccountDocument, AccountLimits } from '../accounts/account.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { dataCodingFor, decodeText, encodeText, resolveEncoding } from '../codec/index.ts';
-import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../inserter/submit-validation.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../submission/submit-validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ShortMessage, SmppAddress } from '../smpp/domain.ts';
 import { Collections } from '../store/collections.ts';
-import type { EventDocument, SmsDocument } from '../store/sms-document.ts';
+import type { EventDocument, SmsDocument } from '../domain/sms-document.ts';
 import { ContactListStore } from './contact-lists.ts';
 
 export const DEFAULT_OPTOUT_KEYWORDS = Object.freeze(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Filter, ObjectId } from 'mongodb';
-import type { DbNow } from '../clock.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import type { DbNow } from '../domain/clock.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import { lockExpression } from './expressions.ts';
 
 /** The `destKey_state_arrivedAt` index (store/collections.ts): a destination's messages in arrival order. */

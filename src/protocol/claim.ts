@@ -1,6 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
-import type { DbNow } from '../clock.ts';
-import { SmsState, type SmsDocument } from '../store/sms-document.ts';
+import type { DbNow } from '../domain/clock.ts';
+import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import { lockExpression } from './expressions.ts';
 
 /** What a claim returns: enough to take the destination and collect the batch, which reads the documents. */

@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
-import type { DbNow } from '../clock.ts';
+import type { DbNow } from '../domain/clock.ts';
 import { documentWriteErrors, DUPLICATE_KEY } from '../store/mongo-errors.ts';
-import type { LockDocument } from '../store/sms-document.ts';
+import type { LockDocument } from '../domain/sms-document.ts';
 import { later, literal, ranOut } from './expressions.ts';
 
 /** The per-destination lock: a `locks` document whose `_id` is the destKey; uniqueness of `_id` is the lock. */

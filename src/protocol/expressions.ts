@@ -1,5 +1,5 @@
 import type { Document } from 'mongodb';
-import type { DbNow } from '../clock.ts';
+import type { DbNow } from '../domain/clock.ts';
 
 /**
  * Aggregation expressions the protocol's queries share. Lease ends and expiry are computed on

@@ -1,6 +1,6 @@
 import type { Collection, ObjectId } from 'mongodb';
-import type { DbNow } from '../clock.ts';
-import { SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
+import type { DbNow } from '../domain/clock.ts';
+import { SmsState, type AttemptRecord, type SmsDocument } from '../domain/sms-document.ts';
 import { later, ranOut } from './expressions.ts';
 
 /**

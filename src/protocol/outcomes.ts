@@ -1,6 +1,6 @@
 import type { Collection, Document, ObjectId } from 'mongodb';
-import { receiptDueSet } from '../receipts/receipt-hooks.ts';
-import { SmsState, type AttemptRecord, type PartProgress, type SmsDocument } from '../store/sms-document.ts';
+import { receiptDueSet } from '../domain/receipt-hooks.ts';
+import { SmsState, type AttemptRecord, type PartProgress, type SmsDocument } from '../domain/sms-document.ts';
 
 /** What a downstream (or an ESME) did with one message, or why it was not tried. */
 export type BatchDecision =

@@ -1,5 +1,5 @@
 import { ObjectId, type Collection, type Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ApplyResult, ReceiptFinaliser } from './receipt-finaliser.ts';
 import { ORPHAN_RECEIPTS } from './receipt-schema.ts';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Binary, ObjectId } from 'mongodb';
 import { decodeText, encodeGsm7, formatReceipt, isGsm7, MessageState, messageStateToStatWord, parseInboundPart } from '../codec/index.ts';
-import { messageIdOf, SmsDirection, SmsState, type SmsDocument } from '../store/sms-document.ts';
-import { RECEIPT_ACCOUNT, type SmsWithReceipt } from './receipt-fields.ts';
+import { messageIdOf, SmsDirection, SmsState, type SmsDocument, RECEIPT_ACCOUNT } from '../domain/sms-document.ts';
 
 /** esm_class of an SMSC delivery receipt (SMPP 3.4 5.2.12, bits 2-5 = 0001). */
 export const ESM_CLASS_RECEIPT = 0x04;
@@ -74,7 +73,7 @@ export interface ReceiptSpec {
 }
 
 /** The `sms` document carrying one receipt to the ESME that submitted `sms`. */
-export function buildReceiptDocument(sms: SmsWithReceipt, spec: ReceiptSpec, options: ReceiptBuildOptions): SmsDocument & SmsWithReceipt {
+export function buildReceiptDocument(sms: SmsDocument, spec: ReceiptSpec, options: ReceiptBuildOptions): SmsDocument {
   const { now } = options;
   const stat = messageStateToStatWord(spec.messageState);
   const err = errorCodeOf(sms, spec.messageState);

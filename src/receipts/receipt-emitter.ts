@@ -1,17 +1,16 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { MessageState } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { DUPLICATE_KEY } from '../store/mongo-errors.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type EventDocument } from '../store/sms-document.ts';
-import { CallbackAccounts } from '../callbacks/callback-accounts.ts';
-import { HTTP_EVENT_KEY, httpTargetFor } from '../callbacks/callback-targets.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type EventDocument, type SmsDocument } from '../domain/sms-document.ts';
+import { CallbackAccounts } from '../accounts/callback-accounts.ts';
+import { HTTP_EVENT_KEY, httpTargetFor } from '../accounts/callback-targets.ts';
 import { buildReceiptDocument } from './receipt-builder.ts';
-import type { SmsWithReceipt } from './receipt-fields.ts';
-import { wantsFinalReceipt, wantsIntermediate } from './receipt-request.ts';
-import { messageStateOfFinal } from './receipt-states.ts';
+import { wantsFinalReceipt, wantsIntermediate } from '../domain/receipt-request.ts';
+import { messageStateOf } from '../domain/message-state.ts';
 
 export interface ReceiptEmitterOptions {
   /** How often the outbox is polled besides explicit wake-ups. Default 250 ms. */
@@ -38,7 +37,7 @@ export const ESME_EVENT_KEY = 'esme:';
  * CAS on the state it was read in (a flag set again by a later transition survives).
  */
 export class ReceiptEmitter {
-  readonly #sms: Collection<SmsWithReceipt>;
+  readonly #sms: Collection<SmsDocument>;
   readonly #events: Collection<EventDocument>;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -52,7 +51,7 @@ export class ReceiptEmitter {
   readonly stats = { created: 0, cleared: 0 };
 
   constructor(db: Db, clock: Clock, logger: Logger, metrics: Metrics, options: Partial<ReceiptEmitterOptions> = {}) {
-    this.#sms = db.collection<SmsWithReceipt>(Collections.sms);
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#events = db.collection<EventDocument>(Collections.events);
     this.#clock = clock;
     this.#logger = logger;
@@ -123,9 +122,9 @@ export class ReceiptEmitter {
    *          emitters on one flag (the intake and the poll) build the same receipt; one insert wins.
    *          Events are hints: a lost one waits for the deliverers' timer.
    */
-  async emitFor(docs: SmsWithReceipt[]): Promise<void> {
+  async emitFor(docs: SmsDocument[]): Promise<void> {
     const now = this.#clock.now();
-    const receipts: SmsWithReceipt[] = [];
+    const receipts: SmsDocument[] = [];
     for (const doc of docs) {
       const spec = receiptSpecOf(doc);
       if (!spec) continue;
@@ -155,7 +154,7 @@ export class ReceiptEmitter {
       }
     }
     // The flags, fenced on what each receipt was built from (see the header above).
-    const ops: AnyBulkWriteOperation<SmsWithReceipt>[] = docs.map((doc) => ({
+    const ops: AnyBulkWriteOperation<SmsDocument>[] = docs.map((doc) => ({
       updateOne: {
         // `requeues: null` matches a message that has no such field (documented null-equality semantics).
         filter: {
@@ -164,7 +163,7 @@ export class ReceiptEmitter {
           state: doc.state,
           attempts: doc.attempts,
           requeues: doc.requeues ?? null,
-        } as Filter<SmsWithReceipt>,
+        } as Filter<SmsDocument>,
         update: { $unset: { receiptDue: '' } },
       },
     }));
@@ -180,7 +179,7 @@ export class ReceiptEmitter {
    *          after a crash before the flag was cleared) exactly one inserts each receipt, so an ESME
    *          gets it once. Any other write error is thrown (the flag stays, the next pass retries).
    */
-  async #insertIgnoringDuplicates(receipts: SmsWithReceipt[]): Promise<SmsWithReceipt[]> {
+  async #insertIgnoringDuplicates(receipts: SmsDocument[]): Promise<SmsDocument[]> {
     try {
       await this.#sms.insertMany(receipts, { ordered: false });
       return receipts;
@@ -205,10 +204,10 @@ export class ReceiptEmitter {
 }
 
 /** Which receipt, if any, a flagged message calls for in the state it was read in. */
-export function receiptSpecOf(doc: SmsWithReceipt): { messageState: number; final: boolean; kind: string } | null {
+export function receiptSpecOf(doc: SmsDocument): { messageState: number; final: boolean; kind: string } | null {
   if (doc.direction !== SmsDirection.mt || !doc.account) return null;
   if (FINAL_STATES.includes(doc.state)) {
-    const messageState = doc.finalStat ?? messageStateOfFinal(doc.state);
+    const messageState = doc.finalStat ?? messageStateOf(doc.state);
     return wantsFinalReceipt(doc.registeredDelivery, messageState)
       ? { messageState, final: true, kind: receiptKindOf('final', doc.requeues) }
       : null;

@@ -1,15 +1,14 @@
 import type { Collection, Db, Document, ObjectId } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { MessageState, messageStateToStatWord } from '../codec/index.ts';
 import { Collections } from '../store/collections.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord } from '../store/sms-document.ts';
-import type { SmsWithReceipt } from './receipt-fields.ts';
-import { wantsAnyReceipt } from './receipt-request.ts';
-import { combineParts, effectOfReceipt } from './receipt-states.ts';
+import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord, type SmsDocument } from '../domain/sms-document.ts';
+import { wantsAnyReceipt } from '../domain/receipt-request.ts';
+import { combineParts, effectOfReceipt } from '../domain/message-state.ts';
 
 /** What applying one downstream receipt did. */
 export type ApplyResult =
-  | { kind: 'final'; doc: SmsWithReceipt }
+  | { kind: 'final'; doc: SmsDocument }
   | { kind: 'intermediate' | 'part'; smsId: ObjectId }
   /** The message was already final (a repeated receipt, or cleanup/another receipt won). */
   | { kind: 'duplicate'; smsId: ObjectId }
@@ -36,14 +35,14 @@ export interface CorrelationRef {
  * (and flags it for its ESME receipt in that same write); the others match nothing.
  */
 export class ReceiptFinaliser {
-  readonly #sms: Collection<SmsWithReceipt>;
+  readonly #sms: Collection<SmsDocument>;
   readonly #correlations: Collection<CorrelationRef & { connector: string }>;
   readonly #clock: Clock;
   readonly #by: string;
   readonly #historyLimit: number;
 
   constructor(db: Db, clock: Clock, options: { by: string; historyLimit?: number }) {
-    this.#sms = db.collection<SmsWithReceipt>(Collections.sms);
+    this.#sms = db.collection<SmsDocument>(Collections.sms);
     this.#correlations = db.collection(Collections.correlations);
     this.#clock = clock;
     this.#by = options.by;
@@ -189,7 +188,7 @@ export async function finaliseUnanswered(
   // safe:    a CAS on 'submitted' per document, as every receipt's final write: exactly one of them
   //          finalises a message; a repeat or a second cleanup finds nothing. `now` is this host's
   //          clock (validUntil is a due time, not a lease).
-  const result = await db.collection<SmsWithReceipt>(Collections.sms).updateMany(
+  const result = await db.collection<SmsDocument>(Collections.sms).updateMany(
     { state: SmsState.submitted, validUntil: { $lte: new Date(now.getTime() - options.graceMs) }, direction: SmsDirection.mt },
     {
       $set: {

@@ -1,10 +1,10 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { maskMsisdn } from '../codec/index.ts';
-import type { SubmitOutcome } from '../delivery/submit-outcome.ts';
+import type { SubmitOutcome } from '../domain/submit-outcome.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { ChargingConfig } from '../config/types.ts';
 import { ChargingClient } from './charging-client.ts';
 import type { RoutingDecision } from './decide-route.ts';

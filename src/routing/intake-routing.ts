@@ -1,13 +1,12 @@
 import { Binary } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { ESM_CLASS_UDHI, splitText } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { moDestKey } from '../mo/mo-routes.ts';
+import { moDestKey } from './mo-routes.ts';
 import { receiptIdFor } from '../receipts/receipt-builder.ts';
-import { RECEIPT_ACCOUNT } from '../receipts/receipt-fields.ts';
-import { receiptDueSet } from '../receipts/receipt-hooks.ts';
-import { messageIdOf, SmsDirection, SmsState, type AttemptRecord, type SmsDocument } from '../store/sms-document.ts';
+import { receiptDueSet } from '../domain/receipt-hooks.ts';
+import { messageIdOf, SmsDirection, SmsState, type AttemptRecord, type SmsDocument, RECEIPT_ACCOUNT } from '../domain/sms-document.ts';
 import type { RoutingDecision } from './decide-route.ts';
 import { routingRequestOf } from './message-request.ts';
 import { RouteAction, type IntakeKindName } from './route-document.ts';

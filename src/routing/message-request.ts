@@ -1,4 +1,4 @@
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import type { RoutingRequest } from './decide-route.ts';
 import type { IntakeKindName } from './route-document.ts';
 

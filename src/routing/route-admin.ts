@@ -1,10 +1,23 @@
 import { ObjectId, type Db } from 'mongodb';
-import { unknownConnectors } from '../connectors/connector-admin.ts';
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { Collections } from '../store/collections.ts';
 import { validateRoute, type RouteDocument } from './route-document.ts';
 
 export type RouteView = RouteDocument & { id: string };
+
+/**
+ * Names among `names` that no connector has. (Read here rather than from connectors/: routing sits
+ * below the connectors, which route their messages through it.)
+ */
+async function unknownConnectors(db: Db, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const found = await db
+    .collection<{ name: string }>(Collections.connectors)
+    .find({ name: { $in: [...names] } }, { projection: { _id: 0, name: 1 } })
+    .toArray();
+  const known = new Set(found.map((c) => c.name));
+  return names.filter((n) => !known.has(n));
+}
 
 /**
  * What a route refers to must exist: its connectors, its ESME, the account it matches on. A

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { parseDays, parseTimeWindow, validTimeZone, type TimeWindow } from './time-window.ts';
 
 /** What a route does with the messages it matches. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/smsc-error.ts';
+import { ConfigError } from '../domain/errors.ts';
 
 /**
  * When a route applies: from `from` (inclusive) to `to` (exclusive), minutes after local

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 import { dataCodingFor, decodeText, encodeText, formatReceipt, parseInboundPart, resolveEncoding } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';

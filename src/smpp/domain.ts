@@ -183,6 +183,19 @@ export function tlvsToWire(tlvs: Tlvs | undefined): Record<string, TlvValue> {
 
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const bytes = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.alloc(0));
+
+const sourceFromWire = (p: { source_addr_ton?: unknown; source_addr_npi?: unknown; source_addr?: unknown }): SmppAddress => ({
+  ton: num(p.source_addr_ton),
+  npi: num(p.source_addr_npi),
+  addr: str(p.source_addr),
+});
+
+const destFromWire = (p: { dest_addr_ton?: unknown; dest_addr_npi?: unknown; destination_addr?: unknown }): SmppAddress => ({
+  ton: num(p.dest_addr_ton),
+  npi: num(p.dest_addr_npi),
+  addr: str(p.destination_addr),
+});
 
 export function bindRequestFromWire(pdu: WirePdu, mode: BindMode): BindRequest {
   const p = pdu.params;
@@ -198,24 +211,45 @@ export function bindRequestFromWire(pdu: WirePdu, mode: BindMode): BindRequest {
   };
 }
 
-export function bindRequestToWire(req: Omit<BindRequest, 'mode'>): Record<string, unknown> {
+/** What a client binds with; the rest of a bind request defaults to SMPP 3.4 and no address range. */
+export interface BindCredentials {
+  systemId: string;
+  password: string;
+  systemType?: string;
+  interfaceVersion?: number;
+  addrTon?: number;
+  addrNpi?: number;
+  addressRange?: string;
+}
+
+export function bindRequestToWire(req: BindCredentials): Record<string, unknown> {
   return {
     system_id: req.systemId,
     password: req.password,
-    system_type: req.systemType,
-    interface_version: req.interfaceVersion,
-    addr_ton: req.addrTon,
-    addr_npi: req.addrNpi,
-    address_range: req.addressRange,
+    system_type: req.systemType ?? '',
+    interface_version: req.interfaceVersion ?? 0x34,
+    addr_ton: req.addrTon ?? 0,
+    addr_npi: req.addrNpi ?? 0,
+    address_range: req.addressRange ?? '',
   };
+}
+
+export function bindResponseFromWire(pdu: WirePdu): BindResponse {
+  const version = pdu.tlvs.sc_interface_version;
+  return { systemId: str(pdu.params.system_id), ...(typeof version === 'number' ? { scInterfaceVersion: version } : {}) };
+}
+
+/** message_id of a submit_sm_resp or data_sm_resp. */
+export function messageIdFromWire(pdu: WirePdu): string {
+  return str(pdu.params.message_id);
 }
 
 export function shortMessageFromWire(pdu: WirePdu): ShortMessage {
   const p = pdu.params;
   return {
     serviceType: str(p.service_type),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
-    dest: { ton: num(p.dest_addr_ton), npi: num(p.dest_addr_npi), addr: str(p.destination_addr) },
+    source: sourceFromWire(p),
+    dest: destFromWire(p),
     esmClass: num(p.esm_class),
     protocolId: num(p.protocol_id),
     priority: num(p.priority_flag),
@@ -225,7 +259,7 @@ export function shortMessageFromWire(pdu: WirePdu): ShortMessage {
     replaceIfPresent: num(p.replace_if_present_flag),
     dataCoding: num(p.data_coding),
     smDefaultMsgId: num(p.sm_default_msg_id),
-    shortMessage: Buffer.isBuffer(p.short_message) ? p.short_message : Buffer.alloc(0),
+    shortMessage: bytes(p.short_message),
     tlvs: tlvsFromWire(pdu.tlvs),
     unknownTlvs: pdu.unknownTlvs,
   };
@@ -261,7 +295,16 @@ export function querySmFromWire(pdu: WirePdu): QuerySm {
   const p = pdu.params;
   return {
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
+    source: sourceFromWire(p),
+  };
+}
+
+export function querySmToWire(query: { messageId: string; source?: Partial<SmppAddress> }): Record<string, unknown> {
+  return {
+    message_id: query.messageId,
+    source_addr_ton: query.source?.ton ?? 0,
+    source_addr_npi: query.source?.npi ?? 0,
+    source_addr: query.source?.addr ?? '',
   };
 }
 
@@ -284,8 +327,8 @@ export function cancelSmFromWire(pdu: WirePdu): CancelSm {
   return {
     serviceType: str(p.service_type),
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
-    dest: { ton: num(p.dest_addr_ton), npi: num(p.dest_addr_npi), addr: str(p.destination_addr) },
+    source: sourceFromWire(p),
+    dest: destFromWire(p),
   };
 }
 
@@ -293,12 +336,12 @@ export function replaceSmFromWire(pdu: WirePdu): ReplaceSm {
   const p = pdu.params;
   return {
     messageId: str(p.message_id),
-    source: { ton: num(p.source_addr_ton), npi: num(p.source_addr_npi), addr: str(p.source_addr) },
+    source: sourceFromWire(p),
     scheduleDeliveryTime: str(p.schedule_delivery_time),
     validityPeriod: str(p.validity_period),
     registeredDelivery: num(p.registered_delivery),
     smDefaultMsgId: num(p.sm_default_msg_id),
-    shortMessage: Buffer.isBuffer(p.short_message) ? p.short_message : Buffer.alloc(0),
+    shortMessage: bytes(p.short_message),
   };
 }
 
@@ -306,9 +349,7 @@ export function submitMultiFromWire(pdu: WirePdu): SubmitMulti {
   const { dest: _dest, ...rest } = shortMessageFromWire(pdu);
   const list = Array.isArray(pdu.params.dest_address) ? (pdu.params.dest_address as smpp.DestAddress[]) : [];
   const dests: MultiDestination[] = list.map((d) =>
-    d.dl_name !== undefined
-      ? { kind: 'list', name: d.dl_name }
-      : { kind: 'sme', address: { ton: num(d.dest_addr_ton), npi: num(d.dest_addr_npi), addr: str(d.destination_addr) } },
+    d.dl_name !== undefined ? { kind: 'list', name: d.dl_name } : { kind: 'sme', address: destFromWire(d) },
   );
   return { ...rest, dests };
 }

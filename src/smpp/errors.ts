@@ -1,4 +1,4 @@
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError, StoreErrorCode } from '../domain/errors.ts';
 import { CommandStatus, commandStatusName } from './command-status.ts';
 
 export const SmppErrorCode = Object.freeze({
@@ -73,11 +73,13 @@ export class SmppMalformedPduError extends SmppError {
 
 /**
  * The command_status a PDU answers with for any error: an SmppError's own status, a numeric
- * `commandStatus` property on anything else (errors from other modules may carry one), else
- * ESME_RSYSERR (storage failures, bugs).
+ * `commandStatus` property on anything else (errors from other modules may carry one),
+ * ESME_RMSGQFUL for a store that refused the write for lack of room, else ESME_RSYSERR (other
+ * storage failures, bugs).
  */
 export function commandStatusOf(error: unknown): number {
   if (error instanceof SmppError) return error.commandStatus;
+  if (error instanceof SmscError && error.code === StoreErrorCode.QUEUE_FULL) return CommandStatus.ESME_RMSGQFUL;
   if (error !== null && typeof error === 'object' && 'commandStatus' in error) {
     const status = (error as { commandStatus: unknown }).commandStatus;
     if (typeof status === 'number' && Number.isInteger(status) && status > 0 && status <= 0xffffffff) {

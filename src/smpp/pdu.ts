@@ -322,14 +322,6 @@ function bytesOf(v: unknown): Buffer {
 
 function paramSize(kind: Kind, value: unknown, name: string): number {
   switch (kind) {
-    case 'int8':
-      return 1;
-    case 'int16':
-      return 2;
-    case 'int32':
-      return 4;
-    case 'cstring':
-      return latin1Length(value) + 1;
     case 'string':
     case 'buffer': {
       const n = latin1Length(value);
@@ -348,10 +340,16 @@ function paramSize(kind: Kind, value: unknown, name: string): number {
       for (const u of (value as smpp.UnsuccessSme[] | undefined) ?? []) size += 7 + latin1Length(u.destination_addr);
       return size;
     }
+    default:
+      return valueSize(kind, value);
   }
 }
 
-function tlvValueSize(kind: Kind, value: unknown): number {
+/**
+ * Octets of a value laid out alike as a parameter and as a TLV value: an int, a C-string, or (in a
+ * TLV, whose header carries the length) the bare bytes.
+ */
+function valueSize(kind: Kind, value: unknown): number {
   switch (kind) {
     case 'int8':
       return 1;
@@ -382,14 +380,6 @@ function writeCString(buf: Buffer, at: number, value: unknown): number {
 
 function writeParam(buf: Buffer, at: number, kind: Kind, value: unknown): number {
   switch (kind) {
-    case 'int8':
-      return writeInt(buf, at, 1, value);
-    case 'int16':
-      return writeInt(buf, at, 2, value);
-    case 'int32':
-      return writeInt(buf, at, 4, value);
-    case 'cstring':
-      return writeCString(buf, at, value);
     case 'string':
     case 'buffer': {
       const bytes = bytesOf(value);
@@ -423,6 +413,24 @@ function writeParam(buf: Buffer, at: number, kind: Kind, value: unknown): number
       }
       return at;
     }
+    default:
+      return writeValue(buf, at, kind, value);
+  }
+}
+
+/** Writes what valueSize measured; returns the offset after it. */
+function writeValue(buf: Buffer, at: number, kind: Kind, value: unknown): number {
+  switch (kind) {
+    case 'int8':
+      return writeInt(buf, at, 1, value);
+    case 'int16':
+      return writeInt(buf, at, 2, value);
+    case 'int32':
+      return writeInt(buf, at, 4, value);
+    case 'cstring':
+      return writeCString(buf, at, value);
+    default:
+      return at + bytesOf(value).copy(buf, at);
   }
 }
 
@@ -447,7 +455,7 @@ export function encodePdu(out: OutgoingPdu): Buffer {
       const tlv = TLV_BY_NAME.get(name);
       if (!tlv) throw new TypeError(`unknown TLV ${name}`);
       for (const v of tlv.multiple && Array.isArray(value) ? value : [value]) {
-        const size = tlvValueSize(tlv.kind, v);
+        const size = valueSize(tlv.kind, v);
         if (size > 0xffff) throw new RangeError(`TLV ${name} is ${size} octets; at most 65535`);
         tlvEntries.push([tlv, v]);
         length += 4 + size;
@@ -465,23 +473,7 @@ export function encodePdu(out: OutgoingPdu): Buffer {
     for (const [tlv, value] of tlvEntries) {
       buf.writeUInt16BE(tlv.id, at);
       const start = at + 4;
-      let end: number;
-      switch (tlv.kind) {
-        case 'int8':
-          end = writeInt(buf, start, 1, value);
-          break;
-        case 'int16':
-          end = writeInt(buf, start, 2, value);
-          break;
-        case 'int32':
-          end = writeInt(buf, start, 4, value);
-          break;
-        case 'cstring':
-          end = writeCString(buf, start, value);
-          break;
-        default:
-          end = start + bytesOf(value).copy(buf, start);
-      }
+      const end = writeValue(buf, start, tlv.kind, value);
       buf.writeUInt16BE(end - start, at + 2);
       at = end;
     }

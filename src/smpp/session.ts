@@ -1,38 +1,35 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type smpp from 'smpp';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
+import { BindState } from './bind-state.ts';
 import { CommandStatus, commandStatusName } from './command-status.ts';
+import { CorkedWriter } from './corked-writer.ts';
 import {
   BIND_COMMANDS,
   bindModeOf,
-  bindRequestFromWire,
   bindRequestToWire,
-  cancelSmFromWire,
-  querySmFromWire,
+  bindResponseFromWire,
+  messageIdFromWire,
   querySmResultFromWire,
-  querySmResultToWire,
-  replaceSmFromWire,
-  shortMessageFromWire,
+  querySmToWire,
   shortMessageToWire,
-  submitMultiFromWire,
-  submitMultiResultToWire,
+  type BindCredentials,
   type BindMode,
-  type BindRequest,
   type BindResponse,
-  type CancelSm,
-  type QuerySm,
   type QuerySmResult,
-  type ReplaceSm,
-  type ShortMessage,
   type ShortMessageInput,
-  type SubmitMulti,
-  type SubmitMultiResult,
+  type SmppAddress,
 } from './domain.ts';
-import { commandStatusOf, SmppClosedError, SmppError, SmppMalformedPduError, SmppTimeoutError } from './errors.ts';
+import { commandStatusOf, SmppClosedError, SmppError, SmppMalformedPduError } from './errors.ts';
 import { PduFramer } from './framer.ts';
-import { decodePdu, encodePdu, genericNack, isResponseId, MAX_SEQUENCE_NUMBER, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
+import { InboundFlow } from './inbound-flow.ts';
+import { KeepAlive } from './keep-alive.ts';
+import { decodePdu, encodePdu, genericNack, isResponseId, UNANSWERED_COMMANDS, type WirePdu } from './pdu.ts';
+import { handlerFor, invokeHandler, type HandlerName, type RequestHandlersWith, type ResponseBody } from './request-handlers.ts';
+import { nextSequenceNumber, RequestWindow, type SendRequestOptions } from './request-window.ts';
+
+export type { HandlerName } from './request-handlers.ts';
 
 export type SessionRole = 'server' | 'client';
 export type SessionState = 'open' | 'closing' | 'closed';
@@ -65,62 +62,11 @@ export interface RequestContext {
   receivedAt: number;
 }
 
-type Awaitable<T> = T | Promise<T>;
-
 /** What an inbound request's handler returns; throw an SmppError to answer with its status. */
-export interface RequestHandlers {
-  bind: (req: BindRequest, ctx: RequestContext) => Awaitable<BindResponse>;
-  submitSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<{ messageId: string }>;
-  dataSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<{ messageId: string }>;
-  deliverSm: (req: ShortMessage, ctx: RequestContext) => Awaitable<void | { messageId?: string }>;
-  querySm: (req: QuerySm, ctx: RequestContext) => Awaitable<QuerySmResult>;
-  cancelSm: (req: CancelSm, ctx: RequestContext) => Awaitable<void>;
-  replaceSm: (req: ReplaceSm, ctx: RequestContext) => Awaitable<void>;
-  submitMulti: (req: SubmitMulti, ctx: RequestContext) => Awaitable<SubmitMultiResult>;
-}
-
-export type HandlerName = keyof RequestHandlers;
-
-const HANDLER_BY_COMMAND: Readonly<Record<string, HandlerName>> = Object.freeze({
-  bind_transmitter: 'bind',
-  bind_receiver: 'bind',
-  bind_transceiver: 'bind',
-  submit_sm: 'submitSm',
-  data_sm: 'dataSm',
-  deliver_sm: 'deliverSm',
-  query_sm: 'querySm',
-  cancel_sm: 'cancelSm',
-  replace_sm: 'replaceSm',
-  submit_multi: 'submitMulti',
-});
-
-// What an ESME may send in each bind state (SMPP 3.4 section 2.3). deliver_sm is allowed from
-// transmitters and transceivers because peer SMSCs bound to us deliver MO traffic with it.
-const RECEIVER_MAY_SEND = new Set(['data_sm']);
-
-interface ResponseBody {
-  params?: Record<string, unknown>;
-  tlvs?: Record<string, unknown>;
-}
+export type RequestHandlers = RequestHandlersWith<RequestContext>;
 
 export interface SendOptions {
   timeoutMs?: number;
-}
-
-class OutboundRequest {
-  sequence = 0;
-  queued = false;
-  timer!: NodeJS.Timeout;
-  resolve!: (pdu: WirePdu) => void;
-  reject!: (error: Error) => void;
-
-  constructor(
-    readonly command: string,
-    readonly params: Record<string, unknown>,
-    readonly tlvs: Record<string, unknown>,
-    readonly windowed: boolean,
-    readonly timeoutMs: number,
-  ) {}
 }
 
 export interface SessionEvents {
@@ -141,6 +87,11 @@ let sessionCounter = 0;
  * PDU), frame and decode strictly, and guarantee: one response per request we receive, every
  * request we send settles (response, timeout or close), a bounded window outbound, reading
  * paused while too many inbound requests are unanswered, and enquire_link liveness.
+ *
+ * The parts, each in its own module: CorkedWriter (every write), RequestWindow (requests we send),
+ * InboundFlow (when we read), KeepAlive (enquire_link), BindState (bind rules), request-handlers
+ * (requests we receive, in domain terms). This class runs the session's life: reading, answering,
+ * unbinding and closing.
  */
 export class SmppSession extends EventEmitter<SessionEvents> {
   readonly id: string;
@@ -148,34 +99,20 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   readonly lib: smpp.Session;
 
   #state: SessionState = 'open';
-  #bindMode: BindMode | null = null;
-  #systemId: string | null = null;
   readonly #log: Logger;
   readonly #framer: PduFramer;
-  readonly #responseTimeoutMs: number;
-  readonly #windowSize: number;
-  readonly #maxInboundPending: number;
-  readonly #enquireLinkIntervalMs: number;
-  readonly #inactivityTimeoutMs: number;
   readonly #closeTimeoutMs: number;
   readonly #handlers: Partial<RequestHandlers> = {};
-  readonly #pending = new Map<number, OutboundRequest>();
-  readonly #windowWaiters: OutboundRequest[] = [];
-  #windowUsed = 0;
-  #inboundPending = 0;
-  #backpressured = false;
-  #readingPaused = false;
+  readonly #writer: CorkedWriter;
+  readonly #window: RequestWindow;
+  readonly #flow: InboundFlow;
+  readonly #keepAlive: KeepAlive;
+  readonly #bind = new BindState();
   /** No more bytes are written (and none read). */
   #stopped = false;
   /** No more requests are read (after the peer's unbind); responses still go out. */
   #inputClosed = false;
-  #idleWaiters: (() => void)[] = [];
   #draining = false;
-  #lastReceivedAt = performance.now();
-  #enquireInFlight = false;
-  #bindInProgress = false;
-  #corked = false;
-  #ticker: NodeJS.Timeout | undefined;
   #closeReason = 'socket closed';
   readonly #closed: Promise<void>;
   #closePromise: Promise<void> | undefined;
@@ -187,13 +124,30 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.id = options.id ?? `${options.role === 'server' ? 's' : 'c'}${++sessionCounter}`;
     this.#log = (options.logger ?? silentLogger).child({ session: this.id });
     this.#framer = new PduFramer(options.maxPduLength ?? 65_536);
-    this.#responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
-    this.#windowSize = Math.max(1, options.windowSize ?? 10);
-    this.#maxInboundPending = Math.max(1, options.maxInboundPending ?? 100);
-    this.#enquireLinkIntervalMs = options.enquireLinkIntervalMs ?? 30_000;
-    this.#inactivityTimeoutMs = options.inactivityTimeoutMs ?? 90_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
     const socket = lib.socket;
+    this.#writer = new CorkedWriter(socket);
+    this.#window = new RequestWindow(
+      {
+        // Kept in the library's counter, where its own sends would take theirs.
+        nextSequence: () => (lib.sequence = nextSequenceNumber(lib.sequence)),
+        write: (frame) => this.#writer.write(frame),
+        closed: () => this.#state === 'closed',
+      },
+      { size: options.windowSize ?? 10, timeoutMs: options.responseTimeoutMs ?? 10_000 },
+    );
+    this.#flow = new InboundFlow(socket, options.maxInboundPending ?? 100, () => this.#stopped);
+    this.#keepAlive = new KeepAlive({
+      enquireLinkIntervalMs: options.enquireLinkIntervalMs ?? 30_000,
+      inactivityTimeoutMs: options.inactivityTimeoutMs ?? 90_000,
+      enquireLink: () => this.enquireLink(),
+      mayEnquire: () => this.#state === 'open',
+      onSilent: (idleMs) => {
+        this.#log.info({ idleMs: Math.round(idleMs) }, 'peer silent past the inactivity timeout, closing');
+        this.destroy('inactivity timeout');
+      },
+      onEnquireFailed: (error) => this.#log.debug({ err: error }, 'enquire_link failed'),
+    });
 
     // Always listening: an 'error' with no listener would crash the process.
     lib.on('error', (error: Error) => {
@@ -212,7 +166,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.#drain();
     });
     socket.setNoDelay(true);
-    this.#startTicker();
+    this.#keepAlive.start();
   }
 
   get remoteAddress(): string {
@@ -228,21 +182,21 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   }
 
   get bindMode(): BindMode | null {
-    return this.#bindMode;
+    return this.#bind.mode;
   }
 
   get systemId(): string | null {
-    return this.#systemId;
+    return this.#bind.systemId;
   }
 
   /** Requests we sent that still await a response. */
   get outstanding(): number {
-    return this.#pending.size;
+    return this.#window.outstanding;
   }
 
   /** Requests we received and have not answered yet. */
   get inboundPending(): number {
-    return this.#inboundPending;
+    return this.#flow.unanswered;
   }
 
   /** Resolves once the socket is closed. */
@@ -261,86 +215,36 @@ export class SmppSession extends EventEmitter<SessionEvents> {
    * refuses requests with ESME_RINVBNDSTS, so nothing is acknowledged without its handler.
    */
   pauseReading(): void {
-    this.#readingPaused = true;
-    this.lib.socket.pause();
+    this.#flow.pause();
   }
 
   resumeReading(): void {
-    this.#readingPaused = false;
-    if (!this.#backpressured && !this.#stopped) this.lib.socket.resume();
+    this.#flow.resume();
     this.#drain();
   }
 
   // --- outbound requests -----------------------------------------------------------------------
 
-  async bind(
-    mode: BindMode,
-    credentials: {
-      systemId: string;
-      password: string;
-      systemType?: string;
-      interfaceVersion?: number;
-      addrTon?: number;
-      addrNpi?: number;
-      addressRange?: string;
-    },
-    options: SendOptions = {},
-  ): Promise<BindResponse> {
-    const response = await this.#request(
-      BIND_COMMANDS[mode],
-      bindRequestToWire({
-        systemId: credentials.systemId,
-        password: credentials.password,
-        systemType: credentials.systemType ?? '',
-        interfaceVersion: credentials.interfaceVersion ?? 0x34,
-        addrTon: credentials.addrTon ?? 0,
-        addrNpi: credentials.addrNpi ?? 0,
-        addressRange: credentials.addressRange ?? '',
-      }),
-      {},
-      { ...options, windowed: false },
-    );
+  async bind(mode: BindMode, credentials: BindCredentials, options: SendOptions = {}): Promise<BindResponse> {
+    const response = await this.#request(BIND_COMMANDS[mode], bindRequestToWire(credentials), {}, { ...options, windowed: false });
     this.#setBound(mode, credentials.systemId);
-    const version = response.tlvs.sc_interface_version;
-    return {
-      systemId: typeof response.params.system_id === 'string' ? response.params.system_id : '',
-      ...(typeof version === 'number' ? { scInterfaceVersion: version } : {}),
-    };
+    return bindResponseFromWire(response);
   }
 
   async submitSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<{ messageId: string }> {
-    const { params, tlvs } = shortMessageToWire(msg);
-    const response = await this.#request('submit_sm', params, tlvs, options);
-    return { messageId: typeof response.params.message_id === 'string' ? response.params.message_id : '' };
+    return { messageId: messageIdFromWire(await this.#sendShortMessage('submit_sm', msg, options)) };
   }
 
   async dataSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<{ messageId: string }> {
-    const { params, tlvs } = shortMessageToWire(msg);
-    const response = await this.#request('data_sm', params, tlvs, options);
-    return { messageId: typeof response.params.message_id === 'string' ? response.params.message_id : '' };
+    return { messageId: messageIdFromWire(await this.#sendShortMessage('data_sm', msg, options)) };
   }
 
   async deliverSm(msg: ShortMessageInput, options: SendOptions = {}): Promise<void> {
-    const { params, tlvs } = shortMessageToWire(msg);
-    await this.#request('deliver_sm', params, tlvs, options);
+    await this.#sendShortMessage('deliver_sm', msg, options);
   }
 
-  async querySm(
-    query: { messageId: string; source?: { ton?: number; npi?: number; addr?: string } },
-    options: SendOptions = {},
-  ): Promise<QuerySmResult> {
-    const response = await this.#request(
-      'query_sm',
-      {
-        message_id: query.messageId,
-        source_addr_ton: query.source?.ton ?? 0,
-        source_addr_npi: query.source?.npi ?? 0,
-        source_addr: query.source?.addr ?? '',
-      },
-      {},
-      options,
-    );
-    return querySmResultFromWire(response);
+  async querySm(query: { messageId: string; source?: Partial<SmppAddress> }, options: SendOptions = {}): Promise<QuerySmResult> {
+    return querySmResultFromWire(await this.#request('query_sm', querySmToWire(query), {}, options));
   }
 
   async enquireLink(options: SendOptions = {}): Promise<void> {
@@ -350,7 +254,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   /** Sends unbind and waits for unbind_resp; the caller closes afterwards (close() does both). */
   async unbind(options: SendOptions = {}): Promise<void> {
     await this.#request('unbind', {}, {}, { ...options, windowed: false });
-    this.#bindMode = null;
+    this.#bind.unbound();
   }
 
   /**
@@ -366,103 +270,17 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return this.#request(command, params, tlvs, options);
   }
 
-  #request(
-    command: string,
-    params: Record<string, unknown>,
-    tlvs: Record<string, unknown>,
-    options: SendOptions & { windowed?: boolean },
-  ): Promise<WirePdu> {
+  #sendShortMessage(command: string, msg: ShortMessageInput, options: SendOptions): Promise<WirePdu> {
+    const { params, tlvs } = shortMessageToWire(msg);
+    return this.#request(command, params, tlvs, options);
+  }
+
+  #request(command: string, params: Record<string, unknown>, tlvs: Record<string, unknown>, options: SendRequestOptions): Promise<WirePdu> {
     // unbind must still go out while closing; nothing else may start then.
     if (this.#state === 'closed' || (this.#state === 'closing' && command !== 'unbind')) {
       return Promise.reject(new SmppClosedError(`cannot send ${command}: session ${this.#state}`));
     }
-    const req = new OutboundRequest(command, params, tlvs, options.windowed ?? true, options.timeoutMs ?? this.#responseTimeoutMs);
-    const promise = new Promise<WirePdu>((resolve, reject) => {
-      req.resolve = resolve;
-      req.reject = reject;
-    });
-    // The timeout covers the wait for a window slot as well as for the response.
-    req.timer = setTimeout(this.#onRequestTimeout, req.timeoutMs, req);
-    if (!req.windowed || this.#windowUsed < this.#windowSize) {
-      if (req.windowed) this.#windowUsed++;
-      this.#dispatch(req);
-    } else {
-      req.queued = true;
-      this.#windowWaiters.push(req);
-    }
-    return promise;
-  }
-
-  readonly #onRequestTimeout = (req: OutboundRequest): void => {
-    if (req.queued) {
-      const at = this.#windowWaiters.indexOf(req);
-      if (at >= 0) this.#windowWaiters.splice(at, 1);
-      req.queued = false;
-      req.reject(new SmppTimeoutError(`${req.command}: no window slot within ${req.timeoutMs} ms`));
-      return;
-    }
-    if (this.#pending.get(req.sequence) === req) {
-      this.#pending.delete(req.sequence);
-      if (req.windowed) this.#releaseWindow();
-      req.reject(new SmppTimeoutError(`${req.command}: no response within ${req.timeoutMs} ms`));
-    }
-  };
-
-  /** Writes a request that holds its window slot (if windowed). */
-  #dispatch(req: OutboundRequest): void {
-    req.queued = false;
-    let failure: Error | undefined;
-    if (this.#state === 'closed') {
-      failure = new SmppClosedError(`cannot send ${req.command}: session closed`);
-    } else {
-      try {
-        req.sequence = this.#nextSequence();
-        const frame = encodePdu({ command: req.command, sequenceNumber: req.sequence, params: req.params, tlvs: req.tlvs });
-        if (!this.#write(frame)) failure = new SmppClosedError(`cannot send ${req.command}: socket not writable`);
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
-      }
-    }
-    if (failure) {
-      clearTimeout(req.timer);
-      if (req.windowed) this.#releaseWindow();
-      req.reject(failure);
-      return;
-    }
-    this.#pending.set(req.sequence, req);
-  }
-
-  #releaseWindow(): void {
-    this.#windowUsed--;
-    const next = this.#windowWaiters.shift();
-    if (next) {
-      this.#windowUsed++;
-      this.#dispatch(next);
-    }
-  }
-
-  #onResponse(pdu: WirePdu): void {
-    const pending = this.#pending.get(pdu.sequenceNumber);
-    if (!pending) {
-      this.#log.debug({ command: pdu.command, seq: pdu.sequenceNumber }, 'response to no pending request, ignored');
-      return;
-    }
-    this.#pending.delete(pdu.sequenceNumber);
-    clearTimeout(pending.timer);
-    if (pending.windowed) this.#releaseWindow();
-    if (pdu.command === 'generic_nack' || pdu.commandStatus !== 0) {
-      const what = pdu.command === 'generic_nack' ? 'generic_nack' : pdu.command;
-      pending.reject(
-        new SmppError(
-          pdu.commandStatus || CommandStatus.ESME_RUNKNOWNERR,
-          `${pending.command}: ${what} ${commandStatusName(pdu.commandStatus)}`,
-        ),
-      );
-    } else if (pdu.command !== `${pending.command}_resp`) {
-      pending.reject(new SmppError(CommandStatus.ESME_RINVCMDID, `${pending.command}: answered with ${pdu.command}`));
-    } else {
-      pending.resolve(pdu);
-    }
+    return this.#window.send(command, params, tlvs, options);
   }
 
   // --- inbound ---------------------------------------------------------------------------------
@@ -471,9 +289,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      // While a bind is being decided nothing else is dispatched, so a PDU pipelined right
-      // behind the bind is judged by the bind's outcome, not rejected as "not bound".
-      while (!this.#stopped && !this.#inputClosed && !this.#backpressured && !this.#readingPaused && !this.#bindInProgress) {
+      while (!this.#stopped && !this.#inputClosed && this.#flow.flowing && !this.#bind.deciding) {
         let frame: Buffer | null;
         try {
           frame = this.#framer.next();
@@ -482,7 +298,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           return;
         }
         if (!frame) return;
-        this.#lastReceivedAt = performance.now();
+        this.#keepAlive.received();
         let pdu: WirePdu;
         try {
           pdu = decodePdu(frame);
@@ -491,11 +307,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           else this.#fatal(new SmppMalformedPduError(CommandStatus.ESME_RSYSERR, String(error)));
           return;
         }
-        if (isResponseId(pdu.commandId)) {
-          if (pdu.command === 'unknown') this.#log.debug({ commandId: pdu.commandId }, 'unknown response id, ignored');
-          else this.#onResponse(pdu);
-        } else {
-          this.#onRequest(pdu);
+        if (!isResponseId(pdu.commandId)) this.#onRequest(pdu);
+        else if (pdu.command === 'unknown') this.#log.debug({ commandId: pdu.commandId }, 'unknown response id, ignored');
+        else if (!this.#window.settle(pdu)) {
+          this.#log.debug({ command: pdu.command, seq: pdu.sequenceNumber }, 'response to no pending request, ignored');
         }
       }
     } finally {
@@ -527,41 +342,34 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.#respond(pdu, CommandStatus.ESME_RINVBNDSTS);
       return;
     }
-    const mode = bindModeOf(command);
-    if (this.role === 'server') {
-      if (mode && (this.#bindMode || this.#bindInProgress)) {
-        this.#respond(pdu, CommandStatus.ESME_RALYBND);
-        return;
-      }
-      if (!mode && !this.#bindMode) {
-        this.#writeRaw(genericNack(sequenceNumber, CommandStatus.ESME_RINVBNDSTS));
-        return;
-      }
-      if (!mode && this.#bindMode === 'receiver' && !RECEIVER_MAY_SEND.has(command)) {
-        this.#respond(pdu, CommandStatus.ESME_RINVBNDSTS);
-        return;
-      }
+    const refusal = this.role === 'server' ? this.#bind.refusalOf(command) : undefined;
+    if (refusal) {
+      if (refusal.genericNack) this.#writeRaw(genericNack(sequenceNumber, refusal.status));
+      else this.#respond(pdu, refusal.status);
+      return;
     }
     if (pdu.fieldError) {
       this.#respond(pdu, pdu.fieldError.commandStatus);
       return;
     }
-    const handlerName = HANDLER_BY_COMMAND[command];
-    const handler = handlerName ? this.#handlers[handlerName] : undefined;
+    const handler = handlerFor(this.#handlers, command);
     if (!handler) {
       this.#respond(pdu, CommandStatus.ESME_RINVCMDID);
       return;
     }
-    if (mode) this.#bindInProgress = true;
-    this.#inboundPending++;
-    if (this.#inboundPending >= this.#maxInboundPending && !this.#backpressured) {
-      this.#backpressured = true;
-      this.lib.socket.pause();
-    }
-    const ctx: RequestContext = { session: this, sequenceNumber, receivedAt: this.#lastReceivedAt };
+    this.#dispatch(pdu, handler);
+  }
+
+  /** Runs a request's handler and answers with what it returns or the status of what it throws. */
+  #dispatch(pdu: WirePdu, handler: RequestHandlers[HandlerName]): void {
+    const { command, sequenceNumber } = pdu;
+    const mode = bindModeOf(command);
+    if (mode) this.#bind.startDeciding();
+    this.#flow.dispatched();
+    const ctx: RequestContext = { session: this, sequenceNumber, receivedAt: this.#keepAlive.lastReceivedAt };
     let result: Promise<ResponseBody | undefined>;
     try {
-      result = Promise.resolve(this.#invoke(command, mode, handler, pdu, ctx));
+      result = Promise.resolve(invokeHandler(handler, pdu, mode, ctx));
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -580,62 +388,12 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         },
       )
       .finally(() => {
-        this.#inboundPending--;
-        if (this.#inboundPending === 0 && this.#idleWaiters.length > 0) {
-          for (const wake of this.#idleWaiters.splice(0)) wake();
-        }
-        if (this.#backpressured && this.#inboundPending <= this.#maxInboundPending >> 1) {
-          this.#backpressured = false;
-          if (!this.#readingPaused && !this.#stopped) this.lib.socket.resume();
-          this.#drain();
-        }
+        if (this.#flow.answered()) this.#drain();
         if (mode) {
-          this.#bindInProgress = false;
+          this.#bind.doneDeciding();
           this.#drain();
         }
       });
-  }
-
-  #invoke(
-    command: string,
-    mode: BindMode | undefined,
-    handler: RequestHandlers[HandlerName],
-    pdu: WirePdu,
-    ctx: RequestContext,
-  ): Awaitable<ResponseBody | undefined> {
-    if (mode) {
-      const run = handler as RequestHandlers['bind'];
-      return Promise.resolve(run(bindRequestFromWire(pdu, mode), ctx)).then((r) => ({
-        params: { system_id: r.systemId },
-        tlvs: r.scInterfaceVersion !== undefined ? { sc_interface_version: r.scInterfaceVersion } : undefined,
-      }));
-    }
-    switch (command) {
-      case 'submit_sm':
-      case 'data_sm':
-        return Promise.resolve((handler as RequestHandlers['submitSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({
-          params: { message_id: r.messageId },
-        }));
-      case 'deliver_sm':
-        // deliver_sm_resp's message_id is "unused, set to NULL" in SMPP 3.4.
-        return Promise.resolve((handler as RequestHandlers['deliverSm'])(shortMessageFromWire(pdu), ctx)).then((r) => ({
-          params: { message_id: r?.messageId ?? '' },
-        }));
-      case 'query_sm':
-        return Promise.resolve((handler as RequestHandlers['querySm'])(querySmFromWire(pdu), ctx)).then((r) => ({
-          params: querySmResultToWire(r),
-        }));
-      case 'cancel_sm':
-        return Promise.resolve((handler as RequestHandlers['cancelSm'])(cancelSmFromWire(pdu), ctx)).then(() => undefined);
-      case 'replace_sm':
-        return Promise.resolve((handler as RequestHandlers['replaceSm'])(replaceSmFromWire(pdu), ctx)).then(() => undefined);
-      case 'submit_multi':
-        return Promise.resolve((handler as RequestHandlers['submitMulti'])(submitMultiFromWire(pdu), ctx)).then((r) => ({
-          params: submitMultiResultToWire(r),
-        }));
-      default:
-        throw new SmppError(CommandStatus.ESME_RINVCMDID);
-    }
   }
 
   #respond(request: WirePdu, status: number, body?: ResponseBody): void {
@@ -648,38 +406,19 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.#log.error({ err: error, command }, 'could not encode response; answering ESME_RSYSERR');
       frame = encodePdu({ command, sequenceNumber: request.sequenceNumber, commandStatus: CommandStatus.ESME_RSYSERR });
     }
-    this.#write(frame);
-  }
-
-  /** SMPP 3.4 5.1.4: 0x00000001..0x7FFFFFFF, then wrap (kept in the library's counter). */
-  #nextSequence(): number {
-    const next = this.lib.sequence >= MAX_SEQUENCE_NUMBER || this.lib.sequence < 0 ? 1 : this.lib.sequence + 1;
-    this.lib.sequence = next;
-    return next;
-  }
-
-  /**
-   * Writes are corked until the next tick, so the responses to a burst of requests leave in one
-   * syscall instead of one each (that was the largest cost per message after encoding).
-   */
-  #write(frame: Buffer): boolean {
-    const socket = this.lib.socket;
-    if (!socket.writable) return false;
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(frame);
-    return true;
+    this.#writer.write(frame);
   }
 
   #writeRaw(buffer: Buffer): void {
-    if (!this.#stopped) this.#write(buffer);
+    if (!this.#stopped) this.#writer.write(buffer);
   }
+
+  #setBound(mode: BindMode, systemId: string): void {
+    this.#bind.bound(mode, systemId);
+    this.emit('bound', mode, systemId);
+  }
+
+  // --- unbind and shutdown ---------------------------------------------------------------------
 
   /**
    * The peer's unbind: nothing more is read, requests already read are answered first (bounded
@@ -691,25 +430,12 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.#state = this.#state === 'closed' ? 'closed' : 'closing';
     this.#closeReason = 'unbound by peer';
     this.emit('unbind');
-    void this.#waitInboundIdle(this.#closeTimeoutMs).then(() => {
+    void this.#flow.waitIdle(this.#closeTimeoutMs).then(() => {
       this.#respond(pdu, 0);
-      this.#bindMode = null;
+      this.#bind.unbound();
       this.#stopped = true;
       this.lib.socket.end();
       this.#destroyLater();
-    });
-  }
-
-  /** Resolves when every request read so far has been answered, or after timeoutMs. */
-  #waitInboundIdle(timeoutMs: number): Promise<void> {
-    if (this.#inboundPending === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-      this.#idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
     });
   }
 
@@ -733,40 +459,6 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     void this.#closed.then(() => clearTimeout(timer));
   }
 
-  #setBound(mode: BindMode, systemId: string): void {
-    this.#bindMode = mode;
-    this.#systemId = systemId;
-    this.emit('bound', mode, systemId);
-  }
-
-  // --- liveness and shutdown -------------------------------------------------------------------
-
-  #startTicker(): void {
-    const periods = [this.#enquireLinkIntervalMs, this.#inactivityTimeoutMs].filter((p) => p > 0);
-    if (periods.length === 0) return;
-    const tick = Math.max(5, Math.min(1_000, Math.floor(Math.min(...periods) / 4)));
-    this.#ticker = setInterval(() => this.#checkLiveness(), tick);
-    this.#ticker.unref();
-  }
-
-  #checkLiveness(): void {
-    if (this.#state === 'closed') return;
-    const idle = performance.now() - this.#lastReceivedAt;
-    if (this.#inactivityTimeoutMs > 0 && idle >= this.#inactivityTimeoutMs) {
-      this.#log.info({ idleMs: Math.round(idle) }, 'peer silent past the inactivity timeout, closing');
-      this.destroy('inactivity timeout');
-      return;
-    }
-    if (this.#enquireLinkIntervalMs > 0 && idle >= this.#enquireLinkIntervalMs && !this.#enquireInFlight && this.#state === 'open') {
-      this.#enquireInFlight = true;
-      this.enquireLink()
-        .catch((error: unknown) => this.#log.debug({ err: error }, 'enquire_link failed'))
-        .finally(() => {
-          this.#enquireInFlight = false;
-        });
-    }
-  }
-
   /**
    * Graceful close: answer the requests already read (new ones get ESME_RINVBNDSTS), unbind
    * when bound (waiting up to closeTimeoutMs for unbind_resp), end the socket, destroy it if it
@@ -778,22 +470,17 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.#closePromise = (async () => {
       this.#state = 'closing';
       this.#closeReason = 'closed locally';
-      await this.#waitInboundIdle(this.#closeTimeoutMs);
+      await this.#flow.waitIdle(this.#closeTimeoutMs);
       // unbind_resp (and late responses) must be readable even if reading was paused for the
       // shutdown; requests read from here on are refused with ESME_RINVBNDSTS, not dispatched.
-      if (this.#readingPaused) {
-        this.#readingPaused = false;
-        if (!this.#backpressured && !this.#stopped) this.lib.socket.resume();
-        this.#drain();
-      }
-      const wasBound = this.#bindMode !== null && !this.#stopped;
-      if (wasBound) {
+      if (this.#flow.paused) this.resumeReading();
+      if (this.#bind.mode !== null && !this.#stopped) {
         try {
           await this.#request('unbind', {}, {}, { timeoutMs: this.#closeTimeoutMs, windowed: false });
         } catch (error) {
           this.#log.debug({ err: error }, 'unbind not acknowledged');
         }
-        this.#bindMode = null;
+        this.#bind.unbound();
       }
       this.#stopped = true;
       this.lib.socket.end();
@@ -813,19 +500,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   #onClose(): void {
     this.#state = 'closed';
     this.#stopped = true;
-    this.#bindMode = null;
-    if (this.#ticker) clearInterval(this.#ticker);
-    const error = new SmppClosedError(`session closed before the response (${this.#closeReason})`);
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.#pending.clear();
-    for (const waiter of this.#windowWaiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.queued = false;
-      waiter.reject(error);
-    }
+    this.#bind.unbound();
+    this.#keepAlive.stop();
+    this.#window.rejectAll(new SmppClosedError(`session closed before the response (${this.#closeReason})`));
     this.#log.debug({ reason: this.#closeReason }, 'session closed');
     this.emit('close', this.#closeReason);
   }

@@ -7,43 +7,29 @@ import {
   type Db,
   type WriteConcernSettings,
 } from 'mongodb';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
+import { SmscError, StoreErrorCode, type StoreErrorCodeName } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { CommandStatus } from '../smpp/command-status.ts';
 import { Collections } from './collections.ts';
 import { DEFAULT_WRITE_CONCERN } from './mongo-client.ts';
 import { documentWriteErrors, DUPLICATE_KEY, type DocumentWriteError } from './mongo-errors.ts';
-import type { EventDocument, SmsDocument } from './sms-document.ts';
-
-export const StoreErrorCode = Object.freeze({
-  WRITE_FAILED: 'STORE_WRITE_FAILED',
-  WRITE_TIMEOUT: 'STORE_WRITE_TIMEOUT',
-  QUEUE_FULL: 'STORE_QUEUE_FULL',
-  CLOSED: 'STORE_CLOSED',
-} as const);
+import type { EventDocument, SmsDocument } from '../domain/sms-document.ts';
 
 /**
  * The write was not acknowledged: the message may or may not be stored, so the ESME is told to
- * resubmit (ESME_RSYSERR, or ESME_RMSGQFUL when we refused it for lack of room).
+ * resubmit. Which status says so is decided where SMPP is spoken (`commandStatusOf` in
+ * src/smpp/errors.ts: ESME_RMSGQFUL for QUEUE_FULL, when we refused it for lack of room, else
+ * ESME_RSYSERR); the store knows nothing of SMPP.
  */
 export class StoreWriteError extends SmscError {
-  readonly commandStatus: number;
-
-  constructor(code: (typeof StoreErrorCode)[keyof typeof StoreErrorCode], message: string, cause?: unknown) {
+  constructor(code: StoreErrorCodeName, message: string, cause?: unknown) {
     super(code, message, cause === undefined ? undefined : { cause });
-    this.commandStatus = code === StoreErrorCode.QUEUE_FULL ? CommandStatus.ESME_RMSGQFUL : CommandStatus.ESME_RSYSERR;
   }
 }
 
 export interface GroupCommitOptions {
-  /**
-   * Told the size of every insert batch once it is written (the process records it as
-   * `smsc_batch_size{kind="insert"}`): the store knows nothing of metrics.
-   */
-  onBatch?: (docs: number) => void;
   /** Most documents in one insertMany (default 256); a full batch goes out at once. */
   maxBatchDocs?: number;
   /**
@@ -62,6 +48,11 @@ export interface GroupCommitOptions {
   timeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Called with the number of documents in each batch once its insertMany is done: the process
+   * edge records it as `smsc_batch_size{kind="insert"}` (the store imports no metrics).
+   */
+  onBatch?: (docs: number) => void;
 }
 
 export interface GroupCommitStats {

@@ -1,7 +1,7 @@
 import { MongoClient, type WriteConcernSettings } from 'mongodb';
 import { mongoUriOf } from '../config/slices.ts';
 import type { MongoConfig } from '../config/types.ts';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 
 /** Store-before-ack means a write counts only once a majority has journaled it. */
 export const DEFAULT_WRITE_CONCERN: Readonly<WriteConcernSettings> = Object.freeze({ w: 'majority', j: true });

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { sleep, type Clock } from '../clock.ts';
+import { sleep, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 
 /** How far this host's clock is from the database's, as measured by one `hello` round trip. */

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
+import { systemClock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { viewOf, type AccountPatch, type NewAccount } from '../../accounts/account-store.ts';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { ApiError } from '../api-errors.ts';
 import type { ApiContext } from '../api-server.ts';
 import { errorResponses } from '../schemas.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { validateDestination } from '../../inserter/submit-validation.ts';
+import { validateDestination } from '../../submission/submit-validation.ts';
 import { connectorStatus, nodeStatus } from '../../ops/status.ts';
 import { addRoute, listRoutes, removeRoutes, setRoute } from '../../routing/route-admin.ts';
 import {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ObjectId } from 'mongodb';
 import { collectStatus, nodeStatus, queueDepthByState } from '../../ops/status.ts';
 import { Collections } from '../../store/collections.ts';
-import { SmsState, type SmsDocument } from '../../store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../domain/sms-document.ts';
 import type { ApiContext } from '../api-server.ts';
 import { errorResponses } from '../schemas.ts';
 

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { AccountStore, type AccountChange, type AccountPatch, type AccountView } from '../../accounts/account-store.ts';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { ensureSchema } from '../../store/collections.ts';
 import {
   configFromArgv,

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { exportToDir, exportToStream, parseCdrTime } from '../../cdr/cdr-export.ts';
 import { ensureCdrSchema } from '../../cdr/cdr-journal.ts';
 import { cdrRecordOptions, cdrUploader, runCdrJournalProcess } from '../../app/cdr-process.ts';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { withConfigFlags } from '../config-flags.ts';
 import {

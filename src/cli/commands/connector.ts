@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { addConnector, listConnectors, removeConnector, setConnector, type ConnectorView } from '../../connectors/connector-admin.ts';
 import type { ConnectorDocument } from '../../connectors/connector-document.ts';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import type { MessageIdForms } from '../../receipts/remote-ids.ts';
 import {
   configFromArgv,

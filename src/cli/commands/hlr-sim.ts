@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { HlrSim, type HlrSimOptions } from '../../hlr/hlr-sim.ts';
 
 export interface HlrSimArgs {

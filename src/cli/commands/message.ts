@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { formatMessageStory, loadMessageStory, type MessageStory } from '../../ops/message-story.ts';
 import { printStoreReport, withJsonOption, withStoreOptions, type JsonArgs, type StoreArgs } from '../shared-options.ts';
 import type { CommandDeps } from './status.ts';

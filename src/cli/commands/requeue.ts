@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { addressOptionsOf } from '../../config/slices.ts';
 import { OpsError, OpsErrorCode } from '../../ops/errors.ts';
 import { REQUEUEABLE_STATES, requeueMessages, type RequeueResult, type RequeueSelector } from '../../ops/requeue.ts';

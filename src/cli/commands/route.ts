@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { normaliseDestination } from '../../codec/index.ts';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import { describeRoute, type RoutingDecision, type RoutingRequest } from '../../routing/decide-route.ts';
 import { addRoute, listRoutes, removeRoutes, setRoute } from '../../routing/route-admin.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import type { DestinationRule, OutcomeRef, ReceiptStatName } from '../../sink/outcomes.ts';
 import { ReceiptStat } from '../../sink/outcomes.ts';

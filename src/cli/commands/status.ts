@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { systemClock } from '../../clock.ts';
+import { systemClock } from '../../domain/clock.ts';
 import { collectStatus, formatStatus, type StatusReport } from '../../ops/status.ts';
 import { printStoreReport, withJsonOption, withStoreOptions, type CommandDeps, type JsonArgs, type StoreArgs } from '../shared-options.ts';
 

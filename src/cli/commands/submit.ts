@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { OpsError, OpsErrorCode } from '../../ops/errors.ts';
-import { submitAsEsme, type EsmeSubmitResult } from '../../ops/esme-submit.ts';
-import { submitOverHttp, type HttpSubmitResult } from '../../ops/http-submit.ts';
+import { submitAsEsme, type EsmeSubmitResult } from '../../tools/esme-submit.ts';
+import { submitOverHttp, type HttpSubmitResult } from '../../tools/http-submit.ts';
 import { toJsonText } from '../../ops/plain-json.ts';
 import { stdoutPrinter, withJsonOption, type JsonArgs, type Printer } from '../shared-options.ts';
 

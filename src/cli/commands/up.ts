@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError } from '../../errors/smsc-error.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { stopSignal } from '../../nodes/shutdown.ts';
 import { DEMO_ACCOUNT, runAllInOne } from '../../app/all-in-one.ts';

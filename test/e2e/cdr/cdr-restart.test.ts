@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CdrRecord } from '../../../src/cdr/cdr-record.ts';
-import { SmsState } from '../../../src/store/sms-document.ts';
+import { SmsState } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { S3_CREDENTIALS, startS3, type TestS3 } from '../../support/s3-server.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';

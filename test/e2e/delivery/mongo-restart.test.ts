@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter } from '../../../src/store/group-commit.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { makeSeries } from '../../support/sms-factory.ts';

@@ -5,7 +5,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../../src/accounts/account-store.ts';
 import { ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { freePort } from '../../support/free-port.ts';
 import { spawnStandin, type StandinChild } from '../../../standin/test/spawn-standin.ts';

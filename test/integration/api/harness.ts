@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
 import { ApiServer, type ApiServerOptions } from '../../../src/api/api-server.ts';
-import { systemClock, type Clock } from '../../../src/clock.ts';
+import { systemClock, type Clock } from '../../../src/domain/clock.ts';
 import type { IntakePolicy } from '../../../src/policy/intake-policy.ts';
 import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
 import { Router } from '../../../src/routing/router.ts';

@@ -6,7 +6,7 @@ import { ContactListStore } from '../../../src/policy/contact-lists.ts';
 import { IntakePolicy } from '../../../src/policy/intake-policy.ts';
 import { CommandStatus, commandStatusName } from '../../../src/smpp/command-status.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
 import { startApi, type RunningApi } from './harness.ts';

@@ -6,15 +6,16 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureCdrSchema, CDR_STATE } from '../../../src/cdr/cdr-journal.ts';
+import { CdrFileWriter } from '../../../src/cdr/cdr-files.ts';
+import { CdrJournal, ensureCdrSchema, CDR_STATE } from '../../../src/cdr/cdr-journal.ts';
 import { buildCdrJournal } from '../../../src/app/cdr-process.ts';
 import type { CdrRecord } from '../../../src/cdr/cdr-record.ts';
 import { runCdrExport, type CdrArgs } from '../../../src/cli/commands/cdr.ts';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { S3_CREDENTIALS, startS3, type TestS3 } from '../../support/s3-server.ts';
@@ -308,6 +309,53 @@ describe('CDR journal', () => {
     expect(await b.runOnce()).toMatchObject({ leader: true, written: 1 });
     await b.close();
     expect(linesIn(dir)).toHaveLength(2);
+  });
+
+  it('a pass through a backlog longer than the lease renews it before every batch: no second journal leads meanwhile', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 8));
+    /** A real file writer that lets time pass after each batch it writes (20 s: a slow disk, a big backlog). */
+    class SlowFiles extends CdrFileWriter {
+      afterAppend: (() => Promise<void>) | undefined;
+      override async append(lines: readonly string[]): Promise<void> {
+        await super.append(lines);
+        await this.afterAppend?.();
+      }
+    }
+    const journal = (owner: string) => {
+      const dir = tempDir();
+      const files = new SlowFiles({
+        dir,
+        format: 'jsonl',
+        rotateBytes: 1 << 20,
+        rotateSeconds: 3600,
+        node: owner,
+        clock,
+        logger: silentLogger,
+      });
+      const options = { format: 'jsonl' as const, record: { numbers: 'mask' as const, perAttempt: false }, pollMs: 50, lagMs: 60_000 };
+      return {
+        dir,
+        files,
+        journal: new CdrJournal({ db: t.db, files, clock, logger: silentLogger, metrics }, { ...options, batchSize: 2, owner }),
+      };
+    };
+    const a = journal('a');
+    const b = journal('b');
+    const docs = Array.from({ length: 8 }, (_, i) => finalSms(new Date(Date.UTC(2026, 2, 7, 23, 0, i))));
+    await insertSms(t.db, docs);
+    // Four batches of two, 20 s each: the pass lasts 80 s against a 30 s lease. After each batch the
+    // other journal tries to lead.
+    const tries: boolean[] = [];
+    a.files.afterAppend = async () => {
+      clock.advance(20_000);
+      tries.push((await b.journal.runOnce()).leader);
+    };
+    expect(await a.journal.runOnce()).toMatchObject({ leader: true, written: 8 });
+    expect(tries).toEqual([false, false, false, false]);
+    await a.journal.close();
+    await b.journal.close();
+    const ids = [...linesIn(a.dir), ...linesIn(b.dir)].map((l) => (JSON.parse(l) as CdrRecord).messageId);
+    expect(ids.sort()).toEqual(docs.map((d) => d.messageId).sort());
   });
 
   it('smsc cdr export --since/--until re-exports a range to the bucket', async () => {

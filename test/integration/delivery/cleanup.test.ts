@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
 import { renewDestinations } from '../../../src/protocol/destination-locks.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
+import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
 import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
@@ -8,11 +8,11 @@ import { OutboundConnector } from '../../../src/connectors/outbound-connector.ts
 import { validateConnector, type ConnectorDocument } from '../../../src/connectors/connector-document.ts';
 import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import type { SubmitContext } from '../../../src/delivery/submit-outcome.ts';
+import type { SubmitContext } from '../../../src/domain/submit-outcome.ts';
 import { Router } from '../../../src/routing/router.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';

@@ -1,12 +1,12 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/delivery/submit-outcome.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/domain/submit-outcome.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
+import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { testRound, type TestRound } from './round-harness.ts';

@@ -1,6 +1,6 @@
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { LeaseManager } from '../../../src/delivery/lease-manager.ts';
 import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';

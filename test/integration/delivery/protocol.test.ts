@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { emptyStats, newToken } from '../../../src/delivery/delivery-round.ts';
 import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { duePrefix, lockBatch, readPending } from '../../../src/protocol/batch.ts';
@@ -13,7 +13,7 @@ import {
 import { applyOutcomes } from '../../../src/protocol/outcomes.ts';
 import { releaseClaims, releaseExpiredMessages, renewMessages } from '../../../src/protocol/message-leases.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/store/sms-document.ts';
+import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms, textOf } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';

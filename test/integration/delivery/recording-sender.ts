@@ -1,5 +1,5 @@
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/delivery/submit-outcome.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/domain/submit-outcome.ts';
 import { textOf } from '../../support/sms-factory.ts';
 
 /** A downstream stand-in for protocol tests: records submits and catches concurrent ones per destination. */

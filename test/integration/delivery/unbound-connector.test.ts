@@ -4,7 +4,7 @@
  * as the connector binds again — instead of climbing the backoff towards the attempt limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
 import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
 import { validateConnector } from '../../../src/connectors/connector-document.ts';
@@ -15,7 +15,7 @@ import { validateRoute } from '../../../src/routing/route-document.ts';
 import { Router } from '../../../src/routing/router.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
 import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { EventDocument, SmsDocument } from '../../../src/store/sms-document.ts';
+import type { EventDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';

@@ -1,8 +1,9 @@
 import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchema } from '../../../src/store/collections.ts';
+import { commandStatusOf } from '../../../src/smpp/errors.ts';
 import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-commit.ts';
-import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnStandin } from '../../../standin/test/spawn-standin.ts';
@@ -36,11 +37,19 @@ function doc(destKey = '+447700900123', id = new ObjectId()): SmsDocument {
 describe('GroupCommitWriter', () => {
   it('writes documents that arrive together in one insertMany and one event', async () => {
     await ensureSchema(t.db);
-    const writer = new GroupCommitWriter(t.db, { maxDelayMs: 5, maxBatchDocs: 256, writeConcern: { w: 1 } });
+    // onBatch is how the process edge records smsc_batch_size{kind="insert"}.
+    const batchSizes: number[] = [];
+    const writer = new GroupCommitWriter(t.db, {
+      maxDelayMs: 5,
+      maxBatchDocs: 256,
+      writeConcern: { w: 1 },
+      onBatch: (n) => batchSizes.push(n),
+    });
     const docs = Array.from({ length: 50 }, (_, i) => doc(`+4477009${String(i).padStart(5, '0')}`));
     const eventsBefore = await t.db.collection('events').countDocuments();
     await Promise.all(docs.map((d) => writer.write(d)));
     expect(writer.stats.batches).toBe(1);
+    expect(batchSizes).toEqual([50]);
     expect(writer.stats.documents).toBe(50);
     expect(await t.db.collection('sms').countDocuments({ _id: { $in: docs.map((d) => d._id) } })).toBe(50);
     await until(async () => (await t.db.collection('events').countDocuments()) > eventsBefore, 5_000, "the batch's event");
@@ -90,7 +99,7 @@ describe('GroupCommitWriter', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const reason = (results[1] as PromiseRejectedResult).reason as StoreWriteError;
     expect(reason).toBeInstanceOf(StoreWriteError);
-    expect(reason.commandStatus).toBe(0x08);
+    expect(commandStatusOf(reason)).toBe(0x08);
     await writer.close();
   });
 
@@ -98,7 +107,7 @@ describe('GroupCommitWriter', () => {
     const writer = new GroupCommitWriter(t.db, { maxDelayMs: 50, maxQueuedDocs: 3, writeConcern: { w: 1 } });
     const results = await writer.writeAll([doc(), doc(), doc(), doc()]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
-    expect(((results[3] as PromiseRejectedResult).reason as StoreWriteError).commandStatus).toBe(0x14);
+    expect(commandStatusOf((results[3] as PromiseRejectedResult).reason)).toBe(0x14);
     await writer.close();
     await expect(writer.write(doc())).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
@@ -138,7 +147,7 @@ describe('GroupCommitWriter', () => {
     const results = await writer.writeAll([doc(), doc()]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     const reason = (results[0] as PromiseRejectedResult).reason as StoreWriteError;
-    expect(reason.commandStatus).toBe(0x08);
+    expect(commandStatusOf(reason)).toBe(0x08);
     expect(['STORE_WRITE_FAILED', 'STORE_WRITE_TIMEOUT']).toContain(reason.code);
     await writer.close();
     await client.close();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { createLogger, silentLogger } from '../../../src/logging/logger.ts';
 import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
 import { freePort } from '../../support/free-port.ts';

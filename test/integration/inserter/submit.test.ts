@@ -2,7 +2,7 @@ import smpp from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSmppAbsolute } from '../../../src/codec/index.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
 

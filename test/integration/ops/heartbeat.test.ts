@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { HeartbeatWriter, defaultNodeName, type NodeDocument } from '../../../src/nodes/heartbeat.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';

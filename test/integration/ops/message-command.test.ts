@@ -1,10 +1,10 @@
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { runMessage } from '../../../src/cli/commands/message.ts';
-import { SmscError } from '../../../src/errors/smsc-error.ts';
+import { SmscError } from '../../../src/domain/errors.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

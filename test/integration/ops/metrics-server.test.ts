@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
-import { startMetricsServer } from '../../../src/metrics/metrics-server.ts';
+import { startMetricsServer } from '../../../src/observability/metrics-server.ts';
 import { ProcessHealth } from '../../../src/nodes/health.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
 

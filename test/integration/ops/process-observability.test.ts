@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.ts';
-import { startProcessObservability } from '../../../src/nodes/process-observability.ts';
+import { startProcessObservability } from '../../../src/observability/process-observability.ts';
 import { Collections } from '../../../src/store/collections.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';

@@ -1,9 +1,9 @@
 import type { Document } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
-import { QUEUE_SAMPLER_LEASE, QueueDepthSampler } from '../../../src/metrics/queue-depth-sampler.ts';
-import { queuedByTarget } from '../../../src/metrics/queue-targets.ts';
+import { QUEUE_SAMPLER_LEASE, QueueDepthSampler } from '../../../src/observability/queue-depth-sampler.ts';
+import { queuedByTarget } from '../../../src/observability/queue-targets.ts';
 import { SingletonLease } from '../../../src/nodes/singleton-lease.ts';
 import { Collections, ensureSchema, INDEXES } from '../../../src/store/collections.ts';
 import { useTestDb } from '../../support/mongo.ts';

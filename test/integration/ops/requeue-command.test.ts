@@ -1,13 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
 import { MessageState } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
 import { ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
@@ -47,6 +46,19 @@ describe('smsc requeue', () => {
     expect(after?.history.map((h) => h.outcome)).toEqual(['undeliverable', 'requeued']);
     // Deliverers are woken at once instead of at their next sweep.
     expect(await t.db.collection(Collections.events).countDocuments({ due: NOW })).toBe(1);
+  });
+
+  it('a queued message keeps the parts the downstream took; a final one is sent whole again', async () => {
+    const progress = { connector: 'op', remoteIds: ['r1'] };
+    const queued = makeSms(NOW, { state: 'queued', attempts: 2, nextAttemptAt: minutes(30), progress });
+    const failed = makeSms(NOW, { state: 'undeliverable', attempts: 3, finalAt: minutes(-1), progress });
+    await sms().insertMany([queued, failed]);
+    expect(await requeue({ messageId: queued.messageId })).toBe('Requeued 1 message(s).');
+    expect(await requeue({ messageId: failed.messageId })).toBe('Requeued 1 message(s).');
+    expect(await sms().findOne({ _id: queued._id })).toMatchObject({ state: 'queued', attempts: 0, nextAttemptAt: NOW, progress });
+    const again = await sms().findOne({ _id: failed._id });
+    expect(again).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(again?.progress).toBeUndefined();
   });
 
   it('never touches a locked message; says so in one sentence', async () => {
@@ -116,7 +128,7 @@ describe('smsc requeue', () => {
 describe('smsc requeue and receipts', () => {
   const receipts = (smsId: unknown) =>
     t.db
-      .collection<SmsWithReceipt>(Collections.sms)
+      .collection<SmsDocument>(Collections.sms)
       .find({ direction: 'receipt', 'receipt.smsId': smsId })
       .sort({ arrivedAt: 1, _id: 1 })
       .toArray();
@@ -141,7 +153,7 @@ describe('smsc requeue and receipts', () => {
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
 
     expect(await requeue({ messageId: doc.messageId })).toBe('Requeued 1 message(s).');
-    const requeued = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const requeued = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     expect(requeued).toMatchObject({ state: 'queued', attempts: 0, requeues: 1 });
     // The last outcome's stat and error would otherwise colour the next receipt.
     expect(requeued?.finalStat).toBeUndefined();
@@ -160,7 +172,7 @@ describe('smsc requeue and receipts', () => {
     // Whoever runs the outbox, however often: one more receipt, DELIVRD.
     if (second.kind === 'final') await emitter().emitFor([second.doc]);
     await emitter().runOnce();
-    await emitter().emitFor([(await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))!]);
+    await emitter().emitFor([(await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id }))!]);
     const all = await receipts(doc._id);
     expect(all.map((r) => `${r.receipt?.stat} ${r.payload.tlvs?.messageState}`).sort()).toEqual([
       `DELIVRD ${MessageState.DELIVERED}`,
@@ -181,7 +193,7 @@ describe('smsc requeue and receipts', () => {
       JSON.stringify({ requeued: 1, validityExtended: 0, pendingReceipts: 1 }),
     );
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV']);
-    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     expect(after).toMatchObject({ state: 'queued', requeues: 1 });
     expect(after?.receiptDue).toBeUndefined();
     // Sent whole again: the receipts of the parts accepted before went unheard while it was final.
@@ -191,15 +203,15 @@ describe('smsc requeue and receipts', () => {
   it("an outbox pass that read the message before a requeue does not clear the next generation's flag", async () => {
     const doc = { ...makeSms(NOW, { state: 'undeliverable', attempts: 1, finalAt: minutes(-1) }), receiptDue: true };
     await sms().insertOne(doc);
-    const staleRead = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id });
+    const staleRead = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id });
     await requeue({ messageId: doc.messageId });
     // It fails again the same way (same state, same attempt count), flagged again.
     await sms().updateOne(
       { _id: doc._id },
-      { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsWithReceipt> },
+      { $set: { state: 'undeliverable', attempts: 1, finalAt: NOW, receiptDue: true } as Partial<SmsDocument> },
     );
     await emitter().emitFor([staleRead!]);
-    expect((await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
+    expect((await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: doc._id }))?.receiptDue).toBe(true);
     await emitter().runOnce();
     expect((await receipts(doc._id)).map((r) => r.receipt?.stat)).toEqual(['UNDELIV', 'UNDELIV']);
     expect(await emitter().runOnce()).toBe(0);

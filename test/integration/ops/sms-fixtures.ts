@@ -1,7 +1,7 @@
 import { Binary, ObjectId } from 'mongodb';
-import { messageIdOf, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/domain/sms-document.ts';
 
-/** A stored message in the shape of src/store/sms-document.ts, with overrides. */
+/** A stored message in the shape of src/domain/sms-document.ts, with overrides. */
 export function makeSms(now: Date, overrides: Partial<SmsDocument> = {}): SmsDocument {
   const _id = overrides._id ?? new ObjectId();
   const dest = overrides.dest ?? { ton: 1, npi: 1, addr: '447700900001' };

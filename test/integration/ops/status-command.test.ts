@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { runStatus } from '../../../src/cli/commands/status.ts';
 import { Collections } from '../../../src/store/collections.ts';
-import type { LockDocument } from '../../../src/store/sms-document.ts';
+import type { LockDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

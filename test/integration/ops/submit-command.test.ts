@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSubmit, type SubmitArgs } from '../../../src/cli/commands/submit.ts';
-import { SmscError } from '../../../src/errors/smsc-error.ts';
+import { SmscError } from '../../../src/domain/errors.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 
 let sink: Sink;

@@ -1,17 +1,16 @@
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
 import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
 import { finaliseUnanswered } from '../../../src/receipts/receipt-finaliser.ts';
 import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
 import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState } from '../../../src/store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { updateFor } from '../../../src/protocol/outcomes.ts';
 import { recordCorrelations, type CorrelationDocument } from '../../../src/protocol/correlations.ts';
 import { useTestDb } from '../../support/mongo.ts';
@@ -41,7 +40,7 @@ const emitter = () => new ReceiptEmitter(t.db, systemClock, silentLogger, create
 const intake = () =>
   new ReceiptIntake({ db: t.db, clock: systemClock, logger: silentLogger, metrics: createMetrics(), by: 'test', emitter: emitter() });
 
-async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsWithReceipt> = {}): Promise<SmsWithReceipt> {
+async function submitted(remoteId: string, connector = 'op', overrides: Partial<SmsDocument> = {}): Promise<SmsDocument> {
   const sms = makeSms({
     account: 'acme',
     registeredDelivery: 1,
@@ -57,12 +56,12 @@ async function submitted(remoteId: string, connector = 'op', overrides: Partial<
 
 const receiptsFor = (smsId: ObjectId) =>
   t.db
-    .collection<SmsWithReceipt>(Collections.sms)
+    .collection<SmsDocument>(Collections.sms)
     .find({ direction: 'receipt', 'receipt.smsId': smsId })
     .sort({ arrivedAt: 1, _id: 1 })
     .toArray();
-const load = (id: ObjectId) => t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: id });
-const textOf = (doc: SmsWithReceipt) => Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
+const load = (id: ObjectId) => t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: id });
+const textOf = (doc: SmsDocument) => Buffer.from(doc.payload.shortMessage.buffer).toString('latin1');
 
 describe('receipts from downstream', () => {
   it('a DELIVRD receipt finalises the message and creates one receipt document for its ESME', async () => {

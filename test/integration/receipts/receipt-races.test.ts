@@ -8,17 +8,16 @@
  */
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../../src/clock.ts';
+import { ManualClock, systemClock } from '../../../src/domain/clock.ts';
 import { MessageState } from '../../../src/codec/index.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
 import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
 import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState } from '../../../src/store/sms-document.ts';
-import type { Clock } from '../../../src/clock.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import type { Clock } from '../../../src/domain/clock.ts';
 import type { Db } from 'mongodb';
 import { useTestDb } from '../../support/mongo.ts';
 import { shortMessage } from '../../support/short-message.ts';
@@ -102,12 +101,12 @@ describe('claims on waiting receipts', () => {
       3000,
       'taken by the stalled process',
     );
-    expect((await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id }))?.state).toBe('submitted');
+    expect((await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id }))?.state).toBe('submitted');
 
     // Another process, once the claim has run out (its clock past the claim's end), sweeps it up.
     const other = intake(t.db, new ManualClock(Date.now() + 31_000));
     expect(await other.orphans.sweep()).toBe(1);
-    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id });
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id });
     expect(after?.state).toBe('delivered');
     expect(await t.db.collection(ORPHAN_RECEIPTS).countDocuments({ ids: 'r-stall' })).toBe(0);
 
@@ -116,7 +115,7 @@ describe('claims on waiting receipts', () => {
     const receipts = await t.db.collection(Collections.sms).find({ direction: 'receipt', 'receipt.smsId': sms._id }).toArray();
     expect(receipts).toHaveLength(1);
     expect(
-      (await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id }))?.history.filter((h) =>
+      (await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id }))?.history.filter((h) =>
         h.outcome.startsWith('receipt '),
       ),
     ).toHaveLength(1);
@@ -164,7 +163,7 @@ describe('claims on waiting receipts', () => {
         { $set: { state: SmsState.submitted, attempts: 1, remote: { connector: 'op', messageId: 'r-new', submittedAt: resubmittedAt } } },
       );
     await applying;
-    const after = await t.db.collection<SmsWithReceipt>(Collections.sms).findOne({ _id: sms._id });
+    const after = await t.db.collection<SmsDocument>(Collections.sms).findOne({ _id: sms._id });
     expect(after?.state).toBe('submitted');
     expect(after?.remote).toMatchObject({ messageId: 'r-new', submittedAt: resubmittedAt });
     expect(after?.history.some((h) => h.outcome.startsWith('receipt '))).toBe(false);

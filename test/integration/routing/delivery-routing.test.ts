@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
 import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
 import { validateConnector } from '../../../src/connectors/connector-document.ts';
@@ -14,7 +14,7 @@ import { validateRoute, type RouteDocument } from '../../../src/routing/route-do
 import { Router } from '../../../src/routing/router.ts';
 import { startSink, type Sink } from '../../../src/sink/sink.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';

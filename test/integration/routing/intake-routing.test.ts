@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { decodeText, parseReceipt } from '../../../src/codec/index.ts';
 import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
 import { Inserter } from '../../../src/inserter/inserter.ts';
@@ -14,7 +14,7 @@ import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter } from '../../../src/store/group-commit.ts';
-import { SmsDirection, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { SmsDirection, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
 import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
 import { validateConnector } from '../../../src/connectors/connector-document.ts';
@@ -15,7 +15,7 @@ import { connectSmpp, type SmppClientTls } from '../../../src/smpp/client.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';
 import { GroupCommitWriter } from '../../../src/store/group-commit.ts';
-import type { SmsDocument } from '../../../src/store/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';

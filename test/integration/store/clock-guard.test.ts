@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../../src/clock.ts';
+import { systemClock, type Clock } from '../../../src/domain/clock.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { ClockGuard } from '../../../src/store/server-clock.ts';
 import { useTestDb } from '../../support/mongo.ts';

@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/domain/clock.ts';
 import { claimOne } from '../../../src/protocol/claim.ts';
 import { unroutedMoFilter } from '../../../src/mo/mo-assigner.ts';
 import { Collections, ensureSchema } from '../../../src/store/collections.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors/smsc-error.ts';
+import { ConfigError } from '../../../src/domain/errors.ts';
 import { CONFIG_FIELDS } from '../../../src/config/fields.ts';
 import { ConfigValidationError, loadConfig } from '../../../src/config/load-config.ts';
 import { mongoUriOf, writeConcernOf } from '../../../src/config/slices.ts';

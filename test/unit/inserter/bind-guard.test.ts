@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { BindGuard, bindGuardKeys } from '../../../src/inserter/bind-guard.ts';
 
 describe('BindGuard', () => {

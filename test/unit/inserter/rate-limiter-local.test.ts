@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
+import { ManualClock } from '../../../src/domain/clock.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { createRateLimiter, defaultLeaseSize } from '../../../src/throttle/rate-limiter.ts';
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountLimits } from '../../../src/accounts/account.ts';
 import { formatSmppAbsolute } from '../../../src/codec/index.ts';
-import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../../../src/inserter/submit-validation.ts';
+import {
+  buildSmsDocuments,
+  DEFAULT_SUBMIT_POLICY,
+  prepareMessage,
+  validateDestination,
+} from '../../../src/submission/submit-validation.ts';
 import { CommandStatus } from '../../../src/smpp/command-status.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
 import { SmppError } from '../../../src/smpp/errors.ts';

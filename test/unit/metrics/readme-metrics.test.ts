@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startMetricsServer } from '../../../src/metrics/metrics-server.ts';
+import { startMetricsServer } from '../../../src/observability/metrics-server.ts';
 import { createMetrics } from '../../../src/metrics/metrics.ts';
 import { freePort } from '../../support/free-port.ts';
 

@@ -1,12 +1,12 @@
 import { Binary, ObjectId } from 'mongodb';
+import type { SmsDocument } from '../../../src/domain/sms-document.ts';
 import { describe, expect, it } from 'vitest';
 import { MessageState } from '../../../src/codec/index.ts';
 import { receiptIdFor } from '../../../src/receipts/receipt-builder.ts';
 import { receiptKindOf, receiptSpecOf } from '../../../src/receipts/receipt-emitter.ts';
-import type { SmsWithReceipt } from '../../../src/receipts/receipt-fields.ts';
 
 const now = new Date(Date.UTC(2026, 2, 1));
-const message = (overrides: Partial<SmsWithReceipt>): SmsWithReceipt => ({
+const message = (overrides: Partial<SmsDocument>): SmsDocument => ({
   _id: new ObjectId('6650a1f0c2b4e83f1d2a9b10'),
   messageId: '6650a1f0c2b4e83f1d2a9b10',
   direction: 'mt',

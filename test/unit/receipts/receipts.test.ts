@@ -4,12 +4,12 @@ import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
 import { isReceipt, readInboundReceipt } from '../../../src/receipts/inbound-receipt.ts';
 import { buildReceiptDocument, esmeLockKey, receiptIdFor, textSnippet } from '../../../src/receipts/receipt-builder.ts';
 import { receiptSpecOf } from '../../../src/receipts/receipt-emitter.ts';
-import { receiptDueSet } from '../../../src/receipts/receipt-hooks.ts';
-import { wantsFinalReceipt, wantsIntermediate } from '../../../src/receipts/receipt-request.ts';
-import { combineParts, effectOfReceipt, messageStateOfFinal } from '../../../src/receipts/receipt-states.ts';
+import { receiptDueSet } from '../../../src/domain/receipt-hooks.ts';
+import { wantsFinalReceipt, wantsIntermediate } from '../../../src/domain/receipt-request.ts';
+import { combineParts, effectOfReceipt, messageStateOf } from '../../../src/domain/message-state.ts';
 import { remoteIdKey } from '../../../src/receipts/remote-ids.ts';
 import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { SmsState, type SmsDocument } from '../../../src/store/sms-document.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
 import { shortMessage } from '../../support/short-message.ts';
 
 function mt(overrides: Partial<SmsDocument> = {}): SmsDocument {
@@ -71,8 +71,8 @@ describe('receipt states', () => {
     expect(effectOfReceipt(MessageState.UNKNOWN)).toMatchObject({ kind: 'final', state: 'undeliverable', messageState: 7 });
     expect(effectOfReceipt(MessageState.ENROUTE).kind).toBe('intermediate');
     expect(effectOfReceipt(MessageState.ACCEPTED).kind).toBe('intermediate');
-    expect(messageStateOfFinal('cancelled')).toBe(MessageState.DELETED);
-    expect(messageStateOfFinal('expired')).toBe(MessageState.EXPIRED);
+    expect(messageStateOf('cancelled')).toBe(MessageState.DELETED);
+    expect(messageStateOf('expired')).toBe(MessageState.EXPIRED);
   });
 
   it('a multi-part message is final only when every part is, and then reports the first failure', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import smpp from 'smpp';
 import { CommandStatus, commandStatusName, isKnownCommandStatus, isTemporaryCommandStatus } from '../../../src/smpp/command-status.ts';
 import { commandStatusOf, SmppClosedError, SmppError, SmppTimeoutError } from '../../../src/smpp/errors.ts';
-import { SmscError } from '../../../src/errors/smsc-error.ts';
+import { SmscError } from '../../../src/domain/errors.ts';
 
 describe('CommandStatus', () => {
   it('is frozen and carries the SMPP 3.4 values', () => {

@@ -1,4 +1,4 @@
-import type { SmsDocument } from '../store/sms-document.ts';
+import type { SmsDocument } from './sms-document.ts';
 
 /** What happened to one submit to a downstream (or one deliver_sm to an ESME). */
 export type SubmitOutcome =

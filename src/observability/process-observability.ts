@@ -1,12 +1,12 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { SmscConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { QueueDepthSampler } from '../metrics/queue-depth-sampler.ts';
-import { processHealth, type ProcessHealth } from './health.ts';
-import { HeartbeatWriter } from './heartbeat.ts';
+import { QueueDepthSampler } from './queue-depth-sampler.ts';
+import { processHealth, type ProcessHealth } from '../nodes/health.ts';
+import { HeartbeatWriter } from '../nodes/heartbeat.ts';
 
 export interface ProcessObservabilityOptions {
   db: Db;

@@ -1,12 +1,12 @@
 import type { Db, WriteConcern } from 'mongodb';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { MoIntake } from '../mo/mo-intake.ts';
-import { MoRoutes } from '../mo/mo-routes.ts';
+import { MoRoutes } from '../routing/mo-routes.ts';
 import { OptOutHandler } from '../policy/opt-out.ts';
-import { ReceiptEmitter } from './receipt-emitter.ts';
-import { ReceiptIntake, type ReceiptIntakeOptions } from './receipt-intake.ts';
-import { ensureReceiptSchema } from './receipt-schema.ts';
+import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
+import { ReceiptIntake, type ReceiptIntakeOptions } from '../receipts/receipt-intake.ts';
+import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 export interface ConnectorIntakeDeps {

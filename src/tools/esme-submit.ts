@@ -7,7 +7,7 @@ import { connectSmpp } from '../smpp/client.ts';
 import type { ShortMessage, Tlvs } from '../smpp/domain.ts';
 import { SmppError, SmppErrorCode } from '../smpp/errors.ts';
 import type { SmppSession } from '../smpp/session.ts';
-import { OpsError, OpsErrorCode } from './errors.ts';
+import { OpsError, OpsErrorCode } from '../ops/errors.ts';
 import { userDataText } from '../receipts/inbound-receipt.ts';
 
 export interface EsmeSubmitRequest {

@@ -18,7 +18,7 @@ import { sourceAllowed, type AccountLimits } from '../accounts/account.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import type { ShortMessage, SmppAddress } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
-import { messageIdOf, SmsDirection, SmsState, type ConcatInfo, type SmsDocument, type SmsTarget } from '../store/sms-document.ts';
+import { messageIdOf, SmsDirection, SmsState, type ConcatInfo, type SmsDocument, type SmsTarget } from '../domain/sms-document.ts';
 
 /** Limits on what an ESME may ask for; the inserter's options provide them. */
 export interface SubmitPolicy {

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { pickRoute, type RouteDocument } from '../routing/route-document.ts';
 import { Collections } from '../store/collections.ts';
-import { SmsState } from '../store/sms-document.ts';
+import { SmsState } from '../domain/sms-document.ts';
 
 /** Where queued messages are headed: an outbound connector (MT) or an ESME (receipts, MO). */
 export interface TargetBacklog {

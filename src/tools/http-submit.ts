@@ -1,4 +1,4 @@
-import { OpsError, OpsErrorCode } from './errors.ts';
+import { OpsError, OpsErrorCode } from '../ops/errors.ts';
 
 export interface HttpSubmitRequest {
   /** The API's base URL, e.g. http://127.0.0.1:8080. */

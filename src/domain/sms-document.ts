@@ -138,7 +138,34 @@ export interface SmsDocument {
   hlr?: SmsHlrField;
   /** Set by the CDR journal once the message's final outcome is in a journal file (equals `finalAt` then). */
   cdrAt?: Date;
+
+  // Receipt fields (all optional, so documents written before receipts existed stay valid).
+  /**
+   * The receipt outbox: set on a message whose state just changed in a way an ESME may need to
+   * hear about (final, or a temporary failure when intermediate notifications were asked for).
+   * Every code path that finalises a message sets it in the same write (see receiptDueSet); the
+   * ReceiptEmitter turns it into a receipt document and unsets it. This is what makes "exactly one
+   * receipt" hold across workers, cleanups and crashes.
+   */
+  receiptDue?: boolean;
+  /** The message_state a receipt reports when the state alone does not say it (UNKNOWN after validity without a receipt, SKIPPED, …). */
+  finalStat?: number;
+  /** Per downstream part, what its receipt said (a stored message that left as several submits is final only when every part is). */
+  remoteReceipts?: { id: string; state: number; err?: number; at: Date }[];
+  /** On receipt documents: the message the receipt reports on. */
+  receipt?: ReceiptLink;
 }
+
+/** `sms.receipt` on a receipt document: links it back to the message it reports on. */
+export interface ReceiptLink {
+  smsId: ObjectId;
+  messageId: string;
+  stat: string;
+  final: boolean;
+}
+
+/** `account` of the receipt documents the SMSC itself generates (kept apart from ESME backlogs). */
+export const RECEIPT_ACCOUNT = '@smsc';
 
 /**
  * `sms.hlr`: the HLR answer at intake. `network` is the network the number is served by (the

@@ -1,4 +1,4 @@
-import { MessageState } from '../codec/index.ts';
+import { MessageState } from './message-state.ts';
 
 // registered_delivery (SMPP 3.4 5.2.17): bits 0-1 SMSC delivery receipt, bit 4 intermediate notification.
 const RECEIPT_MASK = 0x03;

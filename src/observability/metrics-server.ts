@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { SmscError } from '../errors/smsc-error.ts';
+import { SmscError } from '../domain/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { healthJson, processHealth, type HealthReport } from '../nodes/health.ts';
 

@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb';
-import { sleep, systemClock, type Clock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { LeaseNames, SingletonLease } from '../nodes/singleton-lease.ts';
 import { oldestDueMessage } from '../ops/status.ts';
 import { Collections } from '../store/collections.ts';
-import { FINAL_STATES, SmsState, type SmsStateName } from '../store/sms-document.ts';
-import type { Metrics } from './metrics.ts';
+import { FINAL_STATES, SmsState, type SmsStateName } from '../domain/sms-document.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { queuedByTarget } from './queue-targets.ts';
 
 /** The `leases` document whose holder samples for the whole deployment. */

@@ -1,4 +1,4 @@
-import { SmsDirection, type SmsDocument } from '../store/sms-document.ts';
+import { SmsDirection, type SmsDocument } from './sms-document.ts';
 import { wantsIntermediate } from './receipt-request.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { AccountDocument } from '../accounts/account.ts';
+import type { AccountDocument } from './account.ts';
 import { Collections } from '../store/collections.ts';
 
 export interface CallbackSettings {

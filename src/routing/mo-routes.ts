@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
 import { normaliseDestination } from '../codec/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { Router } from '../routing/router.ts';
+import { Router } from './router.ts';
 import { esmeLockKey } from '../receipts/receipt-builder.ts';
-import type { SmppAddress } from '../store/sms-document.ts';
+import type { SmppAddress } from '../domain/sms-document.ts';
 
 /**
  * MO routing: among the routes that name an ESME (`smsc route add --prefix P --esme SYSTEM_ID`),

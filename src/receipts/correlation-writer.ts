@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { sleep } from '../clock.ts';
+import { sleep } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { recordCorrelations, type CorrelationDocument } from '../protocol/correlations.ts';
 import { Collections } from '../store/collections.ts';

@@ -1,4 +1,4 @@
-import type { SmsTarget } from '../store/sms-document.ts';
+import type { SmsTarget } from '../domain/sms-document.ts';
 import type { CallbackAccounts } from './callback-accounts.ts';
 
 /** The `events` destKey of callback notifications: callback workers wake on it, others ignore it. */
