@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withConsoleWarnMuted } from '../../src/util/quiet-console.ts';
+import { withConsoleWarnMuted } from '../../src/util/index.ts';
 import { spawnUntilReady } from './spawn-ready.ts';
 
 export interface TestMongo {

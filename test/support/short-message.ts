@@ -1,4 +1,4 @@
-import type { ShortMessage } from '../../src/smpp/domain.ts';
+import type { ShortMessage } from '../../src/smpp/index.ts';
 
 /** A submit_sm/deliver_sm as the SMPP adapter hands it over: every field at its SMPP default. */
 export function shortMessage(overrides: Partial<ShortMessage> = {}): ShortMessage {

@@ -1,6 +1,6 @@
 import { Binary, ObjectId, type Db } from 'mongodb';
-import { Collections } from '../../src/store/collections.ts';
-import { SmsDirection, SmsState, messageIdOf, type SmsDocument } from '../../src/domain/sms-document.ts';
+import { Collections } from '../../src/store/index.ts';
+import { SmsDirection, SmsState, messageIdOf, type SmsDocument } from '../../src/domain/index.ts';
 
 let sequence = 0;
 

@@ -3,8 +3,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CdrRecord } from '../../../src/cdr/cdr-record.ts';
-import { SmsState } from '../../../src/domain/sms-document.ts';
+import type { CdrRecord } from '../../../src/cdr/index.ts';
+import { SmsState } from '../../../src/domain/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { S3_CREDENTIALS, startS3, type TestS3 } from '../../support/s3-server.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../../../src/sink/sink.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { startSink, type Sink } from '../../../src/sink/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
+import type { SmsDocument } from '../../../src/domain/index.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSeries } from '../../support/sms-factory.ts';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Db } from 'mongodb';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import { validateConnector } from '../../../src/connectors/connector-document.ts';
-import { compiledEntry } from '../../../src/util/package-root.ts';
+import { Collections } from '../../../src/store/index.ts';
+import { validateConnector } from '../../../src/connectors/index.ts';
+import { compiledEntry } from '../../../src/util/index.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 

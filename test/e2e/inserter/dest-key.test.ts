@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { CommandStatus, connectSmpp, type SmppSession } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnInserter, type InserterChild } from './spawn-inserter.ts';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { ensureSchema } from '../../../src/store/index.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { rssMiB, spawnInserter, type InserterChild } from './spawn-inserter.ts';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { ensureSchema } from '../../../src/store/index.ts';
+import type { SmsDocument } from '../../../src/domain/index.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnInserter, type InserterChild } from './spawn-inserter.ts';

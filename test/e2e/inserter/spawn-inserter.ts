@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compiledEntry } from '../../../src/util/package-root.ts';
+import { compiledEntry } from '../../../src/util/index.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { compiledEntry } from '../../../src/util/package-root.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
+import { compiledEntry } from '../../../src/util/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';

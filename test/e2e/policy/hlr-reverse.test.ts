@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
 import { parseReceipt } from '../../../src/codec/index.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
+import { ensureSchema } from '../../../src/store/index.ts';
 import { testRedisUrl, useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';

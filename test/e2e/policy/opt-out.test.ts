@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { TestEsme } from '../../integration/inserter/harness.ts';

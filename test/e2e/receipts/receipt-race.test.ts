@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
-import { startSink, type Sink } from '../../../src/sink/sink.ts';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { ORPHAN_RECEIPTS } from '../../../src/receipts/index.ts';
+import { startSink, type Sink } from '../../../src/sink/index.ts';
+import { connectSmpp, type ShortMessage, type SmppSession } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import type { ReadyProcess } from '../../support/spawn-ready.ts';
 import { routeAllTo, startDeliverer } from '../delivery/harness.ts';

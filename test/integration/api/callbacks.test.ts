@@ -2,21 +2,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallbackAccounts } from '../../../src/accounts/callback-accounts.ts';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyCallbackSignature } from '../../../src/callbacks/callback-event.ts';
-import { CallbackService } from '../../../src/callbacks/callback-service.ts';
-import { httpTargetFor } from '../../../src/accounts/callback-targets.ts';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { MoIntake } from '../../../src/mo/mo-intake.ts';
-import { MoRoutes } from '../../../src/routing/mo-routes.ts';
-import { buildReceiptDocument } from '../../../src/receipts/receipt-builder.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import { CallbackAccounts, httpTargetFor } from '../../../src/accounts/index.ts';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyCallbackSignature, CallbackService } from '../../../src/callbacks/index.ts';
+import { systemClock, SmsState, type SmsDocument } from '../../../src/domain/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { MoIntake } from '../../../src/mo/index.ts';
+import { MoRoutes } from '../../../src/routing/index.ts';
+import { buildReceiptDocument } from '../../../src/receipts/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startApi, type RunningApi } from './harness.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // Callbacks end to end in one process, over real HTTP both ways: messages POSTed to the API, their
 // receipts (and MO) made by the receipt outbox, POSTed by the delivery round through the HTTP

@@ -1,15 +1,13 @@
 import type { Db } from 'mongodb';
-import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
-import { ApiServer, type ApiServerOptions } from '../../../src/api/api-server.ts';
-import { systemClock, type Clock } from '../../../src/domain/clock.ts';
-import type { IntakePolicy } from '../../../src/policy/intake-policy.ts';
-import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
-import { Router } from '../../../src/routing/router.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
-import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
-import { createRateLimiter, type RateLimiter } from '../../../src/throttle/rate-limiter.ts';
-import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
+import { AccountStore, type NewAccount } from '../../../src/accounts/index.ts';
+import { ApiServer, type ApiServerOptions } from '../../../src/api/index.ts';
+import { systemClock, type Clock } from '../../../src/domain/index.ts';
+import type { IntakePolicy } from '../../../src/policy/index.ts';
+import { IntakeRouting, Router } from '../../../src/routing/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ensureSchema, GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/index.ts';
+import { createRateLimiter, type RateLimiter } from '../../../src/throttle/index.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/index.ts';
 
 export const CHEAP_SCRYPT = { N: 1024, r: 8, p: 1 };
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -4,8 +4,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiErrors } from '../../../src/api/api-errors.ts';
-import { Collections } from '../../../src/store/collections.ts';
+import { ApiErrors } from '../../../src/api/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { ADMIN_TOKEN, startApi, type RunningApi } from './harness.ts';
 

@@ -1,16 +1,14 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitText } from '../../../src/codec/index.ts';
-import { ContactListCache } from '../../../src/policy/contact-list-cache.ts';
-import { ContactListStore } from '../../../src/policy/contact-lists.ts';
-import { IntakePolicy } from '../../../src/policy/intake-policy.ts';
-import { CommandStatus, commandStatusName } from '../../../src/smpp/command-status.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import { ContactListCache, ContactListStore, IntakePolicy } from '../../../src/policy/index.ts';
+import { CommandStatus, commandStatusName } from '../../../src/smpp/index.ts';
+import { Collections } from '../../../src/store/index.ts';
+import { SmsState, type SmsDocument } from '../../../src/domain/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
 import { startApi, type RunningApi } from './harness.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // Real HTTP against an in-process API server (and, for the rule comparison, a real SMPP inserter)
 // on the test database; every assertion reads the HTTP answer and what the store holds.
@@ -350,7 +348,7 @@ describe('Idempotency-Key', () => {
       ],
     };
     const planned = [[new ObjectId().toHexString()], [new ObjectId().toHexString()]];
-    const { requestHashOf } = await import('../../../src/api/idempotency.ts');
+    const { requestHashOf } = await import('../../../src/api/index.ts');
     const long = new Date(Date.now() - 3600_000);
     await t.db.collection(Collections.idempotencyKeys).insertOne({
       _id: 'acme:died-1' as unknown as ObjectId,

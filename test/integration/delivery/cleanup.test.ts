@@ -1,12 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
-import { renewDestinations } from '../../../src/protocol/destination-locks.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
+import { ManualClock, type LockDocument, type SmsDocument } from '../../../src/domain/index.ts';
+import { CleanupPass } from '../../../src/cleanup/index.ts';
+import { renewDestinations } from '../../../src/protocol/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 

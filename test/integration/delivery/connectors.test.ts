@@ -1,23 +1,23 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
-import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
-import { OutboundConnector } from '../../../src/connectors/outbound-connector.ts';
-import { validateConnector, type ConnectorDocument } from '../../../src/connectors/connector-document.ts';
-import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import type { SubmitContext } from '../../../src/domain/submit-outcome.ts';
-import { Router } from '../../../src/routing/router.ts';
-import { startSink, type Sink } from '../../../src/sink/sink.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { systemClock, type SubmitContext, type SmsDocument } from '../../../src/domain/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import {
+  ConnectorPool,
+  ConnectorSender,
+  OutboundConnector,
+  validateConnector,
+  type ConnectorDocument,
+} from '../../../src/connectors/index.ts';
+import { resolveDeliveryOptions, DeliveryWorker } from '../../../src/delivery/index.ts';
+import { Router } from '../../../src/routing/index.ts';
+import { startSink, type Sink } from '../../../src/sink/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // One metric set for the components this file builds (fresh per file: counts never mix with another's).
 const metrics = createMetrics();

@@ -1,17 +1,23 @@
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/domain/submit-outcome.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
+import {
+  systemClock,
+  type OutboundSession,
+  type SelectFailure,
+  type Sender,
+  type SubmitContext,
+  type SubmitOutcome,
+  type LockDocument,
+  type SmsDocument,
+} from '../../../src/domain/index.ts';
+import { resolveDeliveryOptions, type DeliveryOptions, DeliveryWorker } from '../../../src/delivery/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { testRound, type TestRound } from './round-harness.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 /** One downstream seen by several workers: who sent what, and whether two submits to one destination ever overlapped. */
 class Downstream {

@@ -1,12 +1,11 @@
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { LeaseManager } from '../../../src/delivery/lease-manager.ts';
-import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
+import { systemClock } from '../../../src/domain/index.ts';
+import { LeaseManager, OutcomeWriter } from '../../../src/delivery/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 describe('OutcomeWriter: a batch finished in two stages', () => {
   const handle = useTestDb('outcome_writer');

@@ -1,19 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { emptyStats, newToken } from '../../../src/delivery/delivery-round.ts';
-import { resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { duePrefix, lockBatch, readPending } from '../../../src/protocol/batch.ts';
-import { claimOne } from '../../../src/protocol/claim.ts';
+import { ManualClock, type LockDocument, type SmsDocument } from '../../../src/domain/index.ts';
+import { emptyStats, newToken, resolveDeliveryOptions, type DeliveryOptions } from '../../../src/delivery/index.ts';
 import {
+  duePrefix,
+  lockBatch,
+  readPending,
+  claimOne,
   acquireDestinations,
   releaseDestinations,
   releaseExpiredDestinations,
   renewDestinations,
-} from '../../../src/protocol/destination-locks.ts';
-import { applyOutcomes } from '../../../src/protocol/outcomes.ts';
-import { releaseClaims, releaseExpiredMessages, renewMessages } from '../../../src/protocol/message-leases.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
+  applyOutcomes,
+  releaseClaims,
+  releaseExpiredMessages,
+  renewMessages,
+} from '../../../src/protocol/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, makeSms, textOf } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';

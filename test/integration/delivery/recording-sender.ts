@@ -1,5 +1,4 @@
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
-import type { OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/domain/submit-outcome.ts';
+import type { SmsDocument, OutboundSession, SelectFailure, Sender, SubmitContext, SubmitOutcome } from '../../../src/domain/index.ts';
 import { textOf } from '../../support/sms-factory.ts';
 
 /** A downstream stand-in for protocol tests: records submits and catches concurrent ones per destination. */

@@ -1,14 +1,9 @@
 import type { Db, Filter } from 'mongodb';
-import type { Clock } from '../../../src/domain/clock.ts';
-import { CorrelationWriter } from '../../../src/receipts/correlation-writer.ts';
-import type { DeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { DeliveryRound, type AcceptedMessage } from '../../../src/delivery/delivery-round.ts';
-import { LeaseManager } from '../../../src/delivery/lease-manager.ts';
-import { OutcomeWriter } from '../../../src/delivery/outcome-writer.ts';
-import type { Sender } from '../../../src/domain/submit-outcome.ts';
-import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import type { Clock, Sender, SmsDocument } from '../../../src/domain/index.ts';
+import { CorrelationWriter } from '../../../src/receipts/index.ts';
+import { type DeliveryOptions, DeliveryRound, type AcceptedMessage, LeaseManager, OutcomeWriter } from '../../../src/delivery/index.ts';
+import { silentLogger, type Logger } from '../../../src/logging/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 export interface TestRound {
   round: DeliveryRound;

@@ -1,9 +1,8 @@
 import { describe, expect, it, beforeEach } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { Coalescer } from '../../../src/delivery/coalescer.ts';
-import { lockBatch, readPending } from '../../../src/protocol/batch.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { LockDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
+import { ManualClock, type LockDocument, type SmsDocument } from '../../../src/domain/index.ts';
+import { Coalescer } from '../../../src/delivery/index.ts';
+import { lockBatch, readPending } from '../../../src/protocol/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 

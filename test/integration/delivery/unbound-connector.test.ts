@@ -4,22 +4,17 @@
  * as the connector binds again — instead of climbing the backoff towards the attempt limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { ConnectorPool } from '../../../src/connectors/connector-pool.ts';
-import { ConnectorSender } from '../../../src/connectors/connector-sender.ts';
-import { validateConnector } from '../../../src/connectors/connector-document.ts';
-import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { validateRoute } from '../../../src/routing/route-document.ts';
-import { Router } from '../../../src/routing/router.ts';
-import { startSink, type Sink } from '../../../src/sink/sink.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { systemClock, type SmsDocument } from '../../../src/domain/index.ts';
+import { ConnectorPool, ConnectorSender, validateConnector } from '../../../src/connectors/index.ts';
+import { resolveDeliveryOptions, DeliveryWorker } from '../../../src/delivery/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { validateRoute, Router } from '../../../src/routing/index.ts';
+import { startSink, type Sink } from '../../../src/sink/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries, textOf } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('unbound_connector');
 const closers: (() => Promise<unknown>)[] = [];

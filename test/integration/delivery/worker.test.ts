@@ -1,15 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { DeliveryWorker } from '../../../src/delivery/delivery-worker.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import type { EventDocument, SmsDocument } from '../../../src/domain/sms-document.ts';
+import { systemClock, type EventDocument, type SmsDocument } from '../../../src/domain/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { resolveDeliveryOptions, DeliveryWorker } from '../../../src/delivery/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSeries } from '../../support/sms-factory.ts';
 import { RecordingSender } from './recording-sender.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 describe('delivery worker loop', () => {
   const handle = useTestDb('delivery_worker');

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/create-intake-policy.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/index.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 import { useTestDb, testRedisUrl } from '../../support/mongo.ts';
 import { spawnUntilReady, type ReadyProcess } from '../../support/spawn-ready.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
-import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/index.ts';
 
 // One metric set for the components this file builds (fresh per file: counts never mix with another's).
 const metrics = createMetrics();

@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
-import { accountCommand, runAccount, type AccountArgs } from '../../../src/cli/commands/account.ts';
+import { accountCommand, runAccount, type AccountArgs } from '../../../src/cli/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 
 const t = useTestDb('account_cmd');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 
 const t = useTestDb('account_store');

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBindSlots } from '../../../src/inserter/bind-slots.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { createBindSlots } from '../../../src/inserter/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 import { testRedisUrl, useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
 import { until } from '../../support/until.ts';

@@ -1,9 +1,8 @@
 import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSchema } from '../../../src/store/collections.ts';
-import { commandStatusOf } from '../../../src/smpp/errors.ts';
-import { GroupCommitWriter, StoreWriteError } from '../../../src/store/group-commit.ts';
-import { messageIdOf, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import { ensureSchema, GroupCommitWriter, StoreWriteError } from '../../../src/store/index.ts';
+import { commandStatusOf } from '../../../src/smpp/index.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/domain/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { spawnStandin } from '../../../standin/test/spawn-standin.ts';

@@ -1,13 +1,11 @@
 import smpp from 'smpp';
 import type { Db } from 'mongodb';
-import { AccountStore, type NewAccount } from '../../../src/accounts/account-store.ts';
-import type { BindSlots } from '../../../src/inserter/bind-slots.ts';
-import { Inserter, type InserterDeps, type InserterOptions } from '../../../src/inserter/inserter.ts';
-import { silentLogger, type Logger } from '../../../src/logging/logger.ts';
-import { ensureSchema } from '../../../src/store/collections.ts';
-import { GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/group-commit.ts';
-import { createRateLimiter, type RateLimiter } from '../../../src/throttle/rate-limiter.ts';
-import { createMetrics, type Metrics } from '../../../src/metrics/metrics.ts';
+import { AccountStore, type NewAccount } from '../../../src/accounts/index.ts';
+import { type BindSlots, Inserter, type InserterDeps, type InserterOptions } from '../../../src/inserter/index.ts';
+import { silentLogger, type Logger } from '../../../src/logging/index.ts';
+import { ensureSchema, GroupCommitWriter, type GroupCommitOptions } from '../../../src/store/index.ts';
+import { createRateLimiter, type RateLimiter } from '../../../src/throttle/index.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics/index.ts';
 
 export const CHEAP_SCRYPT = { N: 1024, r: 8, p: 1 };
 

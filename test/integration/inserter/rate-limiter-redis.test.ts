@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { createLogger, silentLogger } from '../../../src/logging/logger.ts';
-import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
+import { ManualClock } from '../../../src/domain/index.ts';
+import { createLogger, silentLogger } from '../../../src/logging/index.ts';
+import { createRateLimiter } from '../../../src/throttle/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { testRedisUrl } from '../../support/mongo.ts';
 

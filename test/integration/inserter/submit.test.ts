@@ -1,8 +1,8 @@
 import smpp from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSmppAbsolute } from '../../../src/codec/index.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
+import type { SmsDocument } from '../../../src/domain/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 import { testRedisUrl, useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from './harness.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { HeartbeatWriter, defaultNodeName, type NodeDocument } from '../../../src/nodes/heartbeat.ts';
-import { Collections } from '../../../src/store/collections.ts';
+import { ManualClock } from '../../../src/domain/index.ts';
+import { HeartbeatWriter, defaultNodeName, type NodeDocument } from '../../../src/nodes/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { until } from '../../support/until.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runIndexes } from '../../../src/cli/commands/indexes.ts';
-import { INDEXES } from '../../../src/store/collections.ts';
+import { runIndexes } from '../../../src/cli/index.ts';
+import { INDEXES } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 
 const t = useTestDb('ops_indexes');

@@ -1,10 +1,8 @@
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { runMessage } from '../../../src/cli/commands/message.ts';
-import { SmscError } from '../../../src/domain/errors.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { ManualClock, SmscError, type SmsDocument } from '../../../src/domain/index.ts';
+import { runMessage } from '../../../src/cli/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../support/free-port.ts';
-import { startMetricsServer } from '../../../src/observability/metrics-server.ts';
-import { ProcessHealth } from '../../../src/nodes/health.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { startMetricsServer } from '../../../src/observability/index.ts';
+import { ProcessHealth } from '../../../src/nodes/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const EXPECTED_NAMES = [
   'smsc_submits_total',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.ts';
-import { startProcessObservability } from '../../../src/observability/process-observability.ts';
-import { Collections } from '../../../src/store/collections.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { startProcessObservability } from '../../../src/observability/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { useTestDb } from '../../support/mongo.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('ops_observability');
 

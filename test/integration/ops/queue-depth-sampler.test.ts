@@ -1,11 +1,10 @@
 import type { Document } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
-import { QUEUE_SAMPLER_LEASE, QueueDepthSampler } from '../../../src/observability/queue-depth-sampler.ts';
-import { queuedByTarget } from '../../../src/observability/queue-targets.ts';
-import { SingletonLease } from '../../../src/nodes/singleton-lease.ts';
-import { Collections, ensureSchema, INDEXES } from '../../../src/store/collections.ts';
+import { ManualClock } from '../../../src/domain/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
+import { QUEUE_SAMPLER_LEASE, QueueDepthSampler, queuedByTarget } from '../../../src/observability/index.ts';
+import { SingletonLease } from '../../../src/nodes/index.ts';
+import { Collections, ensureSchema, INDEXES } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

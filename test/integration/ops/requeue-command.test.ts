@@ -1,15 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { runRequeue, type RequeueArgs } from '../../../src/cli/commands/requeue.ts';
+import { ManualClock, type SmsDocument } from '../../../src/domain/index.ts';
+import { runRequeue, type RequeueArgs } from '../../../src/cli/index.ts';
 import { MessageState } from '../../../src/codec/index.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import { ReceiptFinaliser } from '../../../src/receipts/receipt-finaliser.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ReceiptEmitter, ReceiptFinaliser } from '../../../src/receipts/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('ops_requeue');
 const NOW = new Date(Date.UTC(2026, 2, 1, 10, 0, 0));

@@ -1,5 +1,5 @@
 import { Binary, ObjectId } from 'mongodb';
-import { messageIdOf, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import { messageIdOf, type SmsDocument } from '../../../src/domain/index.ts';
 
 /** A stored message in the shape of src/domain/sms-document.ts, with overrides. */
 export function makeSms(now: Date, overrides: Partial<SmsDocument> = {}): SmsDocument {

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { runStatus } from '../../../src/cli/commands/status.ts';
-import { Collections } from '../../../src/store/collections.ts';
-import type { LockDocument } from '../../../src/domain/sms-document.ts';
+import { ManualClock, type LockDocument } from '../../../src/domain/index.ts';
+import { runStatus } from '../../../src/cli/index.ts';
+import { Collections } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { makeSms } from './sms-fixtures.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSubmit, type SubmitArgs } from '../../../src/cli/commands/submit.ts';
-import { SmscError } from '../../../src/domain/errors.ts';
-import { startSink, type Sink } from '../../../src/sink/sink.ts';
+import { runSubmit, type SubmitArgs } from '../../../src/cli/index.ts';
+import { SmscError } from '../../../src/domain/index.ts';
+import { startSink, type Sink } from '../../../src/sink/index.ts';
 
 let sink: Sink;
 

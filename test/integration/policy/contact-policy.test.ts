@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAccount, type AccountArgs } from '../../../src/cli/commands/account.ts';
-import { runContactList, type ContactListArgs } from '../../../src/cli/commands/contact-list.ts';
-import { loadConfig } from '../../../src/config/load-config.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ContactListStore } from '../../../src/policy/contact-lists.ts';
-import { createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/create-intake-policy.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { runAccount, type AccountArgs, runContactList, type ContactListArgs } from '../../../src/cli/index.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ContactListStore, createIntakePolicy, type IntakePolicyHandle } from '../../../src/policy/index.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startInserter, TestEsme, type RunningInserter } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // One metric set for the components this file builds (fresh per file: counts never mix with another's).
 const metrics = createMetrics();

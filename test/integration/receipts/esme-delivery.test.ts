@@ -1,22 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
+import { systemClock, SmsState } from '../../../src/domain/index.ts';
 import { decodeText, parseInboundPart, parseReceipt } from '../../../src/codec/index.ts';
-import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { MoIntake } from '../../../src/mo/mo-intake.ts';
-import { MoRoutes } from '../../../src/routing/mo-routes.ts';
-import { ensureReceiptSchema } from '../../../src/receipts/receipt-schema.ts';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState } from '../../../src/domain/sms-document.ts';
+import { EsmeDeliveryService } from '../../../src/esme-delivery/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { MoIntake } from '../../../src/mo/index.ts';
+import { MoRoutes } from '../../../src/routing/index.ts';
+import { ensureReceiptSchema } from '../../../src/receipts/index.ts';
+import { connectSmpp, type ShortMessage, createSmppServer, type SmppServer, type SmppSession } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('receipts_esme');
 

@@ -1,22 +1,17 @@
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { CleanupPass } from '../../../src/cleanup/cleanup-pass.ts';
+import { systemClock, SmsState, type SmsDocument } from '../../../src/domain/index.ts';
+import { CleanupPass } from '../../../src/cleanup/index.ts';
 import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import { finaliseUnanswered } from '../../../src/receipts/receipt-finaliser.ts';
-import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
-import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
-import { updateFor } from '../../../src/protocol/outcomes.ts';
-import { recordCorrelations, type CorrelationDocument } from '../../../src/protocol/correlations.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ReceiptEmitter, finaliseUnanswered, ReceiptIntake, ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/index.ts';
+import type { ShortMessage } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
+import { updateFor, recordCorrelations, type CorrelationDocument } from '../../../src/protocol/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { shortMessage } from '../../support/short-message.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('receipts_final');
 

@@ -8,22 +8,18 @@
  */
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../../src/domain/clock.ts';
+import { ManualClock, systemClock, SmsState, type SmsDocument, type Clock } from '../../../src/domain/index.ts';
 import { MessageState } from '../../../src/codec/index.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ReceiptEmitter } from '../../../src/receipts/receipt-emitter.ts';
-import { ReceiptIntake } from '../../../src/receipts/receipt-intake.ts';
-import { ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/receipt-schema.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
-import type { Clock } from '../../../src/domain/clock.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ReceiptEmitter, ReceiptIntake, ensureReceiptSchema, ORPHAN_RECEIPTS } from '../../../src/receipts/index.ts';
+import type { ShortMessage } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import type { Db } from 'mongodb';
 import { useTestDb } from '../../support/mongo.ts';
 import { shortMessage } from '../../support/short-message.ts';
 import { insertSms, makeSms } from '../../support/sms-factory.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 const t = useTestDb('orphan_claims');
 const appName = `stalled-receipts-${process.pid}`;

@@ -1,25 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../../src/accounts/account-store.ts';
-import { systemClock } from '../../../src/domain/clock.ts';
+import { AccountStore } from '../../../src/accounts/index.ts';
+import { systemClock, SmsDirection, type SmsDocument } from '../../../src/domain/index.ts';
 import { decodeText, parseReceipt } from '../../../src/codec/index.ts';
-import { EsmeDeliveryService } from '../../../src/esme-delivery/esme-delivery-service.ts';
-import { Inserter } from '../../../src/inserter/inserter.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { ensureReceiptSchema } from '../../../src/receipts/receipt-schema.ts';
-import { IntakeRouting } from '../../../src/routing/intake-routing.ts';
-import { addRoute } from '../../../src/routing/route-admin.ts';
-import { Router } from '../../../src/routing/router.ts';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
-import { GroupCommitWriter } from '../../../src/store/group-commit.ts';
-import { SmsDirection, type SmsDocument } from '../../../src/domain/sms-document.ts';
-import { createRateLimiter } from '../../../src/throttle/rate-limiter.ts';
+import { EsmeDeliveryService } from '../../../src/esme-delivery/index.ts';
+import { Inserter } from '../../../src/inserter/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { ensureReceiptSchema } from '../../../src/receipts/index.ts';
+import { IntakeRouting, addRoute, Router } from '../../../src/routing/index.ts';
+import { connectSmpp, type ShortMessage, type SmppSession } from '../../../src/smpp/index.ts';
+import { Collections, ensureSchema, GroupCommitWriter } from '../../../src/store/index.ts';
+import { createRateLimiter } from '../../../src/throttle/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { CHEAP_SCRYPT } from '../inserter/harness.ts';
 import { until } from '../../support/until.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // One metric set for the components this file builds (fresh per file: counts never mix with another's).
 const metrics = createMetrics();

@@ -3,9 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { SmppError } from '../../../src/smpp/errors.ts';
+import { connectSmpp, CommandStatus, SmppError } from '../../../src/smpp/index.ts';
 
 // `smsc sink` as a real child process, through the package's bin (the compiled CLI).
 const ROOT = new URL('../../../', import.meta.url).pathname;

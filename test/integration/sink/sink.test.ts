@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseReceipt } from '../../../src/codec/index.ts';
-import { startSink, type Sink, type SinkOptions } from '../../../src/sink/sink.ts';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { BindMode, ShortMessage } from '../../../src/smpp/domain.ts';
-import { SmppError } from '../../../src/smpp/errors.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
+import { startSink, type Sink, type SinkOptions } from '../../../src/sink/index.ts';
+import { connectSmpp, CommandStatus, type BindMode, type ShortMessage, SmppError, type SmppSession } from '../../../src/smpp/index.ts';
 import { until } from '../../support/until.ts';
 import { rawConnect } from '../smpp/helpers.ts';
 

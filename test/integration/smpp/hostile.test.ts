@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandId } from '../../../src/smpp/pdu.ts';
-import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
+import { CommandId, createSmppServer, type SmppServer } from '../../../src/smpp/index.ts';
 import { frame, rawConnect, rawSocket } from './helpers.ts';
 import { until } from '../../support/until.ts';
 

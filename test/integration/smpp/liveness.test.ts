@@ -1,10 +1,7 @@
 import net from 'node:net';
 import smpp from 'smpp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import { CommandId } from '../../../src/smpp/pdu.ts';
-import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
+import { connectSmpp, CommandId, createSmppServer, type SmppServer, type SmppSession } from '../../../src/smpp/index.ts';
 import { delay, parseHeader, rawConnect, rawSocket } from './helpers.ts';
 import { until } from '../../support/until.ts';
 

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { SmppMalformedPduError } from '../../../src/smpp/errors.ts';
-import { CommandId } from '../../../src/smpp/pdu.ts';
-import { createSmppServer, type SmppServer } from '../../../src/smpp/server.ts';
+import { CommandStatus, type SmppMalformedPduError, CommandId, createSmppServer, type SmppServer } from '../../../src/smpp/index.ts';
 import { cstr, frame, header, parseHeader, rawConnect, rawSocket, type RawClient } from './helpers.ts';
 import { until } from '../../support/until.ts';
 

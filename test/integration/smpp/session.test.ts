@@ -1,12 +1,19 @@
 import net from 'node:net';
 import smpp from 'smpp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectSmpp } from '../../../src/smpp/client.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { SmppClosedError, SmppConnectError, SmppError, SmppTimeoutError } from '../../../src/smpp/errors.ts';
-import { createSmppServer, type SmppServer, type SmppServerOptions } from '../../../src/smpp/server.ts';
-import type { SmppSession } from '../../../src/smpp/session.ts';
+import {
+  connectSmpp,
+  CommandStatus,
+  type ShortMessage,
+  SmppClosedError,
+  SmppConnectError,
+  SmppError,
+  SmppTimeoutError,
+  createSmppServer,
+  type SmppServer,
+  type SmppServerOptions,
+  type SmppSession,
+} from '../../../src/smpp/index.ts';
 import { until } from '../../support/until.ts';
 import { delay, rawConnect, type RawClient } from './helpers.ts';
 

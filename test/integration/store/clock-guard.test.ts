@@ -1,8 +1,8 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../../src/domain/clock.ts';
-import { createLogger } from '../../../src/logging/logger.ts';
-import { ClockGuard } from '../../../src/store/server-clock.ts';
+import { systemClock, type Clock } from '../../../src/domain/index.ts';
+import { createLogger } from '../../../src/logging/index.ts';
+import { ClockGuard } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { until } from '../../support/until.ts';
 

@@ -1,9 +1,9 @@
 import type { Document } from 'mongodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/domain/clock.ts';
-import { claimOne } from '../../../src/protocol/claim.ts';
-import { unroutedMoFilter } from '../../../src/mo/mo-assigner.ts';
-import { Collections, ensureSchema } from '../../../src/store/collections.ts';
+import { systemClock } from '../../../src/domain/index.ts';
+import { claimOne } from '../../../src/protocol/index.ts';
+import { unroutedMoFilter } from '../../../src/mo/index.ts';
+import { Collections, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 
 /** Reads that look for a few ESME-bound messages among many queued MT ones, through partial indexes of their own. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Collections, CORRELATION_TTL_SECONDS, ensureSchema } from '../../../src/store/collections.ts';
+import { Collections, CORRELATION_TTL_SECONDS, ensureSchema } from '../../../src/store/index.ts';
 import { useTestDb } from '../../support/mongo.ts';
 
 describe('ensureSchema on a database made by an older version', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
-import { Supervisor, type ChildSpec } from '../../../src/app/supervisor.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
+import { Supervisor, type ChildSpec } from '../../../src/app/index.ts';
 
 /** A real child process (plain node, so it starts quickly) that says it is ready, then does `then`. */
 function script(name: string, then: string): ChildSpec {

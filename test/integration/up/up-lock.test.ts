@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireUpLock, UP_LOCK_FILE } from '../../../src/app/up-lock.ts';
+import { acquireUpLock, UP_LOCK_FILE } from '../../../src/app/index.ts';
 
 describe('the smsc up lock on its data directory', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsc-up-lock-'));

@@ -1,7 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { cdrRecordsOf, CSV_HEADER, formatRecord, recordIdOfLine } from '../../../src/cdr/cdr-record.ts';
-import { SmsState } from '../../../src/domain/sms-document.ts';
+import { cdrRecordsOf, CSV_HEADER, formatRecord, recordIdOfLine } from '../../../src/cdr/index.ts';
+import { SmsState } from '../../../src/domain/index.ts';
 import { makeSms } from '../../support/sms-factory.ts';
 
 const finalAt = new Date('2026-03-01T10:00:00.000Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, commandsFor } from '../../../src/cli/main.ts';
+import { COMMANDS, commandsFor } from '../../../src/cli/index.ts';
 
 describe('the lazy command registry', () => {
   it('names each command as its module does', async () => {

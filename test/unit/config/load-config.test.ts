@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/domain/errors.ts';
-import { CONFIG_FIELDS } from '../../../src/config/fields.ts';
-import { ConfigValidationError, loadConfig } from '../../../src/config/load-config.ts';
-import { mongoUriOf, writeConcernOf } from '../../../src/config/slices.ts';
+import { ConfigError } from '../../../src/domain/index.ts';
+import { CONFIG_FIELDS, ConfigValidationError, loadConfig, mongoUriOf, writeConcernOf } from '../../../src/config/index.ts';
 
 function files(map: Record<string, string>): (file: string) => string {
   return (file) => {

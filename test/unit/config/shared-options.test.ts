@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.ts';
-import { withJsonOption, withMetricsOption, withRedisOption, withStoreOptions } from '../../../src/cli/shared-options.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { withJsonOption, withMetricsOption, withRedisOption, withStoreOptions } from '../../../src/cli/index.ts';
 
 async function parse(args: string[]): Promise<Record<string, unknown>> {
   const cli = withJsonOption(withMetricsOption(withRedisOption(withStoreOptions(yargs(args)))))

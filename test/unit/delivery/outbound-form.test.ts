@@ -1,6 +1,6 @@
 import { Binary } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { concatReferenceOf, remainingValidity, toOutboundPdus } from '../../../src/connectors/outbound-form.ts';
+import { concatReferenceOf, remainingValidity, toOutboundPdus } from '../../../src/connectors/index.ts';
 import { makeSms } from '../../support/sms-factory.ts';
 
 const body = Buffer.from('part-two', 'latin1');

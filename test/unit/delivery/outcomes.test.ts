@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, DEFAULT_DELIVERY_OPTIONS, resolveDeliveryOptions } from '../../../src/delivery/delivery-options.ts';
-import { retryAt } from '../../../src/delivery/delivery-round.ts';
-import { duePrefix } from '../../../src/protocol/batch.ts';
-import { updateFor } from '../../../src/protocol/outcomes.ts';
+import { backoffMs, DEFAULT_DELIVERY_OPTIONS, resolveDeliveryOptions, retryAt } from '../../../src/delivery/index.ts';
+import { duePrefix, updateFor } from '../../../src/protocol/index.ts';
 import { makeSms } from '../../support/sms-factory.ts';
 
 const options = DEFAULT_DELIVERY_OPTIONS;

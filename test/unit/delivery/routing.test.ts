@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { reconnectDelayMs, validateConnector } from '../../../src/connectors/connector-document.ts';
-import { pickRoute, validateRoute, type RouteDocument } from '../../../src/routing/route-document.ts';
-import { isPermanentStatus } from '../../../src/connectors/status-class.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { reconnectDelayMs, validateConnector, isPermanentStatus } from '../../../src/connectors/index.ts';
+import { pickRoute, validateRoute, type RouteDocument } from '../../../src/routing/index.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 
 const route = (prefix: string, connectors: string[], extra: Partial<RouteDocument> = {}): RouteDocument => ({
   prefix,

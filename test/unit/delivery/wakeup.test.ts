@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Wakeup } from '../../../src/delivery/wakeup.ts';
+import { Wakeup } from '../../../src/delivery/index.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

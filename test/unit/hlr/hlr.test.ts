@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryHlrCache } from '../../../src/hlr/hlr-cache.ts';
-import { HlrError, HlrHttpClient, valueList } from '../../../src/hlr/hlr-client.ts';
-import type { HlrLookup } from '../../../src/hlr/hlr-result.ts';
-import { HlrService } from '../../../src/hlr/hlr-service.ts';
-import { simulatedAnswer } from '../../../src/hlr/hlr-sim.ts';
-import { IntakePolicy, type HlrPolicySettings } from '../../../src/policy/intake-policy.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { MemoryHlrCache, HlrError, HlrHttpClient, valueList, type HlrLookup, HlrService, simulatedAnswer } from '../../../src/hlr/index.ts';
+import { IntakePolicy, type HlrPolicySettings } from '../../../src/policy/index.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 describe('HLR client field mapping', () => {
   it('reads the default answer shape', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sourceAllowed } from '../../../src/accounts/account.ts';
-import { hashPassword, isPasswordHash, verifyPassword } from '../../../src/accounts/password-hash.ts';
+import { sourceAllowed, hashPassword, isPasswordHash, verifyPassword } from '../../../src/accounts/index.ts';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
 

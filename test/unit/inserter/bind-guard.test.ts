@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { BindGuard, bindGuardKeys } from '../../../src/inserter/bind-guard.ts';
+import { ManualClock } from '../../../src/domain/index.ts';
+import { BindGuard, bindGuardKeys } from '../../../src/inserter/index.ts';
 
 describe('BindGuard', () => {
   it('slows down after a few failures, then refuses the address and the pair, never the system_id alone', () => {

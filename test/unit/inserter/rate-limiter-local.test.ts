@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/domain/clock.ts';
-import { silentLogger } from '../../../src/logging/logger.ts';
-import { createRateLimiter, defaultLeaseSize } from '../../../src/throttle/rate-limiter.ts';
+import { ManualClock } from '../../../src/domain/index.ts';
+import { silentLogger } from '../../../src/logging/index.ts';
+import { createRateLimiter, defaultLeaseSize } from '../../../src/throttle/index.ts';
 
 describe('rate limiter without Redis', () => {
   it('allows tps units per second per key, then refuses until the next second', async () => {

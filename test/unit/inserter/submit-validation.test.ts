@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountLimits } from '../../../src/accounts/account.ts';
+import type { AccountLimits } from '../../../src/accounts/index.ts';
 import { formatSmppAbsolute } from '../../../src/codec/index.ts';
-import {
-  buildSmsDocuments,
-  DEFAULT_SUBMIT_POLICY,
-  prepareMessage,
-  validateDestination,
-} from '../../../src/submission/submit-validation.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { SmppError } from '../../../src/smpp/errors.ts';
+import { buildSmsDocuments, DEFAULT_SUBMIT_POLICY, prepareMessage, validateDestination } from '../../../src/submission/index.ts';
+import { CommandStatus, type ShortMessage, SmppError } from '../../../src/smpp/index.ts';
 import { shortMessage } from '../../support/short-message.ts';
 
 const NOW = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));

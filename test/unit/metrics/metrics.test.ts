@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 
 // Each process makes its one set (src/app); tests make one per component under test. Two sets
 // in one process must be independent: a count recorded on one never shows on the other.

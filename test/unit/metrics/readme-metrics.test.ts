@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startMetricsServer } from '../../../src/observability/metrics-server.ts';
-import { createMetrics } from '../../../src/metrics/metrics.ts';
+import { startMetricsServer } from '../../../src/observability/index.ts';
+import { createMetrics } from '../../../src/metrics/index.ts';
 import { freePort } from '../../support/free-port.ts';
 
 // The README's metric table is the contract with dashboards and alerts: like fastify's error

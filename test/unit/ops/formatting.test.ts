@@ -1,9 +1,7 @@
 import { Binary, Long, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { selectorOf } from '../../../src/cli/commands/requeue.ts';
-import { toPlain } from '../../../src/ops/plain-json.ts';
-import { formatDuration } from '../../../src/ops/status.ts';
-import { REQUEUEABLE_STATES } from '../../../src/ops/requeue.ts';
+import { selectorOf } from '../../../src/cli/index.ts';
+import { toPlain, formatDuration, REQUEUEABLE_STATES } from '../../../src/ops/index.ts';
 
 describe('toPlain (--json output)', () => {
   it('turns BSON values into plain JSON values scripts can use', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatus, type StatusReport } from '../../../src/ops/status.ts';
+import { formatStatus, type StatusReport } from '../../../src/ops/index.ts';
 
 const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
 

@@ -1,9 +1,8 @@
 import { Binary, ObjectId } from 'mongodb';
-import type { SmsDocument } from '../../../src/domain/sms-document.ts';
+import type { SmsDocument } from '../../../src/domain/index.ts';
 import { describe, expect, it } from 'vitest';
 import { MessageState } from '../../../src/codec/index.ts';
-import { receiptIdFor } from '../../../src/receipts/receipt-builder.ts';
-import { receiptKindOf, receiptSpecOf } from '../../../src/receipts/receipt-emitter.ts';
+import { receiptIdFor, receiptKindOf, receiptSpecOf } from '../../../src/receipts/index.ts';
 
 const now = new Date(Date.UTC(2026, 2, 1));
 const message = (overrides: Partial<SmsDocument>): SmsDocument => ({

@@ -1,15 +1,27 @@
 import { Binary, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { MessageState, parseReceipt } from '../../../src/codec/index.ts';
-import { isReceipt, readInboundReceipt } from '../../../src/receipts/inbound-receipt.ts';
-import { buildReceiptDocument, esmeLockKey, receiptIdFor, textSnippet } from '../../../src/receipts/receipt-builder.ts';
-import { receiptSpecOf } from '../../../src/receipts/receipt-emitter.ts';
-import { receiptDueSet } from '../../../src/domain/receipt-hooks.ts';
-import { wantsFinalReceipt, wantsIntermediate } from '../../../src/domain/receipt-request.ts';
-import { combineParts, effectOfReceipt, messageStateOf } from '../../../src/domain/message-state.ts';
-import { remoteIdKey } from '../../../src/receipts/remote-ids.ts';
-import type { ShortMessage } from '../../../src/smpp/domain.ts';
-import { SmsState, type SmsDocument } from '../../../src/domain/sms-document.ts';
+import {
+  isReceipt,
+  readInboundReceipt,
+  buildReceiptDocument,
+  esmeLockKey,
+  receiptIdFor,
+  textSnippet,
+  receiptSpecOf,
+  remoteIdKey,
+} from '../../../src/receipts/index.ts';
+import {
+  receiptDueSet,
+  wantsFinalReceipt,
+  wantsIntermediate,
+  combineParts,
+  effectOfReceipt,
+  messageStateOf,
+  SmsState,
+  type SmsDocument,
+} from '../../../src/domain/index.ts';
+import type { ShortMessage } from '../../../src/smpp/index.ts';
 import { shortMessage } from '../../support/short-message.ts';
 
 function mt(overrides: Partial<SmsDocument> = {}): SmsDocument {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessageIdForm } from '../../../src/cli/commands/connector.ts';
-import { tlsOptionsOf, validateConnector } from '../../../src/connectors/connector-document.ts';
-import { ConfigValidationError, loadConfig } from '../../../src/config/load-config.ts';
+import { parseMessageIdForm } from '../../../src/cli/index.ts';
+import { tlsOptionsOf, validateConnector } from '../../../src/connectors/index.ts';
+import { ConfigValidationError, loadConfig } from '../../../src/config/index.ts';
 
 const base = { name: 'op1', host: 'smsc.example', port: 2775, systemId: 'me', password: 'pw' };
 

@@ -1,9 +1,18 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { decideRoute, type RouteEntry, type RoutingRequest } from '../../../src/routing/decide-route.ts';
-import { applyIntakeDecision, buildAutoReply } from '../../../src/routing/intake-routing.ts';
-import { timeWindowFrom, validateRoute, type RouteDocument } from '../../../src/routing/route-document.ts';
-import { inTimeWindow, parseDays, parseTimeWindow } from '../../../src/routing/time-window.ts';
+import {
+  decideRoute,
+  type RouteEntry,
+  type RoutingRequest,
+  applyIntakeDecision,
+  buildAutoReply,
+  timeWindowFrom,
+  validateRoute,
+  type RouteDocument,
+  inTimeWindow,
+  parseDays,
+  parseTimeWindow,
+} from '../../../src/routing/index.ts';
 import { decodeText } from '../../../src/codec/index.ts';
 import { makeSms } from '../../support/sms-factory.ts';
 

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import smpp from 'smpp';
-import { CommandStatus, commandStatusName, isKnownCommandStatus, isTemporaryCommandStatus } from '../../../src/smpp/command-status.ts';
-import { commandStatusOf, SmppClosedError, SmppError, SmppTimeoutError } from '../../../src/smpp/errors.ts';
-import { SmscError } from '../../../src/domain/errors.ts';
+import {
+  CommandStatus,
+  commandStatusName,
+  isKnownCommandStatus,
+  isTemporaryCommandStatus,
+  commandStatusOf,
+  SmppClosedError,
+  SmppError,
+  SmppTimeoutError,
+} from '../../../src/smpp/index.ts';
+import { SmscError } from '../../../src/domain/index.ts';
 
 describe('CommandStatus', () => {
   it('is frozen and carries the SMPP 3.4 values', () => {

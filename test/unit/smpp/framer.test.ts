@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { SmppMalformedPduError } from '../../../src/smpp/errors.ts';
-import { PduFramer } from '../../../src/smpp/framer.ts';
+import { CommandStatus, SmppMalformedPduError, PduFramer } from '../../../src/smpp/index.ts';
 
 function pdu(seq: number, bodyLength: number): Buffer {
   const b = Buffer.alloc(16 + bodyLength, 0xab);

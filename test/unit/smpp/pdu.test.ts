@@ -1,10 +1,18 @@
 import fc from 'fast-check';
 import smpp from 'smpp';
 import { describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { shortMessageFromWire, shortMessageToWire, tlvsToWire } from '../../../src/smpp/domain.ts';
-import { SmppMalformedPduError } from '../../../src/smpp/errors.ts';
-import { buildPdu, CommandId, decodePdu, encodePdu, genericNack } from '../../../src/smpp/pdu.ts';
+import {
+  CommandStatus,
+  shortMessageFromWire,
+  shortMessageToWire,
+  tlvsToWire,
+  SmppMalformedPduError,
+  buildPdu,
+  CommandId,
+  decodePdu,
+  encodePdu,
+  genericNack,
+} from '../../../src/smpp/index.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
+import { CommandStatus } from '../../../src/smpp/index.ts';
 
 // README "SMPP status codes returned" against the code: every status the SMSC answers with is
 // listed with its value, and every listed status is one the code uses.

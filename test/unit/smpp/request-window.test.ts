@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { SmppClosedError, SmppError, SmppTimeoutError } from '../../../src/smpp/errors.ts';
-import { decodePdu, encodePdu, MAX_SEQUENCE_NUMBER, type WirePdu } from '../../../src/smpp/pdu.ts';
-import { nextSequenceNumber, RequestWindow } from '../../../src/smpp/request-window.ts';
+import {
+  CommandStatus,
+  SmppClosedError,
+  SmppError,
+  SmppTimeoutError,
+  decodePdu,
+  encodePdu,
+  MAX_SEQUENCE_NUMBER,
+  type WirePdu,
+  nextSequenceNumber,
+  RequestWindow,
+} from '../../../src/smpp/index.ts';
 
 /** A window whose session records every frame it writes and numbers requests from 1. */
 function windowOf(size: number, timeoutMs = 5_000) {

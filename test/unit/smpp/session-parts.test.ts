@@ -3,11 +3,7 @@
 // real sockets in test/integration/smpp.
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BindState } from '../../../src/smpp/bind-state.ts';
-import { CommandStatus } from '../../../src/smpp/command-status.ts';
-import { CorkedWriter } from '../../../src/smpp/corked-writer.ts';
-import { InboundFlow } from '../../../src/smpp/inbound-flow.ts';
-import { KeepAlive, type KeepAliveOptions } from '../../../src/smpp/keep-alive.ts';
+import { BindState, CommandStatus, CorkedWriter, InboundFlow, KeepAlive, type KeepAliveOptions } from '../../../src/smpp/index.ts';
 
 /** A socket stand-in that records each write the kernel would get: one entry per syscall. */
 class RecordingSink extends Writable {
