@@ -92,6 +92,15 @@ module.exports = {
       },
     },
     {
+      name: 'tests-through-public-modules',
+      comment:
+        "Tests (test/, test/support and fixtures included) import product code only through a folder's public module, " +
+        'src/<folder>/index.ts, so a file can move inside its folder without touching the tests.',
+      severity: 'error',
+      from: { path: '^test/' },
+      to: { path: '^src/', pathNot: '^src/[^/]+/index\\.ts$' },
+    },
+    {
       name: 'product-not-on-standin-or-tests',
       comment: 'Product code relies on documented MongoDB behaviour, never on the stand-in, and never on test code.',
       severity: 'error',
