@@ -101,6 +101,15 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/[^/]+/index\\.ts$' },
     },
     {
+      name: 'no-own-public-module',
+      comment:
+        "A src/ module never imports its own folder's index.ts: the index imports the folder's modules, so that " +
+        'would be an ESM cycle (bindings read before they are initialised at load).',
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: { path: '^src/$1/index\\.ts$' },
+    },
+    {
       name: 'product-not-on-standin-or-tests',
       comment: 'Product code relies on documented MongoDB behaviour, never on the stand-in, and never on test code.',
       severity: 'error',
