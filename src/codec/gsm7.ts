@@ -136,7 +136,13 @@ function tryEncodeGsm7From(text: string, prefix: Buffer, from: number): Buffer |
   }
   const out = Buffer.allocUnsafe(count);
   prefix.copy(out, 0, 0, from);
-  let j = from;
+  writeSeptets(text, from, out, from);
+  return out;
+}
+
+/** Writes the septets of text[from…] into `out` at `at` (an extension character as escape + code). */
+function writeSeptets(text: string, from: number, out: Buffer, at: number): void {
+  let j = at;
   for (let i = from; i < text.length; i++) {
     const v = ENCODE_TABLE[text.charCodeAt(i)];
     if (v >= EXT_FLAG) {
@@ -146,7 +152,6 @@ function tryEncodeGsm7From(text: string, prefix: Buffer, from: number): Buffer |
       out[j++] = v;
     }
   }
-  return out;
 }
 
 function fillGsm7(text: string, septets: number): Buffer {
@@ -155,16 +160,7 @@ function fillGsm7(text: string, septets: number): Buffer {
     for (let i = 0; i < septets; i++) out[i] = ENCODE_TABLE[text.charCodeAt(i)];
     return out;
   }
-  let j = 0;
-  for (let i = 0; i < text.length; i++) {
-    const v = ENCODE_TABLE[text.charCodeAt(i)];
-    if (v >= EXT_FLAG) {
-      out[j++] = GSM7_ESCAPE;
-      out[j++] = v & 0x7f;
-    } else {
-      out[j++] = v;
-    }
-  }
+  writeSeptets(text, 0, out, 0);
   return out;
 }
 

@@ -71,12 +71,11 @@ export interface MessageLength {
   readonly parts: PartCounts;
 }
 
-/** Greedy part count for a list of atom costs in text order; an atom never straddles parts. */
-function greedyGsm7Parts(text: string, limit: number): number {
+/** Greedy part count for atom costs in text order (`costs` yields each atom's units); an atom never straddles parts. */
+function greedyParts(costs: Iterable<number>, limit: number): number {
   let parts = 1;
   let used = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = gsm7CodeUnitCost(text.charCodeAt(i));
+  for (const c of costs) {
     if (used + c > limit) {
       parts++;
       used = c;
@@ -87,23 +86,26 @@ function greedyGsm7Parts(text: string, limit: number): number {
   return parts;
 }
 
-function greedyUcs2Parts(text: string, limit: number): number {
-  let parts = 1;
-  let used = 0;
+function* gsm7Costs(text: string): Generator<number> {
+  for (let i = 0; i < text.length; i++) yield gsm7CodeUnitCost(text.charCodeAt(i));
+}
+
+/** A surrogate pair is one atom of 2 units: it never straddles parts. */
+function* ucs2Costs(text: string): Generator<number> {
   for (let i = 0; i < text.length; i++) {
-    let c = 1;
     if (isHighSurrogate(text.charCodeAt(i)) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
-      c = 2;
       i++;
-    }
-    if (used + c > limit) {
-      parts++;
-      used = c;
-    } else {
-      used += c;
-    }
+      yield 2;
+    } else yield 1;
   }
-  return parts;
+}
+
+function greedyGsm7Parts(text: string, limit: number): number {
+  return greedyParts(gsm7Costs(text), limit);
+}
+
+function greedyUcs2Parts(text: string, limit: number): number {
+  return greedyParts(ucs2Costs(text), limit);
 }
 
 function countParts(units: number, limits: PartLimits, greedy: ((limit: number) => number) | null): PartCounts {

@@ -146,10 +146,8 @@ const RECEIVING_MODES: ReadonlySet<BindMode> = new Set(['receiver', 'transceiver
  * The downstream simulator: an SMPP server that plays the operator. Programmatic API for tests
  * and benchmarks; `smsc sink` wraps it for the command line.
  */
-export class Sink {
-  readonly received: ReceivedMessage[] = [];
-  readonly receiptsSent: SentReceipt[] = [];
-  readonly counters: SinkCounters = {
+function zeroCounters(): SinkCounters {
+  return {
     binds: 0,
     bindFailures: 0,
     submits: 0,
@@ -160,6 +158,12 @@ export class Sink {
     receiptsQueued: 0,
     moSent: 0,
   };
+}
+
+export class Sink {
+  readonly received: ReceivedMessage[] = [];
+  readonly receiptsSent: SentReceipt[] = [];
+  readonly counters: SinkCounters = zeroCounters();
   /** Highest number of submits in flight at once for any single destination. */
   maxConcurrentPerDestination = 0;
   /** Destinations that ever had two submits in flight at once. */
@@ -244,17 +248,7 @@ export class Sink {
   reset(): void {
     this.received.length = 0;
     this.receiptsSent.length = 0;
-    Object.assign(this.counters, {
-      binds: 0,
-      bindFailures: 0,
-      submits: 0,
-      accepted: 0,
-      rejected: {},
-      receiptsSent: 0,
-      receiptsFailed: 0,
-      receiptsQueued: 0,
-      moSent: 0,
-    });
+    Object.assign(this.counters, zeroCounters());
     this.maxConcurrentPerDestination = 0;
     this.overlappingDestinations.clear();
   }

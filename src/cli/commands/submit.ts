@@ -23,6 +23,19 @@ export interface SubmitArgs extends JsonArgs {
   url?: string;
 }
 
+/** What both ways of submitting send: credentials, addresses, text, receipt request, timeout. */
+function messageOf(argv: SubmitArgs) {
+  return {
+    systemId: String(argv.systemId),
+    password: String(argv.password),
+    from: String(argv.from),
+    to: String(argv.to),
+    text: String(argv.text),
+    dlr: argv.dlr === true,
+    timeoutMs: Math.round(argv.timeout * 1000),
+  };
+}
+
 /** `smsc submit`: prints the message id(s) and, with --dlr, the receipt(s). Non-zero exit on any failure. */
 export async function runSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}): Promise<EsmeSubmitResult> {
   const print = deps.print ?? stdoutPrinter;
@@ -33,18 +46,7 @@ export async function runSubmit(argv: SubmitArgs, deps: { print?: Printer } = {}
     throw new OpsError(OpsErrorCode.submitInvalid, `--timeout must be a positive number of seconds, got ${argv.timeout}.`);
   }
   if (String(argv.text) === '') throw new OpsError(OpsErrorCode.submitInvalid, '--text must not be empty.');
-  const result = await submitAsEsme({
-    host: argv.host,
-    port: argv.port,
-    systemId: String(argv.systemId),
-    password: String(argv.password),
-    from: String(argv.from),
-    to: String(argv.to),
-    text: String(argv.text),
-    dlr: argv.dlr === true,
-    timeoutMs: Math.round(argv.timeout * 1000),
-    long: argv.long,
-  });
+  const result = await submitAsEsme({ host: argv.host, port: argv.port, ...messageOf(argv), long: argv.long });
   if (argv.json) {
     print(toJsonText({ ...result, receipts: result.receipts.map(({ parsed: _parsed, ...r }) => r) }));
     return result;
@@ -68,16 +70,7 @@ export async function runHttpSubmit(argv: SubmitArgs, deps: { print?: Printer } 
     throw new OpsError(OpsErrorCode.submitInvalid, `--timeout must be a positive number of seconds, got ${argv.timeout}.`);
   }
   if (String(argv.text) === '') throw new OpsError(OpsErrorCode.submitInvalid, '--text must not be empty.');
-  const result = await submitOverHttp({
-    url,
-    systemId: String(argv.systemId),
-    password: String(argv.password),
-    from: String(argv.from),
-    to: String(argv.to),
-    text: String(argv.text),
-    dlr: argv.dlr === true,
-    timeoutMs: Math.round(argv.timeout * 1000),
-  });
+  const result = await submitOverHttp({ url, ...messageOf(argv) });
   if (argv.json) {
     print(toJsonText(result));
     return result;
