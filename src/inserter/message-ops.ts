@@ -1,10 +1,18 @@
-import { Binary, type Collection, type Db, type Filter, type ObjectId, type WriteConcernSettings } from 'mongodb';
+import { Binary, type Collection, type Db, type ObjectId, type WriteConcernSettings } from 'mongodb';
 import { formatSmppAbsolute } from '../codec/index.ts';
 import type { AccountLimits } from '../accounts/account.ts';
 import { CommandStatus } from '../smpp/command-status.ts';
 import type { CancelSm, QuerySm, QuerySmResult, ReplaceSm } from '../smpp/domain.ts';
 import { SmppError } from '../smpp/errors.ts';
 import { Collections } from '../store/collections.ts';
+import {
+  cancelQueuedById,
+  cancelQueuedFromTo,
+  cancelQueuedParts,
+  replaceIfPresent,
+  replaceQueuedContent,
+  withdrawQueued,
+} from '../protocol/index.ts';
 import { messageStateOf } from '../domain/message-state.ts';
 import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
 import { prepareMessage, type SubmitPolicy } from '../submission/submit-validation.ts';
@@ -30,49 +38,9 @@ export class MessageOps {
     this.#writeConcern = writeConcern;
   }
 
-  /**
-   * replace_if_present_flag = 1: the newest queued single-part message of this account with the
-   * same source, destination and service_type takes the new content (CAS on state 'queued').
-   *
-   * filter:  {account, state: 'queued', destKey, source.addr, payload.serviceType (or absent),
-   *          no concat, no parts delivered yet (progress)}, sort {arrivedAt: -1}: the newest such message
-   * update:  {$set: {payload, priority, registeredDelivery, validUntil, nextAttemptAt, scheduledAt?},
-   *          $inc: {rev: 1}}, with the store's write concern
-   * returns: its message_id (the document before), or null when none is queued (the submit is then
-   *          stored as new).
-   * safe:    one findAndModify is atomic: a message a claim or a batch locked first is no longer
-   *          'queued' and is left alone; a batch that read it before this write carries the old
-   *          `rev`, so its lock misses and the old content is not sent. Not a repeatable write: a
-   *          submit sent again replaces again, with the same content.
-   */
-  async replaceIfPresent(doc: SmsDocument): Promise<string | null> {
-    const filter: Filter<SmsDocument> = {
-      account: doc.account,
-      state: SmsState.queued,
-      destKey: doc.destKey,
-      'source.addr': doc.source.addr,
-      'payload.serviceType': doc.payload.serviceType ?? { $exists: false },
-      concat: { $exists: false },
-      // Some of its parts already went downstream: new content would finish as a mix of both.
-      progress: { $exists: false },
-    };
-    const before = await this.#sms.findOneAndUpdate(
-      filter,
-      {
-        $set: {
-          payload: doc.payload,
-          priority: doc.priority,
-          registeredDelivery: doc.registeredDelivery,
-          validUntil: doc.validUntil,
-          nextAttemptAt: doc.nextAttemptAt,
-          ...(doc.scheduledAt ? { scheduledAt: doc.scheduledAt } : {}),
-        },
-        // A new revision: a batch that read the old content no longer locks it (src/protocol/batch.ts).
-        $inc: { rev: 1 },
-      },
-      { sort: { arrivedAt: -1 }, projection: { messageId: 1 }, ...(this.#writeConcern ? { writeConcern: this.#writeConcern } : {}) },
-    );
-    return before?.messageId ?? null;
+  /** replace_if_present_flag = 1: see `replaceIfPresent` in src/protocol/cancel-replace.ts. */
+  replaceIfPresent(doc: SmsDocument): Promise<string | null> {
+    return replaceIfPresent(this.#sms, doc, this.#writeConcern);
   }
 
   async query(req: QuerySm, account: AccountLimits): Promise<QuerySmResult> {
@@ -95,52 +63,33 @@ export class MessageOps {
   /**
    * Takes back the stored parts of a message that could not be stored whole, before the ESME is
    * told to resubmit it (ESME_RSYSERR): otherwise the resubmission would deliver those parts twice.
-   *
-   * filter:  {_id ∈ ids, state: 'queued'} (a part a deliverer already locked is left alone)
-   * delete:  those parts, with the store's write concern
-   * returns: how many parts could not be taken back (0 = all of them).
-   * safe:    a CAS on 'queued' per document: a part a claim or batch locked first is not deleted
-   *          under it (and is counted as not taken back); a repeat deletes nothing more.
+   * Returns how many parts could not be taken back (0 = all of them); see `withdrawQueued`.
    */
   async withdraw(ids: readonly ObjectId[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const result = await this.#sms.deleteMany({ _id: { $in: [...ids] }, state: SmsState.queued }, this.#wc());
-    return ids.length - result.deletedCount;
+    const deleted = await withdrawQueued(this.#sms, ids, this.#writeConcern);
+    return ids.length - deleted;
   }
 
   /**
    * cancel_sm: the named message (and the other queued parts of its long message), or every queued
-   * message of the account from source_addr to destination_addr.
-   *
-   * filter:  by message_id: {messageId, account, state: 'queued', source.addr?, dest.addr?}, then
-   *          {account, concat.groupId, state: 'queued'} for the other parts; without one:
-   *          {account, state: 'queued', source.addr, dest.addr, payload.serviceType?}
-   * update:  {$set: {state: 'cancelled', finalAt: now, receiptDue: true}}, with the store's write concern
-   * returns: nothing; ESME_RCANCELFAIL when the named message matched nothing (not this account's,
-   *          not found, or past 'queued') or when no queued message matched the addresses.
-   * safe:    each write is a CAS on 'queued': a message (or part) a deliverer locked first is not
-   *          cancelled under it and goes out; a repeat matches nothing and fails as above. A long
-   *          message's parts are not cancelled atomically together: a part already locked is sent.
+   * message of the account from source_addr to destination_addr (the writes and why they are safe:
+   * `cancelQueuedById` and the functions after it in src/protocol/cancel-replace.ts).
+   * ESME_RCANCELFAIL when the named message matched nothing (not this account's, not found, or past
+   * 'queued') or when no queued message matched the addresses.
    */
   async cancel(req: CancelSm, account: AccountLimits, now: Date): Promise<void> {
-    // receiptDue: the receipt outbox sends DELETED to ESMEs that asked for receipts.
-    const cancel = { $set: { state: SmsState.cancelled, finalAt: now, receiptDue: true } };
     if (req.messageId !== '') {
       checkMessageId(req.messageId, CommandStatus.ESME_RCANCELFAIL);
-      // CAS queued -> cancelled on the named message (of this account; source/dest when given).
-      // Returns the document before; null means it is not ours, not found, or past queued.
-      const filter: Filter<SmsDocument> = { messageId: req.messageId, account: account.systemId, state: SmsState.queued };
-      if (req.source.addr !== '') filter['source.addr'] = req.source.addr;
-      if (req.dest.addr !== '') filter['dest.addr'] = req.dest.addr;
-      const before = await this.#sms.findOneAndUpdate(filter, cancel, { projection: { concat: 1 }, ...this.#wc() });
+      const before = await cancelQueuedById(
+        this.#sms,
+        { messageId: req.messageId, account: account.systemId, sourceAddr: req.source.addr, destAddr: req.dest.addr },
+        now,
+        this.#writeConcern,
+      );
       if (!before) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'message is not queued (or not found)');
       if (before.concat) {
-        // The other parts of the same long message that are still queued go with it.
-        await this.#sms.updateMany(
-          { account: account.systemId, 'concat.groupId': before.concat.groupId, state: SmsState.queued },
-          cancel,
-          this.#wc(),
-        );
+        await cancelQueuedParts(this.#sms, account.systemId, before.concat.groupId, now, this.#writeConcern);
       }
       return;
     }
@@ -148,15 +97,13 @@ export class MessageOps {
     if (req.source.addr === '' || req.dest.addr === '') {
       throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'without message_id, source_addr and destination_addr are required');
     }
-    const filter: Filter<SmsDocument> = {
-      account: account.systemId,
-      state: SmsState.queued,
-      'source.addr': req.source.addr,
-      'dest.addr': req.dest.addr,
-    };
-    if (req.serviceType !== '') filter['payload.serviceType'] = req.serviceType;
-    const result = await this.#sms.updateMany(filter, cancel, this.#wc());
-    if (result.modifiedCount === 0) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'no queued message matched');
+    const cancelled = await cancelQueuedFromTo(
+      this.#sms,
+      { account: account.systemId, sourceAddr: req.source.addr, destAddr: req.dest.addr, serviceType: req.serviceType },
+      now,
+      this.#writeConcern,
+    );
+    if (cancelled === 0) throw new SmppError(CommandStatus.ESME_RCANCELFAIL, 'no queued message matched');
   }
 
   async replace(req: ReplaceSm, account: AccountLimits, now: Date, policy: SubmitPolicy): Promise<void> {
@@ -202,27 +149,10 @@ export class MessageOps {
       set.scheduledAt = prepared.scheduledAt;
       set.nextAttemptAt = prepared.scheduledAt;
     }
-    // filter: {_id, state: 'queued', attempts: as read} — a deliverer that locked it in the meantime
-    //         wins, and the ESME hears ESME_RREPLACEFAIL (parts delivered since the read, `progress`,
-    //         come with an attempt, so the same fence covers them).
-    // update: the new content, and a new revision (`rev`): a batch that read the old content
-    //         before this write cannot lock it any more (its lock is a CAS on the revision it read),
-    //         so content older than an acknowledged replace is never sent.
-    // returns: matchedCount; 0 = it left the queue first.
-    // safe:    a CAS on 'queued' and `attempts`: a claim or batch lock (or a whole attempt) since the
-    //          read makes it miss. Two replace_sm racing on one message both match and the later
-    //          write's content stands, as if they had come one after the other.
-    const result = await this.#sms.updateOne(
-      { _id: current._id, state: SmsState.queued, attempts: current.attempts },
-      { $set: set, $inc: { rev: 1 } },
-      this.#wc(),
-    );
-    if (result.matchedCount === 0) {
+    // The write and why it is safe: `replaceQueuedContent` (src/protocol/cancel-replace.ts).
+    const matched = await replaceQueuedContent(this.#sms, current, set, this.#writeConcern);
+    if (matched === 0) {
       throw new SmppError(CommandStatus.ESME_RREPLACEFAIL, 'message left the queue before it could be replaced');
     }
-  }
-
-  #wc(): { writeConcern?: WriteConcernSettings } {
-    return this.#writeConcern ? { writeConcern: this.#writeConcern } : {};
   }
 }

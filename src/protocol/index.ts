@@ -6,6 +6,14 @@
 export { duePrefix, holdDestination, lockBatch, readPending } from './batch.ts';
 export type { LockBatchRequest } from './batch.ts';
 export { claimOne } from './claim.ts';
+export {
+  cancelQueuedById,
+  cancelQueuedFromTo,
+  cancelQueuedParts,
+  replaceIfPresent,
+  replaceQueuedContent,
+  withdrawQueued,
+} from './cancel-replace.ts';
 export { recordCorrelations } from './correlations.ts';
 export type { CorrelationDocument } from './correlations.ts';
 export { acquireDestinations, holdersOf, releaseDestinations, releaseExpiredDestinations, renewDestinations } from './destination-locks.ts';
