@@ -2,10 +2,11 @@ import type { Db } from 'mongodb';
 import type { Clock } from '../domain/clock.ts';
 import { releaseExpiredDestinations } from '../protocol/destination-locks.ts';
 import { releaseExpiredMessages } from '../protocol/message-leases.ts';
+import { expireOverdue, markAttemptLimit, purgeFinal } from '../protocol/cleanup.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { Collections } from '../store/collections.ts';
 import { finaliseUnanswered } from '../receipts/receipt-finaliser.ts';
-import { FINAL_STATES, SmsState, type AttemptRecord, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
+import { type AttemptRecord, type LockDocument, type SmsDocument } from '../domain/sms-document.ts';
 
 export interface CleanupOptions {
   /** Final messages older than this are deleted. Default 7 days. */
@@ -86,63 +87,27 @@ export class CleanupPass {
     return { at: this.#clock.now(), by: this.#by, outcome };
   }
 
-  /** Queued messages past validUntil become `expired` (the receipts component answers the ESME). */
+  /** Queued messages past validUntil become `expired` (the receipts component answers the ESME); see src/protocol/cleanup.ts. */
   async expireOverdue(): Promise<number> {
     const now = this.#clock.now();
-    // filter: {state: 'queued', validUntil <= now}
-    // update: {$set: {state: 'expired', finalAt: now, receiptDue: true}, $push: {history: expired (bounded)}}
-    //         (`now` is this host's clock: validUntil is a due time, not a lease)
-    // returns: modifiedCount; 0 = nothing overdue. Locked ones are left to their holder (it expires them itself).
-    // safe:    a CAS on 'queued' per document: a claim, a batch lock or a cancel that got there first
-    //          makes it miss, and once expired the message matches none of theirs (they too need
-    //          'queued', or 'locked' with its token). A second cleanup, or a repeat, finds nothing.
-    const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
-      { state: SmsState.queued, validUntil: { $lte: now } },
-      // receiptDue: the receipt outbox decides whether its ESME asked for an EXPIRED receipt.
-      {
-        $set: { state: SmsState.expired, finalAt: now, receiptDue: true },
-        $push: { history: { $each: [this.#record('expired')], $slice: -this.#options.historyLimit } },
-      },
-    );
-    return result.modifiedCount;
+    return expireOverdue(this.#db.collection<SmsDocument>(Collections.sms), now, this.#record('expired'), this.#options.historyLimit);
   }
 
   /** Queued messages that used up their attempts (e.g. after the limit was lowered) become undeliverable. */
   async markAttemptLimit(): Promise<number> {
     const now = this.#clock.now();
-    // filter: {state: 'queued', attempts >= maxAttempts}
-    // update: {$set: {state: 'undeliverable', finalAt: now, error, receiptDue: true}, $push: {history: attempt-limit (bounded)}}
-    // returns: modifiedCount; 0 = none over the limit.
-    // safe:    as expireOverdue: a CAS on 'queued' per document, so a message a deliverer holds is
-    //          left to it and one finalised here is never claimed again; a repeat finds nothing.
-    const result = await this.#db.collection<SmsDocument>(Collections.sms).updateMany(
-      { state: SmsState.queued, attempts: { $gte: this.#options.maxAttempts } },
-      {
-        $set: {
-          state: SmsState.undeliverable,
-          finalAt: now,
-          error: { message: `attempt limit reached (${this.#options.maxAttempts})` },
-          receiptDue: true,
-        },
-        $push: { history: { $each: [this.#record('attempt-limit')], $slice: -this.#options.historyLimit } },
-      },
+    return markAttemptLimit(
+      this.#db.collection<SmsDocument>(Collections.sms),
+      this.#options.maxAttempts,
+      now,
+      this.#record('attempt-limit'),
+      this.#options.historyLimit,
     );
-    return result.modifiedCount;
   }
 
   /** Deletes final messages whose final state is older than the retention. */
   async purgeFinal(): Promise<number> {
     const cutoff = new Date(this.#clock.now().getTime() - this.#options.retentionMs);
-    // filter: {state ∈ final states, finalAt <= now - retention}
-    // delete: every such message
-    // returns: deletedCount; 0 = nothing old enough.
-    // safe:    final states have no writer but a requeue (ops/requeue.ts), which leaves them and unsets
-    //          finalAt; per document, either the requeue comes first (no longer matches here) or the
-    //          delete does (the requeue misses it). Receipts arriving later for a purged message go
-    //          to the orphans. A repeat deletes nothing more.
-    const result = await this.#db
-      .collection<SmsDocument>(Collections.sms)
-      .deleteMany({ state: { $in: [...FINAL_STATES] }, finalAt: { $lte: cutoff } });
-    return result.deletedCount;
+    return purgeFinal(this.#db.collection<SmsDocument>(Collections.sms), cutoff);
   }
 }

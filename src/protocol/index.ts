@@ -6,6 +6,7 @@
 export { duePrefix, holdDestination, lockBatch, readPending } from './batch.ts';
 export type { LockBatchRequest } from './batch.ts';
 export { claimOne } from './claim.ts';
+export { expireOverdue, markAttemptLimit, purgeFinal } from './cleanup.ts';
 export {
   cancelQueuedById,
   cancelQueuedFromTo,
