@@ -22,4 +22,6 @@ export type { AcquireRequest, AcquireResult } from './destination-locks.ts';
 export { later, literal, ranOut } from './expressions.ts';
 export { earliestLeaseEnd, postponeToSchedule, releaseClaims, releaseExpiredMessages, renewMessages } from './message-leases.ts';
 export { applyOutcomes, updateFor } from './outcomes.ts';
+export { expireUnanswered, finaliseByReceipt, noteIntermediateReceipt, recordPartReceipt, submissionFence } from './receipt-writes.ts';
+export type { ReceiptFinal, SubmissionFence } from './receipt-writes.ts';
 export type { BatchDecision, FencedUpdate } from './outcomes.ts';

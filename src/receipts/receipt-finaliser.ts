@@ -1,8 +1,15 @@
-import type { Collection, Db, Document, ObjectId } from 'mongodb';
+import type { Collection, Db, ObjectId } from 'mongodb';
 import type { Clock } from '../domain/clock.ts';
-import { MessageState, messageStateToStatWord } from '../codec/index.ts';
+import { messageStateToStatWord } from '../codec/index.ts';
+import {
+  expireUnanswered,
+  finaliseByReceipt,
+  noteIntermediateReceipt,
+  recordPartReceipt,
+  submissionFence,
+} from '../protocol/receipt-writes.ts';
 import { Collections } from '../store/collections.ts';
-import { FINAL_STATES, SmsDirection, SmsState, type AttemptRecord, type SmsDocument } from '../domain/sms-document.ts';
+import { FINAL_STATES, SmsState, type AttemptRecord, type SmsDocument } from '../domain/sms-document.ts';
 import { wantsAnyReceipt } from '../domain/receipt-request.ts';
 import { combineParts, effectOfReceipt } from '../domain/message-state.ts';
 
@@ -49,10 +56,6 @@ export class ReceiptFinaliser {
     this.#historyLimit = options.historyLimit ?? 20;
   }
 
-  #push(record: AttemptRecord): Document {
-    return { history: { $each: [record], $slice: -this.#historyLimit } };
-  }
-
   async apply(update: ReceiptUpdate): Promise<ApplyResult> {
     const correlation = await this.correlate(update);
     if (!correlation) return { kind: 'not-found' };
@@ -88,44 +91,25 @@ export class ReceiptFinaliser {
     if (doc.remote && !current.includes(correlation.remoteId)) return { kind: 'duplicate', smsId };
     // Every write below is fenced on the submission read here, not only on the state: were the
     // message finalised, requeued and submitted anew meanwhile, this receipt is about the old one.
-    const submission = {
-      _id: smsId,
-      state: SmsState.submitted,
-      'remote.submittedAt': doc.remote ? doc.remote.submittedAt : { $exists: false },
-    };
+    const submission = submissionFence(smsId, doc.remote);
     const now = this.#clock.now();
     const stat = statWordOf(update.messageState);
     const record: AttemptRecord = { at: now, by: this.#by, outcome: `receipt ${stat}`, connector: update.connector };
     let effect = effectOfReceipt(update.messageState);
     if (effect.kind === 'intermediate') {
-      // filter: {_id, state: 'submitted', remote.submittedAt: as read}; update: history only (ENROUTE/ACCEPTD keep it submitted).
-      // returns: matchedCount; 0 = finished (or submitted anew) meanwhile: nothing to note.
-      // safe:    only appends to the history of the submission it is about; a repeat adds a second entry, nothing else.
-      await this.#sms.updateOne(submission, { $push: this.#push(record) });
+      // The write and why it is safe: `noteIntermediateReceipt` (src/protocol/receipt-writes.ts).
+      await noteIntermediateReceipt(this.#sms, submission, record, this.#historyLimit);
       return { kind: 'intermediate', smsId };
     }
     const parts = 1 + (doc.remote?.otherIds?.length ?? 0);
     if (parts > 1) {
-      // filter: {_id, state: 'submitted', remote.submittedAt: as read, this part not yet recorded}
-      // update: {$push: {remoteReceipts: {id, state, err, at}, history}}
-      // returns: the document after; null = finished meanwhile, or this part's receipt came twice.
-      // safe:    the `$ne` makes each part's receipt land once, and the document after shows every
-      //          part recorded so far, so of two parts' receipts racing the later write sees both
-      //          and finalises; a repeat matches nothing; a new submission meanwhile does not match.
-      const after = await this.#sms.findOneAndUpdate(
-        { ...submission, 'remoteReceipts.id': { $ne: correlation.remoteId } },
-        {
-          $push: {
-            remoteReceipts: {
-              id: correlation.remoteId,
-              state: update.messageState,
-              ...(update.networkErrorCode !== null ? { err: update.networkErrorCode } : {}),
-              at: now,
-            },
-            ...this.#push(record),
-          },
-        },
-        { returnDocument: 'after', projection: { remoteReceipts: 1 } },
+      // The write and why it is safe: `recordPartReceipt` (src/protocol/receipt-writes.ts).
+      const after = await recordPartReceipt(
+        this.#sms,
+        submission,
+        { remoteId: correlation.remoteId, messageState: update.messageState, networkErrorCode: update.networkErrorCode, at: now },
+        record,
+        this.#historyLimit,
       );
       if (!after) return { kind: 'duplicate', smsId };
       const combined = combineParts(
@@ -137,27 +121,17 @@ export class ReceiptFinaliser {
     }
     if (effect.kind !== 'final') return { kind: 'intermediate', smsId };
     const failed = effect.state !== SmsState.delivered;
-    // filter: {_id, state: 'submitted', remote.submittedAt: as read} — the CAS that lets exactly one finaliser win
-    // update: {$set: {state: <final>, finalAt, finalStat, receiptDue (when the ESME asked), error.networkErrorCode}, $push: history}
-    // returns: the document after; null = someone else finalised it first: this receipt is a duplicate.
-    // safe:    one findAndModify: of racing receipts, the unanswered sweep and a repeat of this one,
-    //          exactly one moves it out of 'submitted'; were the message finalised, requeued and
-    //          submitted anew since the read above, the submission time differs and this older
-    //          receipt leaves the new submission alone.
-    const final = await this.#sms.findOneAndUpdate(
-      submission,
-      {
-        $set: {
-          state: effect.state,
-          finalAt: now,
-          finalStat: effect.messageState,
-          ...(wantsAnyReceipt(doc.registeredDelivery) ? { receiptDue: true } : {}),
-          ...(failed && update.networkErrorCode !== null ? { 'error.networkErrorCode': update.networkErrorCode } : {}),
-        },
-        ...(parts > 1 ? {} : { $push: this.#push(record) }),
-      },
-      { returnDocument: 'after' },
-    );
+    // The write and why it is safe (the CAS that lets exactly one finaliser win): `finaliseByReceipt`
+    // (src/protocol/receipt-writes.ts).
+    const final = await finaliseByReceipt(this.#sms, submission, {
+      state: effect.state,
+      messageState: effect.messageState,
+      finalAt: now,
+      receiptDue: wantsAnyReceipt(doc.registeredDelivery),
+      networkErrorCode: failed ? update.networkErrorCode : null,
+      record: parts > 1 ? undefined : record,
+      historyLimit: this.#historyLimit,
+    });
     return final ? { kind: 'final', doc: final } : { kind: 'duplicate', smsId };
   }
 }
@@ -182,24 +156,6 @@ export async function finaliseUnanswered(
 ): Promise<number> {
   const now = clock.now();
   const record: AttemptRecord = { at: now, by: options.by, outcome: 'no-receipt' };
-  // filter: {state: 'submitted', validUntil <= now - grace} (index validUntil; state re-checked per document)
-  // update: {$set: {state: 'expired', finalAt, finalStat: UNKNOWN, receiptDue, error}, $push: history}
-  // returns: modifiedCount; 0 = nothing overdue. A receipt that wins the race first leaves it unmatched.
-  // safe:    a CAS on 'submitted' per document, as every receipt's final write: exactly one of them
-  //          finalises a message; a repeat or a second cleanup finds nothing. `now` is this host's
-  //          clock (validUntil is a due time, not a lease).
-  const result = await db.collection<SmsDocument>(Collections.sms).updateMany(
-    { state: SmsState.submitted, validUntil: { $lte: new Date(now.getTime() - options.graceMs) }, direction: SmsDirection.mt },
-    {
-      $set: {
-        state: SmsState.expired,
-        finalAt: now,
-        finalStat: MessageState.UNKNOWN,
-        receiptDue: true,
-        'error.message': 'no receipt from the downstream before the validity ended',
-      },
-      $push: { history: { $each: [record], $slice: -(options.historyLimit ?? 20) } },
-    },
-  );
-  return result.modifiedCount;
+  // The write and why it is safe: `expireUnanswered` (src/protocol/receipt-writes.ts).
+  return expireUnanswered(db.collection<SmsDocument>(Collections.sms), now, options.graceMs, record, options.historyLimit ?? 20);
 }
