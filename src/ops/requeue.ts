@@ -2,6 +2,7 @@ import { ObjectId, type Db, type Filter } from 'mongodb';
 import type { Clock } from '../domain/clock.ts';
 import { normaliseDestination, Ton, type AddressOptions } from '../codec/address.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
+import { requeueRound } from '../protocol/requeue.ts';
 import { ReceiptEmitter } from '../receipts/receipt-emitter.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type AttemptRecord, type EventDocument, type SmsDocument, type SmsStateName } from '../domain/sms-document.ts';
@@ -58,23 +59,7 @@ const DEFAULT_HISTORY_LIMIT = 20;
  * own: an ESME that heard UNDELIV and asked for receipts hears DELIVRD after a successful requeue.
  * A receipt still in the outbox for the outcome being replaced is created first, so none is lost.
  *
- * filter:  four updateMany per round: selector, state ∈ REQUEUEABLE_STATES, receiptDue ≠ true,
- *          state = 'queued' or not (queued ones keep `progress`), and validUntil > now (still valid)
- *          or validUntil <= now (gets a new validUntil)
- * update:  {$set: {state: 'queued', nextAttemptAt: now, attempts: 0, validUntil?}, $unset: {lock,
- *          finalAt, finalStat, remoteReceipts, progress (final ones only), earlyReceipt, error},
- *          $inc: {requeues: 1},
- *          $push: history (bounded)}
- * returns: modifiedCount of each; 0 = nothing (more) to do, or a receipt flag appeared meanwhile
- *          (the next round takes those).
- * safe:    per document a CAS on a requeueable state: never 'locked' or 'submitted', so no holder
- *          or downstream has it; a claim that locks it first makes it miss; a cleanup that
- *          finalises it first also flags its receipt, which keeps it out until the next round. The
- *          two writes cannot both take one message (validUntil is on either side of now and only
- *          the second moves it). Not idempotent for 'queued': a repeat requeues again (attempts 0,
- *          a new receipt generation); nextAttemptAt is set to now even for a message scheduled
- *          later (its scheduledAt is kept: a deliverer that claims it early gives it back due at
- *          its schedule, see postponeToSchedule).
+ * The writes and why they are safe: `requeueRound` (src/protocol/requeue.ts), up to twice.
  */
 export async function requeueMessages(
   db: Db,
@@ -87,25 +72,6 @@ export async function requeueMessages(
   const base = baseFilter(selector, options.addressOptions);
   const record: AttemptRecord = { at: now, by: options.by ?? 'smsc requeue', outcome: 'requeued' };
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  const update = (extra: Partial<SmsDocument>, keepProgress: boolean) => ({
-    $set: { state: SmsState.queued, nextAttemptAt: now, attempts: 0, ...extra },
-    // What the last outcome left that would mislead the next one: its receipt's stat and error,
-    // the part receipts of the old submission, and the parts it got accepted (`progress`): a final
-    // message is sent whole again, since receipts for those parts went unheard while it was final
-    // (`earlyReceipt`: the field older versions parked receipts in). A message still queued keeps
-    // its progress: the handset has those parts and waits for the rest, which alone go out.
-    $unset: {
-      lock: '',
-      finalAt: '',
-      finalStat: '',
-      remoteReceipts: '',
-      earlyReceipt: '',
-      error: '',
-      ...(keepProgress ? {} : { progress: '' as const }),
-    } as const,
-    $inc: { requeues: 1 },
-    $push: { history: { $each: [record], $slice: -historyLimit } },
-  });
 
   let pendingReceipts = 0;
   let requeued = 0;
@@ -115,23 +81,15 @@ export async function requeueMessages(
   // the second round takes only those (the others are queued now and must not be requeued twice).
   for (let round = 0; round < 2; round++) {
     pendingReceipts += await emitPendingReceipts(db, selected, clock, options.logger ?? silentLogger, options.metrics ?? createMetrics());
-    // Still valid. Filter: selector, requeueable state (never locked), no receipt in the outbox, validUntil > now.
-    // Update: queued, due now, attempts 0, next receipt generation, last outcome's fields removed, history entry.
-    // No match: nothing (more) to do, or a receipt flag appeared meanwhile (the next round).
-    // Queued and final messages apart: only final ones lose their part progress.
-    for (const queued of [true, false]) {
-      const unflagged = {
-        $and: [selected, { receiptDue: { $ne: true } }, { state: queued ? SmsState.queued : { $ne: SmsState.queued } }],
-      } as Filter<SmsDocument>;
-      const valid = await sms.updateMany({ ...unflagged, validUntil: { $gt: now } } as Filter<SmsDocument>, update({}, queued));
-      // Validity passed: the same, plus a new validUntil so cleanup does not expire it again at once.
-      const extended = await sms.updateMany(
-        { ...unflagged, validUntil: { $lte: now } } as Filter<SmsDocument>,
-        update({ validUntil: new Date(now.getTime() + (options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS)) }, queued),
-      );
-      requeued += valid.modifiedCount + extended.modifiedCount;
-      validityExtended += extended.modifiedCount;
-    }
+    const done = await requeueRound(sms, {
+      selected,
+      now,
+      record,
+      historyLimit,
+      extendValidityMs: options.extendValidityMs ?? DEFAULT_EXTEND_VALIDITY_MS,
+    });
+    requeued += done.requeued;
+    validityExtended += done.validityExtended;
     const skipped = await sms
       .find({ ...selected, receiptDue: true } as Filter<SmsDocument>, { projection: { _id: 1 } })
       .limit(OUTBOX_BATCH)

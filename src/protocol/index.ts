@@ -5,8 +5,6 @@
  */
 export { duePrefix, holdDestination, lockBatch, readPending } from './batch.ts';
 export type { LockBatchRequest } from './batch.ts';
-export { claimOne } from './claim.ts';
-export { expireOverdue, markAttemptLimit, purgeFinal } from './cleanup.ts';
 export {
   cancelQueuedById,
   cancelQueuedFromTo,
@@ -15,6 +13,8 @@ export {
   replaceQueuedContent,
   withdrawQueued,
 } from './cancel-replace.ts';
+export { claimOne } from './claim.ts';
+export { expireOverdue, markAttemptLimit, purgeFinal } from './cleanup.ts';
 export { recordCorrelations } from './correlations.ts';
 export type { CorrelationDocument } from './correlations.ts';
 export { acquireDestinations, holdersOf, releaseDestinations, releaseExpiredDestinations, renewDestinations } from './destination-locks.ts';
@@ -22,6 +22,8 @@ export type { AcquireRequest, AcquireResult } from './destination-locks.ts';
 export { later, literal, ranOut } from './expressions.ts';
 export { earliestLeaseEnd, postponeToSchedule, releaseClaims, releaseExpiredMessages, renewMessages } from './message-leases.ts';
 export { applyOutcomes, updateFor } from './outcomes.ts';
+export type { BatchDecision, FencedUpdate } from './outcomes.ts';
 export { expireUnanswered, finaliseByReceipt, noteIntermediateReceipt, recordPartReceipt, submissionFence } from './receipt-writes.ts';
 export type { ReceiptFinal, SubmissionFence } from './receipt-writes.ts';
-export type { BatchDecision, FencedUpdate } from './outcomes.ts';
+export { requeueRound } from './requeue.ts';
+export type { RequeueRound } from './requeue.ts';
