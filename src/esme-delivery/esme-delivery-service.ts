@@ -6,11 +6,12 @@ import type { Logger } from '../logging/logger.ts';
 import { MoAssigner } from '../mo/mo-assigner.ts';
 import { MoRoutes } from '../routing/mo-routes.ts';
 import { ESME_EVENT_KEY, ReceiptEmitter, type ReceiptEmitterOptions } from '../receipts/receipt-emitter.ts';
+import { pullForwardEsmeTraffic } from '../protocol/esme-bind.ts';
 import { ensureReceiptSchema } from '../receipts/receipt-schema.ts';
 import type { SmppSession } from '../smpp/session.ts';
 import { Collections } from '../store/collections.ts';
 import type { ClockGuard } from '../store/server-clock.ts';
-import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
+import type { SmsDocument } from '../domain/sms-document.ts';
 import { DEFAULT_ESME_DELIVERY_OPTIONS, type EsmeDeliveryOptions } from './esme-outcomes.ts';
 import { EsmeSender } from './esme-sender.ts';
 import { EsmeSessions } from './esme-sessions.ts';
@@ -124,19 +125,8 @@ export class EsmeDeliveryService {
   async #onBound(systemId: string): Promise<void> {
     const now = this.#deps.clock.now();
     try {
-      // filter: {target: esme systemId, state: 'queued', nextAttemptAt > now} (backing off after failed deliveries)
-      // update: {$set: {nextAttemptAt: now}} — a new bind is a new chance for all of them
-      // returns: modifiedCount; 0 = nothing was backing off.
-      // safe:    moves due times only and only of 'queued' messages, so a claim or a lock that
-      //          raced it is unaffected; order per destination is kept by the round's due prefix; a
-      //          repeat finds nothing more. It also pulls forward messages scheduled for later
-      //          (nextAttemptAt = scheduledAt): claims then take them but batches leave them out.
-      await this.#deps.db
-        .collection<SmsDocument>(Collections.sms)
-        .updateMany(
-          { 'target.kind': 'esme', 'target.systemId': systemId, state: SmsState.queued, nextAttemptAt: { $gt: now } },
-          { $set: { nextAttemptAt: now } },
-        );
+      // The write and why it is safe: `pullForwardEsmeTraffic` (src/protocol/esme-bind.ts).
+      await pullForwardEsmeTraffic(this.#deps.db.collection<SmsDocument>(Collections.sms), systemId, now);
     } catch (error) {
       this.#deps.logger.warn({ err: error, systemId }, 'could not pull waiting ESME traffic forward');
     }

@@ -19,6 +19,7 @@ export { recordCorrelations } from './correlations.ts';
 export type { CorrelationDocument } from './correlations.ts';
 export { acquireDestinations, holdersOf, releaseDestinations, releaseExpiredDestinations, renewDestinations } from './destination-locks.ts';
 export type { AcquireRequest, AcquireResult } from './destination-locks.ts';
+export { pullForwardEsmeTraffic } from './esme-bind.ts';
 export { later, literal, ranOut } from './expressions.ts';
 export { earliestLeaseEnd, postponeToSchedule, releaseClaims, releaseExpiredMessages, renewMessages } from './message-leases.ts';
 export { applyOutcomes, updateFor } from './outcomes.ts';
