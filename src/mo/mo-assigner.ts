@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { Collections } from '../store/collections.ts';
 import { SmsState, type SmsDocument } from '../domain/sms-document.ts';
+import { assignMoRoute } from '../protocol/mo-routing.ts';
 import { CallbackAccounts } from '../accounts/callback-accounts.ts';
 import { HTTP_EVENT_KEY, httpTargetFor } from '../accounts/callback-targets.ts';
 import type { EventDocument } from '../domain/sms-document.ts';
@@ -53,25 +54,19 @@ export class MoAssigner {
       const esme = await this.#routes.esmeFor(doc.destKey);
       // An account with HTTP callbacks takes its MO as POSTs (src/callbacks), else over its SMPP binds.
       const http = esme ? await httpTargetFor(this.#callbacks, esme, subscriberKey(doc.source)) : null;
-      // filter: {_id, state: 'queued', target.systemId: ''} (still unrouted)
-      // update: routed -> {target.systemId, destKey: esme:<id>:<subscriber>} (or an http target and
-      //         http:<id>:<subscriber>); no route -> look again after retryMs
-      // returns: modifiedCount; 0 = another process routed it (or it expired) meanwhile.
-      // safe:    a CAS on 'queued' and an empty systemId: of racing assigners one routes it, the
-      //          others miss (a "no route" write that lands first only moves nextAttemptAt, and the
-      //          routing one still applies after it). No deliverer claims it before: every claim
-      //          filter names bound systemIds, never ''. A batch that read it under its old destKey
-      //          cannot lock it after (the batch lock is fenced on destKey).
-      const result = await this.#sms.updateOne(
-        { _id: doc._id, state: SmsState.queued, 'target.systemId': '' },
+      // The write and why it is safe: `assignMoRoute` (src/protocol/mo-routing.ts).
+      const modified = await assignMoRoute(
+        this.#sms,
+        doc._id,
         http
-          ? { $set: { target: http.target, destKey: http.destKey, nextAttemptAt: now } }
+          ? { kind: 'http', target: http.target, destKey: http.destKey }
           : esme
-            ? { $set: { 'target.systemId': esme, destKey: moDestKey(esme, doc.source), nextAttemptAt: now } }
-            : { $set: { nextAttemptAt: new Date(now.getTime() + this.#retryMs) } },
+            ? { kind: 'esme', systemId: esme, destKey: moDestKey(esme, doc.source) }
+            : { kind: 'none', retryAt: new Date(now.getTime() + this.#retryMs) },
+        now,
       );
-      if (esme) routed += result.modifiedCount;
-      if (http) toHttp += result.modifiedCount;
+      if (esme) routed += modified;
+      if (http) toHttp += modified;
     }
     // filter:  none: an insert of one wake-up event (w: 1, a failure ignored)
     // insert:  {ts, count, destKey: the HTTP callback key, due: now}

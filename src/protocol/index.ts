@@ -22,6 +22,8 @@ export type { AcquireRequest, AcquireResult } from './destination-locks.ts';
 export { pullForwardEsmeTraffic } from './esme-bind.ts';
 export { later, literal, ranOut } from './expressions.ts';
 export { earliestLeaseEnd, postponeToSchedule, releaseClaims, releaseExpiredMessages, renewMessages } from './message-leases.ts';
+export { assignMoRoute } from './mo-routing.ts';
+export type { MoRoute } from './mo-routing.ts';
 export { applyOutcomes, updateFor } from './outcomes.ts';
 export type { BatchDecision, FencedUpdate } from './outcomes.ts';
 export { expireUnanswered, finaliseByReceipt, noteIntermediateReceipt, recordPartReceipt, submissionFence } from './receipt-writes.ts';
