@@ -30,7 +30,9 @@ describe('parallel bind flood', () => {
     ).map((r) => r.command_status);
     const checked = statuses.filter((s) => s === CommandStatus.ESME_RINVPASWD).length;
     expect(checked).toBeGreaterThanOrEqual(1);
-    expect(checked).toBeLessThanOrEqual(8);
+    // At most 4 checks at once per address: on a loaded machine the burst can spread over three
+    // rounds of checks, never over ten (without the guard all 40 are checked).
+    expect(checked).toBeLessThanOrEqual(12);
     expect(statuses.filter((s) => s === CommandStatus.ESME_RBINDFAIL).length).toBe(40 - checked);
   });
 });
