@@ -10,6 +10,7 @@ import { MoIntake } from '../../../src/mo/index.ts';
 import { MoRoutes } from '../../../src/routing/index.ts';
 import { buildReceiptDocument } from '../../../src/receipts/index.ts';
 import { Collections } from '../../../src/store/index.ts';
+import { shortMessage } from '../../support/short-message.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { startApi, type RunningApi } from './harness.ts';
 import { until } from '../../support/until.ts';
@@ -213,23 +214,14 @@ describe('HTTP callbacks', () => {
         routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }),
         writeConcern: { w: 1 } as never,
       });
-      const messageId = await intake.store('op1', {
-        serviceType: '',
-        source: { ton: 1, npi: 1, addr: '447700900399' },
-        dest: { ton: 0, npi: 1, addr: '5550' },
-        esmClass: 0,
-        protocolId: 0,
-        priority: 0,
-        scheduleDeliveryTime: '',
-        validityPeriod: '',
-        registeredDelivery: 0,
-        replaceIfPresent: 0,
-        dataCoding: 0,
-        smDefaultMsgId: 0,
-        shortMessage: Buffer.from('STOP'),
-        tlvs: {},
-        unknownTlvs: [],
-      });
+      const messageId = await intake.store(
+        'op1',
+        shortMessage({
+          source: { ton: 1, npi: 1, addr: '447700900399' },
+          dest: { ton: 0, npi: 1, addr: '5550' },
+          shortMessage: Buffer.from('STOP'),
+        }),
+      );
       await until(() => target.received.length >= 1, 20_000, 'the MO POST');
       const event = JSON.parse(target.received[0].body);
       expect(event).toMatchObject({

@@ -4,6 +4,7 @@ import { systemClock } from '../../../src/domain/index.ts';
 import { LeaseManager, OutcomeWriter } from '../../../src/delivery/index.ts';
 import { silentLogger } from '../../../src/logging/index.ts';
 import { ensureSchema } from '../../../src/store/index.ts';
+import { until } from '../../support/until.ts';
 import { useTestDb } from '../../support/mongo.ts';
 import { createMetrics } from '../../../src/metrics/index.ts';
 
@@ -25,23 +26,25 @@ describe('OutcomeWriter: a batch finished in two stages', () => {
     await victim?.close();
   });
 
-  it('reports the outcomes as not stored when the writer gives up before they land, so the caller gives back what it holds', async () => {
+  /** A writer whose `command` writes fail (failCommand, this file's client only), finishing one batch of `destKey`. */
+  async function finishWhileFailing(command: string, destKey: string, token: string) {
     const metrics = createMetrics();
     const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000, metrics });
     const writer = new OutcomeWriter(db, leases, silentLogger, metrics);
     await handle.client.db('admin').command({
       configureFailPoint: 'failCommand',
       mode: 'alwaysOn',
-      data: { failCommands: ['update'], appName, errorCode: 8, errorLabels: [] },
+      data: { failCommands: [command], appName, errorCode: 8, errorLabels: [] },
     });
-    const lease = leases.hold('4917000', 'token-1', systemClock.monotonic());
-    const finishing = writer.finishInStages({
-      lease,
-      updates: [{ id: new ObjectId(), token: 'token-1', update: { $set: { state: 'submitted' } } }],
-    });
+    const lease = leases.hold(destKey, token, systemClock.monotonic());
+    const finishing = writer.finishInStages({ lease, updates: [{ id: new ObjectId(), token, update: { $set: { state: 'submitted' } } }] });
+    return { leases, writer, finishing };
+  }
+
+  it('reports the outcomes as not stored when the writer gives up before they land, so the caller gives back what it holds', async () => {
+    const { leases, writer, finishing } = await finishWhileFailing('update', '4917000', 'token-1');
     // Retrying with backoff meanwhile; closing ends the retries.
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(writer.stats.failures).toBeGreaterThanOrEqual(1);
+    await until(() => writer.stats.failures >= 1, 5000, 'a failed outcome write');
     writer.close();
     await expect(finishing.stored).rejects.toThrow();
     await expect(finishing.released).rejects.toThrow();
@@ -50,19 +53,7 @@ describe('OutcomeWriter: a batch finished in two stages', () => {
   });
 
   it('resolves `stored` once the outcomes land, before the destination is released', async () => {
-    const metrics = createMetrics();
-    const leases = new LeaseManager(db, systemClock, silentLogger, { leaseMs: 30_000, metrics });
-    const writer = new OutcomeWriter(db, leases, silentLogger, metrics);
-    await handle.client.db('admin').command({
-      configureFailPoint: 'failCommand',
-      mode: 'alwaysOn',
-      data: { failCommands: ['delete'], appName, errorCode: 8, errorLabels: [] },
-    });
-    const lease = leases.hold('4917001', 'token-2', systemClock.monotonic());
-    const finishing = writer.finishInStages({
-      lease,
-      updates: [{ id: new ObjectId(), token: 'token-2', update: { $set: { state: 'submitted' } } }],
-    });
+    const { leases, writer, finishing } = await finishWhileFailing('delete', '4917001', 'token-2');
     // The release keeps failing; the outcomes are stored all the same.
     // (1: its one write matched nothing, as the message does not exist: fenced off, which is still stored.)
     await expect(finishing.stored).resolves.toBe(1);

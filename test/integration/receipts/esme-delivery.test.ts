@@ -232,23 +232,14 @@ describe('MO to ESMEs', () => {
       routes: new MoRoutes(t.db, silentLogger, { refreshMs: 0 }),
       writeConcern: { w: 1 },
     });
-    const id = await mo.store('sink', {
-      serviceType: '',
-      source: { ton: 1, npi: 1, addr: '491708888888' },
-      dest: { ton: 0, npi: 1, addr: '8881' },
-      esmClass: 0,
-      protocolId: 0,
-      priority: 0,
-      scheduleDeliveryTime: '',
-      validityPeriod: '',
-      registeredDelivery: 0,
-      replaceIfPresent: 0,
-      dataCoding: 0,
-      smDefaultMsgId: 0,
-      shortMessage: Buffer.from('late'),
-      tlvs: {},
-      unknownTlvs: [],
-    });
+    const id = await mo.store(
+      'sink',
+      shortMessage({
+        source: { ton: 1, npi: 1, addr: '491708888888' },
+        dest: { ton: 0, npi: 1, addr: '8881' },
+        shortMessage: Buffer.from('late'),
+      }),
+    );
     expect((await t.db.collection(Collections.sms).findOne({ messageId: id }))?.target).toEqual({ kind: 'esme', systemId: '' });
     await t.db
       .collection(Collections.routes)
